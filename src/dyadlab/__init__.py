@@ -1,0 +1,44 @@
+"""dyadlab: dyadic, multi-method research on sex and relationships.
+
+Collect data from both partners of a couple and analyse it with models that respect
+that partners influence each other.
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> dl.__version__
+'0.1.0'
+
+Public names are imported lazily, so that ``import dyadlab`` stays fast and never pulls
+in the platform's heavy dependencies.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; each is imported on first use.
+_LAZY: dict[str, str] = {
+    "DyadlabError": "dyadlab.exceptions",
+    "DyadicDataError": "dyadlab.exceptions",
+    "DyadlabWarning": "dyadlab.exceptions",
+    "ModelResult": "dyadlab.models._result",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dyadlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,1 @@
+"""Command modules of the ``dyadlab`` command line; each defines ``register(app)``."""

@@ -1,0 +1,103 @@
+"""Argument checks with one message template.
+
+Every check raises with a message of the form
+``"{func}(): {argument} {problem}. {how to fix}"`` so that users always learn what is
+wrong, in which argument, what was allowed, and what to do.
+
+Examples
+--------
+>>> check_option("method", "sem", ("sem", "mlm"), func="apim")
+'sem'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from dyadlab.exceptions import DyadicDataError, OptionError
+
+__all__ = ["check_columns", "check_numeric", "check_option", "check_range", "closest"]
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate most similar to ``name``, or None if none is close."""
+    names = [str(c) for c in candidates]
+    lowered = {c.lower(): c for c in names}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def check_option(argument: str, value: Any, allowed: Sequence[Any], *, func: str) -> Any:
+    """Return ``value`` if it is one of ``allowed``; raise :class:`OptionError` if not."""
+    if value in allowed:
+        return value
+    hint = closest(str(value), [str(a) for a in allowed])
+    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
+    raise OptionError(
+        f"{func}(): {argument}={value!r} is not allowed; choose one of "
+        f"{', '.join(repr(a) for a in allowed)}.{did_you_mean}"
+    )
+
+
+def check_range(
+    argument: str,
+    value: float,
+    *,
+    func: str,
+    low: float | None = None,
+    high: float | None = None,
+    inclusive: bool = True,
+) -> float:
+    """Return ``value`` if it lies in [low, high] (or (low, high)); raise if not."""
+    ok = True
+    if low is not None:
+        ok = ok and (value >= low if inclusive else value > low)
+    if high is not None:
+        ok = ok and (value <= high if inclusive else value < high)
+    if not ok:
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        brackets = ("[", "]") if inclusive else ("(", ")")
+        raise OptionError(
+            f"{func}(): {argument}={value!r} is out of range; it must lie in "
+            f"{brackets[0]}{lo}, {hi}{brackets[1]}."
+        )
+    return value
+
+
+def check_columns(data: pd.DataFrame, columns: Iterable[str | None], *, func: str) -> None:
+    """Raise :class:`DyadicDataError` naming the first missing column and its closest match."""
+    present = [str(c) for c in data.columns]
+    for column in columns:
+        if column is None:
+            continue
+        if column not in data.columns:
+            hint = closest(column, present)
+            fix = (
+                f" Did you mean {hint!r}?"
+                if hint
+                else f" The data has: {', '.join(present[:12])}{' …' if len(present) > 12 else ''}."
+            )
+            raise DyadicDataError(f"{func}(): column {column!r} is not in the data.{fix}")
+
+
+def check_numeric(data: pd.DataFrame, columns: Iterable[str], *, func: str) -> None:
+    """Raise :class:`DyadicDataError` if a column holds values that are not numbers."""
+    for column in columns:
+        series = data[column]
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            continue
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = series[converted.isna() & series.notna()]
+        if len(bad):
+            examples = ", ".join(repr(v) for v in bad.unique()[:3])
+            raise DyadicDataError(
+                f"{func}(): column {column!r} must be numeric, but {len(bad)} values are not "
+                f"(first: {examples}). Recode them as numbers or as missing values."
+            )

@@ -1,0 +1,84 @@
+"""The ``dyadlab`` command line: thin Typer commands over the public functions.
+
+Each command lives in its own module under :mod:`dyadlab._cli` and registers itself
+on :data:`app`. Errors a user can make print one readable line on stderr (exit 1 for a
+data error, 2 for a usage error), never a traceback.
+
+Examples
+--------
+$ dyadlab --version
+dyadlab 0.1.0
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from dyadlab import __version__
+from dyadlab.exceptions import DyadlabError, OptionError
+
+app = typer.Typer(
+    name="dyadlab",
+    help="Dyadic research: collect from both partners, analyse with interdependence-aware models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module in dyadlab._cli defines register(app). Add a module here when you add one.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"dyadlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Dyadic research: collect from both partners, analyse with interdependence-aware models."""
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"dyadlab._cli.{name}").register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 data error, 2 usage error)."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="dyadlab")
+    except OptionError as exc:
+        typer.echo(f"dyadlab: error: {exc}", err=True)
+        return 2
+    except DyadlabError as exc:
+        typer.echo(f"dyadlab: error: {exc}", err=True)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("dyadlab: aborted", err=True)
+        return 1
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return int(exc.exit_code)
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""The result object every dyadlab model returns.
+
+One class, :class:`ModelResult`, holds what design.md promises for every model: a tidy
+``estimates`` table, ``variance_components``, ``fit``, ``tests``, ``warnings``, a readable
+``summary()`` and a JSON-ready ``to_dict()`` (the object ``dyadlab <model> --json``
+prints). Models add their own fields through ``extra`` (for example the APIM's ``k``)
+and may subclass to add ``plot()``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> est = estimates_frame([{"effect": "actor", "predictor": "x", "role": None,
+...                         "estimate": 0.5, "se": 0.1}])
+>>> float(est.loc[0, "statistic"])
+5.0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["ESTIMATE_COLUMNS", "VARIANCE_COLUMNS", "ModelResult", "estimates_frame", "jsonable"]
+
+ESTIMATE_COLUMNS = [
+    "effect",
+    "predictor",
+    "role",
+    "estimate",
+    "se",
+    "statistic",
+    "df",
+    "p",
+    "ci_low",
+    "ci_high",
+]
+VARIANCE_COLUMNS = ["name", "role", "estimate"]
+
+
+def estimates_frame(rows: Sequence[Mapping[str, Any]], *, level: float = 0.95) -> pd.DataFrame:
+    """Build a tidy estimates table, filling statistic, p and CI from estimate and se.
+
+    Rows with ``df`` None (or NaN) use the normal distribution (z); rows with a number
+    in ``df`` use Student's t. Values already given in a row are kept.
+    """
+    out = []
+    for row in rows:
+        r = {c: row.get(c) for c in ESTIMATE_COLUMNS}
+        est, se = r["estimate"], r["se"]
+        df = r["df"]
+        df = None if df is None or (isinstance(df, float) and math.isnan(df)) else float(df)
+        r["df"] = df
+        if se is not None and est is not None and np.isfinite(se) and se > 0:
+            stat = r["statistic"] if r["statistic"] is not None else est / se
+            if df is None:
+                p = 2 * stats.norm.sf(abs(stat))
+                crit = stats.norm.ppf(0.5 + level / 2)
+            else:
+                p = 2 * stats.t.sf(abs(stat), df)
+                crit = stats.t.ppf(0.5 + level / 2, df)
+            r["statistic"] = float(stat)
+            r["p"] = float(p) if r["p"] is None else r["p"]
+            if r["ci_low"] is None:
+                r["ci_low"] = float(est - crit * se)
+            if r["ci_high"] is None:
+                r["ci_high"] = float(est + crit * se)
+        out.append(r)
+    frame = pd.DataFrame(out, columns=ESTIMATE_COLUMNS)
+    for c in ["estimate", "se", "statistic", "df", "p", "ci_low", "ci_high"]:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    return frame
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy/pandas values into JSON-ready Python values; NaN and inf become None."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, list | tuple | np.ndarray | pd.Series):
+        return [jsonable(v) for v in list(value)]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 10 ** (-digits):
+            return f"{value:.1e}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+@dataclass
+class ModelResult:
+    """What a dyadlab model returns.
+
+    Attributes
+    ----------
+    model : str
+        The model's name as the CLI's JSON gives it (``"apim"``, ``"diary"``, …).
+    estimates : pandas.DataFrame
+        Columns ``effect, predictor, role, estimate, se, statistic, df, p, ci_low,
+        ci_high``. ``role`` is the role of the person whose outcome is modelled, a string
+        as it appears in the data, or None for pooled effects.
+    n_dyads, n_obs : int
+        Dyads and rows (persons or person-occasions) used in the fit.
+    distinguishable : bool
+        Whether roles distinguish the two members of every dyad.
+    roles : list of str
+        The role values, as strings, in the order used.
+    estimation : str
+        ``"ML"``, ``"REML"`` or another method's name.
+    variance_components : pandas.DataFrame
+        Columns ``name, role, estimate`` (and more where a model has them).
+    fit : dict
+        ``loglik, aic, bic, n_params, converged`` and model-specific entries.
+    tests : list of dict
+        ``name, statistic, df, p`` of the tests the model reports.
+    warnings : list of str
+        Everything the user should know about this fit.
+    level : float
+        The confidence level of ``ci_low`` / ``ci_high``.
+    call : dict
+        The arguments of the call, for reproducibility.
+    extra : dict
+        Model-specific JSON-ready fields, placed in ``to_dict()`` after ``estimates``.
+    """
+
+    model: str
+    estimates: pd.DataFrame
+    n_dyads: int
+    n_obs: int
+    distinguishable: bool
+    roles: list[str]
+    estimation: str
+    variance_components: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=VARIANCE_COLUMNS)
+    )
+    fit: dict[str, Any] = field(default_factory=dict)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    level: float = 0.95
+    call: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready dict that ``dyadlab <model> --json`` prints."""
+        from dyadlab import __version__
+
+        out: dict[str, Any] = {
+            "model": self.model,
+            "dyadlab_version": __version__,
+            "n_dyads": int(self.n_dyads),
+            "n_obs": int(self.n_obs),
+            "distinguishable": bool(self.distinguishable),
+            "roles": [str(r) for r in self.roles],
+            "estimation": self.estimation,
+            "estimates": jsonable(self.estimates[ESTIMATE_COLUMNS]),
+        }
+        for key, value in self.extra.items():
+            out[key] = jsonable(value)
+        out["tests"] = jsonable(self.tests)
+        out["variance_components"] = jsonable(self.variance_components)
+        out["fit"] = jsonable(self.fit)
+        out["warnings"] = [str(w) for w in self.warnings]
+        return out
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Return :meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def summary(self) -> str:
+        """Return a readable text table of the estimates, tests and fit."""
+        lines = [
+            f"dyadlab {self.model} — {self.estimation}, {self.n_dyads} dyads, {self.n_obs} rows, "
+            + ("distinguishable" if self.distinguishable else "indistinguishable")
+            + (f" (roles: {', '.join(self.roles)})" if self.roles else ""),
+            "",
+        ]
+        pct = f"{self.level:.0%}"
+        header = ["effect", "predictor", "role", "estimate", "se", "stat", "p", f"{pct} CI"]
+        table = []
+        for r in self.estimates.itertuples(index=False):
+            table.append(
+                [
+                    str(r.effect),
+                    str(r.predictor) if r.predictor is not None else "",
+                    "" if r.role is None or (isinstance(r.role, float)) else str(r.role),
+                    _fmt(r.estimate),
+                    _fmt(r.se),
+                    _fmt(r.statistic, 2),
+                    _fmt(r.p),
+                    f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
+                ]
+            )
+        widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        lines.append("  ".join("-" * w for w in widths))
+        for row in table:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        if len(self.variance_components):
+            lines += ["", "Variance components:"]
+            for vc in self.variance_components.itertuples(index=False):
+                role = "" if vc.role is None else f" [{vc.role!s}]"
+                lines.append(f"  {vc.name!s}{role}: {_fmt(vc.estimate, 4)}")
+        if self.tests:
+            lines += ["", "Tests:"]
+            for t in self.tests:
+                lines.append(
+                    f"  {t['name']}: statistic = {_fmt(t.get('statistic'))}, "
+                    f"df = {_fmt(t.get('df'), 0)}, p = {_fmt(t.get('p'))}"
+                )
+        if self.fit:
+            shown = ", ".join(
+                f"{k} = {_fmt(v) if isinstance(v, float) else str(v)}" for k, v in self.fit.items()
+            )
+            lines += ["", f"Fit: {shown}"]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        body = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return f"<p><b>dyadlab {self.model}</b> ({self.estimation})</p>{body}"

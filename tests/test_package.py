@@ -1,0 +1,42 @@
+"""The package's public surface: version, lazy names, the exception tree, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import dyadlab as dl
+from dyadlab.cli import main
+from dyadlab.exceptions import DyadicDataError, DyadlabError, OptionError
+
+
+def test_every_public_name_resolves():
+    for name in dl.__all__:
+        assert getattr(dl, name) is not None, name
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = dl.nope
+
+
+def test_exceptions_subclass_builtins():
+    assert issubclass(DyadicDataError, ValueError)
+    assert issubclass(DyadicDataError, DyadlabError)
+    assert issubclass(OptionError, ValueError)
+
+
+def test_import_is_light():
+    code = (
+        "import sys, dyadlab; heavy = [m for m in ('fastapi', 'sqlalchemy', 'matplotlib') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_cli_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"dyadlab {dl.__version__}"
