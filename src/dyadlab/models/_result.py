@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -239,6 +240,61 @@ class ModelResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def report(
+        self,
+        path: str | Path,
+        *,
+        title: str | None = None,
+        data_path: str | Path | None = None,
+        figures_dir: str | Path | None = None,
+    ) -> Path:
+        """Write a self-contained HTML report of this result and return its path.
+
+        The report holds the summary, the estimates, the variance components, the tests
+        and, where the model has one, its plot; its footer gives dyadlab's version, the
+        data file's SHA-256 (when ``data_path`` is given), the call and the date.
+
+        Examples
+        --------
+        >>> res.report("apim.html", data_path="couples.csv")  # doctest: +SKIP
+        """
+        from dyadlab.report.html import (
+            Provenance,
+            Section,
+            figure_from_matplotlib,
+            file_sha256,
+            write_report,
+        )
+
+        figures = []
+        plot = getattr(self, "plot", None)
+        if callable(plot):
+            figures.append(figure_from_matplotlib(plot(), f"{self.model} plot"))
+        tables: list[tuple[str, pd.DataFrame]] = [("Estimates", self.estimates)]
+        if len(self.variance_components):
+            tables.append(("Variance components", self.variance_components))
+        if self.tests:
+            tables.append(("Tests", pd.DataFrame(self.tests)))
+        section = Section(
+            title=f"{self.model} ({self.estimation})",
+            preformatted=self.summary(),
+            tables=tables,
+            figures=figures,
+        )
+        call = ", ".join(f"{k}={v!r}" for k, v in self.call.items())
+        provenance = Provenance(
+            call=f"dl.{self.model}(data, {call})" if call else f"dl.{self.model}(data)",
+            data_sha256=file_sha256(data_path) if data_path is not None else None,
+            data_name=Path(data_path).name if data_path is not None else None,
+        )
+        return write_report(
+            path,
+            title or f"dyadlab {self.model} report",
+            [section],
+            provenance=provenance,
+            figures_dir=figures_dir,
+        )
 
     def _repr_html_(self) -> str:
         body = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4g}")
