@@ -26,6 +26,8 @@ _LAZY: dict[str, str] = {
     "DyadicDataError": "dyadlab.exceptions",
     "DyadlabWarning": "dyadlab.exceptions",
     "ModelResult": "dyadlab.models._result",
+    "read_table": "dyadlab.io",
+    "write_table": "dyadlab.io",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
