@@ -1,0 +1,167 @@
+"""The database engine: SQLite (WAL) embedded by default, PostgreSQL via psycopg 3.
+
+SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
+``foreign_keys=ON``, ``busy_timeout=10000`` (a writer waits up to 10 s for the lock instead
+of failing) and ``synchronous=NORMAL`` (safe with WAL: a power cut can lose the last
+transactions, never corrupt the file). ``postgresql://`` URLs are read as
+``postgresql+psycopg://``.
+
+Examples
+--------
+>>> engine = make_engine("sqlite://")
+>>> with engine.connect() as conn:
+...     conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = [
+    "downgrade_database",
+    "make_engine",
+    "make_sessionmaker",
+    "normalize_url",
+    "session_scope",
+    "upgrade_database",
+]
+
+SQLITE_PRAGMAS: tuple[str, ...] = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def normalize_url(url: str) -> str:
+    """Return ``url`` with ``postgresql://`` / ``postgres://`` mapped to psycopg 3.
+
+    Examples
+    --------
+    >>> normalize_url("postgresql://me@db/study")
+    'postgresql+psycopg://me@db/study'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _set_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create the engine for ``url`` with the platform's connection settings.
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://...``).
+    **kwargs
+        Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
+
+    Returns
+    -------
+    sqlalchemy.Engine
+    """
+    url = normalize_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("check_same_thread", False)
+        connect_args.setdefault("timeout", 10.0)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any exception.
+
+    Examples
+    --------
+    >>> factory = make_sessionmaker(make_engine("sqlite://"))
+    >>> with session_scope(factory) as session:
+    ...     session.execute(__import__("sqlalchemy").text("SELECT 1")).scalar()
+    1
+    """
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(connection: Any) -> Any:
+    from importlib.resources import files
+
+    from alembic.config import Config
+
+    ini = files("dyadlab.platform").joinpath("alembic.ini")
+    config = Config(str(ini))
+    config.set_main_option("script_location", str(files("dyadlab.platform").joinpath("migrations")))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_database(target: str | Engine, revision: str = "head") -> None:
+    """Bring the database at ``target`` (a URL or an engine) to ``revision`` (Alembic).
+
+    Safe to call on every start: an up-to-date database is left as it is.
+
+    Examples
+    --------
+    >>> engine = make_engine("sqlite://")
+    >>> upgrade_database(engine)
+    >>> from sqlalchemy import inspect
+    >>> "responses" in inspect(engine).get_table_names()
+    True
+    """
+    from alembic import command
+
+    engine = make_engine(target) if isinstance(target, str) else target
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), revision)
+    finally:
+        if isinstance(target, str):
+            engine.dispose()
+
+
+def downgrade_database(target: str | Engine, revision: str = "base") -> None:
+    """Take the database at ``target`` back to ``revision`` (``base`` drops every table)."""
+    from alembic import command
+
+    engine = make_engine(target) if isinstance(target, str) else target
+    try:
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), revision)
+    finally:
+        if isinstance(target, str):
+            engine.dispose()

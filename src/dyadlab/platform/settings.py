@@ -1,0 +1,103 @@
+"""One typed settings object for the platform, read from the environment.
+
+Every setting has an environment variable ``DYADLAB_<NAME>``; :meth:`Settings.from_env`
+reads them. Nothing here is a secret that gets logged: ``secret_key`` and
+``smtp_password`` are excluded from ``repr``.
+
+Examples
+--------
+>>> s = Settings.from_env({"DYADLAB_DATABASE_URL": "sqlite:///study.db"})
+>>> s.database_url
+'sqlite:///study.db'
+>>> s.https
+False
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///dyadlab.db"
+
+
+def _random_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Settings(BaseModel):
+    """The platform's configuration.
+
+    Parameters
+    ----------
+    database_url : str
+        SQLAlchemy URL; ``sqlite:///dyadlab.db`` (the embedded default) or
+        ``postgresql+psycopg://user@host/db`` (``postgresql://`` is read as psycopg 3).
+    base_url : str
+        Public address of the server; invitation links are ``{base_url}/p/{token}``.
+        Security headers add HSTS when it starts with ``https://``.
+    secret_key : str
+        Signs researcher session tokens. Set ``DYADLAB_SECRET_KEY`` in production; the
+        default is random per process (sessions end when the server restarts).
+    smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, smtp_starttls
+        Outgoing e-mail for reminders; no ``smtp_host`` means no e-mail is sent.
+    session_max_age_s : int
+        Lifetime of a researcher session.
+    login_max_failures, login_window_s : int
+        Rate limit: after this many failed logins for one e-mail address or one client
+        address within the window, logins are refused with 429 until the window passes.
+    submission_grace_min : int
+        A response finished (client clock) inside its answer window but received later,
+        e.g. after the phone was offline, is accepted up to this many minutes late.
+    compliance_threshold : float
+        Couples whose share of complete couple-days is below this are flagged.
+    default_tz, default_language : str
+        For new participants until they choose their own.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = Field(default_factory=_random_key, repr=False)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "dyadlab@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_starttls: bool = False
+    session_max_age_s: int = 8 * 3600
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+    submission_grace_min: int = 120
+    compliance_threshold: float = 0.8
+    default_tz: str = "Europe/Amsterdam"
+    default_language: str = "en"
+
+    @property
+    def https(self) -> bool:
+        """Whether the public address uses HTTPS (then HSTS and secure cookies are on)."""
+        return self.base_url.lower().startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``DYADLAB_*`` variables (``os.environ`` by default); keywords win.
+
+        Examples
+        --------
+        >>> Settings.from_env({}, base_url="https://lab.example").https
+        True
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(f"DYADLAB_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update(overrides)
+        return cls.model_validate(values)

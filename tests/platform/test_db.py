@@ -1,0 +1,144 @@
+"""Settings, the engine's connection settings, and the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from dyadlab.platform.db import (
+    downgrade_database,
+    make_engine,
+    make_sessionmaker,
+    normalize_url,
+    upgrade_database,
+)
+from dyadlab.platform.settings import Settings
+from dyadlab.platform.tables import AuditLog, Base, ConsentEvent, Couple, Person, Study
+
+TABLES = {
+    "audit_log",
+    "consent_events",
+    "couples",
+    "deliveries",
+    "persons",
+    "researchers",
+    "responses",
+    "studies",
+}
+
+
+def test_settings_from_env():
+    s = Settings.from_env(
+        {
+            "DYADLAB_DATABASE_URL": "postgresql://u@h/db",
+            "DYADLAB_SMTP_PORT": "2525",
+            "DYADLAB_BASE_URL": "https://lab.example",
+            "DYADLAB_SECRET_KEY": "k" * 40,
+        }
+    )
+    assert s.database_url == "postgresql://u@h/db"
+    assert s.smtp_port == 2525
+    assert s.https
+    assert "k" * 40 not in repr(s)
+
+
+def test_settings_default_database():
+    assert Settings.from_env({}).database_url == "sqlite:///dyadlab.db"
+
+
+def test_normalize_url():
+    assert normalize_url("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_sqlite_pragmas(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    downgrade_database(engine, "base")
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade_database(engine)
+    upgrade_database(engine)  # idempotent
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_upgrade_by_url(database_url):
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_models_match_migrations(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"tables.py and migrations differ; add a migration: {diff}"
+
+
+def test_foreign_keys_enforced(session):
+    session.add(Couple(study_id=12345, start_date=date(2026, 1, 1), seed=1))
+    with pytest.raises(IntegrityError):
+        session.commit()
+
+
+def test_times_round_trip_as_aware_utc(session):
+    study = Study(title="t", protocol={"a": 1}, protocol_hash="0" * 64)
+    session.add(study)
+    session.flush()
+    amsterdam = timezone(timedelta(hours=1))
+    at = datetime(2026, 3, 1, 21, 0, tzinfo=amsterdam)
+    couple = Couple(study_id=study.id, start_date=date(2026, 3, 1), seed=7)
+    session.add(couple)
+    session.flush()
+    person = Person(couple_id=couple.id, token_hash="a" * 64, tz="Europe/Amsterdam", language="en")
+    session.add(person)
+    session.flush()
+    session.add(ConsentEvent(person_id=person.id, kind="consent", version=1, at=at))
+    session.commit()
+    session.expire_all()
+    got = session.scalars(select(ConsentEvent)).one().at
+    assert got == datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+    assert got.tzinfo is UTC
+
+
+def test_naive_datetime_refused(session):
+    session.add(AuditLog(action="login", at=datetime(2026, 1, 1)))
+    with pytest.raises(Exception, match="timezone-aware"):
+        session.commit()
+
+
+def test_append_only_tables(session):
+    session.add(AuditLog(action="export"))
+    session.commit()
+    row = session.scalars(select(AuditLog)).one()
+    row.action = "nothing"
+    with pytest.raises(RuntimeError, match="append-only"):
+        session.commit()
+    session.rollback()
+    session.delete(session.scalars(select(AuditLog)).one())
+    with pytest.raises(RuntimeError, match="append-only"):
+        session.commit()
+
+
+def test_sessionmaker_keeps_objects_readable(engine):
+    factory = make_sessionmaker(engine)
+    with factory() as s:
+        study = Study(title="kept", protocol={}, protocol_hash="1" * 64)
+        s.add(study)
+        s.commit()
+    assert study.title == "kept"
