@@ -1,0 +1,341 @@
+"""Checks of dyadic data: every bad input gets a :class:`DyadicDataError` that names it.
+
+Each check says what is wrong, where (the first five offending dyad ids or rows), and
+how to fix it, with the message template of :mod:`dyadlab._validation`. The checks are
+vectorised (group codes from :func:`pandas.factorize`), so they cost little even on a
+million rows.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from dyadlab.data.checks import check_dyads
+>>> df = pd.DataFrame({"couple": [1, 1, 2], "x": [1.0, 2.0, 3.0]})
+>>> check_dyads(df, dyad="couple", func="example")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+dyadlab.exceptions.DyadicDataError: example(): ... 1 dyad has only 1 (first: 2). ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dyadlab._validation import check_columns, check_numeric
+from dyadlab.exceptions import DyadicDataError
+
+__all__ = [
+    "check_analysis_variables",
+    "check_distinguishable",
+    "check_dyads",
+    "check_keys",
+    "check_not_empty",
+    "dyads_without_distinct_roles",
+]
+
+#: how many offending dyad ids or rows a message names
+N_SHOWN = 5
+
+
+def _show(values: Iterable[Any], n_total: int | None = None) -> str:
+    """Format the first few ids: ``3, 10, 12`` or ``3, 10, 12, 17, 21 and 4 more``."""
+    values = list(values)
+    n_total = len(values) if n_total is None else n_total
+    shown = ", ".join(_fmt(v) for v in values[:N_SHOWN])
+    more = n_total - min(len(values), N_SHOWN)
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) -> np.ndarray:
+    """Integer code per row for the combination of ``columns`` (no missing values).
+
+    Codes number the combinations in order of first appearance (``sort=False``) or in
+    sorted order of the columns' values (``sort=True``).
+    """
+    code = np.zeros(len(data), dtype=np.int64)
+    for column in columns:
+        part, uniques = pd.factorize(data[column], sort=sort)
+        code = code * max(len(uniques), 1) + part
+        code, _ = pd.factorize(code, sort=sort)
+        code = code.astype(np.int64, copy=False)
+    return code
+
+
+def _first_of(mask: np.ndarray, values: pd.Series) -> list[Any]:
+    """Unique values of ``values`` at rows where ``mask``, in order of appearance."""
+    return [v.item() if isinstance(v, np.generic) else v for v in pd.unique(values[mask])]
+
+
+def check_not_empty(data: pd.DataFrame, *, func: str) -> None:
+    """Raise if ``data`` is not a DataFrame or has no rows.
+
+    Examples
+    --------
+    >>> check_not_empty(pd.DataFrame({"x": [1]}), func="example")
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DyadicDataError(
+            f"{func}(): data must be a pandas DataFrame, not {type(data).__name__}. "
+            "Read your file with dyadlab.io.read_table() or pandas.read_csv()."
+        )
+    if len(data) == 0:
+        raise DyadicDataError(
+            f"{func}(): data is empty (0 rows). Pass a data frame with one row per person "
+            "(or per person-occasion)."
+        )
+
+
+def check_keys(
+    data: pd.DataFrame,
+    *,
+    dyad: str,
+    person: str | None = None,
+    role: str | None = None,
+    time: str | None = None,
+    func: str,
+) -> None:
+    """Raise if a key column is absent, given twice, or has missing values.
+
+    The message names the closest existing column, or the first rows with a missing key.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"couple": [1, 1], "x": [1.0, 2.0]})
+    >>> check_keys(df, dyad="couple", func="example")
+    """
+    keys = {"dyad": dyad, "person": person, "role": role, "time": time}
+    for argument, column in keys.items():
+        if column is not None and not isinstance(column, str):
+            raise DyadicDataError(
+                f"{func}(): {argument} must be a column name (str), not "
+                f"{type(column).__name__}. Pass the name of the column."
+            )
+    check_columns(data, keys.values(), func=func)
+    given = [(a, c) for a, c in keys.items() if c is not None]
+    names = [c for _, c in given]
+    if len(set(names)) < len(names):
+        repeated = sorted({c for c in names if names.count(c) > 1})
+        raise DyadicDataError(
+            f"{func}(): column {repeated[0]!r} is given for more than one of "
+            f"{', '.join(a for a, c in given if c == repeated[0])}. Each key needs its own "
+            "column."
+        )
+    for argument, column in given:
+        missing = data[column].isna().to_numpy()
+        if missing.any():
+            rows = list(data.index[missing])
+            raise DyadicDataError(
+                f"{func}(): {argument} column {column!r} has {_plural(len(rows), 'missing value')} "
+                f"(rows {_show(rows)}). Fill them in or remove these rows; a key column must "
+                "not be missing."
+            )
+
+
+def check_dyads(
+    data: pd.DataFrame,
+    *,
+    dyad: str,
+    person: str | None = None,
+    time: str | None = None,
+    allow_incomplete: bool = False,
+    func: str,
+) -> None:
+    """Raise unless every dyad holds 2 persons and every person-occasion appears once.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Individual format, keys already checked with :func:`check_keys`.
+    dyad, person, time : str or None
+        Key columns.
+    allow_incomplete : bool
+        Accept dyads of one person (cross-sectional) or of one person over all occasions.
+    func : str
+        Name of the calling function, for the message.
+
+    Raises
+    ------
+    DyadicDataError
+        Duplicate person-occasions (or persons), dyads of 3 or more persons (or rows per
+        occasion), and, unless ``allow_incomplete``, dyads of only one person.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "x": [1.0, 2.0, 3.0, 4.0]})
+    >>> check_dyads(df, dyad="couple", func="example")
+    """
+    dyad_codes = _codes(data, [dyad])
+    n_dyads = int(dyad_codes.max()) + 1
+    dyads = data[dyad]
+    if person is not None:
+        occasion = [dyad, person] + ([time] if time else [])
+        dup = data.duplicated(occasion, keep=False).to_numpy()
+        if dup.any():
+            what = "person-occasions" if time else "persons"
+            ids = _first_of(dup, dyads)
+            fix = (
+                f"Each person may have one row per value of {time!r}"
+                if time
+                else "Each person may have one row; for repeated measures pass time=COLUMN"
+            )
+            raise DyadicDataError(
+                f"{func}(): duplicate {what}: {_plural(int(dup.sum()), 'row')} repeat a "
+                f"({', '.join(repr(c) for c in occasion)}) combination (dyads {_show(ids)}). "
+                f"{fix}; remove or merge the duplicates."
+            )
+        person_codes = _codes(data, [dyad, person])
+        first = np.unique(person_codes, return_index=True)[1]
+        persons_per_dyad = np.bincount(dyad_codes[first], minlength=n_dyads)
+        unit = "persons per dyad"
+    else:
+        group = _codes(data, [dyad, time]) if time else dyad_codes
+        rows_per_group = np.bincount(group)
+        first = np.unique(group, return_index=True)[1]
+        persons_per_dyad = np.zeros(n_dyads, dtype=np.int64)
+        np.maximum.at(persons_per_dyad, dyad_codes[first], rows_per_group)
+        unit = "rows per dyad at one occasion" if time else "persons per dyad"
+    big = persons_per_dyad > 2
+    if big.any():
+        ids = _first_of(big[dyad_codes], dyads)
+        fix = (
+            "Check the dyad ids; a triad or group is not a dyad"
+            if person is not None or not time
+            else f"Pass person=COLUMN if these are different persons, or check {time!r}"
+        )
+        raise DyadicDataError(
+            f"{func}(): column {dyad!r} must hold exactly 2 {unit}, but "
+            f"{_plural(int(big.sum()), 'dyad')} "
+            f"{'has' if big.sum() == 1 else 'have'} more (first: {_show(ids)}). {fix}."
+        )
+    small = persons_per_dyad < 2
+    if small.any() and not allow_incomplete and (person is not None or not time):
+        ids = _first_of(small[dyad_codes], dyads)
+        raise DyadicDataError(
+            f"{func}(): column {dyad!r} must hold exactly 2 {unit}, but "
+            f"{_plural(int(small.sum()), 'dyad')} {'has' if small.sum() == 1 else 'have'} "
+            f"only 1 (first: {_show(ids)}). Remove these dyads, or pass allow_incomplete=True "
+            f"to keep persons whose partner has no data."
+        )
+
+
+def dyads_without_distinct_roles(
+    data: pd.DataFrame, *, dyad: str, role: str, time: str | None = None
+) -> list[Hashable]:
+    """Dyad ids whose members do not have two different values of ``role``.
+
+    A dyad is listed when, at some occasion, its two rows share a role (e.g. a same-sex
+    couple in a study that codes role by gender). Dyads of one person are not listed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "gender": ["m", "w", "w", "w"]})
+    >>> dyads_without_distinct_roles(df, dyad="couple", role="gender")
+    [2]
+    """
+    group = _codes(data, [dyad, time]) if time else _codes(data, [dyad])
+    with_role = _codes(data, [dyad, time, role] if time else [dyad, role])
+    rows = np.bincount(group)
+    first = np.unique(with_role, return_index=True)[1]
+    distinct = np.bincount(group[first], minlength=len(rows))
+    bad_group = (rows >= 2) & (distinct < rows)
+    mask = bad_group[group]
+    return _first_of(mask, data[dyad])
+
+
+def role_values(data: pd.DataFrame, role: str) -> list[Any]:
+    """The values of ``role`` present in the data, sorted (categories in their order)."""
+    series = data[role]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.dropna().unique())
+        return [c for c in series.cat.categories if c in present]
+    values = list(pd.unique(series.dropna()))
+    with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
+        values = sorted(values)
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def check_distinguishable(
+    data: pd.DataFrame, *, dyad: str, role: str, time: str | None = None, func: str
+) -> None:
+    """Raise unless ``role`` takes 2 values overall and 2 different values in every dyad.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "gender": ["w", "w", "m", "w"]})
+    >>> check_distinguishable(df, dyad="couple", role="gender", func="f")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dyadlab.exceptions.DyadicDataError: f(): ... but 1 dyad does not (first: 1). Leave role out ...
+    """
+    values = role_values(data, role)
+    if len(values) != 2:
+        raise DyadicDataError(
+            f"{func}(): column {role!r} must take exactly 2 values to distinguish the "
+            f"members of a dyad, but it takes {len(values)} ({_show(values)}). Recode it to "
+            "two roles, or leave role out to treat the dyads as indistinguishable."
+        )
+    bad = dyads_without_distinct_roles(data, dyad=dyad, role=role, time=time)
+    if bad:
+        raise DyadicDataError(
+            f"{func}(): column {role!r} must take 2 different values within every dyad"
+            f"{' at every occasion' if time else ''}, but {_plural(len(bad), 'dyad')} "
+            f"{'does' if len(bad) == 1 else 'do'} not (first: {_show(bad)}). Leave role out "
+            "to treat the dyads as indistinguishable, or correct the role of these dyads."
+        )
+
+
+def check_analysis_variables(data: pd.DataFrame, columns: Iterable[str], *, func: str) -> None:
+    """Raise if an analysis variable is absent, not numeric, or constant.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The data.
+    columns : iterable of str
+        The variables a model analyses (outcome, predictors).
+    func : str
+        Name of the calling function, for the message.
+
+    Raises
+    ------
+    DyadicDataError
+        Naming the column (and the closest existing name when it is absent).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0, 2.0], "x": [3.0, 3.0]})
+    >>> check_analysis_variables(df, ["y", "x"], func="apim")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dyadlab.exceptions.DyadicDataError: apim(): column 'x' is constant (every value is 3.0), ...
+    """
+    columns = list(columns)
+    check_columns(data, columns, func=func)
+    check_numeric(data, columns, func=func)
+    for column in columns:
+        values = pd.to_numeric(data[column], errors="coerce").dropna()
+        if len(values) == 0:
+            raise DyadicDataError(
+                f"{func}(): column {column!r} has no values (all missing). Choose a variable "
+                "with data."
+            )
+        if values.nunique() == 1:
+            raise DyadicDataError(
+                f"{func}(): column {column!r} is constant (every value is "
+                f"{_fmt(values.iloc[0])}), so it cannot explain or be explained by anything. "
+                "Leave it out of the model."
+            )
