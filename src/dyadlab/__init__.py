@@ -23,10 +23,15 @@ __version__ = "0.1.0"
 # public name -> module that defines it; each is imported on first use.
 _LAZY: dict[str, str] = {
     "DyadlabError": "dyadlab.exceptions",
+    "DyadicData": "dyadlab.data",
     "DyadicDataError": "dyadlab.exceptions",
     "DyadlabWarning": "dyadlab.exceptions",
     "ModelResult": "dyadlab.models._result",
+    "from_dyad": "dyadlab.data",
+    "from_pairwise": "dyadlab.data",
     "read_table": "dyadlab.io",
+    "to_dyad": "dyadlab.data",
+    "to_pairwise": "dyadlab.data",
     "write_table": "dyadlab.io",
 }
 
