@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "ModelResult": "dyadlab.models._result",
     "from_dyad": "dyadlab.data",
     "from_pairwise": "dyadlab.data",
+    "nonindependence": "dyadlab.models.nonindependence",
     "read_table": "dyadlab.io",
     "to_dyad": "dyadlab.data",
     "to_pairwise": "dyadlab.data",
