@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "from_dyad": "dyadlab.data",
     "from_pairwise": "dyadlab.data",
     "nonindependence": "dyadlab.models.nonindependence",
+    "power": "dyadlab.models",
     "read_table": "dyadlab.io",
     "to_dyad": "dyadlab.data",
     "to_pairwise": "dyadlab.data",
