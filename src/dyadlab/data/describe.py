@@ -205,9 +205,7 @@ def _role_composition(data: DyadicData) -> dict[str, int]:
     if data.time is not None and who is None:
         members = df.drop_duplicates([data.dyad, data.role])
     values = role_values(df, data.role)
-    codes = pd.Series(
-        pd.Categorical(members[data.role], categories=values).codes, index=members.index
-    )
+    codes = pd.Series(pd.Index(values).get_indexer(members[data.role]), index=members.index)
     by_dyad = codes.groupby(members[data.dyad].to_numpy(), sort=False).agg(["min", "max", "size"])
     combos = by_dyad.value_counts().sort_index()
     result: dict[str, int] = {}
