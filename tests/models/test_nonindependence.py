@@ -234,3 +234,20 @@ def test_level_changes_only_the_interval() -> None:
     b = dl.nonindependence(df, variables="x", dyad="couple", level=0.80).estimates
     pd.testing.assert_series_equal(a["estimate"], b["estimate"])
     assert (b["ci_high"] - b["ci_low"] < a["ci_high"] - a["ci_low"]).all()
+
+
+def test_tutorial_examples_run(shared_data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The examples of docs/tutorials/nonindependence.md give the outputs shown there."""
+    import doctest
+
+    from tests.reference.fixtures import REPO
+
+    monkeypatch.chdir(shared_data)
+    failed, attempted = doctest.testfile(
+        str(REPO / "docs" / "tutorials" / "nonindependence.md"),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+    )
+    assert attempted > 10
+    assert failed == 0
