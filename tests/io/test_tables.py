@@ -336,3 +336,27 @@ def test_explicit_labels_for_csv_warn(tmp_path: Path) -> None:
 def test_write_needs_a_dataframe(tmp_path: Path) -> None:
     with pytest.raises(OptionError, match="df must be a pandas DataFrame, not dict"):
         write_table({"a": [1]}, tmp_path / "d.csv")  # type: ignore[arg-type]
+
+
+def test_semicolon_csv_gets_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "excel_nl.csv"
+    path.write_text("koppel;tevredenheid\n1;5,5\n1;6,0\n")
+    with pytest.warns(
+        DyadlabWarning, match=r"separated by ';', not ','. Pass sep=';', decimal=','"
+    ):
+        read_table(path)
+    got = read_table(path, sep=";", decimal=",")
+    assert got["tevredenheid"].tolist() == [5.5, 6.0]
+
+
+def test_one_column_file_without_other_separator_is_quiet(tmp_path: Path) -> None:
+    path = tmp_path / "one.txt"
+    path.write_text("score\n1\n2\n")
+    assert read_table(path)["score"].tolist() == [1, 2]
+
+
+def test_home_folder_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_table(_frame(), "~/home.parquet")
+    assert (tmp_path / "home.parquet").exists()
+    assert len(read_table("~/home.parquet")) == 4

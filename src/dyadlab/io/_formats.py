@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from dyadlab.exceptions import FileFormatError, OptionError
+from dyadlab.exceptions import DyadlabWarning, FileFormatError, OptionError
 from dyadlab.io._labels import (
     ValueLabels,
     VariableLabels,
@@ -53,10 +54,33 @@ class FileFormat:
 # --- text ---------------------------------------------------------------------------
 
 
+def _other_separator(df: pd.DataFrame, sep: str) -> str | None:
+    """The separator a one-column table seems to use instead of ``sep``, if any."""
+    if df.shape[1] != 1:
+        return None
+    header = str(df.columns[0])
+    for candidate in (";", "\t", ",", "|"):
+        if candidate != sep and candidate in header:
+            return candidate
+    return None
+
+
 def _read_text(sep: str) -> Reader:
     def read(path: Path, opts: dict[str, Any]) -> tuple[pd.DataFrame, VariableLabels, ValueLabels]:
+        explicit = "sep" in opts or "delimiter" in opts
         opts = {"sep": sep, **opts}
-        return pd.read_csv(path, **opts), {}, {}
+        df = pd.read_csv(path, **opts)
+        other = None if explicit else _other_separator(df, sep)
+        if other is not None:
+            hint = f"sep={other!r}" + (", decimal=','" if other == ";" else "")
+            warnings.warn(
+                f"read_table(): {str(path)!r} was read as one column {str(df.columns[0])[:40]!r}; "
+                f"it seems to be separated by {other!r}, not {sep!r}. Pass {hint} "
+                "(Excel in many European languages writes ';' with decimal commas).",
+                DyadlabWarning,
+                stacklevel=3,
+            )
+        return df, {}, {}
 
     return read
 

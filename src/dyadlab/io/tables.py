@@ -167,7 +167,7 @@ def read_table(
     [3, 4]
     """
     func = "read_table"
-    path = Path(path)
+    path = Path(path).expanduser()
     fmt = _detect(path, format, func=func)
     if not path.exists():
         folder = path.parent if str(path.parent) else Path(".")
@@ -260,7 +260,7 @@ def write_table(
             f"{func}(): df must be a pandas DataFrame, not {type(df).__name__}. "
             "Convert it first, e.g. pandas.DataFrame(data)."
         )
-    path = Path(path)
+    path = Path(path).expanduser()
     fmt = _detect(path, format, func=func)
     var, val = resolve_labels(df, variable_labels, value_labels, func=func)
     if not fmt.keeps_labels and (variable_labels or value_labels):
