@@ -251,3 +251,19 @@ def test_tutorial_examples_run(shared_data, monkeypatch) -> None:  # type: ignor
     )
     assert attempted > 10
     assert failed == 0
+
+
+@pytest.mark.parametrize("role", ["role", None])
+def test_dyad_level_variable_is_refused(role: str | None) -> None:
+    df = _toy()
+    df["x"] = df["couple"] * 1.5 + 1
+    with pytest.raises(DyadicDataError, match="same value for both partners"):
+        dl.nonindependence(df, variables="x", dyad="couple", role=role)
+
+
+@pytest.mark.parametrize("role", ["role", None])
+def test_covariate_explaining_everything_is_refused(role: str | None) -> None:
+    df = _toy()
+    df["y"] = 2 * df["z"] + 1
+    with pytest.raises(DyadicDataError, match="explain variable 'y' completely"):
+        dl.nonindependence(df, variables="y", dyad="couple", role=role, covariates="z")

@@ -96,6 +96,7 @@ def _residuals(y: Array, design: Array | None, *, intercept: bool) -> tuple[Arra
     """OLS residuals of ``y`` on ``design`` (plus an intercept); return them and the rank.
 
     The rank counts the design's columns only (not the intercept), like ``lm()$rank - 1``.
+    Residuals within rounding of zero are set to zero.
     """
     cols = []
     if intercept:
@@ -106,7 +107,10 @@ def _residuals(y: Array, design: Array | None, *, intercept: bool) -> tuple[Arra
         return y.copy(), 0
     x = np.column_stack(cols)
     coef, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
-    return y - x @ coef, int(rank) - (1 if intercept else 0)
+    resid = y - x @ coef
+    if float(np.sum(resid * resid)) <= 1e-24 * float(np.sum(y * y)):
+        resid = np.zeros_like(y)
+    return resid, int(rank) - (1 if intercept else 0)
 
 
 def partner_pearson(x: Array, covariates: Array | None, *, level: float) -> CorrelationStat:
@@ -131,9 +135,12 @@ def partner_pearson(x: Array, covariates: Array | None, *, level: float) -> Corr
     n = x.shape[0]
     e1, k = _residuals(x[:, 0], covariates, intercept=True)
     e2, _ = _residuals(x[:, 1], covariates, intercept=True)
-    r = float(np.sum(e1 * e2) / math.sqrt(np.sum(e1 * e1) * np.sum(e2 * e2)))
+    denominator = math.sqrt(float(np.sum(e1 * e1) * np.sum(e2 * e2)))
+    r = float(np.sum(e1 * e2)) / denominator if denominator > 0 else math.nan
     df = n - 2 - k
-    if abs(r) < 1:
+    if math.isnan(r):
+        se, stat, p = math.nan, math.nan, math.nan
+    elif abs(r) < 1:
         se = math.sqrt((1 - r * r) / df)
         stat = r / se
         p = float(2 * stats.t.sf(abs(stat), df))
@@ -179,6 +186,9 @@ def icc_anova(x: Array, covariates: Array | None, *, level: float = 0.95) -> Icc
     ssb, ssw, kb, kw = _strata(x, covariates)
     df1, df2 = n - 1 - kb, n - kw
     msb, msw = ssb / df1, ssw / df2
+    if not (msb > 0 and msw > 0):
+        nan = math.nan
+        return IccStat(nan, nan, df1, df2, nan, nan, nan, msb, msw, ssb, ssw, n, kb, kw)
     icc = (msb - msw) / (msb + msw)
     if icc >= 0:
         f, fd1, fd2 = msb / msw, df1, df2
@@ -218,7 +228,7 @@ def pairwise_r(x: Array, covariates: Array | None, *, level: float = 0.95) -> Co
     """
     n = x.shape[0]
     ssb, ssw, kb, kw = _strata(x, covariates)
-    r = (ssb - ssw) / (ssb + ssw)
+    r = (ssb - ssw) / (ssb + ssw) if ssb > 0 and ssw > 0 else math.nan
     se = 1 / math.sqrt(n)
     stat = r / se
     p = float(2 * stats.norm.sf(abs(stat)))

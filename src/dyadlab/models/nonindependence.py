@@ -314,6 +314,7 @@ def nonindependence(
         _check_varies(xs, name, dyads.roles)
         if role is not None:
             c = partner_pearson(xs, z if covs else None, level=level)
+            _check_finite(c.estimate, name, covs)
             rows.append(_row("pearson_r", name, c.se, c.df, c))
             for j, value in enumerate(dyads.roles):
                 variance = float(np.var(xs[:, j], ddof=1))
@@ -327,6 +328,7 @@ def nonindependence(
                 )
         else:
             icc = icc_anova(xs, zs if covs else None, level=level)
+            _check_finite(icc.estimate, name, covs)
             rows.append(_row("icc", name, None, None, icc))
             f_df[name] = [icc.df1, icc.df2]
             pr = pairwise_r(xs, zs if covs else None, level=level)
@@ -381,6 +383,12 @@ def _check_varies(x: np.ndarray, name: str, roles: list[Any]) -> None:
             f"{_FUNC}(): variable {name!r} is constant in the complete dyads (every value is "
             f"{x[0, 0]:g}), so partners cannot be compared on it. Leave it out."
         )
+    if np.array_equal(x[:, 0], x[:, 1]):
+        raise DyadicDataError(
+            f"{_FUNC}(): variable {name!r} has the same value for both partners in every "
+            "complete dyad (a dyad-level variable), so its nonindependence is 1 by "
+            "construction. Leave it out, or use it as a covariate."
+        )
     for j, value in enumerate(roles):
         if np.ptp(x[:, j]) == 0:
             raise DyadicDataError(
@@ -389,6 +397,15 @@ def _check_varies(x: np.ndarray, name: str, roles: list[Any]) -> None:
                 "Leave the variable out, or leave role out to treat the dyads as "
                 "indistinguishable."
             )
+
+
+def _check_finite(estimate: float, name: str, covariates: list[str]) -> None:
+    if not np.isfinite(estimate):
+        raise DyadicDataError(
+            f"{_FUNC}(): the covariates {', '.join(repr(c) for c in covariates)} explain "
+            f"variable {name!r} completely (no residual variation between or within "
+            "dyads), so no partial correlation can be computed. Use fewer covariates."
+        )
 
 
 def _row(effect: str, name: str, se: float | None, df: float | None, stat: Any) -> dict[str, Any]:
