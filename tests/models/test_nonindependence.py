@@ -7,6 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import dyadlab as dl
 from dyadlab.exceptions import DyadicDataError, OptionError
@@ -267,3 +270,40 @@ def test_covariate_explaining_everything_is_refused(role: str | None) -> None:
     df["y"] = 2 * df["z"] + 1
     with pytest.raises(DyadicDataError, match="explain variable 'y' completely"):
         dl.nonindependence(df, variables="y", dyad="couple", role=role, covariates="z")
+
+
+_pairs = st.integers(min_value=4, max_value=30).flatmap(
+    lambda n: arrays(
+        np.float64,
+        (n, 2),
+        elements=st.floats(-100, 100, allow_nan=False, allow_subnormal=False),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=_pairs)
+def test_pairwise_r_is_pearson_on_double_entry_data(x: np.ndarray) -> None:
+    from dyadlab.models._nonindependence_math import icc_anova, pairwise_r
+
+    assume(np.ptp(x) > 1e-3 and np.ptp(x[:, 0] - x[:, 1]) > 1e-3)
+    both = np.vstack([x, x[:, ::-1]])
+    expected = np.corrcoef(both[:, 0], both[:, 1])[0, 1]
+    assert pairwise_r(x, None).estimate == pytest.approx(expected, abs=1e-9)
+    swapped = x.copy()
+    swapped[::2] = swapped[::2, ::-1]  # which member is "first" must not matter
+    assert icc_anova(swapped, None).estimate == pytest.approx(icc_anova(x, None).estimate)
+    assert -1 <= icc_anova(x, None).estimate <= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 40))
+def test_chi_square_is_twice_the_loglik_difference(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(n, 4)) @ rng.normal(size=(4, 4))
+    t = distinguishability_test(w)
+    assert t.statistic >= 0
+    assert t.loglik_saturated >= t.loglik_indistinguishable - 1e-9
+    assert t.statistic == pytest.approx(2 * (t.loglik_saturated - t.loglik_indistinguishable))
+    # relabelling the roles (swapping the column blocks) leaves the test unchanged
+    assert distinguishability_test(w[:, [2, 3, 0, 1]]).statistic == pytest.approx(t.statistic)
