@@ -1,0 +1,687 @@
+"""Study protocols: questionnaires, answer choices, schedule and consent, read from a file.
+
+A protocol is written in YAML (see ``dyadlab/examples/daily_diary.yaml``), as an
+XLSForm-compatible spreadsheet (``.xlsx``; see :mod:`dyadlab.platform._xlsform`) or as a
+REDCap data dictionary (``.csv``; see :mod:`dyadlab.platform._redcap`). All three become
+the same immutable :class:`Protocol`, whose :meth:`Protocol.to_dict` is the YAML content
+and whose :attr:`Protocol.content_hash` identifies it.
+
+Every problem in a protocol raises :class:`~dyadlab.exceptions.ProtocolError` naming
+where it is -- a YAML path such as ``questionnaires[0].items[2].choices`` or a sheet
+and row such as ``survey sheet, row 7`` -- and what is wrong, with the closest valid
+name where one exists. When a protocol has several problems the first is reported and
+the others are counted.
+
+Answers
+-------
+:meth:`Protocol.validate_answers` checks a submission against its questionnaire: types,
+ranges, choices, ``required`` (only for items that are relevant), ``constraint``
+expressions and skip logic (``relevant``). It returns the cleaned, typed answers of the
+relevant items. Non-relevant items are left out of the result; an answer *given* to an
+item that is not relevant is an error (:class:`AnswerError`), not silently dropped: the
+participant's device must clear answers its skip logic hid (the pages do), so a
+non-empty answer there means the device and the server disagree about the skip logic
+and the participant should see it. An empty answer (``None``, ``""``, ``[]``) to a
+non-relevant item is fine.
+
+Typed answers are JSON-ready: slider and decimal -> float, integer and Likert -> int,
+single choice -> the choice's value, multiple choice -> list of values in the order of
+the choice list, yes/no -> ``"yes"`` or ``"no"``, text -> str, date -> ``"YYYY-MM-DD"``,
+time -> ``"HH:MM"``.
+
+Examples
+--------
+>>> protocol = example_protocol()
+>>> protocol.title
+'Daily intimacy in couples'
+>>> protocol.validate_answers("evening", {"desire": "55", "partner_desire": 60,
+...                                       "conflict": "no"})
+{'desire': 55.0, 'partner_desire': 60.0, 'conflict': 'no'}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from dyadlab._validation import closest
+from dyadlab.exceptions import DyadlabError, ProtocolError
+from dyadlab.platform._expressions import parse_expression
+from dyadlab.platform._protocol_checks import YES_NO_LABELS, build_protocol_kwargs
+
+__all__ = [
+    "ITEM_TYPES",
+    "AnswerError",
+    "Choice",
+    "Item",
+    "Protocol",
+    "Questionnaire",
+    "ScheduleEntry",
+    "example_protocol",
+    "load_protocol",
+    "parse_protocol",
+]
+
+ItemType = Literal[
+    "slider", "likert", "single", "multiple", "yes_no", "integer", "decimal", "text", "time", "date"
+]
+#: The item types a protocol may use.
+ITEM_TYPES: tuple[str, ...] = (
+    "slider",
+    "likert",
+    "single",
+    "multiple",
+    "yes_no",
+    "integer",
+    "decimal",
+    "text",
+    "time",
+    "date",
+)
+_TEXT_MAX = 5000
+_EXAMPLE = "daily_diary.yaml"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Choice(_Frozen):
+    """One answer option of a choice list: its stored ``value`` and its labels."""
+
+    value: int | str
+    label: dict[str, str]
+
+
+class Item(_Frozen):
+    """One question.
+
+    ``min``/``max`` bound sliders (default 0 and 100), integers and decimals; ``choices``
+    names the choice list of Likert, single and multiple-choice items; ``relevant`` and
+    ``constraint`` are XLSForm expressions; ``about="partner"`` marks a judgment of the
+    partner (the *judgment* of the truth-and-bias model).
+    """
+
+    name: str
+    type: ItemType
+    label: dict[str, str]
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: str | None = None
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: dict[str, str] | None = None
+    about: Literal["self", "partner"] = "self"
+
+
+class Questionnaire(_Frozen):
+    """A named list of items answered in one sitting."""
+
+    name: str
+    items: list[Item]
+    label: dict[str, str] = {}
+
+    def item(self, name: str) -> Item:
+        """Return the item called ``name``; raise :class:`ProtocolError` if there is none."""
+        for item in self.items:
+            if item.name == name:
+                return item
+        hint = closest(name, [i.name for i in self.items])
+        raise ProtocolError(
+            f"questionnaire {self.name!r} has no item {name!r}"
+            + (f"; did you mean {hint!r}?" if hint else ".")
+        )
+
+
+class ScheduleEntry(_Frozen):
+    """When a questionnaire is open; see :mod:`dyadlab.platform.schedule`.
+
+    ``daily``: at ``time`` (local, ``"HH:MM"``) for ``window_minutes``.
+    ``random``: ``prompts_per_day`` prompts between ``block_start`` and ``block_end``,
+    one in each of that many equal blocks, at least ``min_gap_minutes`` apart.
+    ``event``: open whenever the participant reports an event, at most ``max_per_day``
+    times a diary day. ``triggers_partner`` names a questionnaire opened for the
+    partner for ``trigger_window_minutes`` when this one is submitted.
+    """
+
+    questionnaire: str
+    type: Literal["daily", "random", "event"]
+    time: str | None = None
+    window_minutes: int | None = None
+    reminders_after_minutes: list[int] = []
+    days: int | None = None
+    max_per_day: int | None = None
+    prompts_per_day: int | None = None
+    block_start: str | None = None
+    block_end: str | None = None
+    min_gap_minutes: int | None = None
+    triggers_partner: str | None = None
+    trigger_window_minutes: int | None = None
+
+
+class AnswerError(DyadlabError, ValueError):
+    """Answers do not fit their questionnaire.
+
+    Attributes
+    ----------
+    errors : list of dict
+        One ``{"item": name, "message": text}`` per problem, in item order.
+    """
+
+    def __init__(self, questionnaire: str, errors: list[dict[str, str]]) -> None:
+        self.questionnaire = questionnaire
+        self.errors = errors
+        first = errors[0]
+        more = f" ({len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        super().__init__(
+            f"validate_answers(): answer to {first['item']!r} in questionnaire "
+            f"{questionnaire!r}: {first['message']}{more}"
+        )
+
+
+class _BadAnswerError(Exception):
+    """An answer value that cannot be used (internal)."""
+
+
+class Protocol(_Frozen):
+    """A validated study protocol; build it with :func:`load_protocol` or :func:`parse_protocol`.
+
+    Attributes
+    ----------
+    title : str
+    languages : list of str
+        Language codes every label is given in (e.g. ``["en", "nl"]``).
+    default_language : str
+    roles : list of str or None
+        Two role labels for distinguishable dyads, or None.
+    consent_version : int
+    consent_text : dict
+        Language -> consent text.
+    schedule : list of ScheduleEntry
+    questionnaires : list of Questionnaire
+    choices : dict
+        Choice-list name -> list of :class:`Choice`.
+
+    Examples
+    --------
+    >>> p = example_protocol()
+    >>> [q.name for q in p.questionnaires]
+    ['evening', 'after_sex']
+    >>> p.codebook()[2]["choices"][:26]
+    '1=Strongly disagree; 2=Dis'
+    """
+
+    title: str
+    languages: list[str]
+    default_language: str
+    roles: list[str] | None = None
+    consent_version: int = 1
+    consent_text: dict[str, str] = {}
+    schedule: list[ScheduleEntry] = []
+    questionnaires: list[Questionnaire]
+    choices: dict[str, list[Choice]] = {}
+
+    # ----------------------------------------------------------------- look-ups
+    @cached_property
+    def _by_name(self) -> dict[str, Questionnaire]:
+        return {q.name: q for q in self.questionnaires}
+
+    def questionnaire(self, name: str) -> Questionnaire:
+        """Return the questionnaire called ``name``; raise :class:`ProtocolError` if unknown.
+
+        Examples
+        --------
+        >>> len(example_protocol().questionnaire("evening").items)
+        6
+        """
+        try:
+            return self._by_name[name]
+        except KeyError:
+            hint = closest(name, self._by_name)
+            raise ProtocolError(
+                f"protocol {self.title!r} has no questionnaire {name!r}; it has "
+                f"{', '.join(self._by_name)}" + (f". Did you mean {hint!r}?" if hint else ".")
+            ) from None
+
+    def schedule_entry(self, questionnaire: str) -> ScheduleEntry | None:
+        """Return the schedule entry of ``questionnaire``, or None if it has none."""
+        for entry in self.schedule:
+            if entry.questionnaire == questionnaire:
+                return entry
+        return None
+
+    def partner_trigger(self, questionnaire: str) -> str | None:
+        """Return the questionnaire to open for the partner when ``questionnaire`` is submitted.
+
+        Examples
+        --------
+        >>> example_protocol().partner_trigger("after_sex") is None
+        True
+        """
+        entry = self.schedule_entry(questionnaire)
+        return None if entry is None else entry.triggers_partner
+
+    def choice_labels(self, item: Item, language: str | None = None) -> list[tuple[Any, str]]:
+        """Return ``(value, label)`` pairs of a choice or yes/no item in ``language``."""
+        lang = language or self.default_language
+        if item.type == "yes_no":
+            labels = YES_NO_LABELS.get(lang, YES_NO_LABELS["en"])
+            return [("yes", labels[0]), ("no", labels[1])]
+        if item.choices is None:
+            return []
+        return [
+            (c.value, c.label.get(lang, next(iter(c.label.values()), str(c.value))))
+            for c in self.choices[item.choices]
+        ]
+
+    # ----------------------------------------------------------------- answers
+    def validate_answers(
+        self, questionnaire: str, answers: Mapping[str, Any], *, language: str | None = None
+    ) -> dict[str, Any]:
+        """Check answers to a questionnaire and return them cleaned and typed.
+
+        Parameters
+        ----------
+        questionnaire : str
+            The questionnaire's name.
+        answers : mapping
+            Item name -> answer, as sent by the participant's device (numbers may come as
+            text; a multiple-choice answer is a list or space-separated text).
+        language : str, optional
+            Language of a constraint's own message, if the protocol gives one.
+
+        Returns
+        -------
+        dict
+            Item name -> typed answer, for the relevant items that were answered, in
+            item order (see the module notes for the types).
+
+        Raises
+        ------
+        AnswerError
+            Listing every problem (``.errors``): an unknown item, a value of the wrong
+            type, out of range or not among the choices, a missing required answer, a
+            failed constraint, or an answer to an item that is not relevant.
+        ProtocolError
+            If the questionnaire does not exist.
+
+        Examples
+        --------
+        >>> p = example_protocol()
+        >>> p.validate_answers("evening", {"desire": 10, "partner_desire": 20,
+        ...                                "conflict": "yes", "conflict_intensity": "2"})
+        {'desire': 10.0, 'partner_desire': 20.0, 'conflict': 'yes', 'conflict_intensity': 2}
+        """
+        q = self.questionnaire(questionnaire)
+        if not isinstance(answers, Mapping):
+            raise AnswerError(
+                questionnaire,
+                [{"item": "(answers)", "message": "answers must be an object of item: value"}],
+            )
+        problems: dict[str, str] = {}
+        names = [i.name for i in q.items]
+        for key in answers:
+            if key not in names:
+                hint = closest(str(key), names)
+                problems[str(key)] = f"there is no such item in {questionnaire!r}" + (
+                    f"; did you mean {hint!r}?" if hint else ""
+                )
+        typed: dict[str, Any] = {}
+        for item in q.items:
+            raw = answers.get(item.name)
+            if _is_blank(raw):
+                continue
+            try:
+                typed[item.name] = self._coerce(item, raw)
+            except _BadAnswerError as exc:
+                problems[item.name] = str(exc)
+        cleaned: dict[str, Any] = {}
+        for item in q.items:
+            given = item.name in typed or item.name in problems
+            if item.relevant and not parse_expression(item.relevant).is_true(cleaned):
+                if given:
+                    problems[item.name] = (
+                        f"this item is not asked here because its condition "
+                        f"{item.relevant!r} is false; remove the answer"
+                    )
+                continue
+            if item.name in typed:
+                cleaned[item.name] = typed[item.name]
+            elif item.required and item.name not in problems:
+                problems[item.name] = "an answer is required"
+        for item in q.items:
+            if item.constraint and item.name in cleaned:
+                value = cleaned[item.name]
+                if not parse_expression(item.constraint).is_true(cleaned, current=value):
+                    message = (item.constraint_message or {}).get(language or self.default_language)
+                    problems[item.name] = message or (
+                        f"the answer {value!r} does not meet the condition {item.constraint!r}"
+                    )
+        if problems:
+            order = {name: i for i, name in enumerate(names)}
+            errors = [
+                {"item": name, "message": problems[name]}
+                for name in sorted(problems, key=lambda n: order.get(n, len(order)))
+            ]
+            raise AnswerError(questionnaire, errors)
+        return cleaned
+
+    def _coerce(self, item: Item, raw: Any) -> Any:
+        kind = item.type
+        if kind in ("slider", "decimal", "integer"):
+            number = _as_number(raw)
+            if kind == "integer":
+                if not number.is_integer():
+                    raise _BadAnswerError(f"must be a whole number, got {raw!r}")
+                value: float | int = int(number)
+            else:
+                value = number
+            low, high = item.min, item.max
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise _BadAnswerError(
+                    f"must lie between {_fmt(low)} and {_fmt(high)}, got {_fmt(number)}"
+                )
+            return value
+        if kind == "yes_no":
+            if isinstance(raw, bool):
+                return "yes" if raw else "no"
+            if isinstance(raw, str) and raw.strip().lower() in ("yes", "no"):
+                return raw.strip().lower()
+            raise _BadAnswerError(f"must be 'yes' or 'no', got {raw!r}")
+        if kind in ("likert", "single"):
+            return self._choice(item, raw)
+        if kind == "multiple":
+            parts = raw.split() if isinstance(raw, str) else raw
+            if not isinstance(parts, list | tuple):
+                raise _BadAnswerError(f"must be a list of choices, got {raw!r}")
+            chosen = [self._choice(item, part) for part in parts]
+            if len(set(chosen)) != len(chosen):
+                raise _BadAnswerError(f"names a choice twice: {raw!r}")
+            order = [c.value for c in self.choices[item.choices or ""]]
+            return sorted(chosen, key=order.index)
+        if kind == "text":
+            if not isinstance(raw, str):
+                raise _BadAnswerError(f"must be text, got {raw!r}")
+            if len(raw) > _TEXT_MAX:
+                raise _BadAnswerError(
+                    f"is {len(raw)} characters long; at most {_TEXT_MAX} are allowed"
+                )
+            return raw
+        if kind == "date":
+            try:
+                return _dt.date.fromisoformat(str(raw).strip()).isoformat()
+            except ValueError:
+                raise _BadAnswerError(f"must be a date written YYYY-MM-DD, got {raw!r}") from None
+        try:
+            return _dt.time.fromisoformat(str(raw).strip()).strftime("%H:%M")
+        except ValueError:
+            raise _BadAnswerError(f"must be a time written HH:MM, got {raw!r}") from None
+
+    def _choice(self, item: Item, raw: Any) -> int | str:
+        options = self.choices[item.choices or ""]
+        for choice in options:
+            if isinstance(choice.value, int) and not isinstance(raw, bool):
+                try:
+                    if _as_number(raw) == choice.value:
+                        return choice.value
+                except _BadAnswerError:
+                    continue
+            elif str(raw) == str(choice.value):
+                return choice.value
+        allowed = ", ".join(repr(c.value) for c in options)
+        raise _BadAnswerError(f"{raw!r} is not one of the choices of {item.choices!r} ({allowed})")
+
+    # ----------------------------------------------------------------- export
+    def to_dict(self) -> dict[str, Any]:
+        """Return the protocol as the YAML content (JSON-ready; round-trips through parse).
+
+        Examples
+        --------
+        >>> p = example_protocol()
+        >>> parse_protocol(p.to_dict()) == p
+        True
+        """
+        dyad: dict[str, Any] = {"size": 2}
+        if self.roles is not None:
+            dyad["roles"] = list(self.roles)
+        return {
+            "study": self.title,
+            "languages": list(self.languages),
+            "default_language": self.default_language,
+            "dyad": dyad,
+            "consent": {"version": self.consent_version, "text": dict(self.consent_text)},
+            "schedule": [_plain(e.model_dump(exclude_defaults=True)) for e in self.schedule],
+            "questionnaires": [
+                _plain(
+                    {
+                        "name": q.name,
+                        **({"label": dict(q.label)} if q.label else {}),
+                        "items": [i.model_dump(exclude_defaults=True) for i in q.items],
+                    }
+                )
+                for q in self.questionnaires
+            ],
+            "choices": {
+                name: [{"value": c.value, "label": dict(c.label)} for c in options]
+                for name, options in self.choices.items()
+            },
+        }
+
+    @property
+    def content_hash(self) -> str:
+        """Return the sha256 (hex) of the canonical JSON of :meth:`to_dict`.
+
+        Two protocols with the same content (from YAML, XLSForm or a dict) share it.
+        """
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def codebook(self) -> list[dict[str, Any]]:
+        """Return one row per item: questionnaire, item, type, labels, choices, range, logic.
+
+        Columns: ``questionnaire, item, type, label_<lang>`` for every language,
+        ``choices`` (``"1=Strongly disagree; 2=Disagree; …"`` in English when the
+        protocol has English, else the default language), ``min, max, required,
+        relevant, constraint, about``.
+
+        Examples
+        --------
+        >>> row = example_protocol().codebook()[0]
+        >>> row["item"], row["type"], row["min"], row["max"], row["about"]
+        ('desire', 'slider', 0, 100, 'self')
+        """
+        lang = "en" if "en" in self.languages else self.default_language
+        rows: list[dict[str, Any]] = []
+        for q in self.questionnaires:
+            for item in q.items:
+                row: dict[str, Any] = {
+                    "questionnaire": q.name,
+                    "item": item.name,
+                    "type": item.type,
+                }
+                for language in self.languages:
+                    row[f"label_{language}"] = item.label.get(language, "")
+                pairs = self.choice_labels(item, lang)
+                row["choices"] = "; ".join(f"{v}={label}" for v, label in pairs)
+                row["min"] = _number_or_none(item.min)
+                row["max"] = _number_or_none(item.max)
+                row["required"] = item.required
+                row["relevant"] = item.relevant or ""
+                row["constraint"] = item.constraint or ""
+                row["about"] = item.about
+                rows.append(row)
+        return rows
+
+
+# --------------------------------------------------------------------------- helpers
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple) and len(value) == 0)
+
+
+def _as_number(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise _BadAnswerError(f"must be a number, got {raw!r}")
+    if isinstance(raw, int | float):
+        number = float(raw)
+    elif isinstance(raw, str):
+        try:
+            number = float(raw.strip().replace(",", ".", 1) if raw.count(",") == 1 else raw)
+        except ValueError:
+            raise _BadAnswerError(f"must be a number, got {raw!r}") from None
+    else:
+        raise _BadAnswerError(f"must be a number, got {raw!r}")
+    if math.isnan(number) or math.isinf(number):
+        raise _BadAnswerError(f"must be a finite number, got {raw!r}")
+    return number
+
+
+def _number_or_none(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "any"
+    number = _number_or_none(value)
+    return str(number)
+
+
+def _plain(data: Any) -> Any:
+    """Turn integral floats into ints, recursively, so that dumps match the input files."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    return data
+
+
+# --------------------------------------------------------------------------- loading
+def parse_protocol(
+    mapping: Mapping[str, Any], *, origins: Mapping[tuple[Any, ...], str] | None = None
+) -> Protocol:
+    """Build a :class:`Protocol` from its YAML content (a mapping), checking everything.
+
+    Parameters
+    ----------
+    mapping : mapping
+        The content of a protocol YAML file (keys ``study``, ``languages``,
+        ``default_language``, ``dyad``, ``consent``, ``schedule``, ``questionnaires``,
+        ``choices``), or the output of :meth:`Protocol.to_dict`.
+    origins : mapping, optional
+        Path tuple -> place in the source file (``"survey sheet, row 7"``), used by the
+        spreadsheet and REDCap readers so that errors name rows instead of YAML paths.
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    ProtocolError
+        Naming the path (or sheet and row) and the problem.
+
+    Examples
+    --------
+    >>> parse_protocol({"study": "x", "languages": ["en"], "questionnaires": [
+    ...     {"name": "q", "items": [{"name": "a", "type": "sldier", "label": "A"}]}]})
+    Traceback (most recent call last):
+    ...
+    dyadlab.exceptions.ProtocolError: questionnaires[0].items[0].type: unknown item type \
+'sldier'; did you mean 'slider'? Allowed: ...
+    """
+    kwargs = build_protocol_kwargs(mapping, origins or {}, item_types=ITEM_TYPES)
+    return Protocol.model_validate(kwargs)
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read a protocol file: YAML (``.yaml``/``.yml``), XLSForm (``.xlsx``) or REDCap (``.csv``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    ProtocolError
+        If the file does not exist, has another suffix, cannot be parsed, or describes an
+        invalid protocol (naming the YAML path or the sheet and row).
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> path = resources.files("dyadlab") / "examples" / "daily_diary.yaml"
+    >>> load_protocol(str(path)).default_language
+    'nl'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ProtocolError(f"load_protocol(): file {str(path)!r} does not exist.")
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return parse_protocol(_read_yaml(path))
+    if suffix == ".xlsx":
+        from dyadlab.platform._xlsform import read_xlsform
+
+        mapping, origins = read_xlsform(path)
+        return parse_protocol(mapping, origins=origins)
+    if suffix == ".csv":
+        from dyadlab.platform._redcap import read_redcap_dictionary
+
+        mapping, origins = read_redcap_dictionary(path)
+        return parse_protocol(mapping, origins=origins)
+    raise ProtocolError(
+        f"load_protocol(): {path.name!r} has suffix {suffix or '(none)'!r}; a protocol is a "
+        "YAML file (.yaml, .yml), an XLSForm spreadsheet (.xlsx) or a REDCap data "
+        "dictionary (.csv)."
+    )
+
+
+def _read_yaml(path: Path) -> Mapping[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ProtocolError(f"{path.name}{where}: not valid YAML ({exc.problem}).") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"{path.name}: not valid YAML ({exc}).") from None
+    if not isinstance(data, Mapping):
+        raise ProtocolError(
+            f"{path.name}: a protocol must be a YAML mapping with keys study, languages, "
+            f"questionnaires, …; got {type(data).__name__}."
+        )
+    return data
+
+
+def example_protocol() -> Protocol:
+    """Return the example 28-day couples' diary protocol shipped with dyadlab.
+
+    Examples
+    --------
+    >>> example_protocol().schedule[0].time
+    '20:00'
+    """
+    source = resources.files("dyadlab") / "examples" / _EXAMPLE
+    with resources.as_file(source) as path:
+        return load_protocol(path)
