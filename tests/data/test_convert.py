@@ -225,3 +225,14 @@ def test_million_rows_convert_fast():
     out = to_pairwise(df, dyad="dyad", person="pid", time="day")
     assert time.perf_counter() - start < 5.0
     np.testing.assert_array_equal(out["y_partner"].to_numpy()[:10], df["y"].to_numpy()[10:20])
+
+
+def test_to_dyad_metadata_is_json_ready(diary):
+    import json
+
+    diary = diary.assign(g=pd.Categorical(["f", "f", "f", "m", "m"] * 2, categories=["m", "f"]))
+    wide = to_dyad(diary, dyad="couple", person="pid", role="g", time="day")
+    json.dumps(wide.attrs)
+    back = from_dyad(wide, dyad="couple", person="pid", role="g", time="day")
+    assert back["g"].dtype == diary["g"].dtype
+    assert list(back.columns) == list(diary.columns)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionDtype
 from pandas.api.extensions import take as _pd_take
+from pandas.api.types import pandas_dtype
 
 from dyadlab._validation import check_columns
 from dyadlab.data.checks import (
@@ -401,7 +402,7 @@ def to_dyad(
     result = pd.DataFrame(columns)
     result.attrs[_ATTRS_KEY] = {
         "columns": [c for c in data.columns if c in set(keys) | set(names)],
-        "dtypes": {c: data[c].dtype for c in keys + names},
+        "dtypes": {c: _dtype_spec(data[c].dtype) for c in keys + names},
         "labels": labels,
     }
     return result
@@ -445,7 +446,9 @@ def from_dyad(
         a fresh RangeIndex. A member whose role and person are missing at an occasion
         has no row there (without person and role columns: whose values are all
         missing). Columns without a member suffix are dyad-level and copied to both
-        members. Data made by :func:`to_dyad` get their original columns and dtypes back.
+        members. Data made by :func:`to_dyad` get their original columns and dtypes back
+        (kept in ``data.attrs``); other data get the columns dyad, person, role, time,
+        then the variables, and integral float person and role values become integers.
 
     Raises
     ------
@@ -520,7 +523,27 @@ def from_dyad(
         )
     )
     long = long.iloc[order].drop(columns=["__member", "__row"]).reset_index(drop=True)
+    first = [c for c in (dyad, person, role, time) if c is not None and c in long]
+    long = long[first + [c for c in long.columns if c not in first]]
     return _restore(long, data.attrs.get(_ATTRS_KEY), keys=presence_cols)
+
+
+def _dtype_spec(dtype: Any) -> Any:
+    """A JSON-friendly description of ``dtype`` (the attrs may be saved in a file)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = [_plain(c) for c in dtype.categories.tolist()]
+        return {"categories": categories, "ordered": bool(dtype.ordered)}
+    return str(dtype)
+
+
+def _dtype_from_spec(spec: Any) -> Any:
+    if isinstance(spec, dict):
+        return pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
+    return pandas_dtype(spec)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _restore(
@@ -529,7 +552,8 @@ def _restore(
     """Give back the column order and dtypes :func:`to_dyad` recorded, where they fit."""
     if meta and set(meta["columns"]) == set(data.columns):
         data = data[list(meta["columns"])]
-        for column, dtype in meta["dtypes"].items():
+        for column, spec in meta["dtypes"].items():
+            dtype = _dtype_from_spec(spec)
             if column in data and data[column].dtype != dtype:
                 data[column] = data[column].astype(dtype)
         return data
