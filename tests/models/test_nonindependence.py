@@ -307,3 +307,17 @@ def test_chi_square_is_twice_the_loglik_difference(seed: int, n: int) -> None:
     assert t.statistic == pytest.approx(2 * (t.loglik_saturated - t.loglik_indistinguishable))
     # relabelling the roles (swapping the column blocks) leaves the test unchanged
     assert distinguishability_test(w[:, [2, 3, 0, 1]]).statistic == pytest.approx(t.statistic)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "anova_f" in c.expected], ids=str)
+def test_icc_f_test_agrees_with_one_way_anova(case: Case) -> None:
+    """F of ``anova(lm(y ~ factor(dyad)))``; the ICC's p is two-tailed (twice one tail)."""
+    est = _fit(case).estimates.set_index(["effect", "predictor"])
+    for name, aov in case.expected["anova_f"].items():
+        row = est.loc[("icc", name)]
+        if row["estimate"] >= 0:
+            assert_close_est(row["statistic"], aov["f"], case, what="F")
+            assert_close_est(row["p"], min(1.0, 2 * aov["p"]), case, what="p")
+        else:
+            assert_close_est(row["statistic"], 1 / aov["f"], case, what="1/F")
+            assert_close_est(row["p"], min(1.0, 2 * (1 - aov["p"])), case, what="p")

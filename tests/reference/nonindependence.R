@@ -32,6 +32,8 @@
 #   SS_B = 2 * RSS_between, SS_W = RSS_within / 2,
 #   MS_B = SS_B / (n - 1 - k_b), MS_W = SS_W / (n - k_w), F on (n - 1 - k_b, n - k_w).
 #   Equivalences checked here (and recorded in the fixture):
+#     without covariates, F (for ICC >= 0; 1/F for ICC < 0) == the F of
+#       anova(lm(y ~ factor(dyad))), whose one-tailed p is half the ICC's p;
 #     ICC (partial ICC) == rho of nlme::gls(y ~ zbar + zdev, correlation =
 #       corCompSymm(form = ~1 | dyad), method = "REML");
 #     r_p (partial r_p) == rho of the same gls with method = "ML".
@@ -238,7 +240,16 @@ indist_rows <- function(d, dyad, v, covs) {
     g <- gls(form, data = long, correlation = corCompSymm(form = ~ 1 | dyad), method = method)
     unname(coef(g$modelStruct$corStruct, unconstrained = FALSE))
   }
+  # without covariates, the one-way ANOVA of R gives the same F (for ICC >= 0)
+  aov_f <- NULL
+  if (!length(covs)) {
+    a <- anova(lm(y ~ factor(dyad), data = long))
+    aov_f <- list(
+      f = a[["F value"]][1], df1 = a[["Df"]][1], df2 = a[["Df"]][2], p = a[["Pr(>F)"]][1]
+    )
+  }
   list(
+    aov = aov_f,
     rows = list(
       list(
         effect = "icc", predictor = v, role = NA, estimate = icc, se = NA,
@@ -357,7 +368,7 @@ make_case <- function(name, data, args) {
       "; anova(sem(sat, estimator='ML', meanstructure=TRUE), sem(isat, ...))"
     )
   } else {
-    gls_rho <- list(); f_df <- list(); ms <- list()
+    gls_rho <- list(); f_df <- list(); ms <- list(); anova_f <- list()
     for (v in vs) {
       ir <- indist_rows(d, dyad, v, covs)
       est <- c(est, ir$rows)
@@ -365,7 +376,9 @@ make_case <- function(name, data, args) {
       f_df[[v]] <- ir$f_df
       ms[[v]] <- as.list(ir$ms)
       gls_rho[[v]] <- ir$gls
+      if (!is.null(ir$aov)) anova_f[[v]] <- ir$aov
     }
+    if (length(anova_f)) extra$anova_f <- anova_f
     extra$f_df <- f_df
     extra$mean_squares <- ms
     extra$gls_rho <- gls_rho
