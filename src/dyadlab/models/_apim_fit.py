@@ -1,0 +1,579 @@
+"""The four APIM estimators, k with its bootstrap, and simple slopes.
+
+Each estimator turns a :class:`~dyadlab.models._apim_design.Design` into a
+:class:`Fitted`: the estimate rows of the result table, variance components, fit
+indices, tests, and what k and the simple slopes need (coefficients, their covariance
+matrix, and a refit function on dyad weights for the bootstrap).
+
+Examples
+--------
+>>> pattern_of(0.05, -0.3, 0.4)
+('actor-only', 'actor-only pattern: the partner effect is negligible (k near 0)')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from dyadlab.models import _bootstrap as bs
+from dyadlab.models._apim_design import Design, pairwise_design
+from dyadlab.models._gls import fit_gls
+from dyadlab.models._sem import apim_spec, fit_sem, saturated_loglik
+
+__all__ = [
+    "Fitted",
+    "k_table",
+    "mlm",
+    "pattern_of",
+    "sem_distinguishable",
+    "sem_indistinguishable",
+    "simple_slopes",
+]
+
+Array = NDArray[np.float64]
+Key = tuple[str, str | None, int | None]  # (effect, predictor, member)
+
+
+@dataclass
+class Fitted:
+    """What an estimator hands back to :func:`dyadlab.apim`."""
+
+    rows: list[dict[str, Any]]
+    variance: list[dict[str, Any]]
+    fit: dict[str, Any]
+    n_dyads: int
+    n_obs: int
+    coef: dict[Key, int]
+    theta: Array
+    vcov: Array
+    df: float | None = None
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    refit: Callable[[Array], Array] | None = None  # dyad weights -> theta
+    refit_batch: Callable[[Array], Array] | None = None  # (b, n) weights -> (b, k) theta
+    n_units: int = 0  # number of dyads the weights index
+
+
+def _role(des: Design, r: int | None) -> str | None:
+    return None if r is None or not des.distinguishable else des.roles[r]
+
+
+def _rows(
+    des: Design, coef: dict[Key, int], theta: Array, vcov: Array, df: float | None
+) -> list[dict[str, Any]]:
+    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    out = []
+    for (eff, pred, r), i in coef.items():
+        out.append(
+            {
+                "effect": eff,
+                "predictor": pred,
+                "role": _role(des, r),
+                "estimate": float(theta[i]),
+                "se": float(se[i]),
+                "df": df,
+            }
+        )
+    return out
+
+
+def _info_criteria(ll: float, k: int, n: float) -> dict[str, Any]:
+    return {"loglik": ll, "aic": -2 * ll + 2 * k, "bic": -2 * ll + k * np.log(n), "n_params": k}
+
+
+# ---- SEM, distinguishable -------------------------------------------------------------
+def _sem_layout(des: Design) -> tuple[list[str], Array, list[list[int]], list[str]]:
+    keys, exo = des.exo_columns()
+    terms = [[keys.index(t.key(r)) for t in des.terms] for r in range(2)]
+    groups = [t.effect if t.kind == "x" else "other" for t in des.terms]
+    return keys, exo, terms, groups
+
+
+def sem_distinguishable(des: Design, *, level: float) -> Fitted:
+    """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
+    _, exo, terms, groups = _sem_layout(des)
+    yw = des.wide[des.y]
+    drop = np.isnan(exo).any(axis=1)
+    warns = []
+    if drop.any():
+        warns.append(
+            f"{int(drop.sum())} dyads with a missing predictor or covariate were left out "
+            "(the predictors are fixed, as lavaan's fixed.x = TRUE)."
+        )
+    data = np.column_stack([yw, exo])[~drop]
+    empty = np.isnan(data[:, :2]).all(axis=1)
+    if empty.any():
+        warns.append(
+            f"{int(empty.sum())} dyads have no outcome value; they add nothing to the fit."
+        )
+    m = exo.shape[1]
+    spec = apim_spec(m, terms, term_groups=groups)
+    fit = fit_sem(data, spec)
+    xd = data[:, 2:]
+    x_ll = saturated_loglik(xd)
+    ll = fit.loglik - x_ll
+    coef: dict[Key, int] = {}
+    for r in range(2):
+        coef[("intercept", None, r)] = int(spec.a_idx[r])
+        for k, t in enumerate(des.terms):
+            coef[(t.effect, t.predictor, r)] = int(spec.b_idx[r, terms[r][k]])
+    th, v = fit.theta, fit.vcov
+    p = spec.psi_idx
+    variance = [
+        {"name": "residual_variance", "role": des.roles[0], "estimate": th[p[0]]},
+        {"name": "residual_variance", "role": des.roles[1], "estimate": th[p[1]]},
+        {"name": "residual_covariance", "role": None, "estimate": th[p[2]]},
+        {
+            "name": "residual_correlation",
+            "role": None,
+            "estimate": th[p[2]] / np.sqrt(th[p[0]] * th[p[1]]),
+        },
+    ]
+    n = float(len(data))
+    fitd = _info_criteria(ll, spec.n_params, n)
+    fitd["converged"] = fit.converged
+    tests = []
+    for name, equal in [
+        ("equal_actor_effects", ("actor",)),
+        ("equal_partner_effects", ("partner",)),
+        ("equal_roles", ("intercept", "actor", "partner", "variance")),
+    ]:
+        con = apim_spec(m, terms, term_groups=groups, equal=equal)
+        cfit = fit_sem(data, con, information="expected")
+        lr = max(2 * (fit.loglik - cfit.loglik), 0.0)
+        dfree = spec.n_params - con.n_params
+        tests.append(
+            {
+                "name": name,
+                "method": "likelihood_ratio",
+                "statistic": lr,
+                "df": dfree,
+                "p": float(stats.chi2.sf(lr, dfree)),
+            }
+        )
+        rows = []
+        if "intercept" in equal:
+            rows.append((spec.a_idx[0], spec.a_idx[1]))
+        for k, g in enumerate(groups):
+            if g in equal:
+                rows.append((spec.b_idx[0, terms[0][k]], spec.b_idx[1, terms[1][k]]))
+        if "variance" in equal:
+            rows.append((p[0], p[1]))
+        c = np.zeros((len(rows), len(th)))
+        for i, (a, b) in enumerate(rows):
+            c[i, a], c[i, b] = 1.0, -1.0
+        diff = c @ th
+        wald = float(diff @ np.linalg.solve(c @ v @ c.T, diff))
+        tests.append(
+            {
+                "name": name,
+                "method": "wald",
+                "statistic": wald,
+                "df": len(rows),
+                "p": float(stats.chi2.sf(wald, len(rows))),
+            }
+        )
+    n_obs = int((~np.isnan(data[:, :2])).sum())
+    out = Fitted(
+        rows=_rows(des, coef, th, v, None),
+        variance=variance,
+        fit=fitd,
+        n_dyads=len(data),
+        n_obs=n_obs,
+        coef=coef,
+        theta=th,
+        vcov=v,
+        tests=tests,
+        warnings=warns,
+        n_units=len(data),
+    )
+    complete = not np.isnan(data).any()
+    saturated = sorted(terms[0]) == sorted(terms[1])
+    if complete and saturated:
+        # ML = least squares per outcome: all resamples solved at once
+        design = np.column_stack([np.ones(len(data)), data[:, 2:]])
+        idx = {(0, spec.a_idx[0]): 0, (1, spec.a_idx[1]): 0}
+        pos = []
+        for j in range(spec.n_params):
+            hit = None
+            for r in range(2):
+                if spec.a_idx[r] == j:
+                    hit = (0, r)
+                cols = np.flatnonzero(spec.b_idx[r] == j)
+                if cols.size:
+                    hit = (1 + int(cols[0]), r)
+            pos.append(hit)
+        del idx
+
+        def batch(w: Array) -> Array:
+            b = bs.batched_ols(design, data[:, :2], w)
+            out_t = np.full((len(w), spec.n_params), np.nan)
+            for j, h in enumerate(pos):
+                if h is not None:
+                    out_t[:, j] = b[:, h[0], h[1]]
+            return out_t
+
+        out.refit_batch = batch
+    else:
+
+        def one(w: Array) -> Array:
+            return fit_sem(data, spec, weights=w, start=th, compute_se=False).theta
+
+        out.refit = one
+    return out
+
+
+# ---- SEM, indistinguishable (Olsen & Kenny 2006) --------------------------------------
+def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
+    """lavaan::sem() with every parameter equal across the two (arbitrary) members."""
+    keys, exo, terms, groups = _sem_layout(des)
+    swap = {}
+    for t in des.terms:
+        for r in range(2):
+            swap[t.key(r)] = t.key(1 - r)
+    perm = [keys.index(swap[k]) for k in keys]
+    data = np.column_stack([des.wide[des.y], exo])
+    data = data[~np.isnan(data).all(axis=1)]
+    m = exo.shape[1]
+    spec = apim_spec(m, terms, term_groups=groups, equal=("all",), fixed_x=False, swap=perm)
+    fit = fit_sem(data, spec)
+    coef: dict[Key, int] = {("intercept", None, None): int(spec.a_idx[0])}
+    for k, t in enumerate(des.terms):
+        coef[(t.effect, t.predictor, None)] = int(spec.b_idx[0, terms[0][k]])
+    th, v = fit.theta, fit.vcov
+    p = spec.psi_idx
+    variance = [
+        {"name": "residual_variance", "role": None, "estimate": th[p[0]]},
+        {"name": "residual_covariance", "role": None, "estimate": th[p[2]]},
+        {"name": "residual_correlation", "role": None, "estimate": th[p[2]] / th[p[0]]},
+    ]
+    n = float(len(data))
+    nv = data.shape[1]
+    fitd = _info_criteria(fit.loglik, spec.n_params, n)
+    fitd["converged"] = fit.converged
+    fitd.update(_olsen_kenny_fit(data, fit.loglik, spec.n_params, [0, 1] + [2 + j for j in perm]))
+    warns = []
+    if np.isnan(data).any():
+        warns.append(
+            "Missing values: the Olsen & Kenny adjusted fit indices need complete data and are "
+            "not reported."
+        )
+    del nv
+    out = Fitted(
+        rows=_rows(des, coef, th, v, None),
+        variance=variance,
+        fit=fitd,
+        n_dyads=len(data),
+        n_obs=int((~np.isnan(data[:, :2])).sum()),
+        coef=coef,
+        theta=th,
+        vcov=v,
+        warnings=warns,
+        n_units=len(data),
+    )
+
+    def one(w: Array) -> Array:
+        return fit_sem(data, spec, weights=w, start=th, compute_se=False).theta
+
+    out.refit = one
+    return out
+
+
+def _olsen_kenny_fit(data: Array, ll: float, npar: int, perm: list[int]) -> dict[str, Any]:
+    """Chi-square, RMSEA and CFI against the saturated model, and Olsen & Kenny's
+    adjustment against the saturated (I-SAT) and null (I-NULL) indistinguishable models."""
+    n, v = data.shape
+    moments = v + v * (v + 1) // 2
+    ll_sat = saturated_loglik(data)
+    chisq = max(2 * (ll_sat - ll), 0.0)
+    df = moments - npar
+    # independence baseline: every variable on its own (its observed values)
+    ll_base = 0.0
+    for j in range(v):
+        col = data[:, j][~np.isnan(data[:, j])]
+        ll_base += -0.5 * len(col) * (np.log(2 * np.pi * col.var()) + 1)
+    chisq_b = max(2 * (ll_sat - ll_base), 0.0)
+    df_b = v * (v - 1) // 2
+    out: dict[str, Any] = {
+        "chisq": chisq,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else None,
+        "rmsea": float(np.sqrt(max(chisq - df, 0) / (df * n))) if df > 0 else None,
+        "cfi": _cfi(chisq, df, chisq_b, df_b),
+    }
+    if np.isnan(data).any():
+        return out
+    # I-SAT: invariant under swapping the members; I-NULL: also no covariances
+    pairs = sorted({tuple(sorted((j, perm[j]))) for j in range(v)})
+    sym, anti = [], []
+    for a, b in pairs:
+        if a == b:
+            sym.append(data[:, a])
+        else:
+            sym.append((data[:, a] + data[:, b]) / np.sqrt(2))
+            anti.append((data[:, a] - data[:, b]) / np.sqrt(2))
+    s = np.column_stack(sym)
+    ll_isat = _mvn_ml(s, centred=True)
+    n_s, n_d = s.shape[1], len(anti)
+    k_isat = n_s + n_s * (n_s + 1) // 2
+    if anti:
+        d = np.column_stack(anti)
+        ll_isat += _mvn_ml(d, centred=False)
+        k_isat += n_d * (n_d + 1) // 2
+    ll_inull, k_inull = 0.0, 0
+    for a, b in pairs:
+        vals = data[:, a] if a == b else np.concatenate([data[:, a], data[:, b]])
+        ll_inull += -0.5 * len(vals) * (np.log(2 * np.pi * vals.var()) + 1)
+        k_inull += 2
+    chisq_isat = max(2 * (ll_sat - ll_isat), 0.0)
+    df_isat = moments - k_isat
+    chisq_inull = max(2 * (ll_sat - ll_inull), 0.0)
+    df_inull = moments - k_inull
+    adj, dfa = chisq - chisq_isat, df - df_isat
+    nadj, dfn = chisq_inull - chisq_isat, df_inull - df_isat
+    out.update(
+        {
+            "chisq_isat": chisq_isat,
+            "df_isat": df_isat,
+            "chisq_adjusted": adj,
+            "df_adjusted": dfa,
+            "pvalue_adjusted": float(stats.chi2.sf(max(adj, 0), dfa)) if dfa > 0 else None,
+            "rmsea_adjusted": float(np.sqrt(max(adj - dfa, 0) / (dfa * n))) if dfa > 0 else None,
+            "cfi_adjusted": _cfi(adj, dfa, nadj, dfn),
+        }
+    )
+    return out
+
+
+def _cfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float | None:
+    num = max(chisq - df, 0.0)
+    den = max(chisq_b - df_b, chisq - df, 0.0)
+    return 1.0 if den == 0 else float(1 - num / den)
+
+
+def _mvn_ml(z: Array, *, centred: bool) -> float:
+    n, p = z.shape
+    c = z - z.mean(axis=0) if centred else z
+    s = c.T @ c / n
+    return float(-0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(s)[1] + p))
+
+
+# ---- MLM ------------------------------------------------------------------------------
+def mlm(des: Design, *, level: float) -> Fitted:
+    """nlme::gls() REML, compound symmetry within dyad (+ varIdent by role)."""
+    yv, xm, dyv, mv, labels = pairwise_design(des)
+    ok = ~np.isnan(yv) & ~np.isnan(xm).any(axis=1)
+    warns = []
+    dropped = int((~ok).sum() - np.isnan(yv).all() * 0)
+    n_present = des.n_rows
+    n_drop = n_present - int(ok.sum())
+    if n_drop > 0:
+        warns.append(
+            f"{n_drop} persons with a missing outcome, predictor or partner's predictor were "
+            "left out (na.omit)."
+        )
+    del dropped
+    role = mv[ok] if des.distinguishable else None
+    fit = fit_gls(yv[ok], xm[ok], dyv[ok], role)
+    coef: dict[Key, int] = {}
+    order = sorted(
+        range(len(labels)), key=lambda i: (labels[i][2] if labels[i][2] is not None else -1, i)
+    )
+    for i in order:
+        coef[labels[i]] = i
+    sd = fit.sds
+    variance: list[dict[str, Any]]
+    if des.distinguishable:
+        variance = [
+            {"name": "residual_variance", "role": des.roles[0], "estimate": sd[0] ** 2},
+            {"name": "residual_variance", "role": des.roles[1], "estimate": sd[1] ** 2},
+            {"name": "residual_covariance", "role": None, "estimate": fit.rho * sd[0] * sd[1]},
+        ]
+    else:
+        variance = [
+            {"name": "residual_variance", "role": None, "estimate": sd[0] ** 2},
+            {"name": "residual_covariance", "role": None, "estimate": fit.rho * sd[0] ** 2},
+        ]
+    variance.append({"name": "residual_correlation", "role": None, "estimate": fit.rho})
+    k = fit.n_coef + fit.n_var_params + 1
+    fitd = _info_criteria(fit.loglik, k, fit.n_obs - fit.n_coef)
+    fitd["converged"] = fit.converged
+    used_dyads = np.unique(dyv[ok])
+    out = Fitted(
+        rows=_rows(des, coef, fit.beta, fit.vcov, float(fit.df)),
+        variance=variance,
+        fit=fitd,
+        n_dyads=len(used_dyads),
+        n_obs=int(ok.sum()),
+        coef=coef,
+        theta=fit.beta,
+        vcov=fit.vcov,
+        df=float(fit.df),
+        warnings=warns,
+        n_units=des.n_dyads,
+    )
+    y_ok, x_ok, d_ok = yv[ok], xm[ok], dyv[ok]
+
+    def one(w: Array) -> Array:
+        rw = w[d_ok]
+        keep = rw > 0
+        return fit_gls(
+            y_ok[keep],
+            x_ok[keep],
+            d_ok[keep],
+            None if role is None else role[keep],
+            weights=rw[keep],
+        ).beta
+
+    out.refit = one
+    return out
+
+
+# ---- k and its bootstrap --------------------------------------------------------------
+_PATTERNS = {
+    "actor-only": "actor-only pattern: the partner effect is negligible (k near 0)",
+    "couple": "couple pattern: actor and partner effects are equal (k near 1)",
+    "contrast": "contrast pattern: the partner effect is the actor effect's opposite (k near -1)",
+    "partner-only": "partner-only pattern: the actor effect is negligible (|k| large)",
+}
+
+
+def pattern_of(k: float | None, lo: float | None, hi: float | None) -> tuple[str, str]:
+    """The dyadic pattern k suggests (Kenny & Ledermann 2010).
+
+    With an interval: the patterns whose k value (0, 1, -1) it contains, in that order of
+    preference; without one, or when it contains none, the nearest of them, or
+    partner-only when |k| > 2.
+    """
+    if k is None or not np.isfinite(k):
+        return "undetermined", "k is undetermined (the actor effect is zero)"
+    if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
+        inside = [
+            name
+            for name, val in (("actor-only", 0), ("couple", 1), ("contrast", -1))
+            if lo <= val <= hi
+        ]
+        if len(inside) == 1:
+            return inside[0], _PATTERNS[inside[0]]
+        if len(inside) > 1:
+            names = " or ".join(inside)
+            return "undetermined", f"undetermined: the interval contains the {names} patterns"
+    if abs(k) > 2:
+        return "partner-only", _PATTERNS["partner-only"]
+    name = min((("actor-only", 0), ("couple", 1), ("contrast", -1)), key=lambda t: abs(k - t[1]))[0]
+    return name, _PATTERNS[name]
+
+
+def k_table(
+    des: Design, out: Fitted, n_boot: int, level: float, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """k = partner / actor per role and predictor, with bootstrap intervals."""
+    members: list[int | None] = [0, 1] if des.distinguishable else [None]
+    pairs = []
+    for v in des.x:
+        for r in members:
+            pairs.append((v, r, out.coef[("actor", v, r)], out.coef[("partner", v, r)]))
+    ai = np.array([p[2] for p in pairs])
+    pi = np.array([p[3] for p in pairs])
+
+    def ks(theta: Array) -> Array:
+        theta = np.atleast_2d(theta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return theta[:, pi] / theta[:, ai]
+
+    est = ks(out.theta)[0]
+    lo = hi = blo = bhi = np.full(len(pairs), np.nan)
+    if n_boot > 0:
+        n = out.n_units
+        w = bs.resample_weights(n, n_boot, rng)
+        jw = bs.jackknife_weights(n)
+        if out.refit_batch is not None:
+            boot = ks(out.refit_batch(w))
+            jack = ks(out.refit_batch(jw))
+        else:
+            assert out.refit is not None
+            boot = ks(np.array([out.refit(wi) for wi in w]))
+            jack = ks(np.array([out.refit(wi) for wi in jw]))
+        lo, hi = bs.percentile_interval(boot, level)
+        blo, bhi = bs.bca_interval(boot, est, jack, level)
+    rows = []
+    for i, (v, r, _, _) in enumerate(pairs):
+        name, text = pattern_of(
+            float(est[i]), float(lo[i]) if n_boot else None, float(hi[i]) if n_boot else None
+        )
+        rows.append(
+            {
+                "role": _role(des, r),
+                "predictor": v,
+                "estimate": _num(est[i]),
+                "ci_low": _num(lo[i]),
+                "ci_high": _num(hi[i]),
+                "bca_low": _num(blo[i]),
+                "bca_high": _num(bhi[i]),
+                "n_boot": n_boot,
+                "pattern": name,
+                "pattern_text": text,
+            }
+        )
+    return rows
+
+
+def _num(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+# ---- moderation -----------------------------------------------------------------------
+def simple_slopes(des: Design, out: Fitted, level: float) -> list[dict[str, Any]]:
+    """Actor and partner effects at the moderator's mean and mean ± 1 SD."""
+    mod = des.moderator
+    assert mod is not None
+    vals = des.wide[mod]
+    if des.moderator_within:
+        m = vals[~np.isnan(vals)]
+    else:
+        m = np.where(np.isnan(vals[:, 0]), vals[:, 1], vals[:, 0])
+        m = m[~np.isnan(m)]
+    mean, sd = float(m.mean()), float(m.std(ddof=1))
+    members: list[int | None] = [0, 1] if des.distinguishable else [None]
+    crit = (
+        stats.norm.ppf(0.5 + level / 2) if out.df is None else stats.t.ppf(0.5 + level / 2, out.df)
+    )
+    rows = []
+    for v in des.x:
+        for r in members:
+            for eff in ("actor", "partner"):
+                i = out.coef[(eff, v, r)]
+                j = out.coef[(f"{eff}:{mod}", v, r)]
+                for label, val in (("-1 SD", mean - sd), ("mean", mean), ("+1 SD", mean + sd)):
+                    est = out.theta[i] + val * out.theta[j]
+                    var = out.vcov[i, i] + val**2 * out.vcov[j, j] + 2 * val * out.vcov[i, j]
+                    se = float(np.sqrt(max(var, 0)))
+                    stat = est / se if se > 0 else np.nan
+                    p = 2 * (
+                        stats.norm.sf(abs(stat))
+                        if out.df is None
+                        else stats.t.sf(abs(stat), out.df)
+                    )
+                    rows.append(
+                        {
+                            "effect": eff,
+                            "predictor": v,
+                            "role": _role(des, r),
+                            "moderator": mod,
+                            "at": label,
+                            "moderator_value": val,
+                            "estimate": float(est),
+                            "se": se,
+                            "statistic": float(stat),
+                            "p": float(p),
+                            "ci_low": float(est - crit * se),
+                            "ci_high": float(est + crit * se),
+                        }
+                    )
+    return rows

@@ -1,0 +1,478 @@
+"""Maximum likelihood for small structured normal models (lavaan-equivalent).
+
+One dyad is one row of a dyad-wide matrix: the two outcomes ``y_1, y_2`` and the
+exogenous variables (predictors of both members, covariates, products). The model
+implies a mean vector and a covariance matrix for that row,
+
+.. math::
+
+    \\mu_y = \\alpha + B\\mu_x,\\quad \\Sigma_{yy} = B\\Sigma_{xx}B' + \\Psi,\\quad
+    \\Sigma_{yx} = B\\Sigma_{xx},
+
+with ``B`` the 2 × m regression matrix, ``alpha`` the intercepts and ``Psi`` the 2 × 2
+residual covariance. Parameters may be shared (equality constraints by label, as
+lavaan's ``a*x`` labels). The exogenous moments are either fixed at their sample values
+(lavaan's ``fixed.x = TRUE``) or parameters themselves (``fixed.x = FALSE``).
+
+The log-likelihood is full-information ML (lavaan's ``missing = "ml"``): every row
+contributes the normal density of its observed entries; rows are grouped by missing
+pattern so that each pattern costs one Cholesky factorisation. Frequency weights per
+row (used by the bootstrap) multiply each row's contribution.
+
+Standard errors follow lavaan 0.6's defaults: the expected information for complete
+data and the observed information (the Hessian) when values are missing.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(1)
+>>> x = rng.normal(size=(200, 2)); y = x @ [[0.5, 0.2], [0.1, 0.4]] + rng.normal(size=(200, 2))
+>>> spec = apim_spec(2, [[0, 1], [1, 0]], equal=())
+>>> fit = fit_sem(np.column_stack([y, x]), spec)
+>>> bool(fit.converged)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import optimize
+
+__all__ = ["SemFit", "SemSpec", "apim_spec", "fit_sem", "saturated_loglik"]
+
+Array = NDArray[np.float64]
+_LOG2PI = float(np.log(2 * np.pi))
+
+
+@dataclass
+class SemSpec:
+    """Which parameter sits where.
+
+    Index arrays hold a parameter number (0-based) or -1 for a fixed zero.
+
+    Attributes
+    ----------
+    n_exo : int
+        Number of exogenous variables ``m``.
+    b_idx : ndarray (2, m)
+        Regression coefficients of ``y_1`` and ``y_2`` on the exogenous variables.
+    a_idx : ndarray (2,)
+        Intercepts.
+    psi_idx : ndarray (3,)
+        Residual variances of ``y_1``, ``y_2`` and their covariance.
+    fixed_x : bool
+        Exogenous moments fixed at their sample values.
+    mx_idx, sx_idx : ndarray
+        Exogenous means (m,) and covariance (m, m) parameters when not ``fixed_x``.
+    names : list of str
+        One label per parameter.
+    """
+
+    n_exo: int
+    b_idx: NDArray[np.int64]
+    a_idx: NDArray[np.int64]
+    psi_idx: NDArray[np.int64]
+    fixed_x: bool = True
+    mx_idx: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sx_idx: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def n_params(self) -> int:
+        return len(self.names)
+
+
+def apim_spec(
+    n_exo: int,
+    terms: Sequence[Sequence[int]],
+    *,
+    equal: Sequence[str] = (),
+    term_groups: Sequence[str] | None = None,
+    fixed_x: bool = True,
+    swap: Sequence[int] | None = None,
+) -> SemSpec:
+    """Build the parameter layout of a two-outcome APIM.
+
+    Parameters
+    ----------
+    n_exo : int
+        Number of exogenous columns.
+    terms : sequence of 2 sequences
+        ``terms[r][k]`` is the exogenous column of the k-th term of outcome r; term k
+        of both outcomes has the same meaning (e.g. "actor effect of x").
+    equal : sequence of str
+        Which parts are equal across the two outcomes: any of ``"intercept"``,
+        ``"variance"`` and the group names in ``term_groups``; ``"all"`` for every one.
+    term_groups : sequence of str, optional
+        A group name per term (``"actor"``, ``"partner"``, ``"other"``).
+    fixed_x : bool
+        lavaan's ``fixed.x``.
+    swap : sequence of int, optional
+        When not ``fixed_x``: the exogenous column that takes the place of each column
+        when the members are relabelled; moments are constrained equal under it
+        (indistinguishable dyads, Olsen & Kenny 2006). None leaves them free.
+    """
+    n_terms = len(terms[0])
+    groups = list(term_groups) if term_groups is not None else ["other"] * n_terms
+    every = "all" in equal
+    names: list[str] = []
+
+    def new(name: str) -> int:
+        names.append(name)
+        return len(names) - 1
+
+    b_idx = -np.ones((2, n_exo), dtype=np.int64)
+    shared: dict[int, int] = {}
+    for r in range(2):
+        for k in range(n_terms):
+            if every or groups[k] in equal:
+                if k not in shared:
+                    shared[k] = new(f"b_{k}")
+                b_idx[r, terms[r][k]] = shared[k]
+            else:
+                b_idx[r, terms[r][k]] = new(f"b{r + 1}_{k}")
+    if every or "intercept" in equal:
+        i = new("i")
+        a_idx = np.array([i, i])
+    else:
+        a_idx = np.array([new("i1"), new("i2")])
+    if every or "variance" in equal:
+        v = new("v")
+        psi_idx = np.array([v, v, new("c12")])
+    else:
+        v1, v2 = new("v1"), new("v2")
+        psi_idx = np.array([v1, v2, new("c12")])
+    spec = SemSpec(n_exo=n_exo, b_idx=b_idx, a_idx=a_idx, psi_idx=psi_idx, fixed_x=fixed_x)
+    if not fixed_x:
+        perm = list(swap) if swap is not None else list(range(n_exo))
+        mx = -np.ones(n_exo, dtype=np.int64)
+        for j in range(n_exo):
+            key = min(j, perm[j]) if swap is not None else j
+            if mx[key] < 0:
+                mx[key] = new(f"mx_{key}")
+            mx[j] = mx[key]
+        sx = -np.ones((n_exo, n_exo), dtype=np.int64)
+        seen: dict[tuple[int, int], int] = {}
+        for j in range(n_exo):
+            for k in range(j, n_exo):
+                key2 = (j, k)
+                if swap is not None:
+                    alt = tuple(sorted((perm[j], perm[k])))
+                    key2 = min(key2, (alt[0], alt[1]))
+                if key2 not in seen:
+                    seen[key2] = new(f"sx_{key2[0]}_{key2[1]}")
+                sx[j, k] = sx[k, j] = seen[key2]
+        spec.mx_idx, spec.sx_idx = mx, sx
+    spec.names = names
+    return spec
+
+
+def _fill(idx: NDArray[np.int64], theta: Array) -> Array:
+    out = np.where(idx >= 0, theta[np.maximum(idx, 0)], 0.0)
+    return np.asarray(out, dtype=float)
+
+
+def implied(spec: SemSpec, theta: Array, mx: Array, sx: Array) -> tuple[Array, Array]:
+    """Model-implied mean and covariance of ``(y_1, y_2, x_1..x_m)``."""
+    b = _fill(spec.b_idx, theta)
+    a = _fill(spec.a_idx, theta)
+    p = _fill(spec.psi_idx, theta)
+    if not spec.fixed_x:
+        mx = _fill(spec.mx_idx, theta)
+        sx = _fill(spec.sx_idx, theta)
+    psi = np.array([[p[0], p[2]], [p[2], p[1]]])
+    m = spec.n_exo
+    mu = np.concatenate([a + b @ mx, mx])
+    sig = np.empty((2 + m, 2 + m))
+    bsx = b @ sx
+    sig[:2, :2] = bsx @ b.T + psi
+    sig[:2, 2:] = bsx
+    sig[2:, :2] = bsx.T
+    sig[2:, 2:] = sx
+    return mu, sig
+
+
+@dataclass
+class _Pattern:
+    obs: NDArray[np.intp]
+    n: float  # weighted number of rows
+    mean: Array  # weighted mean of the observed entries
+    cross: Array  # weighted sum of centred cross-products
+
+
+def _patterns(data: Array, weights: Array) -> list[_Pattern]:
+    miss = np.isnan(data)
+    keys, inverse = np.unique(miss, axis=0, return_inverse=True)
+    out = []
+    for k in range(len(keys)):
+        rows = inverse.ravel() == k
+        obs = np.flatnonzero(~keys[k])
+        if obs.size == 0:
+            continue
+        w = weights[rows]
+        if w.sum() <= 0:
+            continue
+        d = data[np.ix_(rows, obs)]
+        mean = (w @ d) / w.sum()
+        c = d - mean
+        out.append(_Pattern(obs, float(w.sum()), mean, (c * w[:, None]).T @ c))
+    return out
+
+
+def _loglik_grad(
+    pats: list[_Pattern], mu: Array, sig: Array, grad: bool
+) -> tuple[float, Array, Array]:
+    ll = 0.0
+    g_mu = np.zeros_like(mu)
+    g_sig = np.zeros_like(sig)
+    for pt in pats:
+        o = pt.obs
+        s = sig[np.ix_(o, o)]
+        try:
+            chol = np.linalg.cholesky(s)
+        except np.linalg.LinAlgError:
+            return -np.inf, g_mu, g_sig
+        inv = np.linalg.inv(s)
+        dm = pt.mean - mu[o]
+        full = pt.cross + pt.n * np.outer(dm, dm)
+        logdet = 2 * np.log(np.diag(chol)).sum()
+        ll -= 0.5 * (pt.n * (len(o) * _LOG2PI + logdet) + np.sum(inv * full))
+        if grad:
+            g_mu[o] += pt.n * (inv @ dm)
+            g_sig[np.ix_(o, o)] += 0.5 * (inv @ full @ inv - pt.n * inv)
+    return ll, g_mu, g_sig
+
+
+def _jacobians(spec: SemSpec, theta: Array, mx: Array, sx: Array) -> tuple[Array, Array]:
+    """d mu / d theta and d Sigma / d theta; exact: implied() is quadratic in theta."""
+    k = len(theta)
+    mu0, sig0 = implied(spec, theta, mx, sx)
+    jm = np.empty((mu0.size, k))
+    js = np.empty((sig0.shape[0], sig0.shape[1], k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = 1.0
+        mp, sp = implied(spec, theta + e, mx, sx)
+        mm, sm = implied(spec, theta - e, mx, sx)
+        jm[:, j] = (mp - mm) / 2
+        js[:, :, j] = (sp - sm) / 2
+    return jm, js
+
+
+@dataclass
+class SemFit:
+    """An ML fit: parameters, their covariance matrix and the log-likelihood."""
+
+    theta: Array
+    vcov: Array
+    loglik: float
+    n: float
+    converged: bool
+    names: list[str]
+    iterations: int = 0
+
+
+def fit_sem(
+    data: Array,
+    spec: SemSpec,
+    *,
+    weights: Array | None = None,
+    start: Array | None = None,
+    information: str | None = None,
+    tol: float = 1e-10,
+    compute_se: bool = True,
+) -> SemFit:
+    """Fit ``spec`` to ``data`` (rows = dyads; columns y_1, y_2, exogenous) by FIML.
+
+    Rows whose every entry is missing are ignored. With ``spec.fixed_x`` the rows must
+    have complete exogenous values (lavaan deletes the others). ``compute_se=False``
+    skips the final Newton polish and the information matrix (for bootstrap refits).
+    """
+    data = np.asarray(data, dtype=float)
+    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~np.isnan(data).all(axis=1)
+    data, w = data[keep], w[keep]
+    n = float(w.sum())
+    m = spec.n_exo
+    pats = _patterns(data, w)
+    complete = len(pats) == 1 and len(pats[0].obs) == data.shape[1]
+    if spec.fixed_x:
+        x = data[:, 2:]
+        mx = (w @ x) / n
+        xc = x - mx
+        sx = (xc * w[:, None]).T @ xc / n
+    else:
+        mx, sx = np.zeros(m), np.zeros((m, m))
+    theta0 = _start(data, w, spec, mx, sx) if start is None else np.asarray(start, float)
+
+    def negll(theta: Array) -> tuple[float, Array]:
+        mu, sig = implied(spec, theta, mx, sx)
+        ll, gm, gs = _loglik_grad(pats, mu, sig, True)
+        if not np.isfinite(ll):
+            return 1e300, np.zeros_like(theta)
+        jm, js = _jacobians(spec, theta, mx, sx)
+        g = gm @ jm + np.einsum("ij,ijk->k", gs, js)
+        return -ll / n, -g / n
+
+    res = optimize.minimize(
+        negll, theta0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000}
+    )
+    theta = res.x
+    if not compute_se:
+        k = len(theta)
+        return SemFit(
+            theta,
+            np.full((k, k), np.nan),
+            -float(res.fun) * n,
+            n,
+            bool(res.success),
+            list(spec.names),
+            int(res.nit),
+        )
+    # polish with Newton steps on the numerical Hessian of the analytic gradient
+    for _ in range(3):
+        h = _hessian(lambda t: negll(t)[1], theta)
+        gr = negll(theta)[1]
+        try:
+            step = np.linalg.solve(h, gr)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1:
+            break
+        theta = theta - step
+        if np.max(np.abs(step)) < tol:
+            break
+    f, gr = negll(theta)
+    converged = bool(np.isfinite(f) and f < 1e299 and np.max(np.abs(gr)) < 1e-6)
+    ll = -f * n
+    kind = information or ("expected" if complete else "observed")
+    if kind == "expected":
+        info = _expected_info(pats, spec, theta, mx, sx)
+    else:
+        info = n * _hessian(lambda t: negll(t)[1], theta)
+    try:
+        vcov: Array = np.asarray(np.linalg.inv(info), dtype=float)
+    except np.linalg.LinAlgError:
+        vcov = np.full_like(info, np.nan)
+        converged = False
+    return SemFit(theta, vcov, float(ll), n, converged, list(spec.names), int(res.nit))
+
+
+def _hessian(grad: object, theta: Array) -> Array:
+    k = len(theta)
+    h = np.empty((k, k))
+    for j in range(k):
+        step = 1e-5 * max(1.0, abs(theta[j]))
+        e = np.zeros(k)
+        e[j] = step
+        h[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * step)  # type: ignore[operator]
+    return (h + h.T) / 2
+
+
+def _expected_info(
+    pats: list[_Pattern], spec: SemSpec, theta: Array, mx: Array, sx: Array
+) -> Array:
+    sig = implied(spec, theta, mx, sx)[1]
+    jm, js = _jacobians(spec, theta, mx, sx)
+    k = len(theta)
+    info = np.zeros((k, k))
+    for pt in pats:
+        o = pt.obs
+        inv = np.linalg.inv(sig[np.ix_(o, o)])
+        a = jm[o]
+        info += pt.n * a.T @ inv @ a
+        d = js[np.ix_(o, o)].reshape(len(o) * len(o), k)
+        kron = np.kron(inv, inv)
+        info += pt.n * 0.5 * d.T @ kron @ d
+    return info
+
+
+def _start(data: Array, w: Array, spec: SemSpec, mx: Array, sx: Array) -> Array:
+    """Start values: per-outcome least squares on the rows where it is observed."""
+    k = spec.n_params
+    theta = np.zeros(k)
+    cnt = np.zeros(k)
+    x = data[:, 2:]
+    resid = np.full((len(data), 2), np.nan)
+    for r in range(2):
+        cols = np.flatnonzero(spec.b_idx[r] >= 0)
+        ok = ~np.isnan(data[:, r]) & ~np.isnan(x[:, cols]).any(axis=1)
+        xx = np.column_stack([np.ones(ok.sum()), x[ok][:, cols]])
+        sw = np.sqrt(w[ok])
+        coef = np.linalg.lstsq(xx * sw[:, None], data[ok, r] * sw, rcond=None)[0]
+        resid[ok, r] = data[ok, r] - xx @ coef
+        theta[spec.a_idx[r]] += coef[0]
+        cnt[spec.a_idx[r]] += 1
+        for col, b in zip(cols, coef[1:], strict=True):
+            theta[spec.b_idx[r, col]] += b
+            cnt[spec.b_idx[r, col]] += 1
+    both = ~np.isnan(resid).any(axis=1)
+    v = [np.nanmean(resid[:, 0] ** 2), np.nanmean(resid[:, 1] ** 2)]
+    cov = float(np.mean(resid[both, 0] * resid[both, 1])) if both.any() else 0.0
+    for idx, val in zip(spec.psi_idx, [v[0], v[1], cov], strict=True):
+        theta[idx] += val
+        cnt[idx] += 1
+    if not spec.fixed_x:
+        xm = np.nanmean(x, axis=0)
+        xc = x - xm
+        for j in range(spec.n_exo):
+            theta[spec.mx_idx[j]] += xm[j]
+            cnt[spec.mx_idx[j]] += 1
+            for kk in range(spec.n_exo):
+                ok = ~np.isnan(xc[:, j]) & ~np.isnan(xc[:, kk])
+                theta[spec.sx_idx[j, kk]] += float(np.mean(xc[ok, j] * xc[ok, kk]))
+                cnt[spec.sx_idx[j, kk]] += 1
+    return theta / np.maximum(cnt, 1)
+
+
+def saturated_loglik(data: Array, weights: Array | None = None) -> float:
+    """Log-likelihood of the unrestricted normal model (means and covariances free).
+
+    Closed form for complete data; EM for data with missing values.
+    """
+    data = np.asarray(data, dtype=float)
+    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~np.isnan(data).all(axis=1)
+    data, w = data[keep], w[keep]
+    n = w.sum()
+    miss = np.isnan(data)
+    mu = np.nanmean(data, axis=0)
+    filled = np.where(miss, mu, data)
+    sig = np.cov(filled.T, aweights=w, bias=True) + np.diag(np.full(data.shape[1], 1e-6))
+    pats = _patterns(data, w)
+    if not miss.any():
+        c = data - (w @ data) / n
+        sig = (c * w[:, None]).T @ c / n
+        return float(_loglik_grad(pats, (w @ data) / n, sig, False)[0])
+    old = -np.inf
+    for _ in range(5000):
+        # E step: expected sufficient statistics
+        s1 = np.zeros_like(mu)
+        s2 = np.zeros_like(sig)
+        for i in range(len(data)):
+            o = ~miss[i]
+            u = miss[i]
+            xi = data[i].copy()
+            ci = np.zeros_like(sig)
+            if u.any():
+                if o.any():
+                    soo = sig[np.ix_(o, o)]
+                    reg = np.linalg.solve(soo, sig[np.ix_(o, u)]).T
+                    xi[u] = mu[u] + reg @ (data[i, o] - mu[o])
+                    ci[np.ix_(u, u)] = sig[np.ix_(u, u)] - reg @ sig[np.ix_(o, u)]
+                else:
+                    xi[u] = mu[u]
+                    ci[np.ix_(u, u)] = sig[np.ix_(u, u)]
+            s1 += w[i] * xi
+            s2 += w[i] * (np.outer(xi, xi) + ci)
+        mu = s1 / n
+        sig = s2 / n - np.outer(mu, mu)
+        ll = float(_loglik_grad(pats, mu, sig, False)[0])
+        if abs(ll - old) < 1e-11 * max(1.0, abs(ll)):
+            break
+        old = ll
+    return ll

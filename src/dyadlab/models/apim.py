@@ -1,0 +1,296 @@
+"""The actor–partner interdependence model (APIM).
+
+``apim()`` fits the APIM of Kenny, Kashy & Cook (2006) to individual-format data (one
+row per person): every person's outcome is explained by their own predictor (the actor
+effect) and their partner's (the partner effect), and the two partners' residuals are
+correlated. Four estimators, each equal to an R reference:
+
+=====================  ===========  ==========================================================
+dyads                  method       reproduces
+=====================  ===========  ==========================================================
+distinguishable        ``"sem"``    ``lavaan::sem()`` ML on the dyad-wide data, FIML for missing
+                                    outcomes (``missing = "ml"``)
+distinguishable        ``"mlm"``    ``nlme::gls(y ~ 0 + role + role:x + role:x_partner,
+                                    corCompSymm, varIdent, method = "REML")``
+indistinguishable      ``"mlm"``    ``nlme::gls(y ~ x + x_partner, corCompSymm, "REML")``
+indistinguishable      ``"sem"``    Olsen & Kenny (2006): ``lavaan::sem()`` with equal
+                                    intercepts, effects, variances and x moments
+=====================  ===========  ==========================================================
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> callable(dl.apim)
+True
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from dyadlab._validation import check_option, check_range
+from dyadlab.exceptions import DyadlabWarning, OptionError
+from dyadlab.models._apim_design import Design, prepare
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+
+__all__ = ["ApimResult", "apim"]
+
+Array = NDArray[np.float64]
+_FUNC = "apim"
+
+
+class ApimResult(ModelResult):
+    """The result of :func:`apim`: a :class:`ModelResult` with an APIM path diagram."""
+
+    def plot(self, ax: Any = None, *, predictor: str | None = None) -> Any:
+        """Draw the APIM path diagram with the estimates on the arrows.
+
+        Significant effects (p < 1 - level) are drawn solid and marked with ``*``;
+        others dashed. Returns the matplotlib Axes.
+        """
+        from dyadlab.models._apim_plot import path_diagram
+
+        return path_diagram(self, ax=ax, predictor=predictor)
+
+    def plot_simple_slopes(self, ax: Any = None) -> Any:
+        """Plot the simple slopes of a moderated APIM (actor and partner effects by
+        moderator value). Returns the matplotlib Axes."""
+        from dyadlab.models._apim_plot import simple_slopes_plot
+
+        return simple_slopes_plot(self, ax=ax)
+
+    def summary(self) -> str:
+        """The readable table of :class:`ModelResult` plus k and the pattern it suggests."""
+        text = super().summary()
+        ks = self.extra.get("k") or []
+        if ks:
+            lines = ["", "k = partner / actor (Kenny & Ledermann 2010):"]
+            for k in ks:
+                who = f" [{k['role']}]" if k.get("role") is not None else ""
+                ci = ""
+                if k.get("ci_low") is not None:
+                    ci = f", {self.level:.0%} bootstrap CI [{k['ci_low']:.3f}, {k['ci_high']:.3f}]"
+                est = k["estimate"]
+                est_s = "—" if est is None else f"{est:.3f}"
+                lines.append(f"  {k['predictor']}{who}: k = {est_s}{ci} — {k['pattern_text']}")
+            text += "\n" + "\n".join(lines)
+        return text
+
+
+# --------------------------------------------------------------------------------------
+def apim(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    x: str | Sequence[str],
+    dyad: str,
+    role: str | None = None,
+    person: str | None = None,
+    covariates: Sequence[str] | None = None,
+    moderator: str | None = None,
+    method: str | None = None,
+    missing: str = "ml",
+    bootstrap: int = 0,
+    level: float = 0.95,
+    rng: int | np.random.Generator | None = None,
+) -> ApimResult:
+    """Fit the actor–partner interdependence model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Individual format: one row per person, with a dyad id.
+    y : str
+        The outcome.
+    x : str or list of str
+        Predictor(s); the partner's values are matched within each dyad.
+    dyad : str
+        Dyad id column.
+    role : str, optional
+        Column that distinguishes the two members (e.g. gender in heterosexual couples).
+        Leave out for indistinguishable dyads.
+    person : str, optional
+        Person id column (orders the members of indistinguishable dyads).
+    covariates : list of str, optional
+        Control variables. A covariate that is constant within every dyad is dyad-level
+        (one effect per outcome, written ``actor``); otherwise it gets an actor and a
+        partner effect like a predictor. Covariates are not part of k or the role tests.
+    moderator : str, optional
+        A between-dyads (constant within dyad) or within-dyad moderator. Adds its main
+        effect(s) and the products with the actor and partner values of each predictor,
+        written ``actor:MODERATOR`` and ``partner:MODERATOR``. Not centred.
+    method : {"sem", "mlm"}, optional
+        Structural equation model (ML) or multilevel model (REML). Default ``"sem"`` with
+        a role, ``"mlm"`` without.
+    missing : {"ml", "listwise"}
+        ``"ml"``: full-information ML in the SEM (lavaan's ``missing = "ml"``; dyads with a
+        missing predictor are left out, as lavaan does with ``fixed.x = TRUE``). The MLM
+        always leaves out persons with a missing outcome or predictor (``na.omit``).
+        ``"listwise"``: leave out every dyad with any missing value.
+    bootstrap : int
+        Number of bootstrap resamples of dyads for the k intervals (0: no intervals;
+        5000 is a good choice).
+    level : float
+        Confidence level of all intervals.
+    rng : int or numpy.random.Generator, optional
+        Seed or generator of the bootstrap.
+
+    Returns
+    -------
+    ApimResult
+        ``estimates`` with columns ``effect`` (intercept, actor, partner, actor:M,
+        partner:M), ``predictor``, ``role`` (the role of the person whose outcome is
+        modelled, as in the data; None for indistinguishable dyads), ``estimate, se,
+        statistic`` (z for SEM, t for MLM), ``df`` (None for z; N - p for MLM), ``p,
+        ci_low, ci_high``. ``variance_components``: residual variance per role, residual
+        covariance and correlation. ``fit``: loglik, aic, bic, n_params, converged (and
+        chisq, df, rmsea, cfi for the indistinguishable SEM). ``tests``: equal actor
+        effects, equal partner effects and equal roles (likelihood ratio and Wald) for
+        distinguishable SEM. ``extra["k"]``: k per role and predictor, with bootstrap
+        percentile and BCa intervals; ``extra["simple_slopes"]`` with a moderator.
+
+    Raises
+    ------
+    DyadicDataError
+        Columns absent, non-numeric or constant; a dyad with more than two persons; a role
+        that does not split every dyad in two (naming the dyads); a predictor constant
+        within every dyad.
+    OptionError
+        An unknown method or missing option, or a level outside (0, 1).
+
+    Notes
+    -----
+    The APIM for person i of dyad j with role r, partner role r':
+
+    .. math:: Y_{ij} = b_{0r} + a_r X_{ij} + p_r X_{i'j} + e_{ij},\\quad
+              \\operatorname{cor}(e_{ij}, e_{i'j}) = \\rho
+
+    The SEM estimates are ML; without missing values and moderators the model is
+    saturated, so they equal least squares per outcome with residual variances divided
+    by N. Standard errors use the expected information (the observed information with
+    missing values), as lavaan 0.6 does. k = p / a per role (Kenny & Ledermann 2010).
+
+    References
+    ----------
+    Kenny, D. A., Kashy, D. A., & Cook, W. L. (2006). *Dyadic data analysis*. Guilford.
+    Olsen, J. A., & Kenny, D. A. (2006). Structural equation modeling with interchangeable
+    dyads. *Psychological Methods, 11*, 127–141.
+    Kenny, D. A., & Ledermann, T. (2010). Detecting, measuring, and testing dyadic
+    patterns in the actor–partner interdependence model. *Journal of Family Psychology,
+    24*, 359–366.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dyadlab as dl
+    >>> rng = np.random.default_rng(3); n = 60
+    >>> x = rng.normal(size=2 * n); xp = x.reshape(n, 2)[:, ::-1].ravel()
+    >>> df = pd.DataFrame({"couple": np.repeat(np.arange(n), 2), "role": ["w", "h"] * n,
+    ...                    "x": x, "y": 0.5 * x + 0.2 * xp + rng.normal(size=2 * n)})
+    >>> res = dl.apim(df, y="y", x="x", dyad="couple", role="role")
+    >>> list(res.estimates["effect"][:3])
+    ['intercept', 'actor', 'partner']
+    """
+    xs = [x] if isinstance(x, str) else list(x)
+    if not xs:
+        raise OptionError(f"{_FUNC}(): x must name at least one predictor column.")
+    covs = list(covariates or [])
+    method = check_option(
+        "method",
+        method if method is not None else ("sem" if role else "mlm"),
+        ["sem", "mlm"],
+        func=_FUNC,
+    )
+    check_option("missing", missing, ["ml", "listwise"], func=_FUNC)
+    check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
+    if not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
+        raise OptionError(
+            f"{_FUNC}(): bootstrap must be a whole number of resamples >= 0, got "
+            f"{bootstrap!r}. Use 0 for no bootstrap or e.g. 5000."
+        )
+    des = prepare(
+        data,
+        y=y,
+        x=xs,
+        dyad=dyad,
+        role=role,
+        person=person,
+        covariates=covs,
+        moderator=moderator,
+        func=_FUNC,
+    )
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if missing == "listwise":
+        _listwise(des)
+    call = {
+        "y": y,
+        "x": xs,
+        "dyad": dyad,
+        "role": role,
+        "person": person,
+        "covariates": covs,
+        "moderator": moderator,
+        "method": method,
+        "missing": missing,
+        "bootstrap": int(bootstrap),
+        "level": level,
+    }
+    from dyadlab.models import _apim_fit as fitters
+
+    if method == "sem" and des.distinguishable:
+        out = fitters.sem_distinguishable(des, level=level)
+    elif method == "sem":
+        out = fitters.sem_indistinguishable(des, level=level)
+    else:
+        out = fitters.mlm(des, level=level)
+    warns = list(des.warnings) + out.warnings
+    if out.n_dyads < 10:
+        warns.append(
+            f"Only {out.n_dyads} dyads: estimates and tests are unreliable below 10 dyads."
+        )
+    if not out.fit.get("converged", True):
+        warns.append("The model did not converge; the estimates may not be the ML estimates.")
+    extra: dict[str, Any] = {}
+    extra["k"] = fitters.k_table(des, out, int(bootstrap), level, gen)
+    if moderator is not None:
+        extra["simple_slopes"] = fitters.simple_slopes(des, out, level)
+    extra["n_rows_used"] = out.n_obs
+    extra["n_rows_dropped"] = des.n_rows - out.n_obs
+    for w in warns:
+        _warnings.warn(w, DyadlabWarning, stacklevel=2)
+    est = estimates_frame(out.rows, level=level)
+    return ApimResult(
+        model="apim",
+        estimates=est,
+        n_dyads=out.n_dyads,
+        n_obs=out.n_obs,
+        distinguishable=des.distinguishable,
+        roles=des.roles,
+        estimation="ML" if method == "sem" else "REML",
+        variance_components=pd.DataFrame(out.variance, columns=VARIANCE_COLUMNS),
+        fit=out.fit,
+        tests=out.tests,
+        warnings=warns,
+        level=level,
+        call=call,
+        extra=extra,
+    )
+
+
+def _listwise(des: Design) -> None:
+    """Set every value of a dyad with any missing value to missing (dropped later)."""
+    arrays = list(des.wide.values())
+    bad = np.zeros(des.n_dyads, dtype=bool)
+    for a in arrays:
+        bad |= np.isnan(a).any(axis=1)
+    for a in arrays:
+        a[bad] = np.nan
+    if bad.any():
+        des.warnings.append(
+            f"missing='listwise': {int(bad.sum())} dyads with a missing value were left out."
+        )
