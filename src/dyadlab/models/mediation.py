@@ -1,0 +1,307 @@
+"""Mediation in the actor–partner interdependence model (APIMeM).
+
+``dl.apim_mediation(df, x=…, m=…, y=…, dyad=…, role=…)`` fits the APIM mediation model of
+Ledermann, Macho & Kenny (2011) for distinguishable dyads: both members' X affect both
+members' M (actor and partner a paths), both members' M and X affect both members' Y
+(b paths and direct c paths), with correlated residuals within M and within Y. It
+reports every actor and partner indirect effect with delta-method SEs (equal to
+lavaan's defined parameters) and percentile bootstrap CIs from resampling dyads.
+
+Examples
+--------
+>>> from dyadlab.models.mediation import apim_mediation
+>>> apim_mediation.__name__
+'apim_mediation'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dyadlab._validation import check_columns, check_range
+from dyadlab.data.checks import check_analysis_variables, check_distinguishable, role_values
+from dyadlab.data.convert import to_dyad
+from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.models import _mediation_fit as _fit
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+
+__all__ = ["apim_mediation"]
+
+_FUNC = "apim_mediation"
+_N_PARAMS = 18  # 12 paths + 2 × (2 residual variances + 1 covariance)
+
+
+def _wide(
+    data: pd.DataFrame, *, x: str, m: str, y: str, dyad: str, role: str, labels: list[str]
+) -> tuple[pd.DataFrame, list[Any]]:
+    """Dyad-format frame with columns x1 x2 m1 m2 y1 y2 (member order = ``labels``)."""
+    wide = to_dyad(data, dyad=dyad, role=role, variables=[x, m, y])
+    out = pd.DataFrame({dyad: wide[dyad]})
+    for var, short in ((x, "x"), (m, "m"), (y, "y")):
+        for k, label in enumerate(labels, start=1):
+            out[f"{short}{k}"] = pd.to_numeric(wide[f"{var}_{label}"], errors="coerce")
+    incomplete = out.drop(columns=dyad).isna().any(axis=1)
+    dropped = list(out.loc[incomplete, dyad])
+    return out.loc[~incomplete].reset_index(drop=True), dropped
+
+
+def _check_args(bootstrap: Any, level: Any, x: str, m: str, y: str) -> None:
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, numbers.Integral):
+        raise OptionError(
+            f"{_FUNC}(): bootstrap={bootstrap!r} is not an integer; give the number of "
+            "resamples (e.g. 5000) or 0 for none."
+        )
+    if 0 < int(bootstrap) < 100:
+        raise OptionError(
+            f"{_FUNC}(): bootstrap={bootstrap!r} is too few resamples for percentile "
+            "intervals; use at least 100 (5,000 recommended) or 0 for none."
+        )
+    check_range("bootstrap", int(bootstrap), func=_FUNC, low=0)
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise OptionError(f"{_FUNC}(): level={level!r} is not a number; e.g. level=0.95.")
+    check_range("level", float(level), func=_FUNC, low=0.0, high=1.0, inclusive=False)
+    if len({x, m, y}) < 3:
+        raise OptionError(
+            f"{_FUNC}(): x={x!r}, m={m!r} and y={y!r} must be three different variables."
+        )
+
+
+def _rng(rng: int | np.random.Generator | None) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(None if rng is None else int(rng))
+    raise OptionError(f"{_FUNC}(): rng={rng!r} is not allowed; give an int or a numpy Generator.")
+
+
+def apim_mediation(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    m: str,
+    y: str,
+    dyad: str,
+    role: str | None = None,
+    bootstrap: int = 5000,
+    level: float = 0.95,
+    rng: int | np.random.Generator | None = None,
+) -> ModelResult:
+    """Fit the APIM mediation model (APIMeM) for distinguishable dyads.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Individual format: one row per person.
+    x, m, y : str
+        Predictor, mediator and outcome columns (numeric).
+    dyad : str
+        Dyad id column.
+    role : str
+        Column whose two values distinguish the members of every dyad (required: the
+        model for indistinguishable dyads is not available yet).
+    bootstrap : int, default 5000
+        Dyad-level bootstrap resamples for the percentile CIs of the indirect and total
+        effects; 0 gives Wald (delta-method) CIs instead.
+    level : float, default 0.95
+        Confidence level.
+    rng : int or numpy.random.Generator, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    ModelResult
+        ``model = "apim_mediation"``. ``.estimates`` has one row per effect and outcome
+        role: ``effect`` is ``a_actor``, ``a_partner`` (X → M), ``b_actor``,
+        ``b_partner`` (M → Y), ``direct_actor``, ``direct_partner`` (X → Y),
+        ``indirect_actor_actor`` (X_k → M_k → Y_k), ``indirect_partner_partner``
+        (X_k → M_l → Y_k), ``indirect_actor_partner`` (X_l → M_l → Y_k),
+        ``indirect_partner_actor`` (X_l → M_k → Y_k), ``total_indirect_actor``,
+        ``total_indirect_partner``, ``total_actor``, ``total_partner``; ``role`` is the
+        role of person k, whose mediator (a paths) or outcome (all others) it is;
+        ``predictor`` is ``m`` for b paths and ``x`` otherwise; ``estimate, se,
+        statistic`` (z), ``df`` (None), ``p``, ``ci_low, ci_high``. The CIs of the
+        indirect and total effects are bootstrap percentile intervals (when
+        ``bootstrap > 0``), those of the paths Wald intervals. ``.variance_components``
+        holds the residual variances, covariances and correlations of M and Y;
+        ``.extra["bootstrap"]`` the resampling details.
+
+    Raises
+    ------
+    DyadicDataError
+        Missing, non-numeric or constant columns; a role that does not split every
+        dyad; too few complete dyads; collinear predictors.
+    OptionError
+        ``role`` left out, bad ``bootstrap``/``level``/``rng``, or x, m, y not distinct.
+
+    See Also
+    --------
+    dyadlab.apim : the APIM without a mediator.
+
+    Notes
+    -----
+    The model is saturated: with complete data the ML estimates are least squares per
+    equation and the residual (co)variances are divided by N. SEs use the expected
+    information with X fixed; indirect effects (products of paths) get delta-method
+    SEs. Reproduces ``lavaan::sem(model, estimator = "ML", se = "standard")`` with the
+    indirect effects as ``:=`` parameters (``tests/reference/mediation.R``). Dyads with
+    a missing value are left out (listwise, as lavaan's default) and counted in
+    ``.warnings`` and ``.extra["n_dyads_dropped"]``.
+
+    References
+    ----------
+    Ledermann, T., Macho, S., & Kenny, D. A. (2011). Assessing mediation in dyadic data
+    using the actor-partner interdependence model. *Structural Equation Modeling, 18*,
+    595–612.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import dyadlab as dl
+    >>> g = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"couple": np.repeat(np.arange(50), 2),
+    ...                    "role": np.tile(["a", "b"], 50),
+    ...                    "x": g.normal(size=100), "m": g.normal(size=100),
+    ...                    "y": g.normal(size=100)})
+    >>> res = dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role",
+    ...                         bootstrap=500, rng=1)
+    >>> sorted(set(res.estimates["effect"]))[:3]
+    ['a_actor', 'a_partner', 'b_actor']
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise OptionError(f"{_FUNC}(): data must be a pandas DataFrame, not {type(data).__name__}.")
+    _check_args(bootstrap, level, x, m, y)
+    generator = _rng(rng)
+    check_columns(data, [dyad, role], func=_FUNC)
+    if role is None:
+        raise OptionError(
+            f"{_FUNC}(): role is required; the APIM mediation model is available for "
+            "distinguishable dyads only. Give the column that distinguishes the members "
+            "(e.g. role='gender')."
+        )
+    check_analysis_variables(data, [x, m, y], func=_FUNC)
+    check_distinguishable(data, dyad=dyad, role=role, func=_FUNC)
+    roles = role_values(data, role)
+    labels = [str(r) for r in roles]
+    wide, dropped = _wide(data, x=x, m=m, y=y, dyad=dyad, role=role, labels=labels)
+    n = len(wide)
+    if n < 6:
+        raise DyadicDataError(
+            f"{_FUNC}(): only {n} dyads have complete x, m and y for both members; the "
+            "model needs at least 6 (each outcome has 4 predictors and an intercept)."
+        )
+    warnings: list[str] = []
+    if dropped:
+        shown = ", ".join(repr(d) for d in dropped[:5]) + (" …" if len(dropped) > 5 else "")
+        warnings.append(
+            f"{len(dropped)} dyads left out for missing values of {x}, {m} or {y} "
+            f"(listwise; first: {shown})."
+        )
+    if n < 10:
+        warnings.append(f"Only {n} dyads: estimates and SEs are unreliable.")
+    xa = wide[["x1", "x2"]].to_numpy(float)
+    ma = wide[["m1", "m2"]].to_numpy(float)
+    ya = wide[["y1", "y2"]].to_numpy(float)
+    try:
+        res = _fit.fit(xa, ma, ya)
+    except np.linalg.LinAlgError:
+        raise DyadicDataError(
+            f"{_FUNC}(): the predictors are collinear (both members' {x} and {m} are "
+            "linearly dependent), so the paths are not identified. Check that the "
+            "variables vary within and between dyads."
+        ) from None
+
+    estimates = np.concatenate([res.paths, _fit.effects(res.paths)])
+    grad = _fit.effects_gradient(res.paths)
+    var_effects = np.einsum("ij,jk,ik->i", grad, res.vcov, grad)
+    ses = np.sqrt(np.concatenate([np.diag(res.vcov), var_effects]))
+
+    boot_ci = None
+    failed = 0
+    if bootstrap > 0:
+        draws, failed = _fit.bootstrap_effects(xa, ma, ya, int(bootstrap), generator)
+        tail = (1.0 - level) / 2.0
+        boot_ci = np.nanquantile(draws, [tail, 1.0 - tail], axis=0)
+        if failed:
+            warnings.append(
+                f"{failed} of {bootstrap} bootstrap resamples had collinear predictors "
+                "and were left out of the percentile intervals."
+            )
+
+    keys = [(name, k) for name, k in _fit.PATHS] + [(e, k) for e in _fit.EFFECTS for k in (0, 1)]
+    rows = []
+    for i, (effect, k) in enumerate(keys):
+        row: dict[str, Any] = {
+            "effect": effect,
+            "predictor": m if effect.startswith("b_") else x,
+            "role": labels[k],
+            "estimate": float(estimates[i]),
+            "se": float(ses[i]),
+            "df": None,
+        }
+        if boot_ci is not None and i >= len(_fit.PATHS):
+            row["ci_low"] = float(boot_ci[0, i])
+            row["ci_high"] = float(boot_ci[1, i])
+        rows.append(row)
+    table = estimates_frame(rows, level=level)
+
+    vc_rows: list[dict[str, Any]] = []
+    for short, sigma in (("m", res.sigma_m), ("y", res.sigma_y)):
+        for k in (0, 1):
+            vc_rows.append(
+                {"name": f"residual_variance_{short}", "role": labels[k], "estimate": sigma[k, k]}
+            )
+        vc_rows.append(
+            {"name": f"residual_covariance_{short}", "role": None, "estimate": sigma[0, 1]}
+        )
+        corr = sigma[0, 1] / math.sqrt(sigma[0, 0] * sigma[1, 1])
+        vc_rows.append({"name": f"residual_correlation_{short}", "role": None, "estimate": corr})
+    variance = pd.DataFrame(vc_rows, columns=VARIANCE_COLUMNS)
+    variance["role"] = pd.Series([r["role"] for r in vc_rows], dtype=object)  # keep None
+
+    fit_stats = {
+        "loglik": res.loglik,
+        "aic": -2.0 * res.loglik + 2.0 * _N_PARAMS,
+        "bic": -2.0 * res.loglik + _N_PARAMS * math.log(n),
+        "n_params": _N_PARAMS,
+        "chisq": 0.0,
+        "df": 0,
+        "converged": True,
+    }
+    return ModelResult(
+        model="apim_mediation",
+        estimates=table,
+        n_dyads=n,
+        n_obs=2 * n,
+        distinguishable=True,
+        roles=labels,
+        estimation="ML",
+        variance_components=variance,
+        fit=fit_stats,
+        tests=[],
+        warnings=warnings,
+        level=float(level),
+        call={
+            "x": x,
+            "m": m,
+            "y": y,
+            "dyad": dyad,
+            "role": role,
+            "bootstrap": int(bootstrap),
+            "level": float(level),
+        },
+        extra={
+            "bootstrap": {
+                "resamples": int(bootstrap),
+                "method": "percentile" if bootstrap else None,
+                "unit": "dyad",
+                "failed": int(failed),
+                "applies_to": "indirect and total effects" if bootstrap else None,
+            },
+            "n_dyads_dropped": len(dropped),
+        },
+    )

@@ -1,0 +1,183 @@
+"""dl.apim_mediation: APIMeM estimates and defined effects equal lavaan; bootstrap CIs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dyadlab as dl
+from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.models import _mediation_fit
+from tests.reference.fixtures import assert_close_est, assert_close_se, cases
+
+CASES = cases("mediation")
+
+
+def _aligned(res, case):
+    got = res.estimates.set_index(["effect", "role"])
+    e = case.expected
+    keys = list(zip(e["effect"], e["role"], strict=True))
+    rows = got.loc[keys]
+    return rows, e
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_paths_and_defined_effects_equal_lavaan(case):
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    rows, e = _aligned(res, case)
+    assert len(rows) == len(res.estimates) == 28
+    assert_close_est(rows["estimate"], e["estimate"], case)
+    assert_close_se(rows["se"], e["se"], case)
+    assert_close_est(rows["statistic"], e["z"], case, "z")
+    assert_close_est(rows["p"], e["p"], case, "p")
+    assert res.n_dyads == e["n_dyads"]
+    assert res.extra["n_dyads_dropped"] == e["n_dropped"]
+    assert_close_est(
+        [res.fit["loglik"], res.fit["aic"], res.fit["bic"], res.fit["n_params"]],
+        [e["loglik"], e["aic"], e["bic"], e["npar"]],
+        case,
+        "fit",
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_residual_covariances_equal_lavaan(case):
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    vc = res.variance_components
+    roles = res.roles
+    lookup = {}
+    for short in ("m", "y"):
+        var = vc[vc["name"] == f"residual_variance_{short}"].set_index("role")["estimate"]
+        cov = vc.loc[vc["name"] == f"residual_covariance_{short}", "estimate"].item()
+        big = short.upper()
+        lookup[(f"{big}1", f"{big}1")] = var[roles[0]]
+        lookup[(f"{big}2", f"{big}2")] = var[roles[1]]
+        lookup[(f"{big}1", f"{big}2")] = cov
+    r = case.expected["residual"]
+    got = [lookup[(lhs, rhs)] for lhs, rhs in zip(r["lhs"], r["rhs"], strict=True)]
+    assert_close_est(got, r["estimate"], case, "residual (co)variance")
+
+
+def test_missing_values_are_counted_not_silent():
+    case = next(c for c in CASES if "missing" in c.name)
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    assert res.extra["n_dyads_dropped"] == 2
+    assert any("2 dyads left out" in w for w in res.warnings)
+    assert res.n_obs == 2 * res.n_dyads
+
+
+def test_bootstrap_percentile_cis_cover_and_are_reproducible():
+    case = CASES[0]
+    a = dl.apim_mediation(case.data, **case.args, bootstrap=1000, rng=3)
+    b = dl.apim_mediation(case.data, **case.args, bootstrap=1000, rng=3)
+    pd.testing.assert_frame_equal(a.estimates, b.estimates)
+    est = a.estimates
+    indirect = est[est["effect"].str.startswith(("indirect", "total"))]
+    assert (indirect["ci_low"] < indirect["estimate"]).all()
+    assert (indirect["estimate"] < indirect["ci_high"]).all()
+    # percentile intervals are not the symmetric Wald ones
+    wald = dl.apim_mediation(case.data, **case.args, bootstrap=0).estimates
+    w = wald[wald["effect"].str.startswith("indirect")]
+    assert not np.allclose(w["ci_low"], est.loc[w.index, "ci_low"])
+    # and bootstrap SDs are close to the delta-method SEs for this sample size
+    assert a.extra["bootstrap"]["resamples"] == 1000
+
+
+def test_bootstrap_draws_equal_a_refit_of_the_resample():
+    g = np.random.default_rng(0)
+    x, m, y = (g.normal(size=(40, 2)) for _ in range(3))
+    draws, failed = _mediation_fit.bootstrap_effects(x, m, y, 5, np.random.default_rng(9))
+    idx = np.random.default_rng(9).integers(0, 40, size=(5, 40))
+    one = _mediation_fit.fit(x[idx[2]], m[idx[2]], y[idx[2]])
+    assert failed == 0
+    np.testing.assert_allclose(draws[2, :12], one.paths, rtol=1e-10)
+    np.testing.assert_allclose(draws[2, 12:], _mediation_fit.effects(one.paths), rtol=1e-10)
+
+
+def test_bootstrap_of_5000_resamples_is_vectorised_and_fast():
+    case = CASES[0]
+    data = case.data
+    t0 = time.perf_counter()
+    dl.apim_mediation(data, **case.args, bootstrap=5000, rng=1)
+    assert time.perf_counter() - t0 < 10  # loose bound on a shared 2-core machine
+
+
+def test_effect_names_and_roles():
+    case = CASES[1]
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    est = res.estimates
+    assert set(est["role"]) == {"partner_a", "partner_b"}
+    assert set(est.loc[est["effect"].str.startswith("b_"), "predictor"]) == {"support"}
+    row = est.set_index(["effect", "role"])
+    # the indirect effects sum to the totals
+    for r in res.roles:
+        tia = row.loc[("total_indirect_actor", r), "estimate"]
+        parts = (
+            row.loc[("indirect_actor_actor", r), "estimate"]
+            + row.loc[("indirect_partner_partner", r), "estimate"]
+        )
+        assert tia == pytest.approx(parts)
+        total = row.loc[("total_actor", r), "estimate"]
+        assert total == pytest.approx(tia + row.loc[("direct_actor", r), "estimate"])
+
+
+def test_to_dict_is_json_and_input_unchanged():
+    case = CASES[1]
+    data = case.data
+    before = data.copy()
+    res = dl.apim_mediation(data, **case.args, bootstrap=200, rng=2)
+    pd.testing.assert_frame_equal(data, before)
+    d = json.loads(res.to_json())
+    assert d["model"] == "apim_mediation"
+    assert d["bootstrap"]["resamples"] == 200
+    assert len(d["estimates"]) == 28
+    assert "indirect_actor_actor" in res.summary()
+
+
+def _frame(n=30, seed=0):
+    g = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "couple": np.repeat(np.arange(n), 2),
+            "role": np.tile(["a", "b"], n),
+            "x": g.normal(size=2 * n),
+            "m": g.normal(size=2 * n),
+            "y": g.normal(size=2 * n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "match"),
+    [
+        ({"role": None}, OptionError, "distinguishable"),
+        ({"bootstrap": 10}, OptionError, "at least 100"),
+        ({"bootstrap": 1.5}, OptionError, "integer"),
+        ({"level": 1.0}, OptionError, "level"),
+        ({"m": "x"}, OptionError, "three different"),
+        ({"y": "yy"}, DyadicDataError, "'yy'"),
+        ({"rng": "seed"}, OptionError, "rng"),
+    ],
+)
+def test_bad_arguments(kw, error, match):
+    args = dict(x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
+    with pytest.raises(error, match=match):
+        dl.apim_mediation(_frame(), **{**args, **kw})
+
+
+def test_role_that_does_not_split_a_dyad_names_it():
+    df = _frame()
+    df.loc[1, "role"] = "a"
+    with pytest.raises(DyadicDataError, match="first: 0"):
+        dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
+
+
+def test_too_few_complete_dyads():
+    df = _frame(n=8)
+    df.loc[df["couple"] < 4, "m"] = np.nan
+    with pytest.raises(DyadicDataError, match="at least 6"):
+        dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
