@@ -78,7 +78,7 @@ def _check_arguments(
     data: pd.DataFrame,
     variables: list[str],
     covariates: list[str],
-    keys: dict[str, str | None],
+    keys: dict[str, Any],
     level: float,
 ) -> None:
     check_not_empty(data, func=_FUNC)
@@ -102,7 +102,7 @@ def _check_arguments(
                 f"{_FUNC}(): column {key!r} is the {argument} column and cannot also be "
                 "analysed. Remove it from variables/covariates."
             )
-    check_keys(data, dyad=str(keys["dyad"]), person=keys["person"], role=keys["role"], func=_FUNC)
+    check_keys(data, dyad=keys["dyad"], person=keys["person"], role=keys["role"], func=_FUNC)
     check_analysis_variables(data, variables + covariates, func=_FUNC)
 
 
@@ -274,7 +274,7 @@ def nonindependence(
     """
     names = _names(variables, "variables")
     covs = _names(covariates, "covariates")
-    keys = {"dyad": dyad, "person": person, "role": role}
+    keys: dict[str, Any] = {"dyad": dyad, "person": person, "role": role}
     _check_arguments(data, names, covs, keys, level)
     check_dyads(data, dyad=dyad, person=person, allow_incomplete=True, func=_FUNC)
     if role is not None:
