@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab._validation import check_range
+from dyadlab.data import to_dyad
 from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
@@ -107,35 +108,34 @@ def _check_arguments(
 
 
 class _Dyads:
-    """The complete dyads of the data as (n, 2) arrays, members in a fixed order."""
+    """The dyads with two members, as (n, 2) arrays: first role (or member) in column 0."""
 
     def __init__(
-        self, data: pd.DataFrame, *, dyad: str, person: str | None, role: str | None
+        self,
+        data: pd.DataFrame,
+        *,
+        dyad: str,
+        person: str | None,
+        role: str | None,
+        columns: list[str],
     ) -> None:
         size = data.groupby(dyad, sort=False)[dyad].transform("size").to_numpy()
         single = size == 1
         self.single_ids: list[Any] = list(pd.unique(data.loc[single, dyad]))
         kept = data.loc[~single]
-        if role is not None:
-            self.roles: list[Any] = role_values(kept, role)
-            rank = kept[role].map({v: i for i, v in enumerate(self.roles)}).to_numpy()
-            order = pd.DataFrame({"d": kept[dyad].to_numpy(), "m": rank})
-        elif person is not None:
-            codes = pd.factorize(kept[person].astype(str), sort=True)[0]
-            order = pd.DataFrame({"d": kept[dyad].to_numpy(), "m": codes})
-            self.roles = []
-        else:
-            order = pd.DataFrame({"d": kept[dyad].to_numpy(), "m": np.arange(len(kept))})
-            self.roles = []
-        order = order.sort_values(["d", "m"], kind="stable")
-        self.positions = order.index.to_numpy().reshape(-1, 2)
-        self.frame = kept.reset_index(drop=True)
-        self.ids = self.frame[dyad].to_numpy()[self.positions[:, 0]]
-        self.n = len(self.positions)
+        self.roles: list[Any] = role_values(kept, role) if role is not None else []
+        self._labels = [str(r) for r in self.roles] if role is not None else ["1", "2"]
+        self._wide = to_dyad(kept, dyad=dyad, person=person, role=role, variables=columns)
+        self.ids = self._wide[dyad].to_numpy()
+        self.n = len(self._wide)
 
     def wide(self, column: str) -> np.ndarray:
-        values = pd.to_numeric(self.frame[column], errors="coerce").to_numpy(dtype=float)
-        out: np.ndarray = values[self.positions]
+        """The two members' values of ``column`` as floats, shape (n, 2)."""
+        parts = [
+            pd.to_numeric(self._wide[f"{column}_{label}"], errors="coerce").to_numpy(dtype=float)
+            for label in self._labels
+        ]
+        out: np.ndarray = np.column_stack(parts)
         return out
 
 
@@ -280,7 +280,7 @@ def nonindependence(
     if role is not None:
         check_distinguishable(data, dyad=dyad, role=role, func=_FUNC)
 
-    dyads = _Dyads(data, dyad=dyad, person=person, role=role)
+    dyads = _Dyads(data, dyad=dyad, person=person, role=role, columns=names + covs)
     warnings: list[str] = []
     if dyads.single_ids:
         k = len(dyads.single_ids)
