@@ -1,0 +1,489 @@
+"""Residual covariance structures for the engine (:mod:`dyadlab.models._engine`).
+
+The residual covariance of a dyad is ``sigma2 * Lambda(theta)``, member 0's variance being
+``sigma2``. Each structure writes the precision ``Lambda^{-1}`` as a weighted sum of fixed
+*patterns* — sets of row pairs such as "the two partners on one occasion" or "one person
+on consecutive occasions ``d`` days apart" — whose weights depend only on ``theta``.
+The cross products of the data with each pattern are summed per dyad once
+(:class:`PatternSums`, O(N)); a likelihood evaluation combines them (O(dyads)).
+
+- :class:`CompoundSymmetry` (``"cs"``): partners' residuals correlate ``rho`` within an
+  occasion, member-specific variances — nlme ``corCompSymm(form = ~ 1 | dyad/time)`` with
+  ``varIdent(form = ~ 1 | role)``. ``Lambda`` is block diagonal over occasions with
+  2 × 2 (or 1 × 1) blocks.
+- :class:`AR1` (``"ar1"``): AR(1) over occasions within person, correlation
+  ``phi^|t - s|`` for integer times ``t, s`` — nlme ``corAR1(form = ~ time | dyad/person)``
+  (which uses the time differences, so gaps count). On an irregular integer grid the
+  process is Markov, so the precision is tridiagonal: for consecutive observations ``d``
+  apart, ``e'Q e = e_1² + Σ (e_k - phi^d e_{k-1})² / (1 - phi^{2d})``.
+- :class:`Kronecker` (``"kronecker"``): unstructured 2 × 2 between partners ⊗ AR(1) over
+  occasions (SAS ``type=un@ar(1)``). For a dyad whose partners are observed on the same
+  occasions ``Lambda = S ⊗ C``, ``Lambda^{-1} = S^{-1} ⊗ C^{-1}``: patterns again. Dyads
+  whose partners' occasions differ break the Kronecker form; their blocks are built densely
+  (padded to the longest such dyad, batched Cholesky) at each evaluation — exact, but
+  O(n³) per such dyad; documented in the diary docs.
+
+Examples
+--------
+>>> import numpy as np
+>>> lay = RowLayout(dyad=np.array([0, 0]), member=np.array([0, 1]), time=np.array([1, 1]))
+>>> CompoundSymmetry(distinguishable=False).dense(np.array([np.arctanh(0.5)]), lay)[0]
+array([[1. , 0.5],
+       [0.5, 1. ]])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+__all__ = [
+    "AR1",
+    "CompoundSymmetry",
+    "Kronecker",
+    "PatternSums",
+    "ResidualStructure",
+    "RowLayout",
+]
+
+_ATANH_BOUNDS = (-7.5, 7.5)
+_LOG_RATIO_BOUNDS = (-10.0, 10.0)
+_CORR_BOUNDARY = 0.9999
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """Dyad code (0..D-1, rows grouped by dyad), member (0 or 1) and time of every row."""
+
+    dyad: np.ndarray
+    member: np.ndarray
+    time: np.ndarray
+
+    @property
+    def n_dyads(self) -> int:
+        return int(self.dyad.max()) + 1 if len(self.dyad) else 0
+
+
+class PatternSums:
+    """Per-dyad and total cross products ``Σ sym(w_i w_j')`` of row-pair patterns.
+
+    ``patterns`` is a list of ``(i, j)`` index arrays; ``i is j`` marks a diagonal pattern
+    (``Σ w_i w_i'``), otherwise both orders are added (``w_i w_j' + w_j w_i'``). Only the
+    first ``q`` columns (Z) are kept per dyad: ``zw`` has shape (K, D, q, m).
+    """
+
+    def __init__(
+        self,
+        W: np.ndarray,
+        q: int,
+        dyad: np.ndarray,
+        n_dyads: int,
+        patterns: list[tuple[np.ndarray, np.ndarray]],
+    ) -> None:
+        m = W.shape[1]
+        K = len(patterns)
+        self.zw = np.zeros((K, n_dyads, q, m))
+        self.ww = np.zeros((K, m, m))
+        for c, (i, j) in enumerate(patterns):
+            if len(i) == 0:
+                continue
+            diag = i is j
+            Wi = W[i]
+            Wj = Wi if diag else W[j]
+            ww = Wi.T @ Wj
+            self.ww[c] = ww if diag else ww + ww.T
+            seg = sparse.csr_matrix(
+                (np.ones(len(i)), (dyad[i], np.arange(len(i)))), shape=(n_dyads, len(i))
+            )
+            for a in range(q):
+                contrib = Wi[:, a : a + 1] * Wj
+                if not diag:
+                    contrib = contrib + Wj[:, a : a + 1] * Wi
+                self.zw[c, :, a, :] = seg @ contrib
+
+    def combine(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(Σ_c coef_c zw_c, Σ_c coef_c ww_c)``."""
+        return np.tensordot(coefs, self.zw, 1), np.tensordot(coefs, self.ww, 1)
+
+
+class ResidualStructure:
+    """Base class of the residual structures."""
+
+    distinguishable: bool
+    param_names: tuple[str, ...]
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    def prepare(self, W: np.ndarray, q: int, layout: RowLayout) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def natural(self, theta: np.ndarray) -> dict[str, float]:
+        """Parameters on their natural scale: ``sd_ratio`` (member 1 / member 0), ``rho``,
+        ``phi``."""
+        out: dict[str, float] = {}
+        for name, value in zip(self.param_names, theta, strict=True):
+            if name == "log_sd_ratio":
+                out["sd_ratio"] = float(math.exp(value))
+            else:
+                out[name.removeprefix("atanh_")] = float(math.tanh(value))
+        return out
+
+    def _parts(self, theta: np.ndarray) -> tuple[float, float, float]:
+        nat = self.natural(np.asarray(theta, dtype=float))
+        return nat.get("sd_ratio", 1.0), nat.get("rho", 0.0), nat.get("phi", 0.0)
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        return [
+            _LOG_RATIO_BOUNDS if n == "log_sd_ratio" else _ATANH_BOUNDS for n in self.param_names
+        ]
+
+    def at_boundary(self, theta: np.ndarray) -> list[str]:
+        out = []
+        for name, value in zip(self.param_names, theta, strict=True):
+            if name.startswith("atanh_") and abs(math.tanh(value)) > _CORR_BOUNDARY:
+                out.append(f"residual {name.removeprefix('atanh_')} at its boundary (±1)")
+            if name == "log_sd_ratio" and abs(value) > _LOG_RATIO_BOUNDS[1] - 1:
+                out.append("residual SD ratio of the partners at its boundary")
+        return out
+
+    def start(self, resid: np.ndarray, layout: RowLayout) -> np.ndarray:
+        """Moment starting values from least-squares residuals."""
+        out = []
+        for name in self.param_names:
+            if name == "log_sd_ratio":
+                s0 = np.std(resid[layout.member == 0])
+                s1 = np.std(resid[layout.member == 1])
+                out.append(math.log(s1 / s0) if s0 > 0 and s1 > 0 else 0.0)
+            elif name == "atanh_rho":
+                a, b, _ = _occasion_pairs(layout)
+                r = np.corrcoef(resid[a], resid[b])[0, 1] if len(a) > 2 else 0.0
+                out.append(math.atanh(float(np.clip(np.nan_to_num(r), -0.9, 0.9))))
+            else:
+                out.append(math.atanh(0.2))
+        return np.array(out)
+
+    # -- the dense definition, used for dyads that break a structure and in tests --------
+    def dense(self, theta: np.ndarray, layout: RowLayout) -> np.ndarray:
+        """``Lambda`` of every dyad as a padded (D, n_max, n_max) array (identity padding)."""
+        delta, rho, phi = self._parts(theta)
+        order, starts, sizes = _dyad_blocks(layout)
+        D, nmax = len(starts), int(sizes.max())
+        pos = np.arange(len(order)) - np.repeat(starts, sizes)
+        dcode = np.repeat(np.arange(D), sizes)
+        mem = np.zeros((D, nmax), dtype=int)
+        tim = np.zeros((D, nmax))
+        valid = np.zeros((D, nmax), dtype=bool)
+        mem[dcode, pos] = layout.member[order]
+        tim[dcode, pos] = layout.time[order]
+        valid[dcode, pos] = True
+        scale = np.where(mem == 1, delta, 1.0)
+        same_person = mem[:, :, None] == mem[:, None, :]
+        same_time = tim[:, :, None] == tim[:, None, :]
+        corr = self._dense_corr(same_person, same_time, tim, rho, phi)
+        lam = corr * scale[:, :, None] * scale[:, None, :]
+        both = valid[:, :, None] & valid[:, None, :]
+        lam = np.where(both, lam, 0.0)
+        idx = np.arange(nmax)
+        lam[:, idx, idx] = np.where(valid, lam[:, idx, idx], 1.0)
+        return lam
+
+    def _dense_corr(
+        self,
+        same_person: np.ndarray,
+        same_time: np.ndarray,
+        tim: np.ndarray,
+        rho: float,
+        phi: float,
+    ) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _dyad_blocks(layout: RowLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.argsort(layout.dyad, kind="stable")
+    d = layout.dyad[order]
+    starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+    sizes = np.diff(np.r_[starts, len(d)])
+    return order, starts, sizes
+
+
+def _occasion_pairs(layout: RowLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of member 0 (a) and member 1 (b) on a shared occasion, and unpaired rows."""
+    o = np.lexsort((layout.member, layout.time, layout.dyad))
+    d, t = layout.dyad[o], layout.time[o]
+    same = (d[1:] == d[:-1]) & (t[1:] == t[:-1])
+    a, b = o[:-1][same], o[1:][same]
+    paired = np.zeros(len(o), dtype=bool)
+    paired[a] = True
+    paired[b] = True
+    return a, b, np.flatnonzero(~paired)
+
+
+def _consecutive(
+    layout: RowLayout, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Within person (dyad, member): current rows, previous rows, their gaps, first rows."""
+    sel = np.arange(len(layout.dyad)) if rows is None else rows
+    o = sel[np.lexsort((layout.time[sel], layout.member[sel], layout.dyad[sel]))]
+    d, m, t = layout.dyad[o], layout.member[o], layout.time[o]
+    same = (d[1:] == d[:-1]) & (m[1:] == m[:-1])
+    cur, prev = o[1:][same], o[:-1][same]
+    gap = np.rint(t[1:][same] - t[:-1][same]).astype(np.int64)
+    first = o[np.r_[True, ~same]]
+    return cur, prev, gap, first
+
+
+def _ar1_coefs(kind: np.ndarray, gap: np.ndarray, phi: float) -> np.ndarray:
+    """Weights of the AR(1) precision patterns: first, current, previous, cross."""
+    f = np.power(phi, np.where(kind == "first", 1.0, gap))
+    den = 1.0 - f * f
+    return np.select(
+        [kind == "first", kind == "cur", kind == "prev"],
+        [np.ones_like(f), 1 / den, f * f / den],
+        -f / den,
+    )
+
+
+class CompoundSymmetry(ResidualStructure):
+    """Partners' residuals correlated within an occasion; member-specific variances."""
+
+    def __init__(self, *, distinguishable: bool) -> None:
+        self.distinguishable = distinguishable
+        self.param_names = ("log_sd_ratio", "atanh_rho") if distinguishable else ("atanh_rho",)
+
+    def _dense_corr(self, same_person, same_time, tim, rho, phi):  # type: ignore[no-untyped-def]
+        return np.where(same_person & same_time, 1.0, np.where(same_time, rho, 0.0))
+
+    def prepare(self, W: np.ndarray, q: int, layout: RowLayout) -> _CSPrepared:
+        a, b, single = _occasion_pairs(layout)
+        s0 = single[layout.member[single] == 0]
+        s1 = single[layout.member[single] == 1]
+        sums = PatternSums(
+            W, q, layout.dyad, layout.n_dyads, [(a, a), (b, b), (a, b), (s0, s0), (s1, s1)]
+        )
+        return _CSPrepared(self, sums, len(a), len(s1))
+
+
+class _CSPrepared:
+    def __init__(self, st: CompoundSymmetry, sums: PatternSums, n_pairs: int, n_s1: int):
+        self.st, self.sums, self.n_pairs, self.n_s1 = st, sums, n_pairs, n_s1
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        delta, rho, _ = self.st._parts(theta)
+        one = 1.0 - rho * rho
+        coefs = np.array(
+            [1 / one, 1 / (delta * delta * one), -rho / (delta * one), 1.0, 1 / (delta * delta)]
+        )
+        zw, ww = self.sums.combine(coefs)
+        logdet = self.n_pairs * (2 * math.log(delta) + math.log(one)) + self.n_s1 * 2 * math.log(
+            delta
+        )
+        return zw, ww, logdet
+
+
+class AR1(ResidualStructure):
+    """AR(1) over integer occasions within person; member-specific variances."""
+
+    def __init__(self, *, distinguishable: bool) -> None:
+        self.distinguishable = distinguishable
+        self.param_names = ("log_sd_ratio", "atanh_phi") if distinguishable else ("atanh_phi",)
+
+    def _dense_corr(self, same_person, same_time, tim, rho, phi):  # type: ignore[no-untyped-def]
+        lag = np.abs(tim[:, :, None] - tim[:, None, :])
+        return np.where(same_person, np.power(phi, lag), 0.0)
+
+    def prepare(self, W: np.ndarray, q: int, layout: RowLayout) -> _AR1Prepared:
+        cur, prev, gap, first = _consecutive(layout)
+        patterns: list[tuple[np.ndarray, np.ndarray]] = []
+        keys: list[tuple[int, int, str]] = []
+        counts: list[tuple[int, int, int]] = []
+        for r in (0, 1):
+            f = first[layout.member[first] == r]
+            patterns.append((f, f))
+            keys.append((r, 0, "first"))
+            mr = layout.member[cur] == r
+            for g in np.unique(gap[mr]):
+                sel = mr & (gap == g)
+                c, p = cur[sel], prev[sel]
+                patterns += [(c, c), (p, p), (c, p)]
+                keys += [(r, int(g), "cur"), (r, int(g), "prev"), (r, int(g), "cross")]
+                counts.append((r, int(g), int(sel.sum())))
+        sums = PatternSums(W, q, layout.dyad, layout.n_dyads, patterns)
+        n_member1 = int(np.sum(layout.member == 1))
+        return _AR1Prepared(self, sums, keys, counts, n_member1)
+
+
+class _AR1Prepared:
+    def __init__(
+        self,
+        st: AR1,
+        sums: PatternSums,
+        keys: list[tuple[int, int, str]],
+        counts: list[tuple[int, int, int]],
+        n1: int,
+    ) -> None:
+        self.st, self.sums, self.keys, self.counts, self.n1 = st, sums, keys, counts, n1
+        self.member = np.array([k[0] for k in keys])
+        self.gap = np.array([k[1] for k in keys], dtype=float)
+        self.kind = np.array([k[2] for k in keys])
+        self.cnt_gap = np.array([c[1] for c in counts], dtype=float)
+        self.cnt_n = np.array([c[2] for c in counts], dtype=float)
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        delta, _, phi = self.st._parts(theta)
+        scale = np.where(self.member == 1, 1 / (delta * delta), 1.0)
+        coef = _ar1_coefs(self.kind, self.gap, phi)
+        zw, ww = self.sums.combine(coef * scale)
+        logdet = self.n1 * 2 * math.log(delta) + float(
+            np.sum(self.cnt_n * np.log1p(-np.power(phi, 2 * self.cnt_gap)))
+        )
+        return zw, ww, logdet
+
+
+class Kronecker(ResidualStructure):
+    """Unstructured 2 × 2 between partners ⊗ AR(1) over integer occasions."""
+
+    def __init__(self, *, distinguishable: bool) -> None:
+        self.distinguishable = distinguishable
+        self.param_names = (
+            ("log_sd_ratio", "atanh_rho", "atanh_phi")
+            if distinguishable
+            else ("atanh_rho", "atanh_phi")
+        )
+
+    def _dense_corr(self, same_person, same_time, tim, rho, phi):  # type: ignore[no-untyped-def]
+        lag = np.abs(tim[:, :, None] - tim[:, None, :])
+        return np.power(phi, lag) * np.where(same_person, 1.0, rho)
+
+    def prepare(self, W: np.ndarray, q: int, layout: RowLayout) -> _KronPrepared:
+        a, b, single = _occasion_pairs(layout)
+        D = layout.n_dyads
+        broken = np.zeros(D, dtype=bool)
+        broken[layout.dyad[single]] = True
+        # complete dyads: occasions in time order, consecutive occasions within dyad
+        ok = ~broken[layout.dyad[a]]
+        a, b = a[ok], b[ok]
+        o = np.lexsort((layout.time[a], layout.dyad[a]))
+        a, b = a[o], b[o]
+        da = layout.dyad[a]
+        same = da[1:] == da[:-1]
+        first = np.r_[True, ~same]
+        ac, bc, ap, bp = a[1:][same], b[1:][same], a[:-1][same], b[:-1][same]
+        gap = np.rint(layout.time[ac] - layout.time[ap]).astype(np.int64)
+        a1, b1 = a[first], b[first]
+        patterns = [(a1, a1), (b1, b1), (a1, b1)]
+        keys: list[tuple[str, str, int]] = [
+            ("aa", "first", 0),
+            ("bb", "first", 0),
+            ("ab", "first", 0),
+        ]
+        counts = []
+        for g in np.unique(gap):
+            s = gap == g
+            A, B, AP, BP = ac[s], bc[s], ap[s], bp[s]
+            patterns += [
+                (A, A),
+                (B, B),
+                (A, B),
+                (AP, AP),
+                (BP, BP),
+                (AP, BP),
+                (A, AP),
+                (B, BP),
+                (A, BP),
+                (B, AP),
+            ]
+            gi = int(g)
+            keys += [
+                ("aa", "cur", gi),
+                ("bb", "cur", gi),
+                ("ab", "cur", gi),
+                ("aa", "prev", gi),
+                ("bb", "prev", gi),
+                ("ab", "prev", gi),
+                ("aa", "cross", gi),
+                ("bb", "cross", gi),
+                ("ab", "cross", gi),
+                ("ab", "cross", gi),
+            ]
+            counts.append((gi, int(s.sum())))
+        sums = PatternSums(W, q, layout.dyad, D, patterns)
+        broken_ids = np.flatnonzero(broken)
+        dense = None
+        if len(broken_ids):
+            rows = np.flatnonzero(broken[layout.dyad])
+            sub = RowLayout(
+                dyad=np.searchsorted(broken_ids, layout.dyad[rows]),
+                member=layout.member[rows],
+                time=layout.time[rows],
+            )
+            dense = _DenseBlocks(self, W[rows], q, sub, broken_ids)
+        return _KronPrepared(self, sums, keys, counts, len(a1), len(a), dense)
+
+
+class _DenseBlocks:
+    """Dense batched evaluation for dyads that break a pattern structure."""
+
+    def __init__(
+        self, st: ResidualStructure, W: np.ndarray, q: int, layout: RowLayout, ids: np.ndarray
+    ) -> None:
+        self.st, self.q, self.layout, self.ids = st, q, layout, ids
+        order, starts, sizes = _dyad_blocks(layout)
+        D, nmax = len(starts), int(sizes.max())
+        pos = np.arange(len(order)) - np.repeat(starts, sizes)
+        dcode = np.repeat(np.arange(D), sizes)
+        self.Wp = np.zeros((D, nmax, W.shape[1]))
+        # rows of the padded blocks in the same order as dense() builds them
+        self.Wp[dcode, pos] = W[order]
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        lam = self.st.dense(theta, self.layout)
+        L = np.linalg.cholesky(lam)
+        Wt = np.linalg.solve(L, self.Wp)  # L^{-1} W, triangular but batched
+        zw = np.einsum("dna,dnb->dab", Wt[:, :, : self.q], Wt)
+        ww = np.einsum("dna,dnb->ab", Wt, Wt)
+        logdet = 2.0 * float(np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+        return zw, ww, logdet
+
+
+class _KronPrepared:
+    def __init__(
+        self,
+        st: Kronecker,
+        sums: PatternSums,
+        keys: list[tuple[str, str, int]],
+        counts: list[tuple[int, int]],
+        n_dyads_complete: int,
+        n_occasions: int,
+        dense: _DenseBlocks | None,
+    ) -> None:
+        self.st, self.sums, self.dense = st, sums, dense
+        self.block = np.array([k[0] for k in keys])
+        self.kind = np.array([k[1] for k in keys])
+        self.gap = np.array([k[2] for k in keys], dtype=float)
+        self.cnt_gap = np.array([c[0] for c in counts], dtype=float)
+        self.cnt_n = np.array([c[1] for c in counts], dtype=float)
+        self.n_occ = n_occasions
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        delta, rho, phi = self.st._parts(theta)
+        one = 1.0 - rho * rho
+        s = {"aa": 1 / one, "bb": 1 / (delta * delta * one), "ab": -rho / (delta * one)}
+        sblock = np.array([s[b] for b in self.block])
+        q = _ar1_coefs(self.kind, self.gap, phi)
+        zw, ww = self.sums.combine(sblock * q)
+        logdet = self.n_occ * (2 * math.log(delta) + math.log(one)) + 2.0 * float(
+            np.sum(self.cnt_n * np.log1p(-np.power(phi, 2 * self.cnt_gap)))
+        )
+        if self.dense is not None:
+            dzw, dww, dld = self.dense.cross(theta)
+            zw = zw.copy()
+            zw[self.dense.ids] += dzw
+            ww = ww + dww
+            logdet += dld
+        return zw, ww, logdet

@@ -1,0 +1,575 @@
+"""The dyadic diary model: the two-intercept multilevel APIM for daily couples' data.
+
+Both partners report on many occasions (days). Each person's outcome on a day depends
+on their own predictor (actor effect) and their partner's predictor that day (partner
+effect); each partner has a random intercept, the two correlated within a couple; the
+partners' residuals on the same day correlate (``residual="cs"``), or each person's
+residuals follow an AR(1) over days (``"ar1"``), or both (``"kronecker"``, unstructured
+2 × 2 ⊗ AR(1), Bolger & Laurenceau 2013).
+
+Fitted by the engine :mod:`dyadlab.models._engine` (REML or ML, vectorised over
+couples), equal to ``nlme::lme`` (see :func:`diary`).
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> df = dl.simulate_diary(60, 14, rng=1)
+>>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="day", role="role")
+>>> res.estimates["effect"].tolist()[:2]
+['intercept', 'intercept']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dyadlab._validation import check_columns, check_numeric, check_option, check_range
+from dyadlab.data.centering import person_mean_center
+from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
+from dyadlab.data.convert import partner_positions
+from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.models._engine import EngineFit, fit_mixed
+from dyadlab.models._engine_covariance import Exchangeable, Unstructured
+from dyadlab.models._engine_residual import AR1, CompoundSymmetry, Kronecker, RowLayout
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+
+__all__ = ["DiaryResult", "diary"]
+
+_FUNC = "diary"
+_RESIDUALS = {"cs": CompoundSymmetry, "ar1": AR1, "kronecker": Kronecker}
+_CORR = {
+    "cs": "corCompSymm(form = ~ 1 | dyad/time)",
+    "ar1": "corAR1(form = ~ time | dyad/person)",
+    "kronecker": "no nlme equivalent (SAS type=un@ar(1))",
+}
+
+
+@dataclass
+class DiaryResult(ModelResult):
+    """:class:`~dyadlab.models._result.ModelResult` of :func:`diary`, with ``plot()``."""
+
+    _plot_data: pd.DataFrame | None = None
+    _plot_keys: dict[str, Any] | None = None
+
+    def plot(self, *, dyads: Sequence[Any] | None = None, max_dyads: int = 6) -> Any:
+        """Per-couple trajectories of the outcome (see
+        :func:`dyadlab.report.diary_plots.plot_trajectories`)."""
+        from dyadlab.report.diary_plots import plot_trajectories
+
+        if self._plot_data is None or self._plot_keys is None:
+            raise OptionError("DiaryResult.plot(): this result carries no data to plot.")
+        return plot_trajectories(
+            self._plot_data, **self._plot_keys, dyads=dyads, max_dyads=max_dyads
+        )
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _check_input(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    xs: list[str],
+    covariates: list[str],
+    dyad: str,
+    person: str,
+    time: str,
+    role: str | None,
+    residual: str,
+) -> list[str]:
+    check_not_empty(data, func=_FUNC)
+    check_columns(data, [y, *xs, *covariates, dyad, person, time, role], func=_FUNC)
+    check_keys(data, dyad=dyad, person=person, role=role, time=time, func=_FUNC)
+    check_numeric(data, [y, *xs, *covariates], func=_FUNC)
+    check_dyads(data, dyad=dyad, person=person, time=time, allow_incomplete=True, func=_FUNC)
+    per_person = data.groupby(person, sort=False)[dyad].nunique()
+    if (per_person > 1).any():
+        bad = per_person.index[per_person > 1][:3].tolist()
+        raise DyadicDataError(
+            f"{_FUNC}(): person ids must be unique across dyads, but {len(bad)} persons "
+            f"appear in more than one dyad (first: {bad}). Make person ids unique, e.g. "
+            "by combining dyad and person."
+        )
+    if residual in ("ar1", "kronecker"):
+        t = pd.to_numeric(data[time], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(t).any() or not np.all(t == np.round(t)):
+            raise DyadicDataError(
+                f"{_FUNC}(): residual={residual!r} needs whole-numbered occasions in "
+                f"{time!r} (day 1, 2, …; gaps are allowed and count, as in nlme's corAR1). "
+                "Number the occasions as integers, or use residual='cs'."
+            )
+    warnings = []
+    if role is not None:
+        per_dyad = data.groupby(dyad, sort=False).agg(
+            n_persons=(person, "nunique"), n_roles=(role, "nunique")
+        )
+        bad_d = per_dyad.index[(per_dyad["n_persons"] == 2) & (per_dyad["n_roles"] != 2)]
+        if len(bad_d):
+            raise DyadicDataError(
+                f"{_FUNC}(): column {role!r} must give the two persons of a dyad different "
+                f"roles, but {len(bad_d)} dyads do not (first: {bad_d[:3].tolist()}). Correct "
+                "their roles, or leave role out to treat the dyads as indistinguishable."
+            )
+        per = data.groupby(person, sort=False)[role].nunique()
+        if (per > 1).any():
+            bad = per.index[per > 1][:3].tolist()
+            raise DyadicDataError(
+                f"{_FUNC}(): column {role!r} must be constant within each person, but "
+                f"{len(bad)} persons change role (first: {bad}). Fix the role column."
+            )
+    n_occ = data.groupby(person, sort=False)[time].size()
+    single = int((n_occ == 1).sum())
+    if single:
+        warnings.append(
+            f"{single} persons have a single occasion; they are kept (they inform the "
+            "between-person part only)."
+        )
+    return warnings
+
+
+def _members(
+    data: pd.DataFrame, dyad: str, person: str, role: str | None
+) -> tuple[np.ndarray, list[Any]]:
+    """Member code 0/1 of every row: role order (sorted) or the person's rank in the dyad."""
+    if role is not None:
+        values = sorted(pd.unique(data[role].dropna()), key=lambda v: (str(type(v)), v))
+        if len(values) != 2:
+            raise DyadicDataError(
+                f"{_FUNC}(): column {role!r} must take exactly 2 values (one per partner), "
+                f"but it takes {len(values)}: {values[:5]}. Leave role out for "
+                "indistinguishable dyads."
+            )
+        return (data[role].to_numpy() == values[1]).astype(np.int64), values
+    pcode = pd.factorize(data[person], sort=True)[0]
+    dcode = pd.factorize(data[dyad], sort=True)[0]
+    first = pd.Series(pcode).groupby(dcode).transform("min").to_numpy()
+    return (pcode != first).astype(np.int64), []
+
+
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    xs: list[str],
+    covariates: list[str],
+    dyad: str,
+    person: str,
+    time: str,
+    role: str | None,
+    center: str,
+) -> tuple[pd.DataFrame, list[tuple[str, str, str]], dict[str, int]]:
+    """Individual rows with actor/partner predictors, sorted; rows in the fit only."""
+    keep = [dyad, person, time, *([role] if role else []), y, *xs, *covariates]
+    df = data[list(dict.fromkeys(keep))].copy()
+    df.index = pd.RangeIndex(len(df))
+    member, _ = _members(df, dyad, person, role)
+    df["_member"] = member
+    predictors: list[tuple[str, str, str]] = []  # (column, effect, predictor name)
+    if center == "person":
+        df = person_mean_center(df, xs, person=person, suffixes=("__w", "__b"))
+        for x in xs:
+            within = df[x + "__w"].to_numpy(dtype=float)
+            if not np.nansum(within**2) > 1e-12 * max(1.0, float(np.nansum(df[x] ** 2))):
+                raise DyadicDataError(
+                    f"{_FUNC}(): predictor {x!r} does not vary within persons, so its "
+                    "within-person (actor_within, partner_within) effects cannot be "
+                    "estimated. Use center='none' for a person-level predictor."
+                )
+        sources = [(x + "__w", "within", x) for x in xs] + [(x + "__b", "between", x) for x in xs]
+    else:
+        sources = [(x, "", x) for x in xs]
+    pos = partner_positions(df, dyad=dyad, time=time)
+    has_partner = pos >= 0
+    cols = {}
+    for col, part, name in sources:
+        values = df[col].to_numpy(dtype=float)
+        partner = np.where(has_partner, values[np.maximum(pos, 0)], np.nan)
+        sfx = f"_{part}" if part else ""
+        cols[f"__actor{sfx}__{name}"] = values
+        cols[f"__partner{sfx}__{name}"] = partner
+    for x in xs:
+        parts = ["within", "between"] if center == "person" else [""]
+        for part in parts:
+            sfx = f"_{part}" if part else ""
+            predictors.append((f"__actor{sfx}__{x}", f"actor{sfx}", x))
+            predictors.append((f"__partner{sfx}__{x}", f"partner{sfx}", x))
+    df = pd.concat([df, pd.DataFrame(cols)], axis=1)
+    for c in covariates:
+        predictors.append((c, "covariate", c))
+    yv = df[y].to_numpy(dtype=float)
+    actor_ok = np.all(
+        [
+            ~np.isnan(df[c].to_numpy(dtype=float))
+            for c, e, _ in predictors
+            if not e.startswith("partner")
+        ],
+        axis=0,
+    )
+    partner_ok = np.all(
+        [
+            ~np.isnan(df[c].to_numpy(dtype=float))
+            for c, e, _ in predictors
+            if e.startswith("partner")
+        ],
+        axis=0,
+    )
+    ok = ~np.isnan(yv) & actor_ok & partner_ok
+    excluded = {
+        "missing_outcome": int(np.sum(np.isnan(yv))),
+        "missing_predictor": int(np.sum(~np.isnan(yv) & ~actor_ok)),
+        "no_partner_row": int(np.sum(~np.isnan(yv) & actor_ok & ~has_partner)),
+        "missing_partner_predictor": int(
+            np.sum(~np.isnan(yv) & actor_ok & has_partner & ~partner_ok)
+        ),
+    }
+    out = df.loc[ok]
+    dcode = pd.factorize(out[dyad], sort=True)[0]
+    tval = (
+        pd.to_numeric(out[time], errors="coerce").to_numpy(dtype=float)
+        if pd.api.types.is_numeric_dtype(out[time])
+        else pd.factorize(out[time], sort=True)[0].astype(float)
+    )
+    order = np.lexsort((out["_member"].to_numpy(), tval, dcode))
+    out = out.iloc[order].copy()
+    out["_dyad"] = dcode[order]
+    out["_time"] = tval[order]
+    return out, predictors, excluded
+
+
+def _design(
+    df: pd.DataFrame,
+    predictors: list[tuple[str, str, str]],
+    roles: list[Any],
+    random_slopes: bool,
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]], list[tuple[str, Any]]]:
+    member = df["_member"].to_numpy()
+    ind = np.column_stack([member == 0, member == 1]).astype(float)
+    cols: list[np.ndarray] = []
+    labels: list[dict[str, Any]] = []
+    if roles:
+        for k, r in enumerate(roles):
+            cols.append(ind[:, k])
+            labels.append({"effect": "intercept", "predictor": None, "role": str(r)})
+        for col, effect, name in predictors:
+            v = df[col].to_numpy(dtype=float)
+            for k, r in enumerate(roles):
+                cols.append(ind[:, k] * v)
+                labels.append({"effect": effect, "predictor": name, "role": str(r)})
+    else:
+        cols.append(np.ones(len(df)))
+        labels.append({"effect": "intercept", "predictor": None, "role": None})
+        for col, effect, name in predictors:
+            cols.append(df[col].to_numpy(dtype=float))
+            labels.append({"effect": effect, "predictor": name, "role": None})
+    X = np.column_stack(cols)
+    # Z: member 0's terms, then member 1's (Exchangeable needs this order)
+    terms: list[tuple[str, np.ndarray]] = [("intercept", np.ones(len(df)))]
+    if random_slopes:
+        for col, effect, _name in predictors[:2]:
+            terms.append((f"{effect}_slope", df[col].to_numpy(dtype=float)))
+    zcols, zlabels = [], []
+    for k in (0, 1):
+        for lab, v in terms:
+            zcols.append(ind[:, k] * v)
+            zlabels.append((lab, str(roles[k]) if roles else f"member {k + 1}"))
+    return X, np.column_stack(zcols), labels, zlabels
+
+
+def _variance_rows(
+    fit: EngineFit, zlabels: list[tuple[str, Any]], roles: list[Any], residual: str
+) -> pd.DataFrame:
+    G = fit.psi * fit.sigma2
+    sd = np.sqrt(np.clip(np.diag(G), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cor = G / np.outer(sd, sd)
+    rows: list[dict[str, Any]] = []
+    q = len(zlabels)
+    if roles:
+        for k, (lab, r) in enumerate(zlabels):
+            rows.append({"name": f"sd_{lab}", "role": r, "estimate": sd[k]})
+    else:
+        for k in range(q // 2):
+            rows.append({"name": f"sd_{zlabels[k][0]}", "role": None, "estimate": sd[k]})
+    if q == 2:
+        rows.append({"name": "cor_intercepts", "role": None, "estimate": cor[0, 1]})
+    else:
+        for a in range(q):
+            for b in range(a):
+                la, lb = zlabels[a], zlabels[b]
+                rows.append(
+                    {
+                        "name": f"cor({lb[0]}[{lb[1]}], {la[0]}[{la[1]}])",
+                        "role": None,
+                        "estimate": cor[a, b],
+                    }
+                )
+    sigma = float(np.sqrt(fit.sigma2))
+    ratio = fit.residual_params.get("sd_ratio", 1.0)
+    if roles:
+        rows.append({"name": "sd_residual", "role": str(roles[0]), "estimate": sigma})
+        rows.append({"name": "sd_residual", "role": str(roles[1]), "estimate": sigma * ratio})
+    else:
+        rows.append({"name": "sd_residual", "role": None, "estimate": sigma})
+    if "rho" in fit.residual_params:
+        rows.append(
+            {"name": "residual_correlation", "role": None, "estimate": fit.residual_params["rho"]}
+        )
+    if "phi" in fit.residual_params:
+        rows.append({"name": "ar1_phi", "role": None, "estimate": fit.residual_params["phi"]})
+    return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
+
+
+def _nlme_call(roles: list[Any], residual: str, method: str, random_slopes: bool) -> str:
+    corr = _CORR[residual]
+    if roles:
+        rand = (
+            "~ 0 + role + role:x + role:x_partner | dyad" if random_slopes else "~ 0 + role | dyad"
+        )
+        return (
+            f"nlme::lme(y ~ 0 + role + role:x + role:x_partner, random = {rand}, "
+            f"correlation = {corr}, weights = varIdent(form = ~ 1 | role), "
+            f'method = "{method}", na.action = na.omit)'
+        )
+    return (
+        "nlme::lme(y ~ x + x_partner, random = list(dyad = pdCompSymm(~ 0 + member)), "
+        f'correlation = {corr}, method = "{method}", na.action = na.omit)'
+    )
+
+
+def diary(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    x: str | Sequence[str],
+    dyad: str,
+    person: str,
+    time: str,
+    role: str | None = None,
+    center: str = "none",
+    residual: str = "cs",
+    random_slopes: bool = False,
+    method: str = "REML",
+    covariates: str | Sequence[str] | None = None,
+    level: float = 0.95,
+) -> DiaryResult:
+    """Fit the two-intercept multilevel APIM to dyadic diary data.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Individual (long) format: one row per person-occasion. Partner variables are
+        built here (matched within dyad and occasion).
+    y : str
+        The daily outcome.
+    x : str or sequence of str
+        Daily predictor(s); each gets an actor and a partner effect.
+    dyad, person, time : str
+        Dyad id, person id (unique across dyads) and occasion.
+    role : str, optional
+        Distinguishing variable (e.g. gender). Without it the dyads are
+        indistinguishable: pooled fixed effects, partners' random intercepts with equal
+        variances, equal residual variances.
+    center : {"none", "person"}
+        ``"person"`` splits x into ``within = x - person mean`` (over the person's
+        non-missing occasions) and ``between = person mean - grand mean`` (of all
+        person-occasions), for the actor and the partner: effects ``actor_within``,
+        ``partner_within``, ``actor_between``, ``partner_between``.
+    residual : {"cs", "ar1", "kronecker"}
+        ``"cs"``: partners' residuals correlated within an occasion; ``"ar1"``: AR(1)
+        over occasions within person (integer occasions; gaps count); ``"kronecker"``:
+        unstructured 2 × 2 ⊗ AR(1).
+    random_slopes : bool
+        Add random actor and partner slopes per partner (of the first predictor; the
+        within parts when ``center="person"``), unstructured (distinguishable) or
+        exchangeable between partners (indistinguishable).
+    method : {"REML", "ML"}
+    covariates : str or sequence of str, optional
+        Further fixed predictors (effect ``covariate``; per role if distinguishable).
+    level : float
+        Confidence level of ``ci_low`` / ``ci_high``.
+
+    Returns
+    -------
+    DiaryResult
+        ``.estimates``: ``effect`` (``intercept``, ``actor``, ``partner``, or the
+        ``_within`` / ``_between`` effects, ``covariate``), ``predictor``, ``role`` (whose
+        outcome; None if pooled), ``estimate``, ``se``, ``statistic`` (t), ``df`` (nlme's
+        rule), ``p``, ``ci_low``, ``ci_high``. ``.variance_components``: ``sd_intercept``
+        per role, ``cor_intercepts``, ``sd_residual`` per role, ``residual_correlation``
+        (cs, kronecker), ``ar1_phi`` (ar1, kronecker); with random slopes the slopes' SDs
+        and all correlations. ``.fit``: ``loglik, aic, bic, n_params, converged,
+        iterations``. ``.extra``: ``n_excluded`` and ``excluded`` (rows left out, by
+        reason), ``n_persons``, ``residual``, ``center``, ``reproduces`` (the nlme call).
+
+    Raises
+    ------
+    DyadicDataError
+        Missing columns, non-numeric variables, a dyad of three persons, a person-occasion
+        twice, a role that does not split a dyad, non-integer occasions for AR(1), a
+        predictor without within-person variance when ``center="person"``.
+    OptionError
+        An unknown ``center``, ``residual`` or ``method``.
+
+    Notes
+    -----
+    For person *i* of role *r* in dyad *d* on day *t*:
+    ``y = b0_r + a_r x_dt,i + p_r x_dt,partner + u_d,r + e_dt,i`` with
+    ``(u_d,1, u_d,2) ~ N(0, G)`` and ``e`` as ``residual`` says.
+
+    Distinguishable, reproduces ``nlme::lme(y ~ 0 + role + role:x + role:x_partner,
+    random = ~ 0 + role | dyad, correlation = corCompSymm(form = ~ 1 | dyad/time),
+    weights = varIdent(form = ~ 1 | role), method = "REML")``; indistinguishable,
+    ``nlme::lme(y ~ x + x_partner, random = list(dyad = pdCompSymm(~ 0 + member)),
+    correlation = corCompSymm(form = ~ 1 | dyad/time), method = "REML")`` with
+    ``member`` 1 or 2 within the dyad; ``residual="ar1"`` uses
+    ``corAR1(form = ~ time | dyad/person)``. Rows whose outcome, predictor or partner's
+    predictor is missing are left out (nlme's ``na.omit``) and counted.
+
+    References
+    ----------
+    Kenny, D. A., Kashy, D. A., & Cook, W. L. (2006). *Dyadic data analysis*, ch. 13.
+    Bolger, N., & Laurenceau, J.-P. (2013). *Intensive longitudinal methods*, ch. 8.
+    Pinheiro, J. C., & Bates, D. M. (2000). *Mixed-effects models in S and S-PLUS*.
+
+    Examples
+    --------
+    >>> import dyadlab as dl
+    >>> df = dl.simulate_diary(50, 14, rng=2)
+    >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="day")
+    >>> res.fit["converged"]
+    True
+    """
+    check_option("center", center, ("none", "person"), func=_FUNC)
+    check_option("residual", residual, tuple(_RESIDUALS), func=_FUNC)
+    check_option("method", method, ("REML", "ML"), func=_FUNC)
+    check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
+    if not isinstance(data, pd.DataFrame):
+        raise OptionError(f"{_FUNC}(): data must be a pandas DataFrame, not {type(data).__name__}.")
+    xs = _as_list(x)
+    covs = _as_list(covariates)
+    if not xs:
+        raise OptionError(f"{_FUNC}(): x names no predictor. Give x='column'.")
+    warnings = _check_input(
+        data,
+        y=y,
+        xs=xs,
+        covariates=covs,
+        dyad=dyad,
+        person=person,
+        time=time,
+        role=role,
+        residual=residual,
+    )
+    _, roles = _members(data, dyad, person, role)
+    df, predictors, excluded = _prepare(
+        data,
+        y=y,
+        xs=xs,
+        covariates=covs,
+        dyad=dyad,
+        person=person,
+        time=time,
+        role=role,
+        center=center,
+    )
+    n_excluded = int(len(data) - len(df))
+    if n_excluded:
+        reasons = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in excluded.items() if v)
+        warnings.append(
+            f"{n_excluded} of {len(data)} person-occasions were left out of the fit ({reasons})."
+        )
+    if len(df) == 0:
+        raise DyadicDataError(
+            f"{_FUNC}(): no person-occasion has the outcome, the predictors and the partner's "
+            "predictors all observed. Check the time column matches partners' occasions."
+        )
+    X, Z, labels, zlabels = _design(df, predictors, roles, random_slopes)
+    layout = RowLayout(
+        dyad=df["_dyad"].to_numpy(), member=df["_member"].to_numpy(), time=df["_time"].to_numpy()
+    )
+    distinguishable = bool(roles)
+    structure = _RESIDUALS[residual](distinguishable=distinguishable)
+    cov = Unstructured(Z.shape[1]) if distinguishable else Exchangeable(Z.shape[1] // 2)
+    try:
+        fit = fit_mixed(
+            X,
+            df[y].to_numpy(dtype=float),
+            Z,
+            layout,
+            structure,
+            cov,
+            method=method,  # type: ignore[arg-type]
+        )
+    except np.linalg.LinAlgError as exc:
+        raise DyadicDataError(
+            f"{_FUNC}(): the fixed effects cannot be estimated ({exc}): a predictor is "
+            "constant or a linear combination of others in the rows used."
+        ) from None
+    if not fit.converged:
+        warnings.append(
+            f"The optimiser did not converge ({fit.message}); do not trust the estimates."
+        )
+    for b in fit.boundary:
+        warnings.append(f"Boundary: {b}; the model may be over-specified for these data.")
+    se = np.sqrt(np.diag(fit.vcov))
+    rows = [
+        {**lab, "estimate": float(b), "se": float(s), "df": float(d)}
+        for lab, b, s, d in zip(labels, fit.beta, se, fit.df, strict=True)
+    ]
+    estimates = estimates_frame(rows, level=level)
+    vc = _variance_rows(fit, zlabels, roles, residual)
+    keys = {"y": y, "dyad": dyad, "person": person, "time": time, "role": role}
+    return DiaryResult(
+        model="diary",
+        estimates=estimates,
+        n_dyads=fit.n_groups,
+        n_obs=fit.n_obs,
+        distinguishable=distinguishable,
+        roles=[str(r) for r in roles],
+        estimation=method,
+        variance_components=vc,
+        fit={
+            "loglik": fit.loglik,
+            "aic": fit.aic,
+            "bic": fit.bic,
+            "n_params": fit.n_params,
+            "converged": fit.converged,
+            "iterations": fit.iterations,
+        },
+        tests=[],
+        warnings=warnings,
+        level=level,
+        call={
+            "y": y,
+            "x": xs,
+            "dyad": dyad,
+            "person": person,
+            "time": time,
+            "role": role,
+            "center": center,
+            "residual": residual,
+            "random_slopes": random_slopes,
+            "method": method,
+            "covariates": covs,
+            "level": level,
+        },
+        extra={
+            "n_excluded": n_excluded,
+            "excluded": excluded,
+            "n_persons": int(df[person].nunique()),
+            "residual": residual,
+            "center": center,
+            "reproduces": _nlme_call(roles, residual, method, random_slopes),
+        },
+        _plot_data=data,
+        _plot_keys=keys,
+    )
