@@ -67,12 +67,19 @@ def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) ->
     sorted order of the columns' values (``sort=True``).
     """
     code = np.zeros(len(data), dtype=np.int64)
+    size = 1  # number of possible combinations so far
     for column in columns:
         part, uniques = pd.factorize(data[column], sort=sort)
-        code = code * max(len(uniques), 1) + part
-        code, _ = pd.factorize(code, sort=sort)
-        code = code.astype(np.int64, copy=False)
-    return code
+        n = max(len(uniques), 1)
+        if size * n >= 2**62:  # keep the combined code from overflowing
+            code, distinct = pd.factorize(code, sort=sort)
+            size = max(len(distinct), 1)
+        code = code * n + part
+        size *= n
+    if len(columns) == 1:
+        return code
+    dense, _ = pd.factorize(code, sort=sort)
+    return dense.astype(np.int64, copy=False)
 
 
 def _first_of(mask: np.ndarray, values: pd.Series) -> list[Any]:
