@@ -239,13 +239,12 @@ def test_level_changes_only_the_interval() -> None:
     assert (b["ci_high"] - b["ci_low"] < a["ci_high"] - a["ci_low"]).all()
 
 
-def test_tutorial_examples_run(shared_data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_tutorial_examples_run() -> None:
     """The examples of docs/tutorials/nonindependence.md give the outputs shown there."""
     import doctest
 
     from tests.reference.fixtures import REPO
 
-    monkeypatch.chdir(shared_data)
     failed, attempted = doctest.testfile(
         str(REPO / "docs" / "tutorials" / "nonindependence.md"),
         module_relative=False,
