@@ -238,3 +238,62 @@ def test_bad_arguments_are_option_errors(kw, match):
     args = dict(actor=0.3, partner=0.15, r_x=0.3, r_e=0.3, dyads=100)
     with pytest.raises(OptionError, match=match):
         dl.power.apim(**{**args, **kw})
+
+
+def test_grid_on_a_real_dask_cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    kw = dict(
+        actor=0.3,
+        partner=0.1,
+        r_x=0.3,
+        r_e=0.2,
+        dyads=[20, 40],
+        method="montecarlo",
+        replications=300,
+        rng=8,
+    )
+    cluster = distributed.LocalCluster(processes=False, n_workers=1, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        remote = dl.power.apim(**kw, client=client)
+    assert remote.power == dl.power.apim(**kw).power
+
+
+def _blocks(text):
+    """Fenced blocks of a markdown text as (language, body) pairs."""
+    out, lang, body = [], None, None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if body is None:
+                lang, body = line[3:].strip(), []
+            else:
+                out.append((lang, "\n".join(body)))
+                body = None
+        elif body is not None:
+            body.append(line)
+    return out
+
+
+def test_tutorial_examples_run_and_print_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "power.md"
+    blocks = _blocks(page.read_text())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    ran = 0
+    for i, (lang, body) in enumerate(blocks):
+        if lang != "python":
+            continue
+        exec(compile(body, f"power.md block {i}", "exec"), namespace)
+        ran += 1
+        printed = capsys.readouterr().out
+        if i + 1 < len(blocks) and blocks[i + 1][0] == "" and printed:
+            for line in blocks[i + 1][1].splitlines():
+                assert line.strip() in printed, (i, line)
+    assert ran >= 6
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
