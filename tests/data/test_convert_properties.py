@@ -207,3 +207,28 @@ def test_dyadic_data_accepts_generated_frames(case):
     assert sum(info.missing_by_variable.values()) == int(
         case.df[list(dd.variables)].isna().sum().sum()
     )
+
+
+@SETTINGS
+@given(dyadic_frames(), st.data())
+def test_mixed_studies_name_the_same_role_dyads(case, data):
+    keys = case.keys
+    if keys["role"] is None or keys["person"] is None:
+        return
+    df = case.df.copy()
+    dyads = list(pd.unique(df[keys["dyad"]]))
+    same = data.draw(st.lists(st.sampled_from(dyads), unique=True, max_size=len(dyads) - 1))
+    first_role = df[keys["role"]].iloc[0]
+    df.loc[df[keys["dyad"]].isin(same), keys["role"]] = first_role
+    dd = DyadicData(df, **keys, allow_incomplete=True)
+    # a dyad is "same role" only if both members have rows at a common occasion
+    group = [keys["dyad"]] + ([keys["time"]] if keys["time"] else [])
+    both = df[df.duplicated(group, keep=False)][keys["dyad"]]
+    expected = [d for d in dyads if d in set(same) and d in set(both)]
+    assert dd.same_role_dyads == expected
+    assert dd.distinguishable == (not expected)
+    if dd.distinguishable:
+        return  # labelled by role; covered by test_dyad_round_trip_is_exact
+    # members numbered by person id; the role travels as a variable and comes back
+    back = from_dyad(dd.to_dyad(), dyad=keys["dyad"], person=keys["person"], time=keys["time"])
+    pd.testing.assert_frame_equal(back, _canonical(Case(df=df, keys={**keys, "role": None})))

@@ -35,6 +35,7 @@ __all__ = [
     "check_keys",
     "check_not_empty",
     "dyads_without_distinct_roles",
+    "role_values",
 ]
 
 #: how many offending dyad ids or rows a message names
