@@ -11,18 +11,34 @@ from __future__ import annotations
 import functools
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 
+from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, text
+
+with warnings.catch_warnings():
+    # starlette >= 1.x prefers httpx2 for its test client; httpx works the same here.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from dyadlab.platform.app import create_app
 from dyadlab.platform.db import make_engine, make_sessionmaker, upgrade_database
+from dyadlab.platform.protocol import load_protocol
+from dyadlab.platform.services.invitations import invite_couples
+from dyadlab.platform.services.researchers import create_researcher
+from dyadlab.platform.services.studies import create_study
+from dyadlab.platform.settings import Settings
 
 POSTGRES_URL = os.environ.get(
     "DYADLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -100,3 +116,129 @@ def session(engine: Engine) -> Iterator[Session]:
 def protocol_path() -> Path:
     """The example daily-diary protocol shipped with the package (or the shared copy)."""
     return EXAMPLE_PROTOCOL if EXAMPLE_PROTOCOL.exists() else SHARED_PROTOCOL
+
+
+class Clock:
+    """A settable clock for the app (``app.state.clock``): aware UTC."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now = self.now + timedelta(**kwargs)
+
+
+#: 20:30 in Amsterdam on diary day 3 of a couple starting 1 March 2026: the evening
+#: questionnaire of the example protocol is open (20:00-24:00 local).
+EVENING_DAY3 = datetime(2026, 3, 3, 19, 30, tzinfo=UTC)
+START = date(2026, 3, 1)
+TZ = "Europe/Amsterdam"
+OWNER = ("owner@lab.example", "correct horse battery")
+ANALYST = ("analyst@lab.example", "staple battery horse")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The app's clock, set to an open evening window (see ``EVENING_DAY3``)."""
+    return Clock(EVENING_DAY3)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for a test app on the test database."""
+    return Settings(
+        database_url=database_url,
+        base_url="http://testserver",
+        secret_key="test-secret-" + "x" * 32,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> Iterator[FastAPI]:
+    """The platform app on a fresh, migrated database with a fixed clock."""
+    application = create_app(settings, clock=clock)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An in-process HTTP client for ``app``."""
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Iterator[Session]:
+    """A session on the app's database (for setting up and checking rows)."""
+    with app.state.sessionmaker() as sess:
+        yield sess
+
+
+@dataclass
+class Couple:
+    """A study with one invited couple (tokens of partner A and B)."""
+
+    study_id: int
+    couple_id: int
+    person_ids: tuple[int, int]
+    tokens: tuple[str, str]
+
+    def headers(self, which: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[which]}"}
+
+
+def make_study(db: Session, protocol_file: Path, *, couples: int = 1) -> list[Couple]:
+    """Create the example study with ``couples`` couples starting on ``START``."""
+    study = create_study(db, load_protocol(protocol_file))
+    made = invite_couples(
+        db, study.id, couples, base_url="http://testserver", start_date=START, tz=TZ
+    )
+    db.commit()
+    return [
+        Couple(
+            study.id,
+            c.couple_id,
+            (c.partners[0].person_id, c.partners[1].person_id),
+            (c.partners[0].token, c.partners[1].token),
+        )
+        for c in made
+    ]
+
+
+@pytest.fixture
+def couple(db: Session, protocol_path: Path, client: TestClient) -> Couple:
+    """One invited couple of the example study; both partners have consented."""
+    made = make_study(db, protocol_path)[0]
+    for i in (0, 1):
+        r = client.post("/api/v1/me/consent", json={"version": 1}, headers=made.headers(i))
+        assert r.status_code == 200, r.text
+    return made
+
+
+def evening_answers(desire: int = 60) -> dict[str, Any]:
+    """Valid answers to the example protocol's evening questionnaire."""
+    return {
+        "desire": desire,
+        "partner_desire": 55,
+        "relationship_satisfaction": 6,
+        "conflict": "no",
+        "had_sex": "yes",
+    }
+
+
+def login(client: TestClient, db: Session, who: tuple[str, str] = OWNER, role: str = "owner"):
+    """Create a researcher (if needed) and log in; returns bearer headers."""
+    from sqlalchemy import select
+
+    from dyadlab.platform.tables import Researcher
+
+    if db.scalars(select(Researcher).where(Researcher.email == who[0])).first() is None:
+        create_researcher(db, who[0], who[1], role=role)
+        db.commit()
+    r = client.post("/api/v1/auth/login", json={"email": who[0], "password": who[1]})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}

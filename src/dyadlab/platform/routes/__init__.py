@@ -1,0 +1,1 @@
+"""The JSON API under ``/api/v1``: participant routes (``/me``) and researcher routes."""

@@ -1,0 +1,168 @@
+"""The participant's own API: ``/api/v1/me/...``, authorised by the personal token.
+
+Every route reads and writes only the asking person's rows. Another person's data —
+the partner's included — is answered exactly like data that does not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from dyadlab.platform.errors import NotFoundError
+from dyadlab.platform.routes.deps import AppSettings, CurrentPerson, DbSession, Now
+from dyadlab.platform.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ErrorOut,
+    MeOut,
+    MeUpdate,
+    PromptOut,
+    PromptsOut,
+    ResponseIn,
+    ResponseOut,
+    ResponsesOut,
+    WithdrawIn,
+    WithdrawOut,
+)
+from dyadlab.platform.services import consent, participants, responses, withdrawal
+from dyadlab.platform.services.studies import study_protocol
+from dyadlab.platform.tables import Person
+
+router = APIRouter(prefix="/api/v1/me", tags=["participant"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No or an invalid personal token."},
+    404: {"model": ErrorOut, "description": "Not found (or not yours)."},
+    409: {"model": ErrorOut, "description": "Not possible now (window closed, withdrawn)."},
+    422: {"model": ErrorOut, "description": "Invalid content; the message names the item."},
+}
+
+
+def _me(session: DbSession, person: Person) -> MeOut:
+    _couple, study = participants.person_context(session, person)
+    protocol = study_protocol(study)
+    text = protocol.consent_text.get(person.language) or protocol.consent_text.get(
+        protocol.default_language, ""
+    )
+    return MeOut(
+        study=study.title,
+        role=person.role,
+        tz=person.tz,
+        language=person.language,
+        status=person.status,  # type: ignore[arg-type]
+        consent_version=person.consent_version,
+        current_consent_version=protocol.consent_version,
+        consent_text=text,
+        email=person.email,
+    )
+
+
+@router.get("", response_model=MeOut, responses=_ERRORS)
+def read_me(session: DbSession, person: CurrentPerson) -> MeOut:
+    """This person's settings, consent state and the consent text in their language."""
+    return _me(session, person)
+
+
+@router.patch("", response_model=MeOut, responses=_ERRORS)
+def update_me(body: MeUpdate, session: DbSession, person: CurrentPerson) -> MeOut:
+    """Change this person's time zone, language or reminder e-mail address."""
+    participants.update_person(
+        session, person, tz=body.tz, language=body.language, email=body.email
+    )
+    session.commit()
+    return _me(session, person)
+
+
+@router.post("/consent", response_model=ConsentOut, responses=_ERRORS)
+def give_consent(
+    body: ConsentIn, session: DbSession, person: CurrentPerson, now: Now
+) -> ConsentOut:
+    """Consent to version ``version`` of the study information (appended to the log)."""
+    event = consent.give_consent(session, person, version=body.version, now=now)
+    session.commit()
+    return ConsentOut(status=person.status, consent_version=body.version, at=event.at)
+
+
+@router.get("/prompts", response_model=PromptsOut, responses=_ERRORS)
+def open_prompts(session: DbSession, person: CurrentPerson, now: Now) -> PromptsOut:
+    """The questionnaires open to this person now."""
+    prompts = responses.open_prompts_for(session, person, now=now)
+    return PromptsOut(
+        prompts=[
+            PromptOut(
+                key=p.key,
+                questionnaire=p.questionnaire,
+                kind=p.kind,
+                diary_day=p.diary_day,
+                prompt_number=p.prompt_number,
+                scheduled_at=p.scheduled_utc,
+                window_end_at=p.window_end_utc,
+                scheduled_local=p.scheduled_local,
+                tz=p.tz,
+            )
+            for p in prompts
+        ]
+    )
+
+
+@router.post(
+    "/responses",
+    response_model=ResponseOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ResponseOut, "description": "Already stored (a retry)."}, **_ERRORS},
+)
+def post_response(
+    body: ResponseIn,
+    session: DbSession,
+    settings: AppSettings,
+    person: CurrentPerson,
+    response: Response,
+    now: Now,
+) -> dict[str, Any]:
+    """Store a response: 201 when new, 200 with the stored one when ``submission_id`` was
+    seen before (nothing is duplicated)."""
+    result = responses.submit_response(
+        session,
+        person,
+        submission_id=body.submission_id,
+        questionnaire=body.questionnaire,
+        answers=body.answers,
+        started_at=body.started_at,
+        finished_at=body.finished_at,
+        grace_min=settings.submission_grace_min,
+        now=now,
+    )
+    session.commit()
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return responses.response_to_dict(result.response)
+
+
+@router.get("/responses", response_model=ResponsesOut, responses=_ERRORS)
+def list_responses(session: DbSession, person: CurrentPerson) -> dict[str, Any]:
+    """This person's own responses, oldest first."""
+    rows = responses.list_responses(session, person)
+    return {"responses": [responses.response_to_dict(r) for r in rows]}
+
+
+@router.get("/responses/{submission_id}", response_model=ResponseOut, responses=_ERRORS)
+def read_response(submission_id: str, session: DbSession, person: CurrentPerson) -> dict[str, Any]:
+    """One of this person's own responses; 404 for anything else."""
+    row = responses.get_response(session, person, submission_id)
+    if row is None:
+        raise NotFoundError()
+    return responses.response_to_dict(row)
+
+
+@router.post("/withdraw", response_model=WithdrawOut, responses=_ERRORS)
+def withdraw(body: WithdrawIn, session: DbSession, person: CurrentPerson, now: Now) -> WithdrawOut:
+    """Leave the study; with ``delete_data`` the answers given so far are deleted too."""
+    result = withdrawal.withdraw(session, person, delete_data=body.delete_data, now=now)
+    session.commit()
+    return WithdrawOut(
+        status="withdrawn",
+        data_deleted=result.data_deleted,
+        deleted_responses=result.deleted_responses,
+    )

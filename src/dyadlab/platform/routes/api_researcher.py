@@ -1,0 +1,260 @@
+"""The researcher API: login, studies, invitations, compliance and export.
+
+Roles: an ``owner`` can create studies and invite couples; an ``analyst`` can read
+studies, compliance and exports. Every export is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from dyadlab.exceptions import ProtocolError
+from dyadlab.platform.errors import InvalidError
+from dyadlab.platform.routes.deps import (
+    SESSION_COOKIE,
+    AppSettings,
+    CurrentResearcher,
+    DbSession,
+    Now,
+    OwnerResearcher,
+    csrf_token,
+)
+from dyadlab.platform.schemas import (
+    ComplianceOut,
+    CoupleInviteOut,
+    ErrorOut,
+    InviteIn,
+    InviteOut,
+    LoginIn,
+    LoginOut,
+    ResearcherOut,
+    StudyCreate,
+    StudyDetailOut,
+    StudyOut,
+)
+from dyadlab.platform.security import session_token
+from dyadlab.platform.services import compliance, export, invitations, researchers, studies
+from dyadlab.platform.tables import Researcher
+
+router = APIRouter(prefix="/api/v1", tags=["researcher"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Not logged in."},
+    403: {"model": ErrorOut, "description": "Not allowed for this role (or CSRF)."},
+    404: {"model": ErrorOut, "description": "No such study."},
+    422: {"model": ErrorOut, "description": "Invalid content."},
+}
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _researcher_out(r: Researcher) -> ResearcherOut:
+    return ResearcherOut(id=r.id, email=r.email, role=r.role)  # type: ignore[arg-type]
+
+
+@router.post(
+    "/auth/login",
+    response_model=LoginOut,
+    tags=["auth"],
+    responses={429: {"model": ErrorOut, "description": "Too many attempts."}, **_ERRORS},
+)
+def login(
+    body: LoginIn, request: Request, response: Response, session: DbSession, settings: AppSettings
+) -> LoginOut:
+    """Log in; sets the ``dyadlab_session`` cookie and returns the same token."""
+    researcher = researchers.authenticate(
+        session,
+        body.email,
+        body.password,
+        client=_client(request),
+        max_failures=settings.login_max_failures,
+        window_s=settings.login_window_s,
+    )
+    session.commit()
+    token = session_token(settings.secret_key, researcher.id)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age_s,
+        httponly=True,
+        secure=settings.https,
+        samesite="strict",
+        path="/",
+    )
+    return LoginOut(
+        token=token,
+        csrf_token=csrf_token(settings.secret_key, token),
+        researcher=_researcher_out(researcher),
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+def logout(response: Response) -> Response:
+    """End the cookie session."""
+    out = Response(status_code=status.HTTP_204_NO_CONTENT)
+    out.delete_cookie(SESSION_COOKIE, path="/")
+    return out
+
+
+@router.get("/auth/me", response_model=ResearcherOut, tags=["auth"], responses=_ERRORS)
+def whoami(researcher: CurrentResearcher) -> ResearcherOut:
+    """The logged-in researcher."""
+    return _researcher_out(researcher)
+
+
+def _study_out(summary: studies.StudySummary) -> StudyOut:
+    s = summary.study
+    return StudyOut(
+        id=s.id,
+        title=s.title,
+        protocol_hash=s.protocol_hash,
+        created_at=s.created_at,
+        n_couples=summary.n_couples,
+        n_persons=summary.n_persons,
+        n_responses=summary.n_responses,
+    )
+
+
+@router.get("/studies", response_model=list[StudyOut], responses=_ERRORS)
+def list_studies(session: DbSession, researcher: CurrentResearcher) -> list[StudyOut]:
+    """Every study with its counts."""
+    return [_study_out(s) for s in studies.list_studies(session)]
+
+
+@router.post(
+    "/studies",
+    response_model=StudyDetailOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS,
+)
+def create_study(
+    body: StudyCreate, session: DbSession, researcher: OwnerResearcher
+) -> StudyDetailOut:
+    """Create a study from a protocol (the YAML content as a JSON object)."""
+    from dyadlab.platform.protocol import parse_protocol
+
+    try:
+        protocol = parse_protocol(body.protocol)
+    except ProtocolError as exc:
+        raise InvalidError(str(exc), code="invalid_protocol") from exc
+    study = studies.create_study(session, protocol, created_by=researcher.id)
+    session.commit()
+    return StudyDetailOut(
+        **_study_out(studies.StudySummary(study, 0, 0, 0)).model_dump(), protocol=study.protocol
+    )
+
+
+@router.get("/studies/{study_id}", response_model=StudyDetailOut, responses=_ERRORS)
+def read_study(study_id: int, session: DbSession, researcher: CurrentResearcher) -> StudyDetailOut:
+    """One study with its protocol and counts."""
+    study = studies.get_study(session, study_id)
+    summary = next(s for s in studies.list_studies(session) if s.study.id == study.id)
+    return StudyDetailOut(**_study_out(summary).model_dump(), protocol=study.protocol)
+
+
+@router.post(
+    "/studies/{study_id}/invitations",
+    response_model=InviteOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS,
+)
+def invite(
+    study_id: int,
+    body: InviteIn,
+    session: DbSession,
+    settings: AppSettings,
+    researcher: OwnerResearcher,
+    now: Now,
+) -> InviteOut:
+    """Invite new couples; the partners' links are shown here once."""
+    made = invitations.invite_couples(
+        session,
+        study_id,
+        body.couples,
+        base_url=settings.base_url,
+        start_date=body.start_date,
+        tz=body.tz or settings.default_tz,
+        language=body.language,
+        now=now,
+    )
+    researchers.audit(
+        session,
+        "invite",
+        researcher_id=researcher.id,
+        study_id=study_id,
+        detail={"couples": body.couples},
+    )
+    session.commit()
+    return InviteOut(couples=[CoupleInviteOut.model_validate(c.to_dict()) for c in made])
+
+
+@router.get("/studies/{study_id}/compliance", response_model=ComplianceOut, responses=_ERRORS)
+def study_compliance(
+    study_id: int,
+    session: DbSession,
+    settings: AppSettings,
+    researcher: CurrentResearcher,
+    now: Now,
+    threshold: float | None = Query(default=None, ge=0, le=1),
+) -> ComplianceOut:
+    """Compliance per person, per couple and per couple-day; couples below the threshold
+    (default 80%) are flagged."""
+    studies.get_study(session, study_id)
+    report = compliance.study_compliance(
+        session,
+        study_id,
+        threshold=settings.compliance_threshold if threshold is None else threshold,
+        now=now,
+    )
+    return ComplianceOut.model_validate(report.to_dict())
+
+
+@router.get(
+    "/studies/{study_id}/export",
+    responses={200: {"content": {"application/zip": {}}}, **_ERRORS},
+    response_class=Response,
+)
+def study_export(
+    study_id: int,
+    request: Request,
+    session: DbSession,
+    researcher: CurrentResearcher,
+    now: Now,
+    format: Literal["individual", "pairwise", "dyad"] = "individual",
+    file: Literal["csv", "parquet", "sav"] = "csv",
+) -> Response:
+    """A ZIP with the data file, its codebook, compliance figures and withdrawals.
+
+    Every export is written to the audit log.
+    """
+    study = studies.get_study(session, study_id)
+    with tempfile.TemporaryDirectory(prefix="dyadlab-export-") as tmp:
+        out = Path(tmp) / f"study{study.id}_{format}.{file}"
+        result = export.export_study(session, study.id, layout=format, out=out, now=now)
+        researchers.audit(
+            session,
+            "export",
+            researcher_id=researcher.id,
+            study_id=study.id,
+            client=_client(request),
+            detail={"format": format, "file": file, "rows": result.n_rows},
+        )
+        session.commit()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in result.files:
+                archive.write(path, arcname=path.name)
+    name = f"study{study.id}_{format}_{file}.zip"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,122 @@
+"""Shared FastAPI dependencies: settings, the database session, who is asking.
+
+Participant routes authenticate with ``Authorization: Bearer TOKEN`` (the personal
+secret of the invitation link). Researcher routes take the signed session token as a
+bearer token or as the ``dyadlab_session`` cookie; with the cookie, every changing
+request must carry ``X-CSRF-Token`` (returned at login).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from dyadlab.platform.errors import AuthError, ForbiddenError
+from dyadlab.platform.security import read_session_token
+from dyadlab.platform.services.participants import person_by_token
+from dyadlab.platform.settings import Settings
+from dyadlab.platform.tables import Person, Researcher
+
+__all__ = [
+    "SESSION_COOKIE",
+    "AppSettings",
+    "CurrentPerson",
+    "CurrentResearcher",
+    "DbSession",
+    "Now",
+    "OwnerResearcher",
+    "csrf_token",
+]
+
+SESSION_COOKIE = "dyadlab_session"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request; rolled back unless the route committed."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def get_now(request: Request) -> datetime:
+    """The current time (aware UTC) from the app's clock (tests set a fixed one)."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Now = Annotated[datetime, Depends(get_now)]
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def current_person(request: Request, session: DbSession) -> Person:
+    """The participant whose token is in the ``Authorization`` header."""
+    token = _bearer(request)
+    person = person_by_token(session, token or "")
+    if person is None:
+        raise AuthError("A valid personal access token is needed (Authorization: Bearer ...).")
+    return person
+
+
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """The CSRF token that belongs to a researcher session token."""
+    digest = hmac.new(secret_key.encode(), session_token.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def current_researcher(request: Request, session: DbSession, settings: AppSettings) -> Researcher:
+    """The logged-in researcher (bearer session token, or cookie plus CSRF header)."""
+    token = _bearer(request)
+    from_cookie = False
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        from_cookie = token is not None
+    researcher_id = (
+        read_session_token(settings.secret_key, token, settings.session_max_age_s)
+        if token
+        else None
+    )
+    researcher = session.get(Researcher, researcher_id) if researcher_id is not None else None
+    if researcher is None or not researcher.active or token is None:
+        raise AuthError("Please log in.", code="login_required")
+    if from_cookie and request.method not in _SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(sent, csrf_token(settings.secret_key, token)):
+            raise ForbiddenError("Missing or wrong X-CSRF-Token header.", code="csrf")
+    return researcher
+
+
+def owner_researcher(researcher: Annotated[Researcher, Depends(current_researcher)]) -> Researcher:
+    """The logged-in researcher, who must have the ``owner`` role."""
+    if researcher.role != "owner":
+        raise ForbiddenError("Only a study owner can do this.")
+    return researcher
+
+
+CurrentPerson = Annotated[Person, Depends(current_person)]
+CurrentResearcher = Annotated[Researcher, Depends(current_researcher)]
+OwnerResearcher = Annotated[Researcher, Depends(owner_researcher)]

@@ -1,0 +1,260 @@
+"""Request and response bodies of the JSON API (pydantic v2).
+
+Separate models for what comes in (``*In``) and what goes out (``*Out``); the OpenAPI
+document at ``/api/v1/openapi.json`` is generated from them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ComplianceOut",
+    "ConsentIn",
+    "ConsentOut",
+    "CoupleInviteOut",
+    "ErrorOut",
+    "InviteIn",
+    "InviteOut",
+    "LoginIn",
+    "LoginOut",
+    "MeOut",
+    "MeUpdate",
+    "PromptOut",
+    "PromptsOut",
+    "ResearcherOut",
+    "ResponseIn",
+    "ResponseOut",
+    "ResponsesOut",
+    "StudyCreate",
+    "StudyDetailOut",
+    "StudyOut",
+    "WithdrawIn",
+    "WithdrawOut",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorItem(BaseModel):
+    """One problem, e.g. an answer item and what is wrong with it."""
+
+    item: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """``code`` is stable (for programs); ``message`` is for people."""
+
+    code: str
+    message: str
+    details: list[ErrorItem] | None = None
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of the API: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorBody
+
+
+# ----------------------------------------------------------------- participant
+class MeOut(BaseModel):
+    """The participant's own settings and state."""
+
+    study: str
+    role: str | None
+    tz: str
+    language: str
+    status: Literal["invited", "active", "withdrawn"]
+    consent_version: int | None
+    current_consent_version: int
+    consent_text: str
+    email: str | None
+
+
+class MeUpdate(_In):
+    """Change one's own time zone (IANA name), language or reminder e-mail address."""
+
+    tz: str | None = None
+    language: str | None = None
+    email: str | None = Field(default=None, max_length=320)
+
+
+class ConsentIn(_In):
+    """Consent to this version of the study information."""
+
+    version: int
+
+
+class ConsentOut(BaseModel):
+    """The recorded consent."""
+
+    status: str
+    consent_version: int
+    at: datetime
+
+
+class PromptOut(BaseModel):
+    """A questionnaire open now."""
+
+    key: str
+    questionnaire: str
+    kind: str
+    diary_day: int
+    prompt_number: int
+    scheduled_at: datetime | None
+    window_end_at: datetime | None
+    scheduled_local: datetime | None
+    tz: str
+
+
+class PromptsOut(BaseModel):
+    """The questionnaires open to this person now."""
+
+    prompts: list[PromptOut]
+
+
+class ResponseIn(_In):
+    """A submission. ``submission_id`` is made by the client (a UUID) and makes retries safe."""
+
+    submission_id: uuid.UUID
+    questionnaire: str = Field(max_length=128)
+    answers: dict[str, Any]
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class ResponseOut(BaseModel):
+    """A stored response."""
+
+    submission_id: uuid.UUID
+    questionnaire: str
+    answers: dict[str, Any]
+    prompt_key: str
+    diary_day: int
+    prompt_number: int
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime
+    received_at: datetime
+    tz: str
+    local_time: datetime
+    status: str
+    redacted_items: list[str]
+
+
+class ResponsesOut(BaseModel):
+    """This person's own responses."""
+
+    responses: list[ResponseOut]
+
+
+class WithdrawIn(_In):
+    """Leave the study; ``delete_data`` also deletes the answers given so far."""
+
+    delete_data: bool = False
+
+
+class WithdrawOut(BaseModel):
+    """What the withdrawal did."""
+
+    status: str
+    data_deleted: bool
+    deleted_responses: int
+
+
+# ----------------------------------------------------------------- researcher
+class LoginIn(_In):
+    """Researcher login."""
+
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class ResearcherOut(BaseModel):
+    """A researcher account."""
+
+    id: int
+    email: str
+    role: Literal["owner", "analyst"]
+
+
+class LoginOut(BaseModel):
+    """A session: ``token`` works as a bearer token; the cookie needs ``csrf_token`` in the
+    ``X-CSRF-Token`` header of every changing request."""
+
+    token: str
+    csrf_token: str
+    researcher: ResearcherOut
+
+
+class StudyCreate(_In):
+    """A new study from a protocol (the YAML content as JSON)."""
+
+    protocol: dict[str, Any]
+
+
+class StudyOut(BaseModel):
+    """A study with its counts."""
+
+    id: int
+    title: str
+    protocol_hash: str
+    created_at: datetime
+    n_couples: int
+    n_persons: int
+    n_responses: int
+
+
+class StudyDetailOut(StudyOut):
+    """A study with its protocol."""
+
+    protocol: dict[str, Any]
+
+
+class InviteIn(_In):
+    """Invite ``couples`` new couples."""
+
+    couples: int = Field(ge=1, le=1000)
+    start_date: date | None = None
+    tz: str | None = None
+    language: str | None = None
+
+
+class PartnerInviteOut(BaseModel):
+    """One partner's personal link (shown once)."""
+
+    person_id: int
+    role: str | None
+    token: str
+    url: str
+
+
+class CoupleInviteOut(BaseModel):
+    """A new couple."""
+
+    couple_id: int
+    start_date: date
+    partners: list[PartnerInviteOut]
+
+
+class InviteOut(BaseModel):
+    """The new couples and their partners' links."""
+
+    couples: list[CoupleInviteOut]
+
+
+class ComplianceOut(BaseModel):
+    """Compliance per person, per couple and per couple-day (records as JSON objects)."""
+
+    threshold: float
+    persons: list[dict[str, Any]]
+    couples: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    flagged_couples: list[int]

@@ -1,0 +1,139 @@
+"""Secrets: participant tokens, researcher passwords and sessions, and log redaction.
+
+- Participant tokens are 256 random bits (``secrets.token_urlsafe(32)``); the database
+  keeps only their SHA-256 (:func:`hash_token`). A fast hash is right here: the token is
+  random, so there is nothing to brute-force, and lookups stay one indexed query.
+- Researcher passwords are hashed with argon2id (argon2-cffi's defaults).
+- Researcher sessions are signed, timestamped tokens (itsdangerous) carrying the
+  researcher id; used as the ``dyadlab_session`` cookie or as a bearer token.
+- :class:`RedactingFilter` removes bearer tokens, invitation-link tokens and session
+  tokens from every log record it sees; :func:`install_log_redaction` puts it on the
+  root, uvicorn and dyadlab loggers' handlers.
+
+Examples
+--------
+>>> token = new_token()
+>>> len(token) >= 43 and hash_token(token) != token
+True
+>>> redact("GET /p/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG HTTP/1.1")
+'GET /p/[redacted] HTTP/1.1'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+__all__ = [
+    "RedactingFilter",
+    "hash_password",
+    "hash_token",
+    "install_log_redaction",
+    "new_token",
+    "read_session_token",
+    "redact",
+    "session_token",
+    "verify_password",
+]
+
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("dyadlab-timing-equaliser")
+_SESSION_SALT = "dyadlab-researcher-session"
+
+
+def new_token() -> str:
+    """A new participant secret: 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 (hex) of a participant token: what the database stores."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of a researcher password."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; with ``None`` a dummy hash is checked (same timing)."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def session_token(secret_key: str, researcher_id: int) -> str:
+    """A signed, timestamped session token for a researcher."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
+    return str(serializer.dumps({"r": researcher_id}))
+
+
+def read_session_token(secret_key: str, token: str, max_age_s: int) -> int | None:
+    """The researcher id in a valid, unexpired session token, else ``None``."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
+    try:
+        data: Any = serializer.loads(token, max_age=max_age_s)
+    except (BadSignature, SignatureExpired):
+        return None
+    value = data.get("r") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
+    (re.compile(r"(/p/)[A-Za-z0-9_-]{16,}"), r"\1[redacted]"),
+    (
+        re.compile(r"(?i)((?:token|dyadlab_session|password)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+"),
+        r"\1[redacted]",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with tokens, session cookies and passwords replaced by ``[redacted]``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts secrets from the formatted message of every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not format; leave it to the handler
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+_FILTER = RedactingFilter()
+_LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "dyadlab", "httpx")
+
+
+def install_log_redaction() -> None:
+    """Attach :class:`RedactingFilter` to the platform's loggers and their handlers.
+
+    Filters on a logger apply to records created there; filters on handlers also catch
+    records propagated from child loggers, so both are set. Calling it twice is harmless.
+    """
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+        for handler in logger.handlers:
+            if _FILTER not in handler.filters:
+                handler.addFilter(_FILTER)

@@ -1,0 +1,426 @@
+"""Export a study's data in individual, pairwise or dyad format, ready for ``dl.diary()``.
+
+Files written next to ``out`` (``study.csv`` gives ``study.csv``, ``study_codebook.csv``,
+``study_compliance_persons.csv``, ``study_compliance_couples.csv``,
+``study_compliance_days.csv``, ``study_withdrawals.csv`` and, when the protocol has
+event-contingent questionnaires, ``study_events.csv`` in the data file's format):
+
+- **individual** (canonical): one row per person and scheduled prompt — answered or
+  missed — with the key columns ``dyad, person, role, diary_day, prompt_number,
+  occasion, questionnaire, prompt_key, kind, scheduled, sent, started, finished,
+  received, tz, local_time, status`` (``completed``, ``late`` or ``missed``),
+  ``withdrawn``, ``redacted`` and one column per item. ``occasion`` numbers the study's
+  prompt slots 1, 2, … in time order (the same for both partners; with one daily
+  questionnaire it equals ``diary_day``). Times are UTC (``local_time`` is the
+  wall-clock time in ``tz``).
+  ``dl.diary(df, dyad="dyad", person="person", role="role", time="diary_day")`` fits it
+  as it is.
+- **pairwise**: the individual rows plus ``<item>_partner`` for every item
+  (:func:`dyadlab.data.to_pairwise`, partners matched on ``occasion``).
+- **dyad**: one row per couple and occasion, items suffixed by role
+  (:func:`dyadlab.data.to_dyad`).
+
+Event-contingent (and partner-triggered) reports have no fixed occasions; they go to the
+``_events`` file in individual format, one row per report.
+
+Formats by extension: ``.csv``, ``.parquet``, ``.sav`` (SPSS, with variable labels from
+the protocol's English item text and value labels from its choice lists) — through
+:func:`dyadlab.io.write_table`.
+
+Examples
+--------
+>>> result = export_study(session, study.id, layout="individual", out="diary.sav")  # doctest: +SKIP
+>>> result.files  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from dyadlab._validation import check_option
+from dyadlab.platform.services.compliance import (
+    _reminder_counts,
+    compute_compliance,
+    load_persons,
+    load_responses,
+)
+from dyadlab.platform.services.studies import get_study, study_protocol
+from dyadlab.platform.tables import utcnow
+
+__all__ = ["LAYOUTS", "ExportResult", "build_individual", "export_study"]
+
+LAYOUTS = ("individual", "pairwise", "dyad")
+FILE_FORMATS = (".csv", ".parquet", ".sav")
+KEY_COLUMNS = [
+    "dyad",
+    "person",
+    "role",
+    "diary_day",
+    "prompt_number",
+    "occasion",
+    "questionnaire",
+    "prompt_key",
+    "kind",
+    "scheduled",
+    "sent",
+    "started",
+    "finished",
+    "received",
+    "tz",
+    "local_time",
+    "status",
+    "withdrawn",
+    "redacted",
+]
+_TIME_LABELS = {
+    "dyad": "Couple id",
+    "person": "Person id",
+    "role": "Role in the couple (empty: indistinguishable)",
+    "diary_day": "Diary day (1 = first day)",
+    "prompt_number": "Prompt number within the day",
+    "occasion": "Scheduled occasion (1, 2, … in time order)",
+    "questionnaire": "Questionnaire",
+    "scheduled": "Scheduled time (UTC)",
+    "sent": "First reminder sent (UTC)",
+    "started": "Started (UTC, client clock)",
+    "finished": "Finished (UTC)",
+    "received": "Received by the server (UTC)",
+    "tz": "Participant's time zone (IANA)",
+    "local_time": "Finished, local wall-clock time",
+    "status": "completed / late / missed",
+    "withdrawn": "Person withdrew from the study",
+    "redacted": "Items removed because the partner withdrew with deletion",
+}
+
+
+def _item_columns(protocol: Any) -> dict[tuple[str, str], str]:
+    """(questionnaire, item) -> column name; item names, prefixed only on a clash."""
+    names: dict[str, int] = {}
+    for q in protocol.questionnaires:
+        for item in q.items:
+            names[item.name] = names.get(item.name, 0) + 1
+    return {
+        (q.name, item.name): item.name if names[item.name] == 1 else f"{q.name}_{item.name}"
+        for q in protocol.questionnaires
+        for item in q.items
+    }
+
+
+def _labels(protocol: Any, columns: list[str]) -> tuple[dict[str, str], dict[str, dict[Any, str]]]:
+    lang = "en" if "en" in protocol.languages else protocol.default_language
+    variable: dict[str, str] = {c: _TIME_LABELS[c] for c in columns if c in _TIME_LABELS}
+    values: dict[str, dict[Any, str]] = {}
+    colmap = _item_columns(protocol)
+    for q in protocol.questionnaires:
+        for item in q.items:
+            col = colmap[(q.name, item.name)]
+            if col not in columns:
+                continue
+            variable[col] = item.label.get(lang) or next(iter(item.label.values()), col)
+            pairs = protocol.choice_labels(item, lang)
+            if pairs and all(isinstance(v, int) and not isinstance(v, bool) for v, _ in pairs):
+                values[col] = {float(v): label for v, label in pairs}
+    return variable, values
+
+
+def _answer_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _rows(df: pd.DataFrame) -> list[Any]:
+    """The rows of ``df`` as named tuples (typed loosely: the columns are known here)."""
+    return list(df.itertuples(index=False))
+
+
+def build_individual(
+    protocol: Any, persons: pd.DataFrame, responses: pd.DataFrame, merged: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The individual-format frame of scheduled prompts and the frame of event reports."""
+    colmap = _item_columns(protocol)
+    item_cols = list(dict.fromkeys(colmap.values()))
+    info: dict[Any, dict[Any, Any]] = {r["person_id"]: r for r in persons.to_dict(orient="records")}
+    answers = {
+        (r.person_id, r.questionnaire, r.diary_day, r.prompt_number): r for r in _rows(responses)
+    }
+
+    def row_for(key: tuple[Any, ...], base: dict[str, Any]) -> dict[str, Any]:
+        person_id = key[0]
+        resp = answers.get(key)
+        person = info[person_id]
+        out: dict[str, Any] = {
+            "dyad": int(person["couple_id"]),
+            "person": int(person_id),
+            "role": person["role"],
+            "diary_day": int(key[2]),
+            "prompt_number": int(key[3]),
+            "questionnaire": key[1],
+            **base,
+            "withdrawn": person["status"] == "withdrawn",
+        }
+        for col in item_cols:
+            out[col] = np.nan
+        if resp is not None:
+            out.update(
+                prompt_key=resp.prompt_key,
+                kind=resp.kind,
+                sent=resp.sent_utc,
+                started=resp.started_utc,
+                finished=resp.finished_utc,
+                received=resp.received_utc,
+                tz=resp.tz,
+                local_time=resp.local_time,
+                status=resp.status,
+                redacted=";".join(resp.redacted_items or []),
+            )
+            if pd.isna(out.get("scheduled")):
+                out["scheduled"] = resp.scheduled_utc
+            for name, value in resp.answers.items():
+                target = colmap.get((key[1], name))
+                if target is not None:
+                    out[target] = _answer_value(value)
+        return out
+
+    rows = []
+    for m in _rows(merged):
+        key = (m.person_id, m.questionnaire, m.diary_day, m.prompt_number)
+        base = {
+            "prompt_key": m.prompt_key,
+            "kind": m.kind,
+            "scheduled": m.scheduled_utc,
+            "sent": pd.NaT,
+            "started": pd.NaT,
+            "finished": pd.NaT,
+            "received": pd.NaT,
+            "tz": info[m.person_id]["tz"],
+            "local_time": pd.NaT,
+            "status": "missed",
+            "redacted": "",
+        }
+        rows.append(row_for(key, base))
+    events = []
+    for r in _rows(responses[~responses["kind"].isin(["daily", "random"])]):
+        key = (r.person_id, r.questionnaire, r.diary_day, r.prompt_number)
+        events.append(row_for(key, {"scheduled": pd.NaT}))
+    frame = _finish(pd.DataFrame(rows), item_cols)
+    if not frame.empty:
+        slots = _slots(protocol)
+        index = [
+            slots.get((q, int(n)), 0)
+            for q, n in zip(frame["questionnaire"], frame["prompt_number"], strict=True)
+        ]
+        frame["occasion"] = (frame["diary_day"].astype(int) - 1) * max(len(slots), 1) + np.asarray(
+            index
+        )
+        frame = frame.sort_values(["dyad", "person", "occasion"])
+    frame = frame[[*KEY_COLUMNS, *item_cols]].reset_index(drop=True)
+    ev = _finish(pd.DataFrame(events), item_cols)
+    if not ev.empty:
+        ev = ev.sort_values(["dyad", "person", "finished"])
+        ev["occasion"] = ev.groupby("person").cumcount() + 1
+    ev = ev[[*KEY_COLUMNS, *item_cols]].reset_index(drop=True)
+    return frame, ev
+
+
+def _slots(protocol: Any) -> dict[tuple[str, int], int]:
+    """(questionnaire, prompt number) -> its 1-based place within a diary day."""
+    slots: dict[tuple[str, int], int] = {}
+    for entry in protocol.schedule:
+        if entry.type in ("daily", "random"):
+            per_day = 1 if entry.type == "daily" else int(entry.prompts_per_day or 1)
+            for number in range(1, per_day + 1):
+                slots[(entry.questionnaire, number)] = len(slots) + 1
+    return slots
+
+
+def _finish(df: pd.DataFrame, item_cols: list[str]) -> pd.DataFrame:
+    for col in [*KEY_COLUMNS, *item_cols]:
+        if col not in df.columns:
+            df[col] = pd.Series(dtype="float64")
+    for col in ("scheduled", "sent", "started", "finished", "received"):
+        df[col] = pd.to_datetime(df[col], utc=True).dt.tz_localize(None)
+    df["local_time"] = pd.to_datetime(df["local_time"])
+    for col in item_cols:
+        converted = pd.to_numeric(df[col], errors="coerce")
+        if converted.notna().sum() == df[col].notna().sum():
+            df[col] = converted
+    df["role"] = df["role"].astype("object").where(df["role"].notna(), "")
+    for col in ("prompt_key", "kind", "tz", "status", "redacted", "questionnaire"):
+        df[col] = df[col].astype("object").where(df[col].notna(), "")
+    df["withdrawn"] = df["withdrawn"].fillna(False).astype(bool)
+    return df
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    files: list[Path]
+    n_rows: int
+    n_event_rows: int
+    layout: str
+    withdrawals: list[dict[str, Any]] = field(default_factory=list)
+    compliance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``dyadlab export --json``."""
+        return {
+            "layout": self.layout,
+            "files": [str(p) for p in self.files],
+            "rows": self.n_rows,
+            "event_rows": self.n_event_rows,
+            "withdrawals": self.withdrawals,
+            "compliance": self.compliance,
+        }
+
+
+def _sibling(out: Path, suffix: str, ext: str | None = None) -> Path:
+    return out.with_name(f"{out.stem}_{suffix}{ext or out.suffix}")
+
+
+def _for_file(df: pd.DataFrame, ext: str) -> pd.DataFrame:
+    df = df.copy()
+    if ext == ".sav":
+        for col in df.columns:
+            if df[col].dtype == bool:
+                df[col] = df[col].astype(int)
+    return df
+
+
+def _write(df: pd.DataFrame, path: Path, protocol: Any) -> None:
+    from dyadlab.io import write_table
+
+    if path.suffix in (".sav", ".parquet"):
+        variable, values = _labels(protocol, [str(c) for c in df.columns])
+        write_table(_for_file(df, path.suffix), path, variable_labels=variable, value_labels=values)
+    else:
+        write_table(df, path)
+
+
+def _time_column(frame: pd.DataFrame) -> str:
+    unique = not frame.duplicated(["person", "diary_day"]).any()
+    return "diary_day" if unique else "occasion"
+
+
+def export_study(
+    session: Session,
+    study_id: int,
+    *,
+    layout: str = "individual",
+    out: str | Path,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write a study's data, codebook, compliance and withdrawals (see the module docstring).
+
+    Parameters
+    ----------
+    session : Session
+    study_id : int
+    layout : {"individual", "pairwise", "dyad"}
+    out : path
+        The data file; its extension (``.csv``, ``.parquet``, ``.sav``) picks the format.
+    now : datetime, optional
+        The moment up to which prompts count as due (default: now).
+
+    Returns
+    -------
+    ExportResult
+    """
+    check_option("layout", layout, LAYOUTS, func="export_study")
+    out = Path(out).expanduser()
+    check_option("out", out.suffix.lower(), FILE_FORMATS, func="export_study")
+    now = now or utcnow()
+    study = get_study(session, study_id)
+    protocol = study_protocol(study)
+    persons = load_persons(session, study.id)
+    responses = load_responses(session, study.id)
+    report, merged = compute_compliance(
+        protocol, persons, responses, _reminder_counts(session, study.id), now=now
+    )
+    frame, events = build_individual(protocol, persons, responses, merged)
+    item_cols = [c for c in frame.columns if c not in KEY_COLUMNS]
+    time = _time_column(frame)
+    if layout != "individual" and not frame.empty:
+        from dyadlab.data import to_dyad, to_pairwise
+
+        keys = {"dyad": "dyad", "person": "person", "time": "occasion"}
+        if layout == "pairwise":
+            data = to_pairwise(frame, **keys, variables=item_cols)
+        else:
+            role = "role" if _roles_split(frame) else None
+            data = to_dyad(frame, **keys, role=role, variables=item_cols)
+    else:
+        data = frame
+    files = [out]
+    _write(data, out, protocol)
+    codebook = pd.DataFrame(protocol.codebook())
+    paths = {
+        "codebook": _sibling(out, "codebook", ".csv"),
+        "compliance_persons": _sibling(out, "compliance_persons", ".csv"),
+        "compliance_couples": _sibling(out, "compliance_couples", ".csv"),
+        "compliance_days": _sibling(out, "compliance_days", ".csv"),
+        "withdrawals": _sibling(out, "withdrawals", ".csv"),
+    }
+    codebook.to_csv(paths["codebook"], index=False)
+    report.persons.to_csv(paths["compliance_persons"], index=False)
+    report.couples.to_csv(paths["compliance_couples"], index=False)
+    report.days.to_csv(paths["compliance_days"], index=False)
+    gone = persons[persons["status"] == "withdrawn"]
+    withdrawals = pd.DataFrame(
+        {
+            "dyad": gone["couple_id"].astype(int),
+            "person": gone["person_id"].astype(int),
+            "withdrawn_at": pd.to_datetime(gone["withdrawn_at"], utc=True),
+            "data_deleted": gone["data_deleted"].astype(bool),
+        }
+    )
+    withdrawals.to_csv(paths["withdrawals"], index=False)
+    files.extend(paths.values())
+    if not events.empty:
+        ev_path = _sibling(out, "events")
+        _write(events, ev_path, protocol)
+        files.append(ev_path)
+    summary = {
+        "time": time,
+        "prompts_due": int(report.persons["due"].sum()),
+        "prompts_answered": int(report.persons["answered"].sum()),
+        "median_latency_min": _clean(report.persons["median_latency_min"].median()),
+        "flagged_couples": report.flagged_couples,
+    }
+    return ExportResult(
+        files=files,
+        n_rows=len(data),
+        n_event_rows=len(events),
+        layout=layout,
+        withdrawals=[
+            {
+                "dyad": int(r.dyad),
+                "person": int(r.person),
+                "withdrawn_at": r.withdrawn_at.isoformat(),
+                "data_deleted": bool(r.data_deleted),
+            }
+            for r in _rows(withdrawals)
+        ],
+        compliance=summary,
+    )
+
+
+def _clean(value: Any) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _roles_split(frame: pd.DataFrame) -> bool:
+    roles = frame.groupby("dyad")["role"].nunique()
+    return bool((frame["role"] != "").all() and (roles == 2).all())

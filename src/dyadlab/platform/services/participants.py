@@ -1,0 +1,80 @@
+"""Participants: find a person by their token, read and change their own settings.
+
+Examples
+--------
+>>> check_timezone("Europe/Amsterdam")
+'Europe/Amsterdam'
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dyadlab._validation import closest
+from dyadlab.platform.errors import InvalidError
+from dyadlab.platform.security import hash_token
+from dyadlab.platform.tables import Couple, Person, Study
+
+__all__ = ["LANGUAGES", "check_timezone", "person_by_token", "person_context", "update_person"]
+
+LANGUAGES = ("en", "nl")
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(tz: str) -> str:
+    """Return ``tz`` if it is an IANA time zone name; :class:`InvalidError` otherwise."""
+    if tz not in _zones():
+        hint = closest(tz, sorted(_zones()))
+        fix = f" Did you mean {hint!r}?" if hint else ""
+        raise InvalidError(
+            f"tz {tz!r} is not an IANA time zone name (like 'Europe/Amsterdam').{fix}",
+            code="invalid_timezone",
+        )
+    return tz
+
+
+def person_by_token(session: Session, token: str) -> Person | None:
+    """The person whose secret is ``token`` (compared by its SHA-256), or ``None``."""
+    return session.scalars(select(Person).where(Person.token_hash == hash_token(token))).first()
+
+
+def person_context(session: Session, person: Person) -> tuple[Couple, Study]:
+    """The couple and study a person belongs to."""
+    row = session.execute(
+        select(Couple, Study)
+        .join(Study, Study.id == Couple.study_id)
+        .where(Couple.id == person.couple_id)
+    ).one()
+    return row[0], row[1]
+
+
+def update_person(
+    session: Session,
+    person: Person,
+    *,
+    tz: str | None = None,
+    language: str | None = None,
+    email: str | None = None,
+) -> Person:
+    """Change a person's own time zone, language or reminder e-mail address."""
+    if tz is not None:
+        person.tz = check_timezone(tz)
+    if language is not None:
+        if language not in LANGUAGES:
+            raise InvalidError(
+                f"language {language!r} is not offered; choose one of {list(LANGUAGES)}.",
+                code="invalid_language",
+            )
+        person.language = language
+    if email is not None:
+        person.email = email.strip() or None
+    session.flush()
+    return person

@@ -1,0 +1,297 @@
+"""Answering: the prompts open to a person now, and the idempotent response post.
+
+Idempotency
+-----------
+A submission carries a client-made UUID (``submission_id``), unique per person in the
+database. Posting the same id again returns the stored response (``created=False``)
+and stores nothing. Two identical posts racing each other are settled by the unique
+constraint: the loser's insert fails, its transaction is rolled back and the winner's
+row is returned. One answer per prompt is enforced the same way (``prompt_key`` unique
+per person).
+
+Late answers
+------------
+An answer is accepted while its prompt is open (:func:`dyadlab.platform.schedule.open_prompts`).
+A phone that was offline may deliver it later: if the client says when it was finished
+(``finished_at``) and that moment is at most ``grace_min`` minutes ago, the prompt is
+looked up at that moment and the response is stored with status ``late``. Otherwise the
+answer is refused with 409 ``not_open`` and a message saying the answers were not stored
+(the client keeps its draft).
+
+Privacy
+-------
+Every query is filtered by the asking person's id; a response of someone else, the
+partner included, is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dyadlab.platform.errors import ConflictError, InvalidError
+from dyadlab.platform.services.consent import require_consent
+from dyadlab.platform.services.participants import person_context
+from dyadlab.platform.services.studies import study_protocol
+from dyadlab.platform.tables import Couple, Person, Response, utcnow
+
+__all__ = [
+    "SubmitResult",
+    "get_response",
+    "list_responses",
+    "open_prompts_for",
+    "response_to_dict",
+    "submit_response",
+]
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _entry_kinds(protocol: Any) -> dict[str, str]:
+    return {entry.questionnaire: entry.type for entry in protocol.schedule}
+
+
+def _schedule_state(
+    session: Session, person: Person, couple: Couple, protocol: Any, now: datetime
+) -> tuple[set[str], dict[str, int], dict[str, datetime]]:
+    """Answered prompt keys, event counts on today's diary day, and the cross-partner
+    triggers (questionnaire -> time of the partner's latest triggering submission)."""
+    from dyadlab.platform.schedule import diary_day
+
+    rows = session.execute(
+        select(
+            Response.person_id,
+            Response.prompt_key,
+            Response.questionnaire,
+            Response.kind,
+            Response.diary_day,
+            Response.finished_utc,
+        )
+        .join(Person, Person.id == Response.person_id)
+        .where(Person.couple_id == couple.id)
+    ).all()
+    today = diary_day(couple.start_date, person.tz, now)
+    triggers = {
+        e.questionnaire: e.triggers_partner for e in protocol.schedule if e.triggers_partner
+    }
+    answered: set[str] = set()
+    events: Counter[str] = Counter()
+    triggered: dict[str, datetime] = {}
+    for person_id, key, questionnaire, kind, day, finished in rows:
+        if person_id == person.id:
+            answered.add(key)
+            if kind == "event" and day == today:
+                events[questionnaire] += 1
+        elif questionnaire in triggers and finished <= now:
+            name = str(triggers[questionnaire])
+            if name not in triggered or finished > triggered[name]:
+                triggered[name] = finished
+    return answered, dict(events), triggered
+
+
+def open_prompts_for(session: Session, person: Person, *, now: datetime | None = None) -> list[Any]:
+    """The prompts (:class:`dyadlab.platform.schedule.Prompt`) open to ``person`` at ``now``.
+
+    Empty for a person who has not consented or has withdrawn.
+    """
+    from dyadlab.platform.schedule import open_prompts
+
+    now = now or utcnow()
+    if person.status != "active":
+        return []
+    couple, study = person_context(session, person)
+    protocol = study_protocol(study)
+    answered, events, triggered = _schedule_state(session, person, couple, protocol, now)
+    return list(
+        open_prompts(
+            protocol,
+            start_date=couple.start_date,
+            tz=person.tz,
+            now=now,
+            answered=answered,
+            events_today=events,
+            triggered=triggered,
+            seed=couple.seed,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The stored response and whether this call created it (False: a retry)."""
+
+    response: Response
+    created: bool
+
+
+def _stored(session: Session, person: Person, submission_id: uuid.UUID) -> Response | None:
+    return session.scalars(
+        select(Response).where(
+            Response.person_id == person.id, Response.submission_id == submission_id
+        )
+    ).first()
+
+
+def _effective_time(now: datetime, finished_at: datetime | None, grace_min: int) -> datetime:
+    if finished_at is None:
+        return now
+    if finished_at.tzinfo is None:
+        raise InvalidError("finished_at needs a time zone offset (ISO 8601, e.g. Z).")
+    if finished_at > now + CLOCK_SKEW:
+        raise InvalidError("finished_at lies in the future.", code="invalid_time")
+    return max(min(finished_at, now), now - timedelta(minutes=grace_min))
+
+
+def submit_response(
+    session: Session,
+    person: Person,
+    *,
+    submission_id: uuid.UUID,
+    questionnaire: str,
+    answers: dict[str, Any],
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    now: datetime | None = None,
+    grace_min: int = 120,
+) -> SubmitResult:
+    """Store a response, or return the one already stored under ``submission_id``.
+
+    Raises
+    ------
+    InvalidError
+        Unknown questionnaire (``unknown_questionnaire``) or an invalid answer
+        (``invalid_answer``, ``details`` lists each item and what is wrong).
+    ConflictError
+        The questionnaire is not open now (``not_open``), or this prompt was already
+        answered under another submission id (``already_answered``).
+    ForbiddenError
+        No consent yet (``consent_required``).
+    """
+    from dyadlab.platform.protocol import AnswerError
+
+    now = now or utcnow()
+    existing = _stored(session, person, submission_id)
+    if existing is not None:
+        return SubmitResult(existing, created=False)
+    require_consent(session, person)
+    _couple, study = person_context(session, person)
+    protocol = study_protocol(study)
+    kinds = _entry_kinds(protocol)
+    names = [q.name for q in protocol.questionnaires]
+    if questionnaire not in names:
+        raise InvalidError(
+            f"questionnaire {questionnaire!r} is not part of this study; choose one of {names}.",
+            code="unknown_questionnaire",
+        )
+    try:
+        cleaned = protocol.validate_answers(questionnaire, answers)
+    except AnswerError as exc:
+        raise InvalidError(str(exc), code="invalid_answer", details=list(exc.errors)) from exc
+    at = _effective_time(now, finished_at, grace_min)
+    prompts = [
+        p for p in open_prompts_for(session, person, now=at) if p.questionnaire == questionnaire
+    ]
+    if not prompts:
+        if kinds.get(questionnaire) == "event":
+            message = (
+                "You have reached today's number of reports for this questionnaire. "
+                "Your answers were not stored."
+            )
+        else:
+            message = (
+                "This questionnaire is not open now: its answer window has closed or has "
+                "not opened yet. Your answers were not stored."
+            )
+        raise ConflictError(message, code="not_open")
+    prompt = prompts[0]
+    finished = at if finished_at is not None else now
+    late = prompt.window_end_utc is not None and now > prompt.window_end_utc
+    row = Response(
+        person_id=person.id,
+        submission_id=submission_id,
+        questionnaire=questionnaire,
+        answers=cleaned,
+        prompt_key=prompt.key,
+        kind=prompt.kind,
+        diary_day=prompt.diary_day,
+        prompt_number=prompt.prompt_number,
+        scheduled_utc=prompt.scheduled_utc if prompt.kind != "event" else None,
+        window_end_utc=prompt.window_end_utc,
+        started_utc=started_at,
+        finished_utc=finished,
+        received_utc=now,
+        tz=person.tz,
+        local_time=finished.astimezone(ZoneInfo(person.tz)).replace(tzinfo=None),
+        status="late" if late else "completed",
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        # A concurrent post won the race (same submission id) or the prompt was answered
+        # under another id. Roll back this attempt and return what is stored.
+        session.rollback()
+        stored = _stored(session, person, submission_id)
+        if stored is not None:
+            return SubmitResult(stored, created=False)
+        raise ConflictError(
+            "This questionnaire has already been answered for this moment.",
+            code="already_answered",
+        ) from None
+    return SubmitResult(row, created=True)
+
+
+def list_responses(session: Session, person: Person) -> list[Response]:
+    """The person's own responses, oldest first."""
+    return list(
+        session.scalars(
+            select(Response)
+            .where(Response.person_id == person.id)
+            .order_by(Response.finished_utc, Response.id)
+        )
+    )
+
+
+def get_response(session: Session, person: Person, submission_id: str) -> Response | None:
+    """The person's own response with this submission id, else ``None``.
+
+    Someone else's response and a malformed id give ``None`` exactly like a missing one;
+    the same query runs in every case.
+    """
+    try:
+        wanted = uuid.UUID(submission_id)
+    except ValueError:
+        wanted = uuid.UUID(int=0)
+    return _stored(session, person, wanted)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def response_to_dict(row: Response) -> dict[str, Any]:
+    """The participant API's JSON for one response."""
+    return {
+        "submission_id": str(row.submission_id),
+        "questionnaire": row.questionnaire,
+        "answers": row.answers,
+        "prompt_key": row.prompt_key,
+        "diary_day": row.diary_day,
+        "prompt_number": row.prompt_number,
+        "scheduled_at": _iso(row.scheduled_utc),
+        "started_at": _iso(row.started_utc),
+        "finished_at": _iso(row.finished_utc),
+        "received_at": _iso(row.received_utc),
+        "tz": row.tz,
+        "local_time": row.local_time.isoformat(),
+        "status": row.status,
+        "redacted_items": row.redacted_items or [],
+    }

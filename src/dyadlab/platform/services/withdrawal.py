@@ -1,0 +1,120 @@
+"""Withdrawal: a person leaves the study, optionally with their data deleted.
+
+The rule for deletion (``delete_data=True``)
+--------------------------------------------
+Under the GDPR, data about a person's sex life is a special category, and what one
+partner reports *about* the other is the other's personal data too. So deleting a
+person's data removes:
+
+1. every response the person gave (``responses`` rows), and their reminder records
+   (``deliveries``) and e-mail address;
+2. in the **partner's** responses, every item the protocol marks ``about: partner``
+   (judgments of the withdrawing person). The partner's own answers about themselves
+   stay. The removed item names are kept in ``responses.redacted_items`` so the export
+   can say why the value is missing.
+
+What stays: the person row (id, couple, role, status ``withdrawn``, time of withdrawal,
+``data_deleted``), the append-only consent log and the audit log — the record that
+consent was given and withdrawn, which the study must be able to show. The couple's
+export lists the withdrawal (``withdrawals`` table of :func:`services.export.export_study`).
+
+Without deletion, the person's answers so far are kept (as the consent text allows) and
+no further prompts or reminders are sent.
+
+Examples
+--------
+>>> withdraw(session, person, delete_data=True).deleted_responses  # doctest: +SKIP
+12
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from dyadlab.platform.errors import ConflictError
+from dyadlab.platform.services.participants import person_context
+from dyadlab.platform.services.studies import study_protocol
+from dyadlab.platform.tables import AuditLog, ConsentEvent, Delivery, Person, Response, utcnow
+
+__all__ = ["WithdrawalResult", "partner_items", "withdraw"]
+
+
+@dataclass(frozen=True)
+class WithdrawalResult:
+    """What a withdrawal did."""
+
+    person_id: int
+    data_deleted: bool
+    deleted_responses: int
+    redacted_partner_responses: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def partner_items(protocol: Any) -> dict[str, set[str]]:
+    """questionnaire -> names of its ``about: partner`` items."""
+    out: dict[str, set[str]] = {}
+    for questionnaire in protocol.questionnaires:
+        names = {item.name for item in questionnaire.items if item.about == "partner"}
+        if names:
+            out[questionnaire.name] = names
+    return out
+
+
+def withdraw(
+    session: Session, person: Person, *, delete_data: bool, now: datetime | None = None
+) -> WithdrawalResult:
+    """Withdraw ``person`` from the study (append-only log), deleting data if asked.
+
+    Raises
+    ------
+    ConflictError
+        The person has already withdrawn with deletion (code ``withdrawn``).
+    """
+    now = now or utcnow()
+    if person.status == "withdrawn" and (person.data_deleted or not delete_data):
+        raise ConflictError("You have already left this study.", code="withdrawn")
+    couple, study = person_context(session, person)
+    session.add(ConsentEvent(person_id=person.id, kind="withdraw", delete_data=delete_data, at=now))
+    person.status = "withdrawn"
+    person.withdrawn_at = person.withdrawn_at or now
+    deleted = redacted = 0
+    if delete_data:
+        deleted = len(
+            session.scalars(select(Response.id).where(Response.person_id == person.id)).all()
+        )
+        session.execute(delete(Response).where(Response.person_id == person.id))
+        session.execute(delete(Delivery).where(Delivery.person_id == person.id))
+        person.email = None
+        person.data_deleted = True
+        about = partner_items(study_protocol(study))
+        partner_rows = session.scalars(
+            select(Response)
+            .join(Person, Person.id == Response.person_id)
+            .where(Person.couple_id == couple.id, Person.id != person.id)
+        ).all()
+        for row in partner_rows:
+            names = about.get(row.questionnaire, set())
+            hit = sorted(names & set(row.answers))
+            if hit:
+                row.answers = {k: v for k, v in row.answers.items() if k not in names}
+                row.redacted_items = sorted(set(row.redacted_items or []) | set(hit))
+                redacted += 1
+    session.add(
+        AuditLog(
+            action="delete" if delete_data else "withdraw",
+            study_id=study.id,
+            subject=f"person:{person.id}",
+            at=now,
+            detail={"deleted_responses": deleted, "redacted_partner_responses": redacted},
+        )
+    )
+    session.flush()
+    return WithdrawalResult(person.id, delete_data, deleted, redacted)
