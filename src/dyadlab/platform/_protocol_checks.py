@@ -622,6 +622,12 @@ def _check_schedule(raw: Any, p: _Problems, questionnaires: list[str]) -> list[d
             if out["time"] is None and e.get("time") is None:
                 p.add((*path, "time"), 'a daily entry needs a time, e.g. "20:00"')
             out["window_minutes"] = _window(e, path, p, 120)
+            if out["window_minutes"] > 1440:
+                p.add(
+                    (*path, "window_minutes"),
+                    f"{out['window_minutes']} is longer than a day (1440 minutes); a daily "
+                    "window must close before the next day's prompt",
+                )
         elif kind == "random":
             out.update(_check_random(e, path, p))
         elif kind == "event":
