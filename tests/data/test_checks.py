@@ -233,3 +233,26 @@ def test_analysis_variables_pass():
 def test_non_string_key_argument():
     with pytest.raises(DyadicDataError, match="dyad must be a column name"):
         DyadicData(couples(), dyad=["couple"])  # type: ignore[arg-type]
+
+
+def test_diary_without_person_needs_a_splitting_role():
+    df = pd.DataFrame(
+        {"couple": [1, 1, 2, 2], "g": ["w", "m", "w", "w"], "day": [1, 1, 1, 1], "y": range(4)}
+    )
+    with pytest.raises(
+        DyadicDataError,
+        match=r"told apart by role 'g', but in 1 dyads both .* \(first: 2\)\. Pass person=COLUMN",
+    ):
+        DyadicData(df, dyad="couple", role="g", time="day")
+
+
+def test_diary_without_person_counts_persons_by_role():
+    df = pd.DataFrame(
+        {"couple": [1, 1, 2, 2], "g": ["w", "m", "w", "w"], "day": [1, 1, 1, 2], "y": range(4)}
+    )
+    with pytest.raises(
+        DyadicDataError, match=r"2 persons per dyad, but 1 dyad has only 1 \(first: 2\)"
+    ):
+        DyadicData(df, dyad="couple", role="g", time="day")
+    dd = DyadicData(df, dyad="couple", role="g", time="day", allow_incomplete=True)
+    assert dd.n_persons == 3

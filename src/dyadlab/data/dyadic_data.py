@@ -132,10 +132,21 @@ class DyadicData:
                 f"{func}(): diary data (time={time!r}) need person=COLUMN or role=COLUMN to "
                 "tell who is who across occasions. Pass the person id column."
             )
+        who = person
+        if time is not None and person is None and role is not None:
+            # the role identifies the persons across occasions, so it must split every dyad
+            shared = checks.dyads_without_distinct_roles(data, dyad=dyad, role=role, time=time)
+            if shared:
+                raise DyadicDataError(
+                    f"{func}(): diary data without person= are told apart by role {role!r}, "
+                    f"but in {len(shared)} dyads both members share a role (first: "
+                    f"{_show(shared)}). Pass person=COLUMN naming the person id column."
+                )
+            who = role
         checks.check_dyads(
             data,
             dyad=dyad,
-            person=person,
+            person=who,
             time=time,
             allow_incomplete=allow_incomplete,
             func=func,
