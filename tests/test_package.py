@@ -40,3 +40,26 @@ def test_import_is_light():
 def test_cli_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"dyadlab {dl.__version__}"
+
+
+def test_cli_unknown_option_is_a_usage_error_without_traceback(capsys):
+    assert main(["--bogus-option"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "--bogus-option" in err
+
+
+def test_cli_dyadlab_error_is_one_line(monkeypatch, capsys):
+    import typer
+
+    from dyadlab import cli
+
+    def boom() -> None:
+        raise DyadicDataError("demo(): column 'x' is not in the data. Did you mean 'X'?")
+
+    test_app = typer.Typer()
+    test_app.command()(boom)
+    monkeypatch.setattr(cli, "app", test_app)
+    assert cli.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "dyadlab: error: demo(): column 'x' is not in the data. Did you mean 'X'?"

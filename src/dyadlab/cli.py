@@ -56,27 +56,22 @@ _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 data error, 2 usage error)."""
+    """Run the command line; return the exit code (0 ok, 1 data error, 2 usage error).
+
+    Typer reports its own usage errors (unknown options, missing arguments) with exit
+    code 2; dyadlab's errors are caught here and printed as one line on stderr.
+    """
     try:
-        app(args=argv, standalone_mode=False, prog_name="dyadlab")
+        app(args=argv, prog_name="dyadlab", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except OptionError as exc:
         typer.echo(f"dyadlab: error: {exc}", err=True)
         return 2
     except DyadlabError as exc:
         typer.echo(f"dyadlab: error: {exc}", err=True)
         return 1
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        typer.echo("dyadlab: aborted", err=True)
-        return 1
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return int(exc.exit_code)
-        raise
     return 0
 
 
