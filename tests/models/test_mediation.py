@@ -15,27 +15,28 @@ from dyadlab.models import _mediation_fit
 from tests.reference.fixtures import assert_close_est, assert_close_se, cases
 
 CASES = cases("mediation")
+DIST = [c for c in CASES if "role" in c.args]
+POOLED = [c for c in CASES if "role" not in c.args]
 
 
 def _aligned(res, case):
-    got = res.estimates.set_index(["effect", "role"])
     e = case.expected
-    keys = list(zip(e["effect"], e["role"], strict=True))
-    rows = got.loc[keys]
-    return rows, e
+    if "role" in case.args:
+        keys = list(zip(e["effect"], e["role"], strict=True))
+        return res.estimates.set_index(["effect", "role"]).loc[keys], e
+    return res.estimates.set_index("effect").loc[e["effect"]], e
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_paths_and_defined_effects_equal_lavaan(case):
     res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
     rows, e = _aligned(res, case)
-    assert len(rows) == len(res.estimates) == 28
+    assert len(rows) == len(res.estimates) == (28 if "role" in case.args else 14)
     assert_close_est(rows["estimate"], e["estimate"], case)
     assert_close_se(rows["se"], e["se"], case)
     assert_close_est(rows["statistic"], e["z"], case, "z")
     assert_close_est(rows["p"], e["p"], case, "p")
     assert res.n_dyads == e["n_dyads"]
-    assert res.extra["n_dyads_dropped"] == e["n_dropped"]
     assert_close_est(
         [res.fit["loglik"], res.fit["aic"], res.fit["bic"], res.fit["n_params"]],
         [e["loglik"], e["aic"], e["bic"], e["npar"]],
@@ -44,7 +45,21 @@ def test_paths_and_defined_effects_equal_lavaan(case):
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", POOLED, ids=str)
+def test_indistinguishable_chisq_equals_lavaan(case):
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    e = case.expected
+    assert res.distinguishable is False and res.roles == []
+    assert res.estimates["role"].isna().all()
+    assert_close_est(
+        [res.fit["chisq"], res.fit["df"], res.fit["chisq_p"]],
+        [e["chisq"], e["df"], e["chisq_p"]],
+        case,
+        "chi-square",
+    )
+
+
+@pytest.mark.parametrize("case", DIST, ids=str)
 def test_residual_covariances_equal_lavaan(case):
     res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
     vc = res.variance_components
@@ -62,8 +77,34 @@ def test_residual_covariances_equal_lavaan(case):
     assert_close_est(got, r["estimate"], case, "residual (co)variance")
 
 
+@pytest.mark.parametrize("case", POOLED, ids=str)
+def test_indistinguishable_residual_covariances_equal_lavaan(case):
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    vc = res.variance_components.set_index("name")["estimate"]
+    lookup = {}
+    for short in ("m", "y"):
+        big = short.upper()
+        lookup[(f"{big}1", f"{big}1")] = vc[f"residual_variance_{short}"]
+        lookup[(f"{big}1", f"{big}2")] = vc[f"residual_covariance_{short}"]
+    r = case.expected["residual"]
+    got = [lookup[(lhs, rhs)] for lhs, rhs in zip(r["lhs"], r["rhs"], strict=True)]
+    assert_close_est(got, r["estimate"], case, "residual (co)variance")
+
+
+def test_indistinguishable_does_not_depend_on_member_order():
+    case = POOLED[0]
+    data = case.data
+    flipped = data.iloc[np.arange(len(data)).reshape(-1, 2)[:, ::-1].ravel()]
+    a = dl.apim_mediation(data, **case.args, bootstrap=300, rng=4).estimates
+    b = dl.apim_mediation(flipped, **case.args, bootstrap=0).estimates
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-10)
+    ind = a[a["effect"].str.startswith("indirect")]
+    assert (ind["ci_low"] < ind["estimate"]).all() and (ind["estimate"] < ind["ci_high"]).all()
+
+
 def test_missing_values_are_counted_not_silent():
-    case = next(c for c in CASES if "missing" in c.name)
+    case = next(c for c in DIST if "missing" in c.name)
     res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
     assert res.extra["n_dyads_dropped"] == 2
     assert any("2 dyads left out" in w for w in res.warnings)
@@ -98,6 +139,17 @@ def test_bootstrap_draws_equal_a_refit_of_the_resample():
     np.testing.assert_allclose(draws[2, 12:], _mediation_fit.effects(one.paths), rtol=1e-10)
 
 
+def test_pooled_bootstrap_draws_equal_a_refit_of_the_resample():
+    g = np.random.default_rng(1)
+    x, m, y = (g.normal(size=(40, 2)) for _ in range(3))
+    draws, _ = _mediation_fit.bootstrap_effects(x, m, y, 4, np.random.default_rng(5), pooled=True)
+    idx = np.random.default_rng(5).integers(0, 40, size=(4, 40))
+    one = _mediation_fit.fit_pooled(x[idx[3]], m[idx[3]], y[idx[3]])
+    assert draws.shape == (4, 14)
+    np.testing.assert_allclose(draws[3, :6], one.paths, rtol=1e-10)
+    np.testing.assert_allclose(draws[3, 6:], _mediation_fit.effects(one.paths, True), rtol=1e-10)
+
+
 def test_bootstrap_of_5000_resamples_is_vectorised_and_fast():
     case = CASES[0]
     data = case.data
@@ -107,7 +159,7 @@ def test_bootstrap_of_5000_resamples_is_vectorised_and_fast():
 
 
 def test_effect_names_and_roles():
-    case = CASES[1]
+    case = DIST[1]
     res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
     est = res.estimates
     assert set(est["role"]) == {"partner_a", "partner_b"}
@@ -126,7 +178,7 @@ def test_effect_names_and_roles():
 
 
 def test_to_dict_is_json_and_input_unchanged():
-    case = CASES[1]
+    case = DIST[1]
     data = case.data
     before = data.copy()
     res = dl.apim_mediation(data, **case.args, bootstrap=200, rng=2)
@@ -154,7 +206,6 @@ def _frame(n=30, seed=0):
 @pytest.mark.parametrize(
     ("kw", "error", "match"),
     [
-        ({"role": None}, OptionError, "distinguishable"),
         ({"bootstrap": 10}, OptionError, "at least 100"),
         ({"bootstrap": 1.5}, OptionError, "integer"),
         ({"level": 1.0}, OptionError, "level"),

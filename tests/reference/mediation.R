@@ -113,6 +113,72 @@ cases[[2]] <- make_case("simulated_unequal_roles_missing", "repo:tests/reference
                         sim, "couple", "role", "stress", "support", "wellbeing",
                         c("partner_a", "partner_b"))
 
+# ---- indistinguishable dyads: equality constraints on paths, intercepts and residual
+# variances (exchangeable members; X fixed as lavaan's default fixed.x = TRUE) ---------
+model_ind <- '
+  M1 ~ aA*X1 + aP*X2
+  M2 ~ aA*X2 + aP*X1
+  Y1 ~ bA*M1 + bP*M2 + cA*X1 + cP*X2
+  Y2 ~ bA*M2 + bP*M1 + cA*X2 + cP*X1
+  M1 ~ im*1
+  M2 ~ im*1
+  Y1 ~ iy*1
+  Y2 ~ iy*1
+  M1 ~~ vm*M1
+  M2 ~~ vm*M2
+  Y1 ~~ vy*Y1
+  Y2 ~~ vy*Y2
+  M1 ~~ M2
+  Y1 ~~ Y2
+  aa := aA*bA
+  pp := aP*bP
+  ap := aA*bP
+  pa := aP*bA
+  tia := aa + pp
+  tip := ap + pa
+  ta := cA + aa + pp
+  tp := cP + ap + pa
+'
+labels_ind <- c(aA = "a_actor", aP = "a_partner", bA = "b_actor", bP = "b_partner",
+  cA = "direct_actor", cP = "direct_partner", aa = "indirect_actor_actor",
+  pp = "indirect_partner_partner", ap = "indirect_actor_partner",
+  pa = "indirect_partner_actor", tia = "total_indirect_actor",
+  tip = "total_indirect_partner", ta = "total_actor", tp = "total_partner")
+call_ind <- paste("lavaan::sem(model_ind, data = wide, estimator = \"ML\", se = \"standard\",",
+                  "meanstructure = TRUE, missing = \"listwise\")")
+
+make_case_ind <- function(name, data_spec, d, dyad, role, x, m, y, roles) {
+  # members are put in the order of `role` only to build the wide data; the model
+  # treats them as exchangeable, so the result does not depend on that order
+  wide <- to_wide(d, dyad, role, x, m, y, roles)
+  fit <- sem(model_ind, data = wide, estimator = "ML", se = "standard", meanstructure = TRUE,
+             missing = "listwise")
+  pe <- parameterEstimates(fit)
+  lab <- pe[pe$label %in% names(labels_ind) & !duplicated(pe$label), ]
+  res <- pe[pe$op == "~~" & pe$lhs %in% c("M1", "Y1") , ]
+  fm <- fitMeasures(fit, c("logl", "aic", "bic", "npar", "chisq", "df", "pvalue"))
+  list(
+    name = name, model = "apim_mediation", call = call_ind,
+    script = "tests/reference/mediation.R", r_version = R.version.string,
+    packages = list(lavaan = as.character(packageVersion("lavaan"))),
+    generated = format(Sys.Date()), data = data_spec,
+    args = list(x = x, m = m, y = y, dyad = dyad),
+    expected = list(
+      effect = unname(labels_ind[lab$label]), estimate = lab$est, se = lab$se, z = lab$z,
+      p = lab$pvalue,
+      residual = list(lhs = res$lhs, rhs = res$rhs, estimate = res$est),
+      n_dyads = lavInspect(fit, "nobs"),
+      loglik = unname(fm["logl"]), aic = unname(fm["aic"]), bic = unname(fm["bic"]),
+      npar = unname(fm["npar"]), chisq = unname(fm["chisq"]), df = unname(fm["df"]),
+      chisq_p = unname(fm["pvalue"])))
+}
+cases[[3]] <- make_case_ind("acitelli_indistinguishable", "shared:acitelli_individual.csv",
+                            aci, "cuplid", "gender", "tension", "other_pos", "satisfaction",
+                            c(-1, 1))
+cases[[4]] <- make_case_ind("simulated_indistinguishable_missing",
+                            "repo:tests/reference/data/med_sim.csv", sim, "couple", "role",
+                            "stress", "support", "wellbeing", c("partner_a", "partner_b"))
+
 write_json(list(cases = cases), "tests/reference/fixtures/mediation.json",
            digits = NA, auto_unbox = TRUE, pretty = TRUE)
 cat("wrote", length(cases), "cases\n")

@@ -17,6 +17,14 @@ where Xc = centred (X_1, X_2), Zc = centred (M_1, M_2, X_1, X_2), and the two bl
 independent. This equals ``lavaan::sem(..., estimator = "ML", se = "standard")``.
 Indirect effects are products of paths; their SEs come from the delta method, as for
 lavaan's defined parameters (``:=``).
+
+For indistinguishable dyads the paths, the intercepts and the residual variances are
+equal for both members (exchangeable members; X fixed). In the orthonormal sum and
+difference coordinates ``S = (V1 + V2)/√2`` and ``D = (V1 - V2)/√2`` that model splits
+exactly into two independent recursive models: the S model with intercepts and slopes
+(actor + partner), the D model without intercepts and with slopes (actor - partner),
+each equation fitted by least squares with ML residual variances. This equals lavaan
+with equality labels on paths, intercepts and residual variances.
 """
 
 from __future__ import annotations
@@ -25,7 +33,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EFFECTS", "PATHS", "MediationFit", "bootstrap_effects", "effects", "fit"]
+__all__ = [
+    "EFFECTS",
+    "PATHS",
+    "POOLED_PATHS",
+    "MediationFit",
+    "bootstrap_effects",
+    "effects",
+    "fit",
+    "fit_pooled",
+]
 
 # the 12 path coefficients, in this order: (name, member k, outcome block)
 PATHS: tuple[tuple[str, int], ...] = (
@@ -69,6 +86,39 @@ def _terms(effect: str, k: int) -> list[tuple[int, int | None]]:
     return table[effect]
 
 
+#: the 6 paths of the model for indistinguishable dyads, in this order
+POOLED_PATHS: tuple[str, ...] = (
+    "a_actor",
+    "a_partner",
+    "b_actor",
+    "b_partner",
+    "direct_actor",
+    "direct_partner",
+)
+
+
+def _pooled_terms(effect: str) -> list[tuple[int, int | None]]:
+    """As :func:`_terms` for the pooled (indistinguishable) paths."""
+    aa, pp, ap, pa = (0, 2), (1, 3), (0, 3), (1, 2)
+    table: dict[str, list[tuple[int, int | None]]] = {
+        "indirect_actor_actor": [aa],
+        "indirect_partner_partner": [pp],
+        "indirect_actor_partner": [ap],
+        "indirect_partner_actor": [pa],
+        "total_indirect_actor": [aa, pp],
+        "total_indirect_partner": [ap, pa],
+        "total_actor": [(4, None), aa, pp],
+        "total_partner": [(5, None), ap, pa],
+    }
+    return table[effect]
+
+
+def _all_terms(pooled: bool) -> list[list[tuple[int, int | None]]]:
+    if pooled:
+        return [_pooled_terms(e) for e in EFFECTS]
+    return [_terms(e, k) for e in EFFECTS for k in (0, 1)]
+
+
 #: the defined (derived) effects, each reported for both members' outcomes
 EFFECTS: tuple[str, ...] = (
     "indirect_actor_actor",
@@ -92,6 +142,7 @@ class MediationFit:
     sigma_y: np.ndarray  # (2, 2) residual covariance of the outcomes (ML, over N)
     loglik: float
     n: int
+    pooled: bool = False
 
 
 def _ols_block(
@@ -179,32 +230,115 @@ def fit(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> MediationFit:
     return MediationFit(paths, vcov, sigma_m, sigma_y, float(loglik), n)
 
 
-def effects(paths: np.ndarray) -> np.ndarray:
-    """Defined effects from paths (..., 12) -> (..., 16): EFFECTS × members 1, 2."""
+def effects(paths: np.ndarray, pooled: bool = False) -> np.ndarray:
+    """Defined effects from paths: (..., 12) -> (..., 16) = EFFECTS × members 1, 2, or
+    for the pooled model (..., 6) -> (..., 8) = EFFECTS."""
     out = []
-    for effect in EFFECTS:
-        for k in (0, 1):
-            total = np.zeros(paths.shape[:-1])
-            for i, j in _terms(effect, k):
-                total = total + (paths[..., i] if j is None else paths[..., i] * paths[..., j])
-            out.append(total)
+    for terms in _all_terms(pooled):
+        total = np.zeros(paths.shape[:-1])
+        for i, j in terms:
+            total = total + (paths[..., i] if j is None else paths[..., i] * paths[..., j])
+        out.append(total)
     return np.stack(out, axis=-1)
 
 
-def effects_gradient(paths: np.ndarray) -> np.ndarray:
-    """Jacobian (16, 12) of :func:`effects` at ``paths`` (for the delta method)."""
+def effects_gradient(paths: np.ndarray, pooled: bool = False) -> np.ndarray:
+    """Jacobian of :func:`effects` at ``paths`` (for the delta method)."""
     rows = []
-    for effect in EFFECTS:
-        for k in (0, 1):
-            g = np.zeros(12)
-            for i, j in _terms(effect, k):
-                if j is None:
-                    g[i] += 1.0
-                else:
-                    g[i] += paths[j]
-                    g[j] += paths[i]
-            rows.append(g)
+    for terms in _all_terms(pooled):
+        g = np.zeros(paths.shape[-1])
+        for i, j in terms:
+            if j is None:
+                g[i] += 1.0
+            else:
+                g[i] += paths[j]
+                g[j] += paths[i]
+        rows.append(g)
     return np.vstack(rows)
+
+
+def _ols(
+    design: np.ndarray, outcome: np.ndarray, centre: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched least squares of one outcome (..., n) on ``design`` (..., n, q).
+
+    With ``centre`` an intercept is fitted (by centring). Returns the coefficients
+    (..., q), the ML residual variance (...,) and inv(X'X) (..., q, q).
+    """
+    if centre:
+        design = design - design.mean(axis=-2, keepdims=True)
+        outcome = outcome - outcome.mean(axis=-1, keepdims=True)
+    xtx = np.swapaxes(design, -1, -2) @ design
+    xty = np.einsum("...nq,...n->...q", design, outcome)
+    coef = np.linalg.solve(xtx, xty[..., None])[..., 0]
+    resid = outcome - np.einsum("...nq,...q->...n", design, coef)
+    return coef, np.einsum("...n,...n->...", resid, resid) / design.shape[-2], np.linalg.inv(xtx)
+
+
+# pooled paths from (alpha, beta, gamma) of the S block (first 3) and D block (last 3)
+_POOL = 0.5 * np.array(
+    [
+        [1, 0, 0, 1, 0, 0],  # a_actor = (a_S + a_D) / 2
+        [1, 0, 0, -1, 0, 0],  # a_partner = (a_S - a_D) / 2
+        [0, 1, 0, 0, 1, 0],  # b_actor
+        [0, 1, 0, 0, -1, 0],  # b_partner
+        [0, 0, 1, 0, 0, 1],  # direct_actor
+        [0, 0, 1, 0, 0, -1],  # direct_partner
+    ]
+)
+
+
+def _pooled_blocks(
+    x: np.ndarray, m: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pooled paths (..., 6), their covariance (..., 6, 6) and the residual variances
+    of (M_S, Y_S, M_D, Y_D) (..., 4) from the sum/difference models."""
+    r2 = np.sqrt(0.5)
+    phi: list[np.ndarray] = []
+    var: list[np.ndarray] = []
+    blocks = []
+    for sign, centre in ((1.0, True), (-1.0, False)):
+        xs = r2 * (x[..., 0] + sign * x[..., 1])
+        ms = r2 * (m[..., 0] + sign * m[..., 1])
+        ys = r2 * (y[..., 0] + sign * y[..., 1])
+        ca, va, ia = _ols(xs[..., None], ms, centre)
+        cb, vb, ib = _ols(np.stack([ms, xs], axis=-1), ys, centre)
+        blocks.append((ca, va, ia, cb, vb, ib))
+    for ca, _, _, cb, _, _ in blocks:
+        phi += [ca[..., 0], cb[..., 0], cb[..., 1]]
+    shape = phi[0].shape
+    vphi = np.zeros((*shape, 6, 6))
+    for offset, (_, va, ia, _, vb, ib) in zip((0, 3), blocks, strict=True):
+        vphi[..., offset, offset] = va * ia[..., 0, 0]
+        vphi[..., offset + 1 : offset + 3, offset + 1 : offset + 3] = vb[..., None, None] * ib
+        var += [va, vb]
+    paths = np.einsum("pq,...q->...p", _POOL, np.stack(phi, axis=-1))
+    cov = np.einsum("pq,...qr,sr->...ps", _POOL, vphi, _POOL)
+    return paths, cov, np.stack(var, axis=-1)
+
+
+def fit_pooled(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> MediationFit:
+    """Fit the APIMeM for indistinguishable dyads (see the module docstring).
+
+    ``x, m, y`` are (n, 2) arrays; the order of the two members does not matter.
+    """
+    n = x.shape[0]
+    paths, vcov, v = _pooled_blocks(x, m, y)
+    # v = (M_S, Y_S, M_D, Y_D): var(S) = s2 + c, var(D) = s2 - c
+    sigma_m = np.array([[v[0] + v[2], v[0] - v[2]], [v[0] - v[2], v[0] + v[2]]]) / 2.0
+    sigma_y = np.array([[v[1] + v[3], v[1] - v[3]], [v[1] - v[3], v[1] + v[3]]]) / 2.0
+    loglik = float(-0.5 * n * np.sum(np.log(2 * np.pi) + np.log(v) + 1.0))
+    return MediationFit(paths, vcov, sigma_m, sigma_y, loglik, n, pooled=True)
+
+
+def _paths_distinguishable(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> np.ndarray:
+    coef_m, _, _ = _ols_block(x, m)
+    coef_y, _, _ = _ols_block(np.concatenate([m, x], axis=-1), y)
+    return _paths_from(coef_m, coef_y)
+
+
+def _paths_pooled(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return _pooled_blocks(x, m, y)[0]
 
 
 def bootstrap_effects(
@@ -213,34 +347,35 @@ def bootstrap_effects(
     y: np.ndarray,
     resamples: int,
     rng: np.random.Generator,
+    *,
+    pooled: bool = False,
     chunk: int = 1000,
 ) -> tuple[np.ndarray, int]:
     """Paths and effects of ``resamples`` dyad-level bootstrap samples, vectorised.
 
-    Returns an array (resamples, 28): the 12 paths then the 16 defined effects, and the
-    number of resamples dropped because a design matrix was singular (rows NaN).
+    Returns an array (resamples, paths + effects): the 12 paths and 16 defined effects
+    (6 and 8 when ``pooled``), and the number of resamples left out because a design
+    matrix was singular (their rows are NaN).
     """
     n = x.shape[0]
-    z = np.column_stack([m, x])
-    out = np.empty((resamples, 28))
+    paths_of = _paths_pooled if pooled else _paths_distinguishable
+    n_paths = len(POOLED_PATHS) if pooled else len(PATHS)
+    n_effects = len(EFFECTS) * (1 if pooled else 2)
+    out = np.empty((resamples, n_paths + n_effects))
     singular = 0
     for start in range(0, resamples, chunk):
         stop = min(start + chunk, resamples)
         idx = rng.integers(0, n, size=(stop - start, n))
-        xb, zb, mb, yb = x[idx], z[idx], m[idx], y[idx]
+        xb, mb, yb = x[idx], m[idx], y[idx]
         try:
-            coef_m, _, _ = _ols_block(xb, mb)
-            coef_y, _, _ = _ols_block(zb, yb)
-            paths = _paths_from(coef_m, coef_y)
+            paths = paths_of(xb, mb, yb)
         except np.linalg.LinAlgError:
-            paths = np.full((stop - start, 12), np.nan)
+            paths = np.full((stop - start, n_paths), np.nan)
             for b in range(stop - start):  # rare: find the singular resamples one by one
                 try:
-                    cm, _, _ = _ols_block(xb[b], mb[b])
-                    cy, _, _ = _ols_block(zb[b], yb[b])
-                    paths[b] = _paths_from(cm, cy)
+                    paths[b] = paths_of(xb[b], mb[b], yb[b])
                 except np.linalg.LinAlgError:
                     singular += 1
-        out[start:stop, :12] = paths
-        out[start:stop, 12:] = effects(paths)
+        out[start:stop, :n_paths] = paths
+        out[start:stop, n_paths:] = effects(paths, pooled)
     return out, singular

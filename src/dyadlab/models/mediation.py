@@ -1,7 +1,8 @@
 """Mediation in the actor–partner interdependence model (APIMeM).
 
 ``dl.apim_mediation(df, x=…, m=…, y=…, dyad=…, role=…)`` fits the APIM mediation model of
-Ledermann, Macho & Kenny (2011) for distinguishable dyads: both members' X affect both
+Ledermann, Macho & Kenny (2011) for distinguishable dyads (or, without ``role``, for
+indistinguishable dyads with equal paths for both members): both members' X affect both
 members' M (actor and partner a paths), both members' M and X affect both members' Y
 (b paths and direct c paths), with correlated residuals within M and within Y. It
 reports every actor and partner indirect effect with delta-method SEs (equal to
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from dyadlab._validation import check_columns, check_range
 from dyadlab.data.checks import check_analysis_variables, check_distinguishable, role_values
@@ -34,12 +36,17 @@ __all__ = ["apim_mediation"]
 
 _FUNC = "apim_mediation"
 _N_PARAMS = 18  # 12 paths + 2 × (2 residual variances + 1 covariance)
+_N_PARAMS_POOLED = 12  # 6 paths + 2 intercepts + 2 residual variances + 2 covariances
 
 
 def _wide(
-    data: pd.DataFrame, *, x: str, m: str, y: str, dyad: str, role: str, labels: list[str]
+    data: pd.DataFrame, *, x: str, m: str, y: str, dyad: str, role: str | None, labels: list[str]
 ) -> tuple[pd.DataFrame, list[Any]]:
-    """Dyad-format frame with columns x1 x2 m1 m2 y1 y2 (member order = ``labels``)."""
+    """Dyad-format frame with columns x1 x2 m1 m2 y1 y2 (member order = ``labels``).
+
+    Without a role the members are numbered "1" and "2" (by row order); the pooled
+    model does not depend on that order.
+    """
     wide = to_dyad(data, dyad=dyad, role=role, variables=[x, m, y])
     out = pd.DataFrame({dyad: wide[dyad]})
     for var, short in ((x, "x"), (m, "m"), (y, "y")):
@@ -91,7 +98,7 @@ def apim_mediation(
     level: float = 0.95,
     rng: int | np.random.Generator | None = None,
 ) -> ModelResult:
-    """Fit the APIM mediation model (APIMeM) for distinguishable dyads.
+    """Fit the APIM mediation model (APIMeM) for distinguishable or indistinguishable dyads.
 
     Parameters
     ----------
@@ -101,9 +108,10 @@ def apim_mediation(
         Predictor, mediator and outcome columns (numeric).
     dyad : str
         Dyad id column.
-    role : str
-        Column whose two values distinguish the members of every dyad (required: the
-        model for indistinguishable dyads is not available yet).
+    role : str, optional
+        Column whose two values distinguish the members of every dyad. Leave it out
+        for indistinguishable dyads: paths, intercepts and residual variances are then
+        equal for both members and the effects are pooled (``role`` None).
     bootstrap : int, default 5000
         Dyad-level bootstrap resamples for the percentile CIs of the indirect and total
         effects; 0 gives Wald (delta-method) CIs instead.
@@ -136,7 +144,7 @@ def apim_mediation(
         Missing, non-numeric or constant columns; a role that does not split every
         dyad; too few complete dyads; collinear predictors.
     OptionError
-        ``role`` left out, bad ``bootstrap``/``level``/``rng``, or x, m, y not distinct.
+        Bad ``bootstrap``/``level``/``rng``, or x, m, y not distinct.
 
     See Also
     --------
@@ -148,7 +156,13 @@ def apim_mediation(
     equation and the residual (co)variances are divided by N. SEs use the expected
     information with X fixed; indirect effects (products of paths) get delta-method
     SEs. Reproduces ``lavaan::sem(model, estimator = "ML", se = "standard")`` with the
-    indirect effects as ``:=`` parameters (``tests/reference/mediation.R``). Dyads with
+    indirect effects as ``:=`` parameters (``tests/reference/mediation.R``).
+
+    Indistinguishable dyads (no ``role``): the model with equality labels on the paths,
+    intercepts and residual variances of both members (lavaan, ``meanstructure =
+    TRUE``), fitted exactly through the dyad sums and differences; ``fit`` then has
+    lavaan's chi-square test of those constraints against the distinguishable model
+    (10 df), which depends on which member is listed first, so read it with care. Dyads with
     a missing value are left out (listwise, as lavaan's default) and counted in
     ``.warnings`` and ``.extra["n_dyads_dropped"]``.
 
@@ -177,16 +191,13 @@ def apim_mediation(
     _check_args(bootstrap, level, x, m, y)
     generator = _rng(rng)
     check_columns(data, [dyad, role], func=_FUNC)
-    if role is None:
-        raise OptionError(
-            f"{_FUNC}(): role is required; the APIM mediation model is available for "
-            "distinguishable dyads only. Give the column that distinguishes the members "
-            "(e.g. role='gender')."
-        )
     check_analysis_variables(data, [x, m, y], func=_FUNC)
-    check_distinguishable(data, dyad=dyad, role=role, func=_FUNC)
-    roles = role_values(data, role)
-    labels = [str(r) for r in roles]
+    pooled = role is None
+    if role is None:
+        labels = ["1", "2"]
+    else:
+        check_distinguishable(data, dyad=dyad, role=role, func=_FUNC)
+        labels = [str(r) for r in role_values(data, role)]
     wide, dropped = _wide(data, x=x, m=m, y=y, dyad=dyad, role=role, labels=labels)
     n = len(wide)
     if n < 6:
@@ -207,7 +218,8 @@ def apim_mediation(
     ma = wide[["m1", "m2"]].to_numpy(float)
     ya = wide[["y1", "y2"]].to_numpy(float)
     try:
-        res = _fit.fit(xa, ma, ya)
+        res = _fit.fit_pooled(xa, ma, ya) if pooled else _fit.fit(xa, ma, ya)
+        saturated = _fit.fit(xa, ma, ya).loglik if pooled else res.loglik
     except np.linalg.LinAlgError:
         raise DyadicDataError(
             f"{_FUNC}(): the predictors are collinear (both members' {x} and {m} are "
@@ -215,15 +227,15 @@ def apim_mediation(
             "variables vary within and between dyads."
         ) from None
 
-    estimates = np.concatenate([res.paths, _fit.effects(res.paths)])
-    grad = _fit.effects_gradient(res.paths)
+    estimates = np.concatenate([res.paths, _fit.effects(res.paths, pooled)])
+    grad = _fit.effects_gradient(res.paths, pooled)
     var_effects = np.einsum("ij,jk,ik->i", grad, res.vcov, grad)
     ses = np.sqrt(np.concatenate([np.diag(res.vcov), var_effects]))
 
     boot_ci = None
     failed = 0
     if bootstrap > 0:
-        draws, failed = _fit.bootstrap_effects(xa, ma, ya, int(bootstrap), generator)
+        draws, failed = _fit.bootstrap_effects(xa, ma, ya, int(bootstrap), generator, pooled=pooled)
         tail = (1.0 - level) / 2.0
         boot_ci = np.nanquantile(draws, [tail, 1.0 - tail], axis=0)
         if failed:
@@ -232,18 +244,24 @@ def apim_mediation(
                 "and were left out of the percentile intervals."
             )
 
-    keys = [(name, k) for name, k in _fit.PATHS] + [(e, k) for e in _fit.EFFECTS for k in (0, 1)]
+    keys: list[tuple[str, int | None]]
+    if pooled:
+        keys = [(name, None) for name in (*_fit.POOLED_PATHS, *_fit.EFFECTS)]
+        n_paths = len(_fit.POOLED_PATHS)
+    else:
+        keys = [*_fit.PATHS, *((e, k) for e in _fit.EFFECTS for k in (0, 1))]
+        n_paths = len(_fit.PATHS)
     rows = []
     for i, (effect, k) in enumerate(keys):
         row: dict[str, Any] = {
             "effect": effect,
             "predictor": m if effect.startswith("b_") else x,
-            "role": labels[k],
+            "role": None if k is None else labels[k],
             "estimate": float(estimates[i]),
             "se": float(ses[i]),
             "df": None,
         }
-        if boot_ci is not None and i >= len(_fit.PATHS):
+        if boot_ci is not None and i >= n_paths:
             row["ci_low"] = float(boot_ci[0, i])
             row["ci_high"] = float(boot_ci[1, i])
         rows.append(row)
@@ -251,9 +269,13 @@ def apim_mediation(
 
     vc_rows: list[dict[str, Any]] = []
     for short, sigma in (("m", res.sigma_m), ("y", res.sigma_y)):
-        for k in (0, 1):
+        for k in (0,) if pooled else (0, 1):
             vc_rows.append(
-                {"name": f"residual_variance_{short}", "role": labels[k], "estimate": sigma[k, k]}
+                {
+                    "name": f"residual_variance_{short}",
+                    "role": None if pooled else labels[k],
+                    "estimate": sigma[k, k],
+                }
             )
         vc_rows.append(
             {"name": f"residual_covariance_{short}", "role": None, "estimate": sigma[0, 1]}
@@ -263,13 +285,17 @@ def apim_mediation(
     variance = pd.DataFrame(vc_rows, columns=VARIANCE_COLUMNS)
     variance["role"] = pd.Series([r["role"] for r in vc_rows], dtype=object)  # keep None
 
+    n_params = _N_PARAMS_POOLED if pooled else _N_PARAMS
+    chisq = max(2.0 * (saturated - res.loglik), 0.0)
+    df_model = _N_PARAMS + 4 - n_params if pooled else 0  # the saturated model has 4 intercepts
     fit_stats = {
         "loglik": res.loglik,
-        "aic": -2.0 * res.loglik + 2.0 * _N_PARAMS,
-        "bic": -2.0 * res.loglik + _N_PARAMS * math.log(n),
-        "n_params": _N_PARAMS,
-        "chisq": 0.0,
-        "df": 0,
+        "aic": -2.0 * res.loglik + 2.0 * n_params,
+        "bic": -2.0 * res.loglik + n_params * math.log(n),
+        "n_params": n_params,
+        "chisq": chisq,
+        "df": df_model,
+        "chisq_p": float(stats.chi2.sf(chisq, df_model)) if df_model else None,
         "converged": True,
     }
     return ModelResult(
@@ -277,8 +303,8 @@ def apim_mediation(
         estimates=table,
         n_dyads=n,
         n_obs=2 * n,
-        distinguishable=True,
-        roles=labels,
+        distinguishable=not pooled,
+        roles=[] if pooled else labels,
         estimation="ML",
         variance_components=variance,
         fit=fit_stats,
