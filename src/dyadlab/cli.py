@@ -29,7 +29,7 @@ app = typer.Typer(
 )
 
 # Each module in dyadlab._cli defines register(app). Add a module here when you add one.
-COMMAND_MODULES: tuple[str, ...] = ("nonindependence", "power", "convert", "describe")
+COMMAND_MODULES: tuple[str, ...] = ("nonindependence", "power", "convert", "describe", "apim")
 
 
 def _version_callback(value: bool) -> None:

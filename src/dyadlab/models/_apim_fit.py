@@ -447,8 +447,8 @@ _PATTERNS = {
 def pattern_of(k: float | None, lo: float | None, hi: float | None) -> tuple[str, str]:
     """The dyadic pattern k suggests (Kenny & Ledermann 2010).
 
-    With an interval: the patterns whose k value (0, 1, -1) it contains, in that order of
-    preference; without one, or when it contains none, the nearest of them, or
+    With an interval: the pattern whose k value (0, 1, -1) it contains ("undetermined" if
+    it contains several, "mixed" if none); without one, the nearest of them, or
     partner-only when |k| > 2.
     """
     if k is None or not np.isfinite(k):
@@ -464,6 +464,10 @@ def pattern_of(k: float | None, lo: float | None, hi: float | None) -> tuple[str
         if len(inside) > 1:
             names = " or ".join(inside)
             return "undetermined", f"undetermined: the interval contains the {names} patterns"
+        return "mixed", (
+            "no simple pattern: the interval excludes k = 0, 1 and -1 (both effects matter, "
+            "unequally)"
+        )
     if abs(k) > 2:
         return "partner-only", _PATTERNS["partner-only"]
     name = min((("actor-only", 0), ("couple", 1), ("contrast", -1)), key=lambda t: abs(k - t[1]))[0]

@@ -34,8 +34,13 @@ Array = NDArray[np.float64]
 
 
 def resample_weights(n: int, n_boot: int, rng: np.random.Generator) -> Array:
-    """Multinomial counts (n_boot, n): how often each dyad is drawn in each resample."""
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    """Multinomial counts (n_boot, n): how often each dyad is drawn in each resample.
+
+    Draws n dyad indices with replacement per resample and counts them (one bincount
+    over all resamples, faster than ``Generator.multinomial``).
+    """
+    draws = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
+    return np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
 
 
 def jackknife_weights(n: int) -> Array:

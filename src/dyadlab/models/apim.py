@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import warnings as _warnings
 from collections.abc import Sequence
 from typing import Any
@@ -67,7 +68,19 @@ class ApimResult(ModelResult):
 
     def summary(self) -> str:
         """The readable table of :class:`ModelResult` plus k and the pattern it suggests."""
-        text = super().summary()
+        est = self.estimates.copy()
+        est["predictor"] = est["predictor"].astype(object).where(est["predictor"].notna(), "")
+        vc = self.variance_components.copy()
+        vc["role"] = vc["role"].astype(object).where(vc["role"].notna(), None)
+        labels = {"likelihood_ratio": "LR", "wald": "Wald"}
+        tests = [
+            {**t, "name": f"{t['name']} ({labels.get(t.get('method', ''), t.get('method', ''))})"}
+            if t.get("method")
+            else t
+            for t in self.tests
+        ]
+        shown = dataclasses.replace(self, estimates=est, variance_components=vc, tests=tests)
+        text = ModelResult.summary(shown)
         ks = self.extra.get("k") or []
         if ks:
             lines = ["", "k = partner / actor (Kenny & Ledermann 2010):"]
@@ -283,14 +296,14 @@ def apim(
 
 
 def _listwise(des: Design) -> None:
-    """Set every value of a dyad with any missing value to missing (dropped later)."""
-    arrays = list(des.wide.values())
+    """Leave out every dyad with any missing value (counted in the warnings)."""
     bad = np.zeros(des.n_dyads, dtype=bool)
-    for a in arrays:
+    for a in des.wide.values():
         bad |= np.isnan(a).any(axis=1)
-    for a in arrays:
-        a[bad] = np.nan
     if bad.any():
+        for name in des.wide:
+            des.wide[name] = des.wide[name][~bad]
+        des.dyad_ids = [d for d, b in zip(des.dyad_ids, bad, strict=True) if not b]
         des.warnings.append(
             f"missing='listwise': {int(bad.sum())} dyads with a missing value were left out."
         )
