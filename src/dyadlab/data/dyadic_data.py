@@ -406,12 +406,16 @@ def _check_role_per_person(
     data: pd.DataFrame, *, dyad: str, person: str, role: str, func: str
 ) -> None:
     """Raise if a person's role changes between rows (occasions)."""
-    roles_per_person = data.groupby([dyad, person], sort=False, observed=True)[role].nunique()
-    bad = roles_per_person[roles_per_person > 1]
-    if len(bad):
-        ids = list(pd.unique(bad.index.get_level_values(0)))
+    person_codes = _codes(data, [dyad, person])
+    with_role = _codes(data, [dyad, person, role])
+    first = np.unique(with_role, return_index=True)[1]
+    roles_per_person = np.bincount(person_codes[first], minlength=int(person_codes.max()) + 1)
+    bad = roles_per_person[person_codes] > 1
+    if bad.any():
+        n_bad = int((roles_per_person > 1).sum())
+        ids = [_item(v) for v in pd.unique(data[dyad][bad])]
         raise DyadicDataError(
             f"{func}(): column {role!r} must be the same in all rows of a person, but "
-            f"{len(bad)} persons have more than one value (dyads {_show(ids)}). Correct the "
+            f"{n_bad} persons have more than one value (dyads {_show(ids)}). Correct the "
             "role of these persons."
         )
