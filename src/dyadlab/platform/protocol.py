@@ -4,7 +4,8 @@ A protocol is written in YAML (see ``dyadlab/examples/daily_diary.yaml``), as an
 XLSForm-compatible spreadsheet (``.xlsx``; see :mod:`dyadlab.platform._xlsform`) or as a
 REDCap data dictionary (``.csv``; see :mod:`dyadlab.platform._redcap`). All three become
 the same immutable :class:`Protocol`, whose :meth:`Protocol.to_dict` is the YAML content
-and whose :attr:`Protocol.content_hash` identifies it.
+and whose :attr:`Protocol.content_hash` identifies it. :func:`write_xlsform` writes a
+protocol as a spreadsheet and :func:`to_redcap_dictionary` as a REDCap data dictionary.
 
 Every problem in a protocol raises :class:`~dyadlab.exceptions.ProtocolError` naming
 where it is -- a YAML path such as ``questionnaires[0].items[2].choices`` or a sheet
@@ -57,6 +58,8 @@ from dyadlab._validation import closest
 from dyadlab.exceptions import DyadlabError, ProtocolError
 from dyadlab.platform._expressions import parse_expression
 from dyadlab.platform._protocol_checks import YES_NO_LABELS, build_protocol_kwargs
+from dyadlab.platform._redcap import to_redcap_dictionary
+from dyadlab.platform._xlsform import write_xlsform
 
 __all__ = [
     "ITEM_TYPES",
@@ -69,6 +72,8 @@ __all__ = [
     "example_protocol",
     "load_protocol",
     "parse_protocol",
+    "to_redcap_dictionary",
+    "write_xlsform",
 ]
 
 ItemType = Literal[

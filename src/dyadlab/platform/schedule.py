@@ -405,7 +405,8 @@ def open_prompts(
         Event questionnaire -> number of events this person reported on this diary day.
     triggered : mapping or collection
         Cross-partner triggers: questionnaire -> UTC time the partner's submission
-        opened it (open for the triggering entry's ``trigger_window_minutes``). A plain
+        opened it (open for the triggering entry's ``trigger_window_minutes``; a naive
+        time is read as UTC, since SQLite returns stored times without zone). A plain
         collection of names means "open now, no window" (the caller tracks expiry).
     seed : int
         The couple's seed for the semi-random times.
@@ -487,7 +488,9 @@ def _triggered(
         questionnaire = protocol.questionnaire(name)
         entry = ScheduleEntry(questionnaire=questionnaire.name, type="event")
         if isinstance(triggered, Mapping):
-            at = _check_aware(triggered[name], "triggered")
+            at = triggered[name]
+            # databases such as SQLite drop the zone; a naive trigger time is UTC
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
             window = windows.get(name, 120)
             if not at <= now < at + _dt.timedelta(minutes=window):
                 continue
