@@ -93,7 +93,7 @@ def test_from_pairwise_round_trip_and_check(diary):
     bad = pw.copy()
     bad.loc[3, "y_partner"] = 99.0
     with pytest.raises(
-        DyadicDataError, match=r"'y_partner' does not hold the partner's 'y' in 1 rows \(dyads 1\)"
+        DyadicDataError, match=r"'y_partner' does not hold the partner's 'y' in 1 row \(dyads 1\)"
     ):
         from_pairwise(bad, dyad="couple", person="pid", time="day")
     assert "y_partner" not in from_pairwise(

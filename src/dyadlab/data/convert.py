@@ -41,6 +41,7 @@ from pandas.api.types import pandas_dtype
 from dyadlab._validation import check_columns
 from dyadlab.data.checks import (
     _codes,
+    _plural,
     _show,
     check_distinguishable,
     check_dyads,
@@ -269,8 +270,8 @@ def from_pairwise(
                 )
                 raise DyadicDataError(
                     f"{func}(): column {column!r} does not hold the partner's {base!r} in "
-                    f"{int(bad.sum())} rows (dyads {_show(ids)}): {why}. Correct the data, "
-                    "add the missing partner rows, or pass check=False to drop the partner "
+                    f"{_plural(int(bad.sum()), 'row')} (dyads {_show(ids)}): {why}. Correct the "
+                    "data, add the missing partner rows, or pass check=False to drop the partner "
                     "columns anyway."
                 )
     return data.drop(columns=list(partner_cols))
