@@ -112,6 +112,7 @@ def test_missing_counts(mixed):
     assert miss.by_dyad.to_dict() == {3: 2, 2: 1}
     assert miss.by_dyad.index.name == "couple"
     assert (miss.total, miss.n_cells) == (3, 12)
+    assert str(miss) == "3 of 12 values missing (sat 3); 2 dyads, most: 3 (2), 2 (1)"
 
 
 def test_describe_mixed(mixed):

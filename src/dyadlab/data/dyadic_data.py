@@ -59,6 +59,14 @@ class Missingness:
         """Number of missing values over all variables."""
         return int(self.by_variable.sum())
 
+    def __str__(self) -> str:
+        per_variable = ", ".join(f"{k} {v}" for k, v in self.by_variable.items() if v)
+        text = f"{self.total} of {self.n_cells} values missing"
+        if per_variable:
+            worst = ", ".join(f"{k} ({v})" for k, v in self.by_dyad.iloc[:5].items())
+            text += f" ({per_variable}); {len(self.by_dyad)} dyads, most: {worst}"
+        return text
+
 
 class DyadicData:
     """Couples' data in individual format, checked for a sound dyadic structure.
