@@ -198,7 +198,7 @@ def simulate_power(
                 hits[eff] += int(np.count_nonzero(np.abs(t) > crit))
             trials += reps
         done += reps
-    out: dict[str, float] = {"df": float(df)}
+    out: dict[str, float] = {"df": df}
     for eff in ("actor", "partner"):
         pw = hits[eff] / trials
         out[eff] = pw

@@ -199,7 +199,7 @@ def _analytic_point(design: Design, n: int) -> dict[str, float]:
         var_diff = s2 * (1.0 - re) / (n * (1.0 - rx))  # slope a - p
         se = {e: 0.5 * math.sqrt(var_sum + var_diff) for e in _EFFECTS}
     effects = {"actor": design.actor, "partner": design.partner}
-    row: dict[str, float] = {"dyads": float(n), "df": df}
+    row: dict[str, float] = {"dyads": n, "df": int(df)}
     for e in _EFFECTS:
         ncp = effects[e] / se[e]
         row[e] = _nct_power(ncp, df, design.alpha)
@@ -210,7 +210,7 @@ def _analytic_point(design: Design, n: int) -> dict[str, float]:
 def _mc_task(task: tuple[Design, int, int, int]) -> dict[str, float]:
     design, n, replications, seed = task
     row = simulate_power(design, n, replications, seed)
-    row["dyads"] = float(n)
+    row["dyads"] = n
     return row
 
 
