@@ -1,0 +1,197 @@
+"""Data preparation of the truth and bias model: partners, centring, exclusions, designs.
+
+:func:`prepare` turns individual-format data into the centred variables of West & Kenny
+(2011) — ``jc`` (judgment), ``tc_partner`` (the partner's truth: truth force) and
+``tc_own`` (the judge's truth: assumed similarity), all minus the mean of truth — leaves
+out rows that cannot enter the fit (counting them, with reasons), and orders the rows by
+dyad, time and member as the engine needs. :func:`design` builds the fixed-effect and
+random-effect matrices and names every column.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "g": ["w", "h", "w", "h"],
+...                    "judg": [3.0, 4.0, 5.0, 4.0], "self": [4.0, 2.0, 6.0, 4.0]})
+>>> prep = prepare(df, judgment="judg", truth="self", dyad="couple", person=None,
+...                time=None, role="g", moderators=[], func="truth_bias")
+>>> prep.truth_mean, prep.frame["tc_partner"].tolist()
+(4.0, [0.0, -2.0, 2.0, 0.0])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dyadlab.data.convert import partner_positions
+
+__all__ = ["Design", "Prepared", "design", "prepare"]
+
+
+@dataclass
+class Prepared:
+    """The analysis rows and what was left out."""
+
+    frame: pd.DataFrame  # jc, tc_partner, tc_own, moderators, dyad_code, member, time
+    truth_mean: float
+    truth_sd: float
+    roles: list[str]
+    n_excluded: int
+    excluded: dict[str, int] = field(default_factory=dict)
+    no_partner_truth_dyads: list[Any] = field(default_factory=list)
+    single_person_dyads: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Design:
+    """Fixed and random design with the names of the fixed columns."""
+
+    X: np.ndarray
+    Z: np.ndarray
+    y: np.ndarray
+    terms: list[tuple[str, str | None, str | None]]  # (effect, predictor, role)
+    z_scale: np.ndarray  # Z column c was divided by z_scale[c]
+
+
+def _member_codes(
+    frame: pd.DataFrame, *, dyad: str, person: str | None, role: str | None, roles: list[str]
+) -> np.ndarray:
+    """0/1 per row: the role's position in ``roles``, else the order of persons in a dyad."""
+    if role is not None:
+        codes: np.ndarray = frame[role].astype(str).to_numpy() == roles[1]
+        return codes.astype(np.int64)
+    if person is None:  # one row per person: the order of rows within the dyad
+        return frame.groupby(dyad, sort=False).cumcount().to_numpy().astype(np.int64)
+    key = frame[person].astype(str)
+    first = key.groupby(frame[dyad], sort=False).transform("min")
+    return (key != first).to_numpy().astype(np.int64)
+
+
+def prepare(
+    data: pd.DataFrame,
+    *,
+    judgment: str,
+    truth: str,
+    dyad: str,
+    person: str | None,
+    time: str | None,
+    role: str | None,
+    moderators: list[str],
+    func: str,
+) -> Prepared:
+    """Centre judgment and truths on the mean of truth; leave out incomplete rows."""
+    truth_values = data[truth].to_numpy(dtype=float)
+    finite = truth_values[np.isfinite(truth_values)]
+    mean = float(finite.mean()) if len(finite) else float("nan")
+    sd = float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
+    roles = sorted(data[role].astype(str).unique().tolist()) if role is not None else []
+    partner = partner_positions(data, dyad=dyad, time=time)
+    has_partner = partner >= 0
+    tp = np.full(len(data), np.nan)
+    tp[has_partner] = truth_values[partner[has_partner]]
+    frame = pd.DataFrame(
+        {
+            "jc": data[judgment].to_numpy(dtype=float) - mean,
+            "tc_partner": tp - mean,
+            "tc_own": truth_values - mean,
+        },
+        index=data.index,
+    )
+    for m in moderators:
+        frame[m] = data[m].to_numpy(dtype=float)
+    frame["_dyad"] = data[dyad].to_numpy()
+    frame["_time"] = data[time].to_numpy() if time is not None else 0
+    frame["_member"] = _member_codes(data, dyad=dyad, person=person, role=role, roles=roles)
+    reasons = {
+        "no partner row": int((~has_partner).sum()),
+        "partner's truth missing": int((has_partner & np.isnan(tp)).sum()),
+        "own truth missing": int(np.isnan(truth_values).sum()),
+        "judgment missing": int(frame["jc"].isna().sum()),
+    }
+    for m in moderators:
+        reasons[f"{m} missing"] = int(frame[m].isna().sum())
+    keep = frame[["jc", "tc_partner", "tc_own", *moderators]].notna().all(axis=1).to_numpy()
+    # dyads in which no judge has a partner truth at all
+    dyad_ids = pd.Series(frame["_dyad"].to_numpy())
+    any_tp = pd.Series(~np.isnan(tp)).groupby(dyad_ids, sort=False).any()
+    sizes = dyad_ids.groupby(dyad_ids, sort=False).size()
+    no_tp = any_tp.index[~any_tp.to_numpy()].tolist()
+    one = [d for d in no_tp if d in sizes.index]
+    persons = (
+        data[person].groupby(data[dyad].to_numpy(), sort=False).nunique()
+        if person is not None
+        else data.groupby(dyad, sort=False).size()
+    )
+    single = [d for d in one if int(persons.get(d, 2)) < 2]
+    out = frame.loc[keep].copy()
+    codes, _ = pd.factorize(out["_dyad"], sort=False)
+    out["_dyad_code"] = codes
+    out = out.sort_values(["_dyad_code", "_time", "_member"], kind="stable")
+    return Prepared(
+        frame=out,
+        truth_mean=mean,
+        truth_sd=sd,
+        roles=roles,
+        n_excluded=int((~keep).sum()),
+        excluded={k: v for k, v in reasons.items() if v},
+        no_partner_truth_dyads=[d for d in no_tp if d not in single],
+        single_person_dyads=single,
+    )
+
+
+def design(
+    prep: Prepared,
+    *,
+    truth: str,
+    judgment: str,
+    moderators: list[str],
+    similarity: bool,
+    distinguishable: bool,
+) -> Design:
+    """Fixed effects per role (or pooled) with moderator interactions; random person effects."""
+    f = prep.frame
+    n = len(f)
+    tcp = f["tc_partner"].to_numpy()
+    tco = f["tc_own"].to_numpy()
+    member = f["_member"].to_numpy()
+    preds: list[tuple[str, str, np.ndarray]] = [
+        ("directional_bias", judgment, np.ones(n)),
+        ("truth", f"{truth}_partner", tcp),
+    ]
+    if similarity:
+        preds.append(("assumed_similarity", truth, tco))
+    base = list(preds)
+    for m in moderators:
+        v = f[m].to_numpy()
+        preds += [
+            (f"{eff}:{m}", m if eff == "directional_bias" else pred, col * v)
+            for eff, pred, col in base
+        ]
+    cols: list[np.ndarray] = []
+    terms: list[tuple[str, str | None, str | None]] = []
+    for eff, pred, col in preds:
+        if distinguishable:
+            for k, r in enumerate(prep.roles):
+                cols.append(col * (member == k))
+                terms.append((eff, pred, r))
+        else:
+            cols.append(col)
+            terms.append((eff, pred, None))
+    m0 = (member == 0).astype(float)
+    m1 = 1.0 - m0
+    scale = prep.truth_sd if prep.truth_sd > 0 else 1.0
+    zcols = [m0, m1, m0 * tcp / scale, m1 * tcp / scale]
+    zscale = [1.0, 1.0, scale, scale]
+    if similarity:
+        zcols += [m0 * tco / scale, m1 * tco / scale]
+        zscale += [scale, scale]
+    return Design(
+        X=np.column_stack(cols),
+        Z=np.column_stack(zcols),
+        y=f["jc"].to_numpy(),
+        terms=terms,
+        z_scale=np.array(zscale),
+    )
