@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "simulate_diary": "dyadlab.data.simulate",
     "simulate_truth_bias": "dyadlab.data.simulate",
     "to_dyad": "dyadlab.data",
+    "truth_bias": "dyadlab.models.truth_bias",
     "to_pairwise": "dyadlab.data",
     "write_table": "dyadlab.io",
 }
