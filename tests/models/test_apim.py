@@ -196,6 +196,25 @@ def test_k_bootstrap_intervals_cover_the_estimate_and_are_reproducible() -> None
     assert "k = partner / actor" in a.summary()
 
 
+def test_batched_gls_bootstrap_equals_weighted_refits() -> None:
+    from dyadlab.models._gls import fit_gls, gls_bootstrap_indist
+
+    df = _sim(n=50, seed=8)
+    dyad = df["couple"].to_numpy()
+    xp = df.groupby("couple")["x"].transform(lambda s: s.to_numpy()[::-1]).to_numpy()
+    x = np.column_stack([np.ones(len(df)), df["x"], xp])
+    y = df["y"].to_numpy()
+    keep = np.ones(len(df), dtype=bool)
+    keep[[3, 10]] = False  # two singletons
+    w = bs.resample_weights(50, 4, np.random.default_rng(2))
+    batch = gls_bootstrap_indist(y[keep], x[keep], dyad[keep], w)
+    for i in range(4):
+        rw = w[i][dyad[keep]]
+        m = rw > 0
+        one = fit_gls(y[keep][m], x[keep][m], dyad[keep][m], weights=rw[m]).beta
+        np.testing.assert_allclose(batch[i], one, rtol=1e-7, atol=1e-9)
+
+
 def test_k_bootstrap_mlm_uses_weighted_refits() -> None:
     res = dl.apim(_sim(n=40), y="y", x="x", dyad="couple", bootstrap=50, rng=1)
     (k,) = res.extra["k"]
@@ -244,11 +263,26 @@ def test_between_dyad_moderator_gives_interaction_rows_and_simple_slopes() -> No
 
 def test_within_dyad_moderator_gets_actor_and_partner_main_effects() -> None:
     df = _sim()
+    # a mixed study: every third couple is two women, every fifth two men
     df["female"] = (df["role"] == "w").astype(float)
+    df.loc[df["couple"] % 3 == 0, "female"] = 1.0
+    df.loc[df["couple"] % 5 == 0, "female"] = 0.0
     res = dl.apim(df, y="y", x="x", dyad="couple", moderator="female")
     est = res.estimates
     assert len(est[(est["predictor"] == "female")]) == 2
     assert {"actor:female", "partner:female"} <= set(est["effect"])
+
+
+def test_collinear_terms_are_an_error() -> None:
+    df = _sim()
+    df["female"] = (df["role"] == "w").astype(
+        float
+    )  # splits every dyad: female_partner = 1 - female
+    with pytest.raises(DyadicDataError, match="collinear"):
+        dl.apim(df, y="y", x="x", dyad="couple", moderator="female")
+    df["x2"] = 2 * df["x"]
+    with pytest.raises(DyadicDataError, match="collinear"):
+        dl.apim(df, y="y", x="x", dyad="couple", role="role", covariates=["x2"])
 
 
 def test_covariates_person_and_dyad_level() -> None:

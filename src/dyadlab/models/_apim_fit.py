@@ -23,7 +23,7 @@ from scipy import stats
 
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
-from dyadlab.models._gls import fit_gls
+from dyadlab.models._gls import fit_gls, gls_bootstrap_indist
 from dyadlab.models._sem import apim_spec, fit_sem, saturated_loglik
 
 __all__ = [
@@ -83,6 +83,25 @@ def _rows(
     return out
 
 
+def _check_rank(x: Array, labels: list[str]) -> None:
+    """Raise DyadicDataError when design columns are collinear, naming them."""
+    from dyadlab.exceptions import DyadicDataError
+
+    scale = np.sqrt((x**2).mean(axis=0))
+    xs = x / np.where(scale > 0, scale, 1.0)
+    if np.linalg.matrix_rank(xs) == x.shape[1]:
+        return
+    _, _, vt = np.linalg.svd(xs, full_matrices=False)
+    null = vt[-1]
+    involved = [labels[i] for i in np.flatnonzero(np.abs(null) > 1e-6)]
+    raise DyadicDataError(
+        "apim(): the model's terms are collinear, so their effects cannot be separated "
+        f"(involved: {', '.join(involved)}). This happens, e.g., when a within-dyad "
+        "moderator splits every dyad in the same way (use it as role instead) or when a "
+        "covariate repeats a predictor. Remove one of these terms."
+    )
+
+
 def _info_criteria(ll: float, k: int, n: float) -> dict[str, Any]:
     return {"loglik": ll, "aic": -2 * ll + 2 * k, "bic": -2 * ll + k * np.log(n), "n_params": k}
 
@@ -97,7 +116,7 @@ def _sem_layout(des: Design) -> tuple[list[str], Array, list[list[int]], list[st
 
 def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
-    _, exo, terms, groups = _sem_layout(des)
+    keys, exo, terms, groups = _sem_layout(des)
     yw = des.wide[des.y]
     drop = np.isnan(exo).any(axis=1)
     warns = []
@@ -113,6 +132,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
             f"{int(empty.sum())} dyads have no outcome value; they add nothing to the fit."
         )
     m = exo.shape[1]
+    _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
     spec = apim_spec(m, terms, term_groups=groups)
     fit = fit_sem(data, spec)
     xd = data[:, 2:]
@@ -241,6 +261,10 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
     data = np.column_stack([des.wide[des.y], exo])
     data = data[~np.isnan(data).all(axis=1)]
     m = exo.shape[1]
+    complete_x = ~np.isnan(exo).any(axis=1)
+    _check_rank(
+        np.column_stack([np.ones(int(complete_x.sum())), exo[complete_x]]), ["intercept", *keys]
+    )
     spec = apim_spec(m, terms, term_groups=groups, equal=("all",), fixed_x=False, swap=perm)
     fit = fit_sem(data, spec)
     coef: dict[Key, int] = {("intercept", None, None): int(spec.a_idx[0])}
@@ -379,6 +403,7 @@ def mlm(des: Design, *, level: float) -> Fitted:
             "left out (na.omit)."
         )
     del dropped
+    _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels])
     role = mv[ok] if des.distinguishable else None
     fit = fit_gls(yv[ok], xm[ok], dyv[ok], role)
     coef: dict[Key, int] = {}
@@ -432,6 +457,12 @@ def mlm(des: Design, *, level: float) -> Fitted:
         ).beta
 
     out.refit = one
+    if role is None:
+
+        def batch(w: Array) -> Array:
+            return gls_bootstrap_indist(y_ok, x_ok, d_ok, w)
+
+        out.refit_batch = batch
     return out
 
 

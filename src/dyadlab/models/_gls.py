@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
-__all__ = ["GlsFit", "fit_gls"]
+__all__ = ["GlsFit", "fit_gls", "gls_bootstrap_indist"]
 
 Array = NDArray[np.float64]
 _LOG2PI = float(np.log(2 * np.pi))
@@ -88,6 +88,36 @@ def _blocks(dyad: NDArray[np.int64], role: NDArray[np.int64] | None) -> tuple[Ar
     return first, second, single
 
 
+def _outer(g: Array, w: Array) -> Array:
+    """Weighted cross-product matrix ``G' W G``."""
+    return np.asarray((g * w[:, None]).T @ g, dtype=float)
+
+
+def _indist_matrix(cu: Array, cv: Array, cs: Array, rho: Array) -> Array:
+    r = rho[..., None, None]
+    return np.asarray(cu / (1 + r) + cv / (1 - r) + cs, dtype=float)
+
+
+def _dist_matrix(
+    c11: Array, c22: Array, c12: Array, cs0: Array, cs1: Array, rho: Array, delta: Array
+) -> Array:
+    r, d = rho[..., None, None], delta[..., None, None]
+    c = r * d
+    s2 = d**2 * (1 - r**2)
+    sym = c12 + np.swapaxes(c12, -1, -2)
+    return np.asarray(c11 + (c22 - c * sym + c**2 * c11) / s2 + cs0 + cs1 / d**2, dtype=float)
+
+
+def _reml(mat: Array, logdet: Array, n_eff: float, p: int) -> Array:
+    """Profile REML log-likelihood from ``[X y]' V^-1 [X y]`` (sigma^2 and beta profiled)."""
+    ld_c = np.linalg.slogdet(mat)[1]
+    ld_x = np.linalg.slogdet(mat[..., :p, :p])[1]
+    log_sigma2 = ld_c - ld_x - np.log(n_eff - p)
+    return np.asarray(
+        -0.5 * ((n_eff - p) * (_LOG2PI + log_sigma2 + 1) + logdet + ld_x), dtype=float
+    )
+
+
 def fit_gls(
     y: Array,
     x: Array,
@@ -97,6 +127,10 @@ def fit_gls(
     weights: Array | None = None,
 ) -> GlsFit:
     """Fit ``y = X beta + e`` by REML with correlated residuals within dyad.
+
+    All the data enter through a few weighted cross-product matrices of ``[X, y]``
+    (pairs' sums and differences, or the two roles, and the singletons), so each
+    evaluation of the restricted likelihood costs O(p^3), not O(N).
 
     Parameters
     ----------
@@ -117,79 +151,144 @@ def fit_gls(
     wp, ws = w[first], w[single]
     n_eff = float(2 * wp.sum() + ws.sum())
     p = x.shape[1]
-    y1, y2, ys = y[first], y[second], y[single]
-    x1, x2, xs = x[first], x[second], x[single]
-    sw_p, sw_s = np.sqrt(wp), np.sqrt(ws)
+    g = np.column_stack([x, y])
+    g1, g2, gs = g[first], g[second], g[single]
     dist = role is not None
     if dist:
         srole = np.asarray(role)[single]
+        c11, c22 = _outer(g1, wp), _outer(g2, wp)
+        c12 = np.asarray((g1 * wp[:, None]).T @ g2, dtype=float)
+        cs0 = _outer(gs[srole == 0], ws[srole == 0])
+        cs1 = _outer(gs[srole == 1], ws[srole == 1])
+        w_pairs, w_s1 = float(wp.sum()), float(ws[srole == 1].sum())
+
+        def matrix(params: Array) -> tuple[Array, float]:
+            rho, delta = np.tanh(params[0]), np.exp(params[1])
+            mat = _dist_matrix(c11, c22, c12, cs0, cs1, np.asarray(rho), np.asarray(delta))
+            logdet = w_pairs * np.log(delta**2 * (1 - rho**2)) + w_s1 * 2 * np.log(delta)
+            return mat, float(logdet)
+
     else:
-        u_y, v_y = (y1 + y2) / np.sqrt(2), (y1 - y2) / np.sqrt(2)
-        u_x, v_x = (x1 + x2) / np.sqrt(2), (x1 - x2) / np.sqrt(2)
+        cu = _outer((g1 + g2) / np.sqrt(2), wp)
+        cv = _outer((g1 - g2) / np.sqrt(2), wp)
+        cs = _outer(gs, ws)
+        w_pairs = float(wp.sum())
 
-    def whiten(params: Array) -> tuple[Array, Array, float]:
-        rho = np.tanh(params[0])
-        if dist:
-            delta = float(np.exp(params[1]))
-            s = delta * np.sqrt(1 - rho**2)
-            zy = np.concatenate(
-                [y1, (y2 - rho * delta * y1) / s, ys / np.where(srole == 1, delta, 1)]
-            )
-            zx = np.vstack(
-                [x1, (x2 - rho * delta * x1) / s, xs / np.where(srole == 1, delta, 1)[:, None]]
-            )
-            logdet = float(wp.sum() * 2 * np.log(s) + ws[srole == 1].sum() * 2 * np.log(delta))
-        else:
-            a, b = np.sqrt(1 + rho), np.sqrt(1 - rho)
-            zy = np.concatenate([u_y / a, v_y / b, ys])
-            zx = np.vstack([u_x / a, v_x / b, xs])
-            logdet = float(wp.sum() * (np.log(1 + rho) + np.log(1 - rho)))
-        sw = np.concatenate([sw_p, sw_p, sw_s])
-        return zy * sw, zx * sw[:, None], logdet
+        def matrix(params: Array) -> tuple[Array, float]:
+            rho = np.tanh(params[0])
+            mat = _indist_matrix(cu, cv, cs, np.asarray(rho))
+            return mat, float(w_pairs * (np.log(1 + rho) + np.log(1 - rho)))
 
-    def solve(params: Array) -> tuple[float, Array, Array, float]:
-        zy, zx, logdet = whiten(params)
-        q, r = np.linalg.qr(zx)
-        beta = np.linalg.solve(r, q.T @ zy)
-        res = zy - zx @ beta
-        rss = float(res @ res)
-        sigma2 = rss / (n_eff - p)
-        logdet_xvx = 2 * np.sum(np.log(np.abs(np.diag(r))))
-        ll = -0.5 * ((n_eff - p) * (_LOG2PI + np.log(sigma2) + 1) + logdet + logdet_xvx)
-        return float(ll), beta, r, sigma2
+    def negll(params: Array) -> float:
+        mat, logdet = matrix(params)
+        return -float(_reml(mat, np.asarray(logdet), n_eff, p))
 
     n_var = 2 if dist else 1
-    converged = True
     if dist:
+        # BFGS gets close; Nelder-Mead polishes without relying on noisy gradients
+        start = optimize.minimize(
+            negll, np.array([0.0, 0.0]), method="BFGS", options={"gtol": 1e-8, "maxiter": 500}
+        )
         best = optimize.minimize(
-            lambda t: -solve(t)[0],
-            np.array([0.0, 0.0]),
-            method="BFGS",
-            options={"gtol": 1e-10, "maxiter": 500},
+            negll,
+            start.x,
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
         )
         params = best.x
-        converged = bool(best.success or np.max(np.abs(best.jac)) < 1e-5)
+        converged = bool(best.success) and bool(np.all(np.abs(params) < 12))
     else:
         b = optimize.minimize_scalar(
-            lambda t: -solve(np.array([t]))[0],
+            lambda t: negll(np.array([t])),
             bounds=(-12.0, 12.0),
             method="bounded",
             options={"xatol": 1e-12},
         )
         params = np.array([b.x])
         converged = bool(b.success) and abs(b.x) < 11.9
-    ll, beta, r, sigma2 = solve(params)
-    rinv = np.linalg.inv(r)
-    vcov = sigma2 * rinv @ rinv.T
+    mat, _ = matrix(params)
+    xtx, xty, yty = mat[:p, :p], mat[:p, p], mat[p, p]
+    beta: Array = np.asarray(np.linalg.solve(xtx, xty), dtype=float)
+    sigma2 = float(yty - xty @ beta) / (n_eff - p)
+    vcov = sigma2 * np.linalg.inv(xtx)
     return GlsFit(
         beta=beta,
         vcov=vcov,
         sigma=float(np.sqrt(sigma2)),
         rho=float(np.tanh(params[0])),
         delta=float(np.exp(params[1])) if dist else 1.0,
-        loglik=ll,
+        loglik=-negll(params),
         n_obs=round(n_eff),
         n_coef=p,
         n_var_params=n_var,
         converged=converged,
+    )
+
+
+def gls_bootstrap_indist(
+    y: Array, x: Array, dyad: NDArray[np.int64], dyad_weights: Array, *, iterations: int = 80
+) -> Array:
+    """Fixed effects of the indistinguishable model for many dyad-weight vectors at once.
+
+    Per-dyad cross-product matrices are combined by a matrix product with the weights
+    (b, n_dyads); the correlation of every resample is found by one vectorised
+    golden-section search over ``atanh(rho)``.
+
+    Returns
+    -------
+    ndarray (b, p)
+    """
+    first, second, single = _blocks(np.asarray(dyad), None)
+    p = x.shape[1]
+    g = np.column_stack([x, y])
+    k = p + 1
+
+    def per_dyad(rows: Array) -> Array:
+        return np.asarray(np.einsum("ni,nj->nij", rows, rows).reshape(len(rows), k * k))
+
+    u = per_dyad((g[first] + g[second]) / np.sqrt(2))
+    v = per_dyad((g[first] - g[second]) / np.sqrt(2))
+    s = per_dyad(g[single])
+    wp = dyad_weights[:, dyad[first]]
+    wsg = dyad_weights[:, dyad[single]]
+    cu = (wp @ u).reshape(-1, k, k)
+    cv = (wp @ v).reshape(-1, k, k)
+    cs = (wsg @ s).reshape(-1, k, k)
+    w_pairs = wp.sum(axis=1)
+    n_eff = 2 * w_pairs + wsg.sum(axis=1)
+
+    def f(t: Array) -> Array:
+        rho = np.tanh(t)
+        mat = _indist_matrix(cu, cv, cs, rho)
+        logdet = w_pairs * (np.log1p(rho) + np.log1p(-rho))
+        return -_reml_batch(mat, logdet, n_eff, p)
+
+    lo = np.full(len(cu), -12.0)
+    hi = np.full(len(cu), 12.0)
+    gr = (np.sqrt(5) - 1) / 2
+    c = hi - gr * (hi - lo)
+    d = lo + gr * (hi - lo)
+    fc, fd = f(c), f(d)
+    for _ in range(iterations):
+        left = fc < fd
+        hi = np.where(left, d, hi)
+        lo = np.where(left, lo, c)
+        new_c = hi - gr * (hi - lo)
+        new_d = lo + gr * (hi - lo)
+        c_next = np.where(left, new_c, d)
+        d_next = np.where(left, c, new_d)
+        fc_next = np.where(left, f(new_c), fd)
+        fd_next = np.where(left, fc, f(new_d))
+        c, d, fc, fd = c_next, d_next, fc_next, fd_next
+    t = (lo + hi) / 2
+    mat = _indist_matrix(cu, cv, cs, np.tanh(t))
+    return np.asarray(np.linalg.solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0], dtype=float)
+
+
+def _reml_batch(mat: Array, logdet: Array, n_eff: Array, p: int) -> Array:
+    ld_c = np.linalg.slogdet(mat)[1]
+    ld_x = np.linalg.slogdet(mat[..., :p, :p])[1]
+    log_sigma2 = ld_c - ld_x - np.log(n_eff - p)
+    return np.asarray(
+        -0.5 * ((n_eff - p) * (_LOG2PI + log_sigma2 + 1) + logdet + ld_x), dtype=float
     )
