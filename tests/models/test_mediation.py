@@ -232,3 +232,21 @@ def test_too_few_complete_dyads():
     df.loc[df["couple"] < 4, "m"] = np.nan
     with pytest.raises(DyadicDataError, match="at least 6"):
         dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
+
+
+@pytest.mark.parametrize("which", ["distinguishable", "indistinguishable"])
+def test_plot_draws_the_path_diagram(which, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    case = DIST[0] if which == "distinguishable" else POOLED[0]
+    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    ax = res.plot()
+    texts = [t.get_text() for t in ax.texts]
+    assert sum("tension" in t for t in texts) == 2  # X of both members
+    a_actor = res.estimates.loc[res.estimates["effect"] == "a_actor", "estimate"].iloc[0]
+    assert any(t.startswith(f"{a_actor:.2f}") for t in texts)
+    ax.figure.savefig(tmp_path / "paths.png")
+    plt.close(ax.figure)

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,11 +33,26 @@ from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models import _mediation_fit as _fit
 from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
 
-__all__ = ["apim_mediation"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["MediationResult", "apim_mediation"]
 
 _FUNC = "apim_mediation"
 _N_PARAMS = 18  # 12 paths + 2 × (2 residual variances + 1 covariance)
 _N_PARAMS_POOLED = 12  # 6 paths + 2 intercepts + 2 residual variances + 2 covariances
+
+
+@dataclass
+class MediationResult(ModelResult):
+    """A :class:`~dyadlab.models._result.ModelResult` with a path diagram."""
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Draw the path diagram with the estimates on the arrows (matplotlib)."""
+        from dyadlab.models._mediation_plot import draw_mediation
+
+        names = {k: str(self.call[k]) for k in ("x", "m", "y")}
+        return draw_mediation(self.estimates, names=names, roles=self.roles, ax=ax)
 
 
 def _wide(
@@ -97,7 +113,7 @@ def apim_mediation(
     bootstrap: int = 5000,
     level: float = 0.95,
     rng: int | np.random.Generator | None = None,
-) -> ModelResult:
+) -> MediationResult:
     """Fit the APIM mediation model (APIMeM) for distinguishable or indistinguishable dyads.
 
     Parameters
@@ -122,9 +138,9 @@ def apim_mediation(
 
     Returns
     -------
-    ModelResult
-        ``model = "apim_mediation"``. ``.estimates`` has one row per effect and outcome
-        role: ``effect`` is ``a_actor``, ``a_partner`` (X → M), ``b_actor``,
+    MediationResult
+        A ModelResult with ``model = "apim_mediation"``. ``.estimates`` has one row
+        per effect and outcome role: ``effect`` is ``a_actor``, ``a_partner`` (X → M), ``b_actor``,
         ``b_partner`` (M → Y), ``direct_actor``, ``direct_partner`` (X → Y),
         ``indirect_actor_actor`` (X_k → M_k → Y_k), ``indirect_partner_partner``
         (X_k → M_l → Y_k), ``indirect_actor_partner`` (X_l → M_l → Y_k),
@@ -136,7 +152,8 @@ def apim_mediation(
         indirect and total effects are bootstrap percentile intervals (when
         ``bootstrap > 0``), those of the paths Wald intervals. ``.variance_components``
         holds the residual variances, covariances and correlations of M and Y;
-        ``.extra["bootstrap"]`` the resampling details.
+        ``.extra["bootstrap"]`` the resampling details; ``.plot()`` draws the path
+        diagram.
 
     Raises
     ------
@@ -298,7 +315,7 @@ def apim_mediation(
         "chisq_p": float(stats.chi2.sf(chisq, df_model)) if df_model else None,
         "converged": True,
     }
-    return ModelResult(
+    return MediationResult(
         model="apim_mediation",
         estimates=table,
         n_dyads=n,
