@@ -29,7 +29,14 @@ app = typer.Typer(
 )
 
 # Each module in dyadlab._cli defines register(app). Add a module here when you add one.
-COMMAND_MODULES: tuple[str, ...] = ("nonindependence", "power", "convert", "describe", "apim")
+COMMAND_MODULES: tuple[str, ...] = (
+    "nonindependence",
+    "power",
+    "convert",
+    "describe",
+    "apim",
+    "protocol",
+)
 
 
 def _version_callback(value: bool) -> None:
