@@ -108,6 +108,20 @@ def test_missing_values_are_counted_not_silent():
     res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
     assert res.extra["n_dyads_dropped"] == 2
     assert any("2 dyads left out" in w for w in res.warnings)
+
+
+def test_a_dyad_of_three_is_named():
+    df = _frame()
+    df = pd.concat([df, df.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DyadicDataError, match=r"apim_mediation\(\).*first: 0"):
+        dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", bootstrap=0)
+
+
+def test_a_member_without_a_row_is_counted():
+    df = _frame().drop(index=[5])
+    res = dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
+    assert res.n_dyads == 29
+    assert any("1 dyad left out" in w and "first: 2" in w for w in res.warnings)
     assert res.n_obs == 2 * res.n_dyads
 
 

@@ -27,7 +27,13 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_range
-from dyadlab.data.checks import check_analysis_variables, check_distinguishable, role_values
+from dyadlab.data.checks import (
+    check_analysis_variables,
+    check_distinguishable,
+    check_dyads,
+    check_keys,
+    role_values,
+)
 from dyadlab.data.convert import to_dyad
 from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models import _mediation_fit as _fit
@@ -209,6 +215,8 @@ def apim_mediation(
     generator = _rng(rng)
     check_columns(data, [dyad, role], func=_FUNC)
     check_analysis_variables(data, [x, m, y], func=_FUNC)
+    check_keys(data, dyad=dyad, role=role, func=_FUNC)
+    check_dyads(data, dyad=dyad, allow_incomplete=True, func=_FUNC)
     pooled = role is None
     if role is None:
         labels = ["1", "2"]
@@ -226,8 +234,9 @@ def apim_mediation(
     if dropped:
         shown = ", ".join(repr(d) for d in dropped[:5]) + (" …" if len(dropped) > 5 else "")
         warnings.append(
-            f"{len(dropped)} dyads left out for missing values of {x}, {m} or {y} "
-            f"(listwise; first: {shown})."
+            f"{len(dropped)} {'dyad' if len(dropped) == 1 else 'dyads'} left out for "
+            f"missing values of {x}, {m} or {y}, or a member without a row (listwise; "
+            f"first: {shown})."
         )
     if n < 10:
         warnings.append(f"Only {n} dyads: estimates and SEs are unreliable.")
