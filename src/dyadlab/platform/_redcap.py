@@ -127,6 +127,16 @@ def read_redcap_dictionary(
         Content in the YAML shape, for :func:`~dyadlab.platform.protocol.parse_protocol`.
     origins : dict
         Path tuple -> ``"REDCap dictionary, row 5"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "dictionary.csv"
+    >>> _ = to_redcap_dictionary(example_protocol(), path, language="en")
+    >>> mapping, origins = read_redcap_dictionary(path)
+    >>> mapping["questionnaires"][0]["items"][4]["relevant"]
+    "${conflict} = 'yes'"
     """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -364,6 +374,13 @@ def to_redcap_dictionary(
     ------
     ProtocolError
         If a skip-logic expression has no REDCap equivalent (``count-selected`` …).
+
+    Examples
+    --------
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> row = to_redcap_dictionary(example_protocol(), language="en")[3]
+    >>> row["Field Type"], row["Field Annotation"]
+    ('radio', '@DYADLAB-CHOICES=agree7 @DYADLAB-LIKERT')
     """
     lang = language or protocol.default_language
     yes_no = {i.name for q in protocol.questionnaires for i in q.items if i.type == "yes_no"}

@@ -181,6 +181,16 @@ def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
         Content in the YAML shape, for :func:`~dyadlab.platform.protocol.parse_protocol`.
     origins : dict
         Path tuple -> ``"survey sheet, row 7"`` (and ``", column type"`` for fields).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "diary.xlsx"
+    >>> write_xlsform(example_protocol(), path)
+    >>> mapping, origins = read_xlsform(path)
+    >>> mapping["questionnaires"][0]["items"][0]["type"], origins[("questionnaires", 0, "items", 0)]
+    ('slider', 'survey sheet, row 3')
     """
     book = _load(path)
     sheets = {str(name).strip().lower(): book[name] for name in book.sheetnames}
@@ -437,6 +447,15 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
     protocol : Protocol
     path : str or Path
         The ``.xlsx`` file to write (overwritten).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "diary.xlsx"
+    >>> write_xlsform(example_protocol(), path)
+    >>> path.exists()
+    True
     """
     import openpyxl
 

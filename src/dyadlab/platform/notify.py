@@ -68,7 +68,13 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 
 class DeliveryError(DyadlabError):
-    """A message could not be handed to the mail server (the caller may retry later)."""
+    """A message could not be handed to the mail server (the caller may retry later).
+
+    Examples
+    --------
+    >>> issubclass(DeliveryError, DyadlabError)
+    True
+    """
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,13 @@ class _Frozen(BaseModel):
 
 
 class Choice(_Frozen):
-    """One answer option of a choice list: its stored ``value`` and its labels."""
+    """One answer option of a choice list: its stored ``value`` and its labels.
+
+    Examples
+    --------
+    >>> Choice(value=1, label={"en": "Strongly disagree"}).value
+    1
+    """
 
     value: int | str
     label: dict[str, str]
@@ -114,6 +120,12 @@ class Item(_Frozen):
     names the choice list of Likert, single and multiple-choice items; ``relevant`` and
     ``constraint`` are XLSForm expressions; ``about="partner"`` marks a judgment of the
     partner (the *judgment* of the truth-and-bias model).
+
+    Examples
+    --------
+    >>> item = example_protocol().questionnaire("evening").item("partner_desire")
+    >>> item.type, item.min, item.max, item.about
+    ('slider', 0.0, 100.0, 'partner')
     """
 
     name: str
@@ -131,7 +143,13 @@ class Item(_Frozen):
 
 
 class Questionnaire(_Frozen):
-    """A named list of items answered in one sitting."""
+    """A named list of items answered in one sitting.
+
+    Examples
+    --------
+    >>> [i.name for i in example_protocol().questionnaire("after_sex").items][:2]
+    ['sexual_satisfaction', 'approach_motive']
+    """
 
     name: str
     items: list[Item]
@@ -158,6 +176,12 @@ class ScheduleEntry(_Frozen):
     ``event``: open whenever the participant reports an event, at most ``max_per_day``
     times a diary day. ``triggers_partner`` names a questionnaire opened for the
     partner for ``trigger_window_minutes`` when this one is submitted.
+
+    Examples
+    --------
+    >>> entry = example_protocol().schedule[0]
+    >>> entry.type, entry.time, entry.window_minutes, entry.reminders_after_minutes
+    ('daily', '20:00', 240, [60, 180])
     """
 
     questionnaire: str
@@ -260,7 +284,13 @@ class Protocol(_Frozen):
             ) from None
 
     def schedule_entry(self, questionnaire: str) -> ScheduleEntry | None:
-        """Return the schedule entry of ``questionnaire``, or None if it has none."""
+        """Return the schedule entry of ``questionnaire``, or None if it has none.
+
+        Examples
+        --------
+        >>> example_protocol().schedule_entry("after_sex").max_per_day
+        3
+        """
         for entry in self.schedule:
             if entry.questionnaire == questionnaire:
                 return entry
@@ -278,7 +308,14 @@ class Protocol(_Frozen):
         return None if entry is None else entry.triggers_partner
 
     def choice_labels(self, item: Item, language: str | None = None) -> list[tuple[Any, str]]:
-        """Return ``(value, label)`` pairs of a choice or yes/no item in ``language``."""
+        """Return ``(value, label)`` pairs of a choice or yes/no item in ``language``.
+
+        Examples
+        --------
+        >>> p = example_protocol()
+        >>> p.choice_labels(p.questionnaire("evening").item("conflict"))
+        [('yes', 'Ja'), ('no', 'Nee')]
+        """
         lang = language or self.default_language
         if item.type == "yes_no":
             labels = YES_NO_LABELS.get(lang, YES_NO_LABELS["en"])

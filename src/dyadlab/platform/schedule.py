@@ -111,6 +111,14 @@ class Prompt:
         ``scheduled_utc`` as a naive local wall time in ``tz``.
     tz : str
         The IANA time zone.
+
+    Examples
+    --------
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> (prompt,) = day_prompts(example_protocol(), start_date=_dt.date(2026, 3, 1),
+    ...                         tz="America/New_York", day=8)
+    >>> prompt.key, prompt.scheduled_local.time(), prompt.scheduled_utc.hour
+    ('evening:d8:p1', datetime.time(20, 0), 0)
     """
 
     key: str
@@ -126,7 +134,17 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Reminder:
-    """A reminder to send now: for prompt ``prompt_key``, ``offset_minutes`` after it opened."""
+    """A reminder to send now: for prompt ``prompt_key``, ``offset_minutes`` after it opened.
+
+    ``offset_minutes`` 0 is the notice when the prompt opens; ``questionnaire`` is for
+    the caller's bookkeeping and must not appear in the message (see
+    :func:`dyadlab.platform.notify.reminder_text`).
+
+    Examples
+    --------
+    >>> Reminder("evening:d3:p1", 60, _dt.datetime(2026, 3, 29, 19, tzinfo=UTC)).offset_minutes
+    60
+    """
 
     prompt_key: str
     offset_minutes: int
@@ -197,7 +215,14 @@ def diary_day(start_date: _dt.date, tz: str, when: _dt.datetime) -> int:
 
 
 def study_days(protocol: Protocol) -> int | None:
-    """Return the length of the study in days (the longest ``days``), or None if open-ended."""
+    """Return the length of the study in days (the longest ``days``), or None if open-ended.
+
+    Examples
+    --------
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> study_days(example_protocol())
+    28
+    """
     days = [e.days for e in protocol.schedule if e.days is not None]
     return max(days) if days else None
 
