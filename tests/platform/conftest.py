@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -78,20 +79,37 @@ def postgres_url() -> Iterator[str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in POSTGRES_URL else "?"
     try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+        # synchronous_commit=off: no fsync wait per commit (the tests need no durability)
+        options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
+        yield f"{POSTGRES_URL}{sep}options={options}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
+@pytest.fixture
+def sqlite_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder for a test's SQLite file: in memory-backed /dev/shm when there is one
+    (no fsync cost), else in ``tmp_path``."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        folder = shm / f"dyadlab-test-{uuid.uuid4().hex}"
+        folder.mkdir()
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield tmp_path
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest) -> str:
     """An empty database, SQLite or PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'dyadlab-test.db'}"
+        folder = request.getfixturevalue("sqlite_dir")
+        return f"sqlite:///{folder / 'dyadlab-test.db'}"
     return str(request.getfixturevalue("postgres_url"))
 
 
@@ -242,3 +260,15 @@ def login(client: TestClient, db: Session, who: tuple[str, str] = OWNER, role: s
     r = client.post("/api/v1/auth/login", json={"email": who[0], "password": who[1]})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with tiny cost parameters: the same code path, milliseconds per hash."""
+    from argon2 import PasswordHasher
+
+    from dyadlab.platform import security
+
+    fast = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(security, "_HASHER", fast)
+    monkeypatch.setattr(security, "_DUMMY_HASH", fast.hash("dyadlab-timing-equaliser"))

@@ -7,8 +7,8 @@
 - Researcher sessions are signed, timestamped tokens (itsdangerous) carrying the
   researcher id; used as the ``dyadlab_session`` cookie or as a bearer token.
 - :class:`RedactingFilter` removes bearer tokens, invitation-link tokens and session
-  tokens from every log record it sees; :func:`install_log_redaction` puts it on the
-  root, uvicorn and dyadlab loggers' handlers.
+  tokens from every log record it sees; :func:`install_log_redaction` applies it to
+  every record the process creates.
 
 Examples
 --------
@@ -122,14 +122,27 @@ class RedactingFilter(logging.Filter):
 
 _FILTER = RedactingFilter()
 _LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "dyadlab", "httpx")
+_INSTALLED: list[bool] = []
 
 
 def install_log_redaction() -> None:
-    """Attach :class:`RedactingFilter` to the platform's loggers and their handlers.
+    """Redact secrets from every log record of this process.
 
-    Filters on a logger apply to records created there; filters on handlers also catch
-    records propagated from child loggers, so both are set. Calling it twice is harmless.
+    A record factory cleans each record when it is created (whichever logger makes it,
+    and before any handler sees it); :class:`RedactingFilter` is also put on the usual
+    loggers and their handlers for records made by a replaced factory. Calling it twice
+    is harmless.
     """
+    if not _INSTALLED:
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _FILTER.filter(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _INSTALLED.append(True)
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

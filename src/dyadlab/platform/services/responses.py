@@ -6,7 +6,8 @@ A submission carries a client-made UUID (``submission_id``), unique per person i
 database. Posting the same id again returns the stored response (``created=False``)
 and stores nothing. Two identical posts racing each other are settled by the unique
 constraint: the loser's insert fails, its transaction is rolled back and the winner's
-row is returned. One answer per prompt is enforced the same way (``prompt_key`` unique
+row is returned (a loser that finds the prompt already answered also looks for the
+winner's row before refusing). One answer per prompt is enforced the same way (``prompt_key`` unique
 per person).
 
 Late answers
@@ -200,6 +201,10 @@ def submit_response(
         p for p in open_prompts_for(session, person, now=at) if p.questionnaire == questionnaire
     ]
     if not prompts:
+        # A concurrent post of this very submission may have just answered the prompt.
+        raced = _stored(session, person, submission_id)
+        if raced is not None:
+            return SubmitResult(raced, created=False)
         if kinds.get(questionnaire) == "event":
             message = (
                 "You have reached today's number of reports for this questionnaire. "

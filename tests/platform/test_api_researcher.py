@@ -1,0 +1,133 @@
+"""The researcher API: login (argon2, rate limit), roles, studies, invitations, audit."""
+
+from __future__ import annotations
+
+import yaml
+from sqlalchemy import func, select
+
+from dyadlab.platform.tables import AuditLog
+from tests.platform.conftest import ANALYST, OWNER, login
+
+
+def test_login_wrong_password_and_rate_limit(client, db, settings):
+    login(client, db)  # creates the owner account
+    for _ in range(settings.login_max_failures):
+        r = client.post("/api/v1/auth/login", json={"email": OWNER[0], "password": "wrong!"})
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "login_failed"
+    r = client.post("/api/v1/auth/login", json={"email": OWNER[0], "password": OWNER[1]})
+    assert r.status_code == 429
+    assert r.json()["error"]["code"] == "rate_limited"
+    actions = db.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ["login"] + ["login_failed"] * settings.login_max_failures
+
+
+def test_unknown_email_gives_the_same_answer(client, db):
+    login(client, db)
+    r = client.post("/api/v1/auth/login", json={"email": "x@y.z", "password": "whatever1234"})
+    wrong = client.post("/api/v1/auth/login", json={"email": OWNER[0], "password": "nope12345678"})
+    assert r.status_code == wrong.status_code == 401
+    assert r.json() == wrong.json()
+
+
+def test_routes_need_login(client):
+    for path in ("/api/v1/studies", "/api/v1/auth/me", "/api/v1/studies/1/compliance"):
+        r = client.get(path)
+        assert r.status_code == 401, path
+        assert r.json()["error"]["code"] == "login_required"
+    r = client.get("/api/v1/studies", headers={"Authorization": "Bearer forged.token.value"})
+    assert r.status_code == 401
+
+
+def test_create_study_invite_and_use_the_link(client, db, protocol_path):
+    headers = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    r = client.post("/api/v1/studies", json={"protocol": protocol}, headers=headers)
+    assert r.status_code == 201, r.text
+    study = r.json()
+    assert study["title"] == "Daily intimacy in couples"
+    assert len(study["protocol_hash"]) == 64
+    r = client.post(
+        f"/api/v1/studies/{study['id']}/invitations",
+        json={"couples": 2, "start_date": "2026-03-01"},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    couples = r.json()["couples"]
+    assert len(couples) == 2
+    partners = couples[0]["partners"]
+    assert [p["role"] for p in partners] == ["partner_a", "partner_b"]
+    assert partners[0]["url"] == f"http://testserver/p/{partners[0]['token']}"
+    me = client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {partners[1]['token']}"}
+    ).json()
+    assert me["role"] == "partner_b"
+    listed = client.get("/api/v1/studies", headers=headers).json()
+    assert [(s["id"], s["n_couples"], s["n_persons"]) for s in listed] == [(study["id"], 2, 4)]
+    detail = client.get(f"/api/v1/studies/{study['id']}", headers=headers).json()
+    assert detail["protocol"]["study"] == "Daily intimacy in couples"
+
+
+def test_invalid_protocol_names_the_path(client, db, protocol_path):
+    headers = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    protocol["questionnaires"][0]["items"][2]["choices"] = "agree5"
+    r = client.post("/api/v1/studies", json={"protocol": protocol}, headers=headers)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "invalid_protocol"
+    assert "agree5" in err["message"]
+
+
+def test_analyst_reads_but_cannot_create(client, db, protocol_path):
+    owner = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=owner).json()
+    analyst = login(client, db, ANALYST, role="analyst")
+    assert client.get("/api/v1/studies", headers=analyst).status_code == 200
+    r = client.post("/api/v1/studies", json={"protocol": protocol}, headers=analyst)
+    assert r.status_code == 403
+    r = client.post(
+        f"/api/v1/studies/{study['id']}/invitations", json={"couples": 1}, headers=analyst
+    )
+    assert r.status_code == 403
+
+
+def test_missing_study_is_404(client, db):
+    headers = login(client, db)
+    r = client.get("/api/v1/studies/999", headers=headers)
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_cookie_session_needs_csrf_header_for_changes(client, db, protocol_path):
+    login(client, db)  # the client keeps the cookie
+    assert client.get("/api/v1/auth/me").json()["email"] == OWNER[0]
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    r = client.post("/api/v1/studies", json={"protocol": protocol})
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "csrf"
+    token = client.post(
+        "/api/v1/auth/login", json={"email": OWNER[0], "password": OWNER[1]}
+    ).json()["csrf_token"]
+    r = client.post("/api/v1/studies", json={"protocol": protocol}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 201
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    client.cookies.clear()
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_session_cookie_flags(client, db):
+    login(client, db)
+    r = client.post("/api/v1/auth/login", json={"email": OWNER[0], "password": OWNER[1]})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_invite_audit_row(client, db, protocol_path):
+    headers = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=headers).json()
+    client.post(f"/api/v1/studies/{study['id']}/invitations", json={"couples": 3}, headers=headers)
+    n = db.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "invite"))
+    assert n == 1

@@ -1,0 +1,132 @@
+"""Privacy: a partner's token never reaches the other partner's data.
+
+Every participant route is exercised with partner A's token after partner B has
+answered; B's data must never show, and B's response must answer 404 exactly like a
+response that does not exist. A test below fails when a participant route is added
+without being listed here.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+
+from sqlalchemy import select
+
+from dyadlab.platform.tables import Person, Response
+from tests.platform.conftest import evening_answers
+
+TESTED_ROUTES = {
+    ("GET", "/api/v1/me"),
+    ("PATCH", "/api/v1/me"),
+    ("POST", "/api/v1/me/consent"),
+    ("GET", "/api/v1/me/prompts"),
+    ("POST", "/api/v1/me/responses"),
+    ("GET", "/api/v1/me/responses"),
+    ("GET", "/api/v1/me/responses/{submission_id}"),
+    ("POST", "/api/v1/me/withdraw"),
+}
+
+
+def _b_answers(client, couple):
+    sid = uuid.uuid4()
+    client.patch("/api/v1/me", json={"email": "b-secret@example.org"}, headers=couple.headers(1))
+    answers = evening_answers(desire=97)
+    r = client.post(
+        "/api/v1/me/responses",
+        json={"submission_id": str(sid), "questionnaire": "evening", "answers": answers},
+        headers=couple.headers(1),
+    )
+    assert r.status_code == 201
+    return sid
+
+
+def test_every_participant_route_is_covered(app):
+    paths = app.openapi()["paths"]
+    routes = {
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path.startswith("/api/v1/me")
+        for method in operations
+    }
+    assert routes == TESTED_ROUTES
+
+
+def test_me_shows_only_own_settings(client, couple):
+    _b_answers(client, couple)
+    text = client.get("/api/v1/me", headers=couple.headers(0)).text
+    assert "b-secret" not in text
+    r = client.patch("/api/v1/me", json={"tz": "Asia/Tokyo"}, headers=couple.headers(0))
+    assert r.status_code == 200
+    b = client.get("/api/v1/me", headers=couple.headers(1)).json()
+    assert b["tz"] == "Europe/Amsterdam"
+
+
+def test_prompts_do_not_reveal_the_partners_answer(client, couple):
+    before = client.get("/api/v1/me/prompts", headers=couple.headers(0)).json()
+    _b_answers(client, couple)
+    after = client.get("/api/v1/me/prompts", headers=couple.headers(0)).json()
+    assert before == after
+
+
+def test_list_shows_only_own_responses(client, couple):
+    _b_answers(client, couple)
+    assert client.get("/api/v1/me/responses", headers=couple.headers(0)).json() == {"responses": []}
+
+
+def test_partners_response_is_404_like_a_missing_one(client, couple):
+    sid = _b_answers(client, couple)
+    partner = client.get(f"/api/v1/me/responses/{sid}", headers=couple.headers(0))
+    missing = client.get(f"/api/v1/me/responses/{uuid.uuid4()}", headers=couple.headers(0))
+    malformed = client.get("/api/v1/me/responses/not-a-uuid", headers=couple.headers(0))
+    assert partner.status_code == missing.status_code == malformed.status_code == 404
+    assert partner.content == missing.content == malformed.content
+    drop = {"date", "content-length"}
+    assert {k: v for k, v in partner.headers.items() if k not in drop} == {
+        k: v for k, v in missing.headers.items() if k not in drop
+    }
+    own = client.get(f"/api/v1/me/responses/{sid}", headers=couple.headers(1))
+    assert own.status_code == 200
+
+
+def test_partners_response_timing_matches_a_missing_one(client, couple):
+    sid = _b_answers(client, couple)
+    partner_t, missing_t = [], []
+    for _ in range(25):
+        for target, sink in ((sid, partner_t), (uuid.uuid4(), missing_t)):
+            t0 = time.perf_counter()
+            client.get(f"/api/v1/me/responses/{target}", headers=couple.headers(0))
+            sink.append(time.perf_counter() - t0)
+    # One indexed query in both cases; allow generous noise on a shared machine.
+    assert abs(statistics.median(partner_t) - statistics.median(missing_t)) < 0.02
+
+
+def test_reusing_the_partners_submission_id_creates_own_response(client, couple, db):
+    sid = _b_answers(client, couple)
+    r = client.post(
+        "/api/v1/me/responses",
+        json={
+            "submission_id": str(sid),
+            "questionnaire": "evening",
+            "answers": evening_answers(10),
+        },
+        headers=couple.headers(0),
+    )
+    assert r.status_code == 201
+    assert r.json()["answers"]["desire"] == 10
+    rows = db.scalars(select(Response).where(Response.submission_id == sid)).all()
+    assert sorted(row.answers["desire"] for row in rows) == [10, 97]
+
+
+def test_consent_and_withdraw_touch_only_own_record(client, couple, db):
+    _b_answers(client, couple)
+    r = client.post("/api/v1/me/withdraw", json={"delete_data": False}, headers=couple.headers(0))
+    assert r.status_code == 200
+    r = client.post("/api/v1/me/consent", json={"version": 1}, headers=couple.headers(0))
+    assert r.status_code == 409
+    rows = db.execute(select(Person.id, Person.status).where(Person.id.in_(couple.person_ids)))
+    statuses = {person_id: status for person_id, status in rows}
+    assert statuses == {couple.person_ids[0]: "withdrawn", couple.person_ids[1]: "active"}
+    b_rows = client.get("/api/v1/me/responses", headers=couple.headers(1)).json()["responses"]
+    assert len(b_rows) == 1
