@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "convert",
     "describe",
     "apim",
+    "diary",
     "protocol",
 )
 

@@ -48,7 +48,8 @@ center_person <- function(d, person, x) {
 }
 
 fit_case <- function(name, datafile, d, y, x, dyad, person, time, role = NULL,
-                     residual = "cs", method = "REML", center = "none") {
+                     residual = "cs", method = "REML", center = "none",
+                     random_slopes = FALSE) {
   d <- d[order(d[[dyad]], d[[person]], d[[time]]), ]
   if (center == "person") {
     d <- center_person(d, person, x)
@@ -74,8 +75,13 @@ fit_case <- function(name, datafile, d, y, x, dyad, person, time, role = NULL,
   if (!is.null(role)) {
     pd$role <- factor(pd[[role]])
     f <- as.formula(paste("y ~ 0 + role +", paste0("role:", xterms, collapse = " + ")))
-    fitcall <- "lme(FORMULA, random = ~ 0 + role | dyad, correlation = CORR, weights = varIdent(form = ~ 1 | role), method = METHOD, na.action = na.omit)"
-    fit <- lme(f, data = pd, random = ~ 0 + role | dyad, correlation = corr,
+    rf <- if (random_slopes) {
+      as.formula(paste("~ 0 + role +", paste0("role:", xterms[1:2], collapse = " + "), "| dyad"))
+    } else {
+      ~ 0 + role | dyad
+    }
+    fitcall <- paste0("lme(FORMULA, random = ", deparse(rf), ", correlation = CORR, weights = varIdent(form = ~ 1 | role), method = METHOD, na.action = na.omit)")
+    fit <- lme(f, data = pd, random = rf, correlation = corr,
                weights = varIdent(form = ~ 1 | role), method = method,
                na.action = na.omit, control = ctrl)
   } else {
@@ -101,6 +107,7 @@ fit_case <- function(name, datafile, d, y, x, dyad, person, time, role = NULL,
   args <- list(y = y, x = x, dyad = dyad, person = person, time = time,
                center = center, residual = residual, method = method)
   if (!is.null(role)) args$role <- role
+  if (random_slopes) args$random_slopes <- TRUE
   list(
     name = name, model = "diary", call = fitcall, script = "tests/reference/diary.R",
     r_version = R.version.string,
@@ -112,6 +119,7 @@ fit_case <- function(name, datafile, d, y, x, dyad, person, time, role = NULL,
       df = unname(tt[, "DF"]), t = unname(tt[, "t-value"]),
       re_sd = unname(sds), re_names = colnames(vc),
       re_cor = unname(cors[lower.tri(cors)]),
+      re_cor_matrix = unname(cors),
       sigma = fit$sigma,
       varident = if (is.null(vi)) NULL else as.list(vi),
       cor_param = unname(corpar),
@@ -183,6 +191,8 @@ cases <- list(
   run("kashy_cs_ml", "shared:kashy_individual.csv", kashy, K, role = "gender", method = "ML"),
   run("kashy_ar1_reml", "shared:kashy_individual.csv", kashy, K, role = "gender", residual = "ar1"),
   run("kashy_center_reml", "shared:kashy_individual.csv", kashy, K, role = "gender", center = "person"),
+  run("kashy_random_slopes_reml", "shared:kashy_individual.csv", kashy, K, role = "gender",
+      random_slopes = TRUE),
   run("kashy_indist_reml", "shared:kashy_individual.csv", kashy, K),
   run("kashy_unbalanced_cs_reml", "shared:kashy_unbalanced.csv", kashy_u, K, role = "gender"),
   run("kashy_unbalanced_ar1_ml", "shared:kashy_unbalanced.csv", kashy_u, K, role = "gender",

@@ -73,7 +73,8 @@ class PatternSums:
 
     ``patterns`` is a list of ``(i, j)`` index arrays; ``i is j`` marks a diagonal pattern
     (``Σ w_i w_i'``), otherwise both orders are added (``w_i w_j' + w_j w_i'``). Only the
-    first ``q`` columns (Z) are kept per dyad: ``zw`` has shape (K, D, q, m).
+    first ``q`` columns (Z) are kept per dyad: ``zw`` has shape (K, q, m, D) — dyads last,
+    so that every later per-dyad operation runs over contiguous vectors of length D.
     """
 
     def __init__(
@@ -86,7 +87,7 @@ class PatternSums:
     ) -> None:
         m = W.shape[1]
         K = len(patterns)
-        self.zw = np.zeros((K, n_dyads, q, m))
+        self.zw = np.zeros((K, q, m, n_dyads))
         self.ww = np.zeros((K, m, m))
         for c, (i, j) in enumerate(patterns):
             if len(i) == 0:
@@ -97,17 +98,19 @@ class PatternSums:
             ww = Wi.T @ Wj
             self.ww[c] = ww if diag else ww + ww.T
             seg = sparse.csr_matrix(
-                (np.ones(len(i)), (dyad[i], np.arange(len(i)))), shape=(n_dyads, len(i))
+                (np.ones(len(i)), (np.arange(len(i)), dyad[i])), shape=(len(i), n_dyads)
             )
             for a in range(q):
                 contrib = Wi[:, a : a + 1] * Wj
                 if not diag:
-                    contrib = contrib + Wj[:, a : a + 1] * Wi
-                self.zw[c, :, a, :] = seg @ contrib
+                    contrib += Wj[:, a : a + 1] * Wi
+                self.zw[c, a] = (seg.T @ contrib).T
 
     def combine(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Σ_c coef_c zw_c, Σ_c coef_c ww_c)``."""
-        return np.tensordot(coefs, self.zw, 1), np.tensordot(coefs, self.ww, 1)
+        K = len(coefs)
+        zw = (coefs @ self.zw.reshape(K, -1)).reshape(self.zw.shape[1:])
+        return zw, (coefs @ self.ww.reshape(K, -1)).reshape(self.ww.shape[1:])
 
 
 class ResidualStructure:
@@ -372,7 +375,7 @@ class Kronecker(ResidualStructure):
         a, b = a[o], b[o]
         da = layout.dyad[a]
         same = da[1:] == da[:-1]
-        first = np.r_[True, ~same]
+        first = np.r_[True, ~same] if len(a) else np.zeros(0, dtype=bool)
         ac, bc, ap, bp = a[1:][same], b[1:][same], a[:-1][same], b[:-1][same]
         gap = np.rint(layout.time[ac] - layout.time[ap]).astype(np.int64)
         a1, b1 = a[first], b[first]
@@ -445,7 +448,7 @@ class _DenseBlocks:
         lam = self.st.dense(theta, self.layout)
         L = np.linalg.cholesky(lam)
         Wt = np.linalg.solve(L, self.Wp)  # L^{-1} W, triangular but batched
-        zw = np.einsum("dna,dnb->dab", Wt[:, :, : self.q], Wt)
+        zw = np.einsum("dna,dnb->abd", Wt[:, :, : self.q], Wt)
         ww = np.einsum("dna,dnb->ab", Wt, Wt)
         logdet = 2.0 * float(np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
         return zw, ww, logdet
@@ -483,7 +486,7 @@ class _KronPrepared:
         if self.dense is not None:
             dzw, dww, dld = self.dense.cross(theta)
             zw = zw.copy()
-            zw[self.dense.ids] += dzw
+            zw[:, :, self.dense.ids] += dzw
             ww = ww + dww
             logdet += dld
         return zw, ww, logdet

@@ -14,7 +14,7 @@ Examples
 --------
 >>> import dyadlab as dl
 >>> df = dl.simulate_diary(60, 14, rng=1)
->>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="day", role="role")
+>>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
 >>> res.estimates["effect"].tolist()[:2]
 ['intercept', 'intercept']
 """
@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from dyadlab._validation import check_columns, check_numeric, check_option, check_range
 from dyadlab.data.centering import person_mean_center
@@ -91,14 +92,6 @@ def _check_input(
     check_keys(data, dyad=dyad, person=person, role=role, time=time, func=_FUNC)
     check_numeric(data, [y, *xs, *covariates], func=_FUNC)
     check_dyads(data, dyad=dyad, person=person, time=time, allow_incomplete=True, func=_FUNC)
-    per_person = data.groupby(person, sort=False)[dyad].nunique()
-    if (per_person > 1).any():
-        bad = per_person.index[per_person > 1][:3].tolist()
-        raise DyadicDataError(
-            f"{_FUNC}(): person ids must be unique across dyads, but {len(bad)} persons "
-            f"appear in more than one dyad (first: {bad}). Make person ids unique, e.g. "
-            "by combining dyad and person."
-        )
     if residual in ("ar1", "kronecker"):
         t = pd.to_numeric(data[time], errors="coerce").to_numpy(dtype=float)
         if np.isnan(t).any() or not np.all(t == np.round(t)):
@@ -119,14 +112,14 @@ def _check_input(
                 f"roles, but {len(bad_d)} dyads do not (first: {bad_d[:3].tolist()}). Correct "
                 "their roles, or leave role out to treat the dyads as indistinguishable."
             )
-        per = data.groupby(person, sort=False)[role].nunique()
+        per = data.groupby([dyad, person], sort=False)[role].nunique()
         if (per > 1).any():
             bad = per.index[per > 1][:3].tolist()
             raise DyadicDataError(
                 f"{_FUNC}(): column {role!r} must be constant within each person, but "
                 f"{len(bad)} persons change role (first: {bad}). Fix the role column."
             )
-    n_occ = data.groupby(person, sort=False)[time].size()
+    n_occ = data.groupby([dyad, person], sort=False)[time].size()
     single = int((n_occ == 1).sum())
     if single:
         warnings.append(
@@ -171,11 +164,15 @@ def _prepare(
     keep = [dyad, person, time, *([role] if role else []), y, *xs, *covariates]
     df = data[list(dict.fromkeys(keep))].copy()
     df.index = pd.RangeIndex(len(df))
+    # persons are nested in dyads (ids may repeat across dyads, as in nlme's dyad/person)
+    dcodes = pd.factorize(df[dyad])[0].astype(np.int64)
+    pcodes = pd.factorize(df[person])[0].astype(np.int64)
+    df["_person"] = pd.factorize(dcodes * (int(pcodes.max()) + 1) + pcodes)[0]
     member, _ = _members(df, dyad, person, role)
     df["_member"] = member
     predictors: list[tuple[str, str, str]] = []  # (column, effect, predictor name)
     if center == "person":
-        df = person_mean_center(df, xs, person=person, suffixes=("__w", "__b"))
+        df = person_mean_center(df, xs, person="_person", suffixes=("__w", "__b"))
         for x in xs:
             within = df[x + "__w"].to_numpy(dtype=float)
             if not np.nansum(within**2) > 1e-12 * max(1.0, float(np.nansum(df[x] ** 2))):
@@ -285,8 +282,9 @@ def _design(
 
 
 def _variance_rows(
-    fit: EngineFit, zlabels: list[tuple[str, Any]], roles: list[Any], residual: str
+    fit: EngineFit, zlabels: list[tuple[str, Any]], roles: list[Any], level: float
 ) -> pd.DataFrame:
+    """nlme's variance components; Wald CIs on the Fisher-z scale for rho and phi."""
     G = fit.psi * fit.sigma2
     sd = np.sqrt(np.clip(np.diag(G), 0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -319,13 +317,26 @@ def _variance_rows(
         rows.append({"name": "sd_residual", "role": str(roles[1]), "estimate": sigma * ratio})
     else:
         rows.append({"name": "sd_residual", "role": None, "estimate": sigma})
-    if "rho" in fit.residual_params:
-        rows.append(
-            {"name": "residual_correlation", "role": None, "estimate": fit.residual_params["rho"]}
-        )
-    if "phi" in fit.residual_params:
-        rows.append({"name": "ar1_phi", "role": None, "estimate": fit.residual_params["phi"]})
-    return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
+    k0 = fit.theta.size - len(fit.residual_params)
+    names = list(fit.residual_params)
+    for key, label in (("rho", "residual_correlation"), ("phi", "ar1_phi")):
+        if key in fit.residual_params:
+            j = k0 + names.index(key)
+            z = float(fit.theta[j])
+            se = float(np.sqrt(fit.theta_cov[j, j])) if fit.theta_cov is not None else np.nan
+            crit = float(stats.norm.ppf(0.5 + level / 2))
+            rows.append(
+                {
+                    "name": label,
+                    "role": None,
+                    "estimate": fit.residual_params[key],
+                    "ci_low": float(np.tanh(z - crit * se)),
+                    "ci_high": float(np.tanh(z + crit * se)),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=[*VARIANCE_COLUMNS, "ci_low", "ci_high"])
+    frame["role"] = pd.Series([r.get("role") for r in rows], dtype=object)
+    return frame
 
 
 def _nlme_call(roles: list[Any], residual: str, method: str, random_slopes: bool) -> str:
@@ -373,7 +384,7 @@ def diary(
     x : str or sequence of str
         Daily predictor(s); each gets an actor and a partner effect.
     dyad, person, time : str
-        Dyad id, person id (unique across dyads) and occasion.
+        Dyad id, person id (within dyad; ids may repeat across dyads) and occasion.
     role : str, optional
         Distinguishing variable (e.g. gender). Without it the dyads are
         indistinguishable: pooled fixed effects, partners' random intercepts with equal
@@ -444,7 +455,7 @@ def diary(
     --------
     >>> import dyadlab as dl
     >>> df = dl.simulate_diary(50, 14, rng=2)
-    >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="day")
+    >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time")
     >>> res.fit["converged"]
     True
     """
@@ -526,7 +537,7 @@ def diary(
         for lab, b, s, d in zip(labels, fit.beta, se, fit.df, strict=True)
     ]
     estimates = estimates_frame(rows, level=level)
-    vc = _variance_rows(fit, zlabels, roles, residual)
+    vc = _variance_rows(fit, zlabels, roles, level)
     keys = {"y": y, "dyad": dyad, "person": person, "time": time, "role": role}
     return DiaryResult(
         model="diary",
@@ -565,7 +576,7 @@ def diary(
         extra={
             "n_excluded": n_excluded,
             "excluded": excluded,
-            "n_persons": int(df[person].nunique()),
+            "n_persons": int(df["_person"].nunique()),
             "residual": residual,
             "center": center,
             "reproduces": _nlme_call(roles, residual, method, random_slopes),

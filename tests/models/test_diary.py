@@ -1,0 +1,165 @@
+"""dyadlab.diary(): behaviour, bad input, warnings, result contract, speed."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dyadlab as dl
+from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.models._result import ESTIMATE_COLUMNS
+from tests.reference.fixtures import REPO
+
+UNBAL = REPO / "tests" / "reference" / "data" / "diary_sim_unbalanced.csv"
+KEYS = {"y": "y", "x": "x", "dyad": "couple", "person": "pid", "time": "day"}
+
+
+@pytest.fixture
+def unbalanced() -> pd.DataFrame:
+    return pd.read_csv(UNBAL)
+
+
+def test_result_contract_and_input_unchanged(unbalanced):  # type: ignore[no-untyped-def]
+    before = unbalanced.copy()
+    res = dl.diary(unbalanced, **KEYS, role="role")
+    pd.testing.assert_frame_equal(unbalanced, before)
+    assert list(res.estimates.columns) == ESTIMATE_COLUMNS
+    assert res.model == "diary" and res.estimation == "REML"
+    assert res.roles == ["h", "w"]
+    d = res.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert "nlme::lme" in d["reproduces"]
+    assert "dyadlab diary" in res.summary()
+    # rows left out are counted by reason and reported
+    assert res.extra["n_excluded"] == len(unbalanced) - res.n_obs
+    assert sum(res.extra["excluded"].values()) == res.extra["n_excluded"]
+    assert res.extra["excluded"]["no_partner_row"] > 0
+    assert any("left out of the fit" in w for w in res.warnings)
+
+
+def test_ml_and_reml_differ_and_report_method(unbalanced):  # type: ignore[no-untyped-def]
+    reml = dl.diary(unbalanced, **KEYS, role="role")
+    ml = dl.diary(unbalanced, **KEYS, role="role", method="ML")
+    assert ml.estimation == "ML"
+    assert ml.fit["loglik"] > reml.fit["loglik"]
+    assert ml.variance_components["estimate"].iloc[0] < reml.variance_components["estimate"].iloc[0]
+
+
+def test_indistinguishable_is_invariant_to_member_labels(unbalanced):  # type: ignore[no-untyped-def]
+    data = unbalanced.drop(columns="role")
+    a = dl.diary(data, **KEYS)
+    swapped = data.assign(pid=data["pid"].str.replace("_1", "_9"))  # person 1 becomes member 2
+    b = dl.diary(swapped, **KEYS)
+    np.testing.assert_allclose(a.estimates["estimate"], b.estimates["estimate"], rtol=1e-6)
+    assert a.fit["loglik"] == pytest.approx(b.fit["loglik"], rel=1e-9)
+
+
+def test_single_occasion_person_is_kept_with_a_warning(unbalanced):  # type: ignore[no-untyped-def]
+    extra = pd.DataFrame(
+        {"couple": [999, 999], "pid": ["999_1", "999_2"], "role": ["w", "h"], "day": [1, 1],
+         "x": [0.5, -0.2], "y": [3.0, 3.4]}
+    )  # fmt: skip
+    res = dl.diary(pd.concat([unbalanced, extra]), **KEYS, role="role")
+    assert any("single occasion" in w for w in res.warnings)
+    assert res.n_dyads == 37
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: pd.concat([d, d.iloc[[0]]]), "more than one row|duplicate|twice"),
+        (lambda d: d.assign(role="w"), "must give the two persons of a dyad different roles"),
+        (lambda d: d.assign(y=d["y"].astype(str).where(d.index > 3, "high")), "must be numeric"),
+        (lambda d: d.rename(columns={"x": "xx"}), "column 'x' is not in the data"),
+    ],
+)
+def test_bad_input_raises_naming_the_problem(unbalanced, change, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(DyadicDataError, match=message):
+        dl.diary(change(unbalanced), **KEYS, role="role")
+
+
+def test_role_that_does_not_split_a_dyad(unbalanced):  # type: ignore[no-untyped-def]
+    d = unbalanced.copy()
+    d.loc[d["couple"] == 1, "role"] = "w"
+    with pytest.raises(DyadicDataError, match=r"different roles.*first: \[1\]"):
+        dl.diary(d, **KEYS, role="role")
+
+
+def test_ar1_needs_integer_time(unbalanced):  # type: ignore[no-untyped-def]
+    d = unbalanced.assign(day=unbalanced["day"] + 0.5 * (unbalanced["day"] % 2))
+    with pytest.raises(DyadicDataError, match="whole-numbered"):
+        dl.diary(d, **KEYS, role="role", residual="ar1")
+    dl.diary(d, **KEYS, role="role", residual="cs")  # cs only matches occasions
+
+
+def test_within_effect_needs_within_person_variance(unbalanced):  # type: ignore[no-untyped-def]
+    d = unbalanced.copy()
+    d["trait"] = d.groupby("pid")["x"].transform("mean")
+    with pytest.raises(DyadicDataError, match="does not vary within persons"):
+        dl.diary(d, **{**KEYS, "x": "trait"}, role="role", center="person")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"center": "grand"}, "center='grand' is not allowed"),
+        ({"residual": "ar2"}, "residual='ar2'"),
+        ({"method": "reml"}, "Did you mean 'REML'"),
+        ({"level": 1.5}, "level=1.5 is out of range"),
+    ],
+)
+def test_bad_options(unbalanced, kwargs, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(OptionError, match=message):
+        dl.diary(unbalanced, **KEYS, role="role", **kwargs)
+
+
+def test_boundary_variance_is_reported():
+    rng = np.random.default_rng(5)
+    df = dl.simulate_diary(40, 7, tau=0.0, rng=rng)  # no random intercepts at all
+    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
+    assert any(w.startswith("Boundary") for w in res.warnings)
+
+
+@pytest.mark.slow
+def test_recovers_simulated_effects_with_random_slopes():
+    df = dl.simulate_diary(150, 14, actor=0.4, partner=0.2, random_slopes=(0.2, 0.1), rng=7)
+    res = dl.diary(
+        df, y="y", x="x", dyad="dyad", person="person", time="time", role="role",
+        random_slopes=True,
+    )  # fmt: skip
+    est = res.estimates.set_index(["effect", "role"])["estimate"]
+    assert est.loc["actor"].to_numpy() == pytest.approx([0.4, 0.4], abs=0.06)
+    assert est.loc["partner"].to_numpy() == pytest.approx([0.2, 0.2], abs=0.06)
+    vc = res.variance_components.set_index("name")["estimate"]
+    assert vc.loc["sd_actor_slope"].to_numpy() == pytest.approx([0.2, 0.2], abs=0.08)
+
+
+def test_covariates_enter_per_role(unbalanced):  # type: ignore[no-untyped-def]
+    d = unbalanced.assign(weekend=(unbalanced["day"] % 7 >= 5).astype(float))
+    res = dl.diary(d, **KEYS, role="role", covariates="weekend")
+    cov = res.estimates[res.estimates["effect"] == "covariate"]
+    assert cov["role"].tolist() == ["h", "w"] and set(cov["predictor"]) == {"weekend"}
+
+
+def test_plot_draws_one_panel_per_couple(unbalanced):  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    res = dl.diary(unbalanced, **KEYS, role="role")
+    fig = res.plot(max_dyads=4)
+    assert sum(ax.get_visible() for ax in fig.axes) == 4
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_fit_is_fast_and_linear_enough():
+    df = dl.simulate_diary(400, 28, rng=3)
+    t0 = time.process_time()
+    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
+    assert res.fit["converged"]
+    assert time.process_time() - t0 < 3.0  # the benchmark asks 0.5 s for 2,000 couples

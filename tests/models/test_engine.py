@@ -1,0 +1,172 @@
+"""The mixed-model engine: structured cross products equal the dense definitions, the
+Kronecker structure reduces to the nlme fits, nlme's df rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dyadlab.models._engine import fit_mixed, nlme_fixed_df
+from dyadlab.models._engine_covariance import Exchangeable, Unstructured
+from dyadlab.models._engine_residual import AR1, CompoundSymmetry, Kronecker, RowLayout
+from tests.reference.fixtures import assert_close_est, assert_close_se, cases
+
+
+def _layout(rng: np.random.Generator, n_dyads: int = 7, n_days: int = 6, drop: float = 0.25):
+    dyad, member, time = [], [], []
+    for d in range(n_dyads):
+        for t in range(n_days):
+            for m in (0, 1):
+                if rng.random() > drop:
+                    dyad.append(d)
+                    member.append(m)
+                    time.append(t * (1 + (d % 2)))  # odd dyads: every other day (gaps of 2)
+    order = np.lexsort((member, time, dyad))
+    return RowLayout(
+        dyad=np.asarray(dyad)[order],
+        member=np.asarray(member)[order],
+        time=np.asarray(time, dtype=float)[order],
+    )
+
+
+def _dense_cross(structure, theta, layout, W, q):  # type: ignore[no-untyped-def]
+    lam = structure.dense(theta, layout)
+    D = lam.shape[0]
+    zw = np.zeros((q, W.shape[1], D))
+    ww = np.zeros((W.shape[1], W.shape[1]))
+    logdet = 0.0
+    for d in range(D):
+        rows = np.flatnonzero(layout.dyad == d)
+        n = len(rows)
+        L = lam[d, :n, :n]
+        inv = np.linalg.inv(L)
+        Wd = W[rows]
+        zw[:, :, d] = Wd[:, :q].T @ inv @ Wd
+        ww += Wd.T @ inv @ Wd
+        logdet += np.linalg.slogdet(L)[1]
+    return zw, ww, logdet
+
+
+@pytest.mark.parametrize(
+    ("structure", "theta"),
+    [
+        (CompoundSymmetry(distinguishable=True), [0.3, np.arctanh(0.4)]),
+        (CompoundSymmetry(distinguishable=False), [np.arctanh(-0.3)]),
+        (AR1(distinguishable=True), [-0.2, np.arctanh(0.6)]),
+        (AR1(distinguishable=False), [np.arctanh(-0.5)]),
+        (Kronecker(distinguishable=True), [0.25, np.arctanh(0.35), np.arctanh(0.5)]),
+        (Kronecker(distinguishable=False), [np.arctanh(0.2), np.arctanh(-0.4)]),
+    ],
+    ids=lambda v: type(v).__name__ if not isinstance(v, list) else "",
+)
+@pytest.mark.parametrize("drop", [0.0, 0.25])
+def test_pattern_cross_products_equal_dense_definition(structure, theta, drop):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(11)
+    layout = _layout(rng, drop=drop)
+    n = len(layout.dyad)
+    Z = np.column_stack([layout.member == 0, layout.member == 1]).astype(float)
+    W = np.column_stack([Z, rng.normal(size=(n, 3))])
+    prepared = structure.prepare(W, 2, layout)
+    zw, ww, logdet = prepared.cross(np.asarray(theta))
+    zw_d, ww_d, logdet_d = _dense_cross(structure, np.asarray(theta), layout, W, 2)
+    np.testing.assert_allclose(zw, zw_d, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ww, ww_d, rtol=1e-9, atol=1e-9)
+    assert logdet == pytest.approx(logdet_d, rel=1e-10, abs=1e-10)
+
+
+def test_ar1_dense_uses_time_differences_like_nlme():
+    # nlme: corMatrix(Initialize(corAR1(0.5, form = ~ t | g), data)) with t = 1, 2, 4, 7
+    layout = RowLayout(
+        dyad=np.zeros(4, dtype=int), member=np.zeros(4, dtype=int), time=np.array([1.0, 2, 4, 7])
+    )
+    lam = AR1(distinguishable=False).dense(np.array([np.arctanh(0.5)]), layout)[0]
+    expected = np.array(
+        [
+            [1, 0.5, 0.125, 0.015625],
+            [0.5, 1, 0.25, 0.03125],
+            [0.125, 0.25, 1, 0.125],
+            [0.015625, 0.03125, 0.125, 1],
+        ]
+    )
+    np.testing.assert_allclose(lam, expected)
+
+
+def test_exchangeable_is_pdcompsymm_and_psd():
+    F = Exchangeable(1).factor(np.log([1.5, 0.5]))
+    psi = F @ F.T
+    assert psi[0, 0] == pytest.approx(psi[1, 1])
+    assert psi[0, 1] == pytest.approx((1.5**2 - 0.5**2) / 2)
+    F2 = Exchangeable(2).factor(np.array([0.1, 0.3, -0.2, -0.5, 0.4, 0.2]))
+    psi2 = F2 @ F2.T
+    np.testing.assert_allclose(psi2[:2, :2], psi2[2:, 2:])
+    np.testing.assert_allclose(psi2[:2, 2:], psi2[2:, :2])
+    assert np.linalg.eigvalsh(psi2).min() > 0
+
+
+def test_unstructured_log_cholesky_round_trip():
+    F = Unstructured(3).factor(np.array([0.1, 0.5, -0.3, 0.2, 0.4, -1.0]))
+    psi = F @ F.T
+    assert np.all(np.linalg.eigvalsh(psi) > 0)
+    assert F[0, 0] == pytest.approx(math.exp(0.1))
+
+
+def test_nlme_fixed_df_rules():
+    # 3 groups of 4 rows: an inner column, an outer column, an intercept
+    g = np.repeat(np.arange(3), 4)
+    inner = np.tile([0.0, 1.0, 2.0, 3.0], 3)
+    outer = g.astype(float) * 2.0 + 1.0
+    starts = np.array([0, 4, 8])
+    X = np.column_stack([np.ones(12), inner, outer])
+    # nlme: N - m - 1 inner = 12 - 3 - 1 = 8; outer m - 1 - 1 = 1; intercept the max
+    np.testing.assert_array_equal(nlme_fixed_df(X, starts), [8, 8, 1])
+    # without an intercept column the residual stratum gains one (nlme's getFixDF)
+    Xn = np.column_stack([(g == 0) * 1.0 + 0.5, inner])
+    np.testing.assert_array_equal(nlme_fixed_df(Xn, starts), [2, 9])
+
+
+def _kashy_design(case):  # type: ignore[no-untyped-def]
+    from dyadlab.models import diary as diary_mod
+
+    args = case.args
+    df, predictors, _ = diary_mod._prepare(
+        case.data,
+        y=args["y"],
+        xs=[args["x"]],
+        covariates=[],
+        dyad=args["dyad"],
+        person=args["person"],
+        time=args["time"],
+        role=args["role"],
+        center="none",
+    )
+    _, roles = diary_mod._members(case.data, args["dyad"], args["person"], args["role"])
+    X, Z, _, _ = diary_mod._design(df, predictors, roles, False)
+    layout = RowLayout(
+        dyad=df["_dyad"].to_numpy(), member=df["_member"].to_numpy(), time=df["_time"].to_numpy()
+    )
+    return X, df[args["y"]].to_numpy(dtype=float), Z, layout
+
+
+@pytest.mark.parametrize(
+    ("name", "fixed_index", "label"),
+    [("kashy_cs_reml", 5, "phi = 0: corCompSymm"), ("kashy_ar1_reml", 4, "rho = 0: corAR1")],
+)
+def test_kronecker_reduces_to_nlme_fits(name, fixed_index, label):  # type: ignore[no-untyped-def]
+    case = next(c for c in cases("diary") if c.name == name)
+    X, y, Z, layout = _kashy_design(case)
+    # theta = 3 covariance parameters, then log_sd_ratio, atanh_rho, atanh_phi
+    fit = fit_mixed(
+        X,
+        y,
+        Z,
+        layout,
+        Kronecker(distinguishable=True),
+        Unstructured(2),
+        fixed={fixed_index: 0.0},
+    )
+    exp = case.expected
+    assert_close_est(fit.beta, exp["estimate"], case)
+    assert_close_se(np.sqrt(np.diag(fit.vcov)), exp["se"], case)
+    assert_close_est(fit.loglik, exp["loglik"], case, what=f"loglik ({label})")
