@@ -215,6 +215,21 @@ def test_batched_gls_bootstrap_equals_weighted_refits() -> None:
         np.testing.assert_allclose(batch[i], one, rtol=1e-7, atol=1e-9)
 
 
+def test_indistinguishable_sem_batched_bootstrap_equals_refits() -> None:
+    from dyadlab.models._apim_design import prepare
+    from dyadlab.models._apim_fit import sem_indistinguishable
+
+    des = prepare(_sim(n=60, seed=5), y="y", x=["x"], dyad="couple", func="apim")
+    out = sem_indistinguishable(des, level=0.95)
+    assert out.refit_batch is not None and out.refit is not None
+    w = bs.resample_weights(60, 2, np.random.default_rng(1))
+    batch = out.refit_batch(w)
+    for i in range(2):
+        one = out.refit(w[i])
+        ok = np.isfinite(batch[i])
+        np.testing.assert_allclose(batch[i][ok], one[ok], rtol=1e-5, atol=1e-7)
+
+
 def test_k_bootstrap_mlm_uses_weighted_refits() -> None:
     res = dl.apim(_sim(n=40), y="y", x="x", dyad="couple", bootstrap=50, rng=1)
     (k,) = res.extra["k"]

@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,18 +186,7 @@ def fit_gls(
 
     n_var = 2 if dist else 1
     if dist:
-        # BFGS gets close; Nelder-Mead polishes without relying on noisy gradients
-        start = optimize.minimize(
-            negll, np.array([0.0, 0.0]), method="BFGS", options={"gtol": 1e-8, "maxiter": 500}
-        )
-        best = optimize.minimize(
-            negll,
-            start.x,
-            method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
-        )
-        params = best.x
-        converged = bool(best.success) and bool(np.all(np.abs(params) < 12))
+        params, converged = _newton2(negll, np.array([0.0, 0.0]))
     else:
         b = optimize.minimize_scalar(
             lambda t: negll(np.array([t])),
@@ -283,6 +273,46 @@ def gls_bootstrap_indist(
     t = (lo + hi) / 2
     mat = _indist_matrix(cu, cv, cs, np.tanh(t))
     return np.asarray(np.linalg.solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0], dtype=float)
+
+
+def _newton2(f: Callable[[Array], float], x0: Array, *, h: float = 1e-4) -> tuple[Array, bool]:
+    """Minimise a smooth function of 2 parameters by damped Newton steps.
+
+    Gradient and Hessian by central differences with a step large enough to be immune
+    to rounding in ``f`` (which is computed from cross-product matrices).
+    """
+    x = np.asarray(x0, dtype=float)
+    fx = f(x)
+    e = np.eye(2) * h
+    for _ in range(100):
+        fp = np.array([f(x + e[i]) for i in range(2)])
+        fm = np.array([f(x - e[i]) for i in range(2)])
+        grad = (fp - fm) / (2 * h)
+        hess = np.empty((2, 2))
+        hess[0, 0] = (fp[0] - 2 * fx + fm[0]) / h**2
+        hess[1, 1] = (fp[1] - 2 * fx + fm[1]) / h**2
+        hess[0, 1] = hess[1, 0] = (
+            f(x + e[0] + e[1]) - f(x + e[0] - e[1]) - f(x - e[0] + e[1]) + f(x - e[0] - e[1])
+        ) / (4 * h**2)
+        try:
+            step = np.linalg.solve(hess, grad)
+            if grad @ step <= 0:
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            step = grad / max(np.abs(np.diag(hess)).max(), 1.0)
+        t = 1.0
+        while t > 1e-8:
+            cand = x - t * step
+            fc = f(cand)
+            if np.isfinite(fc) and fc <= fx + 1e-12 * abs(fx):
+                break
+            t /= 2
+        else:
+            return x, bool(np.max(np.abs(grad)) < 1e-4)
+        x, fx = cand, fc
+        if np.max(np.abs(t * step)) < 1e-10:
+            return x, bool(np.all(np.abs(x) < 12))
+    return x, False
 
 
 def _reml_batch(mat: Array, logdet: Array, n_eff: Array, p: int) -> Array:
