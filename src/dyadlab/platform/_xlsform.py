@@ -193,6 +193,13 @@ def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
     ('slider', 'survey sheet, row 3')
     """
     book = _load(path)
+    try:
+        return _read_book(book, path)
+    finally:
+        book.close()
+
+
+def _read_book(book: Any, path: Path) -> tuple[dict[str, Any], Origins]:
     sheets = {str(name).strip().lower(): book[name] for name in book.sheetnames}
     if "survey" not in sheets:
         hint = closest("survey", list(sheets))
@@ -218,7 +225,6 @@ def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
         mapping["choices"] = _read_choices(sheets["choices"], default, origins)
     if "schedule" in sheets:
         mapping["schedule"] = _read_schedule(sheets["schedule"], origins)
-    book.close()
     return mapping, origins
 
 
