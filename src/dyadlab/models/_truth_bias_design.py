@@ -114,18 +114,14 @@ def prepare(
     for m in moderators:
         reasons[f"{m} missing"] = int(frame[m].isna().sum())
     keep = frame[["jc", "tc_partner", "tc_own", *moderators]].notna().all(axis=1).to_numpy()
-    # dyads in which no judge has a partner truth at all
-    dyad_ids = pd.Series(frame["_dyad"].to_numpy())
-    any_tp = pd.Series(~np.isnan(tp)).groupby(dyad_ids, sort=False).any()
-    sizes = dyad_ids.groupby(dyad_ids, sort=False).size()
-    no_tp = any_tp.index[~any_tp.to_numpy()].tolist()
-    one = [d for d in no_tp if d in sizes.index]
-    persons = (
-        data[person].groupby(data[dyad].to_numpy(), sort=False).nunique()
-        if person is not None
-        else data.groupby(dyad, sort=False).size()
-    )
-    single = [d for d in one if int(persons.get(d, 2)) < 2]
+    # persons who never report the truth (so their partner's judgments have no truth),
+    # and dyads with only one person
+    person_key = pd.MultiIndex.from_arrays([frame["_dyad"].to_numpy(), frame["_member"].to_numpy()])
+    reports = pd.Series(~np.isnan(truth_values), index=person_key).groupby(level=[0, 1]).any()
+    silent = reports.index[~reports.to_numpy()].get_level_values(0)
+    members = reports.groupby(level=0, sort=False).size()
+    single = members.index[members.to_numpy() < 2].tolist()
+    no_tp = [d for d in pd.unique(silent) if d not in set(single)]
     out = frame.loc[keep].copy()
     codes, _ = pd.factorize(out["_dyad"], sort=False)
     out["_dyad_code"] = codes
@@ -137,7 +133,7 @@ def prepare(
         roles=roles,
         n_excluded=int((~keep).sum()),
         excluded={k: v for k, v in reasons.items() if v},
-        no_partner_truth_dyads=[d for d in no_tp if d not in single],
+        no_partner_truth_dyads=no_tp,
         single_person_dyads=single,
     )
 

@@ -383,14 +383,15 @@ def _exclusion_warnings(prep: Prepared, truth: str) -> list[str]:
         why = ", ".join(f"{k}: {v}" for k, v in prep.excluded.items())
         warns.append(
             f"{_FUNC}(): {prep.n_excluded} rows were left out of the fit because the "
-            f"judgment, a truth or a moderator is missing ({why}); as nlme's na.omit."
+            f"judgment, a truth or a moderator is missing (by reason, a row may have several: "
+            f"{why}); as nlme's na.omit."
         )
     if prep.no_partner_truth_dyads:
         ids = ", ".join(repr(d) for d in prep.no_partner_truth_dyads[:5])
         warns.append(
-            f"{_FUNC}(): in {len(prep.no_partner_truth_dyads)} dyads no judge has the "
-            f"partner's {truth!r} (first: {ids}); they do not enter the fit. Check that "
-            "both partners report the truth variable."
+            f"{_FUNC}(): in {len(prep.no_partner_truth_dyads)} dyads one partner never "
+            f"reports {truth!r} (first: {ids}), so the other's judgments of them have no "
+            "truth and are left out. Check that both partners report the truth variable."
         )
     if prep.single_person_dyads:
         ids = ", ".join(repr(d) for d in prep.single_person_dyads[:5])
@@ -559,4 +560,6 @@ def _variance_components(
             "estimate": fit.residual_params.get("rho", float("nan")),
         }
     )
-    return pd.DataFrame(rows, columns=VARIANCE_COLUMNS), random_cov
+    vc = pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
+    vc["role"] = vc["role"].astype(object).where(vc["role"].notna(), None)
+    return vc, random_cov

@@ -1,0 +1,211 @@
+"""dl.truth_bias(): recovery of known parameters, exclusions, bad input, result contract."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+import dyadlab as dl
+import dyadlab.models.truth_bias as tb_module
+from dyadlab.exceptions import DyadicDataError, DyadlabError, DyadlabWarning, OptionError
+from dyadlab.models._result import ESTIMATE_COLUMNS
+
+matplotlib.use("Agg")
+
+KEYS = {"judgment": "judgment", "truth": "truth", "dyad": "dyad", "person": "person"}
+
+
+def _quiet(data: pd.DataFrame, **kwargs: object) -> tb_module.TruthBiasResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        return dl.truth_bias(data, **{**KEYS, **kwargs})  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def diary() -> pd.DataFrame:
+    return dl.simulate_truth_bias(
+        120, 14, truth_force=(0.6, 0.4), assumed_similarity=(0.1, 0.3),
+        directional_bias=(0.5, -0.2), random_sd=(0.4, 0.2, 0.2), rng=11,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def diary_fit(diary: pd.DataFrame) -> tb_module.TruthBiasResult:
+    return _quiet(diary, time="time", role="role")
+
+
+def test_recovers_the_simulated_parameters(
+    diary: pd.DataFrame, diary_fit: tb_module.TruthBiasResult
+) -> None:
+    truth = diary.attrs["truth"]
+    est = diary_fit.estimates
+    assert diary_fit.fit["converged"] and not diary_fit.warnings
+    names = {"directional_bias": "directional_bias", "truth": "truth_force",
+             "assumed_similarity": "assumed_similarity"}  # fmt: skip
+    for row in est.itertuples():
+        true = truth[names[row.effect]][row.role]
+        assert abs(row.estimate - true) < 3.5 * row.se, (row.effect, row.role)
+        assert row.ci_low < row.estimate < row.ci_high
+    vc = diary_fit.variance_components.set_index("name")["estimate"]
+    # simulated SDs 0.4 (bias) and 0.2 (slopes); person slopes are estimated from 14
+    # days only, so their SDs vary a lot between samples (this one equals nlme's)
+    assert vc["sd_directional_bias"].between(0.25, 0.55).all()
+    slopes = vc[["sd_truth", "sd_assumed_similarity"]]
+    assert (slopes < 0.4).all() and 0.1 < slopes.mean() < 0.3
+
+
+def test_result_contract(diary: pd.DataFrame, diary_fit: tb_module.TruthBiasResult) -> None:
+    assert diary_fit.model == "truth_bias"
+    assert list(diary_fit.estimates.columns) == ESTIMATE_COLUMNS
+    assert diary_fit.roles == ["husband", "wife"]
+    assert diary_fit.estimates["predictor"].tolist() == (
+        ["judgment"] * 2 + ["truth_partner"] * 2 + ["truth"] * 2
+    )
+    d = diary_fit.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert d["n_excluded"] == 0 and d["truth_mean"] == pytest.approx(diary["truth"].mean())
+    assert "assumed_similarity" in diary_fit.summary()
+    cov = np.asarray(d["random_covariance"]["matrix"])
+    assert cov.shape == (6, 6) and np.allclose(cov, cov.T)
+    assert d["random_covariance"]["names"][0] == "directional_bias[husband]"
+
+
+def test_input_frame_is_not_changed(diary: pd.DataFrame) -> None:
+    before = diary.copy()
+    _quiet(diary.head(200), time="time", role="role")
+    pd.testing.assert_frame_equal(diary, before)
+
+
+def test_indistinguishable_pools_the_effects() -> None:
+    df = dl.simulate_truth_bias(60, 10, random_sd=(0.4, 0.2, 0.2), distinguishable=False, rng=4)
+    res = _quiet(df, time="time")
+    assert res.distinguishable is False and res.roles == []
+    assert res.estimates["role"].isna().all()
+    assert res.estimates["effect"].tolist() == ["directional_bias", "truth", "assumed_similarity"]
+    vc = res.variance_components
+    assert vc["role"].isna().all()
+    assert res.extra["random_covariance"]["names"][:2] == [
+        "directional_bias[member 1]", "directional_bias[member 2]",
+    ]  # fmt: skip
+
+
+def test_role_alone_identifies_persons_over_time(diary: pd.DataFrame) -> None:
+    no_person = diary.drop(columns="person").head(400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        a = dl.truth_bias(no_person, judgment="judgment", truth="truth", dyad="dyad",
+                          time="time", role="role")  # fmt: skip
+    b = _quiet(diary.head(400), time="time", role="role")
+    np.testing.assert_allclose(a.estimates["estimate"], b.estimates["estimate"], rtol=1e-8)
+
+
+def test_moderators_and_no_similarity(diary: pd.DataFrame) -> None:
+    df = diary.copy()
+    df["mood"] = np.random.default_rng(3).normal(size=len(df))
+    res = _quiet(df, time="time", role="role", moderators=["mood"], similarity=False)
+    effects = list(dict.fromkeys(res.estimates["effect"]))
+    assert effects == ["directional_bias", "truth", "directional_bias:mood", "truth:mood"]
+    mod = res.estimates[res.estimates["effect"] == "directional_bias:mood"]
+    assert mod["predictor"].tolist() == ["mood", "mood"]
+    assert len(res.extra["random_covariance"]["names"]) == 4
+    # a pure-noise moderator: its effects are small
+    assert (res.estimates.loc[res.estimates["effect"] == "truth:mood", "p"] > 1e-3).all()
+
+
+def test_rows_without_partner_truth_are_left_out_and_counted(diary: pd.DataFrame) -> None:
+    df = diary[diary["dyad"] < 30].copy()
+    df.loc[df.index[:9], "truth"] = np.nan  # dyad 0: some truths missing
+    lonely = df[(df["dyad"] == 5) & (df["role"] == "wife")].index
+    df.loc[lonely, "truth"] = np.nan  # dyad 5: the wife never reports the truth
+    df = df.drop(index=df.index[(df["dyad"] == 7) & (df["time"] == 3)][:1])  # no partner row
+    with pytest.warns(DyadlabWarning) as record:
+        res = dl.truth_bias(df, **KEYS, time="time", role="role")
+    texts = [str(w.message) for w in record]
+    assert res.extra["n_excluded"] > 0
+    assert res.n_obs == len(df) - res.extra["n_excluded"]
+    assert any(f"{res.extra['n_excluded']} rows were left out" in t for t in texts)
+    assert any("one partner never reports 'truth' (first: 5)" in t for t in texts)
+    assert res.extra["excluded"]["no partner row"] == 1
+    assert res.warnings == texts
+    assert res.n_dyads == df["dyad"].nunique() - 1  # dyad 5 has no complete row
+
+
+def test_constant_truth_gives_no_estimates_and_not_converged(diary: pd.DataFrame) -> None:
+    df = diary.head(300).copy()
+    df["truth"] = 3.0
+    with pytest.warns(DyadlabWarning, match="constant"):
+        res = dl.truth_bias(df, **KEYS, time="time", role="role")
+    assert res.fit["converged"] is False
+    assert res.estimates.empty
+    with pytest.raises(DyadlabError, match="nothing to plot"):
+        res.plot()
+
+
+def test_truth_missing_for_every_partner(diary: pd.DataFrame) -> None:
+    df = diary.head(300).copy()
+    df.loc[df["role"] == "husband", "truth"] = np.nan
+    with pytest.warns(DyadlabWarning) as record:
+        res = dl.truth_bias(df, **KEYS, time="time", role="role")
+    assert any("nothing was fitted" in str(w.message) for w in record)
+    assert res.fit["converged"] is False and res.extra["n_excluded"] == 300
+
+
+def test_non_convergence_is_reported(diary: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tb_module.fit_mixed
+
+    def stalled(*args: object, **kwargs: object) -> object:
+        fit = real(*args, **kwargs)  # type: ignore[arg-type]
+        fit.converged = False
+        fit.message = "ABNORMAL"
+        return fit
+
+    monkeypatch.setattr(tb_module, "fit_mixed", stalled)
+    with pytest.warns(DyadlabWarning) as record:
+        res = dl.truth_bias(diary.head(400), **KEYS, time="time", role="role")
+    assert any("did not converge (ABNORMAL)" in str(w.message) for w in record)
+    assert res.fit["converged"] is False
+
+
+def test_one_judgment_per_person_has_no_random_effects() -> None:
+    from dyadlab.data.datasets import load_acitelli
+
+    aci = load_acitelli()
+    res = dl.truth_bias(aci, judgment="other_pos", truth="self_pos", dyad="cuplid",
+                        role="gender")  # fmt: skip
+    assert res.extra["random_covariance"] is None
+    assert (res.estimates["df"] == res.n_obs - 6).all()
+    assert res.roles == ["-1", "1"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"method": "OLS"}, OptionError, "method"),
+        ({"level": 1.5}, OptionError, "level"),
+        ({"truth": "truht"}, DyadicDataError, "truth"),
+        ({"moderators": ["dyad"]}, DyadicDataError, "moderator"),
+        ({"judgment": "role"}, DyadicDataError, "numeric"),
+    ],
+)
+def test_bad_arguments(
+    diary: pd.DataFrame, kwargs: dict[str, object], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        dl.truth_bias(diary.head(100), **{**KEYS, "time": "time", "role": "role", **kwargs})  # type: ignore[arg-type]
+
+
+def test_plot_returns_a_figure(diary_fit: tb_module.TruthBiasResult) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = diary_fit.plot()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Directional bias", "Truth force and assumed similarity"]
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels == ["husband", "wife"]
+    plt.close(fig)
