@@ -1,0 +1,300 @@
+"""Platform operations: ``dyadlab study create|invite|list``, ``dyadlab export``,
+``dyadlab researcher add``, ``dyadlab reminders send`` and ``dyadlab serve``.
+
+Every command takes the database from ``DYADLAB_DATABASE_URL`` (default
+``sqlite:///dyadlab.db``), upgrades it to the newest migration, and with ``--json``
+prints exactly one JSON object. Without the platform extra they say
+``pip install 'dyadlab[platform]'``.
+
+Examples
+--------
+$ dyadlab study create daily_diary.yaml --json
+{"study_id": 1, "title": "Daily intimacy in couples", "protocol_hash": "…"}
+$ dyadlab study invite 1 --couples 2 --json
+{"study_id": 1, "couples": [{"couple_id": 1, "partners": [{"person_id": 1, "token": …}]}]}
+$ dyadlab export 1 --format individual --out diary.csv
+$ dyadlab serve --port 8000
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dyadlab.exceptions import DyadlabError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from dyadlab.platform.settings import Settings
+
+__all__ = ["register"]
+
+MISSING = "the platform needs its extra dependencies: pip install 'dyadlab[platform]'"
+_NEEDED = ("fastapi", "sqlalchemy", "alembic", "argon2", "uvicorn")
+
+study_app = typer.Typer(help="Create studies and invite couples.", no_args_is_help=True)
+researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Reminder e-mails.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the platform commands to ``app``."""
+    app.add_typer(study_app, name="study")
+    app.add_typer(researcher_app, name="researcher")
+    app.add_typer(reminders_app, name="reminders")
+    app.command("export", help="Export a study's data, codebook and compliance.")(export_command)
+    app.command("serve", help="Run the platform's web server (uvicorn).")(serve_command)
+
+
+def _require_platform() -> None:
+    missing = [m for m in _NEEDED if importlib.util.find_spec(m) is None]
+    if missing:
+        raise DyadlabError(f"{MISSING} (missing: {', '.join(missing)})")
+
+
+def _settings() -> Settings:
+    _require_platform()
+    from dyadlab.platform.settings import Settings
+
+    return Settings.from_env()
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    from dyadlab.platform.db import make_engine, make_sessionmaker, session_scope, upgrade_database
+
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@study_app.command("create")
+def create_command(
+    protocol: Annotated[Path, typer.Argument(help="Protocol file: .yaml, .xlsx or .csv.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a study from a protocol file; prints the new study's id."""
+    settings = _settings()
+    from dyadlab.platform.protocol import load_protocol
+    from dyadlab.platform.services.studies import create_study
+
+    parsed = load_protocol(protocol)
+    with _session(settings) as session:
+        study = create_study(session, parsed)
+        out = {"study_id": study.id, "title": study.title, "protocol_hash": study.protocol_hash}
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"Created study {out['study_id']}: {out['title']}")
+
+
+@study_app.command("invite")
+def invite_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    couples: Annotated[int, typer.Option("--couples", help="Number of couples to invite.")] = 1,
+    start_date: Annotated[
+        str | None, typer.Option("--start-date", help="Diary day 1 (YYYY-MM-DD); default today.")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Initial time zone (IANA), e.g. Europe/Amsterdam.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Invite couples; prints each partner's personal link (shown only now)."""
+    settings = _settings()
+    from dyadlab.exceptions import OptionError
+    from dyadlab.platform.services.invitations import invite_couples
+
+    try:
+        day1 = date.fromisoformat(start_date) if start_date else None
+    except ValueError:
+        raise OptionError(
+            f"study invite: --start-date {start_date!r} is not a date; use YYYY-MM-DD."
+        ) from None
+    with _session(settings) as session:
+        made = invite_couples(
+            session,
+            study,
+            couples,
+            base_url=settings.base_url,
+            start_date=day1,
+            tz=tz or settings.default_tz,
+        )
+        out = {"study_id": study, "couples": [c.to_dict() for c in made]}
+    if as_json:
+        _echo_json(out)
+        return
+    typer.echo(f"Invited {len(made)} couples to study {study}. Links are shown only now:")
+    for c in made:
+        for p in c.partners:
+            role = f" ({p.role})" if p.role else ""
+            typer.echo(f"  couple {c.couple_id}, person {p.person_id}{role}: {p.url}")
+
+
+@study_app.command("list")
+def list_command(as_json: JsonOpt = False) -> None:
+    """List the studies with their numbers of couples, persons and responses."""
+    settings = _settings()
+    from dyadlab.platform.services.studies import list_studies
+
+    with _session(settings) as session:
+        rows = [
+            {
+                "study_id": s.study.id,
+                "title": s.study.title,
+                "couples": s.n_couples,
+                "persons": s.n_persons,
+                "responses": s.n_responses,
+            }
+            for s in list_studies(session)
+        ]
+    if as_json:
+        _echo_json({"studies": rows})
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['study_id']}: {r['title']} — {r['couples']} couples, {r['responses']} responses"
+        )
+
+
+def export_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    format: Annotated[
+        str, typer.Option("--format", help="individual, pairwise or dyad.")
+    ] = "individual",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Data file: .csv, .parquet or .sav (required).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export a study: data file plus codebook, compliance and withdrawals beside it."""
+    settings = _settings()
+    from dyadlab.exceptions import OptionError
+    from dyadlab.platform.services.export import export_study
+    from dyadlab.platform.services.researchers import audit
+
+    if out is None:
+        raise OptionError("export: --out FILE is required (.csv, .parquet or .sav).")
+    with _session(settings) as session:
+        result = export_study(session, study, layout=format, out=out)
+        audit(
+            session,
+            "export",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={"format": format, "file": out.suffix, "rows": result.n_rows},
+        )
+    data = {"study_id": study, **result.to_dict()}
+    if as_json:
+        _echo_json(data)
+        return
+    typer.echo(f"Wrote {result.n_rows} rows ({format}) to {out}")
+    for path in result.files[1:]:
+        typer.echo(f"  and {path}")
+    flagged = result.compliance["flagged_couples"]
+    if flagged:
+        typer.echo(f"Couples below the compliance threshold: {flagged}")
+    for w in result.withdrawals:
+        deleted = ", data deleted" if w["data_deleted"] else ""
+        typer.echo(f"Person {w['person']} (couple {w['dyad']}) withdrew{deleted}.")
+
+
+@researcher_app.command("add")
+def researcher_add_command(
+    email: Annotated[str, typer.Argument(help="E-mail address (the login).")],
+    role: Annotated[str, typer.Option("--role", help="owner or analyst.")] = "analyst",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a researcher account. The password is read from DYADLAB_RESEARCHER_PASSWORD
+    or asked for (never an argument, so it stays out of the shell history)."""
+    settings = _settings()
+    from dyadlab.platform.services.researchers import create_researcher
+
+    password = os.environ.get("DYADLAB_RESEARCHER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise DyadlabError(
+                "researcher add: set DYADLAB_RESEARCHER_PASSWORD or run it in a terminal."
+            )
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    with _session(settings) as session:
+        account = create_researcher(session, email, password, role=role)
+        out = {"researcher_id": account.id, "email": account.email, "role": account.role}
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"Created {out['role']} account {out['email']}.")
+
+
+@reminders_app.command("send")
+def reminders_send_command(as_json: JsonOpt = False) -> None:
+    """Send the reminder e-mails due now (once; run it from cron, or use `serve`)."""
+    settings = _settings()
+    from dyadlab.platform.services.reminders import send_due_reminders
+
+    with _session(settings) as session:
+        outcomes = send_due_reminders(session, settings)
+        out = {
+            "sent": sum(o.status == "sent" for o in outcomes),
+            "failed": sum(o.status == "failed" for o in outcomes),
+        }
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"Reminders sent: {out['sent']}, failed: {out['failed']}.")
+
+
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    reminders: Annotated[
+        bool,
+        typer.Option(
+            "--reminders/--no-reminders",
+            help="Send reminder e-mails every minute (needs DYADLAB_SMTP_HOST).",
+        ),
+    ] = True,
+) -> None:
+    """Serve the platform with uvicorn (one process; put a TLS proxy in front)."""
+    settings = _settings()
+    import threading
+
+    import uvicorn
+
+    from dyadlab.platform.app import create_app
+    from dyadlab.platform.services.reminders import run_reminder_loop
+
+    app = create_app(settings)
+    stop = threading.Event()
+    if reminders and settings.smtp_host:
+        thread = threading.Thread(
+            target=run_reminder_loop,
+            args=(app.state.sessionmaker, settings),
+            kwargs={"stop": stop},
+            daemon=True,
+        )
+        thread.start()
+    try:
+        uvicorn.run(app, host=host, port=port, proxy_headers=True)
+    finally:
+        stop.set()
