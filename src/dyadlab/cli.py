@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "apim",
     "diary",
     "protocol",
+    "platform",
     "truth_bias",
 )
 
