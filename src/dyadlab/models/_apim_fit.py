@@ -103,7 +103,12 @@ def _check_rank(x: Array, labels: list[str]) -> None:
 
 
 def _info_criteria(ll: float, k: int, n: float) -> dict[str, Any]:
-    return {"loglik": ll, "aic": -2 * ll + 2 * k, "bic": -2 * ll + k * np.log(n), "n_params": k}
+    return {
+        "loglik": float(ll),
+        "aic": float(-2 * ll + 2 * k),
+        "bic": float(-2 * ll + k * np.log(n)),
+        "n_params": int(k),
+    }
 
 
 # ---- SEM, distinguishable -------------------------------------------------------------
@@ -157,7 +162,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     ]
     n = float(len(data))
     fitd = _info_criteria(ll, spec.n_params, n)
-    fitd["converged"] = fit.converged
+    fitd["converged"] = bool(fit.converged)
     tests = []
     for name, equal in [
         ("equal_actor_effects", ("actor",)),
@@ -280,7 +285,7 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
     n = float(len(data))
     nv = data.shape[1]
     fitd = _info_criteria(fit.loglik, spec.n_params, n)
-    fitd["converged"] = fit.converged
+    fitd["converged"] = bool(fit.converged)
     fitd.update(_olsen_kenny_fit(data, fit.loglik, spec.n_params, [0, 1] + [2 + j for j in perm]))
     warns = []
     if np.isnan(data).any():
@@ -466,7 +471,7 @@ def mlm(des: Design, *, level: float) -> Fitted:
     variance.append({"name": "residual_correlation", "role": None, "estimate": fit.rho})
     k = fit.n_coef + fit.n_var_params + 1
     fitd = _info_criteria(fit.loglik, k, fit.n_obs - fit.n_coef)
-    fitd["converged"] = fit.converged
+    fitd["converged"] = bool(fit.converged)
     used_dyads = np.unique(dyv[ok])
     out = Fitted(
         rows=_rows(des, coef, fit.beta, fit.vcov, float(fit.df)),
