@@ -17,7 +17,7 @@ def test_tutorial_code_runs() -> None:
     assert len(blocks) >= 8
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, str(TUTORIAL), "exec"), namespace)  # noqa: S102 - our own docs
+        exec(compile(block, str(TUTORIAL), "exec"), namespace)  # runs our own docs
     sem = namespace["sem"]
     ks = {k["role"]: k for k in sem.extra["k"]}  # type: ignore[attr-defined]
     assert round(ks["-1"]["estimate"], 2) == 0.85
