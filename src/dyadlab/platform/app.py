@@ -37,6 +37,7 @@ from dyadlab.exceptions import DyadlabError
 from dyadlab.platform.db import make_engine, make_sessionmaker, upgrade_database
 from dyadlab.platform.errors import PlatformError
 from dyadlab.platform.routes import api_participant, api_researcher
+from dyadlab.platform.routes._pages import install_pages
 from dyadlab.platform.security import install_log_redaction
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import utcnow
@@ -197,6 +198,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(api_participant.router)
     app.include_router(api_researcher.router)
+    install_pages(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> HTMLResponse:

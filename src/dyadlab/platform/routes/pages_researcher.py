@@ -1,0 +1,419 @@
+"""The researcher's pages: login, studies, invitations, compliance and export.
+
+Addresses::
+
+    GET  /r/login                      the login form; POST logs in (rate-limited)
+    POST /r/logout                     ends the session
+    GET  /r/studies                    every study with its counts
+    GET  /r/studies/{id}               the protocol in brief, invitation and export forms
+    POST /r/studies/{id}/invite        (owner) invite N couples; the links are shown once
+    GET  /r/studies/{id}/compliance    per couple (flagged below the threshold), per
+                                       person, and a couple-by-day heat map (SVG)
+
+Login uses the core's argon2 accounts and rate limit
+(:func:`dyadlab.platform.services.researchers.authenticate`) and sets the same
+``dyadlab_session`` cookie as ``POST /api/v1/auth/login``; so the export button can link
+to ``GET /api/v1/studies/{id}/export``, which writes every export to the audit log.
+Forms are protected as described in :mod:`dyadlab.platform.routes._pages`; pages are
+sent with ``Cache-Control: no-store`` (invitation links must not stay in a cache).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.datastructures import FormData
+
+from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, RateLimitError
+from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg
+from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
+from dyadlab.platform.routes.deps import SESSION_COOKIE, AppSettings, DbSession, Now
+from dyadlab.platform.security import read_session_token, session_token
+from dyadlab.platform.services import compliance, invitations, researchers, studies
+from dyadlab.platform.settings import Settings
+from dyadlab.platform.tables import Researcher
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/r", include_in_schema=False)
+
+MAX_COUPLES_PER_FORM = 500
+
+
+async def _read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_read_form)]
+
+
+def _researcher(request: Request, session: DbSession, settings: AppSettings) -> Researcher | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    researcher_id = read_session_token(settings.secret_key, token, settings.session_max_age_s)
+    researcher = session.get(Researcher, researcher_id) if researcher_id is not None else None
+    return researcher if researcher is not None and researcher.active else None
+
+
+ResearcherOrNone = Annotated[Researcher | None, Depends(_researcher)]
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/r/login", status_code=303)
+
+
+def _page(
+    request: Request,
+    template: str,
+    researcher: Researcher | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    return render(
+        request,
+        template,
+        {"lang": "en", "researcher": researcher, **context},
+        status_code=status_code,
+    )
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _percent(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value) * 100:.0f}%"
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.{digits}f}"
+
+
+# --------------------------------------------------------------------------- login
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+def start(researcher: ResearcherOrNone) -> Response:
+    """The studies when logged in, else the login form."""
+    return RedirectResponse("/r/studies" if researcher else "/r/login", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, researcher: ResearcherOrNone) -> Response:
+    """The login form."""
+    return _page(request, "researcher/login.html", researcher, error=None, email="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_post(
+    request: Request, form: PostedForm, session: DbSession, settings: AppSettings
+) -> Response:
+    """Check the password (argon2, rate-limited) and set the session cookie."""
+    email = _text(form, "email")
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _page(
+            request,
+            "researcher/login.html",
+            None,
+            status_code=403,
+            error="The form has expired. Please try again.",
+            email=email,
+        )
+    password = form.get("password")
+    try:
+        researcher = researchers.authenticate(
+            session,
+            email,
+            password if isinstance(password, str) else "",
+            client=_client(request),
+            max_failures=settings.login_max_failures,
+            window_s=settings.login_window_s,
+        )
+    except (AuthError, RateLimitError) as exc:
+        return _page(
+            request,
+            "researcher/login.html",
+            None,
+            status_code=exc.status,
+            error=exc.message,
+            email=email,
+        )
+    session.commit()
+    response = RedirectResponse("/r/studies", status_code=303)
+    _set_session(response, settings, session_token(settings.secret_key, researcher.id))
+    return response
+
+
+def _set_session(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age_s,
+        httponly=True,
+        secure=settings.https,
+        samesite="strict",
+        path="/",
+    )
+
+
+@router.post("/logout", response_class=HTMLResponse)
+def logout(request: Request, form: PostedForm) -> Response:
+    """End the session (a form post with the CSRF token)."""
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _to_login()
+    response = _to_login()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --------------------------------------------------------------------------- studies
+@router.get("/studies", response_class=HTMLResponse)
+def studies_page(request: Request, session: DbSession, researcher: ResearcherOrNone) -> Response:
+    """Every study with its numbers of couples, persons and responses."""
+    if researcher is None:
+        return _to_login()
+    return _page(
+        request,
+        "researcher/studies.html",
+        researcher,
+        studies=studies.list_studies(session),
+    )
+
+
+def _schedule_rows(protocol: Any) -> list[dict[str, str]]:
+    rows = []
+    for entry in protocol.schedule:
+        if entry.type == "daily":
+            when = f"daily at {entry.time}, open {entry.window_minutes} min"
+        elif entry.type == "random":
+            when = (
+                f"{entry.prompts_per_day} random prompts a day between {entry.block_start} "
+                f"and {entry.block_end}"
+            )
+        else:
+            cap = f", at most {entry.max_per_day} a day" if entry.max_per_day else ""
+            when = f"when it happens{cap}"
+        days = f"{entry.days} days" if entry.days else "until the study ends"
+        rows.append({"questionnaire": entry.questionnaire, "when": when, "days": days})
+    return rows
+
+
+def _study_page(
+    request: Request,
+    session: DbSession,
+    researcher: Researcher,
+    study_id: int,
+    *,
+    invited: list[Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    study = studies.get_study(session, study_id)
+    summary = next(s for s in studies.list_studies(session) if s.study.id == study.id)
+    protocol = studies.study_protocol(study)
+    settings: Settings = request.app.state.settings
+    return _page(
+        request,
+        "researcher/study.html",
+        researcher,
+        status_code=status_code,
+        study=study,
+        summary=summary,
+        protocol=protocol,
+        schedule=_schedule_rows(protocol),
+        is_owner=researcher.role == "owner",
+        invited=invited,
+        error=error,
+        default_tz=settings.default_tz,
+    )
+
+
+@router.get("/studies/{study_id}", response_class=HTMLResponse)
+def study_page(
+    study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
+) -> Response:
+    """One study: protocol in brief, invitation form (owners) and export."""
+    if researcher is None:
+        return _to_login()
+    try:
+        return _study_page(request, session, researcher, study_id)
+    except NotFoundError:
+        return _page(
+            request, "researcher/missing.html", researcher, status_code=404, study_id=study_id
+        )
+
+
+@router.post("/studies/{study_id}/invite", response_class=HTMLResponse)
+def invite_post(
+    study_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    settings: AppSettings,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Invite couples (owners only); the personal links are shown on this page only."""
+    if researcher is None:
+        return _to_login()
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _study_page(
+            request,
+            session,
+            researcher,
+            study_id,
+            error="The form has expired. Please reload the page and try again.",
+            status_code=403,
+        )
+    if researcher.role != "owner":
+        return _study_page(
+            request,
+            session,
+            researcher,
+            study_id,
+            error="Only a study owner can invite couples.",
+            status_code=403,
+        )
+    try:
+        n = int(_text(form, "couples"))
+        if not 1 <= n <= MAX_COUPLES_PER_FORM:
+            raise ValueError
+    except ValueError:
+        return _study_page(
+            request,
+            session,
+            researcher,
+            study_id,
+            error=f"Number of couples: give a whole number from 1 to {MAX_COUPLES_PER_FORM}.",
+            status_code=422,
+        )
+    start_text = _text(form, "start_date")
+    try:
+        start = date.fromisoformat(start_text) if start_text else None
+    except ValueError:
+        return _study_page(
+            request,
+            session,
+            researcher,
+            study_id,
+            error=f"Start date {start_text!r}: write it as YYYY-MM-DD, or leave it empty.",
+            status_code=422,
+        )
+    try:
+        made = invitations.invite_couples(
+            session,
+            study_id,
+            n,
+            base_url=settings.base_url,
+            start_date=start,
+            tz=_text(form, "tz") or settings.default_tz,
+            now=now,
+        )
+    except InvalidError as exc:
+        session.rollback()
+        return _study_page(
+            request, session, researcher, study_id, error=exc.message, status_code=422
+        )
+    researchers.audit(
+        session,
+        "invite",
+        researcher_id=researcher.id,
+        study_id=study_id,
+        client=_client(request),
+        detail={"couples": n},
+    )
+    session.commit()
+    return _study_page(request, session, researcher, study_id, invited=made)
+
+
+# --------------------------------------------------------------------------- compliance
+def _parse_threshold(raw: str | None, default: float) -> float:
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    if value > 1:
+        value = value / 100
+    return min(max(value, 0.0), 1.0)
+
+
+@router.get("/studies/{study_id}/compliance", response_class=HTMLResponse)
+def compliance_page(
+    study_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    researcher: ResearcherOrNone,
+    now: Now,
+    threshold: str | None = None,
+) -> Response:
+    """Compliance per couple (flagged below the threshold), per person and per day."""
+    if researcher is None:
+        return _to_login()
+    try:
+        study = studies.get_study(session, study_id)
+    except NotFoundError:
+        return _page(
+            request, "researcher/missing.html", researcher, status_code=404, study_id=study_id
+        )
+    level = _parse_threshold(threshold, settings.compliance_threshold)
+    report = compliance.study_compliance(session, study.id, threshold=level, now=now)
+    couples = [
+        {
+            "couple_id": int(r.couple_id),
+            "days_due": int(r.days_due),
+            "days_complete": int(r.days_complete),
+            "rate": _percent(r.rate),
+            "flagged": bool(r.flagged),
+        }
+        for r in list[Any](report.couples.itertuples(index=False))
+    ]
+    persons = [
+        {
+            "couple_id": int(r.couple_id),
+            "person_id": int(r.person_id),
+            "role": r.role or "–",
+            "status": r.status,
+            "due": int(r.due),
+            "answered": int(r.answered),
+            "rate": _percent(r.rate),
+            "events": int(r.events),
+            "reminders": int(r.reminders_sent),
+            "latency": _number(r.median_latency_min),
+        }
+        for r in list[Any](report.persons.itertuples(index=False))
+    ]
+    svg = heatmap_svg(
+        report.days,
+        report.couples,
+        threshold=level,
+        title=f"Complete couple-days of study {study.id}",
+    )
+    return _page(
+        request,
+        "researcher/compliance.html",
+        researcher,
+        study=study,
+        threshold=level,
+        threshold_text=_percent(level),
+        couples=couples,
+        persons=persons,
+        flagged=report.flagged_couples,
+        heatmap=Markup(svg),  # built from numbers and escaped text only
+        colours=CELL_COLOURS,
+    )

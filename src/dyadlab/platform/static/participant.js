@@ -1,0 +1,559 @@
+/* dyadlab participant pages: quick exit, skip logic, drafts and offline-safe sending.
+ *
+ * No build step and no libraries. The pages work without this script; with it:
+ * - the quick-exit link replaces the history entry (Back does not return here);
+ * - questions whose `relevant` condition is false are hidden and their answers cleared
+ *   (the same XLSForm expression subset and semantics as dyadlab.platform._expressions);
+ * - the draft of a form is kept in localStorage while it is being filled in;
+ * - a submission gets a client-made UUID and waits in localStorage ("pending") until the
+ *   server acknowledges it (201 stored, 200 stored before); it is retried when the
+ *   browser comes online, every 15 s, and on every participant page. A retry with the
+ *   same UUID never stores a duplicate. A refused answer (closed window, invalid) is
+ *   taken off the queue and its draft stays in the form with a clear message.
+ */
+(function () {
+  "use strict";
+
+  var doc = document;
+  var body = doc.body;
+
+  /* ------------------------------------------------------------ navigation */
+  if (body.dataset.go) {
+    window.location.replace(body.dataset.go);
+    return;
+  }
+  Array.prototype.forEach.call(doc.querySelectorAll("[data-quick-exit]"), function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      window.location.replace(link.getAttribute("href"));
+    });
+  });
+
+  var messagesNode = doc.getElementById("dl-messages");
+  var MSG = messagesNode ? JSON.parse(messagesNode.textContent) : {};
+  var csrfNode = doc.querySelector('meta[name="csrf-token"]');
+  var CSRF = csrfNode ? csrfNode.getAttribute("content") : "";
+  var PERSON = body.dataset.person || "";
+  if (!PERSON) {
+    return;
+  }
+  var PENDING_KEY = "dyadlab:pending:" + PERSON;
+
+  function msg(key, values) {
+    var text = MSG[key] || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
+    return text;
+  }
+
+  /* ------------------------------------------------------------ storage */
+  function load(key, fallback) {
+    try {
+      var raw = window.localStorage.getItem(key);
+      return raw ? JSON.parse(raw) : fallback;
+    } catch (e) {
+      return fallback;
+    }
+  }
+  function store(key, value) {
+    try {
+      if (value === null) {
+        window.localStorage.removeItem(key);
+      } else {
+        window.localStorage.setItem(key, JSON.stringify(value));
+      }
+    } catch (e) {
+      /* storage full or disabled: sending still works while online */
+    }
+  }
+  function newId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) {
+      return (x + 0x100).toString(16).slice(1);
+    }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" +
+      h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  /* ------------------------------------------------------------ expressions */
+  var TOKEN = /\s+|\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}|(\d+\.\d*|\.\d+|\d+)|('[^']*'|"[^"]*")|(<=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)|([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)*)|(\.)/y;
+  var LEVELS = [["or"], ["and"], ["=", "!="], ["<", "<=", ">", ">="], ["+", "-"], ["*", "div", "mod"]];
+  var ARITY = { "not": 1, "selected": 2, "count-selected": 1, "string-length": 1, "true": 0, "false": 0 };
+
+  function tokenize(text) {
+    var tokens = [];
+    var pos = 0;
+    while (pos < text.length) {
+      TOKEN.lastIndex = pos;
+      var m = TOKEN.exec(text);
+      if (!m) { throw new Error("bad character at " + pos); }
+      if (m[1] !== undefined) { tokens.push({ kind: "ref", text: m[1] }); }
+      else if (m[2] !== undefined) { tokens.push({ kind: "number", text: m[2] }); }
+      else if (m[3] !== undefined) { tokens.push({ kind: "string", text: m[3].slice(1, -1) }); }
+      else if (m[4] !== undefined) { tokens.push({ kind: "op", text: m[4] }); }
+      else if (m[5] !== undefined) { tokens.push({ kind: "name", text: m[5] }); }
+      else if (m[6] !== undefined) { tokens.push({ kind: "dot", text: "." }); }
+      pos = TOKEN.lastIndex;
+    }
+    tokens.push({ kind: "end", text: "" });
+    return tokens;
+  }
+
+  function parse(text) {
+    var tokens = tokenize(text);
+    var i = 0;
+    function peek() { return tokens[i]; }
+    function is(options) {
+      var t = peek();
+      return (t.kind === "op" || t.kind === "name") && options.indexOf(t.text) >= 0;
+    }
+    function expect(op) {
+      var t = tokens[i++];
+      if (!(t.kind === "op" && t.text === op)) { throw new Error("expected " + op); }
+    }
+    function binary(level) {
+      if (level === LEVELS.length) { return unary(); }
+      var node = binary(level + 1);
+      while (is(LEVELS[level])) {
+        var op = tokens[i++].text;
+        node = { k: "bin", op: op, l: node, r: binary(level + 1) };
+      }
+      return node;
+    }
+    function unary() {
+      if (is(["-"])) { i++; return { k: "neg", x: unary() }; }
+      return primary();
+    }
+    function primary() {
+      var t = tokens[i++];
+      if (t.kind === "number") { return { k: "lit", v: Number(t.text) }; }
+      if (t.kind === "string") { return { k: "lit", v: t.text }; }
+      if (t.kind === "ref") { return { k: "ref", name: t.text }; }
+      if (t.kind === "dot") { return { k: "cur" }; }
+      if (t.kind === "op" && t.text === "(") { var n = binary(0); expect(")"); return n; }
+      if (t.kind === "name" && ARITY.hasOwnProperty(t.text) && is(["("])) {
+        i++;
+        var args = [];
+        if (!is([")"])) {
+          args.push(binary(0));
+          while (is([","])) { i++; args.push(binary(0)); }
+        }
+        expect(")");
+        if (args.length !== ARITY[t.text]) { throw new Error("arity"); }
+        return { k: "call", name: t.text, args: args };
+      }
+      throw new Error("unexpected " + t.text);
+    }
+    var root = binary(0);
+    if (peek().kind !== "end") { throw new Error("trailing input"); }
+    return root;
+  }
+
+  function isEmpty(v) {
+    return v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
+  }
+  function truth(v) {
+    if (typeof v === "boolean") { return v; }
+    if (typeof v === "number") { return !(v === 0 || isNaN(v)); }
+    return !isEmpty(v);
+  }
+  var NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  function num(v) {
+    if (typeof v === "boolean") { return v ? 1 : 0; }
+    if (typeof v === "number") { return isNaN(v) || !isFinite(v) ? null : v; }
+    if (typeof v === "string" && NUMERIC.test(v.trim())) { return Number(v.trim()); }
+    return null;
+  }
+  function text(v) {
+    if (v === null || v === undefined) { return ""; }
+    if (typeof v === "boolean") { return v ? "true" : "false"; }
+    if (Array.isArray(v)) { return v.map(text).join(" "); }
+    return String(v);
+  }
+  function selection(v) {
+    if (isEmpty(v)) { return []; }
+    if (Array.isArray(v)) { return v.map(text); }
+    return text(v).split(/\s+/).filter(Boolean);
+  }
+  function compare(op, a, b) {
+    if (op === "=" || op === "!=") {
+      var same;
+      if (typeof a === "boolean" || typeof b === "boolean") {
+        same = truth(a) === truth(b);
+      } else {
+        var x = num(a), y = num(b);
+        same = x !== null && y !== null ? x === y : text(a) === text(b);
+      }
+      return op === "=" ? same : !same;
+    }
+    if (isEmpty(a) || isEmpty(b)) { return false; }
+    var p = num(a), q = num(b);
+    if (p === null || q === null) {
+      if (typeof a === "string" && typeof b === "string") { p = a; q = b; }
+      else { return false; }
+    }
+    if (op === "<") { return p < q; }
+    if (op === "<=") { return p <= q; }
+    if (op === ">") { return p > q; }
+    return p >= q;
+  }
+  function arithmetic(op, a, b) {
+    var x = num(a), y = num(b);
+    if (x === null || y === null) { return NaN; }
+    if (op === "+") { return x + y; }
+    if (op === "-") { return x - y; }
+    if (op === "*") { return x * y; }
+    if (y === 0) { return NaN; }
+    return op === "div" ? x / y : x % y;
+  }
+  function evaluate(node, values, current) {
+    switch (node.k) {
+      case "lit": return node.v;
+      case "ref": return values.hasOwnProperty(node.name) ? values[node.name] : null;
+      case "cur": return current;
+      case "neg": var n = num(evaluate(node.x, values, current)); return n === null ? NaN : -n;
+      case "bin":
+        if (node.op === "and") {
+          return truth(evaluate(node.l, values, current)) && truth(evaluate(node.r, values, current));
+        }
+        if (node.op === "or") {
+          return truth(evaluate(node.l, values, current)) || truth(evaluate(node.r, values, current));
+        }
+        var l = evaluate(node.l, values, current), r = evaluate(node.r, values, current);
+        if (["=", "!=", "<", "<=", ">", ">="].indexOf(node.op) >= 0) { return compare(node.op, l, r); }
+        return arithmetic(node.op, l, r);
+      default:
+        var args = node.args.map(function (a) { return evaluate(a, values, current); });
+        if (node.name === "not") { return !truth(args[0]); }
+        if (node.name === "selected") { return selection(args[0]).indexOf(text(args[1])) >= 0; }
+        if (node.name === "count-selected") { return selection(args[0]).length; }
+        if (node.name === "string-length") { return text(args[0]).length; }
+        return node.name === "true";
+    }
+  }
+  var parsed = {};
+  function relevantNow(expression, values) {
+    try {
+      if (!parsed.hasOwnProperty(expression)) { parsed[expression] = parse(expression); }
+      return truth(evaluate(parsed[expression], values, null));
+    } catch (e) {
+      return true; /* show the question; the server checks again */
+    }
+  }
+  /* For the tests: the evaluator, compared with the Python one. */
+  window.dyadlabExpressions = { evaluate: function (expression, values) {
+    return evaluate(parse(expression), values, null);
+  }, truth: truth };
+
+  /* ------------------------------------------------------------ status line */
+  var pendingStatus = doc.getElementById("pending-status");
+  function showPendingCount() {
+    if (!pendingStatus) { return; }
+    var n = load(PENDING_KEY, []).length;
+    pendingStatus.textContent = n ? msg("pending_count", { n: n }) : "";
+  }
+
+  /* ------------------------------------------------------------ the form */
+  var form = doc.getElementById("questionnaire");
+  var formStatus = doc.getElementById("form-status");
+  var summary = doc.getElementById("error-summary");
+  var draftKey = form ? "dyadlab:draft:" + PERSON + ":" + form.dataset.questionnaire : null;
+  var items = form ? Array.prototype.slice.call(form.querySelectorAll("[data-item]")) : [];
+
+  function inputsOf(item) {
+    return Array.prototype.slice.call(item.querySelectorAll("input, textarea, select"));
+  }
+  function valueOf(item) {
+    var type = item.dataset.type;
+    var inputs = inputsOf(item);
+    if (type === "multiple") {
+      return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+    }
+    if (type === "likert" || type === "single" || type === "yes_no") {
+      var checked = inputs.filter(function (i) { return i.checked; })[0];
+      return checked ? checked.value : "";
+    }
+    var input = inputs[0];
+    if (type === "slider" && input.hasAttribute("data-untouched")) { return ""; }
+    return type === "text" ? input.value : input.value.trim();
+  }
+  function setValue(item, value) {
+    var type = item.dataset.type;
+    var inputs = inputsOf(item);
+    if (type === "multiple" || type === "likert" || type === "single" || type === "yes_no") {
+      var chosen = Array.isArray(value) ? value.map(String) : [String(value)];
+      inputs.forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
+      return;
+    }
+    var input = inputs[0];
+    if (type === "slider") {
+      if (value === "" || value === null || value === undefined) { return; }
+      input.removeAttribute("data-untouched");
+    }
+    input.value = value;
+  }
+  function showSlider(item) {
+    var input = inputsOf(item)[0];
+    var out = doc.getElementById("v-" + item.dataset.item);
+    if (!out) { return; }
+    out.textContent = input.hasAttribute("data-untouched")
+      ? msg("slider_untouched") : msg("slider_value", { value: input.value });
+    item.classList.toggle("untouched", input.hasAttribute("data-untouched"));
+  }
+  function clear(item) {
+    var type = item.dataset.type;
+    inputsOf(item).forEach(function (i) {
+      if (i.type === "radio" || i.type === "checkbox") { i.checked = false; }
+      else if (type === "slider") { i.setAttribute("data-untouched", ""); }
+      else { i.value = ""; }
+    });
+    if (type === "slider") { showSlider(item); }
+  }
+  /* Answers of the questions shown now, in order; hides the others (skip logic). */
+  function applyLogic() {
+    var values = {};
+    items.forEach(function (item) {
+      var expression = item.dataset.relevant;
+      var shown = !expression || relevantNow(expression, values);
+      if (!shown && !item.hidden) { clear(item); }
+      item.hidden = !shown;
+      inputsOf(item).forEach(function (i) { i.disabled = !shown; });
+      if (shown) {
+        var v = valueOf(item);
+        if (!isEmpty(v)) { values[item.dataset.item] = v; }
+      }
+    });
+    return values;
+  }
+  function saveDraft(extra) {
+    var draft = load(draftKey, {}) || {};
+    draft.answers = {};
+    items.forEach(function (item) {
+      var v = valueOf(item);
+      if (!isEmpty(v)) { draft.answers[item.dataset.item] = v; }
+    });
+    draft.started_at = draft.started_at || new Date().toISOString();
+    Object.keys(extra || {}).forEach(function (k) { draft[k] = extra[k]; });
+    store(draftKey, draft);
+    return draft;
+  }
+  function setStatus(text) {
+    if (!formStatus) { return; }
+    formStatus.textContent = text;
+    formStatus.hidden = !text;
+  }
+  function showErrors(errors, message) {
+    items.forEach(function (item) {
+      var e = doc.getElementById("e-" + item.dataset.item);
+      if (e) { e.hidden = true; e.textContent = ""; }
+      item.classList.remove("invalid");
+      inputsOf(item).forEach(function (i) { i.removeAttribute("aria-invalid"); });
+      var fs = item.querySelector("fieldset");
+      if (fs) { fs.removeAttribute("aria-invalid"); }
+    });
+    if (!summary) { return; }
+    var list = doc.getElementById("error-list");
+    list.textContent = "";
+    if (!errors.length && !message) { summary.hidden = true; return; }
+    errors.forEach(function (err) {
+      var item = form.querySelector('[data-item="' + err.item + '"]');
+      var li = doc.createElement("li");
+      if (item) {
+        var e = doc.getElementById("e-" + err.item);
+        e.textContent = err.message;
+        e.hidden = false;
+        item.classList.add("invalid");
+        var fs = item.querySelector("fieldset");
+        if (fs) { fs.setAttribute("aria-invalid", "true"); }
+        inputsOf(item).forEach(function (i) { i.setAttribute("aria-invalid", "true"); });
+        var a = doc.createElement("a");
+        a.href = "#item-" + err.item;
+        var q = item.querySelector(".q");
+        a.textContent = q ? q.firstChild.textContent.trim() : err.item;
+        li.appendChild(a);
+        li.appendChild(doc.createTextNode(": " + err.message));
+      } else {
+        li.textContent = err.message;
+      }
+      list.appendChild(li);
+    });
+    doc.getElementById("error-summary-text").textContent = message || msg("fix_errors");
+    summary.hidden = false;
+    summary.focus();
+  }
+  function checkRequired() {
+    var errors = [];
+    items.forEach(function (item) {
+      if (item.hidden || !item.dataset.required) { return; }
+      if (isEmpty(valueOf(item))) {
+        errors.push({ item: item.dataset.item,
+          message: item.dataset.type === "slider" ? msg("slider_untouched") : msg("required") });
+      }
+    });
+    return errors;
+  }
+  function finished() {
+    form.hidden = true;
+    if (summary) { summary.hidden = true; }
+    store(draftKey, null);
+    setStatus(msg("sent"));
+    var after = doc.getElementById("after-send");
+    if (after) { after.hidden = false; }
+  }
+
+  if (form) {
+    form.noValidate = true;
+    var draft = load(draftKey, null);
+    if (draft && draft.answers) {
+      /* restore in item order so that skip logic sees earlier answers first */
+      items.forEach(function (item) {
+        if (draft.answers.hasOwnProperty(item.dataset.item)) {
+          setValue(item, draft.answers[item.dataset.item]);
+        }
+      });
+    }
+    items.forEach(function (item) {
+      if (item.dataset.type === "slider") {
+        var input = inputsOf(item)[0];
+        var touch = function () {
+          if (input.hasAttribute("data-untouched")) {
+            input.removeAttribute("data-untouched");
+            showSlider(item);
+            applyLogic();
+            saveDraft();
+          }
+        };
+        input.addEventListener("pointerdown", touch);
+        input.addEventListener("keydown", function (event) {
+          if (event.key !== "Tab" && event.key !== "Shift") { touch(); }
+        });
+        showSlider(item);
+      }
+    });
+    applyLogic();
+    var onEdit = function (event) {
+      var item = event.target.closest ? event.target.closest("[data-item]") : null;
+      if (item && item.dataset.type === "slider") {
+        event.target.removeAttribute("data-untouched");
+        showSlider(item);
+      }
+      applyLogic();
+      saveDraft();
+    };
+    form.addEventListener("input", onEdit);
+    form.addEventListener("change", onEdit);
+    if (draft && draft.notice) { setStatus(draft.notice); }
+    if (draft && draft.submission_id && load(PENDING_KEY, []).some(function (p) {
+      return p.submission_id === draft.submission_id;
+    })) { setStatus(msg("saved_on_device")); }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var answers = applyLogic();
+      var missing = checkRequired();
+      if (missing.length) { showErrors(missing); return; }
+      showErrors([]);
+      var current = saveDraft();
+      var queue = load(PENDING_KEY, []);
+      var entry = null;
+      queue.forEach(function (p) { if (p.submission_id === current.submission_id) { entry = p; } });
+      if (!entry) {
+        entry = { submission_id: newId() };
+        queue.push(entry);
+      }
+      entry.questionnaire = form.dataset.questionnaire;
+      entry.answers = answers;
+      entry.started_at = current.started_at;
+      entry.finished_at = new Date().toISOString();
+      store(PENDING_KEY, queue);
+      saveDraft({ submission_id: entry.submission_id, notice: "" });
+      setStatus(msg("sending"));
+      flush(true);
+    });
+  }
+
+  /* ------------------------------------------------------------ sending */
+  var sending = false;
+  var again = false;
+  function drop(id) {
+    var rest = load(PENDING_KEY, []).filter(function (p) { return p.submission_id !== id; });
+    store(PENDING_KEY, rest.length ? rest : null);
+  }
+  function isCurrent(entry) {
+    if (!form) { return false; }
+    var d = load(draftKey, null);
+    return !!d && d.submission_id === entry.submission_id;
+  }
+  function send(entry) {
+    return window.fetch("/api/v1/me/responses", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+      body: JSON.stringify(entry)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { status: response.status, data: data };
+      });
+    });
+  }
+  function flush(fromSubmit) {
+    if (sending) { again = true; return; }
+    var queue = load(PENDING_KEY, []);
+    if (!queue.length) { showPendingCount(); return; }
+    sending = true;
+    var offline = false;
+    var chain = Promise.resolve();
+    queue.forEach(function (entry) {
+      chain = chain.then(function () {
+        if (offline) { return; }
+        return send(entry).then(function (result) {
+          var current = isCurrent(entry);
+          var error = (result.data && result.data.error) || {};
+          if (result.status === 200 || result.status === 201) {
+            drop(entry.submission_id);
+            if (current) { finished(); }
+          } else if (result.status === 409 || result.status === 422) {
+            drop(entry.submission_id);
+            if (current) {
+              var notice = error.code === "not_open" ? msg("not_open") : (error.message || msg("page_error"));
+              saveDraft({ submission_id: null, notice: result.status === 409 ? notice : "" });
+              if (result.status === 422) {
+                showErrors(error.details || [], error.message);
+                setStatus("");
+              } else {
+                setStatus(notice);
+              }
+            }
+          } else if (result.status === 403 && error.code === "csrf") {
+            if (current) { setStatus(msg("csrf_failed")); }
+          } else if (result.status >= 500 || result.status === 0 || result.status === 429) {
+            offline = true;
+            if (current || fromSubmit) { setStatus(msg("saved_on_device")); }
+          } else {
+            /* 401/403/404: not logged in on this device or not allowed; keep it */
+            if (current) { setStatus(error.message || msg("page_error")); }
+          }
+        }, function () {
+          offline = true;
+          if (isCurrent(entry) || fromSubmit) { setStatus(msg("saved_on_device")); }
+        });
+      });
+    });
+    chain.then(function () {
+      sending = false;
+      showPendingCount();
+      if (again) { again = false; flush(false); }
+    });
+  }
+
+  window.addEventListener("online", function () { flush(false); });
+  window.setInterval(function () { flush(false); }, 15000);
+  showPendingCount();
+  flush(false);
+})();

@@ -1,0 +1,281 @@
+"""End-to-end: partners answering in headless Chromium on a phone-size viewport, an
+offline-then-online submission, the quick exit, and the researcher's compliance page.
+
+Screenshots are written to /tmp (dyadlab_participant_form.png, dyadlab_compliance.png).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import select
+
+from dyadlab.platform._expressions import parse_expression
+from dyadlab.platform.protocol import example_protocol
+from dyadlab.platform.services.consent import give_consent
+from dyadlab.platform.services.invitations import invite_couples
+from dyadlab.platform.services.researchers import create_researcher
+from dyadlab.platform.services.responses import submit_response
+from dyadlab.platform.services.studies import create_study
+from dyadlab.platform.tables import Person, Response
+from tests.platform.conftest import EVENING_DAY3, START, TZ, evening_answers
+from tests.platform.e2e.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+FORM_SHOT = "/tmp/dyadlab_participant_form.png"
+COMPLIANCE_SHOT = "/tmp/dyadlab_compliance.png"
+
+
+def _couples(live: LiveServer, n: int = 1, *, consent: bool = False) -> list[Any]:
+    with live.session() as db:
+        study = create_study(db, example_protocol())
+        made = invite_couples(db, study.id, n, base_url=live.url, start_date=START, tz=TZ)
+        if consent:
+            for couple in made:
+                for partner in couple.partners:
+                    give_consent(db, db.get(Person, partner.person_id), version=1)
+        db.commit()
+    return made
+
+
+def _phone(browser: Browser) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    # The page's clock (finished_at) agrees with the server's fixed clock.
+    page.clock.set_fixed_time(EVENING_DAY3 + timedelta(seconds=30))
+    page.set_default_timeout(5000)
+    return context, page
+
+
+def _responses(live: LiveServer, person_id: int) -> list[Response]:
+    with live.session() as db:
+        return list(db.scalars(select(Response).where(Response.person_id == person_id)))
+
+
+def _move_slider(page: Page, name: str, *keys: str) -> None:
+    page.focus(f"#f-{name}")
+    for key in keys:
+        page.keyboard.press(key)
+
+
+def test_partner_answers_on_a_phone_with_skip_logic(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/consent")
+        assert partner.token not in page.url
+        assert page.title() == "Onderzoek"
+        page.get_by_label("Ik heb de informatie hierboven gelezen").check()
+        page.get_by_role("button", name="Toestemming geven").click()
+        page.wait_for_url(f"{live.url}/s/")
+        page.get_by_role("link", name="Dagelijkse vragen").click()
+        page.wait_for_url(f"{live.url}/s/q/1")
+
+        expect(page.locator("#v-desire")).to_contain_text("Nog niet beantwoord")
+        _move_slider(page, "desire", "ArrowRight", "ArrowRight", "ArrowRight")
+        expect(page.locator("#v-desire")).to_have_text("Jouw antwoord: 53")
+        _move_slider(page, "partner_desire", "Home", "PageUp")
+        expect(page.locator("#v-partner_desire")).to_have_text("Jouw antwoord: 10")
+        page.get_by_label("Eerder eens", exact=True).check()
+
+        intensity = page.locator("#item-conflict_intensity")
+        expect(intensity).to_be_hidden()
+        conflict = page.get_by_role("group", name="Hadden jij en je partner")
+        conflict.get_by_label("Ja", exact=True).check()
+        expect(intensity).to_be_visible()
+        intensity.get_by_label("Matig", exact=True).check()
+        conflict.get_by_label("Nee", exact=True).check()
+        expect(intensity).to_be_hidden()
+        conflict.get_by_label("Ja", exact=True).check()
+        expect(intensity).to_be_visible()
+        expect(
+            intensity.get_by_label("Matig", exact=True)
+        ).not_to_be_checked()  # cleared when hidden
+        intensity.get_by_label("Hevig", exact=True).check()
+        page.get_by_role("group", name="Had je vandaag seks").get_by_label(
+            "Nee", exact=True
+        ).check()
+        page.screenshot(path=FORM_SHOT, full_page=True)
+
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#form-status")).to_have_text(
+            "Dank je wel, je antwoorden zijn ontvangen."
+        )
+        rows = _responses(live, partner.person_id)
+        assert len(rows) == 1
+        assert rows[0].answers == {
+            "desire": 53.0,
+            "partner_desire": 10.0,
+            "relationship_satisfaction": 5,
+            "conflict": "yes",
+            "conflict_intensity": 4,
+            "had_sex": "no",
+        }
+        assert page.evaluate("localStorage.length") == 0  # no draft, nothing pending
+    finally:
+        context.close()
+
+
+def test_required_answers_are_announced(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[1]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/q/1")
+        page.get_by_role("button", name="Versturen").click()
+        summary = page.get_by_role("alert")
+        expect(summary).to_be_visible()
+        expect(summary).to_contain_text("Hoeveel verlangde je vandaag")
+        expect(page.locator("#e-desire")).to_be_visible()
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+        assert _responses(live, partner.person_id) == []
+    finally:
+        context.close()
+
+
+def test_offline_then_online_arrives_exactly_once(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/q/1")
+        _move_slider(page, "desire", "End")
+        _move_slider(page, "partner_desire", "ArrowLeft")
+        context.set_offline(True)
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#form-status")).to_contain_text("Opgeslagen op dit apparaat")
+        assert _responses(live, partner.person_id) == []
+        pending = page.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('dyadlab:pending:'))"
+            ".map(k => JSON.parse(localStorage.getItem(k)).length)"
+        )
+        assert pending == [1]
+        context.set_offline(False)
+        expect(page.locator("#form-status")).to_have_text(
+            "Dank je wel, je antwoorden zijn ontvangen."
+        )
+        page.goto(f"{live.url}/s/")  # another page flushes again: nothing is left to send
+        page.wait_for_timeout(300)
+        rows = _responses(live, partner.person_id)
+        assert len(rows) == 1
+        assert rows[0].answers == {"desire": 100.0, "partner_desire": 49.0}
+        assert page.evaluate("localStorage.length") == 0
+    finally:
+        context.close()
+
+
+def test_quick_exit_replaces_history_and_logs_out(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.get_by_role("link", name="Dagelijkse vragen").click()
+        page.wait_for_url(f"{live.url}/s/q/1")
+        page.get_by_role("link", name="Snel weg").click()
+        page.wait_for_url(f"{live.url}/exit")
+        assert page.title() == "Recipes"
+        page.go_back()  # the form's entry was replaced: Back goes to the overview ...
+        assert page.url == f"{live.url}/s/"
+        expect(page.get_by_text("Open the personal link")).to_be_visible()  # ... logged out
+        assert page.locator("#questionnaire").count() == 0
+    finally:
+        context.close()
+
+
+def _fill_compliance(live: LiveServer) -> list[Any]:
+    """Five couples over ten diary days with different answering patterns."""
+    made = _couples(live, 5, consent=True)
+    pattern = {0: range(1, 11), 1: range(1, 11, 2), 2: range(1, 9), 3: (), 4: range(1, 11)}
+    with live.session() as db:
+        for c, couple in enumerate(made):
+            for p, partner in enumerate(couple.partners):
+                person = db.get(Person, partner.person_id)
+                days = pattern[c] if (p == 0 or c != 4) else range(1, 6)
+                for day in days:
+                    at = datetime(2026, 3, day, 19, 30, tzinfo=UTC)
+                    submit_response(
+                        db,
+                        person,
+                        submission_id=uuid.uuid4(),
+                        questionnaire="evening",
+                        answers=evening_answers(),
+                        now=at,
+                    )
+        create_researcher(db, "lead@lab.example", "correct horse battery", role="owner")
+        db.commit()
+    return made
+
+
+def test_researcher_login_and_compliance(live: LiveServer, browser: Browser) -> None:
+    _fill_compliance(live)
+    live.clock.now = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)  # days 1-10 are due
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    try:
+        page.goto(f"{live.url}/r/studies")
+        page.wait_for_url(f"{live.url}/r/login")
+        page.get_by_label("E-mail address").fill("lead@lab.example")
+        page.get_by_label("Password").fill("wrong password here")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Wrong e-mail address or password")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live.url}/r/studies")
+        page.get_by_role("link", name="Daily intimacy in couples").last.click()
+        page.get_by_role("link", name="Compliance").click()
+        heatmap = page.locator("svg.heatmap")
+        expect(heatmap).to_be_visible()
+        status = page.get_by_role("status")
+        expect(status).to_contain_text("3 of 5 couples below 80%")  # the third: 8 of 10 days
+        rows = page.locator("table").nth(0).locator("tbody tr")
+        expect(rows).to_have_count(5)
+        assert heatmap.locator("rect").count() == 50
+        page.screenshot(path=COMPLIANCE_SHOT, full_page=True)
+    finally:
+        context.close()
+
+
+EXPRESSIONS = [
+    ("${a} = 'yes'", {"a": "yes"}),
+    ("${a} = 'yes'", {}),
+    ("${n} >= 3 and ${n} < 10", {"n": "4"}),
+    ("${n} > 3", {"n": ""}),
+    ("${n} = 3", {"n": "3.0"}),
+    ("not(${a} = 'no') or ${b} != 2", {"a": "no", "b": 2}),
+    ("selected(${m}, 'b')", {"m": ["a", "b"]}),
+    ("count-selected(${m}) <= 1", {"m": ["a", "b"]}),
+    ("string-length(${t}) > 2", {"t": "abc"}),
+    ("-${n} + 10 div 4 * 2", {"n": "1"}),
+    ("7 mod 3 = 1", {}),
+    ("${d} > '2026-03-01'", {"d": "2026-03-02"}),
+    ("10 div 0 = 1", {}),
+    ("true() and not(false())", {}),
+]
+
+
+def test_browser_skip_logic_matches_the_server(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        got = page.evaluate(
+            "cases => cases.map(([e, v]) => window.dyadlabExpressions.truth("
+            "window.dyadlabExpressions.evaluate(e, v)))",
+            [list(case) for case in EXPRESSIONS],
+        )
+        want = [parse_expression(e).is_true(v) for e, v in EXPRESSIONS]
+        assert got == want
+    finally:
+        context.close()

@@ -1,0 +1,300 @@
+"""Participant pages: link -> session cookie, consent, the form (with and without
+JavaScript), the cookie bridge to the JSON API, CSRF, quick exit, settings, withdrawal."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from dyadlab.platform.i18n import LANGUAGES, MESSAGES, SCRIPT_KEYS, translate
+from dyadlab.platform.protocol import example_protocol
+from dyadlab.platform.routes._pages import CSRF_COOKIE, PARTICIPANT_COOKIE
+from dyadlab.platform.routes.pages_participant import posted_answers
+from dyadlab.platform.tables import ConsentEvent, Person, Response
+from tests.platform.conftest import evening_answers, make_study
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _csrf(page_text: str) -> str:
+    match = _CSRF.search(page_text)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def _open_link(client, token: str):
+    r = client.get(f"/p/{token}")
+    assert r.status_code == 200, r.text
+    return r
+
+
+def _consented(client, token: str) -> None:
+    _open_link(client, token)
+    page = client.get("/s/consent")
+    r = client.post(
+        "/s/consent",
+        data={"csrf": _csrf(page.text), "version": "1", "agree": "yes"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+@pytest.fixture
+def pair(db, protocol_path):
+    return make_study(db, protocol_path)[0]
+
+
+def test_link_sets_a_strict_httponly_cookie_and_leaves_the_token_behind(client, pair):
+    r = _open_link(client, pair.tokens[0])
+    cookies = r.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith(f"{PARTICIPANT_COOKIE}="))
+    assert "HttpOnly" in session
+    assert "SameSite=strict" in session or "SameSite=Strict" in session
+    assert any(c.startswith(f"{CSRF_COOKIE}=") for c in cookies)
+    assert 'http-equiv="refresh" content="0;url=/s/"' in r.text
+    assert pair.tokens[0] not in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_unknown_link_is_refused_without_a_cookie(client, pair):
+    r = client.get("/p/" + "x" * 43)
+    assert r.status_code == 404
+    assert PARTICIPANT_COOKIE not in r.headers.get("set-cookie", "")
+    assert "not valid" in r.text
+
+
+def test_without_session_pages_ask_for_the_link(client):
+    r = client.get("/s/")
+    assert r.status_code == 401
+    assert "personal link" in r.text
+
+
+def test_consent_records_the_version(client, db, pair):
+    _open_link(client, pair.tokens[0])
+    r = client.get("/s/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/s/consent"
+    page = client.get("/s/consent")
+    assert "mijn partner ziet mijn antwoorden nooit" in page.text  # default language nl
+    assert client.post("/s/consent", data={"version": "1", "agree": "yes"}).status_code == 403
+    r = client.post("/s/consent", data={"csrf": _csrf(page.text), "version": "1"})
+    assert r.status_code == 422
+    assert 'role="alert"' in r.text
+    r = client.post(
+        "/s/consent",
+        data={"csrf": _csrf(page.text), "version": "1", "agree": "yes"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/s/"
+    event = db.scalars(select(ConsentEvent)).one()
+    assert (event.person_id, event.kind, event.version) == (pair.person_ids[0], "consent", 1)
+
+
+def test_home_lists_open_questionnaires_by_number(client, pair):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/").text
+    assert 'href="/s/q/1"' in page and 'href="/s/q/2"' in page
+    assert "Open tot 00:00" in page  # 20:00 + 240 min, Amsterdam time
+    assert 'href="/exit"' in page and "data-quick-exit" in page
+
+
+def test_form_renders_every_item_type_accessibly(client, pair):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/1").text
+    assert re.search(r'<input type="range" id="f-desire" name="desire"\s+min="0" max="100"', page)
+    assert '<label class="q" for="f-desire">' in page
+    assert re.search(r"<fieldset[^>]*>\s*<legend class=\"q\">Vandaag was ik tevreden", page)
+    assert page.count('name="relationship_satisfaction"') == 7
+    assert 'value="yes"' in page and ">Ja</label>" in page
+    assert 'data-relevant="${conflict} = &#39;yes&#39;"' in page
+    assert 'id="error-summary" class="error-summary" role="alert"' in page
+
+
+@pytest.mark.parametrize("path", ["/s/", "/s/q/1", "/s/q/2", "/s/settings", "/s/withdraw"])
+def test_pages_are_neutral_with_quick_exit(client, pair, path):
+    _consented(client, pair.tokens[0])
+    r = client.get(path)
+    assert r.status_code == 200
+    title = re.search(r"<title>(.*?)</title>", r.text, re.S).group(1).strip()
+    assert title == "Onderzoek"
+    assert "sex" not in path and 'href="/exit"' in r.text
+    assert r.headers["cache-control"] == "no-store"
+    links = re.findall(r'(?:href|action)="([^"]+)"', r.text)
+    assert not [link for link in links if "sex" in link.lower()]
+
+
+def test_nojs_post_applies_skip_logic_and_is_idempotent(client, db, pair):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/1").text
+    sid = re.search(r'name="submission_id" value="([^"]+)"', page).group(1)
+    data = {
+        "csrf": _csrf(page),
+        "submission_id": sid,
+        "desire": "70",
+        "partner_desire": "40",
+        "relationship_satisfaction": "5",
+        "conflict": "no",
+        "conflict_intensity": "4",  # shown without JavaScript; not asked after "no"
+        "had_sex": "no",
+    }
+    r = client.post("/s/q/1", data=data, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/s/?sent=1"
+    r = client.post("/s/q/1", data=data, follow_redirects=False)
+    assert r.status_code == 303  # the same submission id: nothing new
+    row = db.scalars(select(Response)).one()
+    assert row.answers == {
+        "desire": 70.0,
+        "partner_desire": 40.0,
+        "relationship_satisfaction": 5,
+        "conflict": "no",
+        "had_sex": "no",
+    }
+    assert "Dank je wel" in client.get("/s/?sent=1").text
+
+
+def test_nojs_invalid_answer_shows_the_errors_and_keeps_the_answers(client, pair):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/1").text
+    r = client.post("/s/q/1", data={"csrf": _csrf(page), "partner_desire": "33", "conflict": "yes"})
+    assert r.status_code == 422
+    assert 'href="#item-desire"' in r.text
+    assert 'aria-invalid="true"' in r.text
+    assert re.search(r'name="partner_desire"\s+min="0" max="100" step="1"\s+value="33"', r.text)
+
+
+def test_nojs_late_answer_is_refused_with_the_draft_kept(client, db, pair, clock):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/1").text
+    clock.advance(hours=5)  # the window closed at 23:00 UTC
+    data = {"csrf": _csrf(page), **{k: str(v) for k, v in evening_answers(desire=12).items()}}
+    r = client.post("/s/q/1", data=data)
+    assert r.status_code == 409
+    assert "niet meer open" in r.text
+    assert re.search(r'name="desire"\s+min="0" max="100" step="1"\s+value="12"', r.text)
+    assert db.scalar(select(func.count(Response.id))) == 0
+
+
+def test_form_post_without_csrf_is_refused(client, db, pair):
+    _consented(client, pair.tokens[0])
+    data = {k: str(v) for k, v in evening_answers().items()}
+    assert client.post("/s/q/1", data=data).status_code == 403
+    page = client.get("/s/q/1").text
+    r = client.post(
+        "/s/q/1", data={"csrf": _csrf(page), **data}, headers={"Origin": "https://evil.example"}
+    )
+    assert r.status_code == 403
+    assert db.scalar(select(func.count(Response.id))) == 0
+
+
+def test_cookie_bridge_needs_the_csrf_header_and_is_idempotent(client, db, pair):
+    _consented(client, pair.tokens[0])
+    csrf = client.cookies.get(CSRF_COOKIE)
+    body = {
+        "submission_id": str(uuid.uuid4()),
+        "questionnaire": "evening",
+        "answers": evening_answers(),
+    }
+    r = client.post("/api/v1/me/responses", json=body)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+    r = client.post("/api/v1/me/responses", json=body, headers={"X-CSRF-Token": "wrong" * 10})
+    assert r.status_code == 403
+    first = client.post("/api/v1/me/responses", json=body, headers={"X-CSRF-Token": csrf})
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/me/responses", json=body, headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 200
+    assert db.scalar(select(func.count(Response.id))) == 1
+    assert client.get("/api/v1/me/responses").json()["responses"][0]["answers"]["desire"] == 60
+
+
+def test_partner_pages_never_show_the_others_answers(client, db, pair):
+    _consented(client, pair.tokens[1])
+    page = client.get("/s/q/1").text
+    answers = {k: str(v) for k, v in evening_answers(desire=87).items()}
+    client.post("/s/q/1", data={"csrf": _csrf(page), **answers})
+    client.cookies.clear()
+    _consented(client, pair.tokens[0])
+    for path in ("/s/", "/s/q/1", "/s/q/2", "/s/settings"):
+        text = client.get(path).text
+        assert 'value="87"' not in text and "87" not in re.sub(r"[0-9a-f-]{36}", "", text)
+    own = client.get("/api/v1/me/responses").json()
+    assert own == {"responses": []}
+
+
+def test_quick_exit_ends_the_session(client, pair):
+    _consented(client, pair.tokens[0])
+    r = client.get("/exit")
+    assert r.status_code == 200
+    assert "<title>Recipes</title>" in r.text
+    assert "/s/" not in r.text
+    assert any(
+        c.startswith(f"{PARTICIPANT_COOKIE}=") and "Max-Age=0" in c
+        for c in r.headers.get_list("set-cookie")
+    )
+    assert client.get("/s/").status_code == 401
+
+
+def test_settings_change_language_and_check_the_time_zone(client, db, pair):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/settings").text
+    r = client.post(
+        "/s/settings",
+        data={"csrf": _csrf(page), "language": "en", "tz": "Europe/Amsterdamm", "email": ""},
+    )
+    assert r.status_code == 422 and "Europe/Amsterdam" in r.text
+    r = client.post(
+        "/s/settings",
+        data={"csrf": _csrf(page), "language": "en", "tz": "America/New_York", "email": ""},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    db.expire_all()
+    person = db.get(Person, pair.person_ids[0])
+    assert (person.language, person.tz) == ("en", "America/New_York")
+    home = client.get("/s/").text
+    assert "<title>Study</title>" in home and ">Report</a>" in home  # 14:30 in New York
+
+
+@pytest.mark.parametrize("delete", [False, True])
+def test_withdrawal_page(client, db, pair, delete):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/1").text
+    client.post(
+        "/s/q/1", data={"csrf": _csrf(page), **{k: str(v) for k, v in evening_answers().items()}}
+    )
+    page = client.get("/s/withdraw").text
+    data = {"csrf": _csrf(page), **({"delete_data": "yes"} if delete else {})}
+    r = client.post("/s/withdraw", data=data)
+    assert r.status_code == 200
+    assert ("verwijderd" in r.text) is delete
+    assert db.scalar(select(func.count(Response.id))) == (0 if delete else 1)
+    assert "gestopt" in client.get("/s/").text
+
+
+def test_posted_answers_follow_the_skip_logic():
+    from starlette.datastructures import FormData
+
+    questionnaire = example_protocol().questionnaire("evening")
+    form = FormData(
+        [("desire", "5"), ("conflict", "yes"), ("conflict_intensity", "2"), ("had_sex", "")]
+    )
+    assert posted_answers(questionnaire, form) == {
+        "desire": "5",
+        "conflict": "yes",
+        "conflict_intensity": "2",
+    }
+    form = FormData([("conflict", "no"), ("conflict_intensity", "2")])
+    assert posted_answers(questionnaire, form) == {"conflict": "no"}
+
+
+def test_every_message_exists_in_every_language():
+    keys = set(MESSAGES["en"])
+    for language in LANGUAGES:
+        assert set(MESSAGES[language]) == keys, language
+    assert set(SCRIPT_KEYS) <= keys
+    assert translate("fr", "save") == "Send"
+    for language in LANGUAGES:
+        for key, text in MESSAGES[language].items():
+            assert "sex" not in text.lower(), (language, key)
