@@ -352,7 +352,8 @@ sem_cases <- list(
   sem_case("acitelli_yearsmar_moderator", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "Yearsmar", tests = FALSE),
   sem_case("sim_dist_missing", "repo:tests/reference/data/apim_dist_missing.csv", rd("apim_dist_missing.csv"), "dyad", "role", "y", "x"),
   sem_case("sim_two_predictors_covariates", "repo:tests/reference/data/apim_two_predictors.csv", rd("apim_two_predictors.csv"), "dyad", "role", "y", c("x", "z"), pcov = "age", dcov = "length"),
-  sem_case("sim_moderator", "repo:tests/reference/data/apim_moderator.csv", rd("apim_moderator.csv"), "dyad", "role", "y", "x", mod = "years", tests = FALSE)
+  sem_case("sim_moderator", "repo:tests/reference/data/apim_moderator.csv", rd("apim_moderator.csv"), "dyad", "role", "y", "x", mod = "years", tests = FALSE),
+  sem_case("acitelli_simhob_within_moderator", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE, tests = FALSE)
 )
 write_json(list(cases = sem_cases), "tests/reference/fixtures/apim_sem.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null")
 
@@ -371,7 +372,9 @@ mlm_cases <- list(
   mlm_case("sim_indist", "repo:tests/reference/data/apim_indist.csv", rd("apim_indist.csv"), "dyad", NULL, "y", "x"),
   mlm_case("sim_dist_missing", "repo:tests/reference/data/apim_dist_missing.csv", rd("apim_dist_missing.csv"), "dyad", "role", "y", "x"),
   mlm_case("sim_two_predictors_covariates", "repo:tests/reference/data/apim_two_predictors.csv", rd("apim_two_predictors.csv"), "dyad", "role", "y", c("x", "z"), pcov = "age", dcov = "length"),
-  mlm_case("sim_moderator_indist", "repo:tests/reference/data/apim_moderator.csv", rd("apim_moderator.csv"), "dyad", NULL, "y", "x", mod = "years")
+  mlm_case("sim_moderator_indist", "repo:tests/reference/data/apim_moderator.csv", rd("apim_moderator.csv"), "dyad", NULL, "y", "x", mod = "years"),
+  mlm_case("acitelli_simhob_within_moderator_indist", "shared:acitelli_individual.csv", aci, "cuplid", NULL, "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE),
+  mlm_case("acitelli_simhob_within_moderator_dist", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE)
 )
 write_json(list(cases = mlm_cases), "tests/reference/fixtures/apim_mlm.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null")
 cat("done\n")

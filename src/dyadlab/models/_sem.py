@@ -19,8 +19,9 @@ contributes the normal density of its observed entries; rows are grouped by miss
 pattern so that each pattern costs one Cholesky factorisation. Frequency weights per
 row (used by the bootstrap) multiply each row's contribution.
 
-Standard errors follow lavaan 0.6's defaults: the expected information for complete
-data and the observed information (the Hessian) when values are missing.
+Standard errors equal lavaan 0.6.14's: the observed information (the Hessian) with
+fixed exogenous variables or missing values (for the saturated APIM it equals the
+expected information); the expected information for complete data with free x.
 
 Examples
 --------
@@ -349,7 +350,10 @@ def fit_sem(
     f, gr = negll(theta)
     converged = bool(np.isfinite(f) and f < 1e299 and np.max(np.abs(gr)) < 1e-6)
     ll = -f * n
-    kind = information or ("expected" if complete else "observed")
+    # lavaan 0.6.14's standard errors: with fixed.x = TRUE they equal the observed
+    # information (the Hessian; identical to the expected one for saturated models);
+    # with free x and complete data, the expected information
+    kind = information or ("expected" if complete and not spec.fixed_x else "observed")
     if kind == "expected":
         info = _expected_info(pats, spec, theta, mx, sx)
     else:
