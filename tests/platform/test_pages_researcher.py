@@ -1,0 +1,196 @@
+"""Researcher pages: login (rate-limited), studies, invitations shown once, compliance
+with the heat map and flags, and the logged export behind the export form."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import zipfile
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from dyadlab.platform.routes._heatmap import heatmap_svg
+from dyadlab.platform.services.consent import give_consent
+from dyadlab.platform.services.researchers import create_researcher
+from dyadlab.platform.services.responses import submit_response
+from dyadlab.platform.tables import AuditLog, Person, Researcher
+from tests.platform.conftest import ANALYST, OWNER, evening_answers, make_study
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _csrf(text: str) -> str:
+    match = _CSRF.search(text)
+    assert match
+    return match.group(1)
+
+
+def _login(client, db, who=OWNER, role="owner"):
+    if db.scalars(select(Researcher).where(Researcher.email == who[0])).first() is None:
+        create_researcher(db, who[0], who[1], role=role)
+        db.commit()
+    page = client.get("/r/login")
+    r = client.post(
+        "/r/login",
+        data={"csrf": _csrf(page.text), "email": who[0], "password": who[1]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return r
+
+
+def test_pages_need_a_login(client):
+    for path in ("/r/", "/r/studies", "/r/studies/1", "/r/studies/1/compliance"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/r/login", path
+
+
+def test_login_sets_the_session_and_wrong_passwords_are_rate_limited(client, db, settings):
+    create_researcher(db, OWNER[0], OWNER[1], role="owner")
+    db.commit()
+    page = client.get("/r/login")
+    assert '<label for="password">' in page.text and 'autocomplete="current-password"' in page.text
+    csrf = _csrf(page.text)
+    assert client.post("/r/login", data={"email": OWNER[0], "password": OWNER[1]}).status_code == 403
+    for _ in range(settings.login_max_failures):
+        r = client.post("/r/login", data={"csrf": csrf, "email": OWNER[0], "password": "nope"})
+        assert r.status_code == 401
+        assert "Wrong e-mail address or password" in r.text and 'role="alert"' in r.text
+    r = client.post("/r/login", data={"csrf": csrf, "email": OWNER[0], "password": OWNER[1]})
+    assert r.status_code == 429
+
+
+def test_login_then_studies_and_logout(client, db, protocol_path):
+    made = make_study(db, protocol_path)[0]
+    r = _login(client, db)
+    cookie = r.headers["set-cookie"]
+    assert "dyadlab_session=" in cookie and "HttpOnly" in cookie
+    page = client.get("/r/studies")
+    assert page.status_code == 200
+    assert f'href="/r/studies/{made.study_id}"' in page.text
+    assert "Daily intimacy in couples" in page.text
+    r = client.post("/r/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/r/studies", follow_redirects=False).status_code == 303
+
+
+def test_owner_invites_couples_and_sees_the_links_once(client, db, protocol_path):
+    made = make_study(db, protocol_path)[0]
+    _login(client, db)
+    page = client.get(f"/r/studies/{made.study_id}")
+    assert "Invite couples" in page.text
+    r = client.post(
+        f"/r/studies/{made.study_id}/invite",
+        data={"csrf": _csrf(page.text), "couples": "2", "start_date": "2026-03-01", "tz": ""},
+    )
+    assert r.status_code == 200, r.text
+    links = re.findall(r"http://testserver/p/[A-Za-z0-9_-]{43}", r.text)
+    assert len(set(links)) == 4
+    assert r.headers["cache-control"] == "no-store"
+    again = client.get(f"/r/studies/{made.study_id}").text
+    assert not any(link in again for link in links)
+    # a link works for its participant
+    client.cookies.clear()
+    assert client.get(links[0].replace("http://testserver", "")).status_code == 200
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "invite")).all()
+    assert [row.detail for row in audit] == [{"couples": 2}]
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        ({"couples": "0"}, 422, "from 1 to 500"),
+        ({"couples": "2", "start_date": "1 March"}, 422, "YYYY-MM-DD"),
+        ({"couples": "1", "tz": "Mars/Olympus"}, 422, "IANA"),
+    ],
+)
+def test_invite_form_errors(client, db, protocol_path, data, status, message):
+    made = make_study(db, protocol_path)[0]
+    _login(client, db)
+    page = client.get(f"/r/studies/{made.study_id}")
+    r = client.post(f"/r/studies/{made.study_id}/invite", data={"csrf": _csrf(page.text), **data})
+    assert r.status_code == status
+    assert message in r.text
+
+
+def test_analyst_cannot_invite_and_csrf_is_checked(client, db, protocol_path):
+    made = make_study(db, protocol_path)[0]
+    _login(client, db, ANALYST, role="analyst")
+    page = client.get(f"/r/studies/{made.study_id}")
+    assert "Invite couples" not in page.text
+    r = client.post(f"/r/studies/{made.study_id}/invite", data={"couples": "1"})
+    assert r.status_code == 403
+    r = client.post(
+        f"/r/studies/{made.study_id}/invite", data={"csrf": _csrf(page.text), "couples": "1"}
+    )
+    assert r.status_code == 403 and "Only a study owner" in r.text
+    assert client.get("/r/studies/999").status_code == 404
+
+
+def test_compliance_page_flags_couples_and_draws_the_heat_map(client, db, protocol_path, clock):
+    couples = make_study(db, protocol_path, couples=2)
+    for c, couple in enumerate(couples):
+        for p, person_id in enumerate(couple.person_ids):
+            person = db.get(Person, person_id)
+            give_consent(db, person, version=1)
+            for day in (1, 2):
+                if c == 1 and p == 1 and day == 2:
+                    continue  # couple 2 misses one partner's answer on day 2
+                submit_response(
+                    db,
+                    person,
+                    submission_id=uuid.uuid4(),
+                    questionnaire="evening",
+                    answers=evening_answers(),
+                    now=datetime(2026, 3, day, 19, 30, tzinfo=UTC),
+                )
+    db.commit()
+    clock.now = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # days 1 and 2 are due
+    _login(client, db)
+    page = client.get(f"/r/studies/{couples[0].study_id}/compliance")
+    assert page.status_code == 200
+    text = page.text
+    assert "1 of 2 couples below 80%" in text
+    assert text.count("<rect ") == 4 + 3  # 2 couples x 2 days, and 3 legend swatches
+    assert f"couple {couples[1].couple_id}, day 2: 1 of 2 answered" in text
+    assert re.search(rf'<tr class="flagged"><td>{couples[1].couple_id}</td>', text)
+    lower = client.get(f"/r/studies/{couples[0].study_id}/compliance?threshold=40").text
+    assert "0 of 2 couples below 40%" in lower
+
+
+def test_export_form_downloads_a_logged_zip(client, db, protocol_path):
+    made = make_study(db, protocol_path)[0]
+    _login(client, db, ANALYST, role="analyst")
+    page = client.get(f"/r/studies/{made.study_id}").text
+    action = re.search(r'<form method="get" action="([^"]+/export)"', page).group(1)
+    r = client.get(action, params={"format": "pairwise", "file": "csv"})
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        assert any(name.endswith(".csv") for name in archive.namelist())
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "export")).all()
+    assert len(audit) == 1 and audit[0].detail["format"] == "pairwise"
+
+
+def test_heatmap_cells_and_text_alternatives():
+    days = pd.DataFrame(
+        {
+            "couple_id": [1, 1, 2, 2],
+            "diary_day": [1, 2, 1, 2],
+            "persons_answered": [2, 0, 2, 1],
+            "complete": [True, False, True, False],
+        }
+    )
+    couples = pd.DataFrame(
+        {"couple_id": [1, 2], "rate": [0.5, 0.5], "flagged": [True, True], "days_due": [2, 2]}
+    )
+    svg = heatmap_svg(days, couples, threshold=0.8)
+    assert svg.count("<rect ") == 4
+    assert 'role="img"' in svg and "<desc" in svg and "2 couples are below 80%" in svg
+    assert "couple 2, day 2: 1 of 2 answered" in svg
+    assert svg.count("▲") == 2
+    empty = heatmap_svg(days.iloc[0:0], couples.iloc[0:0], threshold=0.8)
+    assert empty.startswith("<svg") and "<rect" not in empty
