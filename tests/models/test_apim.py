@@ -230,6 +230,22 @@ def test_indistinguishable_sem_batched_bootstrap_equals_refits() -> None:
         np.testing.assert_allclose(batch[i][ok], one[ok], rtol=1e-5, atol=1e-7)
 
 
+def test_fiml_batched_bootstrap_equals_refits() -> None:
+    from dyadlab.models._apim_design import prepare
+    from dyadlab.models._apim_fit import sem_distinguishable
+
+    df = _sim(n=70, seed=6)
+    df.loc[[1, 4, 9, 30, 31, 57], "y"] = np.nan  # dyad 15: both outcomes missing
+    des = prepare(df, y="y", x=["x"], dyad="couple", role="role", func="apim")
+    out = sem_distinguishable(des, level=0.95)
+    assert any("no outcome" in w for w in out.warnings)
+    assert out.refit_batch is not None and out.refit is not None
+    w = bs.resample_weights(out.n_units, 3, np.random.default_rng(4))
+    batch = out.refit_batch(w)
+    for i in range(3):
+        np.testing.assert_allclose(batch[i], out.refit(w[i]), rtol=1e-5, atol=1e-6)
+
+
 def test_k_bootstrap_mlm_uses_weighted_refits() -> None:
     res = dl.apim(_sim(n=40), y="y", x="x", dyad="couple", bootstrap=50, rng=1)
     (k,) = res.extra["k"]

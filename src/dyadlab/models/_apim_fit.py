@@ -24,7 +24,7 @@ from scipy import stats
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
 from dyadlab.models._gls import fit_gls, gls_bootstrap_indist
-from dyadlab.models._sem import apim_spec, fit_sem, saturated_loglik
+from dyadlab.models._sem import apim_spec, fiml_fixed_x_batch, fit_sem, saturated_loglik
 
 __all__ = [
     "Fitted",
@@ -251,6 +251,14 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
             return fit_sem(data, spec, weights=w, start=th, compute_se=False).theta
 
         out.refit = one
+        psi0 = th[spec.psi_idx]
+
+        def fiml(w: Array) -> Array:
+            return fiml_fixed_x_batch(data, spec, w, psi0)
+
+        # the batched FIML refits, used when they reproduce the full-data fit
+        if np.allclose(fiml(np.ones((1, len(data))))[0], th, rtol=1e-5, atol=1e-7):
+            out.refit_batch = fiml
     return out
 
 

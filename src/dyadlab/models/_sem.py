@@ -480,3 +480,134 @@ def saturated_loglik(data: Array, weights: Array | None = None) -> float:
             break
         old = ll
     return ll
+
+
+def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) -> Array:
+    """ML estimates of a fixed-x APIM for many dyad-weight vectors at once (FIML).
+
+    With the exogenous variables fixed and outcomes missing at random, the regression
+    coefficients given the residual covariance ``Psi`` are generalised least squares,
+    and every term of the likelihood is a weighted sum over dyads of fixed per-dyad
+    cross-products. So all resamples share those cross-products (one matrix product
+    with the weights), ``beta`` is profiled out, and the three parameters of ``Psi``
+    are found by damped Newton steps run for all resamples together.
+
+    Parameters
+    ----------
+    data : ndarray (n, 2 + m)
+        ``y_1, y_2`` (may be missing) and complete exogenous columns.
+    spec : SemSpec
+        A fixed-x spec with three distinct residual parameters.
+    weights : ndarray (b, n)
+        Dyad weights per resample.
+    psi0 : ndarray (3,)
+        Start values ``(psi_11, psi_22, psi_12)``, e.g. the full-data estimates.
+
+    Returns
+    -------
+    ndarray (b, n_params)
+        Parameter vectors in ``spec`` order.
+    """
+    n = len(data)
+    y = data[:, :2]
+    obs = ~np.isnan(y)
+    y0 = np.where(obs, y, 0.0)
+    exo = data[:, 2:]
+    psi_pos = [int(i) for i in spec.psi_idx]
+    beta_params = [j for j in range(spec.n_params) if j not in psi_pos]
+    pos = {j: i for i, j in enumerate(beta_params)}
+    kb = len(beta_params)
+    z = np.zeros((n, 2, kb))
+    for r in range(2):
+        z[:, r, pos[int(spec.a_idx[r])]] += 1.0
+        for c in np.flatnonzero(spec.b_idx[r] >= 0):
+            z[:, r, pos[int(spec.b_idx[r, c])]] += exo[:, c]
+    both: NDArray[np.bool_] = np.asarray(obs.all(axis=1))
+    only = [obs[:, 0] & ~obs[:, 1], obs[:, 1] & ~obs[:, 0]]
+
+    def moments(mask: NDArray[np.bool_], i: int, j: int) -> tuple[Array, Array, Array]:
+        w = weights * mask[None, :]
+        zz = np.einsum("nk,nl->nkl", z[:, i], z[:, j]).reshape(n, kb * kb)
+        zy = z[:, i] * y0[:, j][:, None]
+        yy = y0[:, i] * y0[:, j]
+        return (w @ zz).reshape(-1, kb, kb), w @ zy, w @ yy
+
+    mb = {(i, j): moments(both, i, j) for i in range(2) for j in range(2)}
+    m0 = moments(only[0], 0, 0)
+    m1 = moments(only[1], 1, 1)
+    n_both = weights @ both
+    n0 = weights @ only[0]
+    n1 = weights @ only[1]
+
+    def unpack(t: Array) -> tuple[Array, Array, Array]:
+        s1, s2 = np.exp(t[:, 0]), np.exp(t[:, 1])
+        return s1, s2, np.tanh(t[:, 2]) * np.sqrt(s1 * s2)
+
+    def profile(t: Array) -> tuple[Array, Array]:
+        s1, s2, c = unpack(t)
+        det = s1 * s2 - c**2
+        pinv = np.stack([np.stack([s2, -c], -1), np.stack([-c, s1], -1)], -2) / det[:, None, None]
+        a = m0[0] / s1[:, None, None] + m1[0] / s2[:, None, None]
+        b = m0[1] / s1[:, None] + m1[1] / s2[:, None]
+        q = m0[2] / s1 + m1[2] / s2
+        for (i, j), (zz, zy, yy) in mb.items():
+            p = pinv[:, i, j]
+            a = a + p[:, None, None] * zz
+            b = b + p[:, None] * zy
+            q = q + p * yy
+        beta = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+        quad = q - np.einsum("bk,bk->b", b, beta)
+        ll = -0.5 * (
+            n_both * (2 * _LOG2PI + np.log(det))
+            + n0 * (_LOG2PI + np.log(s1))
+            + n1 * (_LOG2PI + np.log(s2))
+            + quad
+        )
+        return np.asarray(ll, dtype=float), np.asarray(beta, dtype=float)
+
+    b_count = len(weights)
+    r0 = psi0[2] / np.sqrt(psi0[0] * psi0[1])
+    t = np.tile([np.log(psi0[0]), np.log(psi0[1]), np.arctanh(r0)], (b_count, 1))
+    h = 1e-4
+    eye = np.eye(3) * h
+    f0 = profile(t)[0]
+    for _ in range(50):
+        fp = np.stack([profile(t + eye[k])[0] for k in range(3)], 1)
+        fm = np.stack([profile(t - eye[k])[0] for k in range(3)], 1)
+        grad = (fp - fm) / (2 * h)
+        hess = np.empty((b_count, 3, 3))
+        for k in range(3):
+            hess[:, k, k] = (fp[:, k] - 2 * f0 + fm[:, k]) / h**2
+            for m in range(k + 1, 3):
+                e = eye[k] + eye[m]
+                d = eye[k] - eye[m]
+                v = (
+                    profile(t + e)[0] - profile(t + d)[0] - profile(t - d)[0] + profile(t - e)[0]
+                ) / (4 * h**2)
+                hess[:, k, m] = hess[:, m, k] = v
+        # maximise: Newton step on the concave log-likelihood, gradient step if not concave
+        try:
+            step = -np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            step = grad * 0.1
+        bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
+        step[bad] = 0.1 * grad[bad]
+        step = np.clip(step, -1.0, 1.0)
+        scale = np.ones(b_count)
+        for _ in range(30):
+            cand = t + scale[:, None] * step
+            fc = profile(cand)[0]
+            worse = ~(fc >= f0 - 1e-10 * np.abs(f0))
+            if not worse.any():
+                break
+            scale[worse] /= 2
+        t = np.where(worse[:, None], t, cand)
+        f0 = np.where(worse, f0, fc)
+        if np.max(np.abs(scale[:, None] * step)) < 1e-9:
+            break
+    beta_hat = profile(t)[1]
+    s1, s2, cov = unpack(t)
+    out = np.empty((b_count, spec.n_params))
+    out[:, beta_params] = beta_hat
+    out[:, psi_pos[0]], out[:, psi_pos[1]], out[:, psi_pos[2]] = s1, s2, cov
+    return out
