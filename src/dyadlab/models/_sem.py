@@ -336,8 +336,10 @@ def fit_sem(
         )
     # polish with Newton steps on the numerical Hessian of the analytic gradient
     for _ in range(3):
-        h = _hessian(lambda t: negll(t)[1], theta)
         gr = negll(theta)[1]
+        if np.max(np.abs(gr)) < 1e-10:
+            break
+        h = _hessian(lambda t: negll(t)[1], theta)
         try:
             step = np.linalg.solve(h, gr)
         except np.linalg.LinAlgError:
