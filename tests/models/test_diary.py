@@ -163,3 +163,17 @@ def test_fit_is_fast_and_linear_enough():
     res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
     assert res.fit["converged"]
     assert time.process_time() - t0 < 3.0  # the benchmark asks 0.5 s for 2,000 couples
+
+
+def test_tutorial_examples_run():
+    """The examples of docs/tutorials/diary.md give the outputs shown there."""
+    import doctest
+
+    failed, attempted = doctest.testfile(
+        str(REPO / "docs" / "tutorials" / "diary.md"),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+    )
+    assert attempted > 20
+    assert failed == 0

@@ -143,10 +143,8 @@ def _kashy_design(case):  # type: ignore[no-untyped-def]
     )
     _, roles = diary_mod._members(case.data, args["dyad"], args["person"], args["role"])
     X, Z, _, _ = diary_mod._design(df, predictors, roles, False)
-    layout = RowLayout(
-        dyad=df["_dyad"].to_numpy(), member=df["_member"].to_numpy(), time=df["_time"].to_numpy()
-    )
-    return X, df[args["y"]].to_numpy(dtype=float), Z, layout
+    layout = RowLayout(dyad=df["_dyad"], member=df["_member"], time=df["_time"])
+    return X, df[args["y"]], Z, layout
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,18 @@ def _check(data: pd.DataFrame, keys: list[str | None], columns: list[str], func:
             )
 
 
+def _person_parts(x: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x - person mean, person mean - grand mean)`` for integer person ``codes``."""
+    ok = ~np.isnan(x)
+    size = int(codes.max()) + 1 if len(codes) else 0
+    sums = np.bincount(codes[ok], weights=x[ok], minlength=size)
+    counts = np.bincount(codes[ok], minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pmean = (sums / counts)[codes]
+    grand = float(x[ok].mean()) if ok.any() else np.nan
+    return x - pmean, pmean - grand
+
+
 def person_mean_center(
     data: pd.DataFrame,
     columns: str | Sequence[str],
@@ -92,14 +104,9 @@ def person_mean_center(
     codes = pd.factorize(out[person])[0]
     for name in names:
         x = pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float)
-        ok = ~np.isnan(x)
-        sums = np.bincount(codes[ok], weights=x[ok], minlength=codes.max() + 1)
-        counts = np.bincount(codes[ok], minlength=codes.max() + 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pmean = (sums / counts)[codes]
-        grand = float(x[ok].mean()) if ok.any() else np.nan
-        out[name + suffixes[0]] = x - pmean
-        out[name + suffixes[1]] = pmean - grand
+        within, between = _person_parts(x, codes)
+        out[name + suffixes[0]] = within
+        out[name + suffixes[1]] = between
     return out
 
 
@@ -182,7 +189,7 @@ def lag(
     codes = pd.factorize(data[person])[0].astype(np.int64)
     key = pd.MultiIndex.from_arrays([codes, t])
     if key.has_duplicates:
-        dup = data.loc[key.duplicated(keep=False), person].unique()[:3]
+        dup = data.loc[key.duplicated(keep=False), person].unique()[:3].tolist()
         raise DyadicDataError(
             f"{func}(): a person has two rows at one occasion of {time!r} (persons "
             f"{', '.join(map(repr, dup))}). Each person-occasion must be unique."

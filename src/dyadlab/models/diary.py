@@ -30,9 +30,8 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_numeric, check_option, check_range
-from dyadlab.data.centering import person_mean_center
+from dyadlab.data.centering import _person_parts
 from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
-from dyadlab.data.convert import partner_positions
 from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
@@ -148,6 +147,10 @@ def _members(
     return (pcode != first).astype(np.int64), []
 
 
+def _floats(data: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+
+
 def _prepare(
     data: pd.DataFrame,
     *,
@@ -159,96 +162,92 @@ def _prepare(
     time: str,
     role: str | None,
     center: str,
-) -> tuple[pd.DataFrame, list[tuple[str, str, str]], dict[str, int]]:
-    """Individual rows with actor/partner predictors, sorted; rows in the fit only."""
-    keep = [dyad, person, time, *([role] if role else []), y, *xs, *covariates]
-    df = data[list(dict.fromkeys(keep))].copy()
-    df.index = pd.RangeIndex(len(df))
+) -> tuple[dict[str, np.ndarray], list[tuple[str, str, str]], dict[str, int]]:
+    """Arrays of the rows in the fit (sorted by dyad, occasion, member) with actor and
+    partner predictors, the predictors' (column, effect, name), and the rows left out."""
+    n = len(data)
+    dcodes = pd.factorize(data[dyad], sort=True)[0].astype(np.int64)
+    pcodes = pd.factorize(data[person])[0].astype(np.int64)
     # persons are nested in dyads (ids may repeat across dyads, as in nlme's dyad/person)
-    dcodes = pd.factorize(df[dyad])[0].astype(np.int64)
-    pcodes = pd.factorize(df[person])[0].astype(np.int64)
-    df["_person"] = pd.factorize(dcodes * (int(pcodes.max()) + 1) + pcodes)[0]
-    member, _ = _members(df, dyad, person, role)
-    df["_member"] = member
-    predictors: list[tuple[str, str, str]] = []  # (column, effect, predictor name)
-    if center == "person":
-        df = person_mean_center(df, xs, person="_person", suffixes=("__w", "__b"))
-        for x in xs:
-            within = df[x + "__w"].to_numpy(dtype=float)
-            if not np.nansum(within**2) > 1e-12 * max(1.0, float(np.nansum(df[x] ** 2))):
+    pkey = pd.factorize(dcodes * (int(pcodes.max()) + 1) + pcodes)[0]
+    member, _ = _members(data, dyad, person, role)
+    if pd.api.types.is_numeric_dtype(data[time]):
+        tval = _floats(data, time)
+    else:
+        tval = pd.factorize(data[time], sort=True)[0].astype(float)
+    # the partner's row: the other row of the same dyad at the same occasion
+    tcode = pd.factorize(tval)[0].astype(np.int64)
+    occ = dcodes * (int(tcode.max()) + 1) + tcode
+    order = np.argsort(occ, kind="stable")
+    same = np.flatnonzero(occ[order][1:] == occ[order][:-1])
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[order[same]] = order[same + 1]
+    pos[order[same + 1]] = order[same]
+    has_partner = pos >= 0
+
+    arrays: dict[str, np.ndarray] = {}
+    predictors: list[tuple[str, str, str]] = []  # (array key, effect, predictor name)
+    parts = ["_within", "_between"] if center == "person" else [""]
+    for x in xs:
+        values = _floats(data, x)
+        if center == "person":
+            within, between = _person_parts(values, pkey)
+            if not np.nansum(within**2) > 1e-12 * max(1.0, float(np.nansum(values**2))):
                 raise DyadicDataError(
                     f"{_FUNC}(): predictor {x!r} does not vary within persons, so its "
                     "within-person (actor_within, partner_within) effects cannot be "
                     "estimated. Use center='none' for a person-level predictor."
                 )
-        sources = [(x + "__w", "within", x) for x in xs] + [(x + "__b", "between", x) for x in xs]
-    else:
-        sources = [(x, "", x) for x in xs]
-    pos = partner_positions(df, dyad=dyad, time=time)
-    has_partner = pos >= 0
-    cols = {}
-    for col, part, name in sources:
-        values = df[col].to_numpy(dtype=float)
-        partner = np.where(has_partner, values[np.maximum(pos, 0)], np.nan)
-        sfx = f"_{part}" if part else ""
-        cols[f"__actor{sfx}__{name}"] = values
-        cols[f"__partner{sfx}__{name}"] = partner
-    for x in xs:
-        parts = ["within", "between"] if center == "person" else [""]
+            split = {"_within": within, "_between": between}
+        else:
+            split = {"": values}
         for part in parts:
-            sfx = f"_{part}" if part else ""
-            predictors.append((f"__actor{sfx}__{x}", f"actor{sfx}", x))
-            predictors.append((f"__partner{sfx}__{x}", f"partner{sfx}", x))
-    df = pd.concat([df, pd.DataFrame(cols)], axis=1)
+            v = split[part]
+            arrays[f"__actor{part}__{x}"] = v
+            arrays[f"__partner{part}__{x}"] = np.where(has_partner, v[np.maximum(pos, 0)], np.nan)
+    for x in xs:
+        for part in parts:
+            predictors.append((f"__actor{part}__{x}", f"actor{part}", x))
+            predictors.append((f"__partner{part}__{x}", f"partner{part}", x))
     for c in covariates:
+        arrays[c] = _floats(data, c)
         predictors.append((c, "covariate", c))
-    yv = df[y].to_numpy(dtype=float)
-    actor_ok = np.all(
-        [
-            ~np.isnan(df[c].to_numpy(dtype=float))
-            for c, e, _ in predictors
-            if not e.startswith("partner")
-        ],
-        axis=0,
-    )
-    partner_ok = np.all(
-        [
-            ~np.isnan(df[c].to_numpy(dtype=float))
-            for c, e, _ in predictors
-            if e.startswith("partner")
-        ],
-        axis=0,
-    )
-    ok = ~np.isnan(yv) & actor_ok & partner_ok
+    yv = _floats(data, y)
+    actor_ok = np.ones(n, dtype=bool)
+    partner_ok = np.ones(n, dtype=bool)
+    for key, effect, _ in predictors:
+        if effect.startswith("partner"):
+            partner_ok &= ~np.isnan(arrays[key])
+        else:
+            actor_ok &= ~np.isnan(arrays[key])
+    y_ok = ~np.isnan(yv)
+    ok = y_ok & actor_ok & partner_ok
     excluded = {
-        "missing_outcome": int(np.sum(np.isnan(yv))),
-        "missing_predictor": int(np.sum(~np.isnan(yv) & ~actor_ok)),
-        "no_partner_row": int(np.sum(~np.isnan(yv) & actor_ok & ~has_partner)),
-        "missing_partner_predictor": int(
-            np.sum(~np.isnan(yv) & actor_ok & has_partner & ~partner_ok)
-        ),
+        "missing_outcome": int(np.sum(~y_ok)),
+        "missing_predictor": int(np.sum(y_ok & ~actor_ok)),
+        "no_partner_row": int(np.sum(y_ok & actor_ok & ~has_partner)),
+        "missing_partner_predictor": int(np.sum(y_ok & actor_ok & has_partner & ~partner_ok)),
     }
-    out = df.loc[ok]
-    dcode = pd.factorize(out[dyad], sort=True)[0]
-    tval = (
-        pd.to_numeric(out[time], errors="coerce").to_numpy(dtype=float)
-        if pd.api.types.is_numeric_dtype(out[time])
-        else pd.factorize(out[time], sort=True)[0].astype(float)
-    )
-    order = np.lexsort((out["_member"].to_numpy(), tval, dcode))
-    out = out.iloc[order].copy()
-    out["_dyad"] = dcode[order]
-    out["_time"] = tval[order]
+    idx = np.flatnonzero(ok)
+    rows = idx[np.lexsort((member[idx], tval[idx], dcodes[idx]))]
+    d_sorted = dcodes[rows]
+    out = {key: v[rows] for key, v in arrays.items()}
+    out[y] = yv[rows]
+    out["_dyad"] = np.cumsum(np.r_[False, d_sorted[1:] != d_sorted[:-1]]).astype(np.int64)
+    out["_member"] = member[rows]
+    out["_time"] = tval[rows]
+    out["_person"] = pkey[rows]
     return out, predictors, excluded
 
 
 def _design(
-    df: pd.DataFrame,
+    df: dict[str, np.ndarray],
     predictors: list[tuple[str, str, str]],
     roles: list[Any],
     random_slopes: bool,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]], list[tuple[str, Any]]]:
-    member = df["_member"].to_numpy()
+    member = df["_member"]
+    n = len(member)
     ind = np.column_stack([member == 0, member == 1]).astype(float)
     cols: list[np.ndarray] = []
     labels: list[dict[str, Any]] = []
@@ -257,22 +256,22 @@ def _design(
             cols.append(ind[:, k])
             labels.append({"effect": "intercept", "predictor": None, "role": str(r)})
         for col, effect, name in predictors:
-            v = df[col].to_numpy(dtype=float)
+            v = df[col]
             for k, r in enumerate(roles):
                 cols.append(ind[:, k] * v)
                 labels.append({"effect": effect, "predictor": name, "role": str(r)})
     else:
-        cols.append(np.ones(len(df)))
+        cols.append(np.ones(n))
         labels.append({"effect": "intercept", "predictor": None, "role": None})
         for col, effect, name in predictors:
-            cols.append(df[col].to_numpy(dtype=float))
+            cols.append(df[col])
             labels.append({"effect": effect, "predictor": name, "role": None})
     X = np.column_stack(cols)
     # Z: member 0's terms, then member 1's (Exchangeable needs this order)
-    terms: list[tuple[str, np.ndarray]] = [("intercept", np.ones(len(df)))]
+    terms: list[tuple[str, np.ndarray]] = [("intercept", np.ones(n))]
     if random_slopes:
         for col, effect, _name in predictors[:2]:
-            terms.append((f"{effect}_slope", df[col].to_numpy(dtype=float)))
+            terms.append((f"{effect}_slope", df[col]))
     zcols, zlabels = [], []
     for k in (0, 1):
         for lab, v in terms:
@@ -492,28 +491,26 @@ def diary(
         role=role,
         center=center,
     )
-    n_excluded = int(len(data) - len(df))
+    n_excluded = int(len(data) - len(df["_member"]))
     if n_excluded:
         reasons = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in excluded.items() if v)
         warnings.append(
             f"{n_excluded} of {len(data)} person-occasions were left out of the fit ({reasons})."
         )
-    if len(df) == 0:
+    if len(df["_member"]) == 0:
         raise DyadicDataError(
             f"{_FUNC}(): no person-occasion has the outcome, the predictors and the partner's "
             "predictors all observed. Check the time column matches partners' occasions."
         )
     X, Z, labels, zlabels = _design(df, predictors, roles, random_slopes)
-    layout = RowLayout(
-        dyad=df["_dyad"].to_numpy(), member=df["_member"].to_numpy(), time=df["_time"].to_numpy()
-    )
+    layout = RowLayout(dyad=df["_dyad"], member=df["_member"], time=df["_time"])
     distinguishable = bool(roles)
     structure = _RESIDUALS[residual](distinguishable=distinguishable)
     cov = Unstructured(Z.shape[1]) if distinguishable else Exchangeable(Z.shape[1] // 2)
     try:
         fit = fit_mixed(
             X,
-            df[y].to_numpy(dtype=float),
+            df[y],
             Z,
             layout,
             structure,
@@ -576,7 +573,7 @@ def diary(
         extra={
             "n_excluded": n_excluded,
             "excluded": excluded,
-            "n_persons": int(df["_person"].nunique()),
+            "n_persons": len(np.unique(df["_person"])),
             "residual": residual,
             "center": center,
             "reproduces": _nlme_call(roles, residual, method, random_slopes),
