@@ -81,8 +81,8 @@ class MeOut(BaseModel):
 class MeUpdate(_In):
     """Change one's own time zone (IANA name), language or reminder e-mail address."""
 
-    tz: str | None = None
-    language: str | None = None
+    tz: str | None = Field(default=None, max_length=64)
+    language: Literal["en", "nl"] | None = None
     email: str | None = Field(default=None, max_length=320)
 
 
@@ -110,7 +110,9 @@ class PromptOut(BaseModel):
     prompt_number: int
     scheduled_at: datetime | None
     window_end_at: datetime | None
-    scheduled_local: datetime | None
+    scheduled_local: str | None = Field(
+        description="Local wall-clock time in tz, ISO 8601 without an offset."
+    )
     tz: str
 
 
@@ -144,7 +146,7 @@ class ResponseOut(BaseModel):
     finished_at: datetime
     received_at: datetime
     tz: str
-    local_time: datetime
+    local_time: str = Field(description="Finished, local wall-clock time in tz (no offset).")
     status: str
     redacted_items: list[str]
 

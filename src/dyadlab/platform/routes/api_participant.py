@@ -99,7 +99,7 @@ def open_prompts(session: DbSession, person: CurrentPerson, now: Now) -> Prompts
                 prompt_number=p.prompt_number,
                 scheduled_at=p.scheduled_utc,
                 window_end_at=p.window_end_utc,
-                scheduled_local=p.scheduled_local,
+                scheduled_local=p.scheduled_local.isoformat() if p.scheduled_local else None,
                 tz=p.tz,
             )
             for p in prompts

@@ -10,9 +10,10 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Path as PathParam
 
 from dyadlab.exceptions import ProtocolError
 from dyadlab.platform.errors import InvalidError
@@ -43,6 +44,8 @@ from dyadlab.platform.services import compliance, export, invitations, researche
 from dyadlab.platform.tables import Researcher
 
 router = APIRouter(prefix="/api/v1", tags=["researcher"])
+
+StudyId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Study id.")]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not logged in."},
@@ -153,7 +156,9 @@ def create_study(
 
 
 @router.get("/studies/{study_id}", response_model=StudyDetailOut, responses=_ERRORS)
-def read_study(study_id: int, session: DbSession, researcher: CurrentResearcher) -> StudyDetailOut:
+def read_study(
+    study_id: StudyId, session: DbSession, researcher: CurrentResearcher
+) -> StudyDetailOut:
     """One study with its protocol and counts."""
     study = studies.get_study(session, study_id)
     summary = next(s for s in studies.list_studies(session) if s.study.id == study.id)
@@ -167,7 +172,7 @@ def read_study(study_id: int, session: DbSession, researcher: CurrentResearcher)
     responses=_ERRORS,
 )
 def invite(
-    study_id: int,
+    study_id: StudyId,
     body: InviteIn,
     session: DbSession,
     settings: AppSettings,
@@ -198,7 +203,7 @@ def invite(
 
 @router.get("/studies/{study_id}/compliance", response_model=ComplianceOut, responses=_ERRORS)
 def study_compliance(
-    study_id: int,
+    study_id: StudyId,
     session: DbSession,
     settings: AppSettings,
     researcher: CurrentResearcher,
@@ -223,7 +228,7 @@ def study_compliance(
     response_class=Response,
 )
 def study_export(
-    study_id: int,
+    study_id: StudyId,
     request: Request,
     session: DbSession,
     researcher: CurrentResearcher,
