@@ -35,6 +35,12 @@ def diary() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    """30 couples, 14 days, clearly non-zero person effects: a quick, well-posed fit."""
+    return dl.simulate_truth_bias(30, 14, random_sd=(0.5, 0.3, 0.3), rng=5)
+
+
+@pytest.fixture(scope="module")
 def diary_fit(diary: pd.DataFrame) -> tb_module.TruthBiasResult:
     return _quiet(diary, time="time", role="role")
 
@@ -75,10 +81,10 @@ def test_result_contract(diary: pd.DataFrame, diary_fit: tb_module.TruthBiasResu
     assert d["random_covariance"]["names"][0] == "directional_bias[husband]"
 
 
-def test_input_frame_is_not_changed(diary: pd.DataFrame) -> None:
-    before = diary.copy()
-    _quiet(diary.head(200), time="time", role="role")
-    pd.testing.assert_frame_equal(diary, before)
+def test_input_frame_is_not_changed(small: pd.DataFrame) -> None:
+    before = small.copy()
+    _quiet(small, time="time", role="role")
+    pd.testing.assert_frame_equal(small, before)
 
 
 def test_indistinguishable_pools_the_effects() -> None:
@@ -94,13 +100,13 @@ def test_indistinguishable_pools_the_effects() -> None:
     ]  # fmt: skip
 
 
-def test_role_alone_identifies_persons_over_time(diary: pd.DataFrame) -> None:
-    no_person = diary.drop(columns="person").head(400)
+def test_role_alone_identifies_persons_over_time(small: pd.DataFrame) -> None:
+    no_person = small.drop(columns="person")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DyadlabWarning)
         a = dl.truth_bias(no_person, judgment="judgment", truth="truth", dyad="dyad",
                           time="time", role="role")  # fmt: skip
-    b = _quiet(diary.head(400), time="time", role="role")
+    b = _quiet(small, time="time", role="role")
     np.testing.assert_allclose(a.estimates["estimate"], b.estimates["estimate"], rtol=1e-8)
 
 
@@ -155,7 +161,7 @@ def test_truth_missing_for_every_partner(diary: pd.DataFrame) -> None:
     assert res.fit["converged"] is False and res.extra["n_excluded"] == 300
 
 
-def test_non_convergence_is_reported(diary: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_convergence_is_reported(small: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     real = tb_module.fit_mixed
 
     def stalled(*args: object, **kwargs: object) -> object:
@@ -166,7 +172,7 @@ def test_non_convergence_is_reported(diary: pd.DataFrame, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(tb_module, "fit_mixed", stalled)
     with pytest.warns(DyadlabWarning) as record:
-        res = dl.truth_bias(diary.head(400), **KEYS, time="time", role="role")
+        res = dl.truth_bias(small, **KEYS, time="time", role="role")
     assert any("did not converge (ABNORMAL)" in str(w.message) for w in record)
     assert res.fit["converged"] is False
 
@@ -209,3 +215,19 @@ def test_plot_returns_a_figure(diary_fit: tb_module.TruthBiasResult) -> None:
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert labels == ["husband", "wife"]
     plt.close(fig)
+
+
+def test_persons_with_few_judgments_are_kept_with_a_warning(small: pd.DataFrame) -> None:
+    df = small
+    sparse = (df["dyad"] == 3) & (df["role"] == "wife") & (df["time"] > 1)
+    df = df[~sparse]  # dyad 3: the wife reports on two days only, so both have 2 rows
+    with pytest.warns(DyadlabWarning) as record:
+        res = dl.truth_bias(df, **KEYS, time="time", role="role")
+    assert any("2 persons have fewer than 3 usable judgments" in str(w.message) for w in record)
+    assert res.n_dyads == 30
+
+
+def test_diary_without_person_or_role_is_refused(diary: pd.DataFrame) -> None:
+    with pytest.raises(DyadicDataError, match="person"):
+        dl.truth_bias(diary.drop(columns="person"), judgment="judgment", truth="truth",
+                      dyad="dyad", time="time")  # fmt: skip

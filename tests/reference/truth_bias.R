@@ -67,7 +67,7 @@ prepare <- function(d, judgment, truth, dyad, person, time, moderators) {
 
 fit_case <- function(name, datafile, d, judgment, truth, dyad, person, time = NULL,
                      role = NULL, moderators = character(0), method = "REML",
-                     person_arg = TRUE) {
+                     person_arg = TRUE, similarity = TRUE) {
   pr <- prepare(d, judgment, truth, dyad, person, time, moderators)
   pd <- pr$d
   mods <- if (length(moderators)) moderators else NULL
@@ -80,6 +80,8 @@ fit_case <- function(name, datafile, d, judgment, truth, dyad, person, time = NU
     terms <- c("tc_partner", "tc_own")
     for (mm in mods) terms <- c(terms, mm, paste0("tc_partner:", mm), paste0("tc_own:", mm))
   }
+  # similarity = FALSE: no assumed similarity (fixed or random)
+  if (!similarity) terms <- terms[!grepl("tc_own", terms)]
   f <- as.formula(paste("jc ~", paste(terms, collapse = " + ")))
   ftxt <- deparse(f, width.cutoff = 500L)
   if (is.null(time)) {
@@ -95,13 +97,14 @@ fit_case <- function(name, datafile, d, judgment, truth, dyad, person, time = NU
     }
     re <- NULL
   } else if (!is.null(role)) {
+    slopes <- if (similarity) "role:tc_partner + role:tc_own" else "role:tc_partner"
     fit <- lme(f, data = pd,
                random = list(dyad = pdBlocked(list(pdSymm(~ 0 + role),
-                                                   pdDiag(~ 0 + role:tc_partner + role:tc_own)))),
+                                                   pdDiag(as.formula(paste("~ 0 +", slopes)))))),
                correlation = corCompSymm(form = ~ 1 | dyad / time),
                weights = varIdent(form = ~ 1 | role), method = method, control = ctrl)
     call <- paste0("lme(", ftxt, ", random = list(dyad = pdBlocked(list(pdSymm(~ 0 + role), ",
-                   "pdDiag(~ 0 + role:tc_partner + role:tc_own)))), ",
+                   "pdDiag(~ 0 + ", slopes, ")))), ",
                    "correlation = corCompSymm(form = ~ 1 | dyad/time), ",
                    "weights = varIdent(form = ~ 1 | role), method = \"", method, "\")")
     V <- as.matrix(pdMatrix(fit$modelStruct$reStruct)[[1]]) * fit$sigma^2
@@ -135,6 +138,7 @@ fit_case <- function(name, datafile, d, judgment, truth, dyad, person, time = NU
   if (!is.null(time)) args$time <- time
   if (!is.null(role)) args$role <- role
   if (length(moderators)) args$moderators <- as.list(moderators)
+  if (!similarity) args$similarity <- FALSE
   message(name, ": ok (", nrow(pd), " rows)")
   list(
     name = name, model = "truth_bias", call = call, script = "tests/reference/truth_bias.R",
@@ -218,6 +222,10 @@ cases <- list(
       "couple", "pid", time = "day", role = "role"),
   run("diary_dist_ml", rd("tb_diary_dist"), sims$tb_diary_dist, "judgment", "truth",
       "couple", "pid", time = "day", role = "role", method = "ML"),
+  run("diary_dist_nosimilarity_reml", rd("tb_diary_dist"), sims$tb_diary_dist, "judgment",
+      "truth", "couple", "pid", time = "day", role = "role", similarity = FALSE),
+  run("diary_indist_ml", rd("tb_diary_indist"), sims$tb_diary_indist, "judgment", "truth",
+      "couple", "pid", time = "day", method = "ML"),
   run("diary_indist_reml", rd("tb_diary_indist"), sims$tb_diary_indist, "judgment", "truth",
       "couple", "pid", time = "day"),
   run("items_dist_moderator_reml", rd("tb_items_mod"), sims$tb_items_mod, "judgment",
