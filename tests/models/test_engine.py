@@ -10,7 +10,13 @@ import pytest
 
 from dyadlab.models._engine import fit_mixed, nlme_fixed_df
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
-from dyadlab.models._engine_residual import AR1, CompoundSymmetry, Kronecker, RowLayout
+from dyadlab.models._engine_residual import (
+    AR1,
+    CompoundSymmetry,
+    Independent,
+    Kronecker,
+    RowLayout,
+)
 from tests.reference.fixtures import assert_close_est, assert_close_se, cases
 
 
@@ -52,6 +58,7 @@ def _dense_cross(structure, theta, layout, W, q):  # type: ignore[no-untyped-def
 @pytest.mark.parametrize(
     ("structure", "theta"),
     [
+        (Independent(distinguishable=True), [0.4]),
         (CompoundSymmetry(distinguishable=True), [0.3, np.arctanh(0.4)]),
         (CompoundSymmetry(distinguishable=False), [np.arctanh(-0.3)]),
         (AR1(distinguishable=True), [-0.2, np.arctanh(0.6)]),

@@ -39,6 +39,27 @@ The restricted (REML) and full (ML) log-likelihoods, standard errors
 :math:`\\hat\\sigma^2 (X'\\hat V^{-1}X)^{-1}` and the fixed-effect degrees of freedom
 follow ``nlme::lme`` (Pinheiro & Bates 2000), so that results equal nlme's.
 
+Building a model on the engine
+------------------------------
+A model (``diary``, ``truth_bias``) builds, for the rows it keeps, sorted by dyad:
+
+1. ``X`` (N × p) and ``y`` — the fixed effects; ``Z`` (N × q) — the random effects of a
+   dyad, typically the member indicators ``[member == 0, member == 1]`` (random
+   intercepts per partner) times 1 or a predictor (random slopes);
+2. a :class:`~dyadlab.models._engine_residual.RowLayout`: dyad codes 0..D-1 (rows
+   grouped by dyad), member 0/1 and occasion (integer for AR(1)/Kronecker; any value
+   matched for equality for compound symmetry);
+3. a residual structure (``Independent``, ``CompoundSymmetry``, ``AR1``, ``Kronecker``)
+   and a covariance structure for Z (``Unstructured(q)``, or ``Exchangeable(k)`` for
+   indistinguishable members with Z ordered member 0's k terms, then member 1's);
+
+and calls :func:`fit_mixed`, which returns an :class:`EngineFit` (fixed effects, their
+covariance and nlme's df, ``sigma2 * psi`` = the random-effect covariance, natural
+residual parameters, log-likelihood, AIC, BIC, convergence and boundary notes). A new
+residual structure needs only its precision written as weighted row-pair patterns
+(:class:`~dyadlab.models._engine_residual.PatternSums`) and its ``dense`` definition,
+against which ``tests/models/test_engine.py`` checks it.
+
 Examples
 --------
 >>> import numpy as np

@@ -7,6 +7,7 @@ on consecutive occasions ``d`` days apart" — whose weights depend only on ``th
 The cross products of the data with each pattern are summed per dyad once
 (:class:`PatternSums`, O(N)); a likelihood evaluation combines them (O(dyads)).
 
+- :class:`Independent`: independent residuals, member-specific variances (``varIdent``).
 - :class:`CompoundSymmetry` (``"cs"``): partners' residuals correlate ``rho`` within an
   occasion, member-specific variances — nlme ``corCompSymm(form = ~ 1 | dyad/time)`` with
   ``varIdent(form = ~ 1 | role)``. ``Lambda`` is block diagonal over occasions with
@@ -44,6 +45,7 @@ from scipy import sparse
 __all__ = [
     "AR1",
     "CompoundSymmetry",
+    "Independent",
     "Kronecker",
     "PatternSums",
     "ResidualStructure",
@@ -287,6 +289,33 @@ class _CSPrepared:
             delta
         )
         return zw, ww, logdet
+
+
+class Independent(ResidualStructure):
+    """Independent residuals with member-specific variances (nlme ``varIdent`` alone)."""
+
+    def __init__(self, *, distinguishable: bool) -> None:
+        self.distinguishable = distinguishable
+        self.param_names = ("log_sd_ratio",) if distinguishable else ()
+
+    def _dense_corr(self, same_person, same_time, tim, rho, phi):  # type: ignore[no-untyped-def]
+        return np.where(same_person & same_time, 1.0, 0.0)
+
+    def prepare(self, W: np.ndarray, q: int, layout: RowLayout) -> _IndependentPrepared:
+        r0 = np.flatnonzero(layout.member == 0)
+        r1 = np.flatnonzero(layout.member == 1)
+        sums = PatternSums(W, q, layout.dyad, layout.n_dyads, [(r0, r0), (r1, r1)])
+        return _IndependentPrepared(self, sums, len(r1))
+
+
+class _IndependentPrepared:
+    def __init__(self, st: Independent, sums: PatternSums, n1: int) -> None:
+        self.st, self.sums, self.n1 = st, sums, n1
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        delta, _, _ = self.st._parts(theta)
+        zw, ww = self.sums.combine(np.array([1.0, 1.0 / (delta * delta)]))
+        return zw, ww, self.n1 * 2 * math.log(delta)
 
 
 class AR1(ResidualStructure):

@@ -8,7 +8,7 @@ Examples
 >>> from dyadlab.report.diary_plots import plot_trajectories
 >>> df = dl.simulate_diary(4, 10, rng=1)
 >>> fig = plot_trajectories(df, y="y", dyad="dyad", person="person", time="time", role="role")
->>> len(fig.axes)
+>>> sum(ax.get_visible() for ax in fig.axes)
 4
 """
 
