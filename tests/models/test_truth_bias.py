@@ -231,3 +231,19 @@ def test_diary_without_person_or_role_is_refused(diary: pd.DataFrame) -> None:
     with pytest.raises(DyadicDataError, match="person"):
         dl.truth_bias(diary.drop(columns="person"), judgment="judgment", truth="truth",
                       dyad="dyad", time="time")  # fmt: skip
+
+
+def test_html_report_includes_the_plot(
+    diary_fit: tb_module.TruthBiasResult, tmp_path: pytest.TempPathFactory
+) -> None:
+    path = diary_fit.report(tmp_path / "tb.html")  # type: ignore[operator]
+    html = path.read_text()
+    assert "truth_bias" in html and "<img" in html
+    assert "assumed_similarity" in html
+
+
+def test_role_that_does_not_split_a_dyad_is_refused(small: pd.DataFrame) -> None:
+    df = small.copy()
+    df.loc[df["dyad"] == 2, "role"] = "wife"
+    with pytest.raises(DyadicDataError, match=r"first: 2\)"):
+        dl.truth_bias(df, **KEYS, time="time", role="role")
