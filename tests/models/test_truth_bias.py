@@ -247,3 +247,10 @@ def test_role_that_does_not_split_a_dyad_is_refused(small: pd.DataFrame) -> None
     df.loc[df["dyad"] == 2, "role"] = "wife"
     with pytest.raises(DyadicDataError, match=r"first: 2\)"):
         dl.truth_bias(df, **KEYS, time="time", role="role")
+
+
+def test_constant_moderator_cannot_be_estimated(small: pd.DataFrame) -> None:
+    df = small.assign(site=2.0)
+    with pytest.warns(DyadlabWarning, match="cannot all be estimated"):
+        res = dl.truth_bias(df, **KEYS, time="time", role="role", moderators=["site"])
+    assert res.fit["converged"] is False and res.estimates.empty
