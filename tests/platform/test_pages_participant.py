@@ -298,3 +298,31 @@ def test_every_message_exists_in_every_language():
     for language in LANGUAGES:
         for key, text in MESSAGES[language].items():
             assert "sex" not in text.lower(), (language, key)
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_colours_meet_wcag_aa_contrast():
+    from importlib.resources import files
+
+    from dyadlab.platform.routes._heatmap import CELL_COLOURS
+
+    static = files("dyadlab.platform") / "static"
+    css = (static / "base.css").read_text() + (static / "pages.css").read_text()
+    colours = dict(re.findall(r"--([a-z]+):\s*(#[0-9a-fA-F]{6})", css))
+    white = "#ffffff"
+    for name in ("fg", "accent", "muted", "danger", "ok"):
+        assert _contrast(colours[name], white) >= 4.5, name
+    assert _contrast(white, "#7a0016") >= 4.5  # quick exit, hovered
+    assert _contrast(colours["line"], white) >= 3.0  # input borders (non-text contrast)
+    for fill, ink in CELL_COLOURS.values():
+        assert _contrast(fill, ink) >= 4.5, fill

@@ -68,9 +68,11 @@ def test_partner_answers_on_a_phone_with_skip_logic(live: LiveServer, browser: B
     partner = _couples(live)[0].partners[0]
     context, page = _phone(browser)
     try:
+        before = page.evaluate("history.length")
         page.goto(partner.url)
         page.wait_for_url(f"{live.url}/s/consent")
         assert partner.token not in page.url
+        assert page.evaluate("history.length") == before + 1  # the link's entry was replaced
         assert page.title() == "Onderzoek"
         page.get_by_label("Ik heb de informatie hierboven gelezen").check()
         page.get_by_role("button", name="Toestemming geven").click()
@@ -277,5 +279,63 @@ def test_browser_skip_logic_matches_the_server(live: LiveServer, browser: Browse
         )
         want = [parse_expression(e).is_true(v) for e, v in EXPRESSIONS]
         assert got == want
+    finally:
+        context.close()
+
+
+def test_late_answer_is_refused_and_the_draft_kept(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[1]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/q/1")
+        _move_slider(page, "desire", "ArrowUp")
+        _move_slider(page, "partner_desire", "ArrowDown")
+        # the window closed at 23:00 UTC and the 120 minutes of grace have passed
+        live.clock.now = EVENING_DAY3 + timedelta(hours=6)
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#form-status")).to_contain_text("niet meer open")
+        expect(page.locator("#questionnaire")).to_be_visible()
+        assert _responses(live, partner.person_id) == []
+        expect(page.locator("#v-desire")).to_have_text("Jouw antwoord: 51")  # still filled in
+        stored = page.evaluate(
+            "Object.keys(localStorage).map(k => [k.split(':')[1], localStorage.getItem(k)])"
+        )
+        assert [kind for kind, _ in stored] == ["draft"]  # kept; nothing left pending
+        assert '"desire":"51"' in stored[0][1]
+    finally:
+        context.close()
+
+
+def test_keyboard_order_labels_and_language(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/q/1")
+        assert page.evaluate("document.documentElement.lang") == "nl"
+        order = []
+        for _ in range(4):
+            page.keyboard.press("Tab")
+            order.append(
+                page.evaluate("document.activeElement.id || document.activeElement.className")
+            )
+        assert order == ["skip-link", "quick-exit", "f-desire", "f-partner_desire"]
+        unlabeled = page.evaluate(
+            """() => Array.from(document.querySelectorAll(
+                   'input:not([type=hidden]), select, textarea'))
+                 .filter(el => !(el.labels && el.labels.length))
+                 .map(el => el.name)"""
+        )
+        assert unlabeled == []
+        groups = page.evaluate(
+            """() => Array.from(document.querySelectorAll('input[type=radio]'))
+                 .filter(el => !el.closest('fieldset')
+                               || !el.closest('fieldset').querySelector('legend'))
+                 .length"""
+        )
+        assert groups == 0
     finally:
         context.close()
