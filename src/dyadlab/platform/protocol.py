@@ -650,12 +650,15 @@ def parse_protocol(
     return Protocol.model_validate(kwargs)
 
 
-def load_protocol(path: str | Path) -> Protocol:
+def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
     """Read a protocol file: YAML (``.yaml``/``.yml``), XLSForm (``.xlsx``) or REDCap (``.csv``).
 
     Parameters
     ----------
     path : str or Path
+    language : str
+        The language of the labels of a REDCap data dictionary, which has one label per
+        field and does not say its language (ignored for YAML and XLSForm).
 
     Returns
     -------
@@ -688,7 +691,7 @@ def load_protocol(path: str | Path) -> Protocol:
     if suffix == ".csv":
         from dyadlab.platform._redcap import read_redcap_dictionary
 
-        mapping, origins = read_redcap_dictionary(path)
+        mapping, origins = read_redcap_dictionary(path, language=language)
         return parse_protocol(mapping, origins=origins)
     raise ProtocolError(
         f"load_protocol(): {path.name!r} has suffix {suffix or '(none)'!r}; a protocol is a "
