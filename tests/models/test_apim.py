@@ -157,6 +157,27 @@ def test_to_dict_is_json_and_has_the_contract_keys() -> None:
     assert [k["role"] for k in out["k"]] == ["h", "w"]
 
 
+def test_bootstrap_true_means_5000_resamples() -> None:
+    res = dl.apim(_sim(n=30), y="y", x="x", dyad="couple", role="role", bootstrap=True, rng=1)
+    assert {k["n_boot"] for k in res.extra["k"]} == {5000}
+
+
+def test_non_convergence_is_warned_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from dyadlab.models import _apim_fit
+    from dyadlab.models._gls import fit_gls as real
+
+    def stuck(*args: object, **kwargs: object) -> object:
+        return dataclasses.replace(real(*args, **kwargs), converged=False)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_apim_fit, "fit_gls", stuck)
+    with pytest.warns(DyadlabWarning, match="did not converge"):
+        res = dl.apim(_sim(), y="y", x="x", dyad="couple")
+    assert res.fit["converged"] is False
+    assert any("did not converge" in w for w in res.warnings)
+
+
 def test_k_is_partner_over_actor() -> None:
     res = dl.apim(_sim(), y="y", x="x", dyad="couple", role="role")
     est = res.estimates.set_index(["effect", "role"])["estimate"]
