@@ -39,6 +39,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "protocol",
     "platform",
     "truth_bias",
+    "demo",
+    "report",
 )
 
 

@@ -98,9 +98,10 @@ def file_sha256(path: str | Path) -> str:
 
 
 def figure_from_matplotlib(fig: Any, title: str, *, caption: str = "", dpi: int = 120) -> Figure:
-    """Render a matplotlib figure to PNG and SVG and close it."""
+    """Render a matplotlib figure (or the figure of an Axes) to PNG and SVG and close it."""
     import matplotlib.pyplot as plt
 
+    fig = getattr(fig, "figure", fig) if not hasattr(fig, "savefig") else fig
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=dpi, bbox_inches="tight")
     svg = io.StringIO()

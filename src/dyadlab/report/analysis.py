@@ -1,0 +1,427 @@
+"""The report of the analyses that fit a data set: what ``dyadlab report`` writes.
+
+Given individual-format data and which columns are what, :func:`analysis_sections`
+runs every dyadic analysis the columns allow and turns each result into a report
+:class:`~dyadlab.report.html.Section`:
+
+- **nonindependence** of the outcome and the predictors (on person means when the data
+  are a diary);
+- the **APIM** (cross-sectional data), or the APIM on person means and the **diary
+  APIM** (``time`` given), with the path diagram and a few couples' trajectories;
+- **truth and bias** when a judgment of the partner and its truth are named.
+
+With a ``role`` column that splits every dyad, the dyads are distinguishable. In a mixed
+study (some dyads with two roles, e.g. man–woman couples, others without, e.g. same-sex
+couples) each analysis is run twice: by role on the dyads with two roles, and for
+indistinguishable dyads on all dyads; the report says how many dyads each used. Yes/no
+answers (as the platform exports them) are coded 1/0, and the report says so. An
+analysis that cannot be fitted gets a section saying why; nothing is left out silently.
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> df = dl.simulate_apim(60, actor=0.4, partner=0.2, rng=1)
+>>> rep = analysis_sections(df, dyad="dyad", person="person", role="role", y="y", x="x")
+>>> [s.title for s in rep.sections]
+['Data', 'Nonindependence', 'APIM']
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dyadlab._validation import check_columns
+from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
+from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
+
+__all__ = ["AnalysisReport", "analysis_sections", "write_analysis_report"]
+
+_FUNC = "analysis_sections"
+_SHOWN = [
+    "effect",
+    "predictor",
+    "role",
+    "estimate",
+    "se",
+    "statistic",
+    "df",
+    "p",
+    "ci_low",
+    "ci_high",
+]
+
+
+@dataclass
+class AnalysisReport:
+    """Sections of a report, the fitted results by name, and notes on the data."""
+
+    sections: list[Section] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def code_yes_no(data: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Code text yes/no columns as 1/0 (missing stays missing); return notes on what changed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"conflict": ["yes", "no", None]})
+    >>> out, notes = code_yes_no(df, ["conflict"])
+    >>> out["conflict"].tolist()[:2], notes
+    ([1.0, 0.0], ['conflict: yes = 1, no = 0'])
+    """
+    out = data.copy()
+    notes = []
+    for col in columns:
+        if col not in out.columns or pd.api.types.is_numeric_dtype(out[col]):
+            continue
+        values = out[col].dropna().astype(str).str.strip().str.lower()
+        if len(values) and values.isin(["yes", "no"]).all():
+            mapped = (
+                out[col]
+                .astype("object")
+                .map(lambda v: np.nan if pd.isna(v) else float(str(v).strip().lower() == "yes"))
+            )
+            out[col] = mapped.astype(float)
+            notes.append(f"{col}: yes = 1, no = 0")
+    return out, notes
+
+
+def _split_dyads(data: pd.DataFrame, dyad: str, role: str | None) -> tuple[list[Any], list[Any]]:
+    """Dyads whose two members have two different roles, and the other dyads."""
+    if role is None:
+        return [], list(pd.unique(data[dyad]))
+    roles = data[role].astype("object").where(data[role].notna() & (data[role] != ""), None)
+    n_roles = roles.groupby(data[dyad], sort=False).nunique()
+    has_missing = roles.isna().groupby(data[dyad], sort=False).any()
+    ok = n_roles.index[(n_roles == 2) & ~has_missing]
+    return list(ok), [d for d in n_roles.index if d not in set(ok)]
+
+
+def _person_means(
+    data: pd.DataFrame, columns: list[str], *, dyad: str, person: str, role: str | None
+) -> pd.DataFrame:
+    keys = [dyad, person] + ([role] if role else [])
+    frame = data[keys + columns].copy()
+    if role:
+        frame[role] = frame[role].astype("object").where(frame[role].notna(), "")
+    means = frame.groupby(keys, sort=False, dropna=False)[columns].mean().reset_index()
+    if role:
+        means[role] = means[role].where(means[role] != "", None)
+    return means
+
+
+def _plot_figures(result: Any, *, title: str, caption: str = "", **options: Any) -> list[Figure]:
+    """The result's plot as a report figure."""
+    return [figure_from_matplotlib(result.plot(**options), title, caption=caption)]
+
+
+def _estimates_table(result: Any) -> pd.DataFrame:
+    est: pd.DataFrame = result.estimates[
+        [c for c in _SHOWN if c in result.estimates.columns]
+    ].copy()
+    if "df" in est.columns and est["df"].isna().all():
+        est = est.drop(columns="df")
+    return est
+
+
+def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """None in text columns (e.g. the role of pooled effects) shown like a missing value."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].where(out[col].notna(), np.nan)
+    return out
+
+
+def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -> Section:
+    tables: list[tuple[str, pd.DataFrame]] = [("Estimates", _estimates_table(result))]
+    extra_k = result.extra.get("k") if isinstance(result.extra, dict) else None
+    if isinstance(extra_k, pd.DataFrame) and len(extra_k):
+        tables.append(("k = partner / actor", extra_k))
+    if len(result.variance_components):
+        tables.append(("Variance components", result.variance_components))
+    if result.tests:
+        tables.append(("Tests", pd.DataFrame(result.tests)))
+    lines = [text] if text else []
+    lines.append(
+        f"{result.n_dyads} dyads, {result.n_obs} rows; "
+        + ("distinguishable" if result.distinguishable else "indistinguishable")
+        + (f" (roles: {', '.join(map(str, result.roles))})" if result.roles else "")
+        + f"; {result.estimation}."
+    )
+    if result.warnings:
+        lines.append("Warnings: " + " ".join(str(w) for w in result.warnings))
+    tables = [(caption, _blank_none(frame)) for caption, frame in tables]
+    return Section(title=title, text="\n\n".join(lines), tables=tables, figures=figures)
+
+
+def _attempt(
+    report: AnalysisReport,
+    key: str,
+    title: str,
+    text: str,
+    fit: Callable[[], Any],
+    plot: Callable[[Any], list[Figure]] | None = None,
+) -> None:
+    try:
+        with warnings.catch_warnings():
+            # The model's warnings are kept in result.warnings and shown in the section.
+            warnings.simplefilter("ignore", DyadlabWarning)
+            result = fit()
+    except DyadlabError as exc:
+        report.sections.append(Section(title=title, text=f"{text}\n\nNot fitted: {exc}"))
+        return
+    except np.linalg.LinAlgError as exc:
+        # A model that fails numerically (e.g. too few dyads) is reported, not hidden.
+        report.sections.append(
+            Section(title=title, text=f"{text}\n\nNot fitted: numerical failure ({exc}).")
+        )
+        return
+    report.results[key] = result
+    figures = plot(result) if plot is not None else []
+    report.sections.append(_result_section(title, result, text, figures))
+
+
+def _groups(
+    data: pd.DataFrame, dyad: str, role: str | None
+) -> list[tuple[str, str, pd.DataFrame, str | None]]:
+    """(key suffix, label, data, role) for each way to analyse the dyads."""
+    with_roles, without = _split_dyads(data, dyad, role)
+    if role is None or not with_roles:
+        return [("", "", data, None)]
+    if not without:
+        return [("", "", data, role)]
+    subset = data[data[dyad].isin(with_roles)]
+    return [
+        ("_by_role", f" — {len(with_roles)} dyads with roles, by {role}", subset, role),
+        ("_all", f" — all {len(with_roles) + len(without)} dyads, indistinguishable", data, None),
+    ]
+
+
+def analysis_sections(
+    data: pd.DataFrame,
+    *,
+    dyad: str,
+    person: str | None = None,
+    role: str | None = None,
+    time: str | None = None,
+    y: str | None = None,
+    x: str | Sequence[str] | None = None,
+    judgment: str | None = None,
+    truth: str | None = None,
+    trajectories: int = 6,
+) -> AnalysisReport:
+    """Run the dyadic analyses that fit ``data`` and return report sections.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Individual format: one row per person, or per person-occasion with ``time``.
+    dyad, person, role, time : str
+        Key columns (``person`` is required with ``time``).
+    y : str, optional
+        Outcome; with ``x``, the APIM (and the diary APIM with ``time``).
+    x : str or list of str, optional
+        Predictor(s).
+    judgment, truth : str, optional
+        A judgment of the partner and the same attribute reported about oneself; both
+        together give the truth-and-bias model.
+    trajectories : int
+        Couples drawn in the diary trajectories plot.
+
+    Returns
+    -------
+    AnalysisReport
+        ``sections`` (a data summary, then one section per analysis and group),
+        ``results`` (the fitted result objects by name) and ``notes``.
+
+    Raises
+    ------
+    OptionError
+        Nothing to analyse (no ``y``/``x`` and no ``judgment``/``truth``), only one of a
+        pair given, or ``time`` without ``person``.
+    DyadicDataError
+        A named column does not exist.
+    """
+    import dyadlab as dl
+
+    xs = _as_list(x)
+    if (y is None) != (not xs):
+        raise OptionError(f"{_FUNC}(): give both y and x (the APIM), or neither.")
+    if (judgment is None) != (truth is None):
+        raise OptionError(f"{_FUNC}(): give both judgment and truth (truth and bias), or neither.")
+    if y is None and judgment is None:
+        raise OptionError(
+            f"{_FUNC}(): nothing to analyse; give y and x (APIM), judgment and truth "
+            "(truth and bias), or both."
+        )
+    if time is not None and person is None:
+        raise OptionError(f"{_FUNC}(): time needs person (the person id column) as well.")
+    variables = list(dict.fromkeys([v for v in [y, *xs, judgment, truth] if v is not None]))
+    keys = [k for k in (dyad, person, role, time) if k is not None]
+    check_columns(data, [*keys, *variables], func=_FUNC)
+    frame, notes = code_yes_no(data, variables)
+    report = AnalysisReport(notes=notes)
+    n_dyads = frame[dyad].nunique()
+    summary = [f"{len(frame)} rows, {n_dyads} dyads" + (f", occasions in {time!r}" if time else "")]
+    with_roles, without = _split_dyads(frame, dyad, role)
+    if role is not None:
+        summary.append(
+            f"{len(with_roles)} dyads have two roles in {role!r}; {len(without)} do not"
+            + (" (analysed as indistinguishable dyads)." if without else ".")
+        )
+    summary += notes
+    missing = frame[variables].isna().sum()
+    described = frame[variables].describe().T.reset_index(names="variable")
+    described.insert(1, "missing", missing.to_numpy())
+    report.sections.append(Section("Data", text="\n\n".join(summary), tables=[("", described)]))
+
+    level_data = frame
+    level_text = ""
+    if time is not None:
+        assert person is not None  # checked above
+        level_data = _person_means(frame, variables, dyad=dyad, person=person, role=role)
+        level_text = "On each person's mean over their answered occasions."
+    groups = _groups(level_data, dyad, role)
+    for suffix, label, part, part_role in groups:
+        _attempt(
+            report,
+            f"nonindependence{suffix}",
+            f"Nonindependence{label}",
+            level_text,
+            partial(
+                dl.nonindependence,
+                part,
+                variables=variables,
+                dyad=dyad,
+                person=person,
+                role=part_role,
+            ),
+        )
+    if y is not None:
+        for suffix, label, part, part_role in groups:
+            title = "APIM on person means" if time is not None else "APIM"
+            _attempt(
+                report,
+                f"apim{suffix}",
+                f"{title}{label}",
+                level_text,
+                partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
+                partial(_plot_figures, title=f"APIM path diagram{label}"),
+            )
+    if y is not None and time is not None:
+        assert person is not None
+        for suffix, label, part, part_role in _groups(frame, dyad, role):
+            _attempt(
+                report,
+                f"diary{suffix}",
+                f"Diary APIM{label}",
+                f"Daily {y} on the person's own and the partner's {', '.join(xs)} "
+                "(two-intercept multilevel APIM).",
+                partial(
+                    dl.diary, part, y=y, x=xs, dyad=dyad, person=person, time=time, role=part_role
+                ),
+                # The trajectories show data, not the fit: drawn once.
+                partial(
+                    _plot_figures,
+                    title="Diary trajectories",
+                    caption=f"Daily {y} of up to {trajectories} couples, one line per partner.",
+                    max_dyads=trajectories,
+                )
+                if suffix in ("", "_by_role")
+                else None,
+            )
+    if judgment is not None and truth is not None:
+        for suffix, label, part, part_role in _groups(frame, dyad, role):
+            _attempt(
+                report,
+                f"truth_bias{suffix}",
+                f"Truth and bias{label}",
+                f"{judgment} (the judgment of the partner) on the partner's {truth} (truth "
+                f"force) and the judge's own {truth} (assumed similarity), centred on the "
+                f"mean of {truth}; the intercept is the directional bias.",
+                partial(
+                    dl.truth_bias,
+                    part,
+                    judgment=judgment,
+                    truth=truth,
+                    dyad=dyad,
+                    person=person,
+                    time=time,
+                    role=part_role,
+                ),
+                partial(_plot_figures, title=f"Truth and bias{label}"),
+            )
+    return report
+
+
+def write_analysis_report(
+    path: str | Path,
+    data: pd.DataFrame,
+    *,
+    data_path: str | Path | None = None,
+    call: str = "",
+    title: str = "dyadlab report",
+    figures_dir: str | Path | None = None,
+    before: Sequence[Section] = (),
+    after: Sequence[Section] = (),
+    **columns: Any,
+) -> tuple[Path, AnalysisReport]:
+    """Run :func:`analysis_sections` and write one self-contained HTML report.
+
+    Parameters
+    ----------
+    path : path
+        The HTML file.
+    data : DataFrame
+    data_path : path, optional
+        The data file, whose SHA-256 the report states.
+    call : str
+        The call that made the report (shown in the footer).
+    title : str
+    figures_dir : path, optional
+        Also write every figure there as PNG and SVG.
+    before, after : sequence of Section
+        Extra sections around the analyses.
+    **columns
+        Passed to :func:`analysis_sections` (``dyad``, ``person``, ``y``, ``x`` …).
+
+    Returns
+    -------
+    (Path, AnalysisReport)
+
+    Examples
+    --------
+    >>> import dyadlab as dl, tempfile, os
+    >>> df = dl.simulate_apim(40, rng=2)
+    >>> out, rep = write_analysis_report(os.path.join(tempfile.mkdtemp(), "r.html"), df,
+    ...     dyad="dyad", person="person", role="role", y="y", x="x")
+    >>> out.exists(), sorted(rep.results)
+    (True, ['apim', 'nonindependence'])
+    """
+    from dyadlab.report.html import file_sha256
+
+    report = analysis_sections(data, **columns)
+    provenance = Provenance(
+        call=call,
+        data_sha256=file_sha256(data_path) if data_path is not None else None,
+        data_name=Path(data_path).name if data_path is not None else None,
+    )
+    sections = [*before, *report.sections, *after]
+    out = write_report(path, title, sections, provenance=provenance, figures_dir=figures_dir)
+    return out, report

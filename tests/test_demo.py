@@ -1,0 +1,178 @@
+"""End to end: ``dyadlab demo`` on a small study (8 couples x 5 days), and its parts.
+
+One demo run (module fixture, through the command line) serves every test here: the
+platform really serves HTTP on 127.0.0.1, the answers go through its API, the export is
+read back and the report is checked — also in headless Chromium (marked ``browser``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dyadlab.cli import main
+from dyadlab.demo.server import FileClock, free_port
+from dyadlab.demo.simulate_answers import TICK_LOCAL, simulate_answers, tick_times
+from dyadlab.demo.study import demo_protocol
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    code = main(["demo", "--no-serve", "--out", str(out), "--couples", "8", "--days", "5"])
+    assert code == 0
+    return out
+
+
+# --- the simulated participants ---------------------------------------------------------
+
+
+def test_simulation_is_seeded_and_has_both_kinds_of_couple() -> None:
+    a = simulate_answers(20, 6, rng=3)
+    b = simulate_answers(20, 6, rng=3)
+    assert a.submissions == b.submissions
+    assert set(a.couples["kind"]) == {"man-woman", "same-sex"}
+    mixed = a.couples[a.couples["kind"] == "man-woman"]
+    assert set(mixed["role_0"]) == {"man"} and set(mixed["role_1"]) == {"woman"}
+    same = a.couples[a.couples["kind"] == "same-sex"]
+    assert same["role_0"].isna().all() and same["role_1"].isna().all()
+
+
+def test_simulated_answers_are_valid_for_the_protocol_and_have_missed_prompts() -> None:
+    from dyadlab.platform.protocol import parse_protocol
+
+    plan = simulate_answers(30, 10, rng=5)
+    protocol = parse_protocol(demo_protocol(10))
+    for s in plan.submissions:
+        protocol.validate_answers(s.questionnaire, s.answers)  # raises if invalid
+    evening = [s for s in plan.submissions if s.questionnaire == "evening"]
+    possible = 30 * 10 * 2
+    assert 0.6 * possible < len(evening) < possible  # some prompts are missed
+    assert any(s.tick == 2 for s in evening)  # a few arrive late, after midnight
+    per_person = pd.Series([(s.couple, s.partner) for s in evening]).value_counts()
+    assert per_person.min() < per_person.max()  # person-level differences
+    conflict = [s for s in evening if s.answers["conflict"] == "yes"]
+    assert conflict and all("conflict_intensity" in s.answers for s in conflict)
+    assert all(
+        "conflict_intensity" not in s.answers for s in evening if s.answers["conflict"] == "no"
+    )
+
+
+def test_ticks_deliver_every_answer_inside_the_platform_grace_period() -> None:
+    plan = simulate_answers(10, 4, rng=1)
+    start = dt.date(2026, 3, 27)  # spans the spring clock change in Amsterdam
+    for s in plan.submissions:
+        tick = tick_times(start, s.day, "Europe/Amsterdam")[s.tick]
+        local = dt.datetime.combine(start + dt.timedelta(days=s.day - 1), dt.time(20))
+        finished = local + dt.timedelta(minutes=s.finished_minutes)
+        from dyadlab.platform.schedule import to_utc
+
+        lag = tick - to_utc(finished, "Europe/Amsterdam")
+        assert dt.timedelta(0) <= lag <= dt.timedelta(minutes=120)
+    assert len(TICK_LOCAL) == 3
+
+
+def test_file_clock_is_shared_through_its_file(tmp_path: Path) -> None:
+    clock = FileClock(tmp_path / "clock.txt")
+    before = dt.datetime.now(dt.UTC)
+    assert clock() >= before  # no file yet: the real clock
+    when = dt.datetime(2026, 5, 1, 18, 30, tzinfo=dt.UTC)
+    clock.set(when)
+    assert FileClock(tmp_path / "clock.txt")() == when
+    with pytest.raises(ValueError, match="aware"):
+        clock.set(dt.datetime(2026, 5, 1))
+    assert 1024 <= free_port() <= 65535
+
+
+def test_demo_rejects_a_bad_number_of_couples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--no-serve", "--couples", "1"]) == 2
+    assert "--couples" in capsys.readouterr().err
+
+
+# --- the end-to-end run -----------------------------------------------------------------
+
+
+def test_demo_export_has_both_partners_of_every_couple(demo_out: Path) -> None:
+    data = pd.read_csv(demo_out / "data" / "diary.csv")
+    assert data["dyad"].nunique() == 8
+    persons = data.groupby("dyad")["person"].nunique()
+    assert (persons == 2).all()
+    assert set(data["diary_day"]) == {1, 2, 3, 4, 5}
+    assert len(data) == 8 * 2 * 5  # one row per person and scheduled prompt
+    assert {"completed", "missed"} <= set(data["status"])
+    answered = data[data["status"] != "missed"]
+    assert answered["desire"].notna().all() and answered["partner_desire"].notna().all()
+    roles = data.groupby("dyad")["role"].agg(lambda r: frozenset(r.dropna()))
+    kinds = set(roles)
+    assert frozenset({"man", "woman"}) in kinds and frozenset() in kinds
+    for name in ("codebook", "compliance_days", "compliance_couples", "compliance_persons"):
+        assert (demo_out / "data" / f"diary_{name}.csv").is_file()
+    assert (demo_out / "dyadlab.db").is_file()
+
+
+def test_demo_report_holds_the_analyses_and_provenance(demo_out: Path) -> None:
+    from dyadlab import __version__
+    from dyadlab.report.html import file_sha256
+
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    for title in (
+        "The study on the platform",
+        "Nonindependence",
+        "APIM on person means",
+        "Diary APIM",
+        "Truth and bias",
+        "Estimates and the simulation",
+    ):
+        assert title in html
+    assert f"dyadlab {__version__}" in html
+    assert file_sha256(demo_out / "data" / "diary.csv") in html
+    assert "dyadlab demo --out" in html
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) >= 4
+    figures = sorted(p.name for p in (demo_out / "figures").iterdir())
+    assert "compliance-heat-map.png" in figures and "compliance-heat-map.svg" in figures
+    assert any(name.startswith("diary-trajectories") for name in figures)
+
+
+@pytest.mark.browser
+def test_demo_report_renders_with_its_figures_in_chromium(demo_out: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("DYADLAB_REQUIRE_SERVICES"):
+            pytest.fail(
+                f"Chromium is required (DYADLAB_REQUIRE_SERVICES) but {CHROMIUM} is missing"
+            )
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    shot = Path("/tmp") / f"dyadlab-demo-report-{os.getpid()}.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto((demo_out / "report.html").resolve().as_uri())
+            widths = page.eval_on_selector_all(
+                "img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
+            )
+            assert len(widths) >= 4 and all(w > 0 for w in widths)
+            assert page.title().startswith("dyadlab demo")
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
