@@ -82,6 +82,12 @@ def test_bad_input_raises_naming_the_problem(unbalanced, change, message):  # ty
         dl.diary(change(unbalanced), **KEYS, role="role")
 
 
+def test_dyad_of_three_persons_is_named(unbalanced):  # type: ignore[no-untyped-def]
+    third = unbalanced[unbalanced["pid"] == "1_1"].assign(pid="1_3")
+    with pytest.raises(DyadicDataError, match=r"exactly 2 persons per dyad.*first: 1\b"):
+        dl.diary(pd.concat([unbalanced, third]), **KEYS)
+
+
 def test_role_that_does_not_split_a_dyad(unbalanced):  # type: ignore[no-untyped-def]
     d = unbalanced.copy()
     d.loc[d["couple"] == 1, "role"] = "w"

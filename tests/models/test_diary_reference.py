@@ -81,6 +81,11 @@ def test_variance_components_and_loglik_match_nlme(case):  # type: ignore[no-unt
     else:
         want = [exp["sigma"]]
     assert_close_est(sd_res["estimate"], want, case, what="residual SDs")
+    if "role" in case.args:
+        r0, r1 = sd_res["role"]
+        ratio = vc.loc[vc["name"] == "varident_ratio", "estimate"].to_numpy()
+        vi = case.expected["varident"]
+        assert_close_est(ratio, [vi[r1] / vi[r0]], case, what="varIdent ratio")
     name = "residual_correlation" if case.args["residual"] == "cs" else "ar1_phi"
     got = vc.loc[vc["name"] == name, "estimate"].to_numpy()
     assert_close_est(got, [exp["cor_param"]], case, what=name)

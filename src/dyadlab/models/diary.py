@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,8 +53,8 @@ _CORR = {
 class DiaryResult(ModelResult):
     """:class:`~dyadlab.models._result.ModelResult` of :func:`diary`, with ``plot()``."""
 
-    _plot_data: pd.DataFrame | None = None
-    _plot_keys: dict[str, Any] | None = None
+    _plot_data: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    _plot_keys: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def plot(self, *, dyads: Sequence[Any] | None = None, max_dyads: int = 6) -> Any:
         """Per-couple trajectories of the outcome (see
@@ -314,6 +314,8 @@ def _variance_rows(
     if roles:
         rows.append({"name": "sd_residual", "role": str(roles[0]), "estimate": sigma})
         rows.append({"name": "sd_residual", "role": str(roles[1]), "estimate": sigma * ratio})
+        # nlme's varIdent parameter, with the first role (in sorted order) as reference
+        rows.append({"name": "varident_ratio", "role": str(roles[1]), "estimate": ratio})
     else:
         rows.append({"name": "sd_residual", "role": None, "estimate": sigma})
     k0 = fit.theta.size - len(fit.residual_params)
@@ -414,7 +416,8 @@ def diary(
         ``_within`` / ``_between`` effects, ``covariate``), ``predictor``, ``role`` (whose
         outcome; None if pooled), ``estimate``, ``se``, ``statistic`` (t), ``df`` (nlme's
         rule), ``p``, ``ci_low``, ``ci_high``. ``.variance_components``: ``sd_intercept``
-        per role, ``cor_intercepts``, ``sd_residual`` per role, ``residual_correlation``
+        per role, ``cor_intercepts``, ``sd_residual`` per role, ``varident_ratio`` (the
+        second role's residual SD over the first's), ``residual_correlation``
         (cs, kronecker), ``ar1_phi`` (ar1, kronecker); with random slopes the slopes' SDs
         and all correlations. ``.fit``: ``loglik, aic, bic, n_params, converged,
         iterations``. ``.extra``: ``n_excluded`` and ``excluded`` (rows left out, by
