@@ -52,6 +52,9 @@ def test_codebook_redcap_and_plain(tmp_path: Path, capsys: pytest.CaptureFixture
     assert rows[0]["Variable / Field Name"] == "record_id" and len(rows) == 11
     assert load_protocol(out).questionnaire("evening").item("conflict").type == "yes_no"
     capsys.readouterr()
+    assert main(["protocol", "check", str(out), "--source-language", "nl", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["languages"] == ["nl"]
+    capsys.readouterr()
     assert main(["protocol", "codebook", str(EXAMPLE), "--plain", "--json"]) == 0
     plain = json.loads(capsys.readouterr().out)["rows"]
     assert plain == example_protocol().codebook()

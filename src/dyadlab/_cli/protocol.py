@@ -63,11 +63,15 @@ def check_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of text.")
     ] = False,
+    source_language: Annotated[
+        str,
+        typer.Option("--source-language", help="Language of a REDCap dictionary's labels."),
+    ] = "en",
 ) -> None:
     """Read a protocol and report its problems (one line naming the place) or its content."""
     from dyadlab.platform.protocol import load_protocol
 
-    protocol = load_protocol(path)
+    protocol = load_protocol(path, language=source_language)
     info = summary(protocol)
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False))
@@ -97,12 +101,16 @@ def convert_command(
         Path,
         typer.Option("--out", help="File to write; its suffix (.yaml, .xlsx) chooses the format."),
     ],
+    source_language: Annotated[
+        str,
+        typer.Option("--source-language", help="Language of a REDCap dictionary's labels."),
+    ] = "en",
 ) -> None:
     """Write a protocol in another format (YAML or XLSForm); the content hash stays the same."""
     from dyadlab.exceptions import OptionError
     from dyadlab.platform.protocol import load_protocol, write_xlsform
 
-    protocol = load_protocol(path)
+    protocol = load_protocol(path, language=source_language)
     suffix = out.suffix.lower()
     if suffix in (".yaml", ".yml"):
         import yaml
@@ -136,11 +144,15 @@ def codebook_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the codebook rows as one JSON object.")
     ] = False,
+    source_language: Annotated[
+        str,
+        typer.Option("--source-language", help="Language of a REDCap dictionary's labels."),
+    ] = "en",
 ) -> None:
     """Write the codebook: a REDCap data dictionary, or one plain row per item."""
     from dyadlab.platform.protocol import load_protocol, to_redcap_dictionary
 
-    protocol = load_protocol(path)
+    protocol = load_protocol(path, language=source_language)
     rows: list[dict[str, Any]] = (
         list(to_redcap_dictionary(protocol, language=language)) if redcap else protocol.codebook()
     )
