@@ -254,3 +254,13 @@ def test_constant_moderator_cannot_be_estimated(small: pd.DataFrame) -> None:
     with pytest.warns(DyadlabWarning, match="cannot all be estimated"):
         res = dl.truth_bias(df, **KEYS, time="time", role="role", moderators=["site"])
     assert res.fit["converged"] is False and res.estimates.empty
+
+
+def test_one_occasion_with_time_is_fitted_without_random_effects() -> None:
+    df = dl.simulate_truth_bias(100, 1, rng=5).assign(time=1)
+    with pytest.warns(DyadlabWarning, match="single usable judgment"):
+        with_time = dl.truth_bias(df, **KEYS, time="time", role="role")
+    without = dl.truth_bias(df, **KEYS, role="role")
+    assert with_time.extra["random_covariance"] is None
+    np.testing.assert_allclose(with_time.estimates["estimate"], without.estimates["estimate"])
+    assert with_time.fit["converged"]

@@ -273,11 +273,19 @@ def truth_bias(
         time=pd.factorize(f["_time"], sort=True)[0].astype(float),
     )
     residual = CompoundSymmetry(distinguishable=distinguishable)
+    per_person = f.groupby(["_dyad_code", "_member"]).size()
+    random = time is not None and int(per_person.max()) > 1
+    if time is not None and not random:
+        warns.append(
+            f"{_FUNC}(): every person has a single usable judgment, so person-level random "
+            "effects cannot be estimated; the model was fitted without them (as without "
+            "time)."
+        )
     fit = _fit(
         des,
         layout,
         residual,
-        random=time is not None,
+        random=random,
         similarity=similarity,
         distinguishable=distinguishable,
         method=method,
@@ -291,14 +299,12 @@ def truth_bias(
         if distinguishable:
             b = b.replace("member 1", prep.roles[0]).replace("member 2", prep.roles[1])
         warns.append(f"{_FUNC}(): {b}; consider a simpler model (e.g. similarity=False).")
-    if time is not None:
-        per_person = f.groupby(["_dyad_code", "_member"]).size()
-        if (per_person < 3).any():
-            warns.append(
-                f"{_FUNC}(): {int((per_person < 3).sum())} persons have fewer than 3 usable "
-                "judgments; their own bias and slopes rest on very little data (kept)."
-            )
-    result = _result(fit, des, warns=warns, time=time, **common)
+    if random and (per_person < 3).any():
+        warns.append(
+            f"{_FUNC}(): {int((per_person < 3).sum())} persons have fewer than 3 usable "
+            "judgments; their own bias and slopes rest on very little data (kept)."
+        )
+    result = _result(fit, des, warns=warns, random=random, **common)
     return _emit(result)
 
 
@@ -470,12 +476,12 @@ def _result(
     level: float,
     call: dict[str, Any],
     warns: list[str],
-    time: str | None,
+    random: bool,
 ) -> TruthBiasResult:
     se = np.sqrt(np.diag(fit.vcov))
     n, p = des.X.shape
-    # lme: nlme's df; gls (no time): t with N - p df, as summary.gls
-    df = fit.df if time is not None else np.full(p, float(n - p))
+    # lme: nlme's df; no random effects (gls): t with N - p df, as summary.gls
+    df = fit.df if random else np.full(p, float(n - p))
     rows = [
         {
             "effect": e,
@@ -487,7 +493,7 @@ def _result(
         }
         for (e, pr, r), b, s, d in zip(des.terms, fit.beta, se, df, strict=True)
     ]
-    vc, random_cov = _variance_components(fit, des, prep, distinguishable, time is not None)
+    vc, random_cov = _variance_components(fit, des, prep, distinguishable, random)
     return TruthBiasResult(
         model="truth_bias",
         estimates=estimates_frame(rows, level=level),
