@@ -122,7 +122,8 @@ def truth_bias(
         Person id column; needed with ``time`` unless ``role`` tells the partners apart.
     time : str, optional
         Occasion (day) or item column; partners are matched within it. Without it every
-        person has one row and the model has no random effects.
+        person has one row and the model has no random effects (likewise, with a warning,
+        when every person has a single usable judgment).
     role : str, optional
         Column whose two values distinguish the partners (the judge's role); effects are
         estimated per role. Leave out for indistinguishable dyads (pooled effects).
