@@ -326,3 +326,104 @@ def test_colours_meet_wcag_aa_contrast():
     assert _contrast(colours["line"], white) >= 3.0  # input borders (non-text contrast)
     for fill, ink in CELL_COLOURS.values():
         assert _contrast(fill, ink) >= 4.5, fill
+
+
+def all_types_protocol():
+    """The example protocol plus an always-open questionnaire with the other item types."""
+    from dyadlab.platform.protocol import parse_protocol
+
+    data = example_protocol().to_dict()
+    data["questionnaires"].append(
+        {
+            "name": "extra",
+            "label": {"en": "Extra", "nl": "Extra"},
+            "items": [
+                {
+                    "name": "moods",
+                    "type": "multiple",
+                    "choices": "moods",
+                    "required": True,
+                    "label": {"en": "Moods", "nl": "Stemmingen"},
+                },
+                {
+                    "name": "main",
+                    "type": "single",
+                    "choices": "moods",
+                    "relevant": "count-selected(${moods}) > 1",
+                    "label": {"en": "Main mood", "nl": "Hoofdstemming"},
+                },
+                {
+                    "name": "count",
+                    "type": "integer",
+                    "min": 0,
+                    "max": 20,
+                    "label": {"en": "How many times?", "nl": "Hoe vaak?"},
+                },
+                {
+                    "name": "hours",
+                    "type": "decimal",
+                    "min": 0,
+                    "max": 24,
+                    "label": {"en": "Hours", "nl": "Uren"},
+                },
+                {
+                    "name": "when",
+                    "type": "time",
+                    "label": {"en": "At what time?", "nl": "Hoe laat?"},
+                },
+                {"name": "day", "type": "date", "label": {"en": "Which day?", "nl": "Welke dag?"}},
+            ],
+        }
+    )
+    data["choices"]["moods"] = [
+        {"value": "calm", "label": {"en": "Calm", "nl": "Rustig"}},
+        {"value": "tense", "label": {"en": "Tense", "nl": "Gespannen"}},
+        {"value": "happy", "label": {"en": "Happy", "nl": "Blij"}},
+    ]
+    data["schedule"].append({"questionnaire": "extra", "type": "event", "max_per_day": 5})
+    return parse_protocol(data)
+
+
+def test_every_item_type_renders_and_posts_typed(client, db):
+    from dyadlab.platform.services.invitations import invite_couples
+    from dyadlab.platform.services.studies import create_study
+    from tests.platform.conftest import START, TZ
+
+    study = create_study(db, all_types_protocol())
+    made = invite_couples(db, study.id, 1, base_url="http://testserver", start_date=START, tz=TZ)
+    db.commit()
+    _consented(client, made[0].partners[0].token)
+    page = client.get("/s/q/3").text
+    assert page.count('type="checkbox"') == 3
+    assert re.search(r'type="number" inputmode="numeric" step="1"\s+min="0"\s+max="20"', page)
+    assert 'inputmode="decimal"' in page
+    assert 'type="time"' in page and 'type="date"' in page
+    assert '<legend class="q">Stemmingen' in page
+    data = [
+        ("csrf", _csrf(page)),
+        ("moods", "tense"),
+        ("moods", "calm"),
+        ("main", "calm"),
+        ("count", "3"),
+        ("hours", "1,5"),
+        ("when", "21:15"),
+        ("day", "2026-03-02"),
+    ]
+    body = "&".join(f"{k}={v}" for k, v in data)
+    r = client.post(
+        "/s/q/3",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    row = db.scalars(select(Response)).one()
+    assert row.answers == {
+        "moods": ["calm", "tense"],
+        "main": "calm",
+        "count": 3,
+        "hours": 1.5,
+        "when": "21:15",
+        "day": "2026-03-02",
+    }
+    assert row.kind == "event"

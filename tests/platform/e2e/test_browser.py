@@ -339,3 +339,45 @@ def test_keyboard_order_labels_and_language(live: LiveServer, browser: Browser) 
         assert groups == 0
     finally:
         context.close()
+
+
+def test_every_item_type_in_the_browser(live: LiveServer, browser: Browser) -> None:
+    from tests.platform.test_pages_participant import all_types_protocol
+
+    with live.session() as db:
+        study = create_study(db, all_types_protocol())
+        made = invite_couples(db, study.id, 1, base_url=live.url, start_date=START, tz=TZ)
+        partner = made[0].partners[0]
+        give_consent(db, db.get(Person, partner.person_id), version=1)
+        db.commit()
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.get_by_role("link", name="Extra").click()
+        main = page.locator("#item-main")
+        moods = page.get_by_role("group", name="Stemmingen")
+        moods.get_by_label("Gespannen").check()
+        expect(main).to_be_hidden()
+        moods.get_by_label("Blij").check()
+        expect(main).to_be_visible()  # count-selected(${moods}) > 1
+        main.get_by_label("Blij").check()
+        page.get_by_label("Hoe vaak?").fill("4")
+        page.get_by_label("Uren").fill("2,5")
+        page.get_by_label("Hoe laat?").fill("07:45")
+        page.get_by_label("Welke dag?").fill("2026-03-02")
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#form-status")).to_contain_text("Dank je wel")
+        rows = _responses(live, partner.person_id)
+        assert [row.answers for row in rows] == [
+            {
+                "moods": ["tense", "happy"],
+                "main": "happy",
+                "count": 4,
+                "hours": 2.5,
+                "when": "07:45",
+                "day": "2026-03-02",
+            }
+        ]
+    finally:
+        context.close()
