@@ -427,3 +427,28 @@ def test_every_item_type_renders_and_posts_typed(client, db):
         "day": "2026-03-02",
     }
     assert row.kind == "event"
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"Sec-Fetch-Site": "same-origin"}, True),
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Sec-Fetch-Site": "same-site"}, False),
+        ({"Origin": "http://testserver"}, True),
+        ({"Origin": "null"}, True),  # what browsers send under Referrer-Policy: no-referrer
+        ({"Origin": "http://testserver.evil.example"}, False),
+    ],
+)
+def test_cookie_bridge_checks_where_the_request_comes_from(client, pair, headers, allowed):
+    _consented(client, pair.tokens[0])
+    body = {"submission_id": str(uuid.uuid4()), "questionnaire": "evening", "answers": {}}
+    r = client.post(
+        "/api/v1/me/responses",
+        json=body,
+        headers={"X-CSRF-Token": client.cookies.get(CSRF_COOKIE), **headers},
+    )
+    if allowed:
+        assert r.status_code == 422  # reached the API: the (empty) answers are checked
+    else:
+        assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
