@@ -86,12 +86,22 @@ def test_references_and_current() -> None:
         ("${a} @ 1", "position 6: unexpected character '@'"),
         ("__import__('os')", "unknown function __import__()"),
         ("${a} = 1 2", "unexpected '2'"),
+        ("(" * 41 + "1" + ")" * 41, "nested more than 40 levels deep"),
+        ("-" * 60 + "1", "nested more than 40 levels deep"),
+        ("not(" * 45 + "1" + ")" * 45, "nested more than 40 levels deep"),
+        ("1 + " * 600 + "1", "too long"),
+        ("1+" * 201 + "1", "more than 200 operators"),
     ],
 )
 def test_parse_errors(text: str, fragment: str) -> None:
     with pytest.raises(ExpressionError) as info:
         parse_expression(text)
     assert fragment in str(info.value)
+
+
+def test_deep_but_allowed_nesting() -> None:
+    assert parse_expression("(" * 40 + "1" + ")" * 40).evaluate({}) == 1
+    assert parse_expression("1 + " * 200 + "1").evaluate({}) == 201
 
 
 def test_is_true() -> None:

@@ -505,7 +505,7 @@ def test_validate_answers_other_types() -> None:
         "q",
         {
             "n": "3",
-            "x": "2,5",
+            "x": "2.5",
             "mood": "calm",
             "moods": "happy tense",
             "why": "work",
@@ -538,7 +538,10 @@ def test_validate_answers_other_types() -> None:
         ({"day": "29-03-2026"}, "day", "YYYY-MM-DD"),
         ({"bed": "late"}, "bed", "HH:MM"),
         ({"n": 5, "hours": 20}, "hours", "Too many hours."),
-        ({"x": "nan"}, "x", "finite"),
+        ({"x": "nan"}, "x", "must be a number"),
+        ({"x": "2,5"}, "x", "write decimals with a point"),
+        ({"x": "1_000"}, "x", "must be a number"),
+        ({"x": float("inf")}, "x", "finite"),
         ({"why": 5, "moods": ["tense"]}, "why", "must be text"),
     ],
 )

@@ -66,6 +66,9 @@ _FUNCTIONS: dict[str, tuple[int, int]] = {
     "false": (0, 0),
 }
 _KEYWORDS = ("and", "or", "div", "mod")
+_MAX_LENGTH = 2000  # characters of one expression
+_MAX_DEPTH = 40  # nested parentheses, calls and unary minus
+_MAX_OPERATORS = 200  # binary operators (evaluation recurses through them)
 
 _TOKEN = re.compile(
     r"""
@@ -152,9 +155,20 @@ def _tokenize(text: str) -> list[_Token]:
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > _MAX_LENGTH:
+            raise ExpressionError(
+                f"expression of {len(text)} characters is too long (at most {_MAX_LENGTH})"
+            )
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
+        self.operators = 0
+
+    def _deeper(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self._fail(token, f"nested more than {_MAX_DEPTH} levels deep")
 
     def _peek(self) -> _Token:
         return self.tokens[self.i]
@@ -195,14 +209,19 @@ class _Parser:
             return self._unary()
         node = self._binary(level + 1)
         while self._is(*self._LEVELS[level]):
-            op = self._next().text
-            node = _Binary(op, node, self._binary(level + 1))
+            token = self._next()
+            self.operators += 1
+            if self.operators > _MAX_OPERATORS:
+                raise self._fail(token, f"more than {_MAX_OPERATORS} operators; simplify it")
+            node = _Binary(token.text, node, self._binary(level + 1))
         return node
 
     def _unary(self) -> _Node:
         if self._is("-"):
-            self._next()
-            return _Unary("-", self._unary())
+            self._deeper(self._next())
+            node = _Unary("-", self._unary())
+            self.depth -= 1
+            return node
         return self._primary()
 
     def _primary(self) -> _Node:
@@ -217,8 +236,10 @@ class _Parser:
         if token.kind == "dot":
             return _Current()
         if token.kind == "op" and token.text == "(":
+            self._deeper(token)
             node = self._binary(0)
             self._expect(")")
+            self.depth -= 1
             return node
         if token.kind == "name":
             return self._call(token)
@@ -247,7 +268,7 @@ class _Parser:
                 f"unknown function {name}(){did_you_mean}; supported: "
                 + ", ".join(f"{f}()" for f in _FUNCTIONS),
             )
-        self._next()
+        self._deeper(self._next())
         args: list[_Node] = []
         if not self._is(")"):
             args.append(self._binary(0))
@@ -255,6 +276,7 @@ class _Parser:
                 self._next()
                 args.append(self._binary(0))
         self._expect(")")
+        self.depth -= 1
         low, high = _FUNCTIONS[name]
         if not low <= len(args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"

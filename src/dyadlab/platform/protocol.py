@@ -46,6 +46,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
@@ -93,6 +94,7 @@ ITEM_TYPES: tuple[str, ...] = (
     "date",
 )
 _TEXT_MAX = 5000
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _EXAMPLE = "daily_diary.yaml"
 
 
@@ -577,10 +579,11 @@ def _as_number(raw: Any) -> float:
     if isinstance(raw, int | float):
         number = float(raw)
     elif isinstance(raw, str):
-        try:
-            number = float(raw.strip().replace(",", ".", 1) if raw.count(",") == 1 else raw)
-        except ValueError:
-            raise _BadAnswerError(f"must be a number, got {raw!r}") from None
+        text = raw.strip()
+        if not _NUMBER.fullmatch(text):
+            hint = " (write decimals with a point, e.g. 2.5)" if "," in text else ""
+            raise _BadAnswerError(f"must be a number{hint}, got {raw!r}")
+        number = float(text)
     else:
         raise _BadAnswerError(f"must be a number, got {raw!r}")
     if math.isnan(number) or math.isinf(number):
