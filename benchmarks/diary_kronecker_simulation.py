@@ -176,7 +176,8 @@ sigma={TRUE["sigma"]}, tau={TRUE["tau"]}, missing=…)`; fixed effects: intercep
 0.3, partner 0.15 for both roles. Model: `dl.diary(df, y="y", x="x", dyad="dyad",
 person="person", time="time", role="role", residual="kronecker")` (REML). With missing
 person-days the two partners' occasions differ in most couples, so the unbalanced scenario
-exercises the dense fallback of the engine.
+exercises the engine's prediction-error (Kalman) path for couples that break the Kronecker
+form (`tests/models/test_engine.py` checks that path against the dense definition).
 
 Fixed effects: t-based 95% CIs (nlme df). Residual correlation and AR(1) φ: Wald CIs on
 the Fisher-z scale from the Hessian of the profiled log-likelihood (as nlme's

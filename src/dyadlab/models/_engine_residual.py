@@ -20,9 +20,9 @@ The cross products of the data with each pattern are summed per dyad once
 - :class:`Kronecker` (``"kronecker"``): unstructured 2 × 2 between partners ⊗ AR(1) over
   occasions (SAS ``type=un@ar(1)``). For a dyad whose partners are observed on the same
   occasions ``Lambda = S ⊗ C``, ``Lambda^{-1} = S^{-1} ⊗ C^{-1}``: patterns again. Dyads
-  whose partners' occasions differ break the Kronecker form; their blocks are built densely
-  (padded to the longest such dyad, batched Cholesky) at each evaluation — exact, but
-  O(n³) per such dyad; documented in the diary docs.
+  whose partners' occasions differ break the Kronecker form; for them the bivariate AR(1)
+  is run as a prediction-error (Kalman) recursion over occasions, vectorised over those
+  dyads — exact and O(n) per dyad, but a Python loop over occasions at every evaluation.
 
 Examples
 --------
@@ -454,32 +454,77 @@ class Kronecker(ResidualStructure):
                 member=layout.member[rows],
                 time=layout.time[rows],
             )
-            dense = _DenseBlocks(self, W[rows], q, sub, broken_ids)
+            dense = _KalmanBlocks(self, W[rows], q, sub, broken_ids)
         return _KronPrepared(self, sums, keys, counts, len(a1), len(a), dense)
 
 
-class _DenseBlocks:
-    """Dense batched evaluation for dyads that break a pattern structure."""
+class _KalmanBlocks:
+    """Kronecker dyads whose partners' occasions differ: the innovations of the bivariate
+    AR(1) process, vectorised over those dyads (a loop over occasions, not dyads).
+
+    The residuals of a dyad are a stationary VAR(1), ``s_t = phi s_{t-1} + eta_t`` with
+    ``Var(s_t) = S``; over a gap of ``d`` days ``s_t = phi^d s_{t-d} + N(0, (1 - phi^{2d})
+    S)``. Processing the observations in time order, member 0 before member 1, the
+    standardised one-step prediction errors of the data columns are ``L^{-1} W`` for the
+    Cholesky factor ``L`` of the dyad's ``Lambda``, and the log prediction-error
+    variances sum to ``log|Lambda|`` — exact, O(n) per dyad.
+    """
 
     def __init__(
         self, st: ResidualStructure, W: np.ndarray, q: int, layout: RowLayout, ids: np.ndarray
     ) -> None:
-        self.st, self.q, self.layout, self.ids = st, q, layout, ids
-        order, starts, sizes = _dyad_blocks(layout)
-        D, nmax = len(starts), int(sizes.max())
-        pos = np.arange(len(order)) - np.repeat(starts, sizes)
-        dcode = np.repeat(np.arange(D), sizes)
-        self.Wp = np.zeros((D, nmax, W.shape[1]))
-        # rows of the padded blocks in the same order as dense() builds them
-        self.Wp[dcode, pos] = W[order]
+        self.st, self.q, self.ids = st, q, ids
+        o = np.lexsort((layout.member, layout.time, layout.dyad))
+        d, t = layout.dyad[o], layout.time[o]
+        new_occ = np.r_[True, (d[1:] != d[:-1]) | (t[1:] != t[:-1])]
+        occ = np.cumsum(new_occ) - 1  # occasion number over all dyads
+        first_occ = np.r_[True, d[1:] != d[:-1]]
+        occ_start = np.maximum.accumulate(np.where(first_occ, occ, 0))
+        k = occ - occ_start  # occasion index within dyad
+        D = int(d.max()) + 1 if len(d) else 0
+        K = int(k.max()) + 1 if len(k) else 0
+        m = W.shape[1]
+        self.D, self.K, self.m = D, K, m
+        self.W = np.zeros((K, 2, m, D))
+        self.obs = np.zeros((K, 2, D), dtype=bool)
+        mem = layout.member[o]
+        self.W[k, mem, :, d] = W[o]
+        self.obs[k, mem, d] = True
+        times = np.full((K, D), np.nan)
+        times[k, d] = t
+        gap = np.zeros((K, D))
+        gap[1:] = times[1:] - times[:-1]
+        self.gap = np.nan_to_num(gap, nan=1.0)
 
     def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        lam = self.st.dense(theta, self.layout)
-        L = np.linalg.cholesky(lam)
-        Wt = np.linalg.solve(L, self.Wp)  # L^{-1} W, triangular but batched
-        zw = np.einsum("dna,dnb->abd", Wt[:, :, : self.q], Wt)
-        ww = np.einsum("dna,dnb->ab", Wt, Wt)
-        logdet = 2.0 * float(np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+        delta, rho, phi = self.st._parts(theta)
+        S = np.array([[1.0, rho * delta], [rho * delta, delta * delta]])
+        D, m, q = self.D, self.m, self.q
+        mean = np.zeros((2, m, D))
+        P = np.broadcast_to(S[:, :, None], (2, 2, D)).copy()
+        zw = np.zeros((q, m, D))
+        ww = np.zeros((m, m))
+        logdet = 0.0
+        for k in range(self.K):
+            if k > 0:
+                f = np.power(phi, self.gap[k])
+                mean *= f
+                P = P * (f * f) + S[:, :, None] * (1.0 - f * f)
+            for j in (0, 1):
+                ob = self.obs[k, j]
+                if not ob.any():
+                    continue
+                F = P[j, j]
+                v = self.W[k, j] - mean[j]  # (m, D)
+                gain = P[:, j] / F  # (2, D)
+                sd = np.sqrt(F)
+                vt = np.where(ob, v / sd, 0.0)
+                zw += vt[:q, None, :] * vt[None, :, :]
+                ww += vt @ vt.T
+                logdet += float(np.log(F[ob]).sum())
+                mean = np.where(ob, mean + gain[:, None, :] * v[None, :, :], mean)
+                upd = P - gain[:, None, :] * P[j][None, :, :]
+                P = np.where(ob, upd, P)
         return zw, ww, logdet
 
 
@@ -492,7 +537,7 @@ class _KronPrepared:
         counts: list[tuple[int, int]],
         n_dyads_complete: int,
         n_occasions: int,
-        dense: _DenseBlocks | None,
+        dense: _KalmanBlocks | None,
     ) -> None:
         self.st, self.sums, self.dense = st, sums, dense
         self.block = np.array([k[0] for k in keys])
