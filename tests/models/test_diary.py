@@ -144,6 +144,21 @@ def test_recovers_simulated_effects_with_random_slopes():
     assert vc.loc["sd_actor_slope"].to_numpy() == pytest.approx([0.2, 0.2], abs=0.08)
 
 
+def test_several_predictors_each_get_actor_and_partner_effects(unbalanced):  # type: ignore[no-untyped-def]
+    d = unbalanced.assign(x2=np.random.default_rng(1).normal(size=len(unbalanced)))
+    res = dl.diary(d, **{**KEYS, "x": ["x", "x2"]}, role="role")
+    got = list(zip(res.estimates["effect"], res.estimates["predictor"], strict=True))
+    assert got[2:] == [
+        ("actor", "x"), ("actor", "x"), ("partner", "x"), ("partner", "x"),
+        ("actor", "x2"), ("actor", "x2"), ("partner", "x2"), ("partner", "x2"),
+    ]  # fmt: skip
+    one = dl.diary(d, **KEYS, role="role")
+    # x2 is noise: the effects of x hardly move
+    np.testing.assert_allclose(
+        res.estimates["estimate"][2:6], one.estimates["estimate"][2:6], atol=0.02
+    )
+
+
 def test_covariates_enter_per_role(unbalanced):  # type: ignore[no-untyped-def]
     d = unbalanced.assign(weekend=(unbalanced["day"] % 7 >= 5).astype(float))
     res = dl.diary(d, **KEYS, role="role", covariates="weekend")
