@@ -195,3 +195,51 @@ def test_heatmap_cells_and_text_alternatives():
     assert svg.count("▲") == 2
     empty = heatmap_svg(days.iloc[0:0], couples.iloc[0:0], threshold=0.8)
     assert empty.startswith("<svg") and "<rect" not in empty
+
+
+def test_owner_creates_a_study_from_a_protocol_file(client, db, protocol_path):
+    _login(client, db)
+    page = client.get("/r/studies").text
+    assert 'enctype="multipart/form-data"' in page
+    csrf = _csrf(page)
+    bad = (
+        protocol_path.read_text()
+        .replace("type: sldier", "")
+        .replace("type: slider", "type: sldier", 1)
+    )
+    r = client.post(
+        "/r/studies",
+        data={"csrf": csrf},
+        files={"protocol": ("diary.yaml", bad.encode(), "application/x-yaml")},
+    )
+    assert r.status_code == 422
+    assert "questionnaires[0].items[0].type" in r.text and "slider" in r.text
+    r = client.post(
+        "/r/studies",
+        data={"csrf": csrf},
+        files={"protocol": ("notes.txt", b"x", "text/plain")},
+    )
+    assert r.status_code == 422 and ".xlsx" in r.text
+    r = client.post(
+        "/r/studies",
+        data={"csrf": csrf},
+        files={"protocol": ("diary.yaml", protocol_path.read_bytes(), "application/x-yaml")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    study_page = client.get(r.headers["location"])
+    assert "Daily intimacy in couples" in study_page.text and "evening" in study_page.text
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "create_study")).one()
+    assert audit.detail["file"] == "diary.yaml"
+
+
+def test_analyst_cannot_create_a_study(client, db, protocol_path):
+    _login(client, db, ANALYST, role="analyst")
+    page = client.get("/r/studies").text
+    assert "New study" not in page
+    r = client.post(
+        "/r/studies",
+        data={"csrf": _csrf(page)},
+        files={"protocol": ("diary.yaml", protocol_path.read_bytes(), "application/x-yaml")},
+    )
+    assert r.status_code == 403

@@ -5,6 +5,8 @@ Addresses::
     GET  /r/login                      the login form; POST logs in (rate-limited)
     POST /r/logout                     ends the session
     GET  /r/studies                    every study with its counts
+    POST /r/studies                    (owner) create a study from an uploaded protocol
+                                       file (YAML, XLSForm .xlsx or REDCap .csv)
     GET  /r/studies/{id}               the protocol in brief, invitation and export forms
     POST /r/studies/{id}/invite        (owner) invite N couples; the links are shown once
     GET  /r/studies/{id}/compliance    per couple (flagged below the threshold), per
@@ -21,14 +23,18 @@ sent with ``Cache-Control: no-store`` (invitation links must not stay in a cache
 from __future__ import annotations
 
 import math
+import re
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
+from dyadlab.exceptions import ProtocolError
 from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, RateLimitError
 from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
@@ -43,6 +49,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/r", include_in_schema=False)
 
 MAX_COUPLES_PER_FORM = 500
+MAX_PROTOCOL_BYTES = 5_000_000
+_PROTOCOL_SUFFIXES = (".yaml", ".yml", ".xlsx", ".csv")
 
 
 async def _read_form(request: Request) -> FormData:
@@ -182,17 +190,120 @@ def logout(request: Request, form: PostedForm) -> Response:
 
 
 # --------------------------------------------------------------------------- studies
+def _studies_page(
+    request: Request,
+    session: DbSession,
+    researcher: Researcher,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return _page(
+        request,
+        "researcher/studies.html",
+        researcher,
+        status_code=status_code,
+        studies=studies.list_studies(session),
+        is_owner=researcher.role == "owner",
+        error=error,
+    )
+
+
 @router.get("/studies", response_class=HTMLResponse)
 def studies_page(request: Request, session: DbSession, researcher: ResearcherOrNone) -> Response:
     """Every study with its numbers of couples, persons and responses."""
     if researcher is None:
         return _to_login()
-    return _page(
-        request,
-        "researcher/studies.html",
-        researcher,
-        studies=studies.list_studies(session),
+    return _studies_page(request, session, researcher)
+
+
+async def _read_protocol_upload(form: FormData) -> tuple[str, bytes] | None:
+    upload = form.get("protocol")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return upload.filename, await upload.read(MAX_PROTOCOL_BYTES + 1)
+
+
+async def _protocol_upload(request: Request) -> tuple[FormData, tuple[str, bytes] | None]:
+    form = await request.form()
+    try:
+        return form, await _read_protocol_upload(form)
+    finally:
+        await form.close()
+
+
+ProtocolUpload = Annotated[tuple[FormData, tuple[str, bytes] | None], Depends(_protocol_upload)]
+
+
+def protocol_from_upload(filename: str, content: bytes) -> Any:
+    """Read an uploaded protocol file with :func:`~dyadlab.platform.protocol.load_protocol`.
+
+    Raises
+    ------
+    ProtocolError
+        An unsupported suffix, a file that is too large, or an invalid protocol (the
+        message names the YAML path or the sheet and row).
+    """
+    from dyadlab.platform.protocol import load_protocol
+
+    suffix = Path(filename).suffix.lower()
+    if suffix not in _PROTOCOL_SUFFIXES:
+        raise ProtocolError(
+            f"{Path(filename).name!r}: a protocol is a YAML file (.yaml, .yml), an XLSForm "
+            "spreadsheet (.xlsx) or a REDCap data dictionary (.csv)."
+        )
+    if len(content) > MAX_PROTOCOL_BYTES:
+        raise ProtocolError(f"{Path(filename).name!r} is larger than 5 MB.")
+    with tempfile.TemporaryDirectory(prefix="dyadlab-protocol-") as tmp:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name) or f"protocol{suffix}"
+        path = Path(tmp) / safe
+        path.write_bytes(content)
+        return load_protocol(path)
+
+
+@router.post("/studies", response_class=HTMLResponse)
+def create_study_post(
+    request: Request, upload: ProtocolUpload, session: DbSession, researcher: ResearcherOrNone
+) -> Response:
+    """Create a study from an uploaded protocol file (owners only)."""
+    if researcher is None:
+        return _to_login()
+    form, file = upload
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _studies_page(
+            request,
+            session,
+            researcher,
+            error="The form has expired. Please reload the page and try again.",
+            status_code=403,
+        )
+    if researcher.role != "owner":
+        return _studies_page(
+            request,
+            session,
+            researcher,
+            error="Only a study owner can create studies.",
+            status_code=403,
+        )
+    if file is None:
+        return _studies_page(
+            request, session, researcher, error="Choose a protocol file.", status_code=422
+        )
+    try:
+        protocol = protocol_from_upload(*file)
+    except ProtocolError as exc:
+        return _studies_page(request, session, researcher, error=str(exc), status_code=422)
+    study = studies.create_study(session, protocol, created_by=researcher.id)
+    researchers.audit(
+        session,
+        "create_study",
+        researcher_id=researcher.id,
+        study_id=study.id,
+        client=_client(request),
+        detail={"file": Path(file[0]).name, "protocol_hash": study.protocol_hash},
     )
+    session.commit()
+    return RedirectResponse(f"/r/studies/{study.id}", status_code=303)
 
 
 def _schedule_rows(protocol: Any) -> list[dict[str, str]]:
