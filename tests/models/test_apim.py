@@ -267,6 +267,21 @@ def test_fiml_batched_bootstrap_equals_refits() -> None:
         np.testing.assert_allclose(batch[i], out.refit(w[i]), rtol=1e-5, atol=1e-6)
 
 
+def test_batched_distinguishable_gls_bootstrap_equals_refits() -> None:
+    from dyadlab.models._apim_design import prepare
+    from dyadlab.models._apim_fit import mlm
+
+    df = _sim(n=60, seed=9)
+    df.loc[[2, 7, 50], "y"] = np.nan  # singletons of both roles
+    des = prepare(df, y="y", x=["x"], dyad="couple", role="role", func="apim")
+    out = mlm(des, level=0.95)
+    assert out.refit_batch is not None and out.refit is not None
+    w = bs.resample_weights(out.n_units, 3, np.random.default_rng(3))
+    batch = out.refit_batch(w)
+    for i in range(3):
+        np.testing.assert_allclose(batch[i], out.refit(w[i]), rtol=1e-5, atol=1e-7)
+
+
 def test_k_bootstrap_mlm_uses_weighted_refits() -> None:
     res = dl.apim(_sim(n=40), y="y", x="x", dyad="couple", bootstrap=50, rng=1)
     (k,) = res.extra["k"]

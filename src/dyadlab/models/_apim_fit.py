@@ -23,7 +23,7 @@ from scipy import stats
 
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
-from dyadlab.models._gls import fit_gls, gls_bootstrap_indist
+from dyadlab.models._gls import fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
 from dyadlab.models._sem import apim_spec, fiml_fixed_x_batch, fit_sem, saturated_loglik
 
 __all__ = [
@@ -514,6 +514,15 @@ def mlm(des: Design, *, level: float) -> Fitted:
             return gls_bootstrap_indist(y_ok, x_ok, d_ok, w)
 
         out.refit_batch = batch
+    else:
+        role_ok = role
+
+        def batch_dist(w: Array) -> Array:
+            return gls_bootstrap_dist(y_ok, x_ok, d_ok, role_ok, w, (fit.rho, fit.delta))
+
+        # used when it reproduces the full-data fit
+        if np.allclose(batch_dist(np.ones((1, des.n_dyads)))[0], fit.beta, rtol=1e-6, atol=1e-8):
+            out.refit_batch = batch_dist
     return out
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
-__all__ = ["GlsFit", "fit_gls", "gls_bootstrap_indist"]
+__all__ = ["GlsFit", "fit_gls", "gls_bootstrap_dist", "gls_bootstrap_indist"]
 
 Array = NDArray[np.float64]
 _LOG2PI = float(np.log(2 * np.pi))
@@ -322,3 +322,103 @@ def _reml_batch(mat: Array, logdet: Array, n_eff: Array, p: int) -> Array:
     return np.asarray(
         -0.5 * ((n_eff - p) * (_LOG2PI + log_sigma2 + 1) + logdet + ld_x), dtype=float
     )
+
+
+def _newton_batch(f: Callable[[Array], Array], t0: Array, *, h: float = 1e-4) -> Array:
+    """Minimise ``f`` (b, k) -> (b,) for all b rows at once by damped Newton steps.
+
+    Gradient and Hessian by central differences; a row whose Hessian is not positive
+    definite takes a gradient step; step halving keeps every row from getting worse.
+    """
+    t = np.array(t0, dtype=float)
+    b, k = t.shape
+    eye = np.eye(k) * h
+    f0 = f(t)
+    for _ in range(60):
+        fp = np.stack([f(t + eye[i]) for i in range(k)], 1)
+        fm = np.stack([f(t - eye[i]) for i in range(k)], 1)
+        grad = (fp - fm) / (2 * h)
+        hess = np.empty((b, k, k))
+        for i in range(k):
+            hess[:, i, i] = (fp[:, i] - 2 * f0 + fm[:, i]) / h**2
+            for j in range(i + 1, k):
+                e, d = eye[i] + eye[j], eye[i] - eye[j]
+                hess[:, i, j] = hess[:, j, i] = (f(t + e) - f(t + d) - f(t - d) + f(t - e)) / (
+                    4 * h**2
+                )
+        with np.errstate(all="ignore"):
+            try:
+                step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                step = np.full_like(grad, np.nan)
+        bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
+        step[bad] = 0.1 * grad[bad]
+        step = np.clip(step, -1.0, 1.0)
+        scale = np.ones(b)
+        for _ in range(30):
+            cand = t - scale[:, None] * step
+            fc = f(cand)
+            worse = ~(fc <= f0 + 1e-10 * np.abs(f0))
+            if not worse.any():
+                break
+            scale[worse] /= 2
+        t = np.where(worse[:, None], t, cand)
+        f0 = np.where(worse, f0, fc)
+        if np.max(np.abs(scale[:, None] * step)) < 1e-8:
+            break
+    return t
+
+
+def gls_bootstrap_dist(
+    y: Array,
+    x: Array,
+    dyad: NDArray[np.int64],
+    role: NDArray[np.int64],
+    dyad_weights: Array,
+    start: tuple[float, float],
+) -> Array:
+    """Fixed effects of the distinguishable model (``varIdent``) for many weight vectors.
+
+    Per-dyad cross-products of the two roles' rows are combined with the weights in
+    one matrix product; ``(rho, delta)`` of all resamples are found together by damped
+    Newton steps starting from ``start`` (the full-data estimates).
+
+    Returns
+    -------
+    ndarray (b, p)
+    """
+    first, second, single = _blocks(np.asarray(dyad), np.asarray(role))
+    p = x.shape[1]
+    k = p + 1
+    g = np.column_stack([x, y])
+
+    def per(a: Array, c: Array) -> Array:
+        return np.asarray(np.einsum("ni,nj->nij", a, c).reshape(len(a), k * k))
+
+    g1, g2, gs = g[first], g[second], g[single]
+    srole = np.asarray(role)[single]
+    wp = dyad_weights[:, dyad[first]]
+    ws0 = dyad_weights[:, dyad[single[srole == 0]]]
+    ws1 = dyad_weights[:, dyad[single[srole == 1]]]
+    c11 = (wp @ per(g1, g1)).reshape(-1, k, k)
+    c22 = (wp @ per(g2, g2)).reshape(-1, k, k)
+    c12 = (wp @ per(g1, g2)).reshape(-1, k, k)
+    cs0 = (ws0 @ per(gs[srole == 0], gs[srole == 0])).reshape(-1, k, k)
+    cs1 = (ws1 @ per(gs[srole == 1], gs[srole == 1])).reshape(-1, k, k)
+    w_pairs, w_s1 = wp.sum(axis=1), ws1.sum(axis=1)
+    n_eff = 2 * w_pairs + ws0.sum(axis=1) + w_s1
+
+    def matrix(t: Array) -> tuple[Array, Array]:
+        rho, delta = np.tanh(t[:, 0]), np.exp(t[:, 1])
+        mat = _dist_matrix(c11, c22, c12, cs0, cs1, rho, delta)
+        logdet = w_pairs * np.log(delta**2 * (1 - rho**2)) + w_s1 * 2 * np.log(delta)
+        return mat, logdet
+
+    def negll(t: Array) -> Array:
+        mat, logdet = matrix(t)
+        return -_reml_batch(mat, logdet, n_eff, p)
+
+    t0 = np.tile([np.arctanh(start[0]), np.log(start[1])], (len(dyad_weights), 1))
+    t = _newton_batch(negll, t0)
+    mat = matrix(t)[0]
+    return np.asarray(np.linalg.solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0], dtype=float)

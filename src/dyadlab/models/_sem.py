@@ -605,7 +605,7 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
             scale[worse] /= 2
         t = np.where(worse[:, None], t, cand)
         f0 = np.where(worse, f0, fc)
-        if np.max(np.abs(scale[:, None] * step)) < 1e-9:
+        if np.max(np.abs(scale[:, None] * step)) < 1e-8:
             break
     beta_hat = profile(t)[1]
     s1, s2, cov = unpack(t)
