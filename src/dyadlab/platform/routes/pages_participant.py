@@ -442,6 +442,14 @@ def posted_answers(questionnaire: Any, form: FormData) -> dict[str, Any]:
     Empty fields are left out; answers to items whose ``relevant`` condition is false
     given the earlier answers are dropped, exactly as the page script hides them (the
     form without JavaScript shows every question).
+
+    Examples
+    --------
+    >>> from starlette.datastructures import FormData
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> evening = example_protocol().questionnaire("evening")
+    >>> posted_answers(evening, FormData([("conflict", "no"), ("conflict_intensity", "4")]))
+    {'conflict': 'no'}
     """
     raw: dict[str, Any] = {}
     for item in questionnaire.items:

@@ -243,6 +243,14 @@ def protocol_from_upload(filename: str, content: bytes) -> Any:
     ProtocolError
         An unsupported suffix, a file that is too large, or an invalid protocol (the
         message names the YAML path or the sheet and row).
+
+    Examples
+    --------
+    >>> protocol_from_upload("diary.docx", b"")
+    Traceback (most recent call last):
+    ...
+    dyadlab.exceptions.ProtocolError: 'diary.docx': a protocol is a YAML file (.yaml, .yml), \
+an XLSForm spreadsheet (.xlsx) or a REDCap data dictionary (.csv).
     """
     from dyadlab.platform.protocol import load_protocol
 
