@@ -12,7 +12,7 @@ import zoneinfo
 from functools import cache
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dyadlab._validation import closest
 from dyadlab.platform.errors import InvalidError
@@ -52,6 +52,7 @@ def person_context(session: Session, person: Person) -> tuple[Couple, Study]:
         select(Couple, Study)
         .join(Study, Study.id == Couple.study_id)
         .where(Couple.id == person.couple_id)
+        .options(defer(Study.protocol))  # parsed protocols are cached by their hash
     ).one()
     return row[0], row[1]
 
