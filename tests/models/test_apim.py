@@ -60,6 +60,24 @@ def test_partner_effect_role_is_the_outcome_persons_role() -> None:
     assert est.loc[("partner", "husband"), "estimate"] == pytest.approx(0.0, abs=0.02)
 
 
+@pytest.mark.parametrize("method", ["mlm", "sem"])
+def test_indistinguishable_estimates_do_not_depend_on_member_order(method: str) -> None:
+    df = _sim(n=50, seed=12)
+    swapped = df.iloc[np.arange(len(df)).reshape(-1, 2)[:, ::-1].ravel()]
+    a = dl.apim(df, y="y", x="x", dyad="couple", method=method).estimates
+    b = dl.apim(swapped, y="y", x="x", dyad="couple", method=method).estimates
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-4)
+
+
+def test_distinguishable_estimates_do_not_depend_on_row_order() -> None:
+    df = _sim(n=50, seed=13)
+    shuffled = df.sample(frac=1.0, random_state=1)
+    a = dl.apim(df, y="y", x="x", dyad="couple", role="role").estimates
+    b = dl.apim(shuffled, y="y", x="x", dyad="couple", role="role").estimates
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-6, atol=1e-8)
+
+
 def test_default_methods() -> None:
     df = _sim()
     assert dl.apim(df, y="y", x="x", dyad="couple", role="role").estimation == "ML"

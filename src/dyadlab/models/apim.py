@@ -85,7 +85,9 @@ class ApimResult(ModelResult):
         text = ModelResult.summary(shown)
         ks = self.extra.get("k") or []
         if ks:
-            lines = ["", "k = partner / actor (Kenny & Ledermann 2010):"]
+            mod = self.call.get("moderator")
+            at = f" at {mod} = 0" if mod else ""
+            lines = ["", f"k = partner / actor{at} (Kenny & Ledermann 2010):"]
             for k in ks:
                 who = f" [{k['role']}]" if k.get("role") is not None else ""
                 ci = ""
