@@ -223,7 +223,6 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     if complete and saturated:
         # ML = least squares per outcome: all resamples solved at once
         design = np.column_stack([np.ones(len(data)), data[:, 2:]])
-        idx = {(0, spec.a_idx[0]): 0, (1, spec.a_idx[1]): 0}
         pos = []
         for j in range(spec.n_params):
             hit = None
@@ -234,7 +233,6 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
                 if cols.size:
                     hit = (1 + int(cols[0]), r)
             pos.append(hit)
-        del idx
 
         def batch(w: Array) -> Array:
             b = bs.batched_ols(design, data[:, :2], w)
@@ -291,7 +289,6 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
         {"name": "residual_correlation", "role": None, "estimate": th[p[2]] / th[p[0]]},
     ]
     n = float(len(data))
-    nv = data.shape[1]
     fitd = _info_criteria(fit.loglik, spec.n_params, n)
     fitd["converged"] = bool(fit.converged)
     fitd.update(_olsen_kenny_fit(data, fit.loglik, spec.n_params, [0, 1] + [2 + j for j in perm]))
@@ -301,7 +298,6 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
             "Missing values: the Olsen & Kenny adjusted fit indices need complete data and are "
             "not reported."
         )
-    del nv
     out = Fitted(
         rows=_rows(des, coef, th, v, None),
         variance=variance,
@@ -445,7 +441,6 @@ def mlm(des: Design, *, level: float) -> Fitted:
     yv, xm, dyv, mv, labels = pairwise_design(des)
     ok = ~np.isnan(yv) & ~np.isnan(xm).any(axis=1)
     warns = []
-    dropped = int((~ok).sum() - np.isnan(yv).all() * 0)
     n_present = des.n_rows
     n_drop = n_present - int(ok.sum())
     if n_drop > 0:
@@ -453,7 +448,6 @@ def mlm(des: Design, *, level: float) -> Fitted:
             f"{n_drop} persons with a missing outcome, predictor or partner's predictor were "
             "left out (na.omit)."
         )
-    del dropped
     _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels])
     role = mv[ok] if des.distinguishable else None
     fit = fit_gls(yv[ok], xm[ok], dyv[ok], role)
