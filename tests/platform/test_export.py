@@ -196,3 +196,24 @@ def test_diary_fits_the_export_without_reshaping(db, protocol_path, tmp_path):
     actor = res.estimates[res.estimates["effect"] == "actor"]
     assert (actor["estimate"] > 0).all()
     assert res.n_dyads == 12
+
+
+def test_sent_time_of_a_missed_prompt(db, small_study, tmp_path):
+    from dyadlab.platform.tables import Delivery
+
+    made, now = small_study
+    sent = EVENING_DAY3 - timedelta(days=2)  # day 1, 20:30 local
+    db.add(
+        Delivery(
+            person_id=made.person_ids[0], prompt_key="evening:d1:p1", offset_minutes=0,
+            due_utc=sent, sent_utc=sent, status="sent",
+        )
+    )  # fmt: skip
+    db.commit()
+    export_study(db, made.study_id, out=tmp_path / "d.csv", now=now)
+    df = pd.read_csv(tmp_path / "d.csv")
+    row = df[(df["person"] == made.person_ids[0]) & (df["diary_day"] == 1)].iloc[0]
+    assert row["status"] == "missed"
+    assert row["sent"].startswith("2026-03-01 19:30")
+    other = df[(df["person"] == made.person_ids[1]) & (df["diary_day"] == 1)].iloc[0]
+    assert pd.isna(other["sent"])

@@ -145,9 +145,18 @@ def _rows(df: pd.DataFrame) -> list[Any]:
 
 
 def build_individual(
-    protocol: Any, persons: pd.DataFrame, responses: pd.DataFrame, merged: pd.DataFrame
+    protocol: Any,
+    persons: pd.DataFrame,
+    responses: pd.DataFrame,
+    merged: pd.DataFrame,
+    sent: dict[tuple[int, str], datetime] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The individual-format frame of scheduled prompts and the frame of event reports."""
+    """The individual-format frame of scheduled prompts and the frame of event reports.
+
+    ``sent`` maps (person id, prompt key) to the first reminder sent for that prompt, so
+    missed prompts show when they were sent too.
+    """
+    sent = sent or {}
     colmap = _item_columns(protocol)
     item_cols = list(dict.fromkeys(colmap.values()))
     info: dict[Any, dict[Any, Any]] = {r["person_id"]: r for r in persons.to_dict(orient="records")}
@@ -199,7 +208,7 @@ def build_individual(
             "prompt_key": m.prompt_key,
             "kind": m.kind,
             "scheduled": m.scheduled_utc,
-            "sent": pd.NaT,
+            "sent": sent.get((m.person_id, m.prompt_key), pd.NaT),
             "started": pd.NaT,
             "finished": pd.NaT,
             "received": pd.NaT,
@@ -348,7 +357,9 @@ def export_study(
     report, merged = compute_compliance(
         protocol, persons, responses, _reminder_counts(session, study.id), now=now
     )
-    frame, events = build_individual(protocol, persons, responses, merged)
+    frame, events = build_individual(
+        protocol, persons, responses, merged, _first_sent(session, study.id)
+    )
     item_cols = [c for c in frame.columns if c not in KEY_COLUMNS]
     time = _time_column(frame)
     if layout != "individual" and not frame.empty:
@@ -414,6 +425,21 @@ def export_study(
         ],
         compliance=summary,
     )
+
+
+def _first_sent(session: Session, study_id: int) -> dict[tuple[int, str], datetime]:
+    from sqlalchemy import func, select
+
+    from dyadlab.platform.tables import Couple, Delivery, Person
+
+    rows = session.execute(
+        select(Delivery.person_id, Delivery.prompt_key, func.min(Delivery.sent_utc))
+        .join(Person, Person.id == Delivery.person_id)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Couple.study_id == study_id, Delivery.status == "sent")
+        .group_by(Delivery.person_id, Delivery.prompt_key)
+    ).all()
+    return {(int(p), str(k)): t for p, k, t in rows if t is not None}
 
 
 def _clean(value: Any) -> float | None:
