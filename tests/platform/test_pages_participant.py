@@ -452,3 +452,11 @@ def test_cookie_bridge_checks_where_the_request_comes_from(client, pair, headers
         assert r.status_code == 422  # reached the API: the (empty) answers are checked
     else:
         assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+
+
+@pytest.mark.parametrize("path", ["/s/q/0", "/s/q/9", "/s/q/abc", "/s/q/-1"])
+def test_unknown_questionnaire_numbers_get_a_page(client, pair, path):
+    _consented(client, pair.tokens[0])
+    r = client.get(path)
+    assert r.status_code == 404
+    assert "<title>Onderzoek</title>" in r.text and "niet open" in r.text

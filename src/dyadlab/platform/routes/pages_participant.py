@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import uuid
 import zoneinfo
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
+_DUTCH_DECIMAL = re.compile(r"^\s*-?\d+,\d+\s*$")
 _LANGUAGE_NAMES = (("nl", "Nederlands"), ("en", "English"))
 _DEFAULT_TITLES = {
     "en": {
@@ -334,6 +336,11 @@ def _text(form: FormData, name: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- the form
+def _number_in_path(text: str) -> int:
+    """The questionnaire number of an address; 0 (no questionnaire) if it is not one."""
+    return int(text) if text.isdigit() and len(text) < 6 else 0
+
+
 def _questionnaire_by_number(protocol: Any, number: int) -> Any | None:
     if 1 <= number <= len(protocol.questionnaires):
         return protocol.questionnaires[number - 1]
@@ -427,21 +434,23 @@ def _form_page(
 
 @router.get("/s/q/{number}", response_class=HTMLResponse)
 def questionnaire_page(
-    number: int, request: Request, session: DbSession, person: CurrentPersonOrNone, now: Now
+    number: str, request: Request, session: DbSession, person: CurrentPersonOrNone, now: Now
 ) -> Response:
     """The form of questionnaire ``number`` (1-based), if it is open for this person."""
     blocked = _gate(request, session, person)
     if blocked is not None or person is None:
         return blocked or _no_session(request)
-    return _form_page(request, session, person, now, number)
+    return _form_page(request, session, person, now, _number_in_path(number))
 
 
-def posted_answers(questionnaire: Any, form: FormData) -> dict[str, Any]:
+def posted_answers(questionnaire: Any, form: FormData, *, language: str = "en") -> dict[str, Any]:
     """The answers in a posted form, with the skip logic applied as the browser would.
 
     Empty fields are left out; answers to items whose ``relevant`` condition is false
     given the earlier answers are dropped, exactly as the page script hides them (the
-    form without JavaScript shows every question).
+    form without JavaScript shows every question). On a Dutch page a decimal answer
+    written with the Dutch decimal comma (``2,5``) is read as ``2.5``, as the script does;
+    the server itself accepts only a decimal point.
 
     Examples
     --------
@@ -461,6 +470,8 @@ def posted_answers(questionnaire: Any, form: FormData) -> dict[str, Any]:
         value = form.get(item.name)
         if isinstance(value, str) and value.strip():
             raw[item.name] = value if item.type == "text" else value.strip()
+            if item.type == "decimal" and language == "nl" and _DUTCH_DECIMAL.match(value):
+                raw[item.name] = value.strip().replace(",", ".")
     kept: dict[str, Any] = {}
     for item in questionnaire.items:
         if item.relevant:
@@ -477,7 +488,7 @@ def posted_answers(questionnaire: Any, form: FormData) -> dict[str, Any]:
 
 @router.post("/s/q/{number}", response_class=HTMLResponse)
 def questionnaire_post(
-    number: int,
+    number: str,
     request: Request,
     form: PostedForm,
     session: DbSession,
@@ -495,10 +506,11 @@ def questionnaire_post(
         return blocked
     _couple, study = person_context(session, person)
     protocol = study_protocol(study)
-    questionnaire = _questionnaire_by_number(protocol, number)
+    position = _number_in_path(number)
+    questionnaire = _questionnaire_by_number(protocol, position)
     if questionnaire is None:
         return _message(request, person, "site_title", "questionnaire_closed", status_code=404)
-    answers = posted_answers(questionnaire, form)
+    answers = posted_answers(questionnaire, form, language=person.language)
     try:
         submission_id = uuid.UUID(_text(form, "submission_id") or "")
     except ValueError:
@@ -518,12 +530,12 @@ def questionnaire_post(
     except InvalidError as exc:
         errors = exc.details or [{"item": "", "message": exc.message}]
         return _form_page(
-            request, session, person, now, number, errors=errors, status_code=422, **again
+            request, session, person, now, position, errors=errors, status_code=422, **again
         )
     except ConflictError as exc:
         notice = t("not_open") if exc.code == "not_open" else exc.message
         return _form_page(
-            request, session, person, now, number, notice=notice, status_code=409, **again
+            request, session, person, now, position, notice=notice, status_code=409, **again
         )
     except ForbiddenError:
         return _see_other("/s/consent")

@@ -281,6 +281,9 @@
     }
     var input = inputs[0];
     if (type === "slider" && input.hasAttribute("data-untouched")) { return ""; }
+    if (type === "decimal" && doc.documentElement.lang === "nl" && /^-?\d+,\d+$/.test(input.value.trim())) {
+      return input.value.trim().replace(",", "."); /* the Dutch decimal comma */
+    }
     return type === "text" ? input.value : input.value.trim();
   }
   function setValue(item, value) {
