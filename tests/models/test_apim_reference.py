@@ -80,6 +80,13 @@ def test_indistinguishable_sem_matches_lavaan(case: Case) -> None:
     ]:
         assert_close_est(res.fit[ours], e["fit"][theirs], case, ours)
     assert_close_est(res.fit["pvalue"], e["fit"]["pvalue"], case, "pvalue")
+    # Olsen & Kenny's I-SAT and I-NULL models (complete data)
+    for model in ("isat", "inull"):
+        if model in e:
+            assert_close_est(res.fit[f"chisq_{model}"], e[model]["chisq"], case, model)
+            assert res.fit[f"df_{model}"] == e[model]["df"]
+            adj = res.fit["chisq"] - res.fit["chisq_isat"]
+            assert_close_est(res.fit["chisq_adjusted"], adj, case, "adjusted chi-square")
     vc = res.variance_components.set_index("name")["estimate"]
     assert_close_est(vc["residual_variance"], e["variance_components"]["residual_variance"], case)
     assert_close_est(

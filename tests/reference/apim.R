@@ -141,7 +141,7 @@ sem_syntax <- function(x, pcov, dcov, mod, mod_within, equal = character(0), exo
 }
 
 # exogenous-variable constraints of the indistinguishable model (fixed.x = FALSE)
-exo_syntax <- function(cols) {
+exo_syntax <- function(cols, null = FALSE) {
   swap <- function(col) {
     if (grepl("_1$", col) && !(col %in% dyadcols)) sub("_1$", "_2", col)
     else if (grepl("_2$", col)) sub("_2$", "_1", col) else col
@@ -159,7 +159,7 @@ exo_syntax <- function(cols) {
     a <- cols[i]
     key <- min(canon(a, a), canon(swapp(a), swapp(a)))
     lines <- c(lines, paste0(a, " ~ m_", gsub("[^A-Za-z0-9]", "", key), "*1"))
-    for (j in i:length(cols)) {
+    for (j in if (null) i else i:length(cols)) {
       b <- cols[j]
       key <- min(canon(a, b), canon(swapp(a), swapp(b)))
       lines <- c(lines, paste0(a, " ~~ s_", gsub("[^A-Za-z0-9]", "", key), "*", b))
@@ -260,6 +260,16 @@ isem_case <- function(name, data_spec, d, dyad, y, x, pcov = NULL, dcov = NULL,
   exp <- list(estimates = est_table(fit, s$map, c(1, 2), TRUE),
               variance_components = varcomp(fit, c(1, 2), TRUE), fit = fitinfo(fit),
               n_dyads = lavInspect(fit, "nobs"))
+  if (!anyNA(w)) {
+    # Olsen & Kenny's I-SAT (saturated, invariant to swapping the members) and I-NULL
+    # (means and variances equal across members, no covariances) models
+    vars <- c("y_1", "y_2", exo)
+    isat <- sem(paste(exo_syntax(vars), collapse = "\n"), data = w, meanstructure = TRUE)
+    inull <- sem(paste(exo_syntax(vars, null = TRUE), collapse = "\n"), data = w,
+                 meanstructure = TRUE, orthogonal = TRUE)
+    exp$isat <- fitinfo(isat)
+    exp$inull <- fitinfo(inull)
+  }
   args <- list(y = y, x = x, dyad = dyad, method = "sem")
   if (!is.null(pcov) || !is.null(dcov)) args$covariates <- c(pcov, dcov)
   if (!is.null(mod)) args$moderator <- mod
@@ -360,7 +370,8 @@ write_json(list(cases = sem_cases), "tests/reference/fixtures/apim_sem.json", di
 isem_cases <- list(
   isem_case("acitelli_other_pos_indist", "shared:acitelli_individual.csv", aci, "cuplid", "satisfaction", "other_pos"),
   isem_case("sim_indist", "repo:tests/reference/data/apim_indist.csv", rd("apim_indist.csv"), "dyad", "y", "x"),
-  isem_case("dres_indist", "shared:dres_individual.csv", dres, "couple", "sexsat", "quality")
+  isem_case("dres_indist", "shared:dres_individual.csv", dres, "couple", "sexsat", "quality"),
+  isem_case("acitelli_two_predictors_dyad_covariate_indist", "shared:acitelli_individual.csv", aci, "cuplid", "satisfaction", c("other_pos", "tension"), dcov = "Yearsmar")
 )
 write_json(list(cases = isem_cases), "tests/reference/fixtures/apim_isem.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null")
 

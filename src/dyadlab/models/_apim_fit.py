@@ -291,7 +291,7 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
     n = float(len(data))
     fitd = _info_criteria(fit.loglik, spec.n_params, n)
     fitd["converged"] = bool(fit.converged)
-    fitd.update(_olsen_kenny_fit(data, fit.loglik, spec.n_params, [0, 1] + [2 + j for j in perm]))
+    fitd.update(_olsen_kenny_fit(data, fit.loglik, spec.n_params, [1, 0] + [2 + j for j in perm]))
     warns = []
     if np.isnan(data).any():
         warns.append(
@@ -412,6 +412,8 @@ def _olsen_kenny_fit(data: Array, ll: float, npar: int, perm: list[int]) -> dict
         {
             "chisq_isat": chisq_isat,
             "df_isat": df_isat,
+            "chisq_inull": chisq_inull,
+            "df_inull": df_inull,
             "chisq_adjusted": adj,
             "df_adjusted": dfa,
             "pvalue_adjusted": float(stats.chi2.sf(max(adj, 0), dfa)) if dfa > 0 else None,

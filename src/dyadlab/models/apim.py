@@ -109,7 +109,7 @@ def apim(
     dyad: str,
     role: str | None = None,
     person: str | None = None,
-    covariates: Sequence[str] | None = None,
+    covariates: str | Sequence[str] | None = None,
     moderator: str | None = None,
     method: str | None = None,
     missing: str = "ml",
@@ -134,7 +134,7 @@ def apim(
         Leave out for indistinguishable dyads.
     person : str, optional
         Person id column (orders the members of indistinguishable dyads).
-    covariates : list of str, optional
+    covariates : str or list of str, optional
         Control variables. A covariate that is constant within every dyad is dyad-level
         (one effect per outcome, written ``actor``); otherwise it gets an actor and a
         partner effect like a predictor. Covariates are not part of k or the role tests.
@@ -216,7 +216,7 @@ def apim(
     xs = [x] if isinstance(x, str) else list(x)
     if not xs:
         raise OptionError(f"{_FUNC}(): x must name at least one predictor column.")
-    covs = list(covariates or [])
+    covs = [covariates] if isinstance(covariates, str) else list(covariates or [])
     method = check_option(
         "method",
         method if method is not None else ("sem" if role else "mlm"),
