@@ -94,7 +94,9 @@ ITEM_TYPES: tuple[str, ...] = (
     "date",
 )
 _TEXT_MAX = 5000
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# a decimal comma is accepted (Dutch participants type 2,5); "1,000" is refused as ambiguous
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
 _EXAMPLE = "daily_diary.yaml"
 
 
@@ -581,9 +583,13 @@ def _as_number(raw: Any) -> float:
     elif isinstance(raw, str):
         text = raw.strip()
         if not _NUMBER.fullmatch(text):
-            hint = " (write decimals with a point, e.g. 2.5)" if "," in text else ""
-            raise _BadAnswerError(f"must be a number{hint}, got {raw!r}")
-        number = float(text)
+            raise _BadAnswerError(f"must be a number, got {raw!r}")
+        if _THOUSANDS.fullmatch(text):
+            raise _BadAnswerError(
+                f"{raw!r} is ambiguous (a thousands separator or a decimal comma?); write "
+                "the number without separators, and decimals as 2.5 or 2,5"
+            )
+        number = float(text.replace(",", "."))
     else:
         raise _BadAnswerError(f"must be a number, got {raw!r}")
     if math.isnan(number) or math.isinf(number):
