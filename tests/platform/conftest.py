@@ -26,6 +26,7 @@ pytest.importorskip("sqlalchemy")
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 with warnings.catch_warnings():
     # starlette >= 1.x prefers httpx2 for its test client; httpx works the same here.
@@ -48,13 +49,39 @@ EXAMPLE_PROTOCOL = Path(__file__).resolve().parents[2] / "src/dyadlab/examples/d
 SHARED_PROTOCOL = Path(__file__).resolve().parents[3] / "shared/examples/daily_diary.yaml"
 
 
+def _create_test_database() -> None:
+    """Create the test database (e.g. ``test``) through the ``postgres`` database."""
+    url = make_url(POSTGRES_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except Exception as exc:
+        if "already exists" not in str(exc):  # another test worker made it first
+            raise
+    finally:
+        admin.dispose()
+
+
+def _connect_once() -> None:
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+
+
 @functools.cache
 def _postgres_error() -> str | None:
     try:
-        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
+        try:
+            _connect_once()
+        except Exception as exc:
+            if "does not exist" not in str(exc):
+                raise
+            _create_test_database()  # a fresh server: make the test database once
+            _connect_once()
     except Exception as exc:  # the server is down or unreachable
         return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return None
