@@ -24,4 +24,6 @@ def test_tutorial_code_runs() -> None:
     assert round(ks["1"]["estimate"], 2) == 0.62
     assert ks["-1"]["pattern"] == ks["1"]["pattern"] == "couple"
     fit = namespace["isem"].fit  # type: ignore[attr-defined]
-    assert round(fit["chisq"], 3) == 9.255
+    assert round(fit["chisq"], 3) == round(fit["chisq_isat"], 3) == 9.255
+    assert round(fit["chisq_inull"], 3) == 158.937
+    assert fit["df_adjusted"] == 0
