@@ -81,3 +81,52 @@ def test_failure_is_recorded_and_not_retried(db, settings, protocol_path):
     rows = db.scalars(select(Delivery)).all()
     assert all("connection refused" in (r.error or "") for r in rows)
     assert send_due_reminders(db, settings, now=EVENING_DAY3, send=Outbox()) == []
+
+
+def test_loop_sends_and_stops(db, app, settings, protocol_path):
+    import threading
+
+    from dyadlab.platform.services.reminders import run_reminder_loop
+
+    _setup(db, protocol_path)
+    outbox, stop = Outbox(), threading.Event()
+
+    def clock():
+        return EVENING_DAY3
+
+    def send(to, subject, body):
+        message_id = outbox(to, subject, body)
+        if len(outbox.sent) == 2:
+            stop.set()
+        return message_id
+
+    thread = threading.Thread(
+        target=run_reminder_loop,
+        args=(app.state.sessionmaker, settings),
+        kwargs={"stop": stop, "interval_s": 0.01, "clock": clock, "send": send},
+    )
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert len(outbox.sent) == 2
+
+
+def test_loop_survives_a_failing_round(app, settings, caplog):
+    import threading
+
+    from dyadlab.platform.services.reminders import run_reminder_loop
+
+    stop = threading.Event()
+    calls = []
+
+    def broken_clock():
+        calls.append(1)
+        if len(calls) >= 3:
+            stop.set()
+        raise RuntimeError("clock broke")
+
+    run_reminder_loop(
+        app.state.sessionmaker, settings, stop=stop, interval_s=0.0, clock=broken_clock
+    )
+    assert len(calls) == 3
+    assert caplog.text.count("reminder round failed") == 3

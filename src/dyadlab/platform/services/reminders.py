@@ -167,12 +167,16 @@ def run_reminder_loop(
     stop: threading.Event,
     interval_s: float = 60.0,
     clock: Callable[[], datetime] = utcnow,
+    send: Sender | None = None,
 ) -> None:
-    """Call :func:`send_due_reminders` every ``interval_s`` seconds until ``stop`` is set."""
+    """Call :func:`send_due_reminders` every ``interval_s`` seconds until ``stop`` is set.
+
+    A failing round (database or mail server down) is logged and retried next round.
+    """
     while not stop.is_set():
         try:
             with factory() as session:
-                send_due_reminders(session, settings, now=clock())
+                send_due_reminders(session, settings, now=clock(), send=send)
         except Exception:  # keep the loop alive; the next round retries
             logger.exception("reminder round failed")
         stop.wait(interval_s)
