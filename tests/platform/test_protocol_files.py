@@ -302,6 +302,13 @@ XLSX_ERRORS: list[tuple[str, Any, str]] = [
         "survey sheet, row 16: end_group without a begin_group",
     ),
     (
+        "relevant on a group",
+        lambda s: s["survey"].__setitem__(
+            9, ["begin group", "after_sex", None, None, "${conflict} = 'yes'"]
+        ),
+        "survey sheet, row 10, column relevant: a begin_group row marks a questionnaire",
+    ),
+    (
         "settings typo",
         lambda s: _replace(s, "settings", 0, 0, "form_tile"),
         "settings sheet, row 2: unknown column 'form_tile'; did you mean 'form_title'?",

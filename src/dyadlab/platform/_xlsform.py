@@ -311,6 +311,8 @@ def _read_survey(
         words = parts.split()
         kind = words[0].lower() if words else ""
         qi = len(questionnaires) - 1
+        if kind in ("begin_group", "end_group"):
+            _check_group_row(values, where, kind)
         if kind == "begin_group":
             if current is not None:
                 raise ProtocolError(
@@ -346,6 +348,18 @@ def _read_survey(
             "add an end_group row after its last item"
         )
     return questionnaires, languages
+
+
+def _check_group_row(values: dict[str, Any], where: str, kind: str) -> None:
+    """Refuse settings on a group row that dyadlab would otherwise ignore."""
+    for col in values:
+        base = _base(col)
+        if base not in ("type", "name", "label", "appearance", *_IGNORED):
+            raise ProtocolError(
+                f"{where}, column {col}: a {kind} row marks a questionnaire and cannot have "
+                f"{base!r}; a questionnaire is asked whenever the schedule opens it, so put "
+                "the condition on its items"
+            )
 
 
 def _survey_item(
