@@ -18,7 +18,10 @@ Import (:func:`read_redcap_dictionary`, used by ``load_protocol("x.csv")``):
   fields -> ``'yes'``/``'no'``; longitudinal ``[event][field]`` references and REDCap
   functions are refused with their row;
 - *Required Field?* ``y`` -> required; the annotations ``@DYADLAB-ABOUT=partner`` and
-  ``@DYADLAB-CONSTRAINT="…"`` carry what REDCap cannot express.
+  ``@DYADLAB-CONSTRAINT="…"`` carry what REDCap cannot express;
+- other text validations (``email``, ``phone``, …) are not checked (the field is text),
+  and the presentation columns (*Section Header*, *Field Note*, *Identifier?*, *Custom
+  Alignment*, *Question Number*, *Matrix Group Name*, *Matrix Ranking?*) are ignored.
 
 The labels are taken as the protocol's one language (``language=``, default ``en``);
 the protocol has no schedule and no consent text -- add them in YAML or XLSForm.
