@@ -162,6 +162,12 @@ def test_nojs_invalid_answer_shows_the_errors_and_keeps_the_answers(client, pair
     assert r.status_code == 422
     assert 'href="#item-desire"' in r.text
     assert 'aria-invalid="true"' in r.text
+    assert '<p class="error" id="e-desire"  >Beantwoord deze vraag.</p>' in r.text
+    out_of_range = {"csrf": _csrf(page), "desire": "140", "partner_desire": "3"}
+    r2 = client.post("/s/q/1", data=out_of_range)
+    assert r2.status_code == 422
+    english = '<p class="error" id="e-desire" lang="en" >must lie between 0 and 100'
+    assert english in r2.text
     assert re.search(r'name="partner_desire"\s+min="0" max="100" step="1"\s+value="33"', r.text)
 
 

@@ -347,6 +347,26 @@ def _questionnaire_by_number(protocol: Any, number: int) -> Any | None:
     return None
 
 
+#: Messages of answer checks that the pages show in the person's language.
+_KNOWN_ERRORS = {"an answer is required": "required"}
+
+
+def localised_error(error: dict[str, Any], t: Translator) -> dict[str, Any]:
+    """An answer error in the person's language when it is a known one; otherwise the
+    server's English message, marked ``lang="en"`` for screen readers on other pages.
+
+    Examples
+    --------
+    >>> localised_error({"item": "desire", "message": "an answer is required"}, translator("nl"))
+    {'item': 'desire', 'message': 'Beantwoord deze vraag.', 'lang': None}
+    """
+    message = str(error.get("message", ""))
+    key = _KNOWN_ERRORS.get(message)
+    if key is not None:
+        return {**error, "message": t(key), "lang": None}
+    return {**error, "lang": None if t.language == "en" else "en"}
+
+
 def _item_view(
     protocol: Any, item: Any, language: str, value: Any, error: str | None
 ) -> dict[str, Any]:
@@ -404,9 +424,12 @@ def _form_page(
     if questionnaire is None or (not prompts and notice is None):
         return _message(request, person, "site_title", "questionnaire_closed", status_code=404)
     values = values or {}
-    by_item = {str(e.get("item")): str(e.get("message", "")) for e in errors or []}
+    errors = [localised_error(e, t) for e in errors or []]
+    by_item = {str(e.get("item")): str(e.get("message", "")) for e in errors}
+    langs = {str(e.get("item")): e.get("lang") for e in errors}
     items = [
         _item_view(protocol, item, t.language, values.get(item.name), by_item.get(item.name))
+        | {"error_lang": langs.get(item.name)}
         for item in questionnaire.items
     ]
     kind = prompts[0].kind if prompts else _kind_of(protocol, questionnaire.name)
@@ -423,7 +446,7 @@ def _form_page(
             items=items,
             item_names={i["name"] for i in items},
             item_titles={i["name"]: i["label"] for i in items},
-            errors=errors or [],
+            errors=errors,
             error_message=None,
             notice=notice,
             submission_id=submission_id or str(uuid.uuid4()),

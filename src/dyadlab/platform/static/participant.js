@@ -364,12 +364,17 @@
     var list = doc.getElementById("error-list");
     list.textContent = "";
     if (!errors.length && !message) { summary.hidden = true; return; }
+    var pageLang = doc.documentElement.lang;
     errors.forEach(function (err) {
       var item = form.querySelector('[data-item="' + err.item + '"]');
       var li = doc.createElement("li");
+      var known = err.message === "an answer is required" ? msg("required") : null;
+      var foreign = !known && !err.local && pageLang !== "en";
+      err = { item: err.item, message: known || err.message };
       if (item) {
         var e = doc.getElementById("e-" + err.item);
         e.textContent = err.message;
+        if (foreign) { e.lang = "en"; } else { e.removeAttribute("lang"); }
         e.hidden = false;
         item.classList.add("invalid");
         var fs = item.querySelector("fieldset");
@@ -395,7 +400,7 @@
     items.forEach(function (item) {
       if (item.hidden || !item.dataset.required) { return; }
       if (isEmpty(valueOf(item))) {
-        errors.push({ item: item.dataset.item,
+        errors.push({ item: item.dataset.item, local: true,
           message: item.dataset.type === "slider" ? msg("slider_untouched") : msg("required") });
       }
     });
