@@ -246,7 +246,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     else:
 
         def one(w: Array) -> Array:
-            return fit_sem(data, spec, weights=w, start=th, compute_se=False).theta
+            return fit_sem(data, spec, weights=w, start=th, compute_se=False, hess_inv=v).theta
 
         out.refit = one
         psi0 = th[spec.psi_idx]
@@ -312,7 +312,7 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
     )
 
     def one(w: Array) -> Array:
-        return fit_sem(data, spec, weights=w, start=th, compute_se=False).theta
+        return fit_sem(data, spec, weights=w, start=th, compute_se=False, hess_inv=v).theta
 
     out.refit = one
     if not np.isnan(data).any():

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -286,12 +287,15 @@ def fit_sem(
     information: str | None = None,
     tol: float = 1e-10,
     compute_se: bool = True,
+    hess_inv: Array | None = None,
 ) -> SemFit:
     """Fit ``spec`` to ``data`` (rows = dyads; columns y_1, y_2, exogenous) by FIML.
 
     Rows whose every entry is missing are ignored. With ``spec.fixed_x`` the rows must
     have complete exogenous values (lavaan deletes the others). ``compute_se=False``
-    skips the final Newton polish and the information matrix (for bootstrap refits).
+    skips the final Newton polish and the information matrix (for bootstrap refits);
+    ``hess_inv`` (a parameter covariance matrix, e.g. of the full-data fit) starts BFGS
+    with a good curvature estimate, so refits near the optimum take few iterations.
     """
     data = np.asarray(data, dtype=float)
     w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
@@ -319,9 +323,12 @@ def fit_sem(
         g = gm @ jm + np.einsum("ij,ijk->k", gs, js)
         return -ll / n, -g / n
 
-    res = optimize.minimize(
-        negll, theta0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000}
-    )
+    options: dict[str, Any] = {"gtol": 1e-9, "maxiter": 2000}
+    if hess_inv is not None and np.all(np.isfinite(hess_inv)):
+        h0 = (np.asarray(hess_inv, dtype=float) + np.asarray(hess_inv, dtype=float).T) / 2 * n
+        if np.linalg.eigvalsh(h0).min() > 0:
+            options["hess_inv0"] = h0
+    res = optimize.minimize(negll, theta0, jac=True, method="BFGS", options=options)
     theta = res.x
     if not compute_se:
         k = len(theta)
