@@ -67,6 +67,11 @@ def _move_slider(page: Page, name: str, *keys: str) -> None:
 def test_partner_answers_on_a_phone_with_skip_logic(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live)[0].partners[0]
     context, page = _phone(browser)
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
     try:
         before = page.evaluate("history.length")
         page.goto(partner.url)
@@ -121,6 +126,8 @@ def test_partner_answers_on_a_phone_with_skip_logic(live: LiveServer, browser: B
             "had_sex": "no",
         }
         assert page.evaluate("localStorage.length") == 0  # no draft, nothing pending
+        assert problems == []  # no script error, no Content-Security-Policy violation
+        assert requests and all(url.startswith(live.url) for url in requests)  # no CDN
     finally:
         context.close()
 

@@ -87,7 +87,7 @@ def heatmap_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'aria-labelledby="heatmap-title heatmap-desc" font-family="system-ui, sans-serif" '
-        f'font-size="11">',
+        f'font-size="12">',
         f'<title id="heatmap-title">{escape(title)}</title>',
         f'<desc id="heatmap-desc">{escape(desc)}</desc>',
         '<text x="4" y="14" font-weight="600">Couple</text>',
