@@ -139,3 +139,25 @@ def test_real_http_concurrent_duplicate_posts(live_server, couple, db, caplog):
 def test_settings_repr_hides_secrets():
     s = Settings(secret_key="very-secret-key-123", smtp_password="pw-123")
     assert "very-secret-key-123" not in repr(s) and "pw-123" not in repr(s)
+
+
+def test_large_bodies_are_refused(client, couple):
+    big = {"submission_id": str(uuid.uuid4()), "questionnaire": "evening",
+           "answers": {"note": "x" * 1_100_000}}  # fmt: skip
+    r = client.post("/api/v1/me/responses", json=big, headers=couple.headers(0))
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "too_large"
+    assert r.headers["x-frame-options"] == "DENY"
+
+    def chunks():
+        yield b'{"submission_id": "'
+        for _ in range(20):
+            yield b"x" * 100_000
+        yield b'"}'
+
+    r = client.post(
+        "/api/v1/me/responses",
+        content=chunks(),
+        headers={**couple.headers(0), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413

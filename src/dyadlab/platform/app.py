@@ -42,7 +42,10 @@ from dyadlab.platform.security import install_log_redaction
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import utcnow
 
-__all__ = ["SecurityHeadersMiddleware", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "BodyLimitMiddleware", "SecurityHeadersMiddleware", "create_app"]
+
+#: Largest request body accepted (a questionnaire's answers are a few kilobytes).
+MAX_BODY_BYTES = 1_000_000
 
 logger = logging.getLogger("dyadlab.platform")
 
@@ -64,6 +67,63 @@ _STATUS_CODES = {
     422: "invalid_request",
     429: "rate_limited",
 }
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies above ``max_bytes`` with 413 in the API's error shape: by
+    ``Content-Length``, or (a streamed body without it) after reading at most that much."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Send) -> None:
+        body = b'{"error":{"code":"too_large","message":"The request body is too large."}}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = None
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                length = int(value) if value.isdigit() else None
+        if length is not None:
+            if length > self.max_bytes:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): buffer up to the limit, then replay.
+        messages: list[Message] = []
+        seen = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
 
 class SecurityHeadersMiddleware:
@@ -209,5 +269,6 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.https)
     return app
