@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
+import http.server
+import json
+import os
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,8 +23,12 @@ from dyadlab.platform.notify import (
     LANGUAGES,
     DeliveryError,
     SmtpConfig,
+    SubscriptionGoneError,
+    push_payload,
     reminder_text,
     send_email,
+    send_push,
+    vapid_keys,
 )
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
@@ -160,3 +169,136 @@ def test_texts_in_both_languages() -> None:
     assert reminder_text("nl", reminder=True)[0] == "Herinnering: vragenlijst"
     assert reminder_text("de") == reminder_text("en")
     assert reminder_text("en")[1] != reminder_text("nl")[1]
+
+
+# --------------------------------------------------------------------------- Web Push
+@dataclass
+class _PushService:
+    """A stand-in push service on 127.0.0.1 that records requests and answers ``status``."""
+
+    status: int = 201
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def _push_service(service: _PushService) -> Iterator[str]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            service.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "body": self.rfile.read(length)}
+            )
+            self.send_response(service.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _browser_subscription(endpoint: str) -> tuple[dict[str, Any], Any, bytes]:
+    """A subscription as a browser makes it, with the keys to decrypt what it receives."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    point = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    auth = os.urandom(16)
+    keys = {"p256dh": _b64(point), "auth": _b64(auth)}
+    return {"endpoint": endpoint, "keys": keys}, key, auth
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_send_push_is_encrypted_signed_and_neutral() -> None:
+    pytest.importorskip("pywebpush")
+    import http_ece
+
+    private, public = vapid_keys()
+    service = _PushService()
+    with _push_service(service) as base:
+        subscription, key, auth = _browser_subscription(f"{base}/push/abc123")
+        payload = push_payload("nl", link="https://lab.example/p/tok")
+        status = send_push(
+            subscription,
+            payload,
+            vapid_private_key=private,
+            vapid_subject="mailto:lab@uni.example",
+            ttl=600,
+        )
+    assert status == 201
+    (request,) = service.requests
+    assert request["path"] == "/push/abc123"
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    assert headers["content-encoding"] == "aes128gcm" and headers["ttl"] == "600"
+    assert b"vragenlijst" not in request["body"]  # encrypted
+    clear = http_ece.decrypt(request["body"], private_key=key, auth_secret=auth)
+    assert json.loads(clear) == {
+        "title": "Nieuwe vragenlijst",
+        "body": "Er staat een nieuwe vragenlijst voor je klaar in je onderzoek.",
+        "url": "https://lab.example/p/tok",
+    }
+    scheme, _, params = headers["authorization"].partition(" ")
+    assert scheme == "vapid"
+    fields = dict(part.strip().split("=", 1) for part in params.split(","))
+    assert fields["k"] == public
+    claims = json.loads(_unb64(fields["t"].split(".")[1]))
+    assert claims["sub"] == "mailto:lab@uni.example" and claims["aud"] == base
+
+
+@pytest.mark.parametrize(("status", "error"), [(410, "no longer knows"), (404, "no longer")])
+def test_send_push_gone_subscription(status: int, error: str) -> None:
+    pytest.importorskip("pywebpush")
+    private, _ = vapid_keys()
+    with _push_service(_PushService(status=status)) as base:
+        subscription, _, _ = _browser_subscription(f"{base}/push/old")
+        with pytest.raises(SubscriptionGoneError, match=error):
+            send_push(
+                subscription,
+                push_payload("en"),
+                vapid_private_key=private,
+                vapid_subject="mailto:lab@uni.example",
+            )
+
+
+def test_send_push_other_failures() -> None:
+    pytest.importorskip("pywebpush")
+    private, _ = vapid_keys()
+    options: dict[str, Any] = {"vapid_private_key": private, "vapid_subject": "mailto:a@b.c"}
+    with _push_service(_PushService(status=500)) as base:
+        subscription, _, _ = _browser_subscription(f"{base}/push/x")
+        with pytest.raises(DeliveryError, match=r"refused the message \(HTTP 500\)") as info:
+            send_push(subscription, push_payload("en"), **options)
+        assert not isinstance(info.value, SubscriptionGoneError)
+    dead, _, _ = _browser_subscription(f"http://127.0.0.1:{_free_port()}/push/x")
+    with pytest.raises(DeliveryError, match="could not deliver to the push service"):
+        send_push(dead, push_payload("en"), timeout=2, **options)
+    with pytest.raises(DeliveryError, match="endpoint URL and keys"):
+        send_push({"endpoint": "nowhere"}, push_payload("en"), **options)
+    with pytest.raises(DeliveryError, match="mailto"):
+        send_push(subscription, push_payload("en"), vapid_private_key=private, vapid_subject="x")
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_push_payload_is_neutral(language: str) -> None:
+    payload = push_payload(language, reminder=True)
+    assert set(payload) == {"title", "body"}
+    assert not _FORBIDDEN.search(payload["title"] + " " + payload["body"])

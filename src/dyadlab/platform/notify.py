@@ -7,8 +7,11 @@ is left out for the same reason. Texts exist in Dutch (``nl``) and English (``en
 other languages fall back to English.
 
 E-mail goes through :func:`send_email` with plain :mod:`smtplib` (optional STARTTLS and
-login). Web Push is not implemented: it needs pywebpush, VAPID keys and a stored push
-subscription per device, which the platform does not have yet.
+login). Web Push goes through :func:`send_push` (pywebpush: the payload is encrypted for
+the browser, RFC 8291, and signed with the study's VAPID key, RFC 8292); make a key pair
+with :func:`vapid_keys` and give the public key to the browser's
+``pushManager.subscribe``. A push service that answers 404 or 410 raises
+:class:`SubscriptionGoneError`: delete that subscription.
 
 Examples
 --------
@@ -21,8 +24,11 @@ Examples
 
 from __future__ import annotations
 
+import base64
+import json
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -34,8 +40,12 @@ __all__ = [
     "LANGUAGES",
     "DeliveryError",
     "SmtpConfig",
+    "SubscriptionGoneError",
+    "push_payload",
     "reminder_text",
     "send_email",
+    "send_push",
+    "vapid_keys",
 ]
 
 #: Languages with their own notification texts.
@@ -224,3 +234,143 @@ def send_email(smtp: SmtpConfig | Any, *, to: str, subject: str, body: str) -> s
     if refused:
         raise DeliveryError(f"send_email(): the SMTP server refused the recipient {to!r}.")
     return str(message["Message-ID"])
+
+
+# --------------------------------------------------------------------------- Web Push
+class SubscriptionGoneError(DeliveryError):
+    """The push service no longer knows the subscription (HTTP 404 or 410): delete it.
+
+    Examples
+    --------
+    >>> issubclass(SubscriptionGoneError, DeliveryError)
+    True
+    """
+
+
+def vapid_keys() -> tuple[str, str]:
+    """Return a new VAPID key pair: (private key as PEM text, public key for the browser).
+
+    The public key is the base64url uncompressed P-256 point that
+    ``pushManager.subscribe({applicationServerKey})`` takes; keep the private key secret
+    (e.g. in an environment variable).
+
+    Examples
+    --------
+    >>> private, public = vapid_keys()
+    >>> private.startswith("-----BEGIN PRIVATE KEY-----"), len(public)
+    (True, 87)
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    point = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return private, base64.urlsafe_b64encode(point).rstrip(b"=").decode("ascii")
+
+
+def push_payload(
+    language: str, *, link: str | None = None, reminder: bool = False
+) -> dict[str, str]:
+    """Return the neutral notification a service worker shows: ``title``, ``body``, ``url``.
+
+    Examples
+    --------
+    >>> push_payload("en", link="https://lab.example/p/x")
+    {'title': 'New questionnaire', 'body': 'You have a new questionnaire in your study.', \
+'url': 'https://lab.example/p/x'}
+    """
+    subject, body = reminder_text(language, reminder=reminder)
+    payload = {"title": subject, "body": body.splitlines()[0]}
+    if link:
+        payload["url"] = link
+    return payload
+
+
+def send_push(
+    subscription: Mapping[str, Any],
+    payload: Mapping[str, str],
+    *,
+    vapid_private_key: str,
+    vapid_subject: str,
+    ttl: int = 4 * 3600,
+    timeout: float = 10.0,
+) -> int:
+    """Send one Web Push message; return the push service's HTTP status (201).
+
+    Parameters
+    ----------
+    subscription : mapping
+        The browser's ``PushSubscription.toJSON()``: ``endpoint`` and ``keys`` with
+        ``p256dh`` and ``auth``.
+    payload : mapping
+        What the service worker shows, e.g. :func:`push_payload`.
+    vapid_private_key : str
+        The PEM text from :func:`vapid_keys`.
+    vapid_subject : str
+        A contact for the push service: ``"mailto:lab@example.org"`` or an https URL.
+    ttl : int
+        Seconds the push service keeps the message for an offline device (set it to
+        the time left in the answer window, so no notice arrives after it closes).
+    timeout : float
+        Seconds to wait for the push service.
+
+    Raises
+    ------
+    SubscriptionGoneError
+        The subscription has expired or was withdrawn (404, 410): delete it.
+    DeliveryError
+        The push service could not be reached or refused the message.
+    """
+    try:
+        from py_vapid import Vapid02
+        from pywebpush import WebPushException, webpush
+        from requests import RequestException
+    except ImportError as exc:  # pragma: no cover - the platform extra brings it
+        raise DeliveryError(
+            "send_push(): Web Push needs pywebpush: pip install 'dyadlab[platform]'"
+        ) from exc
+    endpoint = str(subscription.get("endpoint", ""))
+    keys = subscription.get("keys")
+    if not endpoint.startswith(("https://", "http://")) or not isinstance(keys, Mapping):
+        raise DeliveryError(
+            "send_push(): the subscription needs an endpoint URL and keys (p256dh, auth), "
+            "as PushSubscription.toJSON() gives them."
+        )
+    if not vapid_subject.startswith(("mailto:", "https://")):
+        raise DeliveryError(
+            f"send_push(): vapid_subject={vapid_subject!r} must be a mailto: address or "
+            "an https:// URL."
+        )
+    host = endpoint.split("/")[2]
+    try:
+        response = webpush(
+            dict(subscription),
+            data=json.dumps(dict(payload), ensure_ascii=False),
+            vapid_private_key=Vapid02.from_pem(vapid_private_key.encode("ascii")),
+            vapid_claims={"sub": vapid_subject},
+            ttl=ttl,
+            timeout=timeout,
+        )
+    except WebPushException as exc:
+        status = getattr(exc.response, "status_code", None)
+        if status in (404, 410):
+            raise SubscriptionGoneError(
+                f"send_push(): the push service {host} no longer knows this subscription "
+                f"(HTTP {status}); delete it."
+            ) from None
+        raise DeliveryError(
+            f"send_push(): the push service {host} refused the message (HTTP {status})."
+        ) from None
+    except (RequestException, ValueError, TypeError) as exc:
+        raise DeliveryError(
+            f"send_push(): could not deliver to the push service {host} "
+            f"({type(exc).__name__}: {exc})."
+        ) from None
+    return int(response.status_code)
