@@ -176,3 +176,49 @@ def test_demo_report_renders_with_its_figures_in_chromium(demo_out: Path) -> Non
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_demo_serves_the_platform_with_the_printed_login(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "dyadlab.cli", "demo", "--out", str(tmp_path)]
+    cmd += ["--couples", "2", "--days", "2", "--port", str(port)]
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline().decode()
+            if not line and proc.poll() is not None:
+                break
+            lines.append(line)
+            if "The platform is running at" in line:
+                break
+        text = "".join(lines)
+        url = re.search(r"running at (http://127\.0\.0\.1:\d+)/", text)
+        password = re.search(r"password: (\S+)", text)
+        assert url and password, text[-2000:]
+        assert url.group(1).endswith(f":{port}")
+        login = httpx.post(
+            f"{url.group(1)}/api/v1/auth/login",
+            json={"email": "researcher@demo.dyadlab.org", "password": password.group(1)},
+        )
+        assert login.status_code == 200
+        token = login.json()["token"]
+        studies = httpx.get(
+            f"{url.group(1)}/api/v1/studies", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        assert studies[0]["n_couples"] == 2 and studies[0]["n_responses"] > 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        proc.stdout.close()

@@ -150,3 +150,20 @@ def test_model_result_report_embeds_the_apim_path_diagram(tmp_path: Path) -> Non
     path = res.report(tmp_path / "apim.html", figures_dir=tmp_path / "fig")
     assert "data:image/png;base64" in path.read_text(encoding="utf-8")
     assert (tmp_path / "fig" / "apim-plot.svg").is_file()
+
+
+def test_a_plot_that_cannot_be_drawn_is_said_so_and_the_rest_is_kept() -> None:
+    from dyadlab.exceptions import DyadlabError
+    from dyadlab.report.analysis import AnalysisReport, _attempt
+
+    df = dl.simulate_apim(30, rng=1)
+    report = AnalysisReport()
+
+    def no_plot(result: object) -> list[object]:
+        raise DyadlabError("plot(): nothing to plot")
+
+    _attempt(report, "apim", "APIM", "", lambda: dl.apim(df, y="y", x="x", dyad="dyad"), no_plot)
+    (section,) = report.sections
+    assert "No figure: plot(): nothing to plot" in section.text
+    assert not section.figures and "apim" in report.results
+    assert section.tables[0][0] == "Estimates"

@@ -40,6 +40,7 @@ def main(argv: list[str]) -> None:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        timeout_keep_alive=120,
     )
 
 

@@ -146,7 +146,11 @@ def run_demo(
     from dyadlab.demo.study import run_study
 
     console = console or Console()
-    say = (lambda *a: None) if quiet else console.print
+
+    def say(text: str) -> None:
+        if not quiet:
+            console.print(text, soft_wrap=True)
+
     folder = Path(out).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -258,8 +262,9 @@ def _serve(result: DemoResult, port: int, console: Any, quiet: bool) -> None:
     if not quiet:
         console.print(
             f"\n[bold]The platform is running at {server.url}/[/bold] — log in at "
-            f"{server.url}/researcher with {result.email} and the password above. "
-            "Press Ctrl+C to stop."
+            f"{server.url}/r/login with {result.email} and the password above. "
+            "Press Ctrl+C to stop.",
+            soft_wrap=True,
         )
     try:
         server.wait()

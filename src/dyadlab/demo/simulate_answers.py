@@ -31,7 +31,7 @@ Couple *c*, partner *i* (0, 1), diary day *t*:
 
 Missed prompts
 --------------
-Each couple has a compliance level (Beta(30, 1.8), mean 0.94; about 6% of couples are
+Each couple has a compliance level (Beta(40, 1.5), mean 0.96; about 5% of couples are
 low-compliance, 0.35–0.6), each person deviates a little from it, compliance falls
 slowly over the study, couples are sometimes both away (2% of days), and a few persons
 stop answering half-way. Answers arrive 0–4 hours after the 20:00 prompt; about 2% are
@@ -253,10 +253,10 @@ def simulate_answers(
     had_sex = np.where(gen.random((n, d, 2)) < 0.97, sex_day[:, :, None], ~sex_day[:, :, None])
 
     # --- who answers when -------------------------------------------------------------
-    low = gen.random(n) < 0.06
-    couple_p = np.where(low, gen.uniform(0.35, 0.6, n), gen.beta(30, 1.8, n))
+    low = gen.random(n) < 0.05
+    couple_p = np.where(low, gen.uniform(0.35, 0.6, n), gen.beta(40, 1.5, n))
     person_p = np.clip(couple_p[:, None] + gen.normal(0, 0.04, (n, 2)), 0.05, 0.995)
-    fatigue = 1 - 0.003 * np.arange(d)
+    fatigue = 1 - 0.002 * np.arange(d)
     p = person_p[:, None, :] * fatigue[None, :, None]
     away = gen.random((n, d)) < 0.02
     answers = (gen.random((n, d, 2)) < p) & ~away[:, :, None]

@@ -41,6 +41,7 @@ __all__ = ["DEMO_EMAIL", "StudyRun", "demo_protocol", "run_study"]
 DEMO_EMAIL = "researcher@demo.dyadlab.org"
 TZ = "Europe/Amsterdam"
 CONCURRENCY = 12
+RETRIES = 5
 
 Progress = Callable[[str, int, int], None]
 
@@ -72,7 +73,8 @@ class StudyRun:
         Each couple's two person ids.
     couple_ids : list of int
     status_counts : Counter
-        HTTP status codes of the answer posts.
+        HTTP status codes of the participants' posts (201 new, 200 a retry that was
+        stored already; key 0 counts connection failures that were retried).
     requests : int
         HTTP requests sent in all.
     password : str
@@ -100,14 +102,28 @@ def _finished_at(start: _dt.date, s: Submission) -> _dt.datetime:
 async def _gather(
     client: Any, calls: list[tuple[str, str, dict[str, Any], str]], counts: Counter[int]
 ) -> list[Any]:
-    """Send (method, path, json, token) calls with at most CONCURRENCY in flight."""
+    """Send (method, path, json, token) calls with at most CONCURRENCY in flight.
+
+    A call whose connection fails is retried (``counts[0]`` counts the retries).
+    """
+    import httpx
+
     sem = asyncio.Semaphore(CONCURRENCY)
 
     async def one(method: str, path: str, body: dict[str, Any], token: str) -> Any:
+        headers = {"Authorization": f"Bearer {token}"}
         async with sem:
-            resp = await client.request(
-                method, path, json=body, headers={"Authorization": f"Bearer {token}"}
-            )
+            for attempt in range(RETRIES):
+                try:
+                    resp = await client.request(method, path, json=body, headers=headers)
+                    break
+                except httpx.TransportError:
+                    # A dropped connection (e.g. a keep-alive closed by the server):
+                    # send again; the same submission_id makes the retry safe.
+                    if attempt == RETRIES - 1:
+                        raise
+                    counts[0] += 1
+                    await asyncio.sleep(0.05 * (attempt + 1))
             counts[resp.status_code] += 1
             return resp
 

@@ -193,7 +193,12 @@ def _attempt(
         )
         return
     report.results[key] = result
-    figures = plot(result) if plot is not None else []
+    figures: list[Figure] = []
+    if plot is not None:
+        try:
+            figures = plot(result)
+        except (DyadlabError, np.linalg.LinAlgError) as exc:
+            text = f"{text}\n\nNo figure: {exc}" if text else f"No figure: {exc}"
     report.sections.append(_result_section(title, result, text, figures))
 
 
