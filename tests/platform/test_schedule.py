@@ -283,6 +283,7 @@ def test_reminders_due(now: datetime, expected: list[tuple[str, int, datetime]])
     got = reminders_due(example_protocol(), start_date=date(2026, 3, 27), tz=AMS, now=now)
     assert [(r.prompt_key, r.offset_minutes, r.due_utc) for r in got] == expected
     assert all(r.questionnaire == "evening" for r in got)
+    assert all(r.window_end_utc == _utc(2026, 3, 29, 22, 0) for r in got)
 
 
 def test_no_reminder_once_answered() -> None:

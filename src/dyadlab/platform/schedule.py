@@ -138,7 +138,8 @@ class Reminder:
 
     ``offset_minutes`` 0 is the notice when the prompt opens; ``questionnaire`` is for
     the caller's bookkeeping and must not appear in the message (see
-    :func:`dyadlab.platform.notify.reminder_text`).
+    :func:`dyadlab.platform.notify.reminder_text`); ``window_end_utc`` is when the prompt
+    closes (use the time left as a Web Push ``ttl``, so no notice arrives later).
 
     Examples
     --------
@@ -150,6 +151,7 @@ class Reminder:
     offset_minutes: int
     due_utc: _dt.datetime
     questionnaire: str = ""
+    window_end_utc: _dt.datetime | None = None
 
 
 # --------------------------------------------------------------------------- time zones
@@ -578,5 +580,7 @@ def reminders_due(
         offset = due[-1]
         at = prompt.scheduled_utc + _dt.timedelta(minutes=offset)
         if at < prompt.window_end_utc:
-            reminders.append(Reminder(prompt.key, offset, at, prompt.questionnaire))
+            reminders.append(
+                Reminder(prompt.key, offset, at, prompt.questionnaire, prompt.window_end_utc)
+            )
     return reminders
