@@ -79,6 +79,8 @@ def one_rep(scenario: dict[str, Any], seed: int) -> list[dict[str, Any]]:
         ("cor_intercepts", None): tau[0, 1] / math.sqrt(tau[0, 0] * tau[1, 1]),
         ("sd_residual", roles[0]): truth["sigma"][roles[0]],
         ("sd_residual", roles[1]): truth["sigma"][roles[1]],
+        ("varident_ratio", sorted(roles)[1]): truth["sigma"][sorted(roles)[1]]
+        / truth["sigma"][sorted(roles)[0]],
         ("residual_correlation", None): truth["rho"],
         ("ar1_phi", None): truth["ar1"],
     }

@@ -415,7 +415,8 @@ def fit_mixed(
                 start[free],
                 method="L-BFGS-B",
                 bounds=list(zip(lo, hi, strict=True)),
-                options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-6, "maxls": 30},
+                # loose: quasi-Newton only gets close; the Newton polish gives precision
+                options={"maxiter": 500, "ftol": 1e-9, "gtol": 1e-4, "maxls": 30},
             )
             t_hat, f_hat, n_newton, newton_ok, hess_inv = _newton_polish(
                 objective, res.x, float(res.fun), lo, hi
