@@ -116,7 +116,8 @@ def _check_input(
             bad = per.index[per > 1][:3].tolist()
             raise DyadicDataError(
                 f"{_FUNC}(): column {role!r} must be constant within each person, but "
-                f"{len(bad)} persons change role (first: {bad}). Fix the role column."
+                f"{int((per > 1).sum())} persons change role (first (dyad, person): {bad}). "
+                "Fix the role column."
             )
     n_occ = data.groupby([dyad, person], sort=False)[time].size()
     single = int((n_occ == 1).sum())
