@@ -49,7 +49,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/r", include_in_schema=False)
 
 MAX_COUPLES_PER_FORM = 500
-MAX_PROTOCOL_BYTES = 5_000_000
+MAX_PROTOCOL_BYTES = 1_000_000  # the app refuses larger request bodies (413)
 _PROTOCOL_SUFFIXES = (".yaml", ".yml", ".xlsx", ".csv")
 
 
@@ -261,7 +261,7 @@ an XLSForm spreadsheet (.xlsx) or a REDCap data dictionary (.csv).
             "spreadsheet (.xlsx) or a REDCap data dictionary (.csv)."
         )
     if len(content) > MAX_PROTOCOL_BYTES:
-        raise ProtocolError(f"{Path(filename).name!r} is larger than 5 MB.")
+        raise ProtocolError(f"{Path(filename).name!r} is larger than 1 MB.")
     with tempfile.TemporaryDirectory(prefix="dyadlab-protocol-") as tmp:
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name) or f"protocol{suffix}"
         path = Path(tmp) / safe
