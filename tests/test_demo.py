@@ -35,9 +35,17 @@ BROWSER_ARGS = [
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    code = main(["demo", "--no-serve", "--out", str(out), "--couples", "8", "--days", "5"])
-    assert code == 0
+    """One demo run per test session, shared by the pytest-xdist workers (file lock)."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = root / "dyadlab-demo-8x5"
+    with open(root / "dyadlab-demo-8x5.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "report.html").is_file():
+            args = ["demo", "--no-serve", "--out", str(out), "--couples", "8", "--days", "5"]
+            assert main(args) == 0
     return out
 
 

@@ -71,6 +71,16 @@ class DemoResult:
     requests: int = 0
 
 
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (the server); 0 where unknown."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
 def _fresh_database(out: Path) -> str:
     """The demo database in ``out``; a database left by an earlier demo run is replaced."""
     for suffix in ("", "-wal", "-shm"):
@@ -155,6 +165,8 @@ def run_demo(
     folder.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    cpu_children0 = _children_cpu()
     database_url = _fresh_database(folder)
     call = call or f"dyadlab demo --out {out} --couples {couples} --days {days}"
     with _progress(console, quiet) as bars:
@@ -199,6 +211,8 @@ def run_demo(
         timings["report"] = time.perf_counter() - t
     app.state.engine.dispose()
     timings["total"] = time.perf_counter() - t0
+    timings["cpu_demo"] = time.process_time() - cpu0
+    timings["cpu_server"] = _children_cpu() - cpu_children0
     result = DemoResult(
         out=folder,
         database_url=database_url,
@@ -214,7 +228,8 @@ def run_demo(
     )
     say(
         f"\n[bold]Done in {timings['total']:.1f} s[/bold] ({run.requests} HTTP requests; "
-        f"platform {timings['platform']:.1f} s, report {timings['report']:.1f} s)."
+        f"platform {timings['platform']:.1f} s, report {timings['report']:.1f} s; CPU "
+        f"{timings['cpu_demo']:.1f} s here and {timings['cpu_server']:.1f} s in the server)."
     )
     say(f"  Report:  {report.resolve()}")
     say(f"  Data:    {files['data'].resolve()} (+ codebook and compliance files)")
