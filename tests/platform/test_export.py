@@ -20,7 +20,7 @@ from dyadlab.platform.services.export import export_study
 from dyadlab.platform.services.responses import submit_response
 from dyadlab.platform.services.withdrawal import withdraw
 from dyadlab.platform.tables import AuditLog, Person
-from tests.platform.conftest import EVENING_DAY3, evening_answers, login, make_study
+from tests.platform.conftest import EVENING_DAY3, START, evening_answers, login, make_study
 
 
 def _consent_all(db, couples):
@@ -217,3 +217,32 @@ def test_sent_time_of_a_missed_prompt(db, small_study, tmp_path):
     assert row["sent"].startswith("2026-03-01 19:30")
     other = df[(df["person"] == made.person_ids[1]) & (df["diary_day"] == 1)].iloc[0]
     assert pd.isna(other["sent"])
+
+
+def test_pairwise_and_dyad_after_a_deletion(db, small_study, tmp_path):
+    from dyadlab.platform.services.invitations import invite_couples
+
+    made, now = small_study
+    other = invite_couples(
+        db, made.study_id, 1, base_url="http://t", start_date=START, tz="Europe/Amsterdam"
+    )[0]
+    db.commit()
+    _consent_all(db, None)
+    for k, partner in enumerate(other.partners):
+        _answer(db, partner.person_id, 3, evening_answers(10 + k))
+    withdraw(db, db.get(Person, made.person_ids[1]), delete_data=True, now=now)
+    db.commit()
+    export_study(db, made.study_id, layout="pairwise", out=tmp_path / "p.csv", now=now)
+    pw = pd.read_csv(tmp_path / "p.csv")
+    assert len(pw) == 12
+    assert pw.loc[pw["dyad"] == made.couple_id, "desire_partner"].isna().all()
+    export_study(db, made.study_id, layout="dyad", out=tmp_path / "w.csv", now=now)
+    wide = pd.read_csv(tmp_path / "w.csv").set_index(["dyad", "diary_day"])
+    assert len(wide) == 8
+    first = wide.loc[made.couple_id]
+    assert first["desire_partner_a"].tolist()[2:] == [30, 35]
+    assert first["desire_partner_b"].isna().all()
+    assert wide.loc[(other.couple_id, 3), ["desire_partner_a", "desire_partner_b"]].tolist() == [
+        10,
+        11,
+    ]

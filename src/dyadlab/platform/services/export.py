@@ -17,7 +17,8 @@ event-contingent questionnaires, ``study_events.csv`` in the data file's format)
   as it is.
 - **pairwise**: the individual rows plus ``<item>_partner`` for every item
   (:func:`dyadlab.data.to_pairwise`, partners matched on ``occasion``).
-- **dyad**: one row per couple and occasion, items suffixed by role
+- **dyad**: one row per couple and occasion (with its ``diary_day``, ``prompt_number``
+  and ``questionnaire``), every person column and item suffixed by role
   (:func:`dyadlab.data.to_dyad`).
 
 Event-contingent (and partner-triggered) reports have no fixed occasions; they go to the
@@ -371,6 +372,11 @@ def export_study(
         else:
             role = "role" if _roles_split(frame) else None
             data = to_dyad(frame, **keys, role=role, variables=item_cols)
+            # the occasion's own keys are the same for both partners: one column each
+            shared = frame[["dyad", "occasion", "diary_day", "prompt_number", "questionnaire"]]
+            data = data.merge(shared.drop_duplicates(["dyad", "occasion"]), on=["dyad", "occasion"])
+            front = ["dyad", "occasion", "diary_day", "prompt_number", "questionnaire"]
+            data = data[front + [c for c in data.columns if c not in front]]
     else:
         data = frame
     files = [out]
@@ -448,5 +454,9 @@ def _clean(value: Any) -> float | None:
 
 
 def _roles_split(frame: pd.DataFrame) -> bool:
-    roles = frame.groupby("dyad")["role"].nunique()
-    return bool((frame["role"] != "").all() and (roles == 2).all())
+    """Whether every row has a role and the persons of each couple have different roles
+    (a couple with one person left, after a deletion, still counts)."""
+    if (frame["role"] == "").any() or frame["role"].nunique() != 2:
+        return False
+    per_dyad = frame.groupby("dyad").agg(roles=("role", "nunique"), persons=("person", "nunique"))
+    return bool((per_dyad["roles"] == per_dyad["persons"]).all())
