@@ -24,7 +24,12 @@ from scipy import stats
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
 from dyadlab.models._gls import fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
-from dyadlab.models._sem import apim_spec, fiml_fixed_x_batch, fit_sem, saturated_loglik
+from dyadlab.models._sem import (
+    apim_spec,
+    fiml_fixed_x_batch,
+    fit_sem,
+    saturated_loglik,
+)
 
 __all__ = [
     "Fitted",

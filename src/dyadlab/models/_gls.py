@@ -324,28 +324,42 @@ def _reml_batch(mat: Array, logdet: Array, n_eff: Array, p: int) -> Array:
     )
 
 
-def _newton_batch(f: Callable[[Array], Array], t0: Array, *, h: float = 1e-4) -> Array:
-    """Minimise ``f`` (b, k) -> (b,) for all b rows at once by damped Newton steps.
+def _newton_batch(
+    f: Callable[[Array, NDArray[np.intp]], Array],
+    t0: Array,
+    *,
+    h: float = 1e-4,
+    max_iter: int = 100,
+    converged_out: NDArray[np.bool_] | None = None,
+) -> Array:
+    """Minimise ``f`` for every row of ``t0`` at once by damped Newton steps.
 
-    Gradient and Hessian by central differences; a row whose Hessian is not positive
-    definite takes a gradient step; step halving keeps every row from getting worse.
+    ``f(t, rows)`` returns the objective of the parameter rows ``t`` (r, k) of the
+    problems ``rows``. Gradient and Hessian by central differences; a row whose Hessian
+    is not positive definite takes a gradient step; step halving keeps every row from
+    getting worse; rows that have converged are left alone. ``converged_out`` (b,), if
+    given, is set to whether each row converged within ``max_iter`` iterations.
     """
     t = np.array(t0, dtype=float)
-    b, k = t.shape
+    k = t.shape[1]
     eye = np.eye(k) * h
-    f0 = f(t)
-    for _ in range(60):
-        fp = np.stack([f(t + eye[i]) for i in range(k)], 1)
-        fm = np.stack([f(t - eye[i]) for i in range(k)], 1)
+    active = np.arange(len(t))
+    f0 = f(t, active)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        ta, fa = t[active], f0[active]
+        fp = np.stack([f(ta + eye[i], active) for i in range(k)], 1)
+        fm = np.stack([f(ta - eye[i], active) for i in range(k)], 1)
         grad = (fp - fm) / (2 * h)
-        hess = np.empty((b, k, k))
+        hess = np.empty((active.size, k, k))
         for i in range(k):
-            hess[:, i, i] = (fp[:, i] - 2 * f0 + fm[:, i]) / h**2
+            hess[:, i, i] = (fp[:, i] - 2 * fa + fm[:, i]) / h**2
             for j in range(i + 1, k):
                 e, d = eye[i] + eye[j], eye[i] - eye[j]
-                hess[:, i, j] = hess[:, j, i] = (f(t + e) - f(t + d) - f(t - d) + f(t - e)) / (
-                    4 * h**2
-                )
+                hess[:, i, j] = hess[:, j, i] = (
+                    f(ta + e, active) - f(ta + d, active) - f(ta - d, active) + f(ta - e, active)
+                ) / (4 * h**2)
         with np.errstate(all="ignore"):
             try:
                 step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
@@ -354,18 +368,23 @@ def _newton_batch(f: Callable[[Array], Array], t0: Array, *, h: float = 1e-4) ->
         bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
         step[bad] = 0.1 * grad[bad]
         step = np.clip(step, -1.0, 1.0)
-        scale = np.ones(b)
+        scale = np.ones(active.size)
         for _ in range(30):
-            cand = t - scale[:, None] * step
-            fc = f(cand)
-            worse = ~(fc <= f0 + 1e-10 * np.abs(f0))
+            cand = ta - scale[:, None] * step
+            fc = f(cand, active)
+            worse = ~(fc <= fa + 1e-10 * np.abs(fa))
             if not worse.any():
                 break
             scale[worse] /= 2
-        t = np.where(worse[:, None], t, cand)
-        f0 = np.where(worse, f0, fc)
-        if np.max(np.abs(scale[:, None] * step)) < 1e-8:
-            break
+        moved = ~worse
+        t[active[moved]] = cand[moved]
+        f0[active[moved]] = fc[moved]
+        size = np.max(np.abs(scale[:, None] * step), axis=1)
+        small_grad = np.max(np.abs(grad), axis=1) < 1e-9
+        active = active[moved & (size >= 1e-8) & ~small_grad]
+    if converged_out is not None:
+        converged_out[:] = True
+        converged_out[active] = False
     return t
 
 
@@ -414,9 +433,11 @@ def gls_bootstrap_dist(
         logdet = w_pairs * np.log(delta**2 * (1 - rho**2)) + w_s1 * 2 * np.log(delta)
         return mat, logdet
 
-    def negll(t: Array) -> Array:
-        mat, logdet = matrix(t)
-        return -_reml_batch(mat, logdet, n_eff, p)
+    def negll(t: Array, rows: NDArray[np.intp]) -> Array:
+        rho, delta = np.tanh(t[:, 0]), np.exp(t[:, 1])
+        mat = _dist_matrix(c11[rows], c22[rows], c12[rows], cs0[rows], cs1[rows], rho, delta)
+        logdet = w_pairs[rows] * np.log(delta**2 * (1 - rho**2)) + w_s1[rows] * 2 * np.log(delta)
+        return -_reml_batch(mat, logdet, n_eff[rows], p)
 
     t0 = np.tile([np.arctanh(start[0]), np.log(start[1])], (len(dyad_weights), 1))
     t = _newton_batch(negll, t0)
