@@ -20,7 +20,7 @@ from dyadlab.report.html import file_sha256
 @pytest.fixture(scope="module")
 def diary_data() -> pd.DataFrame:
     """A diary with judgments: truth-and-bias data plus an outcome and a yes/no item."""
-    df = dl.simulate_truth_bias(40, 7, rng=11)
+    df = dl.simulate_truth_bias(30, 6, rng=11)
     rng = np.random.default_rng(2)
     df["y"] = 0.4 * df["truth"] + rng.normal(size=len(df))
     df["event"] = np.where(rng.random(len(df)) < 0.3, "yes", "no")
@@ -52,7 +52,7 @@ def test_diary_data_give_the_diary_apim_and_truth_and_bias(diary_data: pd.DataFr
     )
     assert sorted(rep.results) == ["apim", "diary", "nonindependence", "truth_bias"]
     assert rep.notes == ["event: yes = 1, no = 0"]
-    assert rep.results["apim"].n_obs == 80  # person means: one row per person
+    assert rep.results["apim"].n_obs == 60  # person means: one row per person
     titles = [s.title for s in rep.sections]
     assert titles[-2:] == ["Diary APIM", "Truth and bias"]
     diary = next(s for s in rep.sections if s.title == "Diary APIM")
@@ -75,9 +75,9 @@ def test_a_mixed_study_is_analysed_by_role_and_as_indistinguishable(
         truth="truth",
     )
     by_role, pooled = rep.results["truth_bias_by_role"], rep.results["truth_bias_all"]
-    assert by_role.distinguishable and by_role.n_dyads == 30
-    assert not pooled.distinguishable and pooled.n_dyads == 40
-    assert "30 dyads have two roles in 'role'; 10 do not" in rep.sections[0].text
+    assert by_role.distinguishable and by_role.n_dyads == 20
+    assert not pooled.distinguishable and pooled.n_dyads == 30
+    assert "20 dyads have two roles in 'role'; 10 do not" in rep.sections[0].text
 
 
 def test_a_model_that_cannot_be_fitted_gets_a_section_saying_why() -> None:

@@ -117,7 +117,7 @@ def run_demo(
     serve: bool = True,
     port: int = 8000,
     rng: int = 20261124,
-    workers: int = 2,
+    workers: int | None = None,
     console: Any = None,
     quiet: bool = False,
     call: str | None = None,
@@ -137,8 +137,10 @@ def run_demo(
         Port for serving afterwards (a free one if it is taken).
     rng : int
         Seed of the simulation.
-    workers : int
-        Server processes while the couples answer.
+    workers : int, optional
+        Server processes while the couples answer; default 2, or 1 for a small study
+        (fewer than 1,000 answers), where starting a second process costs more than it
+        saves.
     console : rich.console.Console, optional
     quiet : bool
         No progress bars and no messages.
@@ -184,6 +186,8 @@ def run_demo(
         def progress(stage: str, done: int, total: int) -> None:
             bars.update(tasks[stage], completed=done, total=total)
 
+        if workers is None:
+            workers = 2 if len(plan.submissions) >= 1000 else 1
         t = time.perf_counter()
         run, app = run_study(
             plan, database_url=database_url, workdir=folder, progress=progress, workers=workers
