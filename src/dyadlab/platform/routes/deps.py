@@ -38,8 +38,8 @@ SESSION_COOKIE = "dyadlab_session"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The app's settings (``async``: no thread-pool hop for a dictionary lookup)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -54,7 +54,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     """The current time (aware UTC) from the app's clock (tests set a fixed one)."""
     now: datetime = request.app.state.clock()
     return now

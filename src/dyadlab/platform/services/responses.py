@@ -42,7 +42,7 @@ from dyadlab.platform.errors import ConflictError, InvalidError
 from dyadlab.platform.services.consent import require_consent
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
-from dyadlab.platform.tables import Couple, Person, Response, utcnow
+from dyadlab.platform.tables import Couple, Person, Response, Study, utcnow
 
 __all__ = [
     "SubmitResult",
@@ -98,17 +98,24 @@ def _schedule_state(
     return answered, dict(events), triggered
 
 
-def open_prompts_for(session: Session, person: Person, *, now: datetime | None = None) -> list[Any]:
+def open_prompts_for(
+    session: Session,
+    person: Person,
+    *,
+    now: datetime | None = None,
+    context: tuple[Couple, Study] | None = None,
+) -> list[Any]:
     """The prompts (:class:`dyadlab.platform.schedule.Prompt`) open to ``person`` at ``now``.
 
-    Empty for a person who has not consented or has withdrawn.
+    Empty for a person who has not consented or has withdrawn. ``context`` is the
+    person's ``(couple, study)`` when the caller has it already (saves a query).
     """
     from dyadlab.platform.schedule import open_prompts
 
     now = now or utcnow()
     if person.status != "active":
         return []
-    couple, study = person_context(session, person)
+    couple, study = context or person_context(session, person)
     protocol = study_protocol(study)
     answered, events, triggered = _schedule_state(session, person, couple, protocol, now)
     return list(
@@ -183,7 +190,7 @@ def submit_response(
     if existing is not None:
         return SubmitResult(existing, created=False)
     require_consent(session, person)
-    _couple, study = person_context(session, person)
+    couple, study = person_context(session, person)
     protocol = study_protocol(study)
     kinds = _entry_kinds(protocol)
     names = [q.name for q in protocol.questionnaires]
@@ -198,7 +205,9 @@ def submit_response(
         raise InvalidError(str(exc), code="invalid_answer", details=list(exc.errors)) from exc
     at = _effective_time(now, finished_at, grace_min)
     prompts = [
-        p for p in open_prompts_for(session, person, now=at) if p.questionnaire == questionnaire
+        p
+        for p in open_prompts_for(session, person, now=at, context=(couple, study))
+        if p.questionnaire == questionnaire
     ]
     if not prompts:
         # A concurrent post of this very submission may have just answered the prompt.
