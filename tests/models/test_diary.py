@@ -198,3 +198,13 @@ def test_tutorial_examples_run():
     )
     assert attempted > 20
     assert failed == 0
+
+
+def test_indistinguishable_random_slopes_report_each_correlation_once():
+    df = dl.simulate_diary(60, 10, random_slopes=(0.2, 0.1), distinguishable=False, rng=7)
+    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", random_slopes=True)
+    names = res.variance_components["name"].tolist()
+    assert len(names) == len(set(names))
+    assert sum(n.endswith("within person") for n in names) == 3
+    assert sum(n.endswith("across partners") for n in names) == 6
+    assert res.variance_components["role"].isna().all()

@@ -301,6 +301,17 @@ def _variance_rows(
             rows.append({"name": f"sd_{zlabels[k][0]}", "role": None, "estimate": sd[k]})
     if q == 2:
         rows.append({"name": "cor_intercepts", "role": None, "estimate": cor[0, 1]})
+    elif not roles:
+        # exchangeable members: each correlation once, within a person and across partners
+        k = q // 2
+        for a in range(k):
+            for b in range(a + 1, k):
+                name = f"cor({zlabels[a][0]}, {zlabels[b][0]}) within person"
+                rows.append({"name": name, "role": None, "estimate": cor[a, b]})
+        for a in range(k):
+            for b in range(a, k):
+                name = f"cor({zlabels[a][0]}, {zlabels[b][0]}) across partners"
+                rows.append({"name": name, "role": None, "estimate": cor[a, k + b]})
     else:
         for a in range(q):
             for b in range(a):
