@@ -230,3 +230,60 @@ def test_demo_serves_the_platform_with_the_printed_login(tmp_path: Path) -> None
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+def test_json_pool_reads_length_chunked_and_closing_responses_and_retries() -> None:
+    import asyncio
+
+    from dyadlab.demo._http import JsonPool
+
+    replies = [
+        b'HTTP/1.1 201 Created\r\ncontent-length: 7\r\n\r\n{"a":1}',
+        b'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\n{"b\r\n4\r\n":2}\r\n0\r\n\r\n',
+        b"HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    ]
+    seen: list[bytes] = []
+    dropped = {"done": False}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await serve(reader, writer)
+        except asyncio.IncompleteReadError:
+            pass  # the client closed its connection
+        finally:
+            writer.close()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+            body = await reader.readexactly(length)
+            if body == b'{"drop":true}' and not dropped["done"]:
+                dropped["done"] = True  # drop the connection once, without answering
+                writer.close()
+                return
+            seen.append(head.split(b"\r\n", 1)[0] + b" " + body)
+            writer.write(replies[len(seen) - 1])
+            await writer.drain()
+            if b"connection: close" in replies[len(seen) - 1]:
+                writer.close()
+                return
+
+    async def main() -> list[tuple[int, bytes]]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        out = []
+        async with JsonPool("127.0.0.1", port, size=1) as pool:
+            out.append(await pool.request("POST", "/x", {"n": 1}, token="t"))
+            out.append(await pool.request("GET", "/y"))
+            out.append(await pool.request("POST", "/z", {"n": 3}))
+            out.append(await pool.request("POST", "/w", {"drop": True}))
+            assert pool.retried == 1
+        server.close()
+        await server.wait_closed()
+        return out
+
+    results = asyncio.run(main())
+    assert results == [(201, b'{"a":1}'), (200, b'{"b":2}'), (404, b"{}"), (200, b"ok")]
+    assert seen[0] == b'POST /x HTTP/1.1 {"n":1}' and seen[1] == b"GET /y HTTP/1.1 "

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from dyadlab.demo._http import JsonPool
 from dyadlab.demo.server import FileClock, ServerProcess, free_port
 from dyadlab.demo.simulate_answers import PROMPT_HOUR, AnswerPlan, Submission, tick_times
 
@@ -100,34 +101,29 @@ def _finished_at(start: _dt.date, s: Submission) -> _dt.datetime:
 
 
 async def _gather(
-    client: Any, calls: list[tuple[str, str, dict[str, Any], str]], counts: Counter[int]
-) -> list[Any]:
-    """Send (method, path, json, token) calls with at most CONCURRENCY in flight.
+    pool: JsonPool, calls: list[tuple[str, str, dict[str, Any], str]], counts: Counter[int]
+) -> list[tuple[int, bytes]]:
+    """Send (method, path, json, token) calls, as many at once as the pool has connections.
 
-    A call whose connection fails is retried (``counts[0]`` counts the retries).
+    A call whose connection fails is sent again (the same ``submission_id`` makes that
+    safe); ``counts[0]`` counts those resends.
     """
-    import httpx
 
-    sem = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(method: str, path: str, body: dict[str, Any], token: str) -> Any:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with sem:
-            for attempt in range(RETRIES):
-                try:
-                    resp = await client.request(method, path, json=body, headers=headers)
-                    break
-                except httpx.TransportError:
-                    # A dropped connection (e.g. a keep-alive closed by the server):
-                    # send again; the same submission_id makes the retry safe.
-                    if attempt == RETRIES - 1:
-                        raise
-                    counts[0] += 1
-                    await asyncio.sleep(0.05 * (attempt + 1))
-            counts[resp.status_code] += 1
-            return resp
+    async def one(method: str, path: str, body: dict[str, Any], token: str) -> tuple[int, bytes]:
+        before = pool.retried
+        status, content = await pool.request(method, path, body, token=token)
+        counts[status] += 1
+        counts[0] += pool.retried - before
+        return status, content
 
     return await asyncio.gather(*(one(*c) for c in calls))
+
+
+def _check_raw(result: tuple[int, bytes], what: str) -> None:
+    status, content = result
+    if status >= 400:
+        text = content.decode(errors="replace")[:300]
+        raise RuntimeError(f"demo: {what} failed with HTTP {status}: {text}")
 
 
 def _check(resp: Any, what: str) -> dict[str, Any]:
@@ -173,7 +169,11 @@ async def _drive(
     requests = 0
     password = _create_researcher(app)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    async with (
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client,
+        JsonPool(host, int(port), size=CONCURRENCY, retries=RETRIES) as pool,
+    ):
         login = _check(
             await client.post(
                 "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": password}
@@ -214,8 +214,8 @@ async def _drive(
         consent = [
             ("POST", "/api/v1/me/consent", {"version": 1}, t) for pair in tokens for t in pair
         ]
-        for resp in await _gather(client, consent, counts):
-            _check(resp, "consent")
+        for result in await _gather(pool, consent, counts):
+            _check_raw(result, "consent")
         requests += len(consent)
         progress("consent", len(consent), len(consent))
 
@@ -232,8 +232,8 @@ async def _drive(
                     "finished_at": _finished_at(start, s).isoformat(),
                 }
                 calls.append(("POST", "/api/v1/me/responses", body, tokens[s.couple][s.partner]))
-            for resp in await _gather(client, calls, counts):
-                _check(resp, "an answer")
+            for result in await _gather(pool, calls, counts):
+                _check_raw(result, "an answer")
             requests += len(calls)
             done += len(calls)
             progress("answers", done, len(plan.submissions))
