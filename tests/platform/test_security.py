@@ -161,3 +161,27 @@ def test_large_bodies_are_refused(client, couple):
         headers={**couple.headers(0), "Content-Type": "application/json"},
     )
     assert r.status_code == 413
+
+
+def test_real_http_concurrent_different_event_reports(live_server, couple, db):
+    answers = {"sexual_satisfaction": 70, "approach_motive": 5, "avoidance_motive": 2}
+    headers = couple.headers(1)
+
+    def post(_: int) -> tuple[int, str]:
+        body = {
+            "submission_id": str(uuid.uuid4()),
+            "questionnaire": "after_sex",
+            "answers": answers,
+        }
+        with httpx.Client(base_url=live_server, timeout=30) as c:
+            r = c.post("/api/v1/me/responses", json=body, headers=headers)
+            return r.status_code, r.json().get("prompt_key", "")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(post, range(3)))
+    assert sorted(code for code, _ in results) == [201, 201, 201]
+    assert sorted(key for _, key in results) == [
+        "after_sex:d3:e1",
+        "after_sex:d3:e2",
+        "after_sex:d3:e3",
+    ]

@@ -7,8 +7,9 @@ database. Posting the same id again returns the stored response (``created=False
 and stores nothing. Two identical posts racing each other are settled by the unique
 constraint: the loser's insert fails, its transaction is rolled back and the winner's
 row is returned (a loser that finds the prompt already answered also looks for the
-winner's row before refusing). One answer per prompt is enforced the same way (``prompt_key`` unique
-per person).
+winner's row before refusing). One answer per prompt is enforced the same way
+(``prompt_key`` unique per person); two *different* event reports racing for the same
+event number are both kept: the loser takes the next number.
 
 Late answers
 ------------
@@ -204,35 +205,76 @@ def submit_response(
     except AnswerError as exc:
         raise InvalidError(str(exc), code="invalid_answer", details=list(exc.errors)) from exc
     at = _effective_time(now, finished_at, grace_min)
-    prompts = [
-        p
-        for p in open_prompts_for(session, person, now=at, context=(couple, study))
-        if p.questionnaire == questionnaire
-    ]
-    if not prompts:
-        # A concurrent post of this very submission may have just answered the prompt.
-        raced = _stored(session, person, submission_id)
-        if raced is not None:
-            return SubmitResult(raced, created=False)
-        if kinds.get(questionnaire) == "event":
-            message = (
-                "You have reached today's number of reports for this questionnaire. "
-                "Your answers were not stored."
-            )
-        else:
-            message = (
-                "This questionnaire is not open now: its answer window has closed or has "
-                "not opened yet. Your answers were not stored."
-            )
-        raise ConflictError(message, code="not_open")
-    prompt = prompts[0]
-    finished = at if finished_at is not None else now
+    attempt = 0
+    while True:
+        attempt += 1
+        opened = open_prompts_for(session, person, now=at, context=(couple, study))
+        prompts = [p for p in opened if p.questionnaire == questionnaire]
+        if not prompts:
+            # A concurrent post of this very submission may have just answered the prompt.
+            raced = _stored(session, person, submission_id)
+            if raced is not None:
+                return SubmitResult(raced, created=False)
+            raise ConflictError(_not_open_message(kinds.get(questionnaire)), code="not_open")
+        row = _new_row(
+            person,
+            prompts[0],
+            submission_id,
+            questionnaire,
+            cleaned,
+            started_at=started_at,
+            finished=at if finished_at else now,
+            now=now,
+        )
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent post won the race (same submission id), or took this prompt
+            # (another event report got the same number). Roll back this attempt; return
+            # the stored response, or take the next event number.
+            session.rollback()
+            stored = _stored(session, person, submission_id)
+            if stored is not None:
+                return SubmitResult(stored, created=False)
+            if row.kind == "event" and attempt < 3:
+                continue
+            raise ConflictError(
+                "This questionnaire has already been answered for this moment.",
+                code="already_answered",
+            ) from None
+        return SubmitResult(row, created=True)
+
+
+def _not_open_message(kind: str | None) -> str:
+    if kind == "event":
+        return (
+            "You have reached today's number of reports for this questionnaire. "
+            "Your answers were not stored."
+        )
+    return (
+        "This questionnaire is not open now: its answer window has closed or has not "
+        "opened yet. Your answers were not stored."
+    )
+
+
+def _new_row(
+    person: Person,
+    prompt: Any,
+    submission_id: uuid.UUID,
+    questionnaire: str,
+    answers: dict[str, Any],
+    *,
+    started_at: datetime | None,
+    finished: datetime,
+    now: datetime,
+) -> Response:
     late = prompt.window_end_utc is not None and now > prompt.window_end_utc
-    row = Response(
+    return Response(
         person_id=person.id,
         submission_id=submission_id,
         questionnaire=questionnaire,
-        answers=cleaned,
+        answers=answers,
         prompt_key=prompt.key,
         kind=prompt.kind,
         diary_day=prompt.diary_day,
@@ -246,21 +288,6 @@ def submit_response(
         local_time=finished.astimezone(ZoneInfo(person.tz)).replace(tzinfo=None),
         status="late" if late else "completed",
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        # A concurrent post won the race (same submission id) or the prompt was answered
-        # under another id. Roll back this attempt and return what is stored.
-        session.rollback()
-        stored = _stored(session, person, submission_id)
-        if stored is not None:
-            return SubmitResult(stored, created=False)
-        raise ConflictError(
-            "This questionnaire has already been answered for this moment.",
-            code="already_answered",
-        ) from None
-    return SubmitResult(row, created=True)
 
 
 def list_responses(session: Session, person: Person) -> list[Response]:
