@@ -162,12 +162,12 @@ async def _drive(
     plan: AnswerPlan,
     start: _dt.date,
     progress: Progress,
+    password: str,
 ) -> StudyRun:
     import httpx
 
     counts: Counter[int] = Counter()
     requests = 0
-    password = _create_researcher(app)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     host, port = base_url.removeprefix("http://").rsplit(":", 1)
     async with (
@@ -308,11 +308,12 @@ def run_study(
     server.launch()
     try:
         app = create_app(settings)
+        password = _create_researcher(app)  # argon2: also while the server starts
     except BaseException:
         server.stop()
         raise
     with server:
         report("setup", 0, 1)
-        run = asyncio.run(_drive(app, server.url, clock, plan, start, report))
+        run = asyncio.run(_drive(app, server.url, clock, plan, start, report, password))
     clock.path.unlink(missing_ok=True)
     return run, app
