@@ -142,3 +142,26 @@ def test_sessionmaker_keeps_objects_readable(engine):
         s.add(study)
         s.commit()
     assert study.title == "kept"
+
+
+@pytest.mark.postgres
+def test_concurrent_upgrades_on_postgres(postgres_url):
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            upgrade_database(postgres_url)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    engine = make_engine(postgres_url)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
