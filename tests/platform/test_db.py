@@ -165,3 +165,22 @@ def test_concurrent_upgrades_on_postgres(postgres_url):
     engine = make_engine(postgres_url)
     assert set(inspect(engine).get_table_names()) >= TABLES
     engine.dispose()
+
+
+def test_bad_setting_names_the_variable():
+    from dyadlab.exceptions import OptionError
+
+    with pytest.raises(OptionError, match="DYADLAB_SMTP_PORT='abc'"):
+        Settings.from_env({"DYADLAB_SMTP_PORT": "abc"})
+    with pytest.raises(OptionError, match="DYADLAB_COMPLIANCE_THRESHOLD"):
+        Settings.from_env({"DYADLAB_COMPLIANCE_THRESHOLD": "80"})
+
+
+def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
+    from dyadlab.cli import main
+
+    monkeypatch.setenv("DYADLAB_SMTP_PORT", "abc")
+    assert main(["study", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dyadlab: error: Settings.from_env(): DYADLAB_SMTP_PORT")
+    assert "Traceback" not in err

@@ -19,7 +19,9 @@ import os
 import secrets
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dyadlab.exceptions import OptionError
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
@@ -66,16 +68,16 @@ class Settings(BaseModel):
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = Field(default_factory=_random_key, repr=False)
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "dyadlab@localhost"
     smtp_user: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_starttls: bool = False
-    session_max_age_s: int = 8 * 3600
-    login_max_failures: int = 5
-    login_window_s: int = 15 * 60
-    submission_grace_min: int = 120
-    compliance_threshold: float = 0.8
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=15 * 60, ge=1)
+    submission_grace_min: int = Field(default=120, ge=0)
+    compliance_threshold: float = Field(default=0.8, ge=0, le=1)
     default_tz: str = "Europe/Amsterdam"
     default_language: str = "en"
 
@@ -87,6 +89,9 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read ``DYADLAB_*`` variables (``os.environ`` by default); keywords win.
+
+        Raises :class:`~dyadlab.exceptions.OptionError` naming the variable when a value
+        is not valid (the command line prints it as one line).
 
         Examples
         --------
@@ -100,4 +105,12 @@ class Settings(BaseModel):
             if raw is not None and raw != "":
                 values[name] = raw
         values.update(overrides)
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first.get("loc") else "?"
+            raise OptionError(
+                f"Settings.from_env(): DYADLAB_{name.upper()}={values.get(name)!r} is not "
+                f"valid: {first['msg']}. Fix or unset the environment variable."
+            ) from None
