@@ -1,0 +1,44 @@
+"""The docstring examples of the platform core run as written."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "dyadlab.platform",
+    "dyadlab.platform.settings",
+    "dyadlab.platform.db",
+    "dyadlab.platform.tables",
+    "dyadlab.platform.errors",
+    "dyadlab.platform.security",
+    "dyadlab.platform.services.participants",
+    "dyadlab.platform.services.studies",
+    "dyadlab.platform.services.consent",
+    "dyadlab.platform.services.researchers",
+    "dyadlab.platform.services.invitations",
+    "dyadlab.platform.services.responses",
+    "dyadlab.platform.services.export",
+    "dyadlab.platform.services.compliance",
+    "dyadlab.platform.services.withdrawal",
+    "dyadlab.platform.services.reminders",
+    "dyadlab.platform.app",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def test_every_public_service_function_has_a_docstring():
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for public in getattr(module, "__all__", []):
+            obj = getattr(module, public)
+            if callable(obj):
+                assert (obj.__doc__ or "").strip(), f"{name}.{public} has no docstring"
