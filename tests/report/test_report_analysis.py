@@ -57,6 +57,9 @@ def test_diary_data_give_the_diary_apim_and_truth_and_bias(diary_data: pd.DataFr
     assert titles[-2:] == ["Diary APIM", "Truth and bias"]
     diary = next(s for s in rep.sections if s.title == "Diary APIM")
     assert [f.title for f in diary.figures] == ["Diary trajectories"]
+    apim = next(s for s in rep.sections if s.title == "APIM on person means")
+    titles = [f.title for f in apim.figures]
+    assert titles == ["APIM path diagram, truth", "APIM path diagram, event"]
 
 
 def test_a_mixed_study_is_analysed_by_role_and_as_indistinguishable(

@@ -130,6 +130,19 @@ def _plot_figures(result: Any, *, title: str, caption: str = "", **options: Any)
     return [figure_from_matplotlib(result.plot(**options), title, caption=caption)]
 
 
+def _path_diagrams(result: Any, *, predictors: list[str], label: str) -> list[Figure]:
+    """One APIM path diagram per predictor."""
+    return [
+        figure_from_matplotlib(
+            result.plot(predictor=x),
+            f"APIM path diagram, {x}{label}"
+            if len(predictors) > 1
+            else f"APIM path diagram{label}",
+        )
+        for x in predictors
+    ]
+
+
 def _estimates_table(result: Any) -> pd.DataFrame:
     est: pd.DataFrame = result.estimates[
         [c for c in _SHOWN if c in result.estimates.columns]
@@ -327,7 +340,7 @@ def analysis_sections(
                 f"{title}{label}",
                 level_text,
                 partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
-                partial(_plot_figures, title=f"APIM path diagram{label}"),
+                partial(_path_diagrams, predictors=xs, label=label),
             )
     if y is not None and time is not None:
         assert person is not None
