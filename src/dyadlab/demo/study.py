@@ -7,15 +7,19 @@ couples; every partner consents and answers the evening questionnaire (and the
 before 22:00 are sent at 22:00, later ones at 23:59, and answers from an offline phone
 arrive after midnight (the platform stores them as ``late``).
 
+The researcher's few requests go through httpx; the participants' thousands of posts
+through :class:`dyadlab.demo._http.JsonPool`, a lean keep-alive HTTP/1.1 client, so
+that the CPU goes to the server being shown.
+
 Two things are done directly on the database, because the platform has no HTTP route
-for them: creating the researcher's account (``dyadlab`` has a command for that, not an
-API route) and recording which couples are man–woman couples with roles (the invitation
-API gives all couples of a study the protocol's roles).
+for them: creating the researcher's account (the service behind ``dyadlab researcher
+add``) and recording which couples are man–woman couples with roles (the invitation API
+gives all couples of a study the protocol's roles).
 
 Examples
 --------
 >>> from dyadlab.demo.study import run_study  # doctest: +SKIP
->>> run = run_study(plan, database_url="sqlite:///demo.db")  # doctest: +SKIP
+>>> run, app = run_study(plan, database_url="sqlite:///demo.db", workdir=".")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -168,10 +172,9 @@ async def _drive(
 
     counts: Counter[int] = Counter()
     requests = 0
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     host, port = base_url.removeprefix("http://").rsplit(":", 1)
     async with (
-        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client,
+        httpx.AsyncClient(base_url=base_url, timeout=60) as client,
         JsonPool(host, int(port), size=CONCURRENCY, retries=RETRIES) as pool,
     ):
         login = _check(
