@@ -76,3 +76,39 @@ def test_withdraw_then_delete_later(client, couple, db):
     r = client.post("/api/v1/me/withdraw", json={"delete_data": True}, headers=couple.headers(0))
     assert r.status_code == 200
     assert r.json()["deleted_responses"] == 1
+
+
+def test_research_team_records_a_withdrawal(client, couple, db):
+    from tests.platform.conftest import ANALYST, login
+
+    _answer(client, couple, 0, 40)
+    _answer(client, couple, 1, 70)
+    owner = login(client, db)
+    url = f"/api/v1/studies/{couple.study_id}/persons/{couple.person_ids[1]}/withdraw"
+    analyst = login(client, db, ANALYST, role="analyst")
+    assert client.post(url, json={"delete_data": True}, headers=analyst).status_code == 403
+    r = client.post(url, json={"delete_data": True}, headers=owner)
+    assert r.status_code == 200, r.text
+    assert r.json()["deleted_responses"] == 1
+    db.expire_all()
+    rows = db.scalars(select(Response)).all()
+    assert [row.person_id for row in rows] == [couple.person_ids[0]]
+    assert rows[0].redacted_items == ["partner_desire"]
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "delete")).one()
+    assert audit.researcher_id is not None
+    wrong = f"/api/v1/studies/{couple.study_id + 1}/persons/{couple.person_ids[0]}/withdraw"
+    assert client.post(wrong, json={"delete_data": False}, headers=owner).status_code == 404
+
+
+def test_cli_study_withdraw(couple, database_url, monkeypatch, capsys):
+    import json
+
+    from dyadlab.cli import main
+
+    monkeypatch.setenv("DYADLAB_DATABASE_URL", database_url)
+    args = ["study", "withdraw", str(couple.study_id), str(couple.person_ids[0])]
+    assert main([*args, "--delete-data", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["data_deleted"] is True and out["person_id"] == couple.person_ids[0]
+    assert main(["study", "withdraw", str(couple.study_id), "99999"]) == 1
+    assert "has no person 99999" in capsys.readouterr().err

@@ -151,6 +151,33 @@ def invite_command(
             typer.echo(f"  couple {c.couple_id}, person {p.person_id}{role}: {p.url}")
 
 
+@study_app.command("withdraw")
+def withdraw_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    person: Annotated[int, typer.Argument(help="Person id (from `study invite`).")],
+    delete_data: Annotated[
+        bool,
+        typer.Option(
+            "--delete-data/--keep-data",
+            help="Also delete the person's answers and the partner's judgments about them.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a participant's withdrawal on their behalf (e.g. asked by e-mail)."""
+    settings = _settings()
+    from dyadlab.platform.services.withdrawal import study_person, withdraw
+
+    with _session(settings) as session:
+        result = withdraw(session, study_person(session, study, person), delete_data=delete_data)
+        out = {"study_id": study, **result.to_dict()}
+    if as_json:
+        _echo_json(out)
+    else:
+        deleted = f", {out['deleted_responses']} responses deleted" if delete_data else ""
+        typer.echo(f"Person {person} withdrew from study {study}{deleted}.")
+
+
 @study_app.command("list")
 def list_command(as_json: JsonOpt = False) -> None:
     """List the studies with their numbers of couples, persons and responses."""

@@ -38,9 +38,18 @@ from dyadlab.platform.schemas import (
     StudyCreate,
     StudyDetailOut,
     StudyOut,
+    WithdrawIn,
+    WithdrawOut,
 )
 from dyadlab.platform.security import session_token
-from dyadlab.platform.services import compliance, export, invitations, researchers, studies
+from dyadlab.platform.services import (
+    compliance,
+    export,
+    invitations,
+    researchers,
+    studies,
+    withdrawal,
+)
 from dyadlab.platform.tables import Researcher
 
 router = APIRouter(prefix="/api/v1", tags=["researcher"])
@@ -262,4 +271,31 @@ def study_export(
         buffer.getvalue(),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/studies/{study_id}/persons/{person_id}/withdraw",
+    response_model=WithdrawOut,
+    responses=_ERRORS,
+)
+def withdraw_person(
+    study_id: StudyId,
+    person_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    body: WithdrawIn,
+    session: DbSession,
+    researcher: OwnerResearcher,
+    now: Now,
+) -> WithdrawOut:
+    """Record a participant's withdrawal on their behalf (e.g. asked by e-mail), with
+    deletion of their data if they asked for it. Written to the audit log."""
+    person = withdrawal.study_person(session, study_id, person_id)
+    result = withdrawal.withdraw(
+        session, person, delete_data=body.delete_data, now=now, researcher_id=researcher.id
+    )
+    session.commit()
+    return WithdrawOut(
+        status="withdrawn",
+        data_deleted=result.data_deleted,
+        deleted_responses=result.deleted_responses,
     )

@@ -36,12 +36,20 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dyadlab.platform.errors import ConflictError
+from dyadlab.platform.errors import ConflictError, NotFoundError
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
-from dyadlab.platform.tables import AuditLog, ConsentEvent, Delivery, Person, Response, utcnow
+from dyadlab.platform.tables import (
+    AuditLog,
+    ConsentEvent,
+    Couple,
+    Delivery,
+    Person,
+    Response,
+    utcnow,
+)
 
-__all__ = ["WithdrawalResult", "partner_items", "withdraw"]
+__all__ = ["WithdrawalResult", "partner_items", "study_person", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,30 @@ def partner_items(protocol: Any) -> dict[str, set[str]]:
     return out
 
 
+def study_person(session: Session, study_id: int, person_id: int) -> Person:
+    """The person ``person_id`` of study ``study_id``; :class:`NotFoundError` otherwise."""
+    person = session.scalars(
+        select(Person)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Person.id == person_id, Couple.study_id == study_id)
+    ).first()
+    if person is None:
+        raise NotFoundError(f"Study {study_id} has no person {person_id}.")
+    return person
+
+
 def withdraw(
-    session: Session, person: Person, *, delete_data: bool, now: datetime | None = None
+    session: Session,
+    person: Person,
+    *,
+    delete_data: bool,
+    now: datetime | None = None,
+    researcher_id: int | None = None,
 ) -> WithdrawalResult:
     """Withdraw ``person`` from the study (append-only log), deleting data if asked.
+
+    ``researcher_id`` is set when the research team records the withdrawal on the
+    person's behalf (e.g. asked by e-mail); the audit row names them.
 
     Raises
     ------
@@ -110,6 +138,7 @@ def withdraw(
     session.add(
         AuditLog(
             action="delete" if delete_data else "withdraw",
+            researcher_id=researcher_id,
             study_id=study.id,
             subject=f"person:{person.id}",
             at=now,
