@@ -89,6 +89,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _backend_pids(url: str) -> list[int]:
+    """PostgreSQL backend processes serving the benchmark's database (their titles name
+    it); empty for SQLite, which runs inside the server's processes."""
+    if not url.startswith("postgresql"):
+        return []
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres:") and f" {name} ".encode() in title:
+                found.append(int(entry.name))
+    return found
+
+
 def _own_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
@@ -235,6 +253,7 @@ def _backend(
 
         # -- sustained load ----------------------------------------------------------
         pids = server.pids()
+        db0 = {p: _cpu_seconds(p) for p in _backend_pids(url)}
         s0, c0 = sum(_cpu_seconds(p) for p in pids), _own_cpu_seconds()
         result = asyncio.run(
             run_load(
@@ -247,7 +266,14 @@ def _backend(
             )
         )
         s1, c1 = sum(_cpu_seconds(p) for p in pids), _own_cpu_seconds()
+        db1 = {p: _cpu_seconds(p) for p in _backend_pids(url)}
         _print_load("load", result, s1 - s0, c1 - c0)
+        if db1:
+            used = sum(v - db0.get(p, 0.0) for p, v in db1.items() if not math.isnan(v))
+            print(
+                f"    PostgreSQL backends: {1000 * used / max(len(result.submissions), 1):.2f} ms "
+                f"CPU per submission ({len(db1)} connections)"
+            )
         counts = verify(url, result.submissions)
         print(f"    stored: {counts}")
         lat = _latency_figures(result)
