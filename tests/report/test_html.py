@@ -108,3 +108,24 @@ def test_model_result_report(tmp_path, with_plot):
     assert file_sha256(data) in html
     assert "dl.apim(data, y=&#x27;y&#x27;, x=&#x27;x&#x27;)" in html
     assert ("data:image/png;base64," in html) is with_plot
+
+
+def test_summary_leaves_missing_predictor_and_role_empty():
+    res = ModelResult(
+        model="diary",
+        estimates=estimates_frame(
+            [
+                {"effect": "intercept", "predictor": float("nan"), "role": "F"},
+                {"effect": "actor", "predictor": "x", "role": None, "estimate": 1.0, "se": 0.5},
+            ]
+        ),
+        n_dyads=2,
+        n_obs=4,
+        distinguishable=True,
+        roles=["F", "M"],
+        estimation="REML",
+    )
+    text = res.summary()
+    assert "nan" not in text
+    row = next(line for line in text.splitlines() if line.startswith("intercept"))
+    assert row.split()[:2] == ["intercept", "F"]

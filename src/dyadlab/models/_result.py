@@ -109,6 +109,13 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _label(value: Any) -> str:
+    """A table cell for a text column: empty for None and NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
 @dataclass
 class ModelResult:
     """What a dyadlab model returns.
@@ -203,8 +210,8 @@ class ModelResult:
             table.append(
                 [
                     str(r.effect),
-                    str(r.predictor) if r.predictor is not None else "",
-                    "" if r.role is None or (isinstance(r.role, float)) else str(r.role),
+                    _label(r.predictor),
+                    _label(r.role),
                     _fmt(r.estimate),
                     _fmt(r.se),
                     _fmt(r.statistic, 2),
