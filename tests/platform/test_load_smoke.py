@@ -77,7 +77,7 @@ def test_sigkill_mid_load_loses_and_duplicates_nothing(
                 rate=RATE,
                 duration=N_SUBMISSIONS / RATE - 0.001,
                 connections=8,
-                retry_s=30.0,
+                retry_s=60.0,
                 on_time=(KILL_AT_S, kill_and_restart),
             )
         )
