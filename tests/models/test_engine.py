@@ -175,3 +175,23 @@ def test_kronecker_reduces_to_nlme_fits(name, fixed_index, label):  # type: igno
     assert_close_est(fit.beta, exp["estimate"], case)
     assert_close_se(np.sqrt(np.diag(fit.vcov)), exp["se"], case)
     assert_close_est(fit.loglik, exp["loglik"], case, what=f"loglik ({label})")
+
+
+def test_no_random_effects_is_gls_and_equals_a_zero_column() -> None:
+    """Z with no columns (q = 0) is the GLS model: the same fit as a random effect whose
+    design column is all zeros (its variance then does not enter the likelihood)."""
+    rng = np.random.default_rng(5)
+    layout = _layout(rng, n_dyads=30, n_days=5, drop=0.1)
+    n = len(layout.dyad)
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = X @ [1.0, 0.5] + rng.normal(size=n)
+    cs = CompoundSymmetry(distinguishable=True)
+    gls = fit_mixed(X, y, np.zeros((n, 0)), layout, cs, Unstructured(0))
+    dummy = fit_mixed(X, y, np.zeros((n, 1)), layout, cs, Unstructured(1), fixed={0: 0.0})
+    assert gls.psi.shape == (0, 0)
+    assert gls.n_params == dummy.n_params == 2 + 2 + 1
+    assert gls.converged
+    np.testing.assert_allclose(gls.loglik, dummy.loglik, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(gls.beta, dummy.beta, rtol=1e-7)
+    np.testing.assert_allclose(gls.vcov, dummy.vcov, rtol=1e-6)
+    assert gls.residual_params == pytest.approx(dummy.residual_params, rel=1e-6)

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,11 +37,18 @@ _LOG_SD_BOUNDARY = -7.0
 _LOG_SD_BOUNDS = (-12.0, 8.0)
 
 
+@functools.cache
+def _tril(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column indices of the lower triangle, and of the diagonal (cached: the
+    factor is built at every likelihood evaluation)."""
+    rows, cols = np.tril_indices(k)
+    return rows, cols, np.arange(k)
+
+
 def _chol_from(theta: np.ndarray, k: int) -> np.ndarray:
     L = np.zeros((k, k))
-    rows, cols = np.tril_indices(k)
+    rows, cols, d = _tril(k)
     L[rows, cols] = theta
-    d = np.arange(k)
     L[d, d] = np.exp(L[d, d])
     return L
 

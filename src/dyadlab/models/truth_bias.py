@@ -322,10 +322,8 @@ def _fit(
     """Fit by the engine; re-examine slope variances that ended near zero."""
     meth: Any = method
     if not random:
-        Z0 = np.zeros((len(des.y), 1))
-        return fit_mixed(
-            des.X, des.y, Z0, layout, residual, Unstructured(1), method=meth, fixed={0: 0.0}
-        )
+        Z0 = np.zeros((len(des.y), 0))  # no random effects: the engine's GLS case
+        return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), method=meth)
     cov: CovarianceStructure = PersonEffects(
         distinguishable=distinguishable, n_slopes=2 if similarity else 1
     )
