@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from dyadlab.cli import main
+from dyadlab.demo import study as demo_study
 from dyadlab.demo.server import FileClock, free_port
 from dyadlab.demo.simulate_answers import TICK_LOCAL, simulate_answers, tick_times
 from dyadlab.demo.study import demo_protocol
@@ -95,6 +96,15 @@ def test_ticks_deliver_every_answer_inside_the_platform_grace_period() -> None:
         lag = tick - to_utc(finished, "Europe/Amsterdam")
         assert dt.timedelta(0) <= lag <= dt.timedelta(minutes=120)
     assert len(TICK_LOCAL) == 3
+
+
+def test_demo_invites_each_couple_with_its_roles_through_the_api() -> None:
+    plan = simulate_answers(n_couples=10, n_days=2, rng=3)
+    roles = demo_study._invitation_roles(plan)
+    expected = [["man", "woman"] if kind == "man-woman" else None for kind in plan.couples["kind"]]
+    assert roles == expected and None in roles and ["man", "woman"] in roles
+    assert demo_protocol(2)["dyad"]["roles"] == ["man", "woman"]
+    assert not hasattr(demo_study, "_set_roles")  # no direct database writes of roles
 
 
 def test_file_clock_is_shared_through_its_file(tmp_path: Path) -> None:

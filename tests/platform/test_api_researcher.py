@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from sqlalchemy import func, select
 
-from dyadlab.platform.tables import AuditLog
+from dyadlab.platform.tables import AuditLog, Person
 from tests.platform.conftest import ANALYST, OWNER, login
 
 
@@ -131,3 +131,46 @@ def test_invite_audit_row(client, db, protocol_path):
     client.post(f"/api/v1/studies/{study['id']}/invitations", json={"couples": 3}, headers=headers)
     n = db.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "invite"))
     assert n == 1
+
+
+def test_invite_with_per_couple_roles(client, db, protocol_path):
+    headers = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=headers).json()
+    url = f"/api/v1/studies/{study['id']}/invitations"
+    roles = [["partner_a", "partner_b"], ["partner_b", "partner_b"], None]
+    r = client.post(url, json={"couples": 3, "roles": roles}, headers=headers)
+    assert r.status_code == 201, r.text
+    got = [[p["role"] for p in c["partners"]] for c in r.json()["couples"]]
+    assert got == [["partner_a", "partner_b"], ["partner_b", "partner_b"], [None, None]]
+    stored = db.execute(select(Person.couple_id, Person.role).order_by(Person.id)).all()
+    assert [role for _, role in stored] == ["partner_a", "partner_b"] + ["partner_b"] * 2 + [
+        None,
+        None,
+    ]
+    token = r.json()["couples"][2]["partners"][0]["token"]
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["role"]
+        is None
+    )
+
+
+def test_invite_roles_are_checked(client, db, protocol_path):
+    headers = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=headers).json()
+    url = f"/api/v1/studies/{study['id']}/invitations"
+    r = client.post(url, json={"couples": 2, "roles": [None]}, headers=headers)
+    assert r.status_code == 422 and "one entry per couple" in r.json()["error"]["message"]
+    r = client.post(url, json={"couples": 1, "roles": [["partner_a"]]}, headers=headers)
+    assert r.status_code == 422
+    r = client.post(url, json={"couples": 1, "roles": [["man", "partner_a"]]}, headers=headers)
+    assert r.status_code == 422
+    assert "'man'" in r.json()["error"]["message"] and "partner_a" in r.json()["error"]["message"]
+    assert db.scalar(select(func.count(Person.id))) == 0
+
+
+def test_openapi_documents_invitation_roles(client):
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["InviteIn"]
+    assert "roles" in schema["properties"]
+    assert "null for a couple" in schema["properties"]["roles"]["description"]

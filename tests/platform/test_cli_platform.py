@@ -64,6 +64,32 @@ def test_invite_text_output_lists_links(cli, protocol_path):
     assert out.count("https://lab.example/p/") == 2
 
 
+def test_invite_roles_and_indistinguishable(cli, protocol_path):
+    cli("study", "create", protocol_path)
+    code, out, _ = cli(
+        "study", "invite", 1, "--couples", 2, "--roles", "partner_b,partner_b", "--json"
+    )
+    assert code == 0, out
+    roles = [[p["role"] for p in c["partners"]] for c in json.loads(out)["couples"]]
+    assert roles == [["partner_b", "partner_b"]] * 2
+    code, out, _ = cli("study", "invite", 1, "--indistinguishable", "--json")
+    assert code == 0, out
+    assert [p["role"] for p in json.loads(out)["couples"][0]["partners"]] == [None, None]
+    code, out, _ = cli("study", "invite", 1, "--json")
+    assert [p["role"] for p in json.loads(out)["couples"][0]["partners"]] == [
+        "partner_a",
+        "partner_b",
+    ]
+    code, _, err = cli("study", "invite", 1, "--roles", "partner_a")
+    assert code == 2 and "two roles" in err
+    code, _, err = cli("study", "invite", 1, "--roles", "a,b", "--indistinguishable")
+    assert code == 2 and "exclude each other" in err
+    code, _, err = cli("study", "invite", 1, "--roles", "man,woman")
+    assert code == 2 and "'man'" in err
+    code, out, _ = cli("study", "list", "--json")
+    assert json.loads(out)["studies"][0]["persons"] == 8
+
+
 def test_errors_are_one_line(cli, protocol_path, tmp_path):
     code, _, err = cli("export", 99, "--out", tmp_path / "x.csv")
     assert code == 1

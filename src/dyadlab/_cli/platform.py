@@ -118,9 +118,25 @@ def invite_command(
     tz: Annotated[
         str | None, typer.Option("--tz", help="Initial time zone (IANA), e.g. Europe/Amsterdam.")
     ] = None,
+    roles: Annotated[
+        str | None,
+        typer.Option(
+            "--roles",
+            help="Roles of both partners for every couple of this call, e.g. man,woman or "
+            "woman,woman; default the protocol's roles.",
+        ),
+    ] = None,
+    indistinguishable: Annotated[
+        bool,
+        typer.Option("--indistinguishable", help="Invite these couples without roles."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Invite couples; prints each partner's personal link (shown only now)."""
+    """Invite couples; prints each partner's personal link (shown only now).
+
+    Mixed studies invite each composition in its own call, e.g. ``--couples 5 --roles
+    man,woman``, then ``--couples 3 --roles woman,woman``, then ``--indistinguishable``.
+    """
     settings = _settings()
     from dyadlab.exceptions import OptionError
     from dyadlab.platform.services.invitations import invite_couples
@@ -131,6 +147,7 @@ def invite_command(
         raise OptionError(
             f"study invite: --start-date {start_date!r} is not a date; use YYYY-MM-DD."
         ) from None
+    per_couple = _couple_roles(roles, indistinguishable, couples)
     with _session(settings) as session:
         made = invite_couples(
             session,
@@ -139,6 +156,7 @@ def invite_command(
             base_url=settings.base_url,
             start_date=day1,
             tz=tz or settings.default_tz,
+            roles=per_couple,
         )
         out = {"study_id": study, "couples": [c.to_dict() for c in made]}
     if as_json:
@@ -149,6 +167,30 @@ def invite_command(
         for p in c.partners:
             role = f" ({p.role})" if p.role else ""
             typer.echo(f"  couple {c.couple_id}, person {p.person_id}{role}: {p.url}")
+
+
+def _couple_roles(
+    roles: str | None, indistinguishable: bool, couples: int
+) -> list[list[str] | None] | None:
+    """Per-couple roles for ``invite_couples``: ``--roles a,b`` gives every couple
+    [a, b], ``--indistinguishable`` no roles; neither the protocol's roles (None)."""
+    from dyadlab.exceptions import OptionError
+
+    if roles is not None and indistinguishable:
+        raise OptionError(
+            "study invite: --roles and --indistinguishable exclude each other; give one."
+        )
+    if indistinguishable:
+        return [None] * couples
+    if roles is None:
+        return None
+    pair = [r.strip() for r in roles.split(",")]
+    if len(pair) != 2 or not all(pair):
+        raise OptionError(
+            f"study invite: --roles {roles!r} is not two roles; use e.g. --roles man,woman "
+            "(or woman,woman for a same-role couple)."
+        )
+    return [pair] * couples
 
 
 @study_app.command("withdraw")

@@ -11,10 +11,10 @@ The researcher's few requests go through httpx; the participants' thousands of p
 through :class:`dyadlab.demo._http.JsonPool`, a lean keep-alive HTTP/1.1 client, so
 that the CPU goes to the server being shown.
 
-Two things are done directly on the database, because the platform has no HTTP route
-for them: creating the researcher's account (the service behind ``dyadlab researcher
-add``) and recording which couples are man–woman couples with roles (the invitation API
-gives all couples of a study the protocol's roles).
+One thing is done directly on the database, because the platform has no HTTP route for
+it: creating the researcher's account (the service behind ``dyadlab researcher add``).
+The invitation names each couple's composition (``roles``: man and woman, or none for
+same-sex couples).
 
 Examples
 --------
@@ -51,10 +51,15 @@ RETRIES = 5
 Progress = Callable[[str, int, int], None]
 
 
+DEMO_ROLES = ["man", "woman"]
+
+
 def demo_protocol(n_days: int) -> dict[str, Any]:
-    """The example protocol (``examples/daily_diary.yaml``) with ``n_days`` diary days."""
+    """The example protocol (``examples/daily_diary.yaml``) with ``n_days`` diary days
+    and the roles ``man`` and ``woman``."""
     source = resources.files("dyadlab") / "examples" / "daily_diary.yaml"
     mapping: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    mapping.setdefault("dyad", {})["roles"] = list(DEMO_ROLES)
     for entry in mapping.get("schedule", []):
         if entry.get("type") == "daily":
             entry["days"] = int(n_days)
@@ -137,16 +142,16 @@ def _check(resp: Any, what: str) -> dict[str, Any]:
     return out
 
 
-def _set_roles(app: Any, plan: AnswerPlan, person_ids: list[tuple[int, int]]) -> None:
-    from dyadlab.platform.tables import Person
-
-    with app.state.sessionmaker() as session:
-        for row, (p0, p1) in zip(plan.couples.itertuples(index=False), person_ids, strict=True):
-            for pid, role in ((p0, row.role_0), (p1, row.role_1)):
-                person = session.get(Person, pid)
-                assert person is not None  # made by the invitation just before
-                person.role = role
-        session.commit()
+def _invitation_roles(plan: AnswerPlan) -> list[list[str] | None]:
+    """Each couple's roles for the invitation: [man, woman], or None (same-sex couples)."""
+    out: list[list[str] | None] = []
+    for row in plan.couples.itertuples(index=False):
+        first, second = row.role_0, row.role_1
+        if isinstance(first, str) and isinstance(second, str) and first and second:
+            out.append([first, second])
+        else:
+            out.append(None)
+    return out
 
 
 def _create_researcher(app: Any) -> str:
@@ -160,7 +165,6 @@ def _create_researcher(app: Any) -> str:
 
 
 async def _drive(
-    app: Any,
     base_url: str,
     clock: FileClock,
     plan: AnswerPlan,
@@ -198,6 +202,7 @@ async def _drive(
                     "start_date": start.isoformat(),
                     "tz": TZ,
                     "language": "en",
+                    "roles": _invitation_roles(plan),
                 },
                 headers=auth,
             ),
@@ -210,7 +215,6 @@ async def _drive(
             (c["partners"][0]["person_id"], c["partners"][1]["person_id"])
             for c in invite["couples"]
         ]
-        _set_roles(app, plan, person_ids)
         progress("setup", 1, 1)
 
         clock.set(tick_times(start, 1, TZ)[0] - _dt.timedelta(days=1))
@@ -317,6 +321,6 @@ def run_study(
         raise
     with server:
         report("setup", 0, 1)
-        run = asyncio.run(_drive(app, server.url, clock, plan, start, report, password))
+        run = asyncio.run(_drive(server.url, clock, plan, start, report, password))
     clock.path.unlink(missing_ok=True)
     return run, app

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "ComplianceOut",
@@ -220,13 +220,44 @@ class StudyDetailOut(StudyOut):
     protocol: dict[str, Any]
 
 
+_RoleLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
 class InviteIn(_In):
-    """Invite ``couples`` new couples."""
+    """Invite ``couples`` new couples.
+
+    Without ``roles`` every couple gets the protocol's roles. With ``roles``, one entry
+    per couple gives its composition: two role labels (the same label twice for a
+    same-role couple, e.g. ``["woman", "woman"]``) or ``null`` for a couple without
+    roles (indistinguishable). When the protocol names roles, only those labels are
+    accepted.
+    """
 
     couples: int = Field(ge=1, le=1000)
     start_date: date | None = None
     tz: str | None = None
     language: str | None = None
+    roles: list[Annotated[list[_RoleLabel], Field(min_length=2, max_length=2)] | None] | None = (
+        Field(
+            default=None,
+            max_length=1000,
+            description=(
+                "Per-couple roles, one entry per couple in order: two role labels "
+                '(e.g. ["man", "woman"] or ["woman", "woman"]) or null for a couple '
+                "without roles. Omit it to give every couple the protocol's roles."
+            ),
+            examples=[[["man", "woman"], ["woman", "woman"], None]],
+        )
+    )
+
+    @model_validator(mode="after")
+    def _one_entry_per_couple(self) -> Self:
+        if self.roles is not None and len(self.roles) != self.couples:
+            raise ValueError(
+                f"roles has {len(self.roles)} entries for {self.couples} couples; "
+                "give one entry per couple"
+            )
+        return self
 
 
 class PartnerInviteOut(BaseModel):

@@ -198,6 +198,7 @@ def invite(
         tz=body.tz or settings.default_tz,
         language=body.language,
         now=now,
+        roles=body.roles,
     )
     researchers.audit(
         session,

@@ -5,6 +5,12 @@ The token is returned once, here, and only its SHA-256 is stored
 ``start_date`` (diary day 1) and one random ``seed`` (so semi-random prompts come at the
 same moments for both).
 
+Couples get the protocol's ``roles`` unless the call names each couple's composition:
+``roles=[("man", "woman"), ("woman", "woman"), None]`` — two role labels per couple
+(the same label twice for a same-role couple, in mixed studies) or ``None`` for a couple
+without roles (indistinguishable). When the protocol names its roles, only those labels
+are accepted (so a typo cannot make a third role); otherwise any short label is.
+
 Examples
 --------
 >>> invites = invite_couples(session, study.id, 2, base_url="https://lab.example")  # doctest: +SKIP
@@ -15,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +30,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from dyadlab._validation import check_range
+from dyadlab.exceptions import OptionError
+from dyadlab.platform.protocol import Protocol
 from dyadlab.platform.security import hash_token, new_token
 from dyadlab.platform.services.participants import check_timezone
 from dyadlab.platform.services.studies import get_study, study_protocol
@@ -31,6 +40,9 @@ from dyadlab.platform.tables import Couple, Person, utcnow
 __all__ = ["CoupleInvitation", "PartnerInvitation", "invitation_url", "invite_couples"]
 
 MAX_COUPLES_PER_CALL = 10_000
+MAX_ROLE_LENGTH = 40
+
+RolePair = tuple[str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ def invite_couples(
     tz: str = "Europe/Amsterdam",
     language: str | None = None,
     now: datetime | None = None,
+    roles: Sequence[Sequence[str] | None] | None = None,
 ) -> list[CoupleInvitation]:
     """Create ``n`` couples in a study, two invited partners each.
 
@@ -97,30 +110,39 @@ def invite_couples(
         Initial language; default the protocol's ``default_language``.
     now : datetime, optional
         The current time (aware); default the clock.
+    roles : sequence, optional
+        One entry per couple (``n`` entries): two role labels, or ``None`` for a couple
+        without roles. Default: every couple gets the protocol's ``roles``.
 
     Returns
     -------
     list of CoupleInvitation
-        Roles are the protocol's ``roles`` in order, or ``None`` for indistinguishable
-        couples.
+        Roles as given, else the protocol's ``roles`` in order, or ``None`` for
+        indistinguishable couples.
+
+    Raises
+    ------
+    OptionError
+        ``roles`` does not have ``n`` entries, an entry is not two labels, or a label
+        is not one of the protocol's roles.
     """
     check_range("couples", n, func="invite_couples", low=1, high=MAX_COUPLES_PER_CALL)
     zone = ZoneInfo(check_timezone(tz))
     study = get_study(session, study_id)
     protocol = study_protocol(study)
-    roles: list[str | None] = list(protocol.roles) if protocol.roles else [None, None]
+    pairs = _couple_roles(protocol, n, roles)
     lang = language or protocol.default_language
     now = now or utcnow()
     day1 = start_date or now.astimezone(zone).date()
     out: list[CoupleInvitation] = []
-    for _ in range(n):
+    for pair in pairs:
         couple = Couple(
             study_id=study.id, start_date=day1, seed=secrets.randbelow(2**31), created_at=now
         )
         session.add(couple)
         session.flush()
         partners = []
-        for role in roles[:2]:
+        for role in pair:
             token = new_token()
             person = Person(
                 couple_id=couple.id,
@@ -138,3 +160,39 @@ def invite_couples(
             )
         out.append(CoupleInvitation(couple.id, day1, (partners[0], partners[1])))
     return out
+
+
+def _couple_roles(
+    protocol: Protocol, n: int, roles: Sequence[Sequence[str] | None] | None
+) -> list[RolePair]:
+    """Each couple's two roles, checked (see the module docstring)."""
+    default: RolePair = (protocol.roles[0], protocol.roles[1]) if protocol.roles else (None, None)
+    if roles is None:
+        return [default] * n
+    if len(roles) != n:
+        raise OptionError(
+            f"invite_couples(): roles has {len(roles)} entries for {n} couples. "
+            "Give one entry per couple (two role labels, or null for no roles)."
+        )
+    allowed = protocol.roles
+    pairs: list[RolePair] = []
+    for i, entry in enumerate(roles):
+        if entry is None:
+            pairs.append((None, None))
+            continue
+        labels = [str(r).strip() if isinstance(r, str) else "" for r in entry]
+        if len(labels) != 2 or not all(labels) or max(map(len, labels)) > MAX_ROLE_LENGTH:
+            raise OptionError(
+                f"invite_couples(): roles[{i}] is {list(entry)!r}, not two role labels. "
+                f"Give two labels of 1 to {MAX_ROLE_LENGTH} characters (the same one twice "
+                "for a same-role couple), or null for a couple without roles."
+            )
+        unknown = [r for r in labels if allowed and r not in allowed]
+        if unknown:
+            raise OptionError(
+                f"invite_couples(): roles[{i}] has role {unknown[0]!r}, which the "
+                f"protocol does not name. Use {' or '.join(map(repr, allowed or []))}, "
+                "or null for a couple without roles."
+            )
+        pairs.append((labels[0], labels[1]))
+    return pairs
