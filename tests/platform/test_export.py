@@ -129,6 +129,30 @@ def test_sav_export_has_variable_and_value_labels(db, small_study, tmp_path):
     assert df.attrs["value_labels"]["relationship_satisfaction"][7.0] == "Strongly agree"
 
 
+def test_yes_no_items_are_coded_one_zero_everywhere(db, small_study, tmp_path):
+    made, now = small_study
+    export_study(db, made.study_id, layout="individual", out=tmp_path / "d.csv", now=now)
+    df = pd.read_csv(tmp_path / "d.csv")
+    answered = df[df["status"] == "completed"]
+    assert pd.api.types.is_numeric_dtype(df["conflict"]) and pd.api.types.is_numeric_dtype(
+        df["had_sex"]
+    )
+    assert set(answered["conflict"]) == {0} and set(answered["had_sex"]) == {1}
+    assert pd.api.types.is_numeric_dtype(df["relationship_satisfaction"])
+    assert set(answered["relationship_satisfaction"]) == {6}
+    codebook = pd.read_csv(tmp_path / "d_codebook.csv").set_index("item")
+    assert codebook.loc["conflict", "choices"] == "1=Yes; 0=No"
+    assert codebook.loc["relationship_satisfaction", "choices"].startswith("1=Strongly disagree")
+    export_study(db, made.study_id, layout="individual", out=tmp_path / "d.sav", now=now)
+    sav = read_table(tmp_path / "d.sav")
+    assert sav.attrs["value_labels"]["had_sex"] == {1.0: "Yes", 0.0: "No"}
+    assert sorted(sav["had_sex"].dropna().unique()) == [1.0]
+    export_study(db, made.study_id, layout="pairwise", out=tmp_path / "p.parquet", now=now)
+    pw = read_table(tmp_path / "p.parquet")
+    row = pw[(pw["person"] == made.person_ids[0]) & (pw["diary_day"] == 3)].iloc[0]
+    assert row["conflict"] == 0 and row["conflict_partner"] == 0 and row["had_sex_partner"] == 1
+
+
 def test_export_notes_withdrawal_and_deletion(db, small_study, tmp_path):
     made, now = small_study
     withdraw(db, db.get(Person, made.person_ids[1]), delete_data=True, now=now)

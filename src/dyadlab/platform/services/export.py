@@ -28,6 +28,12 @@ Formats by extension: ``.csv``, ``.parquet``, ``.sav`` (SPSS, with variable labe
 the protocol's English item text and value labels from its choice lists) — through
 :func:`dyadlab.io.write_table`.
 
+Coding (one coding for every format, listed in the codebook's ``choices`` column):
+yes/no items are 1 (yes) and 0 (no), with value labels {1: Yes, 0: No}; Likert and
+single-choice items are their choice values, numbers when the protocol's values are
+numbers (then with value labels); multiple choice is the chosen values joined by ``;``;
+sliders, integers and decimals are numbers.
+
 Examples
 --------
 >>> result = export_study(session, study.id, layout="individual", out="diary.sav")  # doctest: +SKIP
@@ -56,7 +62,10 @@ from dyadlab.platform.services.compliance import (
 from dyadlab.platform.services.studies import get_study, study_protocol
 from dyadlab.platform.tables import utcnow
 
-__all__ = ["LAYOUTS", "ExportResult", "build_individual", "export_study"]
+__all__ = ["LAYOUTS", "YES_NO_CODES", "ExportResult", "build_individual", "export_study"]
+
+YES_NO_CODES = {"yes": 1, "no": 0}
+"""How yes/no answers (stored as ``"yes"``/``"no"``) are coded in an export."""
 
 LAYOUTS = ("individual", "pairwise", "dyad")
 FILE_FORMATS = (".csv", ".parquet", ".sav")
@@ -126,13 +135,35 @@ def _labels(protocol: Any, columns: list[str]) -> tuple[dict[str, str], dict[str
             if col not in columns:
                 continue
             variable[col] = item.label.get(lang) or next(iter(item.label.values()), col)
-            pairs = protocol.choice_labels(item, lang)
+            pairs = _coded_choices(protocol, item, lang)
             if pairs and all(isinstance(v, int) and not isinstance(v, bool) for v, _ in pairs):
                 values[col] = {float(v): label for v, label in pairs}
     return variable, values
 
 
-def _answer_value(value: Any) -> Any:
+def _coded_choices(protocol: Any, item: Any, language: str) -> list[tuple[Any, str]]:
+    """(value in the export, label) pairs of a choice or yes/no item."""
+    pairs: list[tuple[Any, str]] = protocol.choice_labels(item, language)
+    if item.type == "yes_no":
+        return [(YES_NO_CODES[str(v)], label) for v, label in pairs]
+    return pairs
+
+
+def _codebook(protocol: Any) -> pd.DataFrame:
+    """The protocol's codebook with the export's coding in ``choices``."""
+    lang = "en" if "en" in protocol.languages else protocol.default_language
+    rows = protocol.codebook()
+    for row in rows:
+        item = protocol.questionnaire(row["questionnaire"]).item(row["item"])
+        if item.type == "yes_no":
+            pairs = _coded_choices(protocol, item, lang)
+            row["choices"] = "; ".join(f"{v}={label}" for v, label in pairs)
+    return pd.DataFrame(rows)
+
+
+def _answer_value(value: Any, yes_no: bool = False) -> Any:
+    if yes_no and isinstance(value, str):
+        return YES_NO_CODES.get(value, value)
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
     if isinstance(value, bool):
@@ -160,6 +191,9 @@ def build_individual(
     sent = sent or {}
     colmap = _item_columns(protocol)
     item_cols = list(dict.fromkeys(colmap.values()))
+    yes_no = {
+        (q.name, i.name) for q in protocol.questionnaires for i in q.items if i.type == "yes_no"
+    }
     info: dict[Any, dict[Any, Any]] = {r["person_id"]: r for r in persons.to_dict(orient="records")}
     answers = {
         (r.person_id, r.questionnaire, r.diary_day, r.prompt_number): r for r in _rows(responses)
@@ -199,7 +233,7 @@ def build_individual(
             for name, value in resp.answers.items():
                 target = colmap.get((key[1], name))
                 if target is not None:
-                    out[target] = _answer_value(value)
+                    out[target] = _answer_value(value, (key[1], name) in yes_no)
         return out
 
     rows = []
@@ -381,7 +415,7 @@ def export_study(
         data = frame
     files = [out]
     _write(data, out, protocol)
-    codebook = pd.DataFrame(protocol.codebook())
+    codebook = _codebook(protocol)
     paths = {
         "codebook": _sibling(out, "codebook", ".csv"),
         "compliance_persons": _sibling(out, "compliance_persons", ".csv"),
