@@ -35,7 +35,7 @@ def _random_key() -> str:
 class Settings(BaseModel):
     """The platform's configuration.
 
-    Parameters
+    Attributes
     ----------
     database_url : str
         SQLAlchemy URL; ``sqlite:///dyadlab.db`` (the embedded default) or
@@ -46,20 +46,35 @@ class Settings(BaseModel):
     secret_key : str
         Signs researcher session tokens. Set ``DYADLAB_SECRET_KEY`` in production; the
         default is random per process (sessions end when the server restarts).
-    smtp_host, smtp_port, smtp_from, smtp_user, smtp_password, smtp_starttls
-        Outgoing e-mail for reminders; no ``smtp_host`` means no e-mail is sent.
+    smtp_host : str or None
+        Outgoing e-mail server for reminders; None means no e-mail is sent.
+    smtp_port : int
+        Its port (default 25).
+    smtp_from : str
+        Sender address of reminders.
+    smtp_user : str or None
+        SMTP login, if the server needs one.
+    smtp_password : str or None
+        SMTP password (never shown in ``repr``).
+    smtp_starttls : bool
+        Upgrade the SMTP connection with STARTTLS.
     session_max_age_s : int
         Lifetime of a researcher session.
-    login_max_failures, login_window_s : int
+    login_max_failures : int
         Rate limit: after this many failed logins for one e-mail address or one client
-        address within the window, logins are refused with 429 until the window passes.
+        address within ``login_window_s``, logins are refused with 429 until the window
+        passes.
+    login_window_s : int
+        The rate limit's window in seconds.
     submission_grace_min : int
         A response finished (client clock) inside its answer window but received later,
         e.g. after the phone was offline, is accepted up to this many minutes late.
     compliance_threshold : float
         Couples whose share of complete couple-days is below this are flagged.
-    default_tz, default_language : str
-        For new participants until they choose their own.
+    default_tz : str
+        Time zone of new participants until they choose their own.
+    default_language : str
+        Language of new participants until they choose their own.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
