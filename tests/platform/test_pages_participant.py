@@ -224,7 +224,9 @@ def test_partner_pages_never_show_the_others_answers(client, db, pair):
     _consented(client, pair.tokens[0])
     for path in ("/s/", "/s/q/1", "/s/q/2", "/s/settings"):
         text = client.get(path).text
-        assert 'value="87"' not in text and "87" not in re.sub(r"[0-9a-f-]{36}", "", text)
+        # random secrets (CSRF token, UUIDs) may contain "87" by chance: strip them first
+        visible = re.sub(r"[A-Za-z0-9_\-]{20,}", "", text)
+        assert 'value="87"' not in text and "87" not in visible
     own = client.get("/api/v1/me/responses").json()
     assert own == {"responses": []}
 
