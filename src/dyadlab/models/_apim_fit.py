@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,14 +88,34 @@ def _rows(
     return out
 
 
-def _check_rank(x: Array, labels: list[str]) -> None:
-    """Raise DyadicDataError when design columns are collinear, naming them."""
+def _check_rank(x: Array, labels: list[str], *, unit: str = "dyads") -> str | None:
+    """Raise DyadicDataError when the design has too few rows or collinear columns,
+    naming them; return a warning when columns are nearly collinear."""
     from dyadlab.exceptions import DyadicDataError
 
+    n, p = x.shape
+    if n <= p:
+        raise DyadicDataError(
+            f"apim(): only {n} {unit} with complete values for a model with {p} "
+            f"coefficients{' per outcome' if unit == 'dyads' else ''} ({', '.join(labels)}); "
+            f"at least {p + 1} are needed "
+            "to estimate the effects and a residual variance. Add dyads, or use fewer "
+            "predictors, covariates or moderator terms."
+        )
     scale = np.sqrt((x**2).mean(axis=0))
     xs = x / np.where(scale > 0, scale, 1.0)
-    if np.linalg.matrix_rank(xs) == x.shape[1]:
-        return
+    if np.linalg.matrix_rank(xs) == p:
+        # condition number of the scaled design (a predictor's mean far from 0 adds
+        # about mean / SD, so 1e4 means terms that nearly repeat each other)
+        sv = np.linalg.svd(xs, compute_uv=False)
+        cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+        if cond > 1e4:
+            return (
+                f"The model's terms are nearly collinear (condition number {cond:.3g}): "
+                "their effects are poorly separated and the standard errors unreliable. "
+                "Remove a predictor or covariate that nearly repeats another."
+            )
+        return None
     _, _, vt = np.linalg.svd(xs, full_matrices=False)
     null = vt[-1]
     involved = [labels[i] for i in np.flatnonzero(np.abs(null) > 1e-6)]
@@ -105,6 +125,41 @@ def _check_rank(x: Array, labels: list[str]) -> None:
         "moderator splits every dyad in the same way (use it as role instead) or when a "
         "covariate repeats a predictor. Remove one of these terms."
     )
+
+
+def _check_outcomes(y: Array, q: int, roles: Sequence[str] | None) -> None:
+    """Raise DyadicDataError when an outcome has too few values or no variation for a
+    regression on ``q`` coefficients (its residual variance would be zero)."""
+    from dyadlab.exceptions import DyadicDataError
+
+    for r in range(2):
+        col = y[:, r] if roles is not None else y.ravel()
+        col = col[~np.isnan(col)]
+        who = f" of the {roles[r]} members" if roles is not None else ""
+        if len(col) <= q:
+            raise DyadicDataError(
+                f"apim(): only {len(col)} outcome values{who} for {q} coefficients; the "
+                "residual variance cannot be estimated. Add dyads, or use fewer predictors, "
+                "covariates or moderator terms."
+            )
+        if np.ptp(col) == 0:
+            raise DyadicDataError(
+                f"apim(): the outcome{who} takes one value only ({col[0]:g}); there is "
+                "nothing to explain. Check the outcome column."
+            )
+        if roles is None:
+            break
+
+
+def _fit_warnings(vcov: Array) -> list[str]:
+    """A warning when the standard errors could not be computed."""
+    if np.all(np.isfinite(np.diag(vcov))):
+        return []
+    return [
+        "The information matrix is singular, so standard errors, tests and intervals are "
+        "not available (too few dyads for the number of parameters, or nearly collinear "
+        "predictors). Add dyads or use fewer predictors."
+    ]
 
 
 def _info_criteria(ll: float, k: int, n: float) -> dict[str, Any]:
@@ -142,9 +197,12 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
             f"{int(empty.sum())} dyads have no outcome value; they add nothing to the fit."
         )
     m = exo.shape[1]
-    _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
+    near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
+    _check_outcomes(data[:, :2], m + 1, des.roles)
     spec = apim_spec(m, terms, term_groups=groups)
     fit = fit_sem(data, spec)
+    warns += [near] if near else []
+    warns += _fit_warnings(fit.vcov)
     xd = data[:, 2:]
     x_ll = saturated_loglik(xd)
     ll = fit.loglik - x_ll
@@ -178,15 +236,18 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
         cfit = fit_sem(data, con, compute_se=False)
         lr = max(2 * (fit.loglik - cfit.loglik), 0.0)
         dfree = spec.n_params - con.n_params
-        tests.append(
-            {
-                "name": name,
-                "method": "likelihood_ratio",
-                "statistic": lr,
-                "df": dfree,
-                "p": float(stats.chi2.sf(lr, dfree)),
-            }
-        )
+        if not (np.isfinite(lr) and abs(cfit.loglik) < 1e250 and abs(fit.loglik) < 1e250):
+            warns.append(f"The {name} likelihood-ratio test failed to fit and is left out.")
+        else:
+            tests.append(
+                {
+                    "name": name,
+                    "method": "likelihood_ratio",
+                    "statistic": lr,
+                    "df": dfree,
+                    "p": float(stats.chi2.sf(lr, dfree)),
+                }
+            )
         rows = []
         if "intercept" in equal:
             rows.append((spec.a_idx[0], spec.a_idx[1]))
@@ -199,7 +260,12 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
         for i, (a, b) in enumerate(rows):
             c[i, a], c[i, b] = 1.0, -1.0
         diff = c @ th
-        wald = float(diff @ np.linalg.solve(c @ v @ c.T, diff))
+        try:
+            wald = float(diff @ np.linalg.solve(c @ v @ c.T, diff))
+        except np.linalg.LinAlgError:
+            wald = np.nan
+        if not np.isfinite(wald):
+            continue  # no standard errors: the Wald test is left out (warned above)
         tests.append(
             {
                 "name": name,
@@ -260,7 +326,12 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
             return fiml_fixed_x_batch(data, spec, w, psi0)
 
         # the batched FIML refits, used when they reproduce the full-data fit
-        if np.allclose(fiml(np.ones((1, len(data))))[0], th, rtol=1e-5, atol=1e-7):
+        try:
+            with np.errstate(all="ignore"):
+                same = np.allclose(fiml(np.ones((1, len(data))))[0], th, rtol=1e-5, atol=1e-7)
+        except np.linalg.LinAlgError:
+            same = False
+        if same:
             out.refit_batch = fiml
     return out
 
@@ -278,9 +349,10 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
     data = data[~np.isnan(data).all(axis=1)]
     m = exo.shape[1]
     complete_x = ~np.isnan(exo).any(axis=1)
-    _check_rank(
+    near = _check_rank(
         np.column_stack([np.ones(int(complete_x.sum())), exo[complete_x]]), ["intercept", *keys]
     )
+    _check_outcomes(data[:, :2], m + 1, None)
     spec = apim_spec(m, terms, term_groups=groups, equal=("all",), fixed_x=False, swap=perm)
     fit = fit_sem(data, spec)
     coef: dict[Key, int] = {("intercept", None, None): int(spec.a_idx[0])}
@@ -297,7 +369,8 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
     fitd = _info_criteria(fit.loglik, spec.n_params, n)
     fitd["converged"] = bool(fit.converged)
     fitd.update(_olsen_kenny_fit(data, fit.loglik, spec.n_params, [1, 0] + [2 + j for j in perm]))
-    warns = []
+    warns = [near] if near else []
+    warns += _fit_warnings(v)
     if np.isnan(data).any():
         warns.append(
             "Missing values: the Olsen & Kenny adjusted fit indices need complete data and are "
@@ -455,9 +528,11 @@ def mlm(des: Design, *, level: float) -> Fitted:
             f"{n_drop} persons with a missing outcome, predictor or partner's predictor were "
             "left out (na.omit)."
         )
-    _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels])
+    near = _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels], unit="persons")
     role = mv[ok] if des.distinguishable else None
     fit = fit_gls(yv[ok], xm[ok], dyv[ok], role)
+    warns += [near] if near else []
+    warns += _fit_warnings(fit.vcov)
     coef: dict[Key, int] = {}
     order = sorted(
         range(len(labels)), key=lambda i: (labels[i][2] if labels[i][2] is not None else -1, i)
@@ -589,13 +664,13 @@ def k_table(
         n = out.n_units
         w = bs.resample_weights(n, n_boot, rng)
         jw = bs.jackknife_weights(n)
-        if out.refit_batch is not None:
-            boot = ks(out.refit_batch(w))
-            jack = ks(out.refit_batch(jw))
-        else:
-            assert out.refit is not None
-            boot = ks(np.array([out.refit(wi) for wi in w]))
-            jack = ks(np.array([out.refit(wi) for wi in jw]))
+        with np.errstate(all="ignore"):
+            if out.refit_batch is not None:
+                boot = ks(out.refit_batch(w))
+                jack = ks(out.refit_batch(jw))
+            else:
+                boot = ks(np.array([_safe_refit(out, wi) for wi in w]))
+                jack = ks(np.array([_safe_refit(out, wi) for wi in jw]))
         lo, hi = bs.percentile_interval(boot, level)
         blo, bhi = bs.bca_interval(boot, est, jack, level)
     rows = []
@@ -618,6 +693,16 @@ def k_table(
             }
         )
     return rows
+
+
+def _safe_refit(out: Fitted, w: Array) -> Array:
+    """One bootstrap refit; NaN when the resample cannot be fitted (singular design)."""
+    if out.refit is None:  # every estimator sets refit or refit_batch
+        return np.full(len(out.theta), np.nan)
+    try:
+        return out.refit(w)
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        return np.full(len(out.theta), np.nan)
 
 
 def _num(v: float) -> float | None:

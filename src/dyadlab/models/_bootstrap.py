@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "jackknife_weights",
     "percentile_interval",
     "resample_weights",
+    "safe_solve",
 ]
 
 Array = NDArray[np.float64]
@@ -77,11 +79,31 @@ def batched_ols(x: Array, y: Array, weights: Array) -> Array:
     return out
 
 
+def safe_solve(a: Array, b: Array) -> Array:
+    """``np.linalg.solve`` over a batch (b, q, q) with NaN where a matrix is singular.
+
+    A resample of few dyads can have a singular design; that resample gets NaN (left
+    out of the intervals) instead of failing the whole bootstrap.
+    """
+    try:
+        return np.asarray(np.linalg.solve(a, b), dtype=float)
+    except np.linalg.LinAlgError:
+        out: Array = np.full(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], np.nan)
+        for i in range(len(a)):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.solve(a[i], b[i])
+        return out
+
+
 def percentile_interval(boot: Array, level: float) -> tuple[Array, Array]:
     """Percentile interval per column of ``boot`` (b, k), NaN resamples ignored."""
     alpha = (1 - level) / 2
-    lo = np.nanquantile(boot, alpha, axis=0)
-    hi = np.nanquantile(boot, 1 - alpha, axis=0)
+    lo = np.full(boot.shape[1], np.nan)
+    hi = np.full(boot.shape[1], np.nan)
+    for j in range(boot.shape[1]):
+        b = boot[:, j][np.isfinite(boot[:, j])]
+        if b.size:
+            lo[j], hi[j] = np.quantile(b, alpha), np.quantile(b, 1 - alpha)
     return lo, hi
 
 
@@ -110,7 +132,7 @@ def bca_interval(boot: Array, estimate: Array, jack: Array, level: float) -> tup
         z0 = stats.norm.ppf(prop)
         jk = jack[:, j]
         jk = jk[np.isfinite(jk)]
-        d = jk.mean() - jk
+        d = jk.mean() - jk if jk.size else jk
         denom = 6.0 * (np.sum(d**2) ** 1.5)
         acc = float(np.sum(d**3) / denom) if denom > 0 else 0.0
         qs = []

@@ -41,6 +41,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
+from dyadlab.models._bootstrap import safe_solve
+
 __all__ = ["GlsFit", "fit_gls", "gls_bootstrap_dist", "gls_bootstrap_indist"]
 
 Array = NDArray[np.float64]
@@ -198,9 +200,16 @@ def fit_gls(
         converged = bool(b.success) and abs(b.x) < 11.9
     mat, _ = matrix(params)
     xtx, xty, yty = mat[:p, :p], mat[:p, p], mat[p, p]
-    beta: Array = np.asarray(np.linalg.solve(xtx, xty), dtype=float)
-    sigma2 = float(yty - xty @ beta) / (n_eff - p)
-    vcov = sigma2 * np.linalg.inv(xtx)
+    # a singular X'V^-1X (too few rows for the coefficients, e.g. in a bootstrap
+    # resample of few dyads) leaves the coefficients undefined: NaN, not converged
+    try:
+        beta: Array = np.asarray(np.linalg.solve(xtx, xty), dtype=float)
+        vcov: Array = np.asarray(np.linalg.inv(xtx), dtype=np.float64)
+    except np.linalg.LinAlgError:
+        beta, vcov = np.full(p, np.nan), np.full((p, p), np.nan)
+        converged = False
+    sigma2 = float(yty - xty @ beta) / (n_eff - p) if n_eff > p else np.nan
+    vcov = np.asarray(sigma2 * vcov, dtype=np.float64)
     return GlsFit(
         beta=beta,
         vcov=vcov,
@@ -272,7 +281,7 @@ def gls_bootstrap_indist(
         c, d, fc, fd = c_next, d_next, fc_next, fd_next
     t = (lo + hi) / 2
     mat = _indist_matrix(cu, cv, cs, np.tanh(t))
-    return np.asarray(np.linalg.solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0], dtype=float)
+    return safe_solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0]
 
 
 def _newton2(f: Callable[[Array], float], x0: Array, *, h: float = 1e-4) -> tuple[Array, bool]:
@@ -442,4 +451,4 @@ def gls_bootstrap_dist(
     t0 = np.tile([np.arctanh(start[0]), np.log(start[1])], (len(dyad_weights), 1))
     t = _newton_batch(negll, t0)
     mat = matrix(t)[0]
-    return np.asarray(np.linalg.solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0], dtype=float)
+    return safe_solve(mat[:, :p, :p], mat[:, :p, p:])[..., 0]

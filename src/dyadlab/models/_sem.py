@@ -44,6 +44,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
+from dyadlab.models._bootstrap import safe_solve
+
 __all__ = ["SemFit", "SemSpec", "apim_spec", "fit_sem", "saturated_loglik"]
 
 Array = NDArray[np.float64]
@@ -236,9 +238,11 @@ def _loglik_grad(
         s = sig[np.ix_(o, o)]
         try:
             chol = np.linalg.cholesky(s)
+            inv = np.linalg.inv(s)
         except np.linalg.LinAlgError:
             return -np.inf, g_mu, g_sig
-        inv = np.linalg.inv(s)
+        if not np.all(np.isfinite(inv)):
+            return -np.inf, g_mu, g_sig
         dm = pt.mean - mu[o]
         full = pt.cross + pt.n * np.outer(dm, dm)
         logdet = 2 * np.log(np.diag(chol)).sum()
@@ -326,8 +330,11 @@ def fit_sem(
     options: dict[str, Any] = {"gtol": 1e-9, "maxiter": 2000}
     if hess_inv is not None and np.all(np.isfinite(hess_inv)):
         h0 = (np.asarray(hess_inv, dtype=float) + np.asarray(hess_inv, dtype=float).T) / 2 * n
-        if np.linalg.eigvalsh(h0).min() > 0:
-            options["hess_inv0"] = h0
+        try:
+            if np.linalg.eigvalsh(h0).min() > 0:
+                options["hess_inv0"] = h0
+        except np.linalg.LinAlgError:
+            pass
     res = optimize.minimize(negll, theta0, jac=True, method="BFGS", options=options)
     theta = res.x
     if not compute_se:
@@ -363,14 +370,21 @@ def fit_sem(
     # information (the Hessian; identical to the expected one for saturated models);
     # with free x and complete data, the expected information
     kind = information or ("expected" if complete and not spec.fixed_x else "observed")
-    if kind == "expected":
-        info = _expected_info(pats, spec, theta, mx, sx)
-    else:
-        info = n * _hessian(lambda t: negll(t)[1], theta)
+    # a singular information matrix (too few dyads for the parameters, or nearly
+    # collinear predictors) leaves the standard errors undefined: NaN, not converged
+    k = len(theta)
+    vcov: Array = np.full((k, k), np.nan)
     try:
-        vcov: Array = np.asarray(np.linalg.inv(info), dtype=float)
+        if kind == "expected":
+            info = _expected_info(pats, spec, theta, mx, sx)
+        else:
+            info = n * _hessian(lambda t: negll(t)[1], theta)
+        if np.all(np.isfinite(info)):
+            vcov = np.asarray(np.linalg.inv(info), dtype=float)
     except np.linalg.LinAlgError:
-        vcov = np.full_like(info, np.nan)
+        pass
+    if not np.all(np.isfinite(vcov)) or np.any(np.diag(vcov) < 0):
+        vcov = np.full((k, k), np.nan)
         converged = False
     return SemFit(theta, vcov, float(ll), n, converged, list(spec.names), int(res.nit))
 
@@ -474,7 +488,10 @@ def saturated_loglik(data: Array, weights: Array | None = None) -> float:
             if u.any():
                 if o.any():
                     soo = sig[np.ix_(o, o)]
-                    reg = np.linalg.solve(soo, sig[np.ix_(o, u)]).T
+                    try:
+                        reg = np.linalg.solve(soo, sig[np.ix_(o, u)]).T
+                    except np.linalg.LinAlgError:
+                        return -np.inf
                     xi[u] = mu[u] + reg @ (data[i, o] - mu[o])
                     ci[np.ix_(u, u)] = sig[np.ix_(u, u)] - reg @ sig[np.ix_(o, u)]
                 else:
@@ -564,7 +581,7 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
             a = a + p[:, None, None] * zz
             b = b + p[:, None] * zy
             q = q + p * yy
-        beta = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+        beta = safe_solve(a, b[:, :, None])[:, :, 0]
         quad = q - np.einsum("bk,bk->b", b, beta)
         ll = -0.5 * (
             n_both * (2 * _LOG2PI + np.log(det))

@@ -38,7 +38,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dyadlab._validation import check_option, check_range
-from dyadlab.exceptions import DyadlabWarning, OptionError
+from dyadlab.exceptions import DyadicDataError, DyadlabError, DyadlabWarning, OptionError
 from dyadlab.models._apim_design import Design, prepare
 from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
 
@@ -261,12 +261,26 @@ def apim(
     }
     from dyadlab.models import _apim_fit as fitters
 
-    if method == "sem" and des.distinguishable:
-        out = fitters.sem_distinguishable(des, level=level)
-    elif method == "sem":
-        out = fitters.sem_indistinguishable(des, level=level)
-    else:
-        out = fitters.mlm(des, level=level)
+    try:
+        with np.errstate(all="ignore"):
+            if method == "sem" and des.distinguishable:
+                out = fitters.sem_distinguishable(des, level=level)
+            elif method == "sem":
+                out = fitters.sem_indistinguishable(des, level=level)
+            else:
+                out = fitters.mlm(des, level=level)
+            k_rows = fitters.k_table(des, out, int(bootstrap), level, gen)
+            slopes = fitters.simple_slopes(des, out, level) if moderator is not None else None
+    except DyadlabError:
+        raise
+    except (np.linalg.LinAlgError, ArithmeticError, ValueError, IndexError) as exc:
+        # the last line of defence: a numerical failure the checks above did not foresee
+        raise DyadicDataError(
+            f"{_FUNC}(): the model could not be estimated from these data ({des.n_dyads} "
+            f"dyads; numerical problem: {exc}). This happens with very few dyads for the "
+            "number of predictors or with nearly collinear predictors. Add dyads or use "
+            "fewer predictors, covariates or moderator terms."
+        ) from exc
     warns = list(des.warnings) + out.warnings
     if out.n_dyads < 10:
         warns.append(
@@ -275,9 +289,9 @@ def apim(
     if not out.fit.get("converged", True):
         warns.append("The model did not converge; the estimates may not be the ML estimates.")
     extra: dict[str, Any] = {}
-    extra["k"] = fitters.k_table(des, out, int(bootstrap), level, gen)
-    if moderator is not None:
-        extra["simple_slopes"] = fitters.simple_slopes(des, out, level)
+    extra["k"] = k_rows
+    if slopes is not None:
+        extra["simple_slopes"] = slopes
     extra["n_rows_used"] = out.n_obs
     extra["n_rows_dropped"] = des.n_rows - out.n_obs
     for w in warns:
