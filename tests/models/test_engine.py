@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from dyadlab.models._engine import fit_mixed, nlme_fixed_df
+from dyadlab.models._engine import fit_mixed, loglik_gradient, nlme_fixed_df, profiled_loglik
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
 from dyadlab.models._engine_residual import (
     AR1,
@@ -195,3 +195,50 @@ def test_no_random_effects_is_gls_and_equals_a_zero_column() -> None:
     np.testing.assert_allclose(gls.beta, dummy.beta, rtol=1e-7)
     np.testing.assert_allclose(gls.vcov, dummy.vcov, rtol=1e-6)
     assert gls.residual_params == pytest.approx(dummy.residual_params, rel=1e-6)
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+@pytest.mark.parametrize(
+    "structure",
+    [
+        CompoundSymmetry(distinguishable=True),
+        AR1(distinguishable=False),
+        Kronecker(distinguishable=True),
+    ],
+    ids=lambda v: type(v).__name__,
+)
+@pytest.mark.parametrize("cov_name", ["un2", "un4", "exch2", "none"])
+def test_gradient_equals_finite_differences(structure, cov_name, method):  # type: ignore[no-untyped-def]
+    """The analytic gradient of the profiled (RE)ML criterion (covariance parameters)
+    equals central differences of the likelihood, for every residual structure."""
+    rng = np.random.default_rng(11)
+    layout = _layout(rng, n_dyads=12, n_days=5, drop=0.15)
+    n = len(layout.dyad)
+    x = rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x])
+    y = X @ [1.0, 0.5] + rng.normal(size=n)
+    ind = np.column_stack([layout.member == 0, layout.member == 1]).astype(float)
+    Z, cov = {
+        "un2": (ind, Unstructured(2)),
+        "un4": (np.column_stack([ind, ind * x[:, None]]), Unstructured(4)),
+        "exch2": (
+            np.column_stack([ind[:, 0], ind[:, 0] * x, ind[:, 1], ind[:, 1] * x]),
+            Exchangeable(2),
+        ),
+        "none": (np.zeros((n, 0)), Unstructured(0)),
+    }[cov_name]
+    q = Z.shape[1]
+    prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
+    theta = rng.normal(scale=0.5, size=cov.n_params + structure.n_params)
+    ll, grad = loglik_gradient(theta, prepared, cov, q, 2, n, method)
+    assert ll == pytest.approx(profiled_loglik(theta, prepared, cov, q, 2, n, method)[0])
+    h = 1e-5
+    fd = [
+        (
+            profiled_loglik(theta + e, prepared, cov, q, 2, n, method)[0]
+            - profiled_loglik(theta - e, prepared, cov, q, 2, n, method)[0]
+        )
+        / (2 * h)
+        for e in np.eye(len(theta)) * h
+    ]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6)

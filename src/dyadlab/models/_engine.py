@@ -33,7 +33,11 @@ the structure of dyadic data instead:
 * the fixed effects (and :math:`\\sigma^2`) are profiled out by generalised least
   squares, so the optimiser (``scipy.optimize``, L-BFGS-B on an unconstrained
   parametrisation: log-Cholesky factors, log SD ratios, Fisher-z correlations) sees only
-  the few variance parameters.
+  the few variance parameters;
+* the gradient with respect to the random-effect covariance is analytic
+  (:func:`loglik_gradient`: one pass over the dyads gives ``Σ_d Z_d'V_d^{-1}[Z_d, X_d,
+  y_d]`` by Woodbury), the residual parameters' by central differences; a few Newton
+  steps with the Hessian as differences of that gradient end the optimisation.
 
 The restricted (REML) and full (ML) log-likelihoods, standard errors
 :math:`\\hat\\sigma^2 (X'\\hat V^{-1}X)^{-1}` and the fixed-effect degrees of freedom
@@ -89,7 +93,7 @@ from scipy import optimize
 from dyadlab.models._engine_covariance import CovarianceStructure
 from dyadlab.models._engine_residual import ResidualStructure, RowLayout
 
-__all__ = ["EngineFit", "fit_mixed", "nlme_fixed_df", "profiled_loglik"]
+__all__ = ["EngineFit", "fit_mixed", "loglik_gradient", "nlme_fixed_df", "profiled_loglik"]
 
 _LOG2PI = math.log(2 * math.pi)
 #: L-BFGS-B's relative-reduction stop. 1e-9 stopped on the flat log-SD plateau of a
@@ -160,23 +164,68 @@ def _core(
     p: int,
     n: int,
     method: str,
+    score: bool = False,
 ) -> tuple[float, dict[str, Any]]:
     """Profiled log-likelihood from the Lambda-weighted cross products (Woodbury).
 
     With ``q = 0`` (no random effects: a GLS model) the Woodbury correction vanishes.
     """
     if q == 0:
-        return _profile(WW, logdet_r, 0.0, p, n, method)
+        ll0, info0 = _profile(WW, logdet_r, 0.0, p, n, method)
+        if score:
+            info0["score_S"] = np.zeros((0, 0))
+        return ll0, info0
     D = ZW.shape[2]
     # T[a, j, d] = sum_k F[k, a] ZW[k, j, d]: F' [Z'L^-1 Z, Z'L^-1 X, Z'L^-1 y]
     T = (F.T @ ZW.reshape(q, -1)).reshape(q, -1, D)
-    H = T[:, q:, :]
     M = np.tensordot(F, T[:, :q, :], axes=([0], [1]))  # [b, a, d]; symmetric in a, b
     M[np.arange(q), np.arange(q)] += 1.0
-    diag, Y = _batched_chol_solve(M, H)
+    # all columns of T: the Z part serves the gradient; the X, y part (H) the likelihood
+    diag, YT, L = _batched_chol_solve(M, T if score else T[:, q:, :])
+    Y = YT[:, q:, :] if score else YT
     logdet_m = 2.0 * float(np.log(diag).sum())
     corr = sum(Y[i] @ Y[i].T for i in range(q))
-    return _profile(WW[q:, q:] - corr, logdet_r, logdet_m, p, n, method)
+    ll, info = _profile(WW[q:, q:] - corr, logdet_r, logdet_m, p, n, method)
+    if score:
+        info["score_S"] = _cov_score(ZW, F, L, YT, info, q, p, method)
+    return ll, info
+
+
+def _cov_score(
+    ZW: np.ndarray,
+    F: np.ndarray,
+    L: np.ndarray,
+    YT: np.ndarray,
+    info: dict[str, Any],
+    q: int,
+    p: int,
+    method: str,
+) -> np.ndarray:
+    """The q × q matrix ``S`` of the gradient with respect to ``psi = F F'``.
+
+    With ``V = Lambda + Z psi Z'`` (relative to sigma2), the profiled (restricted)
+    log-likelihood changes by ``dl = -1/2 tr(d psi S)``,
+    ``S = Σ_d [Z_d'V_d^-1 Z_d - B_d A^-1 B_d' (REML only) - c_d c_d' / sigma2]``, where
+    ``B_d = Z_d'V_d^-1 X_d``, ``A = X'V^-1 X`` and ``c_d = Z_d'V_d^-1 (y_d - X_d beta)``;
+    ``Z'V^-1 W = Z'L^-1 W - Z'L^-1 Z F M^-1 F' Z'L^-1 W`` by Woodbury, ``M = L L'``.
+    """
+    # U = M^-1 T = L'^-1 (L^-1 T): back substitution, vectorised over dyads
+    U = np.empty_like(YT)
+    for i in range(q - 1, -1, -1):
+        acc = YT[i].copy()
+        for j in range(i + 1, q):
+            acc -= L[j, i] * U[j]
+        U[i] = acc / L[i, i]
+    ZZF = np.einsum("akd,kb->abd", ZW[:, :q, :], F)
+    Q = ZW - np.einsum("abd,bjd->ajd", ZZF, U)  # Z' V^-1 [Z, X, y] per dyad
+    G = Q[:, :q, :].sum(axis=2)
+    B = Q[:, q : q + p, :]
+    c = Q[:, q + p, :] - np.einsum("apd,p->ad", B, info["beta"])
+    S = G - (c @ c.T) / info["sigma2"]
+    if method == "REML":
+        Ainv_B = np.linalg.solve(info["XVX"], B.transpose(1, 0, 2).reshape(p, -1))
+        S -= np.einsum("apd,pbd->ab", B, Ainv_B.reshape(p, q, -1))
+    return 0.5 * (S + S.T)
 
 
 def _profile(
@@ -197,12 +246,12 @@ def _profile(
     return ll, {"beta": beta, "XVX": XVX, "sigma2": sigma2}
 
 
-def _batched_chol_solve(M: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _batched_chol_solve(M: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cholesky ``M = L L'`` of many small matrices and ``Y = L^{-1} H``, looping over q.
 
     ``M`` is (q, q, D) and ``H`` (q, k, D), dyads last: each step is an elementwise
     operation on contiguous length-D vectors, far faster than LAPACK called per block.
-    Returns the diagonals of ``L`` (q, D) and ``Y`` (q, k, D).
+    Returns the diagonals of ``L`` (q, D), ``Y`` (q, k, D) and ``L`` (q, q, D).
     """
     q = M.shape[0]
     L = np.zeros_like(M)
@@ -219,7 +268,7 @@ def _batched_chol_solve(M: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.nd
         for j in range(i):
             acc -= L[i, j] * Y[j]
         Y[i] = acc / L[i, i]
-    return L[np.arange(q), np.arange(q)], Y
+    return L[np.arange(q), np.arange(q)], Y, L
 
 
 def profiled_loglik(
@@ -230,12 +279,53 @@ def profiled_loglik(
     p: int,
     n: int,
     method: str,
+    score: bool = False,
 ) -> tuple[float, dict[str, Any]]:
-    """Profiled (restricted) log-likelihood at the variance parameters ``theta``."""
+    """Profiled (restricted) log-likelihood at the variance parameters ``theta``.
+
+    ``score=True`` adds ``info["score_S"]``, the gradient with respect to ``psi``
+    (:func:`_cov_score`)."""
     k = cov.n_params
     F = cov.factor(theta[:k])
     ZW, WW, logdet_r = prepared.cross(theta[k:])
-    return _core(ZW, WW, logdet_r, F, q, p, n, method)
+    return _core(ZW, WW, logdet_r, F, q, p, n, method, score)
+
+
+def loglik_gradient(
+    theta: np.ndarray,
+    prepared: Any,
+    cov: CovarianceStructure,
+    q: int,
+    p: int,
+    n: int,
+    method: str,
+    h: float = 1e-5,
+) -> tuple[float, np.ndarray]:
+    """Profiled (restricted) log-likelihood and its gradient with respect to ``theta``.
+
+    The covariance parameters' part is analytic (:func:`_cov_score`, one evaluation for
+    all of them; ``dF/dtheta`` of the small factor by central differences); the few
+    residual parameters' part by central differences of the likelihood.
+    """
+    k = cov.n_params
+    ll, info = profiled_loglik(theta, prepared, cov, q, p, n, method, score=True)
+    grad = np.empty(len(theta))
+    if k:
+        SF = info["score_S"] @ cov.factor(theta[:k])
+        for i in range(k):
+            up, dn = theta[:k].copy(), theta[:k].copy()
+            up[i] += 1e-7
+            dn[i] -= 1e-7
+            dF = (cov.factor(up) - cov.factor(dn)) / 2e-7
+            grad[i] = -float(np.sum(SF * dF))
+    for i in range(k, len(theta)):
+        up, dn = theta.copy(), theta.copy()
+        up[i] += h
+        dn[i] -= h
+        lu, _ = profiled_loglik(up, prepared, cov, q, p, n, method)
+        ld, _ = profiled_loglik(dn, prepared, cov, q, p, n, method)
+        grad[i] = (lu - ld) / (2 * h)
+    return ll, grad
 
 
 def _central_gradient(
@@ -251,10 +341,43 @@ def _central_gradient(
     return g
 
 
+def _fd_derivatives(
+    f: Any, t: np.ndarray, ft: float, inner: np.ndarray, h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of ``f`` over the ``inner`` positions by central differences."""
+    k = len(inner)
+    g = np.zeros(k)
+    H = np.zeros((k, k))
+    E = np.eye(len(t)) * h
+    fp = [f(t + E[i]) for i in inner]
+    fm = [f(t - E[i]) for i in inner]
+    for a in range(k):
+        g[a] = (fp[a] - fm[a]) / (2 * h)
+        H[a, a] = (fp[a] - 2 * ft + fm[a]) / (h * h)
+        for b in range(a):
+            ia, ib = inner[a], inner[b]
+            H[a, b] = H[b, a] = (
+                f(t + E[ia] + E[ib])
+                - f(t + E[ia] - E[ib])
+                - f(t - E[ia] + E[ib])
+                + f(t - E[ia] - E[ib])
+            ) / (4 * h * h)
+    return g, H
+
+
 def _newton_polish(
-    f: Any, t: np.ndarray, ft: float, lo: np.ndarray, hi: np.ndarray, steps: int = 4
+    f: Any,
+    t: np.ndarray,
+    ft: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    steps: int = 4,
+    grad: Any = None,
 ) -> tuple[np.ndarray, float, int, bool, np.ndarray]:
     """A few Newton steps with finite-difference derivatives on the interior parameters.
+
+    ``grad(t) -> (f, gradient)`` (of ``f``), when given, gives the Hessian as central
+    differences of the gradient (2k gradients instead of 2k² values of ``f``).
 
     Quasi-Newton stops a little short of the optimum; Newton's quadratic convergence takes
     the variance parameters to ~1e-8, which nlme's own optimiser also reaches.
@@ -267,23 +390,15 @@ def _newton_polish(
         inner = np.flatnonzero((t - lo > 10 * h) & (hi - t > 10 * h))
         if len(inner) == 0:
             return t, ft, n - 1, True, cov
-        k = len(inner)
-        g = np.zeros(k)
-        H = np.zeros((k, k))
         E = np.eye(len(t)) * h
-        fp = [f(t + E[i]) for i in inner]
-        fm = [f(t - E[i]) for i in inner]
-        for a in range(k):
-            g[a] = (fp[a] - fm[a]) / (2 * h)
-            H[a, a] = (fp[a] - 2 * ft + fm[a]) / (h * h)
-            for b in range(a):
-                ia, ib = inner[a], inner[b]
-                H[a, b] = H[b, a] = (
-                    f(t + E[ia] + E[ib])
-                    - f(t + E[ia] - E[ib])
-                    - f(t - E[ia] + E[ib])
-                    + f(t - E[ia] - E[ib])
-                ) / (4 * h * h)
+        if grad is not None:
+            # Hessian by central differences of the (analytic) gradient: 2k gradients
+            g = grad(t)[1][inner]
+            cols = [(grad(t + E[i])[1] - grad(t - E[i])[1])[inner] / (2 * h) for i in inner]
+            H = np.array(cols)
+            H = 0.5 * (H + H.T)
+        else:
+            g, H = _fd_derivatives(f, t, ft, inner, h)
         try:
             if np.any(np.linalg.eigvalsh(H) <= 0):
                 return t, ft, n, ok, cov
@@ -418,6 +533,16 @@ def fit_mixed(
             return 1e100
         return -ll if math.isfinite(ll) else 1e100
 
+    def objective_grad(t: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            th = full_theta(t)
+            ll, g = loglik_gradient(th, prepared, cov, q, p, n, method)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return 1e100, np.zeros(len(t))
+        if not (math.isfinite(ll) and np.all(np.isfinite(g))):
+            return 1e100, np.zeros(len(t))
+        return -ll, -g[free]
+
     converged = True
     theta_cov = np.full((len(start), len(start)), np.nan)
     iterations = 0
@@ -428,15 +553,16 @@ def fit_mixed(
         hi = np.array([bounds[i][1] if bounds[i][1] is not None else np.inf for i in free])
         with np.errstate(all="ignore"):
             res = optimize.minimize(
-                objective,
+                objective_grad,
                 start[free],
+                jac=True,
                 method="L-BFGS-B",
                 bounds=list(zip(lo, hi, strict=True)),
                 # loose: quasi-Newton only gets close; the Newton polish gives precision
                 options={"maxiter": 500, "ftol": _FTOL, "gtol": 1e-4, "maxls": 30},
             )
             t_hat, f_hat, n_newton, newton_ok, hess_inv = _newton_polish(
-                objective, res.x, float(res.fun), lo, hi
+                objective, res.x, float(res.fun), lo, hi, grad=objective_grad
             )
             theta = full_theta(t_hat)
             theta_cov[np.ix_(free, free)] = hess_inv
