@@ -225,7 +225,8 @@ def _cov_score(
     if method == "REML":
         Ainv_B = np.linalg.solve(info["XVX"], B.transpose(1, 0, 2).reshape(p, -1))
         S -= np.einsum("apd,pbd->ab", B, Ainv_B.reshape(p, q, -1))
-    return 0.5 * (S + S.T)
+    out: np.ndarray = 0.5 * (S + S.T)
+    return out
 
 
 def _profile(
