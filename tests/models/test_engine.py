@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from dyadlab.models._engine import fit_mixed, loglik_gradient, nlme_fixed_df, profiled_loglik
-from dyadlab.models._engine_covariance import Exchangeable, Unstructured
+from dyadlab.models._engine_covariance import (
+    Blocked,
+    Diagonal,
+    Exchangeable,
+    Identity,
+    Unstructured,
+)
 from dyadlab.models._engine_residual import (
     AR1,
     CompoundSymmetry,
@@ -207,7 +213,7 @@ def test_no_random_effects_is_gls_and_equals_a_zero_column() -> None:
     ],
     ids=lambda v: type(v).__name__,
 )
-@pytest.mark.parametrize("cov_name", ["un2", "un4", "exch2", "none"])
+@pytest.mark.parametrize("cov_name", ["un2", "un4", "exch2", "none", "blocked"])
 def test_gradient_equals_finite_differences(structure, cov_name, method):  # type: ignore[no-untyped-def]
     """The analytic gradient of the profiled (RE)ML criterion (covariance parameters)
     equals central differences of the likelihood, for every residual structure."""
@@ -226,6 +232,10 @@ def test_gradient_equals_finite_differences(structure, cov_name, method):  # typ
             Exchangeable(2),
         ),
         "none": (np.zeros((n, 0)), Unstructured(0)),
+        "blocked": (
+            np.column_stack([ind, ind * x[:, None], ind * x[:, None] ** 2]),
+            Blocked([Unstructured(2), Diagonal(2), Identity(2)]),
+        ),
     }[cov_name]
     q = Z.shape[1]
     prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
@@ -242,3 +252,36 @@ def test_gradient_equals_finite_differences(structure, cov_name, method):  # typ
         for e in np.eye(len(theta)) * h
     ]
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_blocked_is_block_diagonal_like_pdblocked() -> None:
+    """Blocked: each block's factor on its own columns, zeros between blocks; Diagonal
+    and Identity are pdDiag and pdIdent; the parameters and bounds follow block order."""
+    st = Blocked([Unstructured(2), Diagonal(2), Identity(3)])
+    assert (st.q, st.n_params) == (7, 3 + 2 + 1)
+    theta = np.array([0.1, 0.4, -0.2, np.log(0.5), np.log(0.3), np.log(0.2)])
+    psi = st.factor(theta) @ st.factor(theta).T
+    top = Unstructured(2).factor(theta[:3])
+    np.testing.assert_allclose(psi[:2, :2], top @ top.T)
+    np.testing.assert_allclose(np.diag(psi)[2:], [0.25, 0.09, 0.04, 0.04, 0.04])
+    off = psi.copy()
+    off[:2, :2] = 0.0
+    np.testing.assert_allclose(off, np.diag(np.diag(off)))
+    assert len(st.bounds()) == st.n_params
+    low = theta.copy()
+    low[3] = -9.0
+    assert st.at_boundary(low) == ["block 2: random effect 1: variance at zero (its boundary)"]
+
+
+def test_blocked_with_one_block_fits_like_that_block() -> None:
+    rng = np.random.default_rng(8)
+    layout = _layout(rng, n_dyads=25, n_days=5, drop=0.1)
+    n = len(layout.dyad)
+    Z = np.column_stack([layout.member == 0, layout.member == 1]).astype(float)
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = X @ [1.0, 0.5] + Z @ rng.normal(size=2) + rng.normal(size=n)
+    cs = CompoundSymmetry(distinguishable=True)
+    a = fit_mixed(X, y, Z, layout, cs, Unstructured(2))
+    b = fit_mixed(X, y, Z, layout, cs, Blocked([Unstructured(2)]))
+    assert a.loglik == b.loglik
+    np.testing.assert_array_equal(a.beta, b.beta)

@@ -11,6 +11,10 @@ engine never inverts ``psi``, so a variance at zero (a boundary) is harmless.
   (intercept, slopes), and ``psi = [[A, B], [B, A]]``. In the basis of sums and
   differences this is ``diag(A + B, A - B)``, each factored by log-Cholesky. With
   ``K = 1`` it is nlme's ``pdCompSymm(~ 0 + member)``.
+- :class:`Diagonal` — independent effects, a variance each (nlme ``pdDiag``).
+- :class:`Identity` — independent effects, one common variance (nlme ``pdIdent``).
+- :class:`Blocked` — block diagonal: consecutive groups of Z columns, each with its own
+  structure, independent between groups (nlme ``pdBlocked``).
 
 Examples
 --------
@@ -19,6 +23,11 @@ Examples
 >>> F = cs.factor(np.log([2.0, 1.0]))
 >>> np.round(F @ F.T, 3).tolist()
 [[2.5, 1.5], [1.5, 2.5]]
+>>> blocked = Blocked([Unstructured(2), Identity(2)])
+>>> blocked.q, blocked.n_params
+(4, 4)
+>>> np.round(np.diag(blocked.factor(np.array([0.0, 0.5, 0.0, np.log(0.1)]))), 3).tolist()
+[1.0, 1.0, 0.1, 0.1]
 """
 
 from __future__ import annotations
@@ -30,7 +39,14 @@ import numpy as np
 
 from dyadlab.models._engine_residual import RowLayout
 
-__all__ = ["CovarianceStructure", "Exchangeable", "Unstructured"]
+__all__ = [
+    "Blocked",
+    "CovarianceStructure",
+    "Diagonal",
+    "Exchangeable",
+    "Identity",
+    "Unstructured",
+]
 
 #: a log-SD below this (relative to the residual SD) counts as a variance at zero
 _LOG_SD_BOUNDARY = -7.0
@@ -162,3 +178,98 @@ class Exchangeable(CovarianceStructure):
                     "(a variance at zero or a correlation at ±1)"
                 )
         return out
+
+
+class Diagonal(CovarianceStructure):
+    """Independent random effects, a variance each, by their log-SDs (nlme ``pdDiag``)."""
+
+    def __init__(self, q: int) -> None:
+        self.q = q
+        self.n_params = q
+
+    def factor(self, theta: np.ndarray) -> np.ndarray:
+        return np.diag(np.exp(np.asarray(theta, dtype=float)))
+
+    def start(self, Z: np.ndarray, resid: np.ndarray, layout: RowLayout) -> np.ndarray:
+        out: np.ndarray = 0.5 * np.log(_start_scale(Z))
+        return out
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        return [_LOG_SD_BOUNDS] * self.q
+
+    def at_boundary(self, theta: np.ndarray) -> list[str]:
+        return [
+            f"random effect {k + 1}: variance at zero (its boundary)"
+            for k in np.flatnonzero(np.asarray(theta) < _LOG_SD_BOUNDARY)
+        ]
+
+
+class Identity(CovarianceStructure):
+    """Independent random effects with one common variance, by its log-SD (``pdIdent``)."""
+
+    def __init__(self, q: int) -> None:
+        self.q = q
+        self.n_params = 1
+
+    def factor(self, theta: np.ndarray) -> np.ndarray:
+        return math.exp(float(theta[0])) * np.eye(self.q)
+
+    def start(self, Z: np.ndarray, resid: np.ndarray, layout: RowLayout) -> np.ndarray:
+        return np.array([float(np.mean(0.5 * np.log(_start_scale(Z))))])
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        return [_LOG_SD_BOUNDS]
+
+    def at_boundary(self, theta: np.ndarray) -> list[str]:
+        if float(theta[0]) < _LOG_SD_BOUNDARY:
+            return [f"random effects 1-{self.q}: common variance at zero (its boundary)"]
+        return []
+
+
+class Blocked(CovarianceStructure):
+    """Block-diagonal covariance (nlme ``pdBlocked``): consecutive groups of Z columns,
+    each with its own structure, independent between groups.
+
+    Parameters
+    ----------
+    blocks : sequence of CovarianceStructure
+        In Z column order; block ``b`` covers the next ``blocks[b].q`` columns. Its
+        parameters follow those of the previous blocks.
+    """
+
+    def __init__(self, blocks: list[CovarianceStructure]) -> None:
+        self.blocks = list(blocks)
+        self.q = sum(b.q for b in self.blocks)
+        self.n_params = sum(b.n_params for b in self.blocks)
+        self._cols = np.cumsum([0] + [b.q for b in self.blocks])
+        self._pars = np.cumsum([0] + [b.n_params for b in self.blocks])
+
+    def split(self, theta: np.ndarray) -> list[np.ndarray]:
+        """The parameters of each block."""
+        t = np.asarray(theta, dtype=float)
+        return [t[self._pars[i] : self._pars[i + 1]] for i in range(len(self.blocks))]
+
+    def factor(self, theta: np.ndarray) -> np.ndarray:
+        F = np.zeros((self.q, self.q))
+        for i, (b, t) in enumerate(zip(self.blocks, self.split(theta), strict=True)):
+            c0, c1 = self._cols[i], self._cols[i + 1]
+            F[c0:c1, c0:c1] = b.factor(t)
+        return F
+
+    def start(self, Z: np.ndarray, resid: np.ndarray, layout: RowLayout) -> np.ndarray:
+        parts = [
+            b.start(Z[:, self._cols[i] : self._cols[i + 1]], resid, layout)
+            for i, b in enumerate(self.blocks)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        return [bd for b in self.blocks for bd in b.bounds()]
+
+    def at_boundary(self, theta: np.ndarray) -> list[str]:
+        """Each block's notes, its effects numbered within the block: ``block 2: ...``."""
+        return [
+            f"block {i + 1}: {note}"
+            for i, (b, t) in enumerate(zip(self.blocks, self.split(theta), strict=True))
+            for note in b.at_boundary(t)
+        ]

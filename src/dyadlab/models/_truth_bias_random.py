@@ -17,9 +17,9 @@ similarity slope. Their covariance here is block diagonal, in the Z column order
   (indistinguishable; ``pdIdent(~ 0 + member:tc_partner)``, ``pdIdent(~ 0 +
   member:tc_own)``).
 
-This is ``pdBlocked`` in nlme. The engine's own structures (Unstructured, Exchangeable)
-cover a full 6 × 6 covariance only; see the module docs of
-:mod:`dyadlab.models.truth_bias` for why the block-diagonal form is used.
+This is ``pdBlocked`` in nlme, built from the engine's
+:class:`~dyadlab.models._engine_covariance.Blocked`; this module only fixes the blocks
+and words the boundary notes in the model's terms.
 
 Examples
 --------
@@ -34,29 +34,25 @@ Examples
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from dyadlab.models._engine_covariance import CovarianceStructure, Exchangeable, Unstructured
-from dyadlab.models._engine_residual import RowLayout
+from dyadlab.models._engine_covariance import (
+    Blocked,
+    CovarianceStructure,
+    Diagonal,
+    Exchangeable,
+    Identity,
+    Unstructured,
+)
 
 __all__ = ["PersonEffects"]
 
-#: the engine's bounds and boundary threshold for a log-SD (relative to the residual SD)
-_LOG_SD_BOUNDS = (-12.0, 8.0)
+#: a log-SD below this (relative to the residual SD) counts as a variance at zero
 _LOG_SD_BOUNDARY = -7.0
 _SLOPE_NAMES = ("truth", "assumed_similarity")
 
 
-def _start_log_sd(z: np.ndarray) -> float:
-    """A rough starting log-SD for a random effect whose design column is ``z``."""
-    nz = z[z != 0]
-    scale = 0.5 / float(np.mean(nz**2)) if len(nz) else 0.5
-    return 0.5 * math.log(scale)
-
-
-class PersonEffects(CovarianceStructure):
+class PersonEffects(Blocked):
     """Random intercepts (partners correlated) and independent random slopes per person.
 
     Parameters
@@ -73,33 +69,16 @@ class PersonEffects(CovarianceStructure):
         self.intercepts: CovarianceStructure = (
             Unstructured(2) if distinguishable else Exchangeable(1)
         )
-        self.n_slope_params = 2 * n_slopes if distinguishable else n_slopes
-        self.q = 2 + 2 * n_slopes
-        self.n_params = self.intercepts.n_params + self.n_slope_params
+        slopes: list[CovarianceStructure] = (
+            [Diagonal(2 * n_slopes)] if distinguishable else [Identity(2) for _ in range(n_slopes)]
+        )
+        super().__init__([self.intercepts, *slopes])
+        self.n_slope_params = self.n_params - self.intercepts.n_params
 
     def slope_log_sds(self, theta: np.ndarray) -> np.ndarray:
         """Log-SD of every slope column (length ``2 * n_slopes``) from ``theta``."""
         t = np.asarray(theta[self.intercepts.n_params :], dtype=float)
         return t if self.distinguishable else np.repeat(t, 2)
-
-    def factor(self, theta: np.ndarray) -> np.ndarray:
-        theta = np.asarray(theta, dtype=float)
-        F = np.zeros((self.q, self.q))
-        F[:2, :2] = self.intercepts.factor(theta[: self.intercepts.n_params])
-        idx = np.arange(2, self.q)
-        F[idx, idx] = np.exp(self.slope_log_sds(theta))
-        return F
-
-    def start(self, Z: np.ndarray, resid: np.ndarray, layout: RowLayout) -> np.ndarray:
-        inter = self.intercepts.start(Z[:, :2], resid, layout)
-        logs = np.array([_start_log_sd(Z[:, c]) for c in range(2, self.q)])
-        if not self.distinguishable:
-            logs = logs.reshape(-1, 2).mean(axis=1)
-        return np.concatenate([inter, logs])
-
-    def bounds(self) -> list[tuple[float | None, float | None]]:
-        slopes: list[tuple[float | None, float | None]] = [_LOG_SD_BOUNDS] * self.n_slope_params
-        return self.intercepts.bounds() + slopes
 
     def at_boundary(self, theta: np.ndarray) -> list[str]:
         theta = np.asarray(theta, dtype=float)
