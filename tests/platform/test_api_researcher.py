@@ -174,3 +174,32 @@ def test_openapi_documents_invitation_roles(client):
     schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["InviteIn"]
     assert "roles" in schema["properties"]
     assert "null for a couple" in schema["properties"]["roles"]["description"]
+
+
+def test_logout_revokes_the_bearer_token(client, db):
+    headers = login(client, db)
+    client.cookies.clear()  # bearer only
+    other = client.post("/api/v1/auth/login", json={"email": OWNER[0], "password": OWNER[1]})
+    other_headers = {"Authorization": f"Bearer {other.json()['token']}"}
+    client.cookies.clear()
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    for stale in (headers, other_headers):  # every session of the researcher ends
+        r = client.get("/api/v1/auth/me", headers=stale)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "login_required"
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204  # no error
+    fresh = login(client, db)
+    assert client.get("/api/v1/auth/me", headers=fresh).status_code == 200
+    actions = db.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions.count("logout") == 1
+
+
+def test_cookie_logout_revokes_the_cookie_token(client, db):
+    login(client, db)
+    token = client.cookies.get("dyadlab_session")
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    client.cookies.clear()
+    r = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+    client.cookies.set("dyadlab_session", token)
+    assert client.get("/api/v1/auth/me").status_code == 401

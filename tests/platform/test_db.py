@@ -77,6 +77,32 @@ def test_upgrade_downgrade_upgrade(database_url):
     engine.dispose()
 
 
+def test_migration_0002_session_version_up_down_up(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO researchers (email, password_hash, role, active, created_at) "
+            "VALUES ('ann@lab.example', 'x', 'owner', true, '2026-03-01 10:00:00')"
+        )
+
+    def columns():
+        return {c["name"] for c in inspect(engine).get_columns("researchers")}
+
+    assert "session_version" not in columns()
+    upgrade_database(engine)
+    assert "session_version" in columns()
+    with engine.connect() as conn:  # the existing account starts at version 0
+        assert conn.exec_driver_sql("SELECT session_version FROM researchers").scalar() == 0
+    downgrade_database(engine, "0001")
+    assert "session_version" not in columns()
+    with engine.connect() as conn:  # the account survives the downgrade
+        assert conn.exec_driver_sql("SELECT email FROM researchers").scalar() == "ann@lab.example"
+    upgrade_database(engine)
+    assert "session_version" in columns()
+    engine.dispose()
+
+
 def test_upgrade_by_url(database_url):
     upgrade_database(database_url)
     engine = make_engine(database_url)

@@ -74,8 +74,11 @@ def test_login_then_studies_and_logout(client, db, protocol_path):
     assert page.status_code == 200
     assert f'href="/r/studies/{made.study_id}"' in page.text
     assert "Daily intimacy in couples" in page.text
+    token = client.cookies.get("dyadlab_session")
     r = client.post("/r/logout", data={"csrf": _csrf(page.text)}, follow_redirects=False)
     assert r.status_code == 303
+    assert client.get("/r/studies", follow_redirects=False).status_code == 303
+    client.cookies.set("dyadlab_session", token)  # a copied cookie no longer works
     assert client.get("/r/studies", follow_redirects=False).status_code == 303
 
 

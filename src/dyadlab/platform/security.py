@@ -71,21 +71,48 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def session_token(secret_key: str, researcher_id: int) -> str:
-    """A signed, timestamped session token for a researcher."""
+def session_token(secret_key: str, researcher_id: int, version: int = 0) -> str:
+    """A signed, timestamped session token for a researcher.
+
+    ``version`` is the researcher's ``session_version`` when the token is made; logging
+    out raises that number, which revokes every token made before (see
+    :func:`read_session`).
+    """
     serializer = URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
-    return str(serializer.dumps({"r": researcher_id}))
+    return str(serializer.dumps({"r": researcher_id, "v": version}))
 
 
-def read_session_token(secret_key: str, token: str, max_age_s: int) -> int | None:
-    """The researcher id in a valid, unexpired session token, else ``None``."""
+def read_session(secret_key: str, token: str, max_age_s: int) -> tuple[int, int] | None:
+    """``(researcher id, session version)`` of a valid, unexpired token, else ``None``.
+
+    Examples
+    --------
+    >>> read_session("k" * 32, session_token("k" * 32, 7, version=2), 60)
+    (7, 2)
+    >>> read_session("k" * 32, "forged", 60) is None
+    True
+    """
     serializer = URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
     try:
         data: Any = serializer.loads(token, max_age=max_age_s)
     except (BadSignature, SignatureExpired):
         return None
-    value = data.get("r") if isinstance(data, dict) else None
-    return value if isinstance(value, int) else None
+    if not isinstance(data, dict):
+        return None
+    value, version = data.get("r"), data.get("v", 0)
+    if not isinstance(value, int) or not isinstance(version, int):
+        return None
+    return value, version
+
+
+def read_session_token(secret_key: str, token: str, max_age_s: int) -> int | None:
+    """The researcher id in a valid, unexpired session token, else ``None``.
+
+    The token's signature and age only; whether it was revoked by a logout is
+    :func:`dyadlab.platform.services.researchers.session_researcher`'s check.
+    """
+    claims = read_session(secret_key, token, max_age_s)
+    return claims[0] if claims else None
 
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

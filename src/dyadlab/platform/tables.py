@@ -117,6 +117,9 @@ class Researcher(Base):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Raised by every logout: session tokens carry the version they were made with, and
+    # a token with an older version is refused (migration 0002).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Study(Base):

@@ -25,6 +25,7 @@ from dyadlab.platform.routes.deps import (
     Now,
     OwnerResearcher,
     csrf_token,
+    researcher_token,
 )
 from dyadlab.platform.schemas import (
     ComplianceOut,
@@ -41,7 +42,6 @@ from dyadlab.platform.schemas import (
     WithdrawIn,
     WithdrawOut,
 )
-from dyadlab.platform.security import session_token
 from dyadlab.platform.services import (
     compliance,
     export,
@@ -91,7 +91,7 @@ def login(
         window_s=settings.login_window_s,
     )
     session.commit()
-    token = session_token(settings.secret_key, researcher.id)
+    token = researchers.new_session_token(settings.secret_key, researcher)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -109,8 +109,19 @@ def login(
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-def logout(response: Response) -> Response:
-    """End the cookie session."""
+def logout(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    """Log out: every session token of this researcher (cookie or bearer) stops working."""
+    token = researcher_token(request)
+    researcher = (
+        researchers.session_researcher(
+            session, settings.secret_key, token, settings.session_max_age_s
+        )
+        if token
+        else None
+    )
+    if researcher is not None:
+        researchers.end_sessions(session, researcher, client=_client(request))
+        session.commit()
     out = Response(status_code=status.HTTP_204_NO_CONTENT)
     out.delete_cookie(SESSION_COOKIE, path="/")
     return out

@@ -3,7 +3,8 @@
 Participant routes authenticate with ``Authorization: Bearer TOKEN`` (the personal
 secret of the invitation link). Researcher routes take the signed session token as a
 bearer token or as the ``dyadlab_session`` cookie; with the cookie, every changing
-request must carry ``X-CSRF-Token`` (returned at login).
+request must carry ``X-CSRF-Token`` (returned at login). A token made before the
+researcher's last logout is refused (``Researcher.session_version``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dyadlab.platform.errors import AuthError, ForbiddenError
-from dyadlab.platform.security import read_session_token
 from dyadlab.platform.services.participants import person_by_token
+from dyadlab.platform.services.researchers import session_researcher
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import Person, Researcher
 
@@ -32,6 +33,7 @@ __all__ = [
     "Now",
     "OwnerResearcher",
     "csrf_token",
+    "researcher_token",
 ]
 
 SESSION_COOKIE = "dyadlab_session"
@@ -73,6 +75,11 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+def researcher_token(request: Request) -> str | None:
+    """The researcher session token of a request: bearer token, else the cookie."""
+    return _bearer(request) or request.cookies.get(SESSION_COOKIE)
+
+
 def current_person(request: Request, session: DbSession) -> Person:
     """The participant whose token is in the ``Authorization`` header."""
     token = _bearer(request)
@@ -95,13 +102,12 @@ def current_researcher(request: Request, session: DbSession, settings: AppSettin
     if token is None:
         token = request.cookies.get(SESSION_COOKIE)
         from_cookie = token is not None
-    researcher_id = (
-        read_session_token(settings.secret_key, token, settings.session_max_age_s)
+    researcher = (
+        session_researcher(session, settings.secret_key, token, settings.session_max_age_s)
         if token
         else None
     )
-    researcher = session.get(Researcher, researcher_id) if researcher_id is not None else None
-    if researcher is None or not researcher.active or token is None:
+    if researcher is None or token is None:
         raise AuthError("Please log in.", code="login_required")
     if from_cookie and request.method not in _SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")

@@ -39,7 +39,6 @@ from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, Rate
 from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
 from dyadlab.platform.routes.deps import SESSION_COOKIE, AppSettings, DbSession, Now
-from dyadlab.platform.security import read_session_token, session_token
 from dyadlab.platform.services import compliance, invitations, researchers, studies
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import Researcher
@@ -64,9 +63,9 @@ def _researcher(request: Request, session: DbSession, settings: AppSettings) -> 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    researcher_id = read_session_token(settings.secret_key, token, settings.session_max_age_s)
-    researcher = session.get(Researcher, researcher_id) if researcher_id is not None else None
-    return researcher if researcher is not None and researcher.active else None
+    return researchers.session_researcher(
+        session, settings.secret_key, token, settings.session_max_age_s
+    )
 
 
 ResearcherOrNone = Annotated[Researcher | None, Depends(_researcher)]
@@ -163,7 +162,7 @@ def login_post(
         )
     session.commit()
     response = RedirectResponse("/r/studies", status_code=303)
-    _set_session(response, settings, session_token(settings.secret_key, researcher.id))
+    _set_session(response, settings, researchers.new_session_token(settings.secret_key, researcher))
     return response
 
 
@@ -180,10 +179,19 @@ def _set_session(response: Response, settings: Settings, token: str) -> None:
 
 
 @router.post("/logout", response_class=HTMLResponse)
-def logout(request: Request, form: PostedForm) -> Response:
-    """End the session (a form post with the CSRF token)."""
+def logout(
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    settings: AppSettings,
+    researcher: ResearcherOrNone,
+) -> Response:
+    """End the session (a form post with the CSRF token); its token stops working."""
     if not csrf_ok(request, _text(form, CSRF_FIELD)):
         return _to_login()
+    if researcher is not None:
+        researchers.end_sessions(session, researcher, client=_client(request))
+        session.commit()
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -6,6 +6,11 @@ further attempts are refused (429) until the window passes — counted from the 
 log, so the limit holds across server processes and restarts. An unknown address costs
 the same argon2 work as a wrong password.
 
+Sessions: a researcher's session token (cookie or bearer) carries the account's
+``session_version``; :func:`end_sessions` (every logout) raises it, so all tokens made
+before stop working at once, on every server process — signed tokens alone would stay
+valid until they expire.
+
 Examples
 --------
 >>> create_researcher(session, "ann@lab.example", "long passphrase", role="owner")  # doctest: +SKIP
@@ -16,16 +21,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dyadlab._validation import check_option
 from dyadlab.platform.errors import AuthError, ConflictError, InvalidError, RateLimitError
-from dyadlab.platform.security import hash_password, verify_password
+from dyadlab.platform.security import hash_password, read_session, session_token, verify_password
 from dyadlab.platform.tables import AuditLog, Researcher, utcnow
 
-__all__ = ["ROLES", "audit", "authenticate", "create_researcher"]
+__all__ = [
+    "ROLES",
+    "audit",
+    "authenticate",
+    "create_researcher",
+    "end_sessions",
+    "new_session_token",
+    "session_researcher",
+]
 
 ROLES = ("owner", "analyst")
 MIN_PASSWORD_LENGTH = 10
@@ -129,3 +142,35 @@ def authenticate(
         raise AuthError("Wrong e-mail address or password.", code="login_failed")
     audit(session, "login", researcher_id=researcher.id, subject=email, client=client)
     return researcher
+
+
+def new_session_token(secret_key: str, researcher: Researcher) -> str:
+    """A session token for ``researcher``, valid until it expires or they log out."""
+    return session_token(secret_key, researcher.id, researcher.session_version)
+
+
+def session_researcher(
+    session: Session, secret_key: str, token: str, max_age_s: int
+) -> Researcher | None:
+    """The active researcher whose unexpired, unrevoked session ``token`` this is, or None."""
+    claims = read_session(secret_key, token, max_age_s)
+    if claims is None:
+        return None
+    researcher = session.get(Researcher, claims[0])
+    if researcher is None or not researcher.active:
+        return None
+    return researcher if researcher.session_version == claims[1] else None
+
+
+def end_sessions(session: Session, researcher: Researcher, *, client: str | None = None) -> None:
+    """Revoke every session token of ``researcher`` (logout) and write it to the audit log.
+
+    The caller commits.
+    """
+    session.execute(
+        update(Researcher)
+        .where(Researcher.id == researcher.id)
+        .values(session_version=Researcher.session_version + 1)
+    )
+    session.expire(researcher, ["session_version"])
+    audit(session, "logout", researcher_id=researcher.id, subject=researcher.email, client=client)
