@@ -403,12 +403,12 @@ def test_plots() -> None:
     import matplotlib.pyplot as plt
 
     res = dl.apim(_sim(), y="y", x="x", dyad="couple", role="role", moderator="years")
-    ax = res.plot()
-    texts = " ".join(t.get_text() for t in ax.texts)
+    fig = res.plot()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     a = res.estimates.query("effect == 'actor' and predictor == 'x' and role == 'w'")
     assert f"{float(a['estimate'].iloc[0]):.2f}" in texts
-    ax2 = res.plot_simple_slopes()
-    assert ax2.get_legend() is not None
+    fig2 = res.plot_simple_slopes()
+    assert fig2.axes[0].get_legend() is not None
     plain = dl.apim(_sim(), y="y", x="x", dyad="couple")
     with pytest.raises(OptionError, match="no moderator"):
         plain.plot_simple_slopes()

@@ -257,7 +257,8 @@ def test_plot_draws_the_path_diagram(which, tmp_path):
 
     case = DIST[0] if which == "distinguishable" else POOLED[0]
     res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
-    ax = res.plot()
+    fig = res.plot()
+    ax = fig.axes[0]
     texts = [t.get_text() for t in ax.texts]
     assert sum("tension" in t for t in texts) == 2  # X of both members
     a_actor = res.estimates.loc[res.estimates["effect"] == "a_actor", "estimate"].iloc[0]

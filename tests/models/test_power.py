@@ -190,12 +190,12 @@ def test_grid_gives_a_curve_and_plots(tmp_path):
     assert np.all(np.diff(res.power["actor"]) > 0)
     d = res.to_dict()
     assert [row["dyads"] for row in d["curve"]] == [25, 50, 100, 200]
-    ax = res.plot()
-    assert len(ax.lines) >= 2
-    ax.figure.savefig(tmp_path / "curve.png")
+    fig = res.plot()
+    assert len(fig.axes[0].lines) >= 2
+    fig.savefig(tmp_path / "curve.png")
     import matplotlib.pyplot as plt
 
-    plt.close(ax.figure)
+    plt.close(fig)
 
 
 def test_to_dict_contract_and_summary():

@@ -10,13 +10,14 @@ Examples
 >>> rng = np.random.default_rng(0); n = 40; x = rng.normal(size=2 * n)
 >>> df = pd.DataFrame({"d": np.repeat(np.arange(n), 2), "x": x,
 ...                    "y": x + rng.normal(size=2 * n)})
->>> ax = dl.apim(df, y="y", x="x", dyad="d").plot()
->>> ax.get_title()
+>>> fig = dl.apim(df, y="y", x="x", dyad="d").plot()
+>>> fig.axes[0].get_title()
 'APIM: x → y'
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,46 +47,110 @@ def _pick(
     return float(rows["estimate"].iloc[0]), float(rows["p"].iloc[0])
 
 
-def path_diagram(res: ApimResult, *, ax: Any = None, predictor: str | None = None) -> Any:
-    """Draw the two-person APIM with actor, partner and residual paths; return the Axes.
+def _wrap(text: str, width: int = 16) -> str:
+    """Break a long variable name into lines of about ``width`` characters, at spaces,
+    underscores, dots or hyphens where possible (a name without any is cut)."""
+    parts = re.findall(r"[^\s_.\-]+[\s_.\-]*|[\s_.\-]+", text)
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        while len(part) > width:  # one long word: cut it
+            if line:
+                lines.append(line.rstrip())
+                line = ""
+            lines.append(part[:width])
+            part = part[width:]
+        if line and len(line) + len(part.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += part
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
-    Solid arrows are significant at 1 - ``res.level``, dashed ones are not; each label
-    carries the estimate and its significance stars.
+
+def path_diagram(res: ApimResult, *, ax: Any = None, predictor: str | None = None) -> Any:
+    """Draw the APIM path diagram(s) and return the matplotlib Figure.
+
+    One panel per predictor (or only ``predictor``); with ``ax``, one panel (the first
+    predictor unless ``predictor`` is given) is drawn into that Axes and its Figure is
+    returned. Solid arrows are significant at 1 - ``res.level``, dashed ones are not;
+    each label carries the estimate and its significance stars. Boxes grow with their
+    text; long variable names are wrapped.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    pred = predictor or res.call.get("x", [""])[0]
-    y = res.call.get("y", "y")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2))
-    roles: list[str | None] = list(res.roles) if res.distinguishable else [None, None]
-    names = [f"{r}" for r in res.roles] if res.distinguishable else ["member 1", "member 2"]
-    pos_x = [(0.12, 0.78), (0.12, 0.22)]
-    pos_y = [(0.82, 0.78), (0.82, 0.22)]
-    alpha = 1 - res.level
-    for i in range(2):
-        for (cx, cy), label in ((pos_x[i], f"{pred}\n{names[i]}"), (pos_y[i], f"{y}\n{names[i]}")):
-            ax.add_patch(
-                FancyBboxPatch(
-                    (cx - 0.09, cy - 0.07),
-                    0.18,
-                    0.14,
-                    boxstyle="round,pad=0.01",
-                    fc="#f3f3f3",
-                    ec="black",
-                )
+    from dyadlab.exceptions import OptionError
+
+    preds = [str(v) for v in res.call.get("x", [])] or [
+        str(v) for v in res.estimates["predictor"].dropna().unique()
+    ]
+    if predictor is not None:
+        if predictor not in preds:
+            raise OptionError(
+                f"plot(): predictor={predictor!r} is not a predictor of this APIM; choose one "
+                f"of {', '.join(map(repr, preds))}."
             )
-            ax.text(cx, cy, label, ha="center", va="center", fontsize=9)
+        preds = [predictor]
+    if ax is not None:
+        preds = preds[:1]
+        _panel(res, ax, preds[0])
+        return ax.figure
+    fig, axes = plt.subplots(len(preds), 1, figsize=(7.5, 4.4 * len(preds)), squeeze=False)
+    # the layout is fixed before drawing: arrows are placed from the boxes' measured size
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.5 / (4.4 * len(preds)))
+    for a, pred in zip(axes[:, 0], preds, strict=True):
+        _panel(res, a, pred)
+    return fig
+
+
+def _panel(res: ApimResult, ax: Any, pred: str) -> None:
+    """One path diagram (one predictor) in ``ax``."""
+    from matplotlib.patches import FancyArrowPatch
+
+    y = str(res.call.get("y", "y"))
+    roles: list[str | None] = list(res.roles) if res.distinguishable else [None, None]
+    names = [str(r) for r in res.roles] if res.distinguishable else ["member 1", "member 2"]
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    title = f"APIM: {pred} → {y}"
+    ax.set_title(title if len(title) <= 70 else f"APIM: {pred}\n→ {y}")
+    rows = (0.76, 0.24)
+    col_x, col_y = 0.17, 0.66
+    style = {"boxstyle": "round,pad=0.5", "fc": "#f3f3f3", "ec": "black"}
+    boxes: dict[tuple[str, int], Any] = {}
+    for i in range(2):
+        for kind, cx, var in (("x", col_x, pred), ("y", col_y, y)):
+            boxes[(kind, i)] = ax.text(
+                cx,
+                rows[i],
+                f"{_wrap(var)}\n({_wrap(names[i])})",
+                ha="center",
+                va="center",
+                fontsize=9,
+                bbox=style,
+                zorder=3,
+            )
+    # the boxes' extents in data coordinates, to start and end the arrows at their edges
+    renderer = ax.figure.canvas.get_renderer()
+    inv = ax.transData.inverted()
+    ext = {}
+    for key, t in boxes.items():
+        t.draw(renderer)  # lays out the bbox patch around the text
+        bb = t.get_bbox_patch().get_window_extent(renderer).transformed(inv)
+        ext[key] = bb
+    alpha = 1 - res.level
 
     def arrow(
         a: tuple[float, float],
         b: tuple[float, float],
         est: float,
         p: float,
-        label_at: tuple[float, float],
+        frac: float,
         rad: float = 0.0,
         both: bool = False,
+        dx: float = 0.0,
     ) -> None:
         sig = both or (np.isfinite(p) and p < alpha)
         ax.add_patch(
@@ -98,45 +163,58 @@ def path_diagram(res: ApimResult, *, ax: Any = None, predictor: str | None = Non
                 lw=1.6 if sig else 1.0,
                 ls="-" if sig else "--",
                 color="black",
+                zorder=2,
             )
         )
         text = "—" if not np.isfinite(est) else f"{est:.2f}{stars(p)}"
+        at = (a[0] + frac * (b[0] - a[0]) + dx, a[1] + frac * (b[1] - a[1]))
         ax.text(
-            *label_at,
+            *at,
             text,
             ha="center",
             va="center",
             fontsize=9,
             bbox={"fc": "white", "ec": "none", "pad": 1},
+            zorder=4,
         )
 
     for i in range(2):
-        a, pa = _pick(res, "actor", pred, roles[i])
-        arrow((0.21, pos_x[i][1]), (0.73, pos_y[i][1]), a, pa, (0.47, pos_x[i][1] + 0.04))
-        p, pp = _pick(res, "partner", pred, roles[i])
         j = 1 - i
-        frac = 0.3 if i == 0 else 0.7
-        arrow(
-            (0.21, pos_x[j][1]),
-            (0.73, pos_y[i][1]),
-            p,
-            pp,
-            (0.21 + frac * 0.52, pos_x[j][1] + frac * (pos_y[i][1] - pos_x[j][1])),
-        )
+        src, dst = ext[("x", i)], ext[("y", i)]
+        a, pa = _pick(res, "actor", pred, roles[i])
+        arrow((src.x1, rows[i]), (dst.x0, rows[i]), a, pa, 0.5)
+        p, pp = _pick(res, "partner", pred, roles[i])
+        src_p = ext[("x", j)]
+        start = (src_p.x1, src_p.y0 if j == 0 else src_p.y1)
+        end = (dst.x0, dst.y1 if i == 0 else dst.y0)
+        arrow(start, end, p, pp, 0.25 if i == 0 else 0.75)
     vc = res.variance_components
     rho = vc[vc["name"] == "residual_correlation"]["estimate"]
     r_est = float(rho.iloc[0]) if len(rho) else float("nan")
-    arrow((0.93, 0.72), (0.93, 0.28), r_est, float("nan"), (0.97, 0.5), rad=-0.4, both=True)
-    ax.text(0.97, 0.44, "residual r", ha="center", fontsize=7)
-    ax.set_xlim(0, 1.05)
-    ax.set_ylim(0.05, 0.95)
-    ax.axis("off")
-    ax.set_title(f"APIM: {pred} → {y}")
-    return ax
+    right = max(ext[("y", 0)].x1, ext[("y", 1)].x1)
+    top, bottom = ext[("y", 0)].y0, ext[("y", 1)].y1
+    arrow(
+        (right - 0.02, top),
+        (right - 0.02, bottom),
+        r_est,
+        float("nan"),
+        0.5,
+        rad=-0.5,
+        both=True,
+        dx=0.06 + 0.25 * (top - bottom) / 2,
+    )
+    ax.text(
+        right + 0.04 + 0.25 * (top - bottom) / 2,
+        (top + bottom) / 2 - 0.07,
+        "residual r",
+        ha="center",
+        fontsize=7,
+    )
 
 
 def simple_slopes_plot(res: ApimResult, *, ax: Any = None) -> Any:
-    """Actor and partner effects (with CIs) at the moderator's mean and mean ± 1 SD."""
+    """Actor and partner effects (with CIs) at the moderator's mean and mean ± 1 SD;
+    returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
     slopes = res.extra.get("simple_slopes")
@@ -172,4 +250,4 @@ def simple_slopes_plot(res: ApimResult, *, ax: Any = None) -> Any:
     ax.set_ylabel("effect")
     ax.set_title("Simple slopes")
     ax.legend(fontsize=8)
-    return ax
+    return ax.figure

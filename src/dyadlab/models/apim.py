@@ -54,8 +54,10 @@ class ApimResult(ModelResult):
     def plot(self, ax: Any = None, *, predictor: str | None = None) -> Any:
         """Draw the APIM path diagram with the estimates on the arrows.
 
-        Significant effects (p < 1 - level) are drawn solid and marked with ``*``;
-        others dashed. Returns the matplotlib Axes.
+        One panel per predictor, or only ``predictor``; with ``ax``, one panel in that
+        Axes. Significant effects (p < 1 - level) are drawn solid and marked with ``*``;
+        others dashed. Boxes fit their (wrapped) variable names. Returns the matplotlib
+        Figure.
         """
         from dyadlab.models._apim_plot import path_diagram
 
@@ -63,7 +65,7 @@ class ApimResult(ModelResult):
 
     def plot_simple_slopes(self, ax: Any = None) -> Any:
         """Plot the simple slopes of a moderated APIM (actor and partner effects by
-        moderator value). Returns the matplotlib Axes."""
+        moderator value). Returns the matplotlib Figure."""
         from dyadlab.models._apim_plot import simple_slopes_plot
 
         return simple_slopes_plot(self, ax=ax)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_fram
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["MediationResult", "apim_mediation"]
 
@@ -53,12 +54,14 @@ _N_PARAMS_POOLED = 12  # 6 paths + 2 intercepts + 2 residual variances + 2 covar
 class MediationResult(ModelResult):
     """A :class:`~dyadlab.models._result.ModelResult` with a path diagram."""
 
-    def plot(self, ax: Axes | None = None) -> Axes:
-        """Draw the path diagram with the estimates on the arrows (matplotlib)."""
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """Draw the path diagram with the estimates on the arrows; return the matplotlib
+        Figure."""
         from dyadlab.models._mediation_plot import draw_mediation
 
         names = {k: str(self.call[k]) for k in ("x", "m", "y")}
-        return draw_mediation(self.estimates, names=names, roles=self.roles, ax=ax)
+        drawn = draw_mediation(self.estimates, names=names, roles=self.roles, ax=ax)
+        return cast("Figure", drawn.get_figure(root=True))
 
 
 def _wide(

@@ -20,7 +20,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 from scipy import stats
@@ -31,6 +31,7 @@ from dyadlab.models._power_mc import Design, simulate_power
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["PowerResult", "apim"]
 
@@ -144,7 +145,7 @@ class PowerResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def plot(self, ax: Axes | None = None, *, target: float | None = 0.8) -> Axes:
+    def plot(self, ax: Axes | None = None, *, target: float | None = 0.8) -> Figure:
         """Draw power against the number of dyads (a power curve).
 
         Parameters
@@ -156,7 +157,8 @@ class PowerResult:
 
         Returns
         -------
-        matplotlib.axes.Axes
+        matplotlib.figure.Figure
+            The figure that holds the curve (``fig.axes[0]``).
         """
         import matplotlib.pyplot as plt
 
@@ -177,7 +179,7 @@ class PowerResult:
         ax.set_ylim(0, 1.02)
         ax.set_title(f"APIM power (alpha = {self.alpha:g}, {self.method})")
         ax.legend()
-        return ax
+        return cast("Figure", ax.get_figure(root=True))
 
 
 def _nct_power(ncp: float, df: float, alpha: float) -> float:
