@@ -131,3 +131,34 @@ def test_errors_are_one_line(
     assert err.startswith("dyadlab: error:")
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--role", "gender"],
+        ["--indistinguishable"],
+        ["--indistinguishable", "--method", "sem"],
+        ["--role", "gender", "--bootstrap", "50", "--seed", "1"],
+    ],
+)
+def test_acitelli_table_is_readable(
+    options: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dyadlab.data.datasets import load_acitelli
+
+    path = tmp_path / "acitelli.csv"
+    load_acitelli().to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        code, out, err = _run(
+            capsys, path, "--y", "satisfaction", "--x", "other_pos", "--dyad", "cuplid", *options
+        )
+    assert code == 0, err
+    low = out.lower()
+    assert "nan" not in low and "none" not in low, out
+    assert "k = partner / actor" in out
+    assert "pattern" in out.split("k = partner / actor")[1]
+    if "sem" in options:
+        assert "adjusted for indistinguishable members (Olsen & Kenny 2006)" in out
+        assert "saturated: p and RMSEA not defined" in out

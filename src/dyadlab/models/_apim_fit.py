@@ -485,6 +485,8 @@ def _olsen_kenny_fit(data: Array, ll: float, npar: int, perm: list[int]) -> dict
     chisq_inull = max(2 * (ll_sat - ll_inull), 0.0)
     df_inull = moments - k_inull
     adj, dfa = chisq - chisq_isat, df - df_isat
+    if abs(adj) < 1e-8 * max(1.0, chisq):  # rounding noise of two equal likelihoods
+        adj = 0.0
     nadj, dfn = chisq_inull - chisq_isat, df_inull - df_isat
     out.update(
         {

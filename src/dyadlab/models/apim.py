@@ -83,8 +83,15 @@ class ApimResult(ModelResult):
             else t
             for t in self.tests
         ]
-        shown = dataclasses.replace(self, estimates=est, variance_components=vc, tests=tests)
+        base = {k: v for k, v in self.fit.items() if k in _BASE_FIT and v is not None}
+        shown = dataclasses.replace(
+            self, estimates=est, variance_components=vc, tests=tests, fit=base
+        )
         text = ModelResult.summary(shown)
+        extra_fit = _olsen_kenny_lines(self.fit)
+        if extra_fit:
+            head, sep, tail = text.partition("\n\nWarnings:")
+            text = head + "\n" + "\n".join(extra_fit) + sep + tail
         ks = self.extra.get("k") or []
         if ks:
             mod = self.call.get("moderator")
@@ -100,6 +107,49 @@ class ApimResult(ModelResult):
                 lines.append(f"  {k['predictor']}{who}: k = {est_s}{ci} — {k['pattern_text']}")
             text += "\n" + "\n".join(lines)
         return text
+
+
+_BASE_FIT = ("loglik", "aic", "bic", "n_params", "converged")
+
+
+def _olsen_kenny_lines(fit: dict[str, Any]) -> list[str]:
+    """The chi-square fit of the indistinguishable SEM in words (no None cells)."""
+
+    def test(chisq: Any, df: Any, p: Any = None, rmsea: Any = None, cfi: Any = None) -> str:
+        out = f"chi-square = {chisq:.3f}, df = {df}"
+        if df == 0:
+            return (
+                out
+                + " (saturated: p and RMSEA not defined)"
+                + (f", CFI = {cfi:.3f}" if cfi is not None else "")
+            )
+        for name, val, fmt in (("p", p, ".3g"), ("RMSEA", rmsea, ".3f"), ("CFI", cfi, ".3f")):
+            if val is not None:
+                out += f", {name} = {val:{fmt}}"
+        return out
+
+    if fit.get("chisq") is None:
+        return []
+    lines = [
+        "  against the saturated model: "
+        + test(fit["chisq"], fit["df"], fit.get("pvalue"), fit.get("rmsea"), fit.get("cfi"))
+    ]
+    if fit.get("chisq_adjusted") is not None:
+        lines.append(
+            "  adjusted for indistinguishable members (Olsen & Kenny 2006): "
+            + test(
+                fit["chisq_adjusted"],
+                fit["df_adjusted"],
+                fit.get("pvalue_adjusted"),
+                fit.get("rmsea_adjusted"),
+                fit.get("cfi_adjusted"),
+            )
+        )
+        lines.append(
+            f"  I-SAT model: chi-square = {fit['chisq_isat']:.3f}, df = {fit['df_isat']}; "
+            f"I-NULL model: chi-square = {fit['chisq_inull']:.3f}, df = {fit['df_inull']}"
+        )
+    return ["Model fit:", *lines]
 
 
 # --------------------------------------------------------------------------------------
