@@ -151,6 +151,14 @@ def test_yes_no_items_are_coded_one_zero_everywhere(db, small_study, tmp_path):
     pw = read_table(tmp_path / "p.parquet")
     row = pw[(pw["person"] == made.person_ids[0]) & (pw["diary_day"] == 3)].iloc[0]
     assert row["conflict"] == 0 and row["conflict_partner"] == 0 and row["had_sex_partner"] == 1
+    export_study(db, made.study_id, layout="pairwise", out=tmp_path / "p.sav", now=now)
+    labels = read_table(tmp_path / "p.sav").attrs
+    assert labels["value_labels"]["had_sex_partner"] == {1.0: "Yes", 0.0: "No"}
+    assert labels["variable_labels"]["had_sex_partner"].endswith("(partner)")
+    export_study(db, made.study_id, layout="dyad", out=tmp_path / "w.sav", now=now)
+    labels = read_table(tmp_path / "w.sav").attrs
+    assert labels["value_labels"]["conflict_partner_a"] == {1.0: "Yes", 0.0: "No"}
+    assert labels["value_labels"]["relationship_satisfaction_partner_b"][7.0] == "Strongly agree"
 
 
 def test_export_notes_withdrawal_and_deletion(db, small_study, tmp_path):

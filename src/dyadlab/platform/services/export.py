@@ -125,19 +125,32 @@ def _item_columns(protocol: Any) -> dict[tuple[str, str], str]:
 
 
 def _labels(protocol: Any, columns: list[str]) -> tuple[dict[str, str], dict[str, dict[Any, str]]]:
+    """Variable and value labels of ``columns``: the items' own columns and the derived
+    ones of the pairwise and dyad layouts (``<item>_partner``, ``<item>_<role>``)."""
     lang = "en" if "en" in protocol.languages else protocol.default_language
     variable: dict[str, str] = {c: _TIME_LABELS[c] for c in columns if c in _TIME_LABELS}
     values: dict[str, dict[Any, str]] = {}
+    item_text: dict[str, str] = {}
+    item_values: dict[str, dict[Any, str]] = {}
     colmap = _item_columns(protocol)
     for q in protocol.questionnaires:
         for item in q.items:
             col = colmap[(q.name, item.name)]
-            if col not in columns:
-                continue
-            variable[col] = item.label.get(lang) or next(iter(item.label.values()), col)
+            item_text[col] = item.label.get(lang) or next(iter(item.label.values()), col)
             pairs = _coded_choices(protocol, item, lang)
             if pairs and all(isinstance(v, int) and not isinstance(v, bool) for v, _ in pairs):
-                values[col] = {float(v): label for v, label in pairs}
+                item_values[col] = {float(v): label for v, label in pairs}
+    for col in columns:
+        if col in item_text:
+            base, suffix = col, ""
+        else:
+            base = max((c for c in item_text if col.startswith(f"{c}_")), key=len, default="")
+            suffix = f" ({col[len(base) + 1 :]})" if base else ""
+        if not base or col in variable:
+            continue
+        variable[col] = item_text[base] + suffix
+        if base in item_values:
+            values[col] = item_values[base]
     return variable, values
 
 
