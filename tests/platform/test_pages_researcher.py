@@ -104,6 +104,27 @@ def test_owner_invites_couples_and_sees_the_links_once(client, db, protocol_path
     assert [row.detail for row in audit] == [{"couples": 2}]
 
 
+def test_invite_form_chooses_the_couples_roles(client, db, protocol_path):
+    made = make_study(db, protocol_path)[0]
+    _login(client, db)
+    page = client.get(f"/r/studies/{made.study_id}")
+    assert '<option value="partner_b,partner_b">' in page.text
+    assert '<option value="none">No roles (indistinguishable)</option>' in page.text
+    for choice, expected in (("partner_b,partner_b", ["partner_b"] * 2), ("none", [None, None])):
+        r = client.post(
+            f"/r/studies/{made.study_id}/invite",
+            data={"csrf": _csrf(page.text), "couples": "1", "roles": choice},
+        )
+        assert r.status_code == 200, r.text
+        new = db.scalars(select(Person).order_by(Person.id.desc()).limit(2)).all()
+        assert [p.role for p in reversed(new)] == expected
+    r = client.post(
+        f"/r/studies/{made.study_id}/invite",
+        data={"csrf": _csrf(page.text), "couples": "1", "roles": "man,woman"},
+    )
+    assert r.status_code == 422 and "does not name" in r.text
+
+
 @pytest.mark.parametrize(
     ("data", "status", "message"),
     [

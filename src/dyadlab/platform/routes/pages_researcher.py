@@ -34,7 +34,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
-from dyadlab.exceptions import ProtocolError
+from dyadlab.exceptions import OptionError, ProtocolError
 from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, RateLimitError
 from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
@@ -367,7 +367,30 @@ def _study_page(
         invited=invited,
         error=error,
         default_tz=settings.default_tz,
+        role_options=_role_options(protocol.roles),
     )
+
+
+def _role_options(roles: list[str] | None) -> list[tuple[str, str]]:
+    """(form value, text) of the invitation form's roles menu; "" is the protocol's."""
+    if not roles:
+        return [("", "No roles (indistinguishable)")]
+    a, b = roles
+    return [
+        ("", f"{a} and {b} (the protocol's roles)"),
+        (f"{a},{a}", f"{a} and {a}"),
+        (f"{b},{b}", f"{b} and {b}"),
+        ("none", "No roles (indistinguishable)"),
+    ]
+
+
+def _form_roles(choice: str, n: int) -> list[list[str] | None] | None:
+    """Per-couple roles from the form's menu value (see :func:`_role_options`)."""
+    if not choice:
+        return None
+    if choice == "none":
+        return [None] * n
+    return [choice.split(",")] * n
 
 
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
@@ -450,12 +473,17 @@ def invite_post(
             start_date=start,
             tz=_text(form, "tz") or settings.default_tz,
             now=now,
+            roles=_form_roles(_text(form, "roles"), n),
         )
     except InvalidError as exc:
         session.rollback()
         return _study_page(
             request, session, researcher, study_id, error=exc.message, status_code=422
         )
+    except OptionError as exc:
+        session.rollback()
+        message = str(exc).removeprefix("invite_couples(): ")
+        return _study_page(request, session, researcher, study_id, error=message, status_code=422)
     researchers.audit(
         session,
         "invite",
