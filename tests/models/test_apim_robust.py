@@ -90,6 +90,10 @@ def small_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], str | None, 
     share = draw(st.sampled_from([0.0, 0.1, 0.3, 0.6]))
     for c in ["y", *xs]:
         df.loc[rng.random(len(df)) < share, c] = np.nan
+    if draw(st.booleans()) and draw(st.booleans()):
+        df.loc[df.index[0], draw(st.sampled_from(["y", *xs]))] = draw(
+            st.sampled_from([np.inf, -np.inf])
+        )
     role = draw(st.sampled_from(["role", None]))
     method = draw(st.sampled_from(["sem", "mlm"]))
     boot = draw(st.sampled_from([0, 0, 30]))
@@ -122,3 +126,13 @@ def test_cli_too_few_dyads_exits_1_with_one_line(
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("dyadlab: error: apim(): only 3 dyads")
+
+
+@pytest.mark.parametrize("column", ["y", "x"])
+def test_infinite_values_are_a_clear_error(column: str) -> None:
+    df = dl.simulate_apim(20, rng=1)
+    df.loc[3, column] = np.inf
+    with pytest.raises(
+        DyadicDataError, match=rf"column '{column}' has 1 infinite value\(s\) \(rows 3\)"
+    ):
+        _fit(df, x="x", role="role", method="sem")

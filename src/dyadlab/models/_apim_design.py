@@ -179,6 +179,13 @@ def prepare(
     check_dyads(df, dyad=dyad, person=person, allow_incomplete=True, func=func)
     for v in variables:
         df[v] = pd.to_numeric(df[v], errors="coerce").astype(float)
+        infinite = np.isinf(df[v].to_numpy())
+        if infinite.any():
+            rows = ", ".join(map(str, df.index[infinite][:5].tolist()))
+            raise DyadicDataError(
+                f"{func}(): column {v!r} has {int(infinite.sum())} infinite value(s) (rows "
+                f"{rows}). Replace them with a number, or with NaN if they are missing."
+            )
     if role is not None:
         check_distinguishable(df, dyad=dyad, role=role, func=func)
         levels = role_values(df, role)
