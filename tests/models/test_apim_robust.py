@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ def test_bootstrap_on_few_dyads_gives_intervals_or_none() -> None:
 
 
 @st.composite
-def small_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], str | None, str, int]:
+def small_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
     n = draw(st.integers(2, 12))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
@@ -87,28 +88,41 @@ def small_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], str | None, 
     if draw(st.booleans()):
         df["x_const"] = 2.0
         xs.append("x_const")
+    extra: dict[str, Any] = {}
+    if draw(st.booleans()):  # a person- or dyad-level covariate
+        person_level = draw(st.booleans())
+        df["cov"] = rng.normal(size=len(df)) if person_level else np.repeat(rng.normal(size=n), 2)
+        extra["covariates"] = "cov"
+    if draw(st.booleans()):  # a between- or within-dyad moderator
+        within = draw(st.booleans())
+        df["mod"] = rng.normal(size=len(df)) if within else np.repeat(rng.normal(size=n), 2)
+        extra["moderator"] = "mod"
     share = draw(st.sampled_from([0.0, 0.1, 0.3, 0.6]))
-    for c in ["y", *xs]:
+    for c in ["y", *xs, *extra.values()]:
         df.loc[rng.random(len(df)) < share, c] = np.nan
     if draw(st.booleans()) and draw(st.booleans()):
         df.loc[df.index[0], draw(st.sampled_from(["y", *xs]))] = draw(
             st.sampled_from([np.inf, -np.inf])
         )
-    role = draw(st.sampled_from(["role", None]))
-    method = draw(st.sampled_from(["sem", "mlm"]))
-    boot = draw(st.sampled_from([0, 0, 30]))
-    return df, xs, role, method, boot
+    return df, {
+        "x": xs,
+        "role": draw(st.sampled_from(["role", None])),
+        "method": draw(st.sampled_from(["sem", "mlm"])),
+        "bootstrap": draw(st.sampled_from([0, 0, 30])),
+        "missing": draw(st.sampled_from(["ml", "listwise"])),
+        **extra,
+    }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_frames())
 def test_small_random_frames_fit_or_raise_dyadlab_error(
-    case: tuple[pd.DataFrame, list[str], str | None, str, int],
+    case: tuple[pd.DataFrame, dict[str, Any]],
 ) -> None:
-    df, xs, role, method, boot = case
+    df, options = case
     try:
         with np.errstate(all="raise"):  # numpy floating warnings may not leak either
-            res = _fit(df, x=xs, role=role, method=method, bootstrap=boot, rng=1)
+            res = _fit(df, rng=1, **options)
     except DyadlabError:
         return
     res.summary()
