@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from dyadlab.models._engine import fit_mixed, loglik_gradient, nlme_fixed_df, profiled_loglik
+from dyadlab.models._engine import (
+    fit_mixed,
+    loglik_gradient,
+    nlme_fixed_df,
+    profiled_loglik,
+    refit_small_log_sds,
+)
 from dyadlab.models._engine_covariance import (
     Blocked,
     Diagonal,
@@ -285,3 +291,32 @@ def test_blocked_with_one_block_fits_like_that_block() -> None:
     b = fit_mixed(X, y, Z, layout, cs, Blocked([Unstructured(2)]))
     assert a.loglik == b.loglik
     np.testing.assert_array_equal(a.beta, b.beta)
+
+
+def test_refit_small_log_sds_keeps_the_better_fit() -> None:
+    """A random slope with no variance: its log-SD ends low; the re-examination never
+    returns a worse fit, and returns the fit itself when no listed log-SD is small."""
+    rng = np.random.default_rng(21)
+    layout = _layout(rng, n_dyads=40, n_days=6, drop=0.1)
+    n = len(layout.dyad)
+    x = rng.normal(size=n)
+    ind = np.column_stack([layout.member == 0, layout.member == 1]).astype(float)
+    Z = np.column_stack([ind, ind * x[:, None]])
+    X = np.column_stack([np.ones(n), x])
+    u = rng.normal(size=(layout.n_dyads, 2))[layout.dyad]
+    y = X @ [1.0, 0.5] + (ind * u).sum(axis=1) + rng.normal(size=n)
+    cs = CompoundSymmetry(distinguishable=True)
+    cov = Blocked([Unstructured(2), Diagonal(2)])
+    fit = fit_mixed(X, y, Z, layout, cs, cov, method="ML")
+    assert (
+        refit_small_log_sds(
+            fit, X, y, Z, layout, cs, cov, positions=np.array([], dtype=int), method="ML"
+        )
+        is fit
+    )
+    assert np.min(fit.theta[3:5]) < -4.0
+    again = refit_small_log_sds(
+        fit, X, y, Z, layout, cs, cov, positions=np.arange(3, 5), method="ML"
+    )
+    assert again.loglik >= fit.loglik
+    assert again.converged

@@ -93,7 +93,14 @@ from scipy import optimize
 from dyadlab.models._engine_covariance import CovarianceStructure
 from dyadlab.models._engine_residual import ResidualStructure, RowLayout
 
-__all__ = ["EngineFit", "fit_mixed", "loglik_gradient", "nlme_fixed_df", "profiled_loglik"]
+__all__ = [
+    "EngineFit",
+    "fit_mixed",
+    "loglik_gradient",
+    "nlme_fixed_df",
+    "profiled_loglik",
+    "refit_small_log_sds",
+]
 
 _LOG2PI = math.log(2 * math.pi)
 #: L-BFGS-B's relative-reduction stop. 1e-9 stopped on the flat log-SD plateau of a
@@ -602,3 +609,71 @@ def fit_mixed(
         boundary=boundary,
         theta_cov=theta_cov,
     )
+
+
+def refit_small_log_sds(
+    fit: EngineFit,
+    X: np.ndarray,
+    y: np.ndarray,
+    Z: np.ndarray,
+    layout: RowLayout,
+    residual: ResidualStructure,
+    cov: CovarianceStructure,
+    *,
+    positions: np.ndarray,
+    method: Literal["REML", "ML"] = "REML",
+    below: float = -4.0,
+) -> EngineFit:
+    """Re-examine log-SD parameters that ended near zero variance; the better fit.
+
+    A variance near zero sits on a plateau of the log-SD scale (the gradient there is
+    ``2 sigma^2`` times that on the variance scale), where quasi-Newton can stop short.
+    Each listed log-SD parameter below ``below`` is searched in one dimension (the
+    profiled likelihood on a grid from -10 to 0, then Brent around the best point), the
+    model is refitted from there, and the refit is kept if its likelihood is higher.
+
+    Parameters
+    ----------
+    fit : EngineFit
+        The fit of :func:`fit_mixed` with these arguments.
+    positions : ndarray of int
+        Positions in ``theta`` of the log-SD parameters to re-examine.
+
+    Returns
+    -------
+    EngineFit
+    """
+    positions = np.asarray(positions, dtype=int)
+    small = positions[fit.theta[positions] < below]
+    if not len(small):
+        return fit
+    q, (n, p) = Z.shape[1], X.shape
+    prepared = residual.prepare(np.column_stack([Z, X, y]), q, layout)
+    t = fit.theta.copy()
+
+    def negll(value: float, i: int) -> float:
+        trial = t.copy()
+        trial[i] = value
+        try:
+            ll, _ = profiled_loglik(trial, prepared, cov, q, p, n, method)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return 1e100
+        return -ll if math.isfinite(ll) else 1e100
+
+    grid = np.arange(-10.0, 0.01, 0.5)
+    for i in small:
+        vals = [negll(g, int(i)) for g in grid]
+        best = float(grid[int(np.argmin(vals))])
+        res = optimize.minimize_scalar(
+            negll,
+            bounds=(best - 0.5, best + 0.5),
+            args=(int(i),),
+            method="bounded",
+            options={"xatol": 1e-6},
+        )
+        t[i] = float(res.x) if res.fun <= min(vals) else best
+    try:
+        again = fit_mixed(X, y, Z, layout, residual, cov, method=method, start=t)
+    except (np.linalg.LinAlgError, ValueError):
+        return fit
+    return again if again.loglik > fit.loglik + 1e-9 and again.converged else fit

@@ -57,12 +57,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from dyadlab._validation import check_columns, check_numeric, check_option, check_range
 from dyadlab.data import DyadicData
 from dyadlab.exceptions import DyadicDataError, DyadlabWarning
-from dyadlab.models._engine import EngineFit, fit_mixed, profiled_loglik
+from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
 from dyadlab.models._engine_covariance import CovarianceStructure, Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
 from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
@@ -328,58 +327,20 @@ def _fit(
         distinguishable=distinguishable, n_slopes=2 if similarity else 1
     )
     fit = fit_mixed(des.X, des.y, des.Z, layout, residual, cov, method=meth)
-    # A variance near zero sits on a plateau of the log-SD scale where quasi-Newton
-    # stops early: search each such log-SD in one dimension (the profiled likelihood),
-    # restart from the best point and keep the better fit.
+    # slope variances near zero: re-examined (the log-SD plateau), the better fit kept
     k0 = cov.intercepts.n_params if isinstance(cov, PersonEffects) else 0
-    small = k0 + np.flatnonzero(fit.theta[k0 : cov.n_params] < _SMALL_LOG_SD)
-    if len(small):
-        start = _line_search(fit.theta, small, des, layout, residual, cov, meth)
-        try:
-            again = fit_mixed(des.X, des.y, des.Z, layout, residual, cov, method=meth, start=start)
-        except (np.linalg.LinAlgError, ValueError):
-            return fit
-        if again.loglik > fit.loglik + 1e-9 and again.converged:
-            fit = again
-    return fit
-
-
-def _line_search(
-    theta: np.ndarray,
-    positions: np.ndarray,
-    des: Design,
-    layout: RowLayout,
-    residual: CompoundSymmetry,
-    cov: CovarianceStructure,
-    method: Any,
-) -> np.ndarray:
-    """Maximise the profiled likelihood over each listed log-SD in turn (grid + Brent)."""
-    q, (n, p) = des.Z.shape[1], des.X.shape
-    prepared = residual.prepare(np.column_stack([des.Z, des.X, des.y]), q, layout)
-    t = theta.copy()
-
-    def negll(value: float, i: int) -> float:
-        trial = t.copy()
-        trial[i] = value
-        try:
-            ll, _ = profiled_loglik(trial, prepared, cov, q, p, n, method)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            return 1e100
-        return -ll if math.isfinite(ll) else 1e100
-
-    grid = np.arange(-10.0, 0.01, 0.5)
-    for i in positions:
-        vals = [negll(g, int(i)) for g in grid]
-        best = float(grid[int(np.argmin(vals))])
-        res = optimize.minimize_scalar(
-            negll,
-            bounds=(best - 0.5, best + 0.5),
-            args=(int(i),),
-            method="bounded",
-            options={"xatol": 1e-6},
-        )
-        t[i] = float(res.x) if res.fun <= min(vals) else best
-    return t
+    return refit_small_log_sds(
+        fit,
+        des.X,
+        des.y,
+        des.Z,
+        layout,
+        residual,
+        cov,
+        positions=np.arange(k0, cov.n_params),
+        method=meth,
+        below=_SMALL_LOG_SD,
+    )
 
 
 def _exclusion_warnings(prep: Prepared, truth: str) -> list[str]:
