@@ -12,6 +12,8 @@ $ dyadlab study create daily_diary.yaml --json
 {"study_id": 1, "title": "Daily intimacy in couples", "protocol_hash": "…"}
 $ dyadlab study invite 1 --couples 2 --json
 {"study_id": 1, "couples": [{"couple_id": 1, "partners": [{"person_id": 1, "token": …}]}]}
+$ dyadlab study invite 1 --couples 3 --roles woman,woman   # a same-role couple, 3 times
+$ dyadlab study invite 1 --couples 2 --indistinguishable    # couples without roles
 $ dyadlab export 1 --format individual --out diary.csv
 $ dyadlab serve --port 8000
 """
@@ -134,8 +136,8 @@ def invite_command(
 ) -> None:
     """Invite couples; prints each partner's personal link (shown only now).
 
-    Mixed studies invite each composition in its own call, e.g. ``--couples 5 --roles
-    man,woman``, then ``--couples 3 --roles woman,woman``, then ``--indistinguishable``.
+    Mixed studies invite each composition in its own call, e.g. --couples 5 --roles
+    man,woman, then --couples 3 --roles woman,woman, then --indistinguishable.
     """
     settings = _settings()
     from dyadlab.exceptions import OptionError
