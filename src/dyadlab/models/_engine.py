@@ -55,11 +55,14 @@ A model (``diary``, ``truth_bias``) builds, for the rows it keeps, sorted by dya
    matched for equality for compound symmetry);
 3. a residual structure (``Independent``, ``CompoundSymmetry``, ``AR1``, ``Kronecker``)
    and a covariance structure for Z (``Unstructured(q)``, or ``Exchangeable(k)`` for
-   indistinguishable members with Z ordered member 0's k terms, then member 1's);
+   indistinguishable members with Z ordered member 0's k terms, then member 1's;
+   ``Diagonal``, ``Identity`` and ``Blocked([...])`` for nlme's ``pdDiag``, ``pdIdent``
+   and ``pdBlocked``; a Z with no columns and ``Unstructured(0)`` for no random effects);
 
 and calls :func:`fit_mixed`, which returns an :class:`EngineFit` (fixed effects, their
 covariance and nlme's df, ``sigma2 * psi`` = the random-effect covariance, natural
-residual parameters, log-likelihood, AIC, BIC, convergence and boundary notes). A new
+residual parameters, log-likelihood, AIC, BIC, convergence and boundary notes). A variance
+that may sit near zero can be re-examined by :func:`refit_small_log_sds`. A new
 residual structure needs only its precision written as weighted row-pair patterns
 (:class:`~dyadlab.models._engine_residual.PatternSums`) and its ``dense`` definition,
 against which ``tests/models/test_engine.py`` checks it.
