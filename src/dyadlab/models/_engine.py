@@ -86,6 +86,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -311,12 +312,14 @@ def loglik_gradient(
     n: int,
     method: str,
     h: float = 1e-5,
+    central: bool = True,
 ) -> tuple[float, np.ndarray]:
     """Profiled (restricted) log-likelihood and its gradient with respect to ``theta``.
 
     The covariance parameters' part is analytic (:func:`_cov_score`, one evaluation for
     all of them; ``dF/dtheta`` of the small factor by central differences); the few
-    residual parameters' part by central differences of the likelihood.
+    residual parameters' part by central differences of the likelihood (step ``h``), or
+    by forward differences (``central=False``: one evaluation each, as quasi-Newton needs).
     """
     k = cov.n_params
     ll, info = profiled_loglik(theta, prepared, cov, q, p, n, method, score=True)
@@ -330,12 +333,19 @@ def loglik_gradient(
             dF = (cov.factor(up) - cov.factor(dn)) / 2e-7
             grad[i] = -float(np.sum(SF * dF))
     for i in range(k, len(theta)):
-        up, dn = theta.copy(), theta.copy()
-        up[i] += h
-        dn[i] -= h
-        lu, _ = profiled_loglik(up, prepared, cov, q, p, n, method)
-        ld, _ = profiled_loglik(dn, prepared, cov, q, p, n, method)
-        grad[i] = (lu - ld) / (2 * h)
+        up = theta.copy()
+        if central:
+            dn = theta.copy()
+            up[i] += h
+            dn[i] -= h
+            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, method)
+            ld, _ = profiled_loglik(dn, prepared, cov, q, p, n, method)
+            grad[i] = (lu - ld) / (2 * h)
+        else:  # forward, scipy's 2-point step: one evaluation per parameter
+            step = 1.49e-8 * max(1.0, abs(float(theta[i])))
+            up[i] += step
+            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, method)
+            grad[i] = (lu - ll) / (up[i] - theta[i])
     return ll, grad
 
 
@@ -544,10 +554,10 @@ def fit_mixed(
             return 1e100
         return -ll if math.isfinite(ll) else 1e100
 
-    def objective_grad(t: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective_grad(t: np.ndarray, central: bool = True) -> tuple[float, np.ndarray]:
         try:
             th = full_theta(t)
-            ll, g = loglik_gradient(th, prepared, cov, q, p, n, method)
+            ll, g = loglik_gradient(th, prepared, cov, q, p, n, method, central=central)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return 1e100, np.zeros(len(t))
         if not (math.isfinite(ll) and np.all(np.isfinite(g))):
@@ -564,7 +574,7 @@ def fit_mixed(
         hi = np.array([bounds[i][1] if bounds[i][1] is not None else np.inf for i in free])
         with np.errstate(all="ignore"):
             res = optimize.minimize(
-                objective_grad,
+                functools.partial(objective_grad, central=False),
                 start[free],
                 jac=True,
                 method="L-BFGS-B",
