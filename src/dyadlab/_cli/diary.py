@@ -12,10 +12,21 @@ $ dyadlab diary kashy.csv --y satisf --x conflict --dyad dyadid --person person 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from dyadlab._cli._common import (
+    DataFile,
+    DyadOption,
+    IndistinguishableOption,
+    JsonOption,
+    LevelOption,
+    RoleOption,
+    check_role_choice,
+    print_result,
+    require_options,
+)
 
 HELP = (
     "Dyadic diary model (two-intercept multilevel APIM) equal to nlme::lme: actor and "
@@ -30,29 +41,21 @@ def register(app: typer.Typer) -> None:
 
 
 def diary_command(
-    data: Annotated[
-        Path, typer.Argument(help="Data file in individual format (one row per person-day).")
-    ],
+    data: DataFile,
     y: Annotated[str | None, typer.Option("--y", help="Outcome column (required).")] = None,
     x: Annotated[
         list[str] | None,
         typer.Option("--x", help="Daily predictor column (required); repeat for more."),
     ] = None,
-    dyad: Annotated[str | None, typer.Option("--dyad", help="Dyad id column (required).")] = None,
+    dyad: DyadOption = None,
     person: Annotated[
         str | None, typer.Option("--person", help="Person id column (required).")
     ] = None,
     time: Annotated[
         str | None, typer.Option("--time", help="Occasion (day) column (required).")
     ] = None,
-    role: Annotated[
-        str | None,
-        typer.Option("--role", help="Column whose two values distinguish the members."),
-    ] = None,
-    indistinguishable: Annotated[
-        bool,
-        typer.Option("--indistinguishable", help="Treat the members as interchangeable."),
-    ] = False,
+    role: RoleOption = None,
+    indistinguishable: IndistinguishableOption = False,
     center: Annotated[
         str, typer.Option("--center", help="none, or person (within/between effects).")
     ] = "none",
@@ -67,37 +70,27 @@ def diary_command(
         list[str] | None,
         typer.Option("--covariate", help="Further fixed predictor; repeat for more."),
     ] = None,
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
-    ] = False,
+    level: LevelOption = 0.95,
+    as_json: JsonOption = False,
 ) -> None:
     """Run :func:`dyadlab.diary` on a data file and print the result."""
-    from dyadlab.exceptions import OptionError
     from dyadlab.io import read_table
     from dyadlab.models.diary import diary
 
-    for value, flag, what in (
-        (y, "--y", "the outcome column"),
-        (x, "--x", "the daily predictor column"),
-        (dyad, "--dyad", "the dyad id column"),
-        (person, "--person", "the person id column"),
-        (time, "--time", "the occasion (day) column"),
-    ):
-        if not value:
-            raise OptionError(f"diary: {flag} is required; name {what}.")
-    if role and indistinguishable:
-        raise OptionError(
-            "diary: --role and --indistinguishable exclude each other; give one of them."
-        )
-    if not role and not indistinguishable:
-        raise OptionError(
-            "diary: give --role COLUMN for distinguishable dyads or --indistinguishable."
-        )
-    assert y is not None and x is not None and dyad is not None  # checked above
-    assert person is not None and time is not None
+    require_options(
+        "diary",
+        [
+            (y, "--y", "name the outcome column"),
+            (x, "--x", "name the daily predictor column"),
+            (dyad, "--dyad", "name the dyad id column"),
+            (person, "--person", "name the person id column"),
+            (time, "--time", "name the occasion (day) column"),
+        ],
+    )
+    check_role_choice("diary", role=role, indistinguishable=indistinguishable)
     frame = read_table(data)
-    result = diary(
+    print_result(
+        diary,
         frame,
         y=y,
         x=x,
@@ -111,5 +104,5 @@ def diary_command(
         method=method.upper(),
         covariates=covariate or None,
         level=level,
+        as_json=as_json,
     )
-    typer.echo(result.to_json() if as_json else result.summary())
