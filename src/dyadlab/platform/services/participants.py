@@ -11,7 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from dyadlab._validation import closest
@@ -41,19 +41,25 @@ def check_timezone(tz: str) -> str:
     return tz
 
 
+# Built once: constructing a statement and its cache key costs more CPU than running it
+# (these run on every participant request).
+_BY_TOKEN = select(Person).where(Person.token_hash == bindparam("token_hash"))
+_CONTEXT = (
+    select(Couple, Study)
+    .join(Study, Study.id == Couple.study_id)
+    .where(Couple.id == bindparam("couple_id"))
+    .options(defer(Study.protocol))  # parsed protocols are cached by their hash
+)
+
+
 def person_by_token(session: Session, token: str) -> Person | None:
     """The person whose secret is ``token`` (compared by its SHA-256), or ``None``."""
-    return session.scalars(select(Person).where(Person.token_hash == hash_token(token))).first()
+    return session.scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
 def person_context(session: Session, person: Person) -> tuple[Couple, Study]:
     """The couple and study a person belongs to."""
-    row = session.execute(
-        select(Couple, Study)
-        .join(Study, Study.id == Couple.study_id)
-        .where(Couple.id == person.couple_id)
-        .options(defer(Study.protocol))  # parsed protocols are cached by their hash
-    ).one()
+    row = session.execute(_CONTEXT, {"couple_id": person.couple_id}).one()
     return row[0], row[1]
 
 

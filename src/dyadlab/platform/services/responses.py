@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,26 @@ def _entry_kinds(protocol: Any) -> dict[str, str]:
     return {entry.questionnaire: entry.type for entry in protocol.schedule}
 
 
+# Statements on the submission path, built once (building one, and its cache key, costs
+# more CPU than running it).
+_COUPLE_RESPONSES = (
+    select(
+        Response.person_id,
+        Response.prompt_key,
+        Response.questionnaire,
+        Response.kind,
+        Response.diary_day,
+        Response.finished_utc,
+    )
+    .join(Person, Person.id == Response.person_id)
+    .where(Person.couple_id == bindparam("couple_id"))
+)
+_BY_SUBMISSION = select(Response).where(
+    Response.person_id == bindparam("person_id"),
+    Response.submission_id == bindparam("submission_id"),
+)
+
+
 def _schedule_state(
     session: Session, person: Person, couple: Couple, protocol: Any, now: datetime
 ) -> tuple[set[str], dict[str, int], dict[str, datetime]]:
@@ -68,18 +88,7 @@ def _schedule_state(
     triggers (questionnaire -> time of the partner's latest triggering submission)."""
     from dyadlab.platform.schedule import diary_day
 
-    rows = session.execute(
-        select(
-            Response.person_id,
-            Response.prompt_key,
-            Response.questionnaire,
-            Response.kind,
-            Response.diary_day,
-            Response.finished_utc,
-        )
-        .join(Person, Person.id == Response.person_id)
-        .where(Person.couple_id == couple.id)
-    ).all()
+    rows = session.execute(_COUPLE_RESPONSES, {"couple_id": couple.id}).all()
     today = diary_day(couple.start_date, person.tz, now)
     triggers = {
         e.questionnaire: e.triggers_partner for e in protocol.schedule if e.triggers_partner
@@ -143,9 +152,7 @@ class SubmitResult:
 
 def _stored(session: Session, person: Person, submission_id: uuid.UUID) -> Response | None:
     return session.scalars(
-        select(Response).where(
-            Response.person_id == person.id, Response.submission_id == submission_id
-        )
+        _BY_SUBMISSION, {"person_id": person.id, "submission_id": submission_id}
     ).first()
 
 
