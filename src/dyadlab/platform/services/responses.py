@@ -32,10 +32,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import CursorResult, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,7 +75,7 @@ _COUPLE_RESPONSES = (
     .join(Person, Person.id == Response.person_id)
     .where(Person.couple_id == bindparam("couple_id"))
 )
-_INSERT = insert(Response.__table__)
+_INSERT = insert(cast(Table, Response.__table__))
 _BY_SUBMISSION = select(Response).where(
     Response.person_id == bindparam("person_id"),
     Response.submission_id == bindparam("submission_id"),
@@ -237,7 +237,7 @@ def submit_response(
         try:
             # A Core insert: the ORM's unit of work cost more CPU than the rest of the
             # submission; the returned Response is a plain (transient) copy of the row.
-            inserted = session.execute(_INSERT, values)
+            inserted = cast(CursorResult[Any], session.execute(_INSERT, values))
         except IntegrityError:
             # A concurrent post won the race (same submission id), or took this prompt
             # (another event report got the same number). Roll back this attempt; return
