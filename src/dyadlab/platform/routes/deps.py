@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dyadlab.platform.errors import AuthError, ForbiddenError
-from dyadlab.platform.services.participants import person_by_token
+from dyadlab.platform.services.participants import person_by_token_with_context
 from dyadlab.platform.services.researchers import session_researcher
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import Person, Researcher
@@ -89,7 +89,7 @@ def researcher_token(request: Request) -> str | None:
 def current_person(request: Request, session: DbSession) -> Person:
     """The participant whose token is in the ``Authorization`` header."""
     token = _bearer(request)
-    person = person_by_token(session, token or "")
+    person = person_by_token_with_context(session, token or "")
     if person is None:
         raise AuthError("A valid personal access token is needed (Authorization: Bearer ...).")
     return person

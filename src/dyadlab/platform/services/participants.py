@@ -19,7 +19,14 @@ from dyadlab.platform.errors import InvalidError
 from dyadlab.platform.security import hash_token
 from dyadlab.platform.tables import Couple, Person, Study
 
-__all__ = ["LANGUAGES", "check_timezone", "person_by_token", "person_context", "update_person"]
+__all__ = [
+    "LANGUAGES",
+    "check_timezone",
+    "person_by_token",
+    "person_by_token_with_context",
+    "person_context",
+    "update_person",
+]
 
 LANGUAGES = ("en", "nl")
 
@@ -52,13 +59,38 @@ _CONTEXT = (
 )
 
 
+_BY_TOKEN_WITH_CONTEXT = (
+    select(Person, Couple, Study)
+    .join(Couple, Couple.id == Person.couple_id)
+    .join(Study, Study.id == Couple.study_id)
+    .where(Person.token_hash == bindparam("token_hash"))
+    .options(defer(Study.protocol))
+)
+_CONTEXT_KEY = "dyadlab.person_context"
+
+
 def person_by_token(session: Session, token: str) -> Person | None:
     """The person whose secret is ``token`` (compared by its SHA-256), or ``None``."""
     return session.scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
+def person_by_token_with_context(session: Session, token: str) -> Person | None:
+    """:func:`person_by_token`, loading the person's couple and study in the same query
+    (kept for :func:`person_context` in this session: one round trip fewer per request)."""
+    row = session.execute(_BY_TOKEN_WITH_CONTEXT, {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    person, couple, study = row
+    session.info.setdefault(_CONTEXT_KEY, {})[person.id] = (couple, study)
+    return person
+
+
 def person_context(session: Session, person: Person) -> tuple[Couple, Study]:
     """The couple and study a person belongs to."""
+    known = session.info.get(_CONTEXT_KEY, {}).get(person.id)
+    if known is not None:
+        couple, study = known
+        return couple, study
     row = session.execute(_CONTEXT, {"couple_id": person.couple_id}).one()
     return row[0], row[1]
 
