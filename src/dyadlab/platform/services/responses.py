@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -71,6 +72,7 @@ _COUPLE_RESPONSES = (
         Response.kind,
         Response.diary_day,
         Response.finished_utc,
+        Response.submission_id,
     )
     .join(Person, Person.id == Response.person_id)
     .where(Person.couple_id == bindparam("couple_id"))
@@ -82,14 +84,25 @@ _BY_SUBMISSION = select(Response).where(
 )
 
 
+def _couple_rows(session: Session, couple: Couple) -> Sequence[Any]:
+    return session.execute(_COUPLE_RESPONSES, {"couple_id": couple.id}).all()
+
+
 def _schedule_state(
-    session: Session, person: Person, couple: Couple, protocol: Any, now: datetime
+    session: Session,
+    person: Person,
+    couple: Couple,
+    protocol: Any,
+    now: datetime,
+    rows: Sequence[Any] | None = None,
 ) -> tuple[set[str], dict[str, int], dict[str, datetime]]:
     """Answered prompt keys, event counts on today's diary day, and the cross-partner
-    triggers (questionnaire -> time of the partner's latest triggering submission)."""
+    triggers (questionnaire -> time of the partner's latest triggering submission).
+    ``rows``: the couple's responses (:data:`_COUPLE_RESPONSES`) if read already."""
     from dyadlab.platform.schedule import diary_day
 
-    rows = session.execute(_COUPLE_RESPONSES, {"couple_id": couple.id}).all()
+    if rows is None:
+        rows = _couple_rows(session, couple)
     today = diary_day(couple.start_date, person.tz, now)
     triggers = {
         e.questionnaire: e.triggers_partner for e in protocol.schedule if e.triggers_partner
@@ -97,7 +110,7 @@ def _schedule_state(
     answered: set[str] = set()
     events: Counter[str] = Counter()
     triggered: dict[str, datetime] = {}
-    for person_id, key, questionnaire, kind, day, finished in rows:
+    for person_id, key, questionnaire, kind, day, finished, _submission in rows:
         if person_id == person.id:
             answered.add(key)
             if kind == "event" and day == today:
@@ -115,6 +128,7 @@ def open_prompts_for(
     *,
     now: datetime | None = None,
     context: tuple[Couple, Study] | None = None,
+    _rows: Sequence[Any] | None = None,
 ) -> list[Any]:
     """The prompts (:class:`dyadlab.platform.schedule.Prompt`) open to ``person`` at ``now``.
 
@@ -128,7 +142,7 @@ def open_prompts_for(
         return []
     couple, study = context or person_context(session, person)
     protocol = study_protocol(study)
-    answered, events, triggered = _schedule_state(session, person, couple, protocol, now)
+    answered, events, triggered = _schedule_state(session, person, couple, protocol, now, _rows)
     return list(
         open_prompts(
             protocol,
@@ -195,11 +209,15 @@ def submit_response(
     from dyadlab.platform.protocol import AnswerError
 
     now = now or utcnow()
-    existing = _stored(session, person, submission_id)
-    if existing is not None:
-        return SubmitResult(existing, created=False)
+    couple, study = person_context(session, person)  # no query after the token lookup
+    # The couple's responses, read once: to find an earlier post of this submission (a
+    # retry) and, below, for the schedule (one round trip fewer than a separate SELECT).
+    couple_rows = _couple_rows(session, couple)
+    if any(r.person_id == person.id and r.submission_id == submission_id for r in couple_rows):
+        existing = _stored(session, person, submission_id)
+        if existing is not None:
+            return SubmitResult(existing, created=False)
     require_consent(session, person)
-    couple, study = person_context(session, person)
     protocol = study_protocol(study)
     kinds = _entry_kinds(protocol)
     names = [q.name for q in protocol.questionnaires]
@@ -213,10 +231,12 @@ def submit_response(
     except AnswerError as exc:
         raise InvalidError(str(exc), code="invalid_answer", details=list(exc.errors)) from exc
     at = _effective_time(now, finished_at, grace_min)
+    rows: Sequence[Any] | None = couple_rows
     attempt = 0
     while True:
         attempt += 1
-        opened = open_prompts_for(session, person, now=at, context=(couple, study))
+        opened = open_prompts_for(session, person, now=at, context=(couple, study), _rows=rows)
+        rows = None  # a further attempt (after a rollback) reads them again
         prompts = [p for p in opened if p.questionnaire == questionnaire]
         if not prompts:
             # A concurrent post of this very submission may have just answered the prompt.
