@@ -21,13 +21,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+from _rscript import run_r_on_frame
 
 import dyadlab as dl
 
@@ -66,21 +64,12 @@ def best_of(df: Any, repeat: int = 3) -> tuple[float, float, Any]:
 
 
 def run_nlme(df: Any) -> tuple[float, float, float] | None:
-    if shutil.which("Rscript") is None:
+    """nlme's three printed numbers on ``df``, or None without Rscript."""
+    numbers = run_r_on_frame(R_SCRIPT, df)
+    if numbers is None:
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "diary.csv"
-        df.to_csv(path, index=False)
-        script = Path(tmp) / "bench.R"
-        script.write_text(R_SCRIPT.replace("{path}", str(path)))
-        out = subprocess.run(
-            ["Rscript", str(script)], capture_output=True, text=True, check=False, timeout=3600
-        )
-    if out.returncode != 0:
-        print(f"  nlme failed: {out.stderr.strip()[:300]}")
-        return None
-    total, lme_only, loglik = map(float, out.stdout.split())
-    return total, lme_only, loglik
+    first, second, loglik = numbers
+    return first, second, loglik
 
 
 def _large_child(queue: Any, n_dyads: int, n_days: int) -> None:

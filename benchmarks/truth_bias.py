@@ -21,12 +21,10 @@ wall, 1.8–3.7 s CPU); 500 couples: dyadlab 0.46 s, nlme::lme 27.5 s (58× in C
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+from _rscript import run_r_on_frame
 
 import dyadlab as dl
 
@@ -79,22 +77,12 @@ def best_of(df: Any, repeat: int) -> tuple[float, float, Any]:
 
 
 def run_nlme(df: Any) -> tuple[float, float, float] | None:
-    """nlme's (wall, CPU, loglik) on ``df``, or None without Rscript."""
-    if shutil.which("Rscript") is None:
+    """nlme's three printed numbers on ``df``, or None without Rscript."""
+    numbers = run_r_on_frame(R_SCRIPT, df)
+    if numbers is None:
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "tb.csv"
-        df.to_csv(path, index=False)
-        script = Path(tmp) / "bench.R"
-        script.write_text(R_SCRIPT.replace("{path}", str(path)))
-        out = subprocess.run(
-            ["Rscript", str(script)], capture_output=True, text=True, check=False, timeout=3600
-        )
-    if out.returncode != 0:
-        print(f"  nlme failed: {out.stderr.strip()[:300]}")
-        return None
-    wall, cpu, loglik = map(float, out.stdout.split())
-    return wall, cpu, loglik
+    first, second, loglik = numbers
+    return first, second, loglik
 
 
 def main(argv: list[str] | None = None) -> int:
