@@ -109,6 +109,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "Yes",
         "no": "No",
         "page_error": "Something went wrong. Please try again.",
+        "push_title": "Reminders on this device",
+        "push_help": (
+            "Get a short notice on this device when a questionnaire is open. The notice "
+            "only says that a questionnaire is waiting."
+        ),
+        "push_turn_on": "Turn on reminders on this device",
+        "push_turn_off": "Turn off reminders on this device",
+        "push_working": "One moment…",
+        "push_on": "Reminders are on for this device.",
+        "push_off": "Reminders are off for this device.",
+        "push_denied": (
+            "Notifications are blocked for this site. You can allow them in your browser's "
+            "settings."
+        ),
+        "push_failed": "Reminders could not be turned on. Please try again later.",
     },
     "nl": {
         "site_title": "Onderzoek",
@@ -189,6 +204,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "Ja",
         "no": "Nee",
         "page_error": "Er ging iets mis. Probeer het opnieuw.",
+        "push_title": "Herinneringen op dit apparaat",
+        "push_help": (
+            "Krijg een korte melding op dit apparaat als er een vragenlijst open staat. De "
+            "melding zegt alleen dat er een vragenlijst klaarstaat."
+        ),
+        "push_turn_on": "Herinneringen aanzetten op dit apparaat",
+        "push_turn_off": "Herinneringen uitzetten op dit apparaat",
+        "push_working": "Even geduld…",
+        "push_on": "Herinneringen staan aan op dit apparaat.",
+        "push_off": "Herinneringen staan uit op dit apparaat.",
+        "push_denied": (
+            "Meldingen zijn geblokkeerd voor deze site. Je kunt ze toestaan in de "
+            "instellingen van je browser."
+        ),
+        "push_failed": "Herinneringen konden niet worden aangezet. Probeer het later opnieuw.",
     },
 }
 
