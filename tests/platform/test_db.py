@@ -26,6 +26,7 @@ TABLES = {
     "couples",
     "deliveries",
     "persons",
+    "push_subscriptions",
     "researchers",
     "responses",
     "studies",
@@ -100,6 +101,47 @@ def test_migration_0002_session_version_up_down_up(database_url):
         assert conn.exec_driver_sql("SELECT email FROM researchers").scalar() == "ann@lab.example"
     upgrade_database(engine)
     assert "session_version" in columns()
+    engine.dispose()
+
+
+def test_migration_0003_push_subscriptions_up_down_up(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine, "0002")
+    assert "push_subscriptions" not in inspect(engine).get_table_names()
+    upgrade_database(engine)
+    assert "push_subscriptions" in inspect(engine).get_table_names()
+    columns = {c["name"] for c in inspect(engine).get_columns("push_subscriptions")}
+    assert columns == {"id", "person_id", "endpoint", "p256dh", "auth", "created_at"}
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO studies (title, protocol, protocol_hash, created_at) "
+            "VALUES ('s', '{}', 'h', '2026-03-01 10:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO couples (study_id, start_date, seed, created_at) "
+            "SELECT id, '2026-03-01', 1, '2026-03-01 10:00:00' FROM studies"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO persons (couple_id, token_hash, tz, language, status, data_deleted, "
+            "created_at) SELECT id, 'h', 'UTC', 'en', 'active', false, '2026-03-01 10:00:00' "
+            "FROM couples"
+        )
+        insert = (
+            "INSERT INTO push_subscriptions (person_id, endpoint, p256dh, auth, created_at) "
+            "SELECT id, 'https://push.example/1', 'k', 'a', '2026-03-01 10:00:00' FROM persons"
+        )
+        conn.exec_driver_sql(insert)
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # one row per endpoint
+        conn.exec_driver_sql(insert)
+    with engine.begin() as conn:  # deleting the person deletes the subscription
+        conn.exec_driver_sql("DELETE FROM persons")
+        assert conn.exec_driver_sql("SELECT count(*) FROM push_subscriptions").scalar() == 0
+    downgrade_database(engine, "0002")
+    assert "push_subscriptions" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:  # the rest survives the downgrade
+        assert conn.exec_driver_sql("SELECT title FROM studies").scalar() == "s"
+    upgrade_database(engine)
+    assert "push_subscriptions" in inspect(engine).get_table_names()
     engine.dispose()
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "Couple",
     "Delivery",
     "Person",
+    "PushSubscription",
     "Researcher",
     "Response",
     "Study",
@@ -236,6 +237,25 @@ class Delivery(Base):
     sent_utc: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="sending")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription for reminders (``PushSubscription.toJSON()``).
+
+    ``endpoint`` is the push service's address for one browser on one device (unique:
+    storing it again replaces the row); ``p256dh`` and ``auth`` are the browser's keys
+    that the payload is encrypted for. A person may have several (phone, laptop). The
+    rows are deleted with the person's data on withdrawal, and when the push service
+    answers that the subscription is gone (404 or 410)."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2048), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(256))
+    auth: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditLog(Base):

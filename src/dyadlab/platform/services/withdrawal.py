@@ -19,7 +19,9 @@ consent was given and withdrawn, which the study must be able to show. The coupl
 export lists the withdrawal (``withdrawals`` table of :func:`services.export.export_study`).
 
 Without deletion, the person's answers so far are kept (as the consent text allows) and
-no further prompts or reminders are sent.
+no further prompts or reminders are sent. In both cases the person's Web Push
+subscriptions (``push_subscriptions``: their devices' push addresses) are deleted, since
+no reminder will go to them any more.
 
 Examples
 --------
@@ -45,6 +47,7 @@ from dyadlab.platform.tables import (
     Couple,
     Delivery,
     Person,
+    PushSubscription,
     Response,
     utcnow,
 )
@@ -113,6 +116,8 @@ def withdraw(
     session.add(ConsentEvent(person_id=person.id, kind="withdraw", delete_data=delete_data, at=now))
     person.status = "withdrawn"
     person.withdrawn_at = person.withdrawn_at or now
+    # No reminder is sent after a withdrawal, so the device addresses go in every case.
+    session.execute(delete(PushSubscription).where(PushSubscription.person_id == person.id))
     deleted = redacted = 0
     if delete_data:
         deleted = len(
