@@ -55,14 +55,18 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    """The platform served by uvicorn in a thread; ``clock`` is the app's clock."""
+    """The platform served by uvicorn in a thread; ``clock`` is the app's clock.
 
-    def __init__(self, tmp: Path) -> None:
+    The database is a SQLite file in ``tmp`` unless ``database_url`` names another one
+    (e.g. the ``database_url`` fixture, for a test on SQLite and PostgreSQL).
+    """
+
+    def __init__(self, tmp: Path, database_url: str | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.clock = Clock(EVENING_DAY3)
         settings = Settings(
-            database_url=f"sqlite:///{tmp / 'e2e.db'}",
+            database_url=database_url or f"sqlite:///{tmp / 'e2e.db'}",
             base_url=self.url,
             secret_key="e2e-secret-" + "y" * 32,
         )
