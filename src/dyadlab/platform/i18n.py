@@ -34,7 +34,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "site_title": "Study",
         "quick_exit": "Quick exit",
-        "quick_exit_help": "Leaves this page at once and logs you out on this device.",
+        "quick_exit_help": (
+            "Leaves this page at once, logs you out on this device and deletes from it "
+            "the answers you have not sent yet."
+        ),
         "skip_to_content": "Skip to content",
         "link_invalid_title": "Link not valid",
         "link_invalid": (
@@ -64,7 +67,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pending_count": "{n} answer(s) saved on this device, waiting to be sent.",
         "saved_on_device": (
             "Saved on this device. Your answers will be sent automatically when you are "
-            "online again; keep this page or the overview open."
+            "online again; keep this page or the overview open. Quick exit deletes them "
+            "from this device."
         ),
         "sending": "Sending…",
         "sent": "Thank you, your answers have been received.",
@@ -109,6 +113,47 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "Yes",
         "no": "No",
         "page_error": "Something went wrong. Please try again.",
+        "slider_type": "Type a number from {min} to {max}.",
+        "slider_clear": "Clear answer",
+        "answer_unknown_item": "This question is not part of this questionnaire.",
+        "answer_not_a_number": "Please give a number.",
+        "answer_ambiguous_number": (
+            "Please write the number without a thousands separator, for example 1000 or 2.5."
+        ),
+        "answer_not_whole": "Please give a whole number.",
+        "answer_between": "Please give a number from {min} to {max}.",
+        "answer_at_least": "Please give a number of at least {min}.",
+        "answer_at_most": "Please give a number of at most {max}.",
+        "answer_not_a_choice": "Please choose one of the options.",
+        "answer_duplicate_choice": "Please choose each option only once.",
+        "answer_too_long": "Your answer is {length} characters long; at most {max} fit.",
+        "answer_wrong_type": "This answer has the wrong form; please answer the question again.",
+        "answer_not_a_date": "Please give a date (year-month-day).",
+        "answer_not_a_time": "Please give a time (hours:minutes).",
+        "answer_not_relevant": (
+            "After your earlier answers this question is not asked; please clear this answer."
+        ),
+        "answer_constraint": "This answer is not possible here; please check it.",
+        "answer_invalid": "This answer cannot be used; please check it.",
+        "event_limit": (
+            "You have already sent this the largest number of times for today, so your "
+            "answers were not stored. They are kept on this device in the form below."
+        ),
+        "already_answered": (
+            "These questions have already been answered for this moment, so these answers "
+            "were not stored."
+        ),
+        "invalid_time": (
+            "The clock of this device seems to be wrong. Please check its date and time, "
+            "then send again."
+        ),
+        "consent_needed": "Please read the study information and give consent before answering.",
+        "consent_version_changed": (
+            "The information has changed. Please read the new version below and give consent again."
+        ),
+        "timezone_unknown": "'{tz}' is not a time zone name like Europe/Amsterdam.",
+        "timezone_suggestion": "Did you mean {hint}?",
+        "language_unknown": "Please choose a language from the list.",
         "push_title": "Reminders on this device",
         "push_help": (
             "Get a short notice on this device when a questionnaire is open. The notice "
@@ -128,7 +173,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nl": {
         "site_title": "Onderzoek",
         "quick_exit": "Snel weg",
-        "quick_exit_help": "Verlaat deze pagina meteen en logt je op dit apparaat uit.",
+        "quick_exit_help": (
+            "Verlaat deze pagina meteen, logt je op dit apparaat uit en wist daar de "
+            "antwoorden die nog niet verstuurd zijn."
+        ),
         "skip_to_content": "Naar de inhoud",
         "link_invalid_title": "Link niet geldig",
         "link_invalid": (
@@ -158,7 +206,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pending_count": "{n} antwoord(en) op dit apparaat bewaard, nog niet verstuurd.",
         "saved_on_device": (
             "Opgeslagen op dit apparaat. Je antwoorden worden vanzelf verstuurd zodra je "
-            "weer online bent; laat deze pagina of het overzicht open."
+            "weer online bent; laat deze pagina of het overzicht open. 'Snel weg' wist ze "
+            "van dit apparaat."
         ),
         "sending": "Bezig met versturen…",
         "sent": "Dank je wel, je antwoorden zijn ontvangen.",
@@ -204,6 +253,52 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "Ja",
         "no": "Nee",
         "page_error": "Er ging iets mis. Probeer het opnieuw.",
+        "slider_type": "Typ een getal van {min} tot en met {max}.",
+        "slider_clear": "Antwoord wissen",
+        "answer_unknown_item": "Deze vraag hoort niet bij deze vragenlijst.",
+        "answer_not_a_number": "Vul een getal in.",
+        "answer_ambiguous_number": (
+            "Schrijf het getal zonder scheidingsteken voor duizendtallen, bijvoorbeeld 1000 of 2,5."
+        ),
+        "answer_not_whole": "Vul een heel getal in.",
+        "answer_between": "Vul een getal in van {min} tot en met {max}.",
+        "answer_at_least": "Vul een getal in van minstens {min}.",
+        "answer_at_most": "Vul een getal in van hoogstens {max}.",
+        "answer_not_a_choice": "Kies een van de mogelijkheden.",
+        "answer_duplicate_choice": "Kies elke mogelijkheid maar één keer.",
+        "answer_too_long": "Je antwoord is {length} tekens lang; er passen er hoogstens {max}.",
+        "answer_wrong_type": (
+            "Dit antwoord heeft niet de juiste vorm; beantwoord de vraag opnieuw."
+        ),
+        "answer_not_a_date": "Vul een datum in (jaar-maand-dag).",
+        "answer_not_a_time": "Vul een tijd in (uren:minuten).",
+        "answer_not_relevant": (
+            "Na je eerdere antwoorden wordt deze vraag niet gesteld; wis dit antwoord."
+        ),
+        "answer_constraint": "Dit antwoord kan hier niet; kijk het na.",
+        "answer_invalid": "Dit antwoord kan niet worden gebruikt; kijk het na.",
+        "event_limit": (
+            "Je hebt dit vandaag al het grootste aantal keren verstuurd, dus je antwoorden "
+            "zijn niet opgeslagen. Ze blijven op dit apparaat bewaard in het formulier hieronder."
+        ),
+        "already_answered": (
+            "Deze vragen zijn voor dit moment al beantwoord, dus deze antwoorden zijn niet "
+            "opgeslagen."
+        ),
+        "invalid_time": (
+            "De klok van dit apparaat lijkt niet te kloppen. Controleer de datum en tijd en "
+            "verstuur opnieuw."
+        ),
+        "consent_needed": (
+            "Lees eerst de informatie over het onderzoek en geef toestemming voordat je antwoordt."
+        ),
+        "consent_version_changed": (
+            "De informatie is veranderd. Lees de nieuwe versie hieronder en geef opnieuw "
+            "toestemming."
+        ),
+        "timezone_unknown": "'{tz}' is geen naam van een tijdzone zoals Europe/Amsterdam.",
+        "timezone_suggestion": "Bedoel je {hint}?",
+        "language_unknown": "Kies een taal uit de lijst.",
         "push_title": "Herinneringen op dit apparaat",
         "push_help": (
             "Krijg een korte melding op dit apparaat als er een vragenlijst open staat. De "
@@ -235,6 +330,30 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "pending_count",
     "page_error",
     "csrf_failed",
+    "slider_range",
+    "slider_clear",
+    "answer_unknown_item",
+    "answer_not_a_number",
+    "answer_ambiguous_number",
+    "answer_not_whole",
+    "answer_between",
+    "answer_at_least",
+    "answer_at_most",
+    "answer_not_a_choice",
+    "answer_duplicate_choice",
+    "answer_too_long",
+    "answer_wrong_type",
+    "answer_not_a_date",
+    "answer_not_a_time",
+    "answer_not_relevant",
+    "answer_constraint",
+    "answer_invalid",
+    "event_limit",
+    "already_answered",
+    "invalid_time",
+    "consent_needed",
+    "withdrawn",
+    "no_session",
 )
 
 
