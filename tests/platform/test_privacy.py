@@ -26,6 +26,9 @@ TESTED_ROUTES = {
     ("GET", "/api/v1/me/responses"),
     ("GET", "/api/v1/me/responses/{submission_id}"),
     ("POST", "/api/v1/me/withdraw"),
+    ("GET", "/api/v1/me/push"),
+    ("PUT", "/api/v1/me/push"),
+    ("DELETE", "/api/v1/me/push"),
 }
 
 
@@ -132,3 +135,24 @@ def test_consent_and_withdraw_touch_only_own_record(client, couple, db):
     assert statuses == {couple.person_ids[0]: "withdrawn", couple.person_ids[1]: "active"}
     b_rows = client.get("/api/v1/me/responses", headers=couple.headers(1)).json()["responses"]
     assert len(b_rows) == 1
+
+
+def test_push_subscriptions_stay_with_their_owner(app, client, couple, db):
+    from dyadlab.platform.notify import vapid_env_keys
+    from dyadlab.platform.tables import PushSubscription
+    from tests.platform.test_notify import _browser_subscription
+
+    private, public = vapid_env_keys()
+    app.state.settings = app.state.settings.model_copy(
+        update={"vapid_private_key": private, "vapid_public_key": public}
+    )
+    a, b = couple.headers(0), couple.headers(1)
+    sub, _, _ = _browser_subscription("https://fcm.googleapis.com/fcm/send/b-phone")
+    before = client.get("/api/v1/me/push", headers=a).json()
+    assert client.put("/api/v1/me/push", json=sub, headers=b).status_code == 200
+    assert client.get("/api/v1/me/push", headers=a).json() == before  # nothing of B shows
+    partner = client.delete("/api/v1/me/push", params={"endpoint": sub["endpoint"]}, headers=a)
+    missing = client.delete("/api/v1/me/push", params={"endpoint": "https://x/y"}, headers=a)
+    assert partner.status_code == missing.status_code == 404
+    assert partner.content == missing.content
+    assert db.scalars(select(PushSubscription.person_id)).all() == [couple.person_ids[1]]

@@ -1,5 +1,5 @@
 """Platform operations: ``dyadlab study create|invite|list``, ``dyadlab export``,
-``dyadlab researcher add``, ``dyadlab reminders send`` and ``dyadlab serve``.
+``dyadlab researcher add``, ``dyadlab reminders send|push-keys`` and ``dyadlab serve``.
 
 Every command takes the database from ``DYADLAB_DATABASE_URL`` (default
 ``sqlite:///dyadlab.db``), upgrades it to the newest migration, and with ``--json``
@@ -15,6 +15,7 @@ $ dyadlab study invite 1 --couples 2 --json
 $ dyadlab study invite 1 --couples 3 --roles woman,woman   # a same-role couple, 3 times
 $ dyadlab study invite 1 --couples 2 --indistinguishable    # couples without roles
 $ dyadlab export 1 --format individual --out diary.csv
+$ dyadlab reminders push-keys >> .env                       # Web Push keys, once
 $ dyadlab serve --port 8000
 """
 
@@ -46,7 +47,7 @@ _NEEDED = ("fastapi", "sqlalchemy", "alembic", "argon2", "uvicorn")
 
 study_app = typer.Typer(help="Create studies and invite couples.", no_args_is_help=True)
 researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
-reminders_app = typer.Typer(help="Reminder e-mails.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Reminders (e-mail and Web Push).", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -319,7 +320,8 @@ def researcher_add_command(
 
 @reminders_app.command("send")
 def reminders_send_command(as_json: JsonOpt = False) -> None:
-    """Send the reminder e-mails due now (once; run it from cron, or use `serve`)."""
+    """Send the reminders due now, by e-mail and Web Push (once; run it from cron, or use
+    `serve`)."""
     settings = _settings()
     from dyadlab.platform.services.reminders import send_due_reminders
 
@@ -335,6 +337,42 @@ def reminders_send_command(as_json: JsonOpt = False) -> None:
         typer.echo(f"Reminders sent: {out['sent']}, failed: {out['failed']}.")
 
 
+@reminders_app.command("push-keys")
+def push_keys_command(
+    subject: Annotated[
+        str,
+        typer.Option("--subject", help="Contact for the push services: mailto: or https://."),
+    ] = "mailto:research-team@example.org",
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a new VAPID key pair for Web Push reminders as environment lines.
+
+    Put the lines in the server's environment (e.g. an env file that only the server
+    can read); the private key is a secret. Changing the keys later makes every
+    browser subscribe again. Nothing is stored or logged by this command.
+    """
+    _require_platform()
+    if not subject.startswith(("mailto:", "https://")):
+        raise DyadlabError(
+            f"reminders push-keys: --subject {subject!r} must be a mailto: address or an "
+            "https:// URL."
+        )
+    from dyadlab.platform.notify import vapid_env_keys
+
+    private, public = vapid_env_keys()
+    env = {
+        "DYADLAB_VAPID_PRIVATE_KEY": private,
+        "DYADLAB_VAPID_PUBLIC_KEY": public,
+        "DYADLAB_VAPID_SUBJECT": subject,
+    }
+    if as_json:
+        _echo_json({"env": env})
+    else:
+        typer.echo("# Web Push (VAPID) keys for dyadlab; keep the private key secret.")
+        for name, value in env.items():
+            typer.echo(f"{name}={value}")
+
+
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -342,7 +380,10 @@ def serve_command(
         bool,
         typer.Option(
             "--reminders/--no-reminders",
-            help="Send reminder e-mails every minute (needs DYADLAB_SMTP_HOST).",
+            help=(
+                "Send reminders every minute (e-mail needs DYADLAB_SMTP_HOST, Web Push "
+                "the DYADLAB_VAPID_* keys)."
+            ),
         ),
     ] = True,
 ) -> None:
@@ -357,7 +398,7 @@ def serve_command(
 
     app = create_app(settings)
     stop = threading.Event()
-    if reminders and settings.smtp_host:
+    if reminders and (settings.smtp_host or settings.push_enabled):
         thread = threading.Thread(
             target=run_reminder_loop,
             args=(app.state.sessionmaker, settings),

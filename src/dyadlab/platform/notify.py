@@ -45,7 +45,10 @@ __all__ = [
     "reminder_text",
     "send_email",
     "send_push",
+    "vapid_env_keys",
     "vapid_keys",
+    "vapid_private_pem",
+    "vapid_public_key",
 ]
 
 #: Languages with their own notification texts.
@@ -273,6 +276,102 @@ def vapid_keys() -> tuple[str, str]:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return private, base64.urlsafe_b64encode(point).rstrip(b"=").decode("ascii")
+
+
+def vapid_env_keys() -> tuple[str, str]:
+    """Return a new VAPID key pair as one-line texts for environment variables.
+
+    The private key is the base64url 32-byte P-256 secret (the form web-push libraries
+    use); the public key is the base64url uncompressed point for the browser. Both go
+    in ``DYADLAB_VAPID_PRIVATE_KEY`` and ``DYADLAB_VAPID_PUBLIC_KEY``.
+
+    Examples
+    --------
+    >>> private, public = vapid_env_keys()
+    >>> len(private), len(public), vapid_public_key(private) == public
+    (43, 87, True)
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.private_numbers().private_value.to_bytes(32, "big")
+    private = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return private, vapid_public_key(private)
+
+
+def _load_vapid_private(key: str) -> Any:
+    """The private key object of PEM text or a base64url raw key (``DeliveryError`` if
+    neither; the message never contains the key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    text = key.strip().replace("\\n", "\n")
+    problem = (
+        "the VAPID private key is not valid: give the PEM text or the one-line base64url "
+        "key that `dyadlab reminders push-keys` prints (DYADLAB_VAPID_PRIVATE_KEY)."
+    )
+    try:
+        if text.startswith("-----BEGIN"):
+            loaded = serialization.load_pem_private_key(text.encode("ascii"), password=None)
+        else:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            if len(raw) != 32:
+                raise ValueError("not 32 bytes")
+            loaded = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    except (ValueError, TypeError, UnicodeError):
+        raise DeliveryError(problem) from None
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey) or not isinstance(
+        loaded.curve, ec.SECP256R1
+    ):
+        raise DeliveryError(problem + " It must be a P-256 (prime256v1) key.")
+    return loaded
+
+
+def vapid_private_pem(key: str) -> str:
+    """Return the VAPID private key as PEM text (what :func:`send_push` takes).
+
+    ``key`` is PEM text (``\\n`` escapes allowed, for one-line environment variables)
+    or the base64url 32-byte key of :func:`vapid_env_keys`.
+
+    Raises
+    ------
+    DeliveryError
+        If ``key`` is neither (the message does not repeat the key).
+
+    Examples
+    --------
+    >>> private, _ = vapid_env_keys()
+    >>> vapid_private_pem(private).startswith("-----BEGIN PRIVATE KEY-----")
+    True
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    loaded = _load_vapid_private(key)
+    pem: bytes = loaded.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return pem.decode("ascii")
+
+
+def vapid_public_key(private_key: str) -> str:
+    """Return the browser's public key (base64url point) that belongs to ``private_key``.
+
+    Examples
+    --------
+    >>> private, public = vapid_keys()
+    >>> vapid_public_key(private) == public
+    True
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    point = (
+        _load_vapid_private(private_key)
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode("ascii")
 
 
 def push_payload(

@@ -10,7 +10,15 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "ComplianceOut",
@@ -26,6 +34,9 @@ __all__ = [
     "MeUpdate",
     "PromptOut",
     "PromptsOut",
+    "PushStatusOut",
+    "PushSubscriptionIn",
+    "PushSubscriptionOut",
     "ResearcherOut",
     "ResponseIn",
     "ResponseOut",
@@ -169,6 +180,103 @@ class WithdrawOut(BaseModel):
     status: str
     data_deleted: bool
     deleted_responses: int
+
+
+def _b64url(value: str, name: str, size: int, what: str) -> bytes:
+    import base64
+    import binascii
+
+    problem = PydanticCustomError(
+        "push_key",
+        "{name} must be {what}: {size} bytes in base64url, as "
+        "PushSubscription.toJSON().keys.{name} gives it",
+        {"name": name, "what": what, "size": size},
+    )
+    text = value.strip()
+    if not text or any(c not in _B64URL for c in text.rstrip("=")):
+        raise problem
+    try:
+        raw = base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        raise problem from None
+    if len(raw) != size:
+        raise problem
+    return raw
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class PushKeysIn(_In):
+    """The browser's keys of a push subscription."""
+
+    p256dh: str = Field(max_length=128, description="The browser's P-256 public key.")
+    auth: str = Field(max_length=64, description="The browser's 16-byte auth secret.")
+
+    @field_validator("p256dh")
+    @classmethod
+    def _point(cls, value: str) -> str:
+        raw = _b64url(value, "p256dh", 65, "the browser's public key (an uncompressed P-256 point)")
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError:
+            raise PydanticCustomError(
+                "push_key", "p256dh is not a point on the P-256 curve; send the browser's key"
+            ) from None
+        return value.strip()
+
+    @field_validator("auth")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        _b64url(value, "auth", 16, "the browser's auth secret")
+        return value.strip()
+
+
+class PushSubscriptionIn(BaseModel):
+    """A browser's push subscription: ``PushSubscription.toJSON()`` as it is."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    endpoint: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="The push service's address for this browser (https://).",
+    )
+    expiration_time: float | None = Field(
+        default=None, alias="expirationTime", description="Ignored (browsers send null)."
+    )
+    keys: PushKeysIn
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+            raise PydanticCustomError(
+                "push_endpoint",
+                "endpoint must be the https:// address of a browser push service, as "
+                "PushSubscription.toJSON().endpoint gives it",
+            )
+        return value
+
+
+class PushSubscriptionOut(BaseModel):
+    """A stored subscription (the keys are not sent back)."""
+
+    endpoint: str
+    created_at: datetime
+
+
+class PushStatusOut(BaseModel):
+    """Whether this server sends Web Push reminders, its public key, and how many of this
+    person's devices are subscribed."""
+
+    available: bool
+    public_key: str | None = Field(
+        description="The VAPID public key for pushManager.subscribe (applicationServerKey)."
+    )
+    subscriptions: int
 
 
 # ----------------------------------------------------------------- researcher

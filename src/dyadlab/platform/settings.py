@@ -1,8 +1,8 @@
 """One typed settings object for the platform, read from the environment.
 
 Every setting has an environment variable ``DYADLAB_<NAME>``; :meth:`Settings.from_env`
-reads them. Nothing here is a secret that gets logged: ``secret_key`` and
-``smtp_password`` are excluded from ``repr``.
+reads them. Nothing here is a secret that gets logged: ``secret_key``, ``smtp_password``
+and ``vapid_private_key`` are excluded from ``repr`` and from error messages.
 
 Examples
 --------
@@ -19,13 +19,20 @@ import os
 import secrets
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dyadlab.exceptions import OptionError
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///dyadlab.db"
+
+#: The browsers' push services (host names and their subdomains): Chrome and Edge on
+#: Android (FCM), Firefox, Safari, Edge on Windows.
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com"
+)
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 def _random_key() -> str:
@@ -75,9 +82,23 @@ class Settings(BaseModel):
         Time zone of new participants until they choose their own.
     default_language : str
         Language of new participants until they choose their own.
+    vapid_private_key : str or None
+        The VAPID private key for Web Push reminders (never shown in ``repr`` or error
+        messages): PEM text or the one-line key ``dyadlab reminders push-keys`` prints.
+        Without it (and ``vapid_public_key``) Web Push is off.
+    vapid_public_key : str or None
+        The matching public key (base64url) that browsers subscribe with.
+    vapid_subject : str or None
+        A contact for the push services, ``mailto:…`` or ``https://…``; default
+        ``base_url`` under HTTPS, else ``mailto:`` + ``smtp_from``.
+    push_hosts : str
+        Comma-separated push-service hosts a browser subscription may point to (a host
+        and its subdomains); the server posts reminders only there. Default: the push
+        services of Chrome, Edge, Firefox and Safari. A loopback host listed here may use
+        ``http://`` (for tests).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     database_url: str = DEFAULT_DATABASE_URL
     base_url: str = "http://127.0.0.1:8000"
@@ -95,6 +116,81 @@ class Settings(BaseModel):
     compliance_threshold: float = Field(default=0.8, ge=0, le=1)
     default_tz: str = "Europe/Amsterdam"
     default_language: str = "en"
+    vapid_private_key: str | None = Field(default=None, repr=False)
+    vapid_public_key: str | None = None
+    vapid_subject: str | None = None
+    push_hosts: str = DEFAULT_PUSH_HOSTS
+
+    @model_validator(mode="after")
+    def _check_push_keys(self) -> Settings:
+        private, public = self.vapid_private_key, self.vapid_public_key
+        if bool(private) != bool(public):
+            raise ValueError(
+                "Web Push needs both DYADLAB_VAPID_PRIVATE_KEY and DYADLAB_VAPID_PUBLIC_KEY "
+                "(make a pair with `dyadlab reminders push-keys`), or neither"
+            )
+        if private and public:
+            from dyadlab.platform.notify import DeliveryError, vapid_public_key
+
+            try:
+                derived = vapid_public_key(private)
+            except DeliveryError as exc:
+                raise ValueError(str(exc).removeprefix("the ")) from None
+            if derived != public.strip():
+                raise ValueError(
+                    "DYADLAB_VAPID_PUBLIC_KEY does not belong to DYADLAB_VAPID_PRIVATE_KEY; "
+                    "set both from the same `dyadlab reminders push-keys` output"
+                )
+        subject = self.vapid_subject
+        if subject and not subject.startswith(("mailto:", "https://")):
+            raise ValueError(
+                f"DYADLAB_VAPID_SUBJECT={subject!r} must be a mailto: address or an https:// URL"
+            )
+        return self
+
+    @property
+    def push_enabled(self) -> bool:
+        """Whether Web Push reminders are on (both VAPID keys are set)."""
+        return bool(self.vapid_private_key and self.vapid_public_key)
+
+    @property
+    def push_subject(self) -> str:
+        """The VAPID contact: ``vapid_subject``, else ``base_url`` (HTTPS) or ``mailto:``.
+
+        Examples
+        --------
+        >>> Settings(smtp_from="lab@uni.example").push_subject
+        'mailto:lab@uni.example'
+        """
+        if self.vapid_subject:
+            return self.vapid_subject
+        return self.base_url if self.https else f"mailto:{self.smtp_from}"
+
+    def push_host_allowed(self, endpoint: str) -> bool:
+        """Whether a subscription's endpoint URL points to an allowed push service.
+
+        Examples
+        --------
+        >>> s = Settings()
+        >>> s.push_host_allowed("https://fcm.googleapis.com/fcm/send/abc")
+        True
+        >>> s.push_host_allowed("https://intranet.example/fcm.googleapis.com")
+        False
+        """
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(endpoint)
+            host = (parts.hostname or "").lower()
+            port = parts.port
+        except ValueError:
+            return False
+        allowed = {h.strip().lower() for h in self.push_hosts.split(",") if h.strip()}
+        listed = any(host == h or host.endswith("." + h) for h in allowed)
+        if parts.scheme == "https":
+            return listed and port in (None, 443)
+        shown = f"[{host}]" if ":" in host else host
+        return parts.scheme == "http" and listed and shown in _LOOPBACK
 
     @property
     def https(self) -> bool:
@@ -124,8 +220,13 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             first = exc.errors()[0]
-            name = str(first["loc"][0]) if first.get("loc") else "?"
+            if not first.get("loc"):  # a rule across settings (e.g. the two VAPID keys)
+                message = str(first["msg"]).removeprefix("Value error, ")
+                raise OptionError(f"Settings.from_env(): {message}.") from None
+            name = str(first["loc"][0])
+            field = cls.model_fields.get(name)
+            shown = "(hidden)" if field is not None and not field.repr else repr(values.get(name))
             raise OptionError(
-                f"Settings.from_env(): DYADLAB_{name.upper()}={values.get(name)!r} is not "
+                f"Settings.from_env(): DYADLAB_{name.upper()}={shown} is not "
                 f"valid: {first['msg']}. Fix or unset the environment variable."
             ) from None

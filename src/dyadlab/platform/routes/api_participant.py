@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from dyadlab.platform.errors import NotFoundError
 from dyadlab.platform.routes.deps import AppSettings, CurrentPerson, DbSession, Now
@@ -20,13 +20,16 @@ from dyadlab.platform.schemas import (
     MeUpdate,
     PromptOut,
     PromptsOut,
+    PushStatusOut,
+    PushSubscriptionIn,
+    PushSubscriptionOut,
     ResponseIn,
     ResponseOut,
     ResponsesOut,
     WithdrawIn,
     WithdrawOut,
 )
-from dyadlab.platform.services import consent, participants, responses, withdrawal
+from dyadlab.platform.services import consent, participants, push, responses, withdrawal
 from dyadlab.platform.services.studies import study_protocol
 from dyadlab.platform.tables import Person
 
@@ -166,3 +169,54 @@ def withdraw(body: WithdrawIn, session: DbSession, person: CurrentPerson, now: N
         data_deleted=result.data_deleted,
         deleted_responses=result.deleted_responses,
     )
+
+
+@router.get("/push", response_model=PushStatusOut, responses=_ERRORS)
+def push_status(session: DbSession, settings: AppSettings, person: CurrentPerson) -> PushStatusOut:
+    """Whether reminders can come by Web Push, the key to subscribe with, and how many of
+    this person's devices are subscribed."""
+    return PushStatusOut(
+        available=settings.push_enabled,
+        public_key=settings.vapid_public_key if settings.push_enabled else None,
+        subscriptions=len(push.subscriptions_of(session, person.id)),
+    )
+
+
+@router.put("/push", response_model=PushSubscriptionOut, responses=_ERRORS)
+def save_push_subscription(
+    body: PushSubscriptionIn,
+    session: DbSession,
+    settings: AppSettings,
+    person: CurrentPerson,
+    now: Now,
+) -> PushSubscriptionOut:
+    """Store this device's subscription (``PushSubscription.toJSON()``), replacing the one
+    with the same endpoint; 409 ``push_off`` when the server has no VAPID keys."""
+    row = push.save_subscription(
+        session,
+        person,
+        endpoint=body.endpoint,
+        p256dh=body.keys.p256dh,
+        auth=body.keys.auth,
+        settings=settings,
+        now=now,
+    )
+    session.commit()
+    return PushSubscriptionOut(endpoint=row.endpoint, created_at=row.created_at)
+
+
+@router.delete(
+    "/push",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=_ERRORS,
+)
+def delete_push_subscription(
+    session: DbSession,
+    person: CurrentPerson,
+    endpoint: str = Query(max_length=2048, description="The subscription's endpoint."),
+) -> Response:
+    """Stop reminders to one of this person's devices; 404 if it is not theirs."""
+    push.delete_subscription(session, person, endpoint)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
