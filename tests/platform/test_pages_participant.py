@@ -104,8 +104,17 @@ def test_home_lists_open_questionnaires_by_number(client, pair):
 def test_form_renders_every_item_type_accessibly(client, pair):
     _consented(client, pair.tokens[0])
     page = client.get("/s/q/1").text
-    assert re.search(r'<input type="range" id="f-desire" name="desire"\s+min="0" max="100"', page)
-    assert '<label class="q" for="f-desire">' in page
+    # a slider is a number field, empty until answered (the script makes it a scale)
+    assert re.search(
+        r'<input type="number" id="f-desire" name="desire"\s+min="0" max="100" step="1"\s+'
+        r'inputmode="numeric"\s+value="" data-mid="50"\s+required',
+        page,
+    )
+    assert 'type="range"' not in page
+    assert '<label class="q" id="l-desire" for="f-desire">' in page
+    assert 'aria-describedby="r-desire e-desire"' in page
+    hint = 'id="r-desire" data-range-text="Van 0 tot 100">Typ een getal van 0 tot en met 100.'
+    assert hint in page
     assert re.search(r"<fieldset[^>]*>\s*<legend class=\"q\">Vandaag was ik tevreden", page)
     assert page.count('name="relationship_satisfaction"') == 7
     assert 'value="yes"' in page and ">Ja</label>" in page
@@ -168,7 +177,7 @@ def test_nojs_invalid_answer_shows_the_errors_and_keeps_the_answers(client, pair
     assert r2.status_code == 422
     english = '<p class="error" id="e-desire" lang="en" >must lie between 0 and 100'
     assert english in r2.text
-    assert re.search(r'name="partner_desire"\s+min="0" max="100" step="1"\s+value="33"', r.text)
+    assert re.search(r'name="partner_desire"\s+min="0".*?\s+value="33"', r.text, re.S)
 
 
 def test_nojs_late_answer_is_refused_with_the_draft_kept(client, db, pair, clock):
@@ -179,7 +188,7 @@ def test_nojs_late_answer_is_refused_with_the_draft_kept(client, db, pair, clock
     r = client.post("/s/q/1", data=data)
     assert r.status_code == 409
     assert "niet meer open" in r.text
-    assert re.search(r'name="desire"\s+min="0" max="100" step="1"\s+value="12"', r.text)
+    assert re.search(r'name="desire"\s+min="0".*?\s+value="12"', r.text, re.S)
     assert db.scalar(select(func.count(Response.id))) == 0
 
 
@@ -380,6 +389,14 @@ def all_types_protocol():
                     "label": {"en": "At what time?", "nl": "Hoe laat?"},
                 },
                 {"name": "day", "type": "date", "label": {"en": "Which day?", "nl": "Welke dag?"}},
+                {
+                    "name": "energy",
+                    "type": "slider",
+                    "min": 0,
+                    "max": 10,
+                    "step": 0.5,
+                    "label": {"en": "Energy", "nl": "Energie"},
+                },
             ],
         }
     )
@@ -407,6 +424,7 @@ def test_every_item_type_renders_and_posts_typed(client, db):
     assert 'inputmode="decimal"' in page
     assert 'type="time"' in page and 'type="date"' in page
     assert '<legend class="q">Stemmingen' in page
+    assert re.search(r'name="energy"\s+min="0" max="10" step="0.5"\s+inputmode="decimal"', page)
     data = [
         ("csrf", _csrf(page)),
         ("moods", "tense"),
@@ -416,6 +434,7 @@ def test_every_item_type_renders_and_posts_typed(client, db):
         ("hours", "1,5"),
         ("when", "21:15"),
         ("day", "2026-03-02"),
+        ("energy", ""),  # an optional slider left empty: no answer, not its middle
     ]
     body = "&".join(f"{k}={v}" for k, v in data)
     r = client.post(
@@ -468,3 +487,24 @@ def test_unknown_questionnaire_numbers_get_a_page(client, pair, path):
     r = client.get(path)
     assert r.status_code == 404
     assert "<title>Onderzoek</title>" in r.text and "niet open" in r.text
+
+
+def test_nojs_slider_left_empty_is_not_an_answer(client, db, pair):
+    """Without JavaScript a skipped slider posts an empty field: a required one gets the
+    normal message, never its middle value."""
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/1").text
+    answers = {k: str(v) for k, v in evening_answers().items()}
+    r = client.post("/s/q/1", data={"csrf": _csrf(page), **answers, "partner_desire": ""})
+    assert r.status_code == 422
+    assert '<a href="#item-partner_desire">' in r.text
+    assert re.search(r'id="e-partner_desire"\s*>Beantwoord deze vraag.</p>', r.text)
+    assert re.search(r'name="partner_desire"\s+min="0".*?\s+value=""', r.text, re.S)
+    assert db.scalar(select(func.count(Response.id))) == 0
+    r = client.post(
+        "/s/q/1",
+        data={"csrf": _csrf(page), **answers, "partner_desire": "50"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert db.scalars(select(Response)).one().answers["partner_desire"] == 50.0

@@ -6,6 +6,8 @@ Screenshots are written to /tmp (dyadlab_participant_form.png, dyadlab_complianc
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -361,7 +363,9 @@ def test_every_item_type_in_the_browser(live: LiveServer, browser: Browser) -> N
     try:
         page.goto(partner.url)
         page.wait_for_url(f"{live.url}/s/")
+        posted = _posted_answers(page)
         page.get_by_role("link", name="Extra").click()
+        expect(page.locator("#v-energy")).to_have_text("Nog niet beantwoord — verschuif de schuif")
         main = page.locator("#item-main")
         moods = page.get_by_role("group", name="Stemmingen")
         moods.get_by_label("Gespannen").check()
@@ -386,5 +390,116 @@ def test_every_item_type_in_the_browser(live: LiveServer, browser: Browser) -> N
                 "day": "2026-03-02",
             }
         ]
+        assert "energy" not in posted[0]  # the untouched optional slider is not sent at all
+    finally:
+        context.close()
+
+
+def _posted_answers(page: Page) -> list[dict[str, Any]]:
+    """The ``answers`` of every response the page posts (collected as they are sent)."""
+    bodies: list[dict[str, Any]] = []
+
+    def keep(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/api/v1/me/responses"):
+            bodies.append(json.loads(request.post_data or "{}").get("answers", {}))
+
+    page.on("request", keep)
+    return bodies
+
+
+def test_untouched_slider_is_never_an_answer(live: LiveServer, browser: Browser) -> None:
+    partner = _couples(live, consent=True)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        posted = _posted_answers(page)
+        page.goto(f"{live.url}/s/q/1")
+        desire, clear = page.locator("#f-desire"), page.locator("#c-desire")
+        assert desire.get_attribute("type") == "range"
+        assert page.locator("input[name=desire]").get_attribute("type") == "hidden"
+        untouched = "Nog niet beantwoord — verschuif de schuif"
+        expect(desire).to_have_attribute("aria-valuetext", untouched)
+        expect(page.get_by_role("slider", name="Hoeveel verlangde je vandaag")).to_have_id(
+            "f-desire"
+        )
+        expect(page.locator("#r-desire")).to_have_text("Van 0 tot 100")
+        expect(clear).to_be_hidden()
+
+        _move_slider(page, "desire", "ArrowRight")
+        expect(page.locator("#v-desire")).to_have_text("Jouw antwoord: 51")
+        assert desire.get_attribute("aria-valuetext") is None
+        expect(clear).to_be_visible()
+        expect(clear).to_have_accessible_name(re.compile(r"^Antwoord wissen Hoeveel verlangde"))
+        clear.click()  # back to "not answered", focus back on the scale
+        expect(page.locator("#v-desire")).to_have_text(untouched)
+        assert page.locator("input[name=desire]").input_value() == ""
+        assert page.evaluate("document.activeElement.id") == "f-desire"
+        expect(clear).to_be_hidden()
+        draft = page.evaluate(
+            "JSON.parse(localStorage.getItem(Object.keys(localStorage)"
+            ".find(k => k.startsWith('dyadlab:draft:'))))"
+        )
+        assert "desire" not in draft["answers"]
+
+        page.get_by_label("Eerder eens", exact=True).check()
+        page.get_by_role("group", name="Hadden jij en je partner").get_by_label(
+            "Nee", exact=True
+        ).check()
+        page.get_by_role("button", name="Versturen").click()  # both sliders untouched
+        expect(page.get_by_role("alert")).to_contain_text("Nog niet beantwoord")
+        expect(page.locator("#e-partner_desire")).to_be_visible()
+        assert posted == [] and _responses(live, partner.person_id) == []
+        page.screenshot(path="/tmp/dyadlab_slider_untouched.png", full_page=True)
+
+        _move_slider(page, "desire", "End")
+        page.locator("#f-partner_desire").tap()  # a tap on the scale is an answer
+        expect(page.locator("#v-partner_desire")).to_have_text(re.compile(r"Jouw antwoord: \d+"))
+        tapped = page.locator("input[name=partner_desire]").input_value()
+        assert 45 <= int(tapped) <= 55  # where the tap was: the middle of the scale
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#form-status")).to_contain_text("Dank je wel")
+        assert posted[-1] == {
+            "desire": "100",
+            "partner_desire": tapped,
+            "relationship_satisfaction": "5",
+            "conflict": "no",
+        }
+        assert _responses(live, partner.person_id)[0].answers["partner_desire"] == int(tapped)
+    finally:
+        context.close()
+
+
+def test_slider_without_javascript_is_an_empty_number_field(
+    live: LiveServer, browser: Browser
+) -> None:
+    partner = _couples(live, consent=True)[0].partners[1]
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")  # the opening page's meta refresh
+        page.goto(f"{live.url}/s/q/1")
+        desire = page.get_by_label("Hoeveel verlangde je vandaag", exact=False)
+        assert desire.get_attribute("type") == "number"
+        assert desire.input_value() == ""
+        desire.fill("70")
+        page.get_by_role("group", name="Hadden jij en je partner").get_by_label(
+            "Nee", exact=True
+        ).check()
+        page.get_by_role("button", name="Versturen").click()  # partner_desire left empty
+        assert page.url == f"{live.url}/s/q/1"  # the browser's own check stops it
+        assert _responses(live, partner.person_id) == []
+        page.locator("#f-partner_desire").fill("35")
+        page.get_by_role("button", name="Versturen").click()
+        page.wait_for_url(f"{live.url}/s/?sent=1")
+        assert _responses(live, partner.person_id)[0].answers == {
+            "desire": 70.0,
+            "partner_desire": 35.0,
+            "conflict": "no",
+        }
     finally:
         context.close()

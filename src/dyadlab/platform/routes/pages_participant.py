@@ -395,6 +395,7 @@ def _item_view(
             max_text=_number_text(high),
             step_text=_number_text(step),
             mid_text=_number_text(middle),
+            whole_steps=float(step).is_integer() and float(low).is_integer(),
         )
     return view
 

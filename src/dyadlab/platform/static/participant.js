@@ -4,6 +4,8 @@
  * - the quick-exit link replaces the history entry (Back does not return here);
  * - questions whose `relevant` condition is false are hidden and their answers cleared
  *   (the same XLSForm expression subset and semantics as dyadlab.platform._expressions);
+ * - a slider (a number field without the script) becomes a visual-analogue scale that
+ *   records nothing until the person moves or taps it, and can be cleared again;
  * - the draft of a form is kept in localStorage while it is being filled in;
  * - a submission gets a client-made UUID and waits in localStorage ("pending") until the
  *   server acknowledges it (201 stored, 200 stored before); it is retried when the
@@ -279,8 +281,8 @@
       var checked = inputs.filter(function (i) { return i.checked; })[0];
       return checked ? checked.value : "";
     }
+    if (type === "slider") { return sliderField(item).value.trim(); }
     var input = inputs[0];
-    if (type === "slider" && input.hasAttribute("data-untouched")) { return ""; }
     if (type === "decimal" && doc.documentElement.lang === "nl" && /^-?\d+,\d+$/.test(input.value.trim())) {
       return input.value.trim().replace(",", "."); /* the Dutch decimal comma */
     }
@@ -294,29 +296,105 @@
       inputs.forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
       return;
     }
-    var input = inputs[0];
     if (type === "slider") {
-      if (value === "" || value === null || value === undefined) { return; }
-      input.removeAttribute("data-untouched");
+      sliderField(item).value = isEmpty(value) ? "" : String(value);
+      showSlider(item);
+      return;
     }
-    input.value = value;
-  }
-  function showSlider(item) {
-    var input = inputsOf(item)[0];
-    var out = doc.getElementById("v-" + item.dataset.item);
-    if (!out) { return; }
-    out.textContent = input.hasAttribute("data-untouched")
-      ? msg("slider_untouched") : msg("slider_value", { value: input.value });
-    item.classList.toggle("untouched", input.hasAttribute("data-untouched"));
+    inputs[0].value = value;
   }
   function clear(item) {
     var type = item.dataset.type;
+    if (type === "slider") { setValue(item, ""); return; }
     inputsOf(item).forEach(function (i) {
       if (i.type === "radio" || i.type === "checkbox") { i.checked = false; }
-      else if (type === "slider") { i.setAttribute("data-untouched", ""); }
       else { i.value = ""; }
     });
-    if (type === "slider") { showSlider(item); }
+  }
+
+  /* ------------------------------------------------------------ sliders
+   * The server sends a slider as a number field that is empty until the person types a
+   * number. Here that field becomes hidden and keeps the answer; a range control (with
+   * no name, so it is never sent) is shown for it. Until the person moves the control
+   * (input/change: a drag, a tap on the track, an arrow key) or taps it (click: not
+   * fired when a touch turns into scrolling the page), the field stays empty, the thumb
+   * is not drawn and the control says "not answered yet" (also as aria-valuetext, so a
+   * screen reader does not read the middle value as an answer). "Clear answer" empties
+   * the field again. */
+  function sliderField(item) {
+    return item.querySelector("input[name]");
+  }
+  function showSlider(item) {
+    var field = sliderField(item);
+    var range = item.querySelector("input[type=range]");
+    if (!range) { return; }
+    var answered = field.value.trim() !== "";
+    range.value = answered ? field.value : field.dataset.mid;
+    if (answered) {
+      range.removeAttribute("aria-valuetext");
+    } else {
+      range.setAttribute("aria-valuetext", msg("slider_untouched"));
+    }
+    doc.getElementById("v-" + item.dataset.item).textContent = answered
+      ? msg("slider_value", { value: field.value }) : msg("slider_untouched");
+    doc.getElementById("c-" + item.dataset.item).hidden = !answered;
+    item.classList.toggle("untouched", !answered);
+  }
+  function upgradeSlider(item) {
+    var field = item.querySelector("input[type=number]");
+    if (!field) { return; }
+    var name = item.dataset.item;
+    var el = function (tag, props) {
+      var node = doc.createElement(tag);
+      Object.keys(props).forEach(function (k) { node.setAttribute(k, props[k]); });
+      return node;
+    };
+    var range = el("input", { type: "range", min: field.min, max: field.max, step: field.step,
+      "aria-describedby": "r-" + name + " e-" + name });
+    if (field.hasAttribute("aria-invalid")) { range.setAttribute("aria-invalid", "true"); }
+    field.id = "n-" + name;
+    range.id = "f-" + name; /* the question's <label for> now names the range control */
+    field.type = "hidden";
+    field.removeAttribute("required");
+    var hint = doc.getElementById("r-" + name);
+    if (hint && hint.dataset.rangeText) { hint.textContent = hint.dataset.rangeText; }
+    var row = el("div", { "class": "slider" });
+    var low = el("span", { "class": "anchor", "aria-hidden": "true" });
+    low.textContent = field.min;
+    var high = el("span", { "class": "anchor", "aria-hidden": "true" });
+    high.textContent = field.max;
+    row.appendChild(low);
+    row.appendChild(range);
+    row.appendChild(high);
+    var out = el("output", { id: "v-" + name, "for": range.id, "class": "value" });
+    var button = el("button", { type: "button", id: "c-" + name, "class": "slider-clear",
+      "aria-labelledby": "c-" + name + " l-" + name });
+    button.textContent = msg("slider_clear");
+    var box = field.parentNode;
+    box.appendChild(row);
+    box.appendChild(out);
+    box.appendChild(button);
+    var record = function () {
+      field.value = range.value;
+      showSlider(item);
+    };
+    range.addEventListener("input", record);
+    range.addEventListener("change", record);
+    range.addEventListener("click", function () {
+      if (field.value.trim() === "") {
+        record();
+        applyLogic();
+        saveDraft();
+      }
+    });
+    button.addEventListener("click", function () {
+      field.value = "";
+      showSlider(item);
+      range.focus();
+      applyLogic();
+      saveDraft();
+    });
+    showSlider(item);
   }
   /* Answers of the questions shown now, in order; hides the others (skip logic). */
   function applyLogic() {
@@ -417,6 +495,9 @@
 
   if (form) {
     form.noValidate = true;
+    items.forEach(function (item) {
+      if (item.dataset.type === "slider") { upgradeSlider(item); }
+    });
     var draft = load(draftKey, null);
     if (draft && draft.answers) {
       /* restore in item order so that skip logic sees earlier answers first */
@@ -426,31 +507,8 @@
         }
       });
     }
-    items.forEach(function (item) {
-      if (item.dataset.type === "slider") {
-        var input = inputsOf(item)[0];
-        var touch = function () {
-          if (input.hasAttribute("data-untouched")) {
-            input.removeAttribute("data-untouched");
-            showSlider(item);
-            applyLogic();
-            saveDraft();
-          }
-        };
-        input.addEventListener("pointerdown", touch);
-        input.addEventListener("keydown", function (event) {
-          if (event.key !== "Tab" && event.key !== "Shift") { touch(); }
-        });
-        showSlider(item);
-      }
-    });
     applyLogic();
-    var onEdit = function (event) {
-      var item = event.target.closest ? event.target.closest("[data-item]") : null;
-      if (item && item.dataset.type === "slider") {
-        event.target.removeAttribute("data-untouched");
-        showSlider(item);
-      }
+    var onEdit = function () {
       applyLogic();
       saveDraft();
     };
