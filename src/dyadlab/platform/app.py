@@ -36,7 +36,7 @@ from dyadlab import __version__
 from dyadlab.exceptions import DyadlabError
 from dyadlab.platform.db import make_engine, make_sessionmaker, upgrade_database
 from dyadlab.platform.errors import PlatformError
-from dyadlab.platform.routes import api_participant, api_researcher
+from dyadlab.platform.routes import api_participant, api_researcher, push_worker
 from dyadlab.platform.routes._pages import install_pages
 from dyadlab.platform.security import install_log_redaction
 from dyadlab.platform.settings import Settings
@@ -51,8 +51,8 @@ logger = logging.getLogger("dyadlab.platform")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
-    "object-src 'none'"
+    "connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'; object-src 'none'"
 )
 
 _STATUS_CODES = {
@@ -258,6 +258,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(api_participant.router)
     app.include_router(api_researcher.router)
+    app.include_router(push_worker.router)
     install_pages(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
