@@ -48,48 +48,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from dyadlab._validation import check_option
-from dyadlab.platform.services.compliance import (
-    _reminder_counts,
-    compute_compliance,
-    load_persons,
-    load_responses,
+from dyadlab.platform.services._export_rows import (
+    KEY_COLUMNS,
+    YES_NO_CODES,
+    build_individual,
+    item_columns,
+    load_tables,
 )
+from dyadlab.platform.services.compliance import _reminder_counts, compute_compliance
 from dyadlab.platform.services.studies import get_study, study_protocol
 from dyadlab.platform.tables import utcnow
 
-__all__ = ["LAYOUTS", "YES_NO_CODES", "ExportResult", "build_individual", "export_study"]
-
-YES_NO_CODES = {"yes": 1, "no": 0}
-"""How yes/no answers (stored as ``"yes"``/``"no"``) are coded in an export."""
+__all__ = ["LAYOUTS", "YES_NO_CODES", "ExportResult", "export_study"]
 
 LAYOUTS = ("individual", "pairwise", "dyad")
 FILE_FORMATS = (".csv", ".parquet", ".sav")
-KEY_COLUMNS = [
-    "dyad",
-    "person",
-    "role",
-    "diary_day",
-    "prompt_number",
-    "occasion",
-    "questionnaire",
-    "prompt_key",
-    "kind",
-    "scheduled",
-    "sent",
-    "started",
-    "finished",
-    "received",
-    "tz",
-    "local_time",
-    "status",
-    "withdrawn",
-    "redacted",
-]
 _TIME_LABELS = {
     "dyad": "Couple id",
     "person": "Person id",
@@ -111,19 +88,6 @@ _TIME_LABELS = {
 }
 
 
-def _item_columns(protocol: Any) -> dict[tuple[str, str], str]:
-    """(questionnaire, item) -> column name; item names, prefixed only on a clash."""
-    names: dict[str, int] = {}
-    for q in protocol.questionnaires:
-        for item in q.items:
-            names[item.name] = names.get(item.name, 0) + 1
-    return {
-        (q.name, item.name): item.name if names[item.name] == 1 else f"{q.name}_{item.name}"
-        for q in protocol.questionnaires
-        for item in q.items
-    }
-
-
 def _labels(protocol: Any, columns: list[str]) -> tuple[dict[str, str], dict[str, dict[Any, str]]]:
     """Variable and value labels of ``columns``: the items' own columns and the derived
     ones of the pairwise and dyad layouts (``<item>_partner``, ``<item>_<role>``)."""
@@ -132,7 +96,7 @@ def _labels(protocol: Any, columns: list[str]) -> tuple[dict[str, str], dict[str
     values: dict[str, dict[Any, str]] = {}
     item_text: dict[str, str] = {}
     item_values: dict[str, dict[Any, str]] = {}
-    colmap = _item_columns(protocol)
+    colmap = item_columns(protocol)
     for q in protocol.questionnaires:
         for item in q.items:
             col = colmap[(q.name, item.name)]
@@ -172,151 +136,6 @@ def _codebook(protocol: Any) -> pd.DataFrame:
             pairs = _coded_choices(protocol, item, lang)
             row["choices"] = "; ".join(f"{v}={label}" for v, label in pairs)
     return pd.DataFrame(rows)
-
-
-def _answer_value(value: Any, yes_no: bool = False) -> Any:
-    if yes_no and isinstance(value, str):
-        return YES_NO_CODES.get(value, value)
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def _rows(df: pd.DataFrame) -> list[Any]:
-    """The rows of ``df`` as named tuples (typed loosely: the columns are known here)."""
-    return list(df.itertuples(index=False))
-
-
-def build_individual(
-    protocol: Any,
-    persons: pd.DataFrame,
-    responses: pd.DataFrame,
-    merged: pd.DataFrame,
-    sent: dict[tuple[int, str], datetime] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The individual-format frame of scheduled prompts and the frame of event reports.
-
-    ``sent`` maps (person id, prompt key) to the first reminder sent for that prompt, so
-    missed prompts show when they were sent too.
-    """
-    sent = sent or {}
-    colmap = _item_columns(protocol)
-    item_cols = list(dict.fromkeys(colmap.values()))
-    yes_no = {
-        (q.name, i.name) for q in protocol.questionnaires for i in q.items if i.type == "yes_no"
-    }
-    info: dict[Any, dict[Any, Any]] = {r["person_id"]: r for r in persons.to_dict(orient="records")}
-    answers = {
-        (r.person_id, r.questionnaire, r.diary_day, r.prompt_number): r for r in _rows(responses)
-    }
-
-    def row_for(key: tuple[Any, ...], base: dict[str, Any]) -> dict[str, Any]:
-        person_id = key[0]
-        resp = answers.get(key)
-        person = info[person_id]
-        out: dict[str, Any] = {
-            "dyad": int(person["couple_id"]),
-            "person": int(person_id),
-            "role": person["role"],
-            "diary_day": int(key[2]),
-            "prompt_number": int(key[3]),
-            "questionnaire": key[1],
-            **base,
-            "withdrawn": person["status"] == "withdrawn",
-        }
-        for col in item_cols:
-            out[col] = np.nan
-        if resp is not None:
-            out.update(
-                prompt_key=resp.prompt_key,
-                kind=resp.kind,
-                sent=resp.sent_utc,
-                started=resp.started_utc,
-                finished=resp.finished_utc,
-                received=resp.received_utc,
-                tz=resp.tz,
-                local_time=resp.local_time,
-                status=resp.status,
-                redacted=";".join(resp.redacted_items or []),
-            )
-            if pd.isna(out.get("scheduled")):
-                out["scheduled"] = resp.scheduled_utc
-            for name, value in resp.answers.items():
-                target = colmap.get((key[1], name))
-                if target is not None:
-                    out[target] = _answer_value(value, (key[1], name) in yes_no)
-        return out
-
-    rows = []
-    for m in _rows(merged):
-        key = (m.person_id, m.questionnaire, m.diary_day, m.prompt_number)
-        base = {
-            "prompt_key": m.prompt_key,
-            "kind": m.kind,
-            "scheduled": m.scheduled_utc,
-            "sent": sent.get((m.person_id, m.prompt_key), pd.NaT),
-            "started": pd.NaT,
-            "finished": pd.NaT,
-            "received": pd.NaT,
-            "tz": info[m.person_id]["tz"],
-            "local_time": pd.NaT,
-            "status": "missed",
-            "redacted": "",
-        }
-        rows.append(row_for(key, base))
-    events = []
-    for r in _rows(responses[~responses["kind"].isin(["daily", "random"])]):
-        key = (r.person_id, r.questionnaire, r.diary_day, r.prompt_number)
-        events.append(row_for(key, {"scheduled": pd.NaT}))
-    frame = _finish(pd.DataFrame(rows), item_cols)
-    if not frame.empty:
-        slots = _slots(protocol)
-        index = [
-            slots.get((q, int(n)), 0)
-            for q, n in zip(frame["questionnaire"], frame["prompt_number"], strict=True)
-        ]
-        frame["occasion"] = (frame["diary_day"].astype(int) - 1) * max(len(slots), 1) + np.asarray(
-            index
-        )
-        frame = frame.sort_values(["dyad", "person", "occasion"])
-    frame = frame[[*KEY_COLUMNS, *item_cols]].reset_index(drop=True)
-    ev = _finish(pd.DataFrame(events), item_cols)
-    if not ev.empty:
-        ev = ev.sort_values(["dyad", "person", "finished"])
-        ev["occasion"] = ev.groupby("person").cumcount() + 1
-    ev = ev[[*KEY_COLUMNS, *item_cols]].reset_index(drop=True)
-    return frame, ev
-
-
-def _slots(protocol: Any) -> dict[tuple[str, int], int]:
-    """(questionnaire, prompt number) -> its 1-based place within a diary day."""
-    slots: dict[tuple[str, int], int] = {}
-    for entry in protocol.schedule:
-        if entry.type in ("daily", "random"):
-            per_day = 1 if entry.type == "daily" else int(entry.prompts_per_day or 1)
-            for number in range(1, per_day + 1):
-                slots[(entry.questionnaire, number)] = len(slots) + 1
-    return slots
-
-
-def _finish(df: pd.DataFrame, item_cols: list[str]) -> pd.DataFrame:
-    for col in [*KEY_COLUMNS, *item_cols]:
-        if col not in df.columns:
-            df[col] = pd.Series(dtype="float64")
-    for col in ("scheduled", "sent", "started", "finished", "received"):
-        df[col] = pd.to_datetime(df[col], utc=True).dt.tz_localize(None)
-    df["local_time"] = pd.to_datetime(df["local_time"])
-    for col in item_cols:
-        converted = pd.to_numeric(df[col], errors="coerce")
-        if converted.notna().sum() == df[col].notna().sum():
-            df[col] = converted
-    df["role"] = df["role"].astype("object").where(df["role"].notna(), "")
-    for col in ("prompt_key", "kind", "tz", "status", "redacted", "questionnaire"):
-        df[col] = df[col].astype("object").where(df[col].notna(), "")
-    df["withdrawn"] = df["withdrawn"].fillna(False).astype(bool)
-    return df
 
 
 @dataclass(frozen=True)
@@ -400,14 +219,12 @@ def export_study(
     now = now or utcnow()
     study = get_study(session, study_id)
     protocol = study_protocol(study)
-    persons = load_persons(session, study.id)
-    responses = load_responses(session, study.id)
+    tables = load_tables(session, study.id)
+    persons = tables.persons
     report, merged = compute_compliance(
-        protocol, persons, responses, _reminder_counts(session, study.id), now=now
+        protocol, persons, tables.responses, _reminder_counts(session, study.id), now=now
     )
-    frame, events = build_individual(
-        protocol, persons, responses, merged, _first_sent(session, study.id)
-    )
+    frame, events = build_individual(protocol, tables, merged)
     item_cols = [c for c in frame.columns if c not in KEY_COLUMNS]
     time = _time_column(frame)
     if layout != "individual" and not frame.empty:
@@ -474,25 +291,10 @@ def export_study(
                 "withdrawn_at": r.withdrawn_at.isoformat(),
                 "data_deleted": bool(r.data_deleted),
             }
-            for r in _rows(withdrawals)
+            for r in list[Any](withdrawals.itertuples(index=False))
         ],
         compliance=summary,
     )
-
-
-def _first_sent(session: Session, study_id: int) -> dict[tuple[int, str], datetime]:
-    from sqlalchemy import func, select
-
-    from dyadlab.platform.tables import Couple, Delivery, Person
-
-    rows = session.execute(
-        select(Delivery.person_id, Delivery.prompt_key, func.min(Delivery.sent_utc))
-        .join(Person, Person.id == Delivery.person_id)
-        .join(Couple, Couple.id == Person.couple_id)
-        .where(Couple.study_id == study_id, Delivery.status == "sent")
-        .group_by(Delivery.person_id, Delivery.prompt_key)
-    ).all()
-    return {(int(p), str(k)): t for p, k, t in rows if t is not None}
 
 
 def _clean(value: Any) -> float | None:
