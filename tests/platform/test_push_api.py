@@ -259,3 +259,19 @@ def test_cli_push_keys_prints_a_working_pair(capsys, as_json):
     assert settings.push_enabled and settings.push_subject == "mailto:lab@uni.example"
     assert main(["reminders", "push-keys", "--subject", "lab"]) == 1
     assert "mailto:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_push_operations_conform_to_the_openapi_document_with_push_on(app, client, db, couple):
+    """Schemathesis over the push routes with Web Push on (the general run has it off)."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from tests.platform.test_openapi_fuzz import _check
+
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    seen = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path == "/api/v1/me/push":
+            seen.append(operation.method.upper())
+            _check(operation, couple.headers(1))
+    assert sorted(seen) == ["DELETE", "GET", "PUT"]

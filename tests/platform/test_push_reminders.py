@@ -260,6 +260,17 @@ def test_email_and_push_both(db, settings, protocol_path, service):
     assert send_due_reminders(db, settings, now=AT, send=send) == []
 
 
+def test_compliance_counts_a_reminder_once_however_it_went(db, settings, protocol_path, service):
+    from dyadlab.platform.services.compliance import study_compliance
+
+    made, _ = _setup(db, protocol_path, service, devices=(2, 0), emails=True)
+    send_due_reminders(db, settings, now=AT, send=lambda to, subject, body: "<1@test>")
+    assert len(db.scalars(select(Delivery)).all()) == 3  # A: e-mail and push; B: e-mail
+    report = study_compliance(db, made.study_id, now=AT)
+    counts = dict(zip(report.persons["person_id"], report.persons["reminders_sent"], strict=True))
+    assert counts == {made.person_ids[0]: 1, made.person_ids[1]: 1}
+
+
 def test_answered_or_withdrawn_get_nothing(db, settings, protocol_path, service, client):
     made, _ = _setup(db, protocol_path, service)
     from dyadlab.platform.services.withdrawal import withdraw

@@ -15,7 +15,8 @@ Definitions (the standard experience-sampling reporting figures)
   ``threshold`` (default 0.8) are flagged — for the research team to contact, never
   dropped.
 - **latency**: minutes from the prompt's scheduled time to the finished answer (median).
-- **reminders_sent**: reminder e-mails sent (``deliveries``).
+- **reminders_sent**: reminders sent (``deliveries``): one per prompt and offset, whether it
+  went by e-mail, Web Push or both.
 
 A person whose data was deleted at withdrawal has no rows; they appear in
 ``persons`` with ``data_deleted`` true and nothing due.
@@ -346,13 +347,15 @@ def compute_compliance(
 
 
 def _reminder_counts(session: Session, study_id: int) -> pd.Series:
-    rows = session.execute(
-        select(Delivery.person_id, func.count(Delivery.id))
+    sent = (  # one reminder per prompt and offset, however many channels carried it
+        select(Delivery.person_id, Delivery.prompt_key, Delivery.offset_minutes)
         .join(Person, Person.id == Delivery.person_id)
         .join(Couple, Couple.id == Person.couple_id)
         .where(Couple.study_id == study_id, Delivery.status == "sent")
-        .group_by(Delivery.person_id)
-    ).all()
+        .distinct()
+        .subquery()
+    )
+    rows = session.execute(select(sent.c.person_id, func.count()).group_by(sent.c.person_id)).all()
     return pd.Series({int(p): int(n) for p, n in rows}, dtype="int64")
 
 
