@@ -275,3 +275,16 @@ def test_push_operations_conform_to_the_openapi_document_with_push_on(app, clien
             seen.append(operation.method.upper())
             _check(operation, couple.headers(1))
     assert sorted(seen) == ["DELETE", "GET", "PUT"]
+
+
+def test_a_vapid_private_key_is_redacted_from_logs():
+    from dyadlab.platform.notify import vapid_keys
+    from dyadlab.platform.security import redact
+
+    pem, _ = vapid_keys()
+    assert redact(f"DYADLAB_VAPID_PRIVATE_KEY={VAPID[0]} set") == (
+        "DYADLAB_VAPID_PRIVATE_KEY=[redacted] set"
+    )
+    assert VAPID[0] not in redact(f"settings: {{'vapid_private_key': '{VAPID[0]}'}}")
+    cleaned = redact(f"loaded {pem} and {pem.replace(chr(10), chr(92) + 'n')}")
+    assert "PRIVATE KEY-----" not in cleaned and pem.splitlines()[1] not in cleaned

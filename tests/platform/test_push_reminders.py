@@ -227,7 +227,7 @@ def test_a_gone_subscription_is_deleted_and_the_others_still_get_it(
     assert VAPID[0] not in rows[a].error + rows[b].error
 
 
-def test_other_failures_are_recorded_and_not_retried(db, settings, protocol_path, service):
+def test_other_failures_are_recorded_and_not_retried(db, settings, protocol_path, service, caplog):
     _made, devices = _setup(db, protocol_path, service)
     for person_devices in devices.values():
         service.answers[person_devices[0].path] = 500
@@ -235,6 +235,8 @@ def test_other_failures_are_recorded_and_not_retried(db, settings, protocol_path
     assert [o.status for o in outcomes] == ["failed", "failed"]
     rows = db.scalars(select(Delivery)).all()
     assert all("HTTP 500" in (r.error or "") for r in rows)
+    assert "push reminder" in caplog.text and "HTTP 500" in caplog.text
+    assert VAPID[0] not in caplog.text and "PRIVATE KEY" not in caplog.text
     assert len(db.scalars(select(PushSubscription)).all()) == 2  # kept: maybe a hiccup
     service.answers.clear()
     assert send_due_reminders(db, settings, now=AT) == []

@@ -119,8 +119,17 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(/p/)[A-Za-z0-9_-]{16,}"), r"\1[redacted]"),
     (
-        re.compile(r"(?i)((?:token|dyadlab_session|password)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+"),
+        re.compile(
+            r"(?i)((?:token|dyadlab_session|password|private_key)[\"']?\s*[=:]\s*[\"']?)"
+            r"[^\s\"'&,;}]+"
+        ),
         r"\1[redacted]",
+    ),
+    (  # a PEM private key (e.g. the VAPID key) anywhere in a message
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+        ),
+        "[redacted private key]",
     ),
 )
 
