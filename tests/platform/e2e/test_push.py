@@ -221,3 +221,31 @@ def test_the_service_worker_shows_the_neutral_notice(browser, live):
         assert [n["url"] for n in shown] == [f"{live.url}/s/"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_the_opt_in_passes_axe_wcag21_aa(browser, live, language):
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    options = {
+        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        "resultTypes": ["violations"],
+    }
+    _person_id, token = _person(live, language)
+    sub, _, _ = _browser_subscription(ENDPOINT + "-axe-" + language)
+    context, page = _phone(browser, live, sub)
+    page.set_viewport_size({"width": 360, "height": 640})
+    try:
+        page.goto(f"{live.url}/p/{token}")
+        page.wait_for_url(f"{live.url}/s/")
+        expect(page.locator("#push-optin")).to_be_visible()
+        for state in ("off", "on"):
+            violations = axe_module.Axe().run(page, options=options).response["violations"]
+            assert violations == [], [
+                (v["id"], [n["target"] for n in v["nodes"]]) for v in violations
+            ]
+            if state == "off":
+                page.locator("#push-toggle").focus()
+                page.keyboard.press("Enter")
+                expect(page.locator("#push-status")).to_have_text(translate(language, "push_on"))
+    finally:
+        context.close()
