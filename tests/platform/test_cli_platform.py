@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -155,3 +156,143 @@ def test_serve_starts_uvicorn(database_url, tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+# --- serve --workers ----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode()
+
+
+def _server_pid(client: socket.socket, pids: list[int]) -> int | None:
+    """Which of ``pids`` holds the server end of ``client``'s TCP connection (by the
+    socket's inode in /proc/net/tcp and the processes' open files)."""
+    cport = client.getsockname()[1]
+    sport = client.getpeername()[1]
+    want_local, want_remote = f"0100007F:{sport:04X}", f"0100007F:{cport:04X}"
+    inode = None
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if parts[1] == want_local and parts[2] == want_remote:
+                inode = parts[9]
+    if inode is None:
+        return None
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def _healthz(port: int) -> socket.socket:
+    """A keep-alive connection that has had one /healthz answered (left open)."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    reply = b""
+    while not reply.endswith(b'{"status":"ok"}'):
+        chunk = conn.recv(4096)
+        assert chunk, reply
+        reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200")
+    return conn
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_serve_with_two_workers_serves_from_both_and_reminds_once(database_url, tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DYADLAB_DATABASE_URL": database_url,
+        "DYADLAB_SMTP_HOST": "127.0.0.1",  # nothing is due, so nothing is sent
+        "DYADLAB_SMTP_PORT": str(_free_port()),
+    }
+    env.pop("DYADLAB_SECRET_KEY", None)  # made once by `serve`, shared by the workers
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dyadlab.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    conns: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while len(workers) < 2 or len(log_path.read_text().split("Application startup")) < 3:
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+            workers = [p for p in _children(proc.pid) if "spawn_main" in _cmdline(p)]
+        assert len(workers) == 2
+        served = set()
+        for _ in range(200):  # the kernel hands each new connection to one of the workers
+            conns.append(_healthz(port))
+            served.add(_server_pid(conns[-1], [proc.pid, *workers]))
+            if served == set(workers):
+                break
+        assert served == set(workers), served  # both workers answer; the main process none
+        # A researcher's login made by one worker is valid in the other (one secret key).
+        from dyadlab.platform.db import make_engine, make_sessionmaker
+        from dyadlab.platform.services.researchers import create_researcher
+
+        engine = make_engine(database_url)
+        with make_sessionmaker(engine)() as session:
+            create_researcher(session, "ann@lab.example", "a long passphrase", role="owner")
+            session.commit()
+        engine.dispose()
+        url = f"http://127.0.0.1:{port}"
+        token = httpx.post(
+            f"{url}/api/v1/auth/login",
+            json={"email": "ann@lab.example", "password": "a long passphrase"},
+        ).json()["token"]
+        for _ in range(20):  # new connections: both workers check the token
+            r = httpx.get(f"{url}/api/v1/studies", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
+    finally:
+        for conn in conns:
+            conn.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+    text = log_path.read_text()
+    assert text.count("Started server process") == 2, text
+    loops = re.findall(r"reminders every 60 s from process (\d+)", text)
+    assert loops == [str(proc.pid)], text  # one loop, in the main process, not per worker
+
+
+def test_serve_refuses_fewer_than_one_worker(cli):
+    for bad in ("0", "-2"):
+        code, _, err = cli("serve", "--workers", bad)
+        assert code == 2
+        assert "--workers must be a whole number of at least 1" in err
+    from dyadlab.platform.serve import check_workers
+
+    assert check_workers(3) == 3

@@ -16,7 +16,7 @@ $ dyadlab study invite 1 --couples 3 --roles woman,woman   # a same-role couple,
 $ dyadlab study invite 1 --couples 2 --indistinguishable    # couples without roles
 $ dyadlab export 1 --format individual --out diary.csv
 $ dyadlab reminders push-keys >> .env                       # Web Push keys, once
-$ dyadlab serve --port 8000
+$ dyadlab serve --port 8000 --workers 2
 """
 
 from __future__ import annotations
@@ -376,6 +376,13 @@ def push_keys_command(
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Worker processes (default 1); one per core, e.g. 2 on a 2-core machine.",
+        ),
+    ] = 1,
     reminders: Annotated[
         bool,
         typer.Option(
@@ -387,26 +394,9 @@ def serve_command(
         ),
     ] = True,
 ) -> None:
-    """Serve the platform with uvicorn (one process; put a TLS proxy in front)."""
+    """Serve the platform with uvicorn (put a TLS proxy in front). With --workers N,
+    N processes share the port; reminders are sent by one loop in the main process."""
     settings = _settings()
-    import threading
+    from dyadlab.platform.serve import serve
 
-    import uvicorn
-
-    from dyadlab.platform.app import create_app
-    from dyadlab.platform.services.reminders import run_reminder_loop
-
-    app = create_app(settings)
-    stop = threading.Event()
-    if reminders and (settings.smtp_host or settings.push_enabled):
-        thread = threading.Thread(
-            target=run_reminder_loop,
-            args=(app.state.sessionmaker, settings),
-            kwargs={"stop": stop},
-            daemon=True,
-        )
-        thread.start()
-    try:
-        uvicorn.run(app, host=host, port=port, proxy_headers=True)
-    finally:
-        stop.set()
+    serve(settings, host=host, port=port, workers=workers, reminders=reminders)
