@@ -62,7 +62,7 @@ from dyadlab.platform.tables import (
     utcnow,
 )
 
-__all__ = ["PushSender", "ReminderOutcome", "run_reminder_loop", "send_due_reminders"]
+__all__ = ["ReminderOutcome", "run_reminder_loop", "send_due_reminders"]
 
 logger = logging.getLogger("dyadlab.platform.reminders")
 
