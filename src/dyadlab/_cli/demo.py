@@ -5,6 +5,7 @@ What ``make demo`` runs. See :mod:`dyadlab.demo.run` for what happens.
 Examples
 --------
 $ dyadlab demo --no-serve --out demo-output
+$ dyadlab demo --no-serve --database-url postgresql+psycopg://postgres@127.0.0.1/dyadlab_demo
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ def demo_command(
     days: Annotated[int, typer.Option("--days", help="Diary days.")] = 28,
     port: Annotated[int, typer.Option("--port", help="Port for serving afterwards.")] = 8000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation.")] = 20261124,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="DYADLAB_DATABASE_URL",
+            show_envvar=True,
+            help="An empty database for the demo, e.g. PostgreSQL "
+            "(postgresql+psycopg://user@host/dyadlab_demo); default a new SQLite file "
+            "in --out.",
+        ),
+    ] = None,
 ) -> None:
     """Run :func:`dyadlab.demo.run.run_demo`."""
     from dyadlab._validation import check_range
@@ -45,4 +57,13 @@ def demo_command(
     check_range("--couples", couples, func="demo", low=2, high=1000)
     check_range("--days", days, func="demo", low=2, high=365)
     call = f"dyadlab demo --out {out} --couples {couples} --days {days} --seed {seed}"
-    run_demo(out, couples=couples, days=days, serve=serve, port=port, rng=seed, call=call)
+    run_demo(
+        out,
+        couples=couples,
+        days=days,
+        serve=serve,
+        port=port,
+        rng=seed,
+        call=call,
+        database_url=database_url or None,
+    )

@@ -2,7 +2,8 @@
 
 1. Simulate what 100 couples (man–woman couples with roles, and same-sex couples)
    will answer over 28 days (:mod:`dyadlab.demo.simulate_answers`).
-2. Create a SQLite database in the output folder, serve the platform on 127.0.0.1,
+2. Create a SQLite database in the output folder (or use an empty database named by
+   ``database_url``, e.g. PostgreSQL), serve the platform on 127.0.0.1,
    log in as a researcher, create the study from the example protocol, invite the
    couples, and let every partner consent and answer through the HTTP API while the
    platform's clock moves from evening to evening (:mod:`dyadlab.demo.study`).
@@ -88,6 +89,44 @@ def _fresh_database(out: Path) -> str:
     return f"sqlite:///{(out / DB_NAME).resolve()}"
 
 
+def _check_empty(database_url: str) -> str:
+    """``database_url`` if that database holds no study and no researcher account yet
+    (it may be new, or migrated and empty); a readable error otherwise. The demo never
+    empties a database it was given."""
+    from sqlalchemy import func, inspect, select
+    from sqlalchemy.engine import make_url
+
+    from dyadlab.exceptions import DyadlabError
+    from dyadlab.platform.db import make_engine
+    from dyadlab.platform.tables import Researcher, Study
+
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            names = set(inspect(conn).get_table_names())
+            used = [
+                f"{conn.execute(select(func.count()).select_from(table)).scalar_one()} "
+                f"{table.__tablename__}"
+                for table in (Study, Researcher)
+                if table.__tablename__ in names
+            ]
+    except Exception as exc:
+        raise DyadlabError(
+            f"demo: cannot use the database {shown}: {str(exc).splitlines()[0]}"
+        ) from None
+    finally:
+        engine.dispose()
+    used = [u for u in used if not u.startswith("0 ")]
+    if used:
+        raise DyadlabError(
+            f"demo: the database {shown} is not empty ({', '.join(used)}); give the demo "
+            "a new database (e.g. `createdb dyadlab_demo`), or leave out --database-url "
+            "and unset DYADLAB_DATABASE_URL to use SQLite in the output folder."
+        )
+    return database_url
+
+
 def _progress(console: Any, quiet: bool) -> Any:
     from rich.progress import (
         BarColumn,
@@ -118,6 +157,7 @@ def run_demo(
     port: int = 8000,
     rng: int = 20261124,
     workers: int | None = None,
+    database_url: str | None = None,
     console: Any = None,
     quiet: bool = False,
     call: str | None = None,
@@ -141,6 +181,11 @@ def run_demo(
         Server processes while the couples answer; default 2, or 1 for a small study
         (fewer than 1,000 answers), where starting a second process costs more than it
         saves.
+    database_url : str, optional
+        An empty database for the demo (SQLAlchemy URL, e.g.
+        ``postgresql+psycopg://user@host/dyadlab_demo``); it must hold no study and no
+        researcher yet. Default: a new SQLite file ``dyadlab.db`` in ``out`` (one left
+        by an earlier run is replaced).
     console : rich.console.Console, optional
     quiet : bool
         No progress bars and no messages.
@@ -169,7 +214,7 @@ def run_demo(
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     cpu_children0 = _children_cpu()
-    database_url = _fresh_database(folder)
+    database_url = _check_empty(database_url) if database_url else _fresh_database(folder)
     call = call or f"dyadlab demo --out {out} --couples {couples} --days {days}"
     with _progress(console, quiet) as bars:
         t = time.perf_counter()
