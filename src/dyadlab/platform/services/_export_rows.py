@@ -182,7 +182,7 @@ def load_tables(session: Session, study_id: int) -> ExportTables:
             redacted[k] = ";".join(json.loads(text))
     frame["redacted"] = redacted
     pairs = ["person_id", "prompt_key"]
-    frame["sent_utc"] = frame[pairs].merge(sent, on=pairs, how="left")["sent_utc"].to_numpy()
+    frame["sent_utc"] = frame[pairs].merge(sent, on=pairs, how="left")["sent_utc"]
     answers = pd.DataFrame(_json_list(columns[13]), dtype=object)
     return ExportTables(persons, frame[_RESPONSE_COLUMNS], answers, sent)
 
@@ -321,7 +321,7 @@ def _resolve(
     if scheduled_only:
         prompt_key = np.where(has, resp["prompt_key"], base["prompt_key"])
         kind = np.where(has, resp["kind"], base["kind"])
-        planned = pd.Series(base["scheduled_utc"].to_numpy(), dtype="datetime64[us, UTC]")
+        planned = pd.to_datetime(base["scheduled_utc"], utc=True).astype("datetime64[us, UTC]")
     else:
         prompt_key, kind = resp["prompt_key"].to_numpy(), resp["kind"].to_numpy()
         planned = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us, UTC]")
@@ -389,8 +389,13 @@ def build_individual(
     else:
         frame = _resolve(protocol, tables, merged.reset_index(drop=True), True)
         slots = _slots(protocol)
-        place = pd.Series(list(zip(frame["questionnaire"], frame["prompt_number"], strict=True)))
-        index = place.map(slots).fillna(0).astype("int64").to_numpy()
+        index = np.zeros(len(frame), dtype=np.int64)
+        if slots:  # each row's place within its diary day (0: not a scheduled slot)
+            known = pd.MultiIndex.from_tuples(list(slots))
+            where = known.get_indexer(
+                pd.MultiIndex.from_arrays([frame["questionnaire"], frame["prompt_number"]])
+            )
+            index = np.where(where >= 0, np.asarray([*slots.values(), 0])[where], 0)
         frame["occasion"] = (frame["diary_day"] - 1) * max(len(slots), 1) + index
         frame = frame.sort_values(["dyad", "person", "occasion"])
     frame = frame[columns].reset_index(drop=True)

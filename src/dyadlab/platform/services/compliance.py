@@ -161,6 +161,7 @@ def due_prompts(protocol: Any, persons: pd.DataFrame, now: datetime) -> pd.DataF
 
     length = study_days(protocol)
     out: list[dict[str, Any]] = []
+    plans: dict[tuple[Any, ...], list[Any]] = {}  # the partners share one plan: make it once
     for p in list[Any](persons.itertuples(index=False)):
         if p.data_deleted:
             continue
@@ -169,9 +170,12 @@ def due_prompts(protocol: Any, persons: pd.DataFrame, now: datetime) -> pd.DataF
         last = today if length is None else min(today, length)
         if last < 1:
             continue
-        for prompt in planned_prompts(
-            protocol, start_date=p.start_date, tz=p.tz, seed=int(p.seed), last_day=last
-        ):
+        plan = (p.start_date, p.tz, int(p.seed), last)
+        if plan not in plans:
+            plans[plan] = planned_prompts(
+                protocol, start_date=p.start_date, tz=p.tz, seed=int(p.seed), last_day=last
+            )
+        for prompt in plans[plan]:
             end = prompt.window_end_utc
             if prompt.scheduled_utc > until or (end is not None and end > until):
                 continue
