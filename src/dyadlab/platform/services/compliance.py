@@ -161,7 +161,10 @@ def due_prompts(protocol: Any, persons: pd.DataFrame, now: datetime) -> pd.DataF
 
     length = study_days(protocol)
     out: list[dict[str, Any]] = []
-    plans: dict[tuple[Any, ...], list[Any]] = {}  # the partners share one plan: make it once
+    # Plan each schedule once: the partners share one, and without semi-random prompts
+    # the couple's seed changes nothing, so couples starting the same day share one too.
+    plans: dict[tuple[Any, ...], list[Any]] = {}
+    seeded = any(entry.type == "random" for entry in protocol.schedule)
     for p in list[Any](persons.itertuples(index=False)):
         if p.data_deleted:
             continue
@@ -170,10 +173,10 @@ def due_prompts(protocol: Any, persons: pd.DataFrame, now: datetime) -> pd.DataF
         last = today if length is None else min(today, length)
         if last < 1:
             continue
-        plan = (p.start_date, p.tz, int(p.seed), last)
+        plan = (p.start_date, p.tz, int(p.seed) if seeded else 0, last)
         if plan not in plans:
             plans[plan] = planned_prompts(
-                protocol, start_date=p.start_date, tz=p.tz, seed=int(p.seed), last_day=last
+                protocol, start_date=p.start_date, tz=p.tz, seed=plan[2], last_day=last
             )
         for prompt in plans[plan]:
             end = prompt.window_end_utc
