@@ -291,12 +291,11 @@ def _text(values: pd.Series | np.ndarray) -> pd.Series:
     return series.where(series.notna(), "")
 
 
-def _resolve(
-    protocol: Any, tables: ExportTables, base: pd.DataFrame, scheduled_only: bool
-) -> pd.DataFrame:
-    """Rows of ``base`` (keys ``_KEYS``, optional ``prompt_key``, ``kind``,
-    ``scheduled_utc``) completed from the person and, where there is one, the response
-    with the same keys (the last stored one)."""
+def _resolve(protocol: Any, tables: ExportTables, base: pd.DataFrame, due: bool) -> pd.DataFrame:
+    """Rows of ``base`` completed from the person and, where there is one, the response
+    with the same keys (the last stored one): ``due`` prompts (``base`` has ``_KEYS``,
+    ``prompt_key``, ``kind`` and the planned ``scheduled_utc``) or event reports
+    (``base`` is the responses themselves)."""
     responses, persons = tables.responses, tables.persons
     stored = responses[_KEYS].copy()
     stored["_row"] = np.arange(len(stored))
@@ -318,7 +317,7 @@ def _resolve(
     )
     out["occasion"] = 0
     out["questionnaire"] = _text(base["questionnaire"].to_numpy(dtype=object))
-    if scheduled_only:
+    if due:
         prompt_key = np.where(has, resp["prompt_key"], base["prompt_key"])
         kind = np.where(has, resp["kind"], base["kind"])
         planned = pd.to_datetime(base["scheduled_utc"], utc=True).astype("datetime64[us, UTC]")
@@ -378,10 +377,22 @@ def build_individual(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The individual-format frame of scheduled prompts and the frame of event reports.
 
-    ``merged`` is the due/answered prompt table of
-    :func:`~dyadlab.platform.services.compliance.compute_compliance`: one row per
-    scheduled prompt, answered or missed. Missed prompts show when their first reminder
-    was sent (``sent``).
+    Parameters
+    ----------
+    protocol : Protocol
+    tables : ExportTables
+        From :func:`load_tables`.
+    merged : DataFrame
+        The due/answered prompt table of
+        :func:`~dyadlab.platform.services.compliance.compute_compliance`: one row per
+        scheduled prompt, answered or missed.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Columns :data:`KEY_COLUMNS` and one per item, sorted by dyad, person and
+        occasion (events: by finished time, numbered per person). Missed prompts show
+        when their first reminder was sent (``sent``).
     """
     columns = [*KEY_COLUMNS, *dict.fromkeys(item_columns(protocol).values())]
     if merged.empty:
