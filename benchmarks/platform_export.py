@@ -24,6 +24,7 @@ What runs
 Before and after (500 couples x 28 days, 27,972 rows, best of 3, this 2-core machine
 shared with other work): the row-by-row export took 1.86-2.53 s per layout and file type
 on SQLite (2.0-2.3 s on PostgreSQL); the vectorised one 0.59-0.89 s on SQLite
+(0.59-0.92 s on PostgreSQL, of which 0.52-0.84 s CPU in this process)
 (parts of the individual export: loading 0.30 s, compliance 0.08 s, rows 0.14 s, the
 rest writing the files). With 100 couples: 0.44-0.53 s before, 0.18-0.27 s after.
 
