@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from dyadlab.cli import main
@@ -72,17 +72,17 @@ def test_demo_runs_on_postgresql(demo_database: str, tmp_path: Path, capsys) -> 
     assert "is not empty (1 studies, 1 researchers)" in err and "createdb" in err
 
 
-def test_demo_takes_the_database_from_the_environment(
+def test_demo_never_reads_the_database_from_the_environment(
     demo_database: str, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    engine = create_engine(demo_database)
-    with engine.begin() as conn:  # a database that is not empty
-        conn.execute(text("CREATE TABLE studies (id integer)"))
-        conn.execute(text("INSERT INTO studies VALUES (1)"))
-    engine.dispose()
+    """A DYADLAB_DATABASE_URL exported for a real study must not receive simulated couples."""
     monkeypatch.setenv("DYADLAB_DATABASE_URL", demo_database)
     args = ["demo", "--no-serve", "--out", str(tmp_path), "--couples", "2", "--days", "2"]
-    assert main(args) == 1
-    err = capsys.readouterr().err
-    assert "is not empty (1 studies)" in err and "unset DYADLAB_DATABASE_URL" in err
-    assert not (tmp_path / "dyadlab.db").exists()
+    assert main(args) == 0, capsys.readouterr().err
+    assert (tmp_path / "dyadlab.db").exists()  # the demo's own SQLite file
+    engine = create_engine(demo_database)
+    try:
+        with engine.connect() as conn:
+            assert "studies" not in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()

@@ -42,11 +42,10 @@ def demo_command(
         str | None,
         typer.Option(
             "--database-url",
-            envvar="DYADLAB_DATABASE_URL",
-            show_envvar=True,
             help="An empty database for the demo, e.g. PostgreSQL "
             "(postgresql+psycopg://user@host/dyadlab_demo); default a new SQLite file "
-            "in --out.",
+            "in --out. DYADLAB_DATABASE_URL is not read here: the demo fills the "
+            "database with simulated couples and must never land in a real study's.",
         ),
     ] = None,
 ) -> None:

@@ -122,7 +122,7 @@ def _check_empty(database_url: str) -> str:
         raise DyadlabError(
             f"demo: the database {shown} is not empty ({', '.join(used)}); give the demo "
             "a new database (e.g. `createdb dyadlab_demo`), or leave out --database-url "
-            "and unset DYADLAB_DATABASE_URL to use SQLite in the output folder."
+            "to use SQLite in the output folder."
         )
     return database_url
 
