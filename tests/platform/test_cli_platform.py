@@ -296,3 +296,11 @@ def test_serve_refuses_fewer_than_one_worker(cli):
     from dyadlab.platform.serve import check_workers
 
     assert check_workers(3) == 3
+
+
+def test_serve_refuses_workers_on_an_in_memory_database(cli, monkeypatch):
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        monkeypatch.setenv("DYADLAB_DATABASE_URL", url)
+        code, _, err = cli("serve", "--workers", "2")
+        assert code == 2
+        assert "would give each worker a database of its own" in err

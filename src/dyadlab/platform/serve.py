@@ -49,6 +49,14 @@ def check_workers(workers: int) -> int:
     return workers
 
 
+def _in_memory(database_url: str) -> bool:
+    """Whether ``database_url`` is an in-memory SQLite database (one per process)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def worker_app() -> Any:
     """The app of one worker process: settings from the environment, no migration (the
     supervising process has migrated the database)."""
@@ -104,6 +112,12 @@ def serve(
     from dyadlab.platform.db import make_engine, make_sessionmaker, upgrade_database
 
     check_workers(workers)
+    if workers > 1 and _in_memory(settings.database_url):
+        raise OptionError(
+            f"serve: --workers {workers} with the in-memory database "
+            f"{settings.database_url!r} would give each worker a database of its own; "
+            "use a file (sqlite:///dyadlab.db) or PostgreSQL, or --workers 1."
+        )
     stop = threading.Event()
     if workers == 1:
         from dyadlab.platform.app import create_app
