@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from dyadlab.platform.i18n import LANGUAGES, MESSAGES, SCRIPT_KEYS, translate
 from dyadlab.platform.protocol import example_protocol
 from dyadlab.platform.routes._pages import CSRF_COOKIE, PARTICIPANT_COOKIE
-from dyadlab.platform.routes.pages_participant import posted_answers
+from dyadlab.platform.routes.pages_participant import person_key, posted_answers
 from dyadlab.platform.tables import ConsentEvent, Person, Response
 from tests.platform.conftest import evening_answers, make_study
 
@@ -240,7 +240,7 @@ def test_partner_pages_never_show_the_others_answers(client, db, pair):
     assert own == {"responses": []}
 
 
-def test_quick_exit_ends_the_session(client, pair):
+def test_quick_exit_ends_the_session(client, db, pair):
     _consented(client, pair.tokens[0])
     r = client.get("/exit")
     assert r.status_code == 200
@@ -251,6 +251,12 @@ def test_quick_exit_ends_the_session(client, pair):
         for c in r.headers.get_list("set-cookie")
     )
     assert client.get("/s/").status_code == 401
+    # the exit page named the person's device key (for the script to delete their drafts);
+    # without a session it names nothing and loads no script
+    person = db.get(Person, pair.person_ids[0])
+    assert f'data-forget="{person_key(person)}"' in r.text
+    again = client.get("/exit")
+    assert "data-forget" not in again.text and "participant.js" not in again.text
 
 
 def test_settings_change_language_and_check_the_time_zone(client, db, pair):

@@ -184,21 +184,101 @@ def test_offline_then_online_arrives_exactly_once(live: LiveServer, browser: Bro
         context.close()
 
 
-def test_quick_exit_replaces_history_and_logs_out(live: LiveServer, browser: Browser) -> None:
+ELSEWHERE = "data:text/html,<title>Elsewhere</title><p>another site</p>"
+STORED = (
+    "({local: Object.keys(localStorage).filter(k => k.startsWith('dyadlab:')),"
+    " session: sessionStorage.length})"
+)
+
+
+def test_quick_exit_deletes_the_draft_and_leaves_no_way_back(
+    live: LiveServer, browser: Browser
+) -> None:
+    partner = _couples(live, consent=True)[0].partners[0]
+    context, page = _phone(browser)
+    try:
+        page.goto(ELSEWHERE)  # where the person was before opening the link
+        before = page.evaluate("history.length")
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.get_by_role("link", name="Dagelijkse vragen").click()
+        page.wait_for_url(f"{live.url}/s/q/1")
+        _move_slider(page, "desire", "ArrowRight")  # a draft: kept on the device
+        page.get_by_label("Eerder eens", exact=True).check()
+        page.get_by_role("button", name="Versturen").click()  # errors: a summary link ...
+        page.get_by_role("link", name=re.compile("Hoeveel denk je")).click()  # ... followed
+        assert page.url == f"{live.url}/s/q/1#item-partner_desire"
+        page.evaluate("sessionStorage.setItem('probe', '1')")
+        stored = page.evaluate(STORED)
+        assert [k.split(":")[1] for k in stored["local"]] == ["draft"]
+        assert stored["session"] == 1
+        assert page.evaluate("history.length") == before + 1  # one entry for the study
+
+        page.get_by_role("link", name="Snel weg").click()
+        page.wait_for_url(f"{live.url}/exit")
+        assert page.title() == "Recipes"
+        assert page.evaluate(STORED) == {"local": [], "session": 0}
+        assert page.evaluate("history.length") == before + 1
+        page.go_back()  # Back leads to where the person was before, not into the study
+        assert page.url.startswith("data:") and page.title() == "Elsewhere"
+        page.go_forward()
+        page.wait_for_url(f"{live.url}/exit")
+        assert page.evaluate(STORED) == {"local": [], "session": 0}
+        page.goto(f"{live.url}/s/q/1")  # logged out on this device
+        assert page.locator("#questionnaire").count() == 0
+    finally:
+        context.close()
+
+
+def test_quick_exit_sends_waiting_answers_once_more_then_deletes_them(
+    live: LiveServer, browser: Browser
+) -> None:
+    partner = _couples(live, consent=True)[0].partners[1]
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/q/1")
+        _move_slider(page, "desire", "End")
+        _move_slider(page, "partner_desire", "Home")
+        page.route("**/api/v1/me/responses", lambda route: route.abort())  # no connection
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#form-status")).to_contain_text("'Snel weg' wist ze")
+        kinds = sorted(k.split(":")[1] for k in page.evaluate(STORED)["local"])
+        assert kinds == ["draft", "pending"]
+        page.unroute("**/api/v1/me/responses")  # the connection is back ...
+        page.get_by_role("link", name="Snel weg").click()  # ... and the person leaves at once
+        page.wait_for_url(f"{live.url}/exit")
+        assert page.evaluate(STORED) == {"local": [], "session": 0}
+        for _ in range(50):  # the last attempt (fetch keepalive) outlives the page
+            if _responses(live, partner.person_id):
+                break
+            page.wait_for_timeout(100)
+        rows = _responses(live, partner.person_id)
+        assert [row.answers for row in rows] == [{"desire": 100.0, "partner_desire": 0.0}]
+    finally:
+        context.close()
+
+
+def test_exit_page_deletes_drafts_when_the_script_had_not_run(
+    live: LiveServer, browser: Browser
+) -> None:
+    """Following the quick-exit link before the page's script ran (a slow phone): the
+    exit page itself deletes the person's drafts."""
     partner = _couples(live, consent=True)[0].partners[0]
     context, page = _phone(browser)
     try:
         page.goto(partner.url)
         page.wait_for_url(f"{live.url}/s/")
-        page.get_by_role("link", name="Dagelijkse vragen").click()
-        page.wait_for_url(f"{live.url}/s/q/1")
-        page.get_by_role("link", name="Snel weg").click()
-        page.wait_for_url(f"{live.url}/exit")
-        assert page.title() == "Recipes"
-        page.go_back()  # the form's entry was replaced: Back goes to the overview ...
-        assert page.url == f"{live.url}/s/"
-        expect(page.get_by_text("Open the personal link")).to_be_visible()  # ... logged out
-        assert page.locator("#questionnaire").count() == 0
+        page.goto(f"{live.url}/s/q/1")
+        _move_slider(page, "desire", "ArrowLeft")
+        assert len(page.evaluate(STORED)["local"]) == 1
+        page.goto(f"{live.url}/exit")  # the link followed as a plain link
+        page.wait_for_load_state()
+        expect(page.locator("body")).to_have_attribute("data-forget", re.compile(r"^\w{20}$"))
+        page.wait_for_function("!Object.keys(localStorage).some(k => k.startsWith('dyadlab:'))")
+        page.reload()  # the session has ended: nothing to name any more
+        assert page.locator("body").get_attribute("data-forget") is None
     finally:
         context.close()
 

@@ -243,9 +243,15 @@ def open_link(token: str, request: Request, session: DbSession, settings: AppSet
 
 
 @router.get("/exit", response_class=HTMLResponse)
-def quick_exit(request: Request) -> Response:
-    """The neutral quick-exit page; ends the participant session on this device."""
-    response = render(request, "participant/exit.html", {"lang": "en"})
+def quick_exit(request: Request, person: CurrentPersonOrNone) -> Response:
+    """The neutral quick-exit page; ends the participant session on this device.
+
+    With the session still in its cookie, the page names the person's device key so that
+    the script deletes their drafts and unsent answers from the browser's storage even
+    when the quick-exit link was followed before the script had run.
+    """
+    forget = person_key(person) if person is not None else ""
+    response = render(request, "participant/exit.html", {"lang": "en", "forget": forget})
     response.delete_cookie(PARTICIPANT_COOKIE, path="/")
     return response
 

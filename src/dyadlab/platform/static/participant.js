@@ -1,7 +1,10 @@
 /* dyadlab participant pages: quick exit, skip logic, drafts and offline-safe sending.
  *
  * No build step and no libraries. The pages work without this script; with it:
- * - the quick-exit link replaces the history entry (Back does not return here);
+ * - quick exit deletes this person's drafts and unsent answers from the device (after
+ *   one last attempt to send the unsent ones) and replaces the page's history entry;
+ *   links between the study pages replace their entry too, so Back never leads into
+ *   the study after a quick exit (see "quick exit" below);
  * - questions whose `relevant` condition is false are hidden and their answers cleared
  *   (the same XLSForm expression subset and semantics as dyadlab.platform._expressions);
  * - a slider (a number field without the script) becomes a visual-analogue scale that
@@ -19,27 +22,92 @@
   var doc = document;
   var body = doc.body;
 
-  /* ------------------------------------------------------------ navigation */
-  if (body.dataset.go) {
-    window.location.replace(body.dataset.go);
-    return;
-  }
-  Array.prototype.forEach.call(doc.querySelectorAll("[data-quick-exit]"), function (link) {
-    link.addEventListener("click", function (event) {
-      event.preventDefault();
-      window.location.replace(link.getAttribute("href"));
-    });
-  });
-
   var messagesNode = doc.getElementById("dl-messages");
   var MSG = messagesNode ? JSON.parse(messagesNode.textContent) : {};
   var csrfNode = doc.querySelector('meta[name="csrf-token"]');
   var CSRF = csrfNode ? csrfNode.getAttribute("content") : "";
   var PERSON = body.dataset.person || "";
+  var PENDING_KEY = "dyadlab:pending:" + PERSON;
+  var API = "/api/v1/me/responses";
+
+  /* ------------------------------------------------------------ quick exit
+   * The partner can be the threat, on a shared phone. A quick exit leaves nothing of
+   * this person's answers on the device:
+   * - drafts ("dyadlab:draft:PERSON:…" in localStorage) are deleted;
+   * - answers waiting to be sent ("dyadlab:pending:PERSON") are sent one last time with
+   *   fetch(keepalive), which the browser finishes after the page has gone, and are
+   *   deleted from the device at once, whether that last attempt succeeds or not (a
+   *   partner who picks up the phone must not find them; on a phone that is offline they
+   *   are lost, and the page says so next to the button and wherever it says answers
+   *   are waiting on the device);
+   * - sessionStorage is cleared;
+   * - the page's history entry is replaced by the exit page (location.replace). Links
+   *   between the study pages replace their entry as well, so the study has one entry in
+   *   the history and Back after a quick exit never leads into it.
+   * The server deletes the session cookie on /exit. When the link is followed before
+   * this script ran (a slow connection), the exit page names the person's key
+   * (data-forget) and this script deletes the drafts and unsent answers there. */
+  function forget(person) {
+    try {
+      var doomed = [];
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var key = window.localStorage.key(i);
+        if (key === "dyadlab:pending:" + person || key.indexOf("dyadlab:draft:" + person + ":") === 0) {
+          doomed.push(key);
+        }
+      }
+      doomed.forEach(function (key) { window.localStorage.removeItem(key); });
+    } catch (e) { /* storage disabled: nothing was kept */ }
+    try { window.sessionStorage.clear(); } catch (e) { /* idem */ }
+  }
+  function quickExit(href) {
+    if (PERSON) {
+      try {
+        var raw = window.localStorage.getItem(PENDING_KEY);
+        (raw ? JSON.parse(raw) : []).forEach(function (entry) {
+          window.fetch(API, {
+            method: "POST",
+            keepalive: true,
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+            body: JSON.stringify(entry)
+          }).catch(function () { /* offline: lost, as the page said */ });
+        });
+      } catch (e) { /* never let this stop the exit */ }
+      forget(PERSON);
+    }
+    window.location.replace(href);
+  }
+
+  /* ------------------------------------------------------------ navigation */
+  if (body.dataset.forget) {
+    forget(body.dataset.forget);
+    return;
+  }
+  if (body.dataset.go) {
+    window.location.replace(body.dataset.go);
+    return;
+  }
+  doc.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey ||
+        event.shiftKey || event.altKey) { return; }
+    var link = event.target.closest ? event.target.closest("a[href]") : null;
+    if (!link) { return; }
+    var href = link.getAttribute("href");
+    if (link.hasAttribute("data-quick-exit")) {
+      event.preventDefault();
+      quickExit(href);
+    } else if (href.charAt(0) === "#" || href === "/s" || href.indexOf("/s/") === 0) {
+      /* the same page (a skip link, the error summary) or another study page: replace
+         this entry instead of adding one */
+      event.preventDefault();
+      window.location.replace(href);
+    }
+  });
+
   if (!PERSON) {
     return;
   }
-  var PENDING_KEY = "dyadlab:pending:" + PERSON;
 
   function msg(key, values) {
     var text = MSG[key] || key;
@@ -557,7 +625,7 @@
     return !!d && d.submission_id === entry.submission_id;
   }
   function send(entry) {
-    return window.fetch("/api/v1/me/responses", {
+    return window.fetch(API, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
