@@ -11,6 +11,7 @@ MODULES = [
     "dyadlab.platform.i18n",
     "dyadlab.platform.routes._pages",
     "dyadlab.platform.routes._heatmap",
+    "dyadlab.platform.routes._messages",
     "dyadlab.platform.routes.pages_participant",
     "dyadlab.platform.routes.pages_researcher",
 ]

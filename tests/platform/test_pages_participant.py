@@ -14,7 +14,7 @@ from dyadlab.platform.protocol import example_protocol
 from dyadlab.platform.routes._pages import CSRF_COOKIE, PARTICIPANT_COOKIE
 from dyadlab.platform.routes.pages_participant import person_key, posted_answers
 from dyadlab.platform.tables import ConsentEvent, Person, Response
-from tests.platform.conftest import evening_answers, make_study
+from tests.platform.conftest import TZ, evening_answers, make_study
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -171,12 +171,13 @@ def test_nojs_invalid_answer_shows_the_errors_and_keeps_the_answers(client, pair
     assert r.status_code == 422
     assert 'href="#item-desire"' in r.text
     assert 'aria-invalid="true"' in r.text
-    assert '<p class="error" id="e-desire"  >Beantwoord deze vraag.</p>' in r.text
+    assert '<p class="error" id="e-desire">Beantwoord deze vraag.</p>' in r.text
     out_of_range = {"csrf": _csrf(page), "desire": "140", "partner_desire": "3"}
     r2 = client.post("/s/q/1", data=out_of_range)
     assert r2.status_code == 422
-    english = '<p class="error" id="e-desire" lang="en" >must lie between 0 and 100'
-    assert english in r2.text
+    dutch = '<p class="error" id="e-desire">Vul een getal in van 0 tot en met 100.</p>'
+    assert dutch in r2.text  # in the person's language: nothing is marked lang="en"
+    assert 'lang="en"' not in r2.text and "must lie" not in r2.text
     assert re.search(r'name="partner_desire"\s+min="0".*?\s+value="33"', r.text, re.S)
 
 
@@ -504,7 +505,7 @@ def test_nojs_slider_left_empty_is_not_an_answer(client, db, pair):
     r = client.post("/s/q/1", data={"csrf": _csrf(page), **answers, "partner_desire": ""})
     assert r.status_code == 422
     assert '<a href="#item-partner_desire">' in r.text
-    assert re.search(r'id="e-partner_desire"\s*>Beantwoord deze vraag.</p>', r.text)
+    assert 'id="e-partner_desire">Beantwoord deze vraag.</p>' in r.text
     assert re.search(r'name="partner_desire"\s+min="0".*?\s+value=""', r.text, re.S)
     assert db.scalar(select(func.count(Response.id))) == 0
     r = client.post(
@@ -514,3 +515,142 @@ def test_nojs_slider_left_empty_is_not_an_answer(client, db, pair):
     )
     assert r.status_code == 303
     assert db.scalars(select(Response)).one().answers["partner_desire"] == 50.0
+
+
+def _extra_study(db, client, protocol=None) -> str:
+    """The all-types study with one consented partner on this client; its form's page."""
+    from dyadlab.platform.services.invitations import invite_couples
+    from dyadlab.platform.services.studies import create_study
+    from tests.platform.conftest import START, TZ
+
+    study = create_study(db, protocol or all_types_protocol())
+    made = invite_couples(db, study.id, 1, base_url="http://testserver", start_date=START, tz=TZ)
+    db.commit()
+    _consented(client, made[0].partners[0].token)
+    return client.get("/s/q/3").text
+
+
+@pytest.mark.parametrize(
+    ("language", "posted", "item", "message"),
+    [
+        ("nl", {"count": "25"}, "count", "Vul een getal in van 0 tot en met 20."),
+        ("en", {"count": "25"}, "count", "Please give a number from 0 to 20."),
+        ("nl", {"count": "2.5"}, "count", "Vul een heel getal in."),
+        ("nl", {"hours": "veel"}, "hours", "Vul een getal in."),
+        ("en", {"hours": "1,000"}, "hours", "Please write the number without a thousands"),
+        ("nl", {"energy": "10.5"}, "energy", "Vul een getal in van 0 tot en met 10."),
+        ("nl", {"when": "laat"}, "when", "Vul een tijd in (uren:minuten)."),
+        ("en", {"day": "3 March"}, "day", "Please give a date (year-month-day)."),
+        ("nl", {}, "moods", "Beantwoord deze vraag."),
+    ],
+)
+def test_nojs_answer_problems_in_the_persons_language(client, db, language, posted, item, message):
+    page = _extra_study(db, client)
+    if language == "en":
+        settings = client.get("/s/settings").text
+        client.post("/s/settings", data={"csrf": _csrf(settings), "language": "en", "tz": TZ})
+        page = client.get("/s/q/3").text
+    data = {"csrf": _csrf(page), "moods": "calm", **posted}
+    if item == "moods":
+        del data["moods"]
+    r = client.post("/s/q/3", data=data)
+    assert r.status_code == 422, r.text
+    assert f'<html lang="{language}">' in r.text and 'lang="en"' not in r.text.split(">", 2)[2]
+    shown = re.search(rf'<p class="error" id="e-{item}">([^<]*)</p>', r.text)
+    assert shown and shown.group(1).startswith(message), shown
+    assert re.search(rf'<a href="#item-{item}">[^<]*</a>: {re.escape(shown.group(1))}', r.text)
+
+
+def test_nojs_constraint_message_of_the_protocol_in_the_persons_language(client, db):
+    from dyadlab.platform.protocol import parse_protocol
+
+    content = all_types_protocol().to_dict()
+    extra = content["questionnaires"][-1]["items"]
+    hours = next(i for i in extra if i["name"] == "hours")
+    hours["constraint"] = ". <= 24 - ${count}"
+    hours["constraint_message"] = {
+        "en": "More hours than the day has.",
+        "nl": "Meer uren dan de dag heeft.",
+    }
+    count = next(i for i in extra if i["name"] == "count")
+    count["constraint"] = ". != 13"  # no message of its own: the pages' general text
+    page = _extra_study(db, client, parse_protocol(content))
+    data = {"csrf": _csrf(page), "moods": "calm", "count": "13", "hours": "20"}
+    r = client.post("/s/q/3", data=data)
+    assert r.status_code == 422
+    assert '<p class="error" id="e-hours">Meer uren dan de dag heeft.</p>' in r.text
+    assert '<p class="error" id="e-count">Dit antwoord kan hier niet; kijk het na.</p>' in r.text
+
+
+def test_nojs_refusals_in_the_persons_language(client, db, pair, clock):
+    """A late answer, a full day of reports and a changed consent are said in Dutch."""
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/q/2").text  # the event questionnaire (at most 3 a day)
+    data = {"csrf": _csrf(page), "sexual_satisfaction": "5"}
+    for _ in range(3):
+        client.post("/s/q/2", data=data, follow_redirects=False)
+    r = client.post("/s/q/2", data=data)
+    assert r.status_code == 409
+    assert "Je hebt dit vandaag al het grootste aantal keren verstuurd" in r.text
+    assert "reached" not in r.text
+    page = client.get("/s/consent").text
+    r = client.post("/s/consent", data={"csrf": _csrf(page), "version": "7", "agree": "yes"})
+    assert r.status_code == 422 and "De informatie is veranderd" in r.text
+    assert "not the current one" not in r.text
+
+
+def test_settings_problems_in_the_persons_language(client, pair):
+    _consented(client, pair.tokens[0])
+    page = client.get("/s/settings").text
+    r = client.post("/s/settings", data={"csrf": _csrf(page), "tz": "Europe/Amsterdamm"})
+    assert r.status_code == 422
+    assert "&#39;Europe/Amsterdamm&#39; is geen naam van een tijdzone" in r.text
+    assert "Bedoel je Europe/Amsterdam?" in r.text
+    r = client.post("/s/settings", data={"csrf": _csrf(page), "language": "fr"})
+    assert r.status_code == 422 and "Kies een taal uit de lijst." in r.text
+
+
+def test_every_answer_problem_has_its_text_in_every_language():
+    from dyadlab.platform.i18n import translator
+    from dyadlab.platform.protocol import ANSWER_ERROR_CODES
+    from dyadlab.platform.routes._messages import PROBLEM_KEYS, answer_error_text
+
+    for code, params in ANSWER_ERROR_CODES.items():
+        key = "required" if code == "required" else f"answer_{code}"
+        assert key in SCRIPT_KEYS, code  # the script says them too
+        for language in LANGUAGES:
+            text = answer_error_text(
+                {"item": "x", "code": code, "params": dict.fromkeys(params, 7)},
+                translator(language),
+            )
+            assert text == translate(language, key, **dict.fromkeys(params, "7"))
+            assert "{" not in text
+    # what the script may meet when it sends answers (consent is given on its own page)
+    for key in [*PROBLEM_KEYS.values(), "not_open", "event_limit", "page_error"]:
+        assert key in SCRIPT_KEYS or key == "consent_version_changed", key
+
+
+def test_api_answer_problems_keep_the_error_shape_and_add_codes(client, pair):
+    """The API keeps its one error shape with English messages; each item's problem adds
+    its ``code`` (and ``params``), which the page script turns into the person's language."""
+    _consented(client, pair.tokens[0])
+    body = {
+        "submission_id": str(uuid.uuid4()),
+        "questionnaire": "evening",
+        "answers": {**evening_answers(), "desire": 140, "partner_desire": None},
+    }
+    r = client.post(
+        "/api/v1/me/responses", json=body, headers={"X-CSRF-Token": client.cookies.get(CSRF_COOKIE)}
+    )
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert set(error) == {"code", "message", "details"} and error["code"] == "invalid_answer"
+    assert error["details"] == [
+        {
+            "item": "desire",
+            "message": "must lie between 0 and 100, got 140",
+            "code": "between",
+            "params": {"min": 0, "max": 100},
+        },
+        {"item": "partner_desire", "message": "an answer is required", "code": "required"},
+    ]

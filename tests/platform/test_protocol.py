@@ -13,6 +13,7 @@ import pytest
 
 from dyadlab.exceptions import ProtocolError
 from dyadlab.platform.protocol import (
+    ANSWER_ERROR_CODES,
     AnswerError,
     Protocol,
     example_protocol,
@@ -416,6 +417,7 @@ def test_non_relevant_items_left_out_but_answers_to_them_refused(protocol: Proto
             "item": "conflict_intensity",
             "message": "this item is not asked here because its condition "
             "\"${conflict} = 'yes'\" is false; remove the answer",
+            "code": "not_relevant",
         }
     ]
     assert "'conflict_intensity'" in str(info.value)
@@ -444,6 +446,92 @@ def test_validate_answers_errors(
     assert first["item"] == item
     assert fragment in first["message"]
     assert f"answer to {item!r}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("answers", "item", "code", "params"),
+    [
+        ({**GOOD, "desire": 101}, "desire", "between", {"min": 0, "max": 100}),
+        ({**GOOD, "desire": "lots"}, "desire", "not_a_number", None),
+        ({**GOOD, "desire": "1,000"}, "desire", "ambiguous_number", None),
+        ({**GOOD, "desire": ""}, "desire", "required", None),
+        (
+            {**GOOD, "relationship_satisfaction": 8},
+            "relationship_satisfaction",
+            "not_a_choice",
+            None,
+        ),
+        (
+            {**GOOD, "relationship_satisfaction": 2.5},
+            "relationship_satisfaction",
+            "not_a_choice",
+            None,
+        ),
+        ({**GOOD, "conflict": "maybe"}, "conflict", "not_a_choice", None),
+        ({**GOOD, "conflict_intensity": 2}, "conflict_intensity", "not_relevant", None),
+        ({**GOOD, "desirre": 3}, "desirre", "unknown_item", None),
+    ],
+)
+def test_validate_answers_error_codes(
+    protocol: Protocol, answers: dict[str, Any], item: str, code: str, params: Any
+) -> None:
+    """Every problem has a code (and its values) for the pages to say it in any language."""
+    with pytest.raises(AnswerError) as info:
+        protocol.validate_answers("evening", answers)
+    first = info.value.errors[0]
+    assert (first["item"], first["code"], first.get("params")) == (item, code, params)
+    assert first["code"] in ANSWER_ERROR_CODES
+    assert set(first.get("params") or {}) == set(ANSWER_ERROR_CODES[code])
+
+
+def test_validate_answers_error_codes_other_types() -> None:
+    p = _typed_protocol()
+    cases = {
+        "n": ("2.5", "not_whole", None),
+        "mood": ("sad", "not_a_choice", None),
+        "moods": ("calm calm", "duplicate_choice", None),
+        "why": ("x" * 5001, "too_long", {"length": 5001, "max": 5000}),
+        "day": ("29-03-2026", "not_a_date", None),
+        "bed": ("late", "not_a_time", None),
+    }
+    for name, (raw, code, params) in cases.items():
+        answers = {"moods": ["tense"], name: raw} if name == "why" else {name: raw}
+        with pytest.raises(AnswerError) as info:
+            p.validate_answers("q", answers)
+        first = info.value.errors[0]
+        assert (first["item"], first["code"], first.get("params")) == (name, code, params)
+    with pytest.raises(AnswerError) as info:
+        p.validate_answers("q", ["not", "a", "mapping"])  # type: ignore[arg-type]
+    assert info.value.errors[0]["code"] == "wrong_type"
+
+
+def test_constraint_message_in_the_persons_language() -> None:
+    content = _typed_protocol().to_dict()
+    content["languages"] = ["en", "nl"]
+    hours = content["questionnaires"][0]["items"][-1]
+    hours["constraint_message"] = {"en": "Too many hours.", "nl": "Te veel uren."}
+    for item in content["questionnaires"][0]["items"]:
+        item["label"] = {"en": item["label"]["en"], "nl": item["label"]["en"]}
+    for option in content["choices"]["moods"]:
+        option["label"] = {"en": option["label"]["en"], "nl": option["label"]["en"]}
+    p = parse_protocol(content)
+    for language, text in (("nl", "Te veel uren."), ("en", "Too many hours.")):
+        with pytest.raises(AnswerError) as info:
+            p.validate_answers("q", {"n": 5, "hours": 23}, language=language)
+        problem = info.value.errors[0]
+        assert problem == {
+            "item": "hours",
+            "message": text,
+            "code": "constraint",
+            "params": {"message": text},
+        }
+    # no message of the protocol's own: the condition, in English, without params
+    del hours["constraint_message"]
+    with pytest.raises(AnswerError) as info:
+        parse_protocol(content).validate_answers("q", {"n": 5, "hours": 23}, language="nl")
+    problem = info.value.errors[0]
+    assert problem["code"] == "constraint" and "params" not in problem
+    assert "does not meet the condition" in problem["message"]
 
 
 def test_required_only_when_relevant() -> None:

@@ -25,6 +25,12 @@ non-empty answer there means the device and the server disagree about the skip l
 and the participant should see it. An empty answer (``None``, ``""``, ``[]``) to a
 non-relevant item is fine.
 
+Every problem is ``{"item": NAME, "message": TEXT, "code": CODE}``, with ``"params"``
+where the text has values in it: ``message`` is for API users (English, except a
+constraint's own ``constraint_message`` in the requested language); ``code`` (one of
+:data:`ANSWER_ERROR_CODES`) and ``params`` let the participant pages say the same in
+the person's language.
+
 Typed answers are JSON-ready: slider and decimal -> float, integer and Likert -> int,
 single choice -> the choice's value, multiple choice -> list of values in the order of
 the choice list, yes/no -> ``"yes"`` or ``"no"``, text -> str, date -> ``"YYYY-MM-DD"``,
@@ -63,6 +69,7 @@ from dyadlab.platform._redcap import to_redcap_dictionary
 from dyadlab.platform._xlsform import write_xlsform
 
 __all__ = [
+    "ANSWER_ERROR_CODES",
     "ITEM_TYPES",
     "AnswerError",
     "Choice",
@@ -94,6 +101,25 @@ ITEM_TYPES: tuple[str, ...] = (
     "date",
 )
 _TEXT_MAX = 5000
+#: The ``code`` of each answer problem (:class:`AnswerError`), and its ``params``.
+ANSWER_ERROR_CODES: dict[str, tuple[str, ...]] = {
+    "unknown_item": (),
+    "wrong_type": (),
+    "not_a_number": (),
+    "ambiguous_number": (),
+    "not_whole": (),
+    "between": ("min", "max"),
+    "at_least": ("min",),
+    "at_most": ("max",),
+    "not_a_choice": (),
+    "duplicate_choice": (),
+    "too_long": ("length", "max"),
+    "not_a_date": (),
+    "not_a_time": (),
+    "not_relevant": (),
+    "required": (),
+    "constraint": (),
+}
 # a decimal comma is accepted (Dutch participants type 2,5); "1,000" is refused as ambiguous
 _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
@@ -209,10 +235,13 @@ class AnswerError(DyadlabError, ValueError):
     Attributes
     ----------
     errors : list of dict
-        One ``{"item": name, "message": text}`` per problem, in item order.
+        One ``{"item": name, "message": text, "code": code}`` per problem, in item
+        order, with ``"params"`` (a dict) for the codes of :data:`ANSWER_ERROR_CODES`
+        that have values, and for ``constraint`` the protocol's ``constraint_message`` in
+        the requested language as ``params["message"]`` when it gives one.
     """
 
-    def __init__(self, questionnaire: str, errors: list[dict[str, str]]) -> None:
+    def __init__(self, questionnaire: str, errors: list[dict[str, Any]]) -> None:
         self.questionnaire = questionnaire
         self.errors = errors
         first = errors[0]
@@ -224,7 +253,16 @@ class AnswerError(DyadlabError, ValueError):
 
 
 class _BadAnswerError(Exception):
-    """An answer value that cannot be used (internal)."""
+    """An answer value that cannot be used (internal): its message, code and values."""
+
+    def __init__(self, message: str, code: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+def _problem(message: str, code: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"message": message, "code": code, **({"params": dict(params)} if params else {})}
 
 
 class Protocol(_Frozen):
@@ -373,15 +411,22 @@ class Protocol(_Frozen):
         if not isinstance(answers, Mapping):
             raise AnswerError(
                 questionnaire,
-                [{"item": "(answers)", "message": "answers must be an object of item: value"}],
+                [
+                    {
+                        "item": "(answers)",
+                        **_problem("answers must be an object of item: value", "wrong_type"),
+                    }
+                ],
             )
-        problems: dict[str, str] = {}
+        problems: dict[str, dict[str, Any]] = {}
         names = [i.name for i in q.items]
         for key in answers:
             if key not in names:
                 hint = closest(str(key), names)
-                problems[str(key)] = f"there is no such item in {questionnaire!r}" + (
-                    f"; did you mean {hint!r}?" if hint else ""
+                problems[str(key)] = _problem(
+                    f"there is no such item in {questionnaire!r}"
+                    + (f"; did you mean {hint!r}?" if hint else ""),
+                    "unknown_item",
                 )
         typed: dict[str, Any] = {}
         for item in q.items:
@@ -391,37 +436,48 @@ class Protocol(_Frozen):
             try:
                 typed[item.name] = self._coerce(item, raw)
             except _BadAnswerError as exc:
-                problems[item.name] = str(exc)
+                problems[item.name] = _problem(str(exc), exc.code, exc.params)
         cleaned: dict[str, Any] = {}
         for item in q.items:
             given = item.name in typed or item.name in problems
             if item.relevant and not parse_expression(item.relevant).is_true(cleaned):
                 if given:
-                    problems[item.name] = (
+                    problems[item.name] = _problem(
                         f"this item is not asked here because its condition "
-                        f"{item.relevant!r} is false; remove the answer"
+                        f"{item.relevant!r} is false; remove the answer",
+                        "not_relevant",
                     )
                 continue
             if item.name in typed:
                 cleaned[item.name] = typed[item.name]
             elif item.required and item.name not in problems:
-                problems[item.name] = "an answer is required"
+                problems[item.name] = _problem("an answer is required", "required")
         for item in q.items:
             if item.constraint and item.name in cleaned:
                 value = cleaned[item.name]
                 if not parse_expression(item.constraint).is_true(cleaned, current=value):
-                    message = (item.constraint_message or {}).get(language or self.default_language)
-                    problems[item.name] = message or (
-                        f"the answer {value!r} does not meet the condition {item.constraint!r}"
-                    )
+                    problems[item.name] = self._constraint_problem(item, value, language)
         if problems:
             order = {name: i for i, name in enumerate(names)}
             errors = [
-                {"item": name, "message": problems[name]}
+                {"item": name, **problems[name]}
                 for name in sorted(problems, key=lambda n: order.get(n, len(order)))
             ]
             raise AnswerError(questionnaire, errors)
         return cleaned
+
+    def _constraint_problem(self, item: Item, value: Any, language: str | None) -> dict[str, Any]:
+        """A failed constraint: the protocol's own message when it has one (in
+        ``language``, else the default language), else the condition in English."""
+        messages = item.constraint_message or {}
+        own = messages.get(language or self.default_language)
+        fallback = messages.get(self.default_language)
+        message = (
+            own
+            or fallback
+            or (f"the answer {value!r} does not meet the condition {item.constraint!r}")
+        )
+        return _problem(message, "constraint", {"message": own} if own else None)
 
     def _coerce(self, item: Item, raw: Any) -> Any:
         kind = item.type
@@ -429,14 +485,17 @@ class Protocol(_Frozen):
             number = _as_number(raw)
             if kind == "integer":
                 if not number.is_integer():
-                    raise _BadAnswerError(f"must be a whole number, got {raw!r}")
+                    raise _BadAnswerError(f"must be a whole number, got {raw!r}", "not_whole")
                 value: float | int = int(number)
             else:
                 value = number
             low, high = item.min, item.max
             if (low is not None and number < low) or (high is not None and number > high):
+                code, bounds = _range_code(low, high)
                 raise _BadAnswerError(
-                    f"must lie between {_fmt(low)} and {_fmt(high)}, got {_fmt(number)}"
+                    f"must lie between {_fmt(low)} and {_fmt(high)}, got {_fmt(number)}",
+                    code,
+                    **bounds,
                 )
             return value
         if kind == "yes_no":
@@ -444,35 +503,42 @@ class Protocol(_Frozen):
                 return "yes" if raw else "no"
             if isinstance(raw, str) and raw.strip().lower() in ("yes", "no"):
                 return raw.strip().lower()
-            raise _BadAnswerError(f"must be 'yes' or 'no', got {raw!r}")
+            raise _BadAnswerError(f"must be 'yes' or 'no', got {raw!r}", "not_a_choice")
         if kind in ("likert", "single"):
             return self._choice(item, raw)
         if kind == "multiple":
             parts = raw.split() if isinstance(raw, str) else raw
             if not isinstance(parts, list | tuple):
-                raise _BadAnswerError(f"must be a list of choices, got {raw!r}")
+                raise _BadAnswerError(f"must be a list of choices, got {raw!r}", "wrong_type")
             chosen = [self._choice(item, part) for part in parts]
             if len(set(chosen)) != len(chosen):
-                raise _BadAnswerError(f"names a choice twice: {raw!r}")
+                raise _BadAnswerError(f"names a choice twice: {raw!r}", "duplicate_choice")
             order = [c.value for c in self.choices[item.choices or ""]]
             return sorted(chosen, key=order.index)
         if kind == "text":
             if not isinstance(raw, str):
-                raise _BadAnswerError(f"must be text, got {raw!r}")
+                raise _BadAnswerError(f"must be text, got {raw!r}", "wrong_type")
             if len(raw) > _TEXT_MAX:
                 raise _BadAnswerError(
-                    f"is {len(raw)} characters long; at most {_TEXT_MAX} are allowed"
+                    f"is {len(raw)} characters long; at most {_TEXT_MAX} are allowed",
+                    "too_long",
+                    length=len(raw),
+                    max=_TEXT_MAX,
                 )
             return raw
         if kind == "date":
             try:
                 return _dt.date.fromisoformat(str(raw).strip()).isoformat()
             except ValueError:
-                raise _BadAnswerError(f"must be a date written YYYY-MM-DD, got {raw!r}") from None
+                raise _BadAnswerError(
+                    f"must be a date written YYYY-MM-DD, got {raw!r}", "not_a_date"
+                ) from None
         try:
             return _dt.time.fromisoformat(str(raw).strip()).strftime("%H:%M")
         except ValueError:
-            raise _BadAnswerError(f"must be a time written HH:MM, got {raw!r}") from None
+            raise _BadAnswerError(
+                f"must be a time written HH:MM, got {raw!r}", "not_a_time"
+            ) from None
 
     def _choice(self, item: Item, raw: Any) -> int | str:
         options = self.choices[item.choices or ""]
@@ -486,7 +552,9 @@ class Protocol(_Frozen):
             elif str(raw) == str(choice.value):
                 return choice.value
         allowed = ", ".join(repr(c.value) for c in options)
-        raise _BadAnswerError(f"{raw!r} is not one of the choices of {item.choices!r} ({allowed})")
+        raise _BadAnswerError(
+            f"{raw!r} is not one of the choices of {item.choices!r} ({allowed})", "not_a_choice"
+        )
 
     # ----------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
@@ -577,24 +645,35 @@ def _is_blank(value: Any) -> bool:
 
 def _as_number(raw: Any) -> float:
     if isinstance(raw, bool):
-        raise _BadAnswerError(f"must be a number, got {raw!r}")
+        raise _BadAnswerError(f"must be a number, got {raw!r}", "not_a_number")
     if isinstance(raw, int | float):
         number = float(raw)
     elif isinstance(raw, str):
         text = raw.strip()
         if not _NUMBER.fullmatch(text):
-            raise _BadAnswerError(f"must be a number, got {raw!r}")
+            raise _BadAnswerError(f"must be a number, got {raw!r}", "not_a_number")
         if _THOUSANDS.fullmatch(text):
             raise _BadAnswerError(
                 f"{raw!r} is ambiguous (a thousands separator or a decimal comma?); write "
-                "the number without separators, and decimals as 2.5 or 2,5"
+                "the number without separators, and decimals as 2.5 or 2,5",
+                "ambiguous_number",
             )
         number = float(text.replace(",", "."))
     else:
-        raise _BadAnswerError(f"must be a number, got {raw!r}")
+        raise _BadAnswerError(f"must be a number, got {raw!r}", "not_a_number")
     if math.isnan(number) or math.isinf(number):
-        raise _BadAnswerError(f"must be a finite number, got {raw!r}")
+        raise _BadAnswerError(f"must be a finite number, got {raw!r}", "not_a_number")
     return number
+
+
+def _range_code(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]:
+    """The code and values of an out-of-range answer (``between``, ``at_least``, ``at_most``)."""
+    bounds = {"min": _number_or_none(low), "max": _number_or_none(high)}
+    if low is not None and high is not None:
+        return "between", bounds
+    if low is not None:
+        return "at_least", {"min": bounds["min"]}
+    return "at_most", {"max": bounds["max"]}
 
 
 def _number_or_none(value: float | None) -> int | float | None:

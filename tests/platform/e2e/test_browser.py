@@ -583,3 +583,50 @@ def test_slider_without_javascript_is_an_empty_number_field(
         }
     finally:
         context.close()
+
+
+def test_server_problems_are_shown_in_the_persons_language(
+    live: LiveServer, browser: Browser
+) -> None:
+    """Answers the browser cannot check (a range, a constraint) are refused by the server
+    in English with codes; the page says them in Dutch, the protocol's own constraint
+    message as it is, and marks nothing as English."""
+    from dyadlab.platform.protocol import parse_protocol
+    from tests.platform.test_pages_participant import all_types_protocol
+
+    content = all_types_protocol().to_dict()
+    extra = content["questionnaires"][-1]["items"]
+    hours = next(i for i in extra if i["name"] == "hours")
+    hours["constraint"] = ". <= 24 - ${count}"
+    hours["constraint_message"] = {"en": "More than the day has.", "nl": "Meer dan de dag heeft."}
+    next(i for i in extra if i["name"] == "count")["constraint"] = ". != 13"
+    with live.session() as db:
+        study = create_study(db, parse_protocol(content))
+        made = invite_couples(db, study.id, 1, base_url=live.url, start_date=START, tz=TZ)
+        partner = made[0].partners[0]
+        give_consent(db, db.get(Person, partner.person_id), version=1)
+        db.commit()
+    context, page = _phone(browser)
+    try:
+        page.goto(partner.url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/q/3")
+        page.get_by_role("group", name="Stemmingen").get_by_label("Rustig").check()
+        page.get_by_label("Hoe vaak?").fill("13")
+        page.get_by_label("Uren").fill("23")
+        page.get_by_role("button", name="Versturen").click()
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_visible()
+        expect(page.locator("#error-summary-text")).to_have_text(
+            "Kijk de gemarkeerde antwoorden hieronder na."
+        )
+        expect(page.locator("#e-count")).to_have_text("Dit antwoord kan hier niet; kijk het na.")
+        expect(page.locator("#e-hours")).to_have_text("Meer dan de dag heeft.")
+        page.get_by_label("Hoe vaak?").fill("25")
+        page.get_by_role("button", name="Versturen").click()
+        expect(page.locator("#e-count")).to_have_text("Vul een getal in van 0 tot en met 20.")
+        expect(summary).to_contain_text("Hoe vaak?: Vul een getal in van 0 tot en met 20.")
+        assert page.locator("main [lang]").count() == 0
+        assert _responses(live, partner.person_id) == []
+    finally:
+        context.close()

@@ -38,9 +38,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from dyadlab._validation import closest
 from dyadlab.platform._expressions import ExpressionError, parse_expression
 from dyadlab.platform.errors import ConflictError, ForbiddenError, InvalidError
 from dyadlab.platform.i18n import Translator, label_in, translator
+from dyadlab.platform.routes._messages import answer_error_text, problem_text
 from dyadlab.platform.routes._pages import (
     CSRF_FIELD,
     PARTICIPANT_COOKIE,
@@ -331,7 +333,8 @@ def consent_post(
     try:
         consent.give_consent(session, person, version=version, now=now)
     except ConflictError as exc:
-        return _consent_page(request, session, person, error=exc.message)
+        t = translator(person.language)
+        return _consent_page(request, session, person, error=problem_text(exc.code, t))
     session.commit()
     return _see_other("/s/")
 
@@ -351,26 +354,6 @@ def _questionnaire_by_number(protocol: Any, number: int) -> Any | None:
     if 1 <= number <= len(protocol.questionnaires):
         return protocol.questionnaires[number - 1]
     return None
-
-
-#: Messages of answer checks that the pages show in the person's language.
-_KNOWN_ERRORS = {"an answer is required": "required"}
-
-
-def localised_error(error: dict[str, Any], t: Translator) -> dict[str, Any]:
-    """An answer error in the person's language when it is a known one; otherwise the
-    server's English message, marked ``lang="en"`` for screen readers on other pages.
-
-    Examples
-    --------
-    >>> localised_error({"item": "desire", "message": "an answer is required"}, translator("nl"))
-    {'item': 'desire', 'message': 'Beantwoord deze vraag.', 'lang': None}
-    """
-    message = str(error.get("message", ""))
-    key = _KNOWN_ERRORS.get(message)
-    if key is not None:
-        return {**error, "message": t(key), "lang": None}
-    return {**error, "lang": None if t.language == "en" else "en"}
 
 
 def _item_view(
@@ -431,12 +414,11 @@ def _form_page(
     if questionnaire is None or (not prompts and notice is None):
         return _message(request, person, "site_title", "questionnaire_closed", status_code=404)
     values = values or {}
-    errors = [localised_error(e, t) for e in errors or []]
+    # every problem in the person's language (the services' messages are English)
+    errors = [{**e, "message": answer_error_text(e, t)} for e in errors or []]
     by_item = {str(e.get("item")): str(e.get("message", "")) for e in errors}
-    langs = {str(e.get("item")): e.get("lang") for e in errors}
     items = [
         _item_view(protocol, item, t.language, values.get(item.name), by_item.get(item.name))
-        | {"error_lang": langs.get(item.name)}
         for item in questionnaire.items
     ]
     kind = prompts[0].kind if prompts else _kind_of(protocol, questionnaire.name)
@@ -450,6 +432,7 @@ def _form_page(
             until=_local_hhmm(prompts[0].window_end_utc, person.tz) if prompts else None,
             questionnaire=number,
             questionnaire_name=questionnaire.name,
+            kind=_kind_of(protocol, questionnaire.name),
             items=items,
             item_names={i["name"] for i in items},
             item_titles={i["name"]: i["label"] for i in items},
@@ -558,12 +541,12 @@ def questionnaire_post(
             now=now,
         )
     except InvalidError as exc:
-        errors = exc.details or [{"item": "", "message": exc.message}]
+        errors = exc.details or [{"item": "", "code": exc.code}]
         return _form_page(
             request, session, person, now, position, errors=errors, status_code=422, **again
         )
     except ConflictError as exc:
-        notice = t("not_open") if exc.code == "not_open" else exc.message
+        notice = problem_text(exc.code, t, kind=_kind_of(protocol, questionnaire.name))
         return _form_page(
             request, session, person, now, position, notice=notice, status_code=409, **again
         )
@@ -626,9 +609,23 @@ def settings_post(
         )
     except InvalidError as exc:
         session.rollback()
-        return _settings_page(request, person, error=exc.message)
+        t = translator(person.language)
+        return _settings_page(request, person, error=_settings_error(exc, form, t))
     session.commit()
     return _see_other("/s/settings?saved=1")
+
+
+def _settings_error(exc: InvalidError, form: FormData, t: Translator) -> str:
+    """A settings problem in the person's language (a time zone name that does not exist
+    gets the closest existing one as a suggestion)."""
+    if exc.code == "invalid_timezone":
+        tz = (_text(form, "tz") or "").strip()
+        hint = closest(tz, _zones())
+        text = t("timezone_unknown", tz=tz)
+        return f"{text} {t('timezone_suggestion', hint=hint)}" if hint else text
+    if exc.code == "invalid_language":
+        return t("language_unknown")
+    return t("page_error")
 
 
 # --------------------------------------------------------------------------- withdrawal

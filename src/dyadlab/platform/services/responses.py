@@ -227,7 +227,8 @@ def submit_response(
             code="unknown_questionnaire",
         )
     try:
-        cleaned = protocol.validate_answers(questionnaire, answers)
+        # a constraint's own message (constraint_message) in the person's language
+        cleaned = protocol.validate_answers(questionnaire, answers, language=person.language)
     except AnswerError as exc:
         raise InvalidError(str(exc), code="invalid_answer", details=list(exc.errors)) from exc
     at = _effective_time(now, finished_at, grace_min)

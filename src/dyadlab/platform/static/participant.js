@@ -14,7 +14,9 @@
  *   server acknowledges it (201 stored, 200 stored before); it is retried when the
  *   browser comes online, every 15 s, and on every participant page. A retry with the
  *   same UUID never stores a duplicate. A refused answer (closed window, invalid) is
- *   taken off the queue and its draft stays in the form with a clear message.
+ *   taken off the queue and its draft stays in the form with a clear message;
+ * - the server's problems (English in the API, each with a code) are said in the page's
+ *   language, as the server-rendered page says them (routes/_messages.py).
  */
 (function () {
   "use strict";
@@ -321,6 +323,38 @@
     return evaluate(parse(expression), values, null);
   }, truth: truth };
 
+  /* ------------------------------------------------------------ the server's problems
+   * The API's messages are English; each problem has a stable code. An answer problem
+   * ("answer_" + code, with its params; a constraint's own message from the protocol as
+   * it is) and every other refusal are said with the page's texts, as the server-rendered
+   * page does (routes/_messages.py). */
+  var PROBLEM_KEYS = { already_answered: "already_answered", invalid_time: "invalid_time",
+    consent_required: "consent_needed", withdrawn: "withdrawn", unauthorized: "no_session",
+    csrf: "csrf_failed" };
+  function numberText(v) {
+    if (typeof v !== "number") { return String(v); }
+    var t = String(v);
+    return doc.documentElement.lang === "nl" ? t.replace(".", ",") : t;
+  }
+  function problemText(code) {
+    if (code === "not_open") {
+      var f = doc.getElementById("questionnaire");
+      return msg(f && f.dataset.kind === "event" ? "event_limit" : "not_open");
+    }
+    return msg(PROBLEM_KEYS[code] || "page_error");
+  }
+  function answerText(err) {
+    var params = err.params || {};
+    if (err.code === "constraint" && params.message) { return String(params.message); }
+    if (err.code === "required") { return msg("required"); }
+    if (err.code && MSG.hasOwnProperty("answer_" + err.code)) {
+      var values = {};
+      Object.keys(params).forEach(function (k) { values[k] = numberText(params[k]); });
+      return msg("answer_" + err.code, values);
+    }
+    return err.item ? msg("answer_invalid") : problemText(err.code);
+  }
+
   /* ------------------------------------------------------------ status line */
   var pendingStatus = doc.getElementById("pending-status");
   function showPendingCount() {
@@ -510,17 +544,13 @@
     var list = doc.getElementById("error-list");
     list.textContent = "";
     if (!errors.length && !message) { summary.hidden = true; return; }
-    var pageLang = doc.documentElement.lang;
     errors.forEach(function (err) {
       var item = form.querySelector('[data-item="' + err.item + '"]');
       var li = doc.createElement("li");
-      var known = err.message === "an answer is required" ? msg("required") : null;
-      var foreign = !known && !err.local && pageLang !== "en";
-      err = { item: err.item, message: known || err.message };
+      err = { item: err.item, message: err.local ? err.message : answerText(err) };
       if (item) {
         var e = doc.getElementById("e-" + err.item);
         e.textContent = err.message;
-        if (foreign) { e.lang = "en"; } else { e.removeAttribute("lang"); }
         e.hidden = false;
         item.classList.add("invalid");
         var fs = item.querySelector("fieldset");
@@ -655,23 +685,25 @@
           } else if (result.status === 409 || result.status === 422) {
             drop(entry.submission_id);
             if (current) {
-              var notice = error.code === "not_open" ? msg("not_open") : (error.message || msg("page_error"));
+              var notice = problemText(error.code);
               saveDraft({ submission_id: null, notice: result.status === 409 ? notice : "" });
               if (result.status === 422) {
-                showErrors(error.details || [], error.message);
+                var details = error.details || [];
+                /* a problem of the whole submission (e.g. the device's clock) has no item */
+                showErrors(details, details.length ? null : answerText({ code: error.code }));
                 setStatus("");
               } else {
                 setStatus(notice);
               }
             }
           } else if (result.status === 403 && error.code === "csrf") {
-            if (current) { setStatus(msg("csrf_failed")); }
+            if (current) { setStatus(problemText("csrf")); }
           } else if (result.status >= 500 || result.status === 0 || result.status === 429) {
             offline = true;
             if (current || fromSubmit) { setStatus(msg("saved_on_device")); }
           } else {
             /* 401/403/404: not logged in on this device or not allowed; keep it */
-            if (current) { setStatus(error.message || msg("page_error")); }
+            if (current) { setStatus(problemText(error.code)); }
           }
         }, function () {
           offline = true;
