@@ -19,6 +19,7 @@ from dyadlab.platform.protocol import (
     example_protocol,
     load_protocol,
     parse_protocol,
+    write_xlsform,
 )
 
 SHARED_EXAMPLE = Path(__file__).parents[3] / "shared" / "examples" / "daily_diary.yaml"
@@ -684,3 +685,19 @@ def test_codebook(protocol: Protocol) -> None:
         ("yes", "Ja"),
         ("no", "Nee"),
     ]
+
+
+def test_constraint_message_per_language_from_an_xlsform(tmp_path) -> None:
+    """``constraint_message::nl`` / ``::en`` columns give the message in each language."""
+    content = example_protocol().to_dict()
+    item = content["questionnaires"][0]["items"][0]
+    item["constraint"] = ". != 13"
+    item["constraint_message"] = {"en": "Not 13.", "nl": "Niet 13."}
+    path = tmp_path / "diary.xlsx"
+    write_xlsform(parse_protocol(content), path)
+    loaded = load_protocol(path)
+    answers = {"desire": 13, "partner_desire": 5}
+    for language, text in (("nl", "Niet 13."), ("en", "Not 13.")):
+        with pytest.raises(AnswerError) as info:
+            loaded.validate_answers("evening", answers, language=language)
+        assert info.value.errors[0]["params"] == {"message": text}
