@@ -54,10 +54,17 @@ class _In(BaseModel):
 
 
 class ErrorItem(BaseModel):
-    """One problem, e.g. an answer item and what is wrong with it."""
+    """One problem, e.g. an answer item and what is wrong with it.
+
+    An answer problem also has a stable ``code`` (``dyadlab.platform.protocol.
+    ANSWER_ERROR_CODES``) and, where the message has values in it, ``params`` (e.g.
+    ``{"min": 0, "max": 100}``): what the participant pages translate.
+    """
 
     item: str
     message: str
+    code: str | None = None
+    params: dict[str, Any] | None = None
 
 
 class ErrorBody(BaseModel):
