@@ -612,6 +612,9 @@ def test_server_problems_are_shown_in_the_persons_language(
         page.wait_for_url(f"{live.url}/s/")
         page.goto(f"{live.url}/s/q/3")
         page.get_by_role("group", name="Stemmingen").get_by_label("Rustig").check()
+        _move_slider(page, "energy", "ArrowRight")  # from the middle (5) by a step of 0.5
+        expect(page.locator("#v-energy")).to_have_text("Jouw antwoord: 5,5")  # decimal comma
+        page.locator("#c-energy").click()
         page.get_by_label("Hoe vaak?").fill("13")
         page.get_by_label("Uren").fill("23")
         page.get_by_role("button", name="Versturen").click()

@@ -438,7 +438,7 @@
       range.setAttribute("aria-valuetext", msg("slider_untouched"));
     }
     doc.getElementById("v-" + item.dataset.item).textContent = answered
-      ? msg("slider_value", { value: field.value }) : msg("slider_untouched");
+      ? msg("slider_value", { value: numberText(Number(field.value)) }) : msg("slider_untouched");
     doc.getElementById("c-" + item.dataset.item).hidden = !answered;
     item.classList.toggle("untouched", !answered);
   }
