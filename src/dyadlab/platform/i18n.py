@@ -169,6 +169,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "settings."
         ),
         "push_failed": "Reminders could not be turned on. Please try again later.",
+        "push_failed_off": "Reminders could not be turned off. Please try again later.",
     },
     "nl": {
         "site_title": "Onderzoek",
@@ -314,6 +315,9 @@ MESSAGES: dict[str, dict[str, str]] = {
             "instellingen van je browser."
         ),
         "push_failed": "Herinneringen konden niet worden aangezet. Probeer het later opnieuw.",
+        "push_failed_off": (
+            "Herinneringen konden niet worden uitgezet. Probeer het later opnieuw."
+        ),
     },
 }
 

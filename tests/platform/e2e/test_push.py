@@ -151,6 +151,31 @@ def test_turn_reminders_on_and_off_with_the_keyboard(browser, live, language):
         context.close()
 
 
+def test_a_failed_turn_off_says_off_failed(browser, live):
+    _person_id, token = _person(live, "nl")
+    sub, _, _ = _browser_subscription(ENDPOINT + "-off-fails")
+    context, page = _phone(browser, live, sub)
+    try:
+        page.goto(f"{live.url}/p/{token}")
+        page.wait_for_url(f"{live.url}/s/")
+        _tab_to(page, "push-toggle")
+        page.keyboard.press("Enter")
+        status = page.locator("#push-status")
+        expect(status).to_have_text(translate("nl", "push_on"))
+
+        def refuse_delete(route: Any) -> None:
+            if route.request.method == "DELETE":
+                route.fulfill(status=503, body="")
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/me/push*", refuse_delete)
+        page.keyboard.press("Enter")
+        expect(status).to_have_text(translate("nl", "push_failed_off"))
+    finally:
+        context.close()
+
+
 def test_denied_permission_says_so_and_stores_nothing(browser, live):
     _person_id, token = _person(live, "en")
     sub, _, _ = _browser_subscription(ENDPOINT + "-denied")

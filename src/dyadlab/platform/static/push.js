@@ -118,9 +118,10 @@
     busy = true;
     button.setAttribute('aria-disabled', 'true');
     say('working');
-    (subscribed ? turnOff() : turnOn())
+    var turningOff = subscribed;
+    (turningOff ? turnOff() : turnOn())
       .catch(function () {
-        say('failed');
+        say(turningOff ? 'failedOff' : 'failed');
       })
       .then(function () {
         busy = false;
