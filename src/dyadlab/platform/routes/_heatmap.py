@@ -4,6 +4,8 @@ Each cell is one couple-day that is due: dark when both partners answered every 
 of that day, light when one did, white when neither did; the number of partners who
 answered is written in the cell, so the map does not depend on colour. Couples below
 the threshold are marked with "▲" and their rate is written at the end of the row.
+A screen reader hears the image's summary; :func:`heatmap_table` gives the same cells as
+a data table (WCAG 1.1.1 for a complex image), shown on the page under the image.
 
 Examples
 --------
@@ -25,7 +27,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-__all__ = ["CELL_COLOURS", "heatmap_svg"]
+__all__ = ["CELL_COLOURS", "heatmap_svg", "heatmap_table"]
 
 #: partners answered -> (fill, text colour); both pairs have contrast of at least 4.5:1.
 CELL_COLOURS: dict[int, tuple[str, str]] = {
@@ -110,11 +112,7 @@ def heatmap_svg(
         group = by_couple.get(couple_id)
         if group is not None:
             for cell in list[Any](group.itertuples(index=False)):
-                answered = max(0, min(2, int(cell.persons_answered)))
-                if bool(cell.complete):
-                    answered = 2
-                elif answered == 2:
-                    answered = 1
+                answered = _answered(cell)
                 fill, ink = CELL_COLOURS[answered]
                 x = _LABEL_W + (int(cell.diary_day) - 1) * (_CELL + _GAP)
                 label = f"couple {couple_id}, day {int(cell.diary_day)}: {answered} of 2 answered"
@@ -128,4 +126,60 @@ def heatmap_svg(
         rate = _percent(rates.loc[couple_id, "rate"])
         out.append(f'<text x="{width - _RATE_W + 6}" y="{y + 15}"{weight}>{rate}</text>')
     out.append("</svg>")
+    return "".join(out)
+
+
+def _answered(cell: Any) -> int:
+    answered = max(0, min(2, int(cell.persons_answered)))
+    if bool(cell.complete):
+        return 2
+    return 1 if answered == 2 else answered
+
+
+def heatmap_table(days: pd.DataFrame, couples: pd.DataFrame, *, threshold: float) -> str:
+    """The heat map's cells as an HTML data table: couples by diary days.
+
+    Parameters
+    ----------
+    days, couples : DataFrame
+        As for :func:`heatmap_svg`.
+    threshold : float
+        The flagging threshold, named in the row headers of flagged couples.
+
+    Returns
+    -------
+    str
+        A ``<table>`` with a caption, one column header per diary day and one row header
+        per couple; each cell holds how many partners answered ("–" when not due).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> days = pd.DataFrame({"couple_id": [1], "diary_day": [2],
+    ...                      "persons_answered": [1], "complete": [False]})
+    >>> couples = pd.DataFrame({"couple_id": [1], "rate": [0.0], "flagged": [True]})
+    >>> html = heatmap_table(days, couples, threshold=0.8)
+    >>> '<th scope="row">Couple 1 (below 80%)</th><td>–</td><td>1</td><td>0%</td>' in html
+    True
+    """
+    last_day = int(days["diary_day"].max()) if len(days) else 0
+    cells: dict[tuple[int, int], int] = {
+        (int(c.couple_id), int(c.diary_day)): _answered(c)
+        for c in list[Any](days.itertuples(index=False))
+    }
+    out = [
+        "<table><caption>Partners who answered, per couple and diary day</caption>",
+        '<thead><tr><th scope="col">Couple</th>',
+        *(f'<th scope="col">Day {day}</th>' for day in range(1, last_day + 1)),
+        '<th scope="col">Rate</th></tr></thead><tbody>',
+    ]
+    for row in list[Any](couples.itertuples(index=False)):
+        couple_id = int(row.couple_id)
+        flag = f" (below {_percent(threshold)})" if bool(row.flagged) else ""
+        out.append(f'<tr><th scope="row">{escape(f"Couple {couple_id}{flag}")}</th>')
+        for day in range(1, last_day + 1):
+            value = cells.get((couple_id, day))
+            out.append(f"<td>{'–' if value is None else value}</td>")
+        out.append(f"<td>{_percent(row.rate)}</td></tr>")
+    out.append("</tbody></table>")
     return "".join(out)

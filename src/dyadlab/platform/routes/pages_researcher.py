@@ -36,7 +36,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from dyadlab.exceptions import OptionError, ProtocolError
 from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, RateLimitError
-from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg
+from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg, heatmap_table
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
 from dyadlab.platform.routes.deps import SESSION_COOKIE, AppSettings, DbSession, Now
 from dyadlab.platform.services import compliance, invitations, researchers, studies
@@ -570,5 +570,6 @@ def compliance_page(
         persons=persons,
         flagged=report.flagged_couples,
         heatmap=Markup(svg),  # built from numbers and escaped text only
+        heatmap_table=Markup(heatmap_table(report.days, report.couples, threshold=level)),
         colours=CELL_COLOURS,
     )
