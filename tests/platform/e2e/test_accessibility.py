@@ -601,6 +601,9 @@ def test_researcher_page_meets_wcag_21_aa(
     try:
         RESEARCHER_PAGES[name](live, page, researcher_study)
         assert_accessible(page, f"researcher page {name!r} (1280x900)")
+        page.set_viewport_size(PHONE)  # a researcher may look at compliance on a phone
+        assert_accessible(page, f"researcher page {name!r} (360x640)")
+        page.set_viewport_size(DESKTOP)
         assert_reflows(page, f"researcher page {name!r}")
         assert assert_focus_visible(page, f"researcher page {name!r}") > 0
     finally:
