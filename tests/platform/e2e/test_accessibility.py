@@ -424,6 +424,9 @@ def test_participant_page_meets_wcag_21_aa(
     try:
         PARTICIPANT_PAGES[name](live, page, lang)
         assert_accessible(page, f"participant page {name!r} ({lang}, 360x640)")
+        page.set_viewport_size(DESKTOP)
+        assert_accessible(page, f"participant page {name!r} ({lang}, 1280x900)")
+        page.set_viewport_size(PHONE)
         assert_reflows(page, f"participant page {name!r} ({lang})", large_text=True)
         stops = assert_focus_visible(page, f"participant page {name!r} ({lang})")
         assert stops > 0 or name == "quick exit", f"{name}: Tab reached nothing"
