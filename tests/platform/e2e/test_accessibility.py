@@ -633,6 +633,25 @@ def test_researcher_pages_have_titles_naming_their_purpose(
         context.close()
 
 
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_language_names_are_marked_with_their_language(
+    live: LiveServer, browser: Browser, lang: str
+) -> None:
+    """WCAG 3.1.2: "English" on a Dutch page (and "Nederlands" on an English one) is
+    marked, so that a screen reader pronounces it in its own language."""
+    context = _context(browser, phone=True, lang=lang)
+    page = _page(context)
+    try:
+        _settings(live, page, lang)
+        marks = page.eval_on_selector_all(
+            "#language option", "options => options.map(o => [o.value, o.lang])"
+        )
+        assert sorted(marks) == [["en", "en"], ["nl", "nl"]]
+        assert page.evaluate("document.documentElement.lang") == lang
+    finally:
+        context.close()
+
+
 # --------------------------------------------------------------------------- keyboard
 def _tab_to(page: Page, element_id: str, *, limit: int = 40) -> list[dict[str, Any]]:
     """Press Tab until ``element_id`` has focus; every stop must show its focus."""
@@ -675,8 +694,10 @@ def test_questionnaire_by_keyboard_only(live: LiveServer, browser: Browser) -> N
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.getAttribute('href')") == "#item-desire"
         page.keyboard.press("Enter")
+        focus = _focus(page)  # the link put focus in the question's field
+        assert focus["id"] == "f-desire", focus
+        assert focus_problem(focus) is None, focus
         # answer everything with Tab, arrow keys and Space
-        _tab_to(page, "f-desire")
         page.keyboard.press("ArrowRight")
         _tab_to(page, "f-partner_desire")
         page.keyboard.press("ArrowLeft")

@@ -104,8 +104,22 @@
          this entry instead of adding one */
       event.preventDefault();
       window.location.replace(href);
+      focusQuestion(href);
     }
   });
+  /* An error summary's link (#item-NAME) puts focus in that question's field, not only
+     the scroll position, so that keyboard and screen-reader users land on it. */
+  function focusQuestion(href) {
+    if (href.indexOf("#item-") !== 0) { return; }
+    var item = doc.getElementById(href.slice(1));
+    if (!item) { return; }
+    var fields = Array.prototype.filter.call(
+      item.querySelectorAll("input:not([type=hidden]), select, textarea"),
+      function (f) { return f.getClientRects().length > 0; });
+    var checked = fields.filter(function (f) { return f.checked; });
+    var field = checked[0] || fields[0];
+    if (field) { field.focus(); }
+  }
 
   if (!PERSON) {
     return;
