@@ -40,13 +40,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dyadlab.platform.services.studies import get_study, study_protocol
-from dyadlab.platform.tables import Couple, Delivery, Person, Response, utcnow
+from dyadlab.platform.tables import Couple, Delivery, Person, utcnow
 
 __all__ = [
     "ComplianceReport",
     "due_prompts",
     "load_persons",
-    "load_responses",
     "study_compliance",
 ]
 
@@ -82,71 +81,6 @@ def load_persons(session: Session, study_id: int) -> pd.DataFrame:
         "data_deleted",
         "start_date",
         "seed",
-    ]
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
-
-
-def load_responses(session: Session, study_id: int) -> pd.DataFrame:
-    """Every stored response of the study (one row each), with ``sent_utc``: the first
-    reminder sent for its prompt, if any."""
-    first_sent = (
-        select(
-            Delivery.person_id,
-            Delivery.prompt_key,
-            func.min(Delivery.sent_utc).label("sent_utc"),
-        )
-        .where(Delivery.status == "sent")
-        .group_by(Delivery.person_id, Delivery.prompt_key)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Response.person_id,
-            Response.questionnaire,
-            Response.prompt_key,
-            Response.kind,
-            Response.diary_day,
-            Response.prompt_number,
-            Response.scheduled_utc,
-            first_sent.c.sent_utc,
-            Response.started_utc,
-            Response.finished_utc,
-            Response.received_utc,
-            Response.tz,
-            Response.local_time,
-            Response.status,
-            Response.answers,
-            Response.redacted_items,
-            Response.submission_id,
-        )
-        .join(Person, Person.id == Response.person_id)
-        .join(Couple, Couple.id == Person.couple_id)
-        .outerjoin(
-            first_sent,
-            (first_sent.c.person_id == Response.person_id)
-            & (first_sent.c.prompt_key == Response.prompt_key),
-        )
-        .where(Couple.study_id == study_id)
-        .order_by(Response.person_id, Response.diary_day, Response.prompt_number, Response.id)
-    ).all()
-    columns = [
-        "person_id",
-        "questionnaire",
-        "prompt_key",
-        "kind",
-        "diary_day",
-        "prompt_number",
-        "scheduled_utc",
-        "sent_utc",
-        "started_utc",
-        "finished_utc",
-        "received_utc",
-        "tz",
-        "local_time",
-        "status",
-        "answers",
-        "redacted_items",
-        "submission_id",
     ]
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
@@ -370,11 +304,15 @@ def study_compliance(
     session: Session, study_id: int, *, threshold: float = 0.8, now: datetime | None = None
 ) -> ComplianceReport:
     """Compliance of a study now (see the module docstring for the definitions)."""
+    # The export's loader (imported here: it imports load_persons from this module).
+    from dyadlab.platform.services._export_rows import load_tables
+
     study = get_study(session, study_id)
+    tables = load_tables(session, study_id)
     report, _ = compute_compliance(
         study_protocol(study),
-        load_persons(session, study_id),
-        load_responses(session, study_id),
+        tables.persons,
+        tables.responses,
         _reminder_counts(session, study_id),
         now=now or utcnow(),
         threshold=threshold,
