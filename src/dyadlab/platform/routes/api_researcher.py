@@ -26,6 +26,7 @@ from dyadlab.platform.routes.deps import (
     OwnerResearcher,
     csrf_token,
     researcher_token,
+    set_session_cookie,
 )
 from dyadlab.platform.schemas import (
     ComplianceOut,
@@ -92,15 +93,7 @@ def login(
     )
     session.commit()
     token = researchers.new_session_token(settings.secret_key, researcher)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_max_age_s,
-        httponly=True,
-        secure=settings.https,
-        samesite="strict",
-        path="/",
-    )
+    set_session_cookie(response, settings, token)
     return LoginOut(
         token=token,
         csrf_token=csrf_token(settings.secret_key, token),

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from dyadlab.platform.errors import AuthError, ForbiddenError
@@ -34,6 +34,7 @@ __all__ = [
     "OwnerResearcher",
     "csrf_token",
     "researcher_token",
+    "set_session_cookie",
 ]
 
 SESSION_COOKIE = "dyadlab_session"
@@ -93,6 +94,20 @@ def current_person(request: Request, session: DbSession) -> Person:
     if person is None:
         raise AuthError("A valid personal access token is needed (Authorization: Bearer ...).")
     return person
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    """Put the researcher's session token in the ``dyadlab_session`` cookie (HttpOnly,
+    SameSite=Strict, Secure under https; it lasts ``settings.session_max_age_s``)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age_s,
+        httponly=True,
+        secure=settings.https,
+        samesite="strict",
+        path="/",
+    )
 
 
 def csrf_token(secret_key: str, session_token: str) -> str:

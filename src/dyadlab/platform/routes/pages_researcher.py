@@ -38,7 +38,13 @@ from dyadlab.exceptions import OptionError, ProtocolError
 from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, RateLimitError
 from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg, heatmap_table
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
-from dyadlab.platform.routes.deps import SESSION_COOKIE, AppSettings, DbSession, Now
+from dyadlab.platform.routes.deps import (
+    SESSION_COOKIE,
+    AppSettings,
+    DbSession,
+    Now,
+    set_session_cookie,
+)
 from dyadlab.platform.services import compliance, invitations, researchers, studies
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import Researcher
@@ -162,20 +168,9 @@ def login_post(
         )
     session.commit()
     response = RedirectResponse("/r/studies", status_code=303)
-    _set_session(response, settings, researchers.new_session_token(settings.secret_key, researcher))
+    token = researchers.new_session_token(settings.secret_key, researcher)
+    set_session_cookie(response, settings, token)
     return response
-
-
-def _set_session(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_max_age_s,
-        httponly=True,
-        secure=settings.https,
-        samesite="strict",
-        path="/",
-    )
 
 
 @router.post("/logout", response_class=HTMLResponse)
