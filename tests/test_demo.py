@@ -21,18 +21,6 @@ from dyadlab.demo.server import FileClock, free_port
 from dyadlab.demo.simulate_answers import TICK_LOCAL, simulate_answers, tick_times
 from dyadlab.demo.study import demo_protocol
 
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -171,17 +159,15 @@ def test_demo_report_holds_the_analyses_and_provenance(demo_out: Path) -> None:
 
 @pytest.mark.browser
 def test_demo_report_renders_with_its_figures_in_chromium(demo_out: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("DYADLAB_REQUIRE_SERVICES"):
-            pytest.fail(
-                f"Chromium is required (DYADLAB_REQUIRE_SERVICES) but {CHROMIUM} is missing"
-            )
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
+
+    from tests.platform.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+
+    _require_chromium()
 
     shot = Path("/tmp") / f"dyadlab-demo-report-{os.getpid()}.png"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto((demo_out / "report.html").resolve().as_uri())

@@ -40,23 +40,12 @@ import pandas as pd
 
 from dyadlab._validation import check_columns
 from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
+from dyadlab.models._result import ESTIMATE_COLUMNS
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
 
 __all__ = ["AnalysisReport", "analysis_sections", "write_analysis_report"]
 
 _FUNC = "analysis_sections"
-_SHOWN = [
-    "effect",
-    "predictor",
-    "role",
-    "estimate",
-    "se",
-    "statistic",
-    "df",
-    "p",
-    "ci_low",
-    "ci_high",
-]
 
 
 @dataclass
@@ -145,7 +134,7 @@ def _path_diagrams(result: Any, *, predictors: list[str], label: str) -> list[Fi
 
 def _estimates_table(result: Any) -> pd.DataFrame:
     est: pd.DataFrame = result.estimates[
-        [c for c in _SHOWN if c in result.estimates.columns]
+        [c for c in ESTIMATE_COLUMNS if c in result.estimates.columns]
     ].copy()
     if "df" in est.columns and est["df"].isna().all():
         est = est.drop(columns="df")
