@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,6 +55,18 @@ def _phone(browser: Browser) -> tuple[BrowserContext, Page]:
     page.clock.set_fixed_time(EVENING_DAY3 + timedelta(seconds=30))
     page.set_default_timeout(5000)
     return context, page
+
+
+@contextmanager
+def _signed_in(browser: Browser, live: LiveServer, link: str) -> Iterator[Page]:
+    """A phone that has opened ``link`` (a personal link) and reached the overview."""
+    context, page = _phone(browser)
+    try:
+        page.goto(link)
+        page.wait_for_url(f"{live.url}/s/")
+        yield page
+    finally:
+        context.close()
 
 
 def _responses(live: LiveServer, person_id: int) -> list[Response]:
@@ -136,10 +150,7 @@ def test_partner_answers_on_a_phone_with_skip_logic(live: LiveServer, browser: B
 
 def test_required_answers_are_announced(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live, consent=True)[0].partners[1]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/1")
         page.get_by_role("button", name="Versturen").click()
         summary = page.get_by_role("alert")
@@ -148,20 +159,15 @@ def test_required_answers_are_announced(live: LiveServer, browser: Browser) -> N
         expect(page.locator("#e-desire")).to_be_visible()
         assert page.evaluate("document.activeElement.id") == "error-summary"
         assert _responses(live, partner.person_id) == []
-    finally:
-        context.close()
 
 
 def test_offline_then_online_arrives_exactly_once(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live, consent=True)[0].partners[0]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/1")
         _move_slider(page, "desire", "End")
         _move_slider(page, "partner_desire", "ArrowLeft")
-        context.set_offline(True)
+        page.context.set_offline(True)
         page.get_by_role("button", name="Versturen").click()
         expect(page.locator("#form-status")).to_contain_text("Opgeslagen op dit apparaat")
         assert _responses(live, partner.person_id) == []
@@ -170,7 +176,7 @@ def test_offline_then_online_arrives_exactly_once(live: LiveServer, browser: Bro
             ".map(k => JSON.parse(localStorage.getItem(k)).length)"
         )
         assert pending == [1]
-        context.set_offline(False)
+        page.context.set_offline(False)
         expect(page.locator("#form-status")).to_have_text(
             "Dank je wel, je antwoorden zijn ontvangen."
         )
@@ -180,8 +186,6 @@ def test_offline_then_online_arrives_exactly_once(live: LiveServer, browser: Bro
         assert len(rows) == 1
         assert rows[0].answers == {"desire": 100.0, "partner_desire": 49.0}
         assert page.evaluate("localStorage.length") == 0
-    finally:
-        context.close()
 
 
 ELSEWHERE = "data:text/html,<title>Elsewhere</title><p>another site</p>"
@@ -234,10 +238,7 @@ def test_quick_exit_sends_waiting_answers_once_more_then_deletes_them(
     live: LiveServer, browser: Browser
 ) -> None:
     partner = _couples(live, consent=True)[0].partners[1]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/1")
         _move_slider(page, "desire", "End")
         _move_slider(page, "partner_desire", "Home")
@@ -256,8 +257,6 @@ def test_quick_exit_sends_waiting_answers_once_more_then_deletes_them(
             page.wait_for_timeout(100)
         rows = _responses(live, partner.person_id)
         assert [row.answers for row in rows] == [{"desire": 100.0, "partner_desire": 0.0}]
-    finally:
-        context.close()
 
 
 def test_exit_page_deletes_drafts_when_the_script_had_not_run(
@@ -266,10 +265,7 @@ def test_exit_page_deletes_drafts_when_the_script_had_not_run(
     """Following the quick-exit link before the page's script ran (a slow phone): the
     exit page itself deletes the person's drafts."""
     partner = _couples(live, consent=True)[0].partners[0]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/1")
         _move_slider(page, "desire", "ArrowLeft")
         assert len(page.evaluate(STORED)["local"]) == 1
@@ -279,8 +275,6 @@ def test_exit_page_deletes_drafts_when_the_script_had_not_run(
         page.wait_for_function("!Object.keys(localStorage).some(k => k.startsWith('dyadlab:'))")
         page.reload()  # the session has ended: nothing to name any more
         assert page.locator("body").get_attribute("data-forget") is None
-    finally:
-        context.close()
 
 
 def _fill_compliance(live: LiveServer) -> list[Any]:
@@ -357,10 +351,7 @@ EXPRESSIONS = [
 
 def test_browser_skip_logic_matches_the_server(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live, consent=True)[0].partners[0]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         got = page.evaluate(
             "cases => cases.map(([e, v]) => window.dyadlabExpressions.truth("
             "window.dyadlabExpressions.evaluate(e, v)))",
@@ -368,16 +359,11 @@ def test_browser_skip_logic_matches_the_server(live: LiveServer, browser: Browse
         )
         want = [parse_expression(e).is_true(v) for e, v in EXPRESSIONS]
         assert got == want
-    finally:
-        context.close()
 
 
 def test_late_answer_is_refused_and_the_draft_kept(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live, consent=True)[0].partners[1]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/1")
         _move_slider(page, "desire", "ArrowUp")
         _move_slider(page, "partner_desire", "ArrowDown")
@@ -393,16 +379,11 @@ def test_late_answer_is_refused_and_the_draft_kept(live: LiveServer, browser: Br
         )
         assert [kind for kind, _ in stored] == ["draft"]  # kept; nothing left pending
         assert '"desire":"51"' in stored[0][1]
-    finally:
-        context.close()
 
 
 def test_keyboard_order_labels_and_language(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live, consent=True)[0].partners[0]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/1")
         assert page.evaluate("document.documentElement.lang") == "nl"
         order = []
@@ -426,8 +407,6 @@ def test_keyboard_order_labels_and_language(live: LiveServer, browser: Browser) 
                  .length"""
         )
         assert groups == 0
-    finally:
-        context.close()
 
 
 def test_every_item_type_in_the_browser(live: LiveServer, browser: Browser) -> None:
@@ -439,10 +418,7 @@ def test_every_item_type_in_the_browser(live: LiveServer, browser: Browser) -> N
         partner = made[0].partners[0]
         give_consent(db, db.get(Person, partner.person_id), version=1)
         db.commit()
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         posted = _posted_answers(page)
         page.get_by_role("link", name="Extra").click()
         expect(page.locator("#v-energy")).to_have_text("Nog niet beantwoord — verschuif de schuif")
@@ -471,8 +447,6 @@ def test_every_item_type_in_the_browser(live: LiveServer, browser: Browser) -> N
             }
         ]
         assert "energy" not in posted[0]  # the untouched optional slider is not sent at all
-    finally:
-        context.close()
 
 
 def _posted_answers(page: Page) -> list[dict[str, Any]]:
@@ -489,10 +463,7 @@ def _posted_answers(page: Page) -> list[dict[str, Any]]:
 
 def test_untouched_slider_is_never_an_answer(live: LiveServer, browser: Browser) -> None:
     partner = _couples(live, consent=True)[0].partners[0]
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         posted = _posted_answers(page)
         page.goto(f"{live.url}/s/q/1")
         desire, clear = page.locator("#f-desire"), page.locator("#c-desire")
@@ -546,8 +517,6 @@ def test_untouched_slider_is_never_an_answer(live: LiveServer, browser: Browser)
             "conflict": "no",
         }
         assert _responses(live, partner.person_id)[0].answers["partner_desire"] == int(tapped)
-    finally:
-        context.close()
 
 
 def test_slider_without_javascript_is_an_empty_number_field(
@@ -606,10 +575,7 @@ def test_server_problems_are_shown_in_the_persons_language(
         partner = made[0].partners[0]
         give_consent(db, db.get(Person, partner.person_id), version=1)
         db.commit()
-    context, page = _phone(browser)
-    try:
-        page.goto(partner.url)
-        page.wait_for_url(f"{live.url}/s/")
+    with _signed_in(browser, live, partner.url) as page:
         page.goto(f"{live.url}/s/q/3")
         page.get_by_role("group", name="Stemmingen").get_by_label("Rustig").check()
         _move_slider(page, "energy", "ArrowRight")  # from the middle (5) by a step of 0.5
@@ -631,5 +597,3 @@ def test_server_problems_are_shown_in_the_persons_language(
         expect(summary).to_contain_text("Hoe vaak?: Vul een getal in van 0 tot en met 20.")
         assert page.locator("main [lang]").count() == 0
         assert _responses(live, partner.person_id) == []
-    finally:
-        context.close()
