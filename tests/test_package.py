@@ -63,3 +63,15 @@ def test_cli_dyadlab_error_is_one_line(monkeypatch, capsys):
     assert cli.main([]) == 1
     err = capsys.readouterr().err
     assert err.strip() == "dyadlab: error: demo(): column 'x' is not in the data. Did you mean 'X'?"
+
+
+def test_license_is_an_spdx_expression_with_its_file():
+    """setuptools stops building projects whose license is a TOML table (2027-02-18)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    assert project["license-files"] == ["LICENSE"]
+    assert "MIT License" in (root / "LICENSE").read_text(encoding="utf-8")
