@@ -44,10 +44,17 @@ _LAZY: dict[str, str] = {
     "write_table": "dyadlab.io",
 }
 
+# sub-packages reached as attributes (``dl.survey.mean``), imported on first use.
+_SUBPACKAGES: frozenset[str] = frozenset({"history", "observe", "physio", "report", "survey"})
+
 __all__ = ["__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        value = importlib.import_module(f"dyadlab.{name}")
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dyadlab' has no attribute {name!r}")

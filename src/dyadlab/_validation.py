@@ -20,7 +20,33 @@ import pandas as pd
 
 from dyadlab.exceptions import DyadicDataError, OptionError
 
-__all__ = ["check_columns", "check_numeric", "check_option", "check_range", "closest"]
+__all__ = [
+    "check_columns",
+    "check_numeric",
+    "check_option",
+    "check_range",
+    "closest",
+    "show_ids",
+]
+
+
+def show_ids(ids: Sequence[Any], limit: int = 5) -> str:
+    """The first ``limit`` ids as a message shows them: strings quoted, numbers plain.
+
+    NumPy scalars print as Python numbers (NumPy 2 would write ``np.int64(5)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> show_ids([np.int64(5), "a", 7, 8, 9, 10])
+    "5, 'a', 7, 8, 9 and 1 more"
+    """
+    items = list(ids)
+    shown = ", ".join(
+        repr(i) if isinstance(i, str) else str(i.item() if hasattr(i, "item") else i)
+        for i in items[:limit]
+    )
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:

@@ -28,8 +28,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Each module in dyadlab._cli defines register(app). Add a module here when you add one.
-COMMAND_MODULES: tuple[str, ...] = (
+# The commands in the order ``dyadlab --help`` lists them; any other public module in
+# dyadlab._cli (one that defines register(app)) is found and listed after them, so a new
+# command needs nothing but its own module.
+_FIRST: tuple[str, ...] = (
     "nonindependence",
     "power",
     "convert",
@@ -42,6 +44,20 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "report",
 )
+
+
+def _command_modules() -> tuple[str, ...]:
+    import pkgutil
+
+    from dyadlab import _cli
+
+    found = sorted(
+        m.name for m in pkgutil.iter_modules(_cli.__path__) if not m.name.startswith("_")
+    )
+    return tuple(n for n in _FIRST if n in found) + tuple(n for n in found if n not in _FIRST)
+
+
+COMMAND_MODULES: tuple[str, ...] = _command_modules()
 
 
 def _version_callback(value: bool) -> None:

@@ -68,7 +68,9 @@ def _other_separator(df: pd.DataFrame, sep: str) -> str | None:
 def _read_text(sep: str) -> Reader:
     def read(path: Path, opts: dict[str, Any]) -> tuple[pd.DataFrame, VariableLabels, ValueLabels]:
         explicit = "sep" in opts or "delimiter" in opts
-        opts = {"sep": sep, **opts}
+        # "round_trip" parses each number to the exact double that was written; pandas'
+        # default fast parser can be one ulp off (seen on values near 1e-274).
+        opts = {"sep": sep, "float_precision": "round_trip", **opts}
         df = pd.read_csv(path, **opts)
         other = None if explicit else _other_separator(df, sep)
         if other is not None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dyadlab._validation import check_columns, check_range
+from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
@@ -235,7 +235,7 @@ def apim_mediation(
         )
     warnings: list[str] = []
     if dropped:
-        shown = ", ".join(repr(d) for d in dropped[:5]) + (" …" if len(dropped) > 5 else "")
+        shown = show_ids(dropped)
         warnings.append(
             f"{len(dropped)} {'dyad' if len(dropped) == 1 else 'dyads'} left out for "
             f"missing values of {x}, {m} or {y}, or a member without a row (listwise; "

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_range
+from dyadlab._validation import check_range, show_ids
 from dyadlab.data import to_dyad
 from dyadlab.data.checks import (
     check_analysis_variables,
@@ -68,11 +68,6 @@ def _names(value: str | Sequence[str] | None, argument: str) -> list[str]:
                 f"{type(name).__name__}. Pass a name or a list of names."
             )
     return names
-
-
-def _show_ids(ids: Sequence[Any]) -> str:
-    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in ids[:5])
-    return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
 def _check_arguments(
@@ -286,7 +281,7 @@ def nonindependence(
         k = len(dyads.single_ids)
         warnings.append(
             f"{k} {'dyad has' if k == 1 else 'dyads have'} only one member in the data and "
-            f"{'was' if k == 1 else 'were'} left out (first: {_show_ids(dyads.single_ids)})."
+            f"{'was' if k == 1 else 'were'} left out (first: {show_ids(dyads.single_ids)})."
         )
     block, cov_ok = _covariate_block(dyads, covs)
 
@@ -304,7 +299,7 @@ def nonindependence(
             ids = list(dyads.ids[~ok])
             warnings.append(
                 f"{name}: {k_excl} of {dyads.n} dyads left out for missing values of "
-                f"{name!r}{' or the covariates' if covs else ''} (first: {_show_ids(ids)})."
+                f"{name!r}{' or the covariates' if covs else ''} (first: {show_ids(ids)})."
             )
         xs, zs = x[ok], block[ok]
         z = _both_partners(zs)

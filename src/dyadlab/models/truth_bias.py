@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns, check_numeric, check_option, check_range
+from dyadlab._validation import check_columns, check_numeric, check_option, check_range, show_ids
 from dyadlab.data import DyadicData
 from dyadlab.exceptions import DyadicDataError, DyadlabWarning
 from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
@@ -353,14 +353,14 @@ def _exclusion_warnings(prep: Prepared, truth: str) -> list[str]:
             f"{why}); as nlme's na.omit."
         )
     if prep.no_partner_truth_dyads:
-        ids = ", ".join(repr(d) for d in prep.no_partner_truth_dyads[:5])
+        ids = show_ids(prep.no_partner_truth_dyads)
         warns.append(
             f"{_FUNC}(): in {len(prep.no_partner_truth_dyads)} dyads one partner never "
             f"reports {truth!r} (first: {ids}), so the other's judgments of them have no "
             "truth and are left out. Check that both partners report the truth variable."
         )
     if prep.single_person_dyads:
-        ids = ", ".join(repr(d) for d in prep.single_person_dyads[:5])
+        ids = show_ids(prep.single_person_dyads)
         warns.append(
             f"{_FUNC}(): {len(prep.single_person_dyads)} dyads have only one person "
             f"(first: {ids}); their rows have no partner truth and are left out."

@@ -42,7 +42,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -167,6 +166,13 @@ def _sibling(out: Path, suffix: str, ext: str | None = None) -> Path:
 
 def _for_file(df: pd.DataFrame, ext: str) -> pd.DataFrame:
     df = df.copy()
+    if ext == ".parquet":
+        # Text columns as Arrow ``string`` whatever they hold: an all-empty answer column
+        # would otherwise be written as Arrow ``null``, so a study's files would differ
+        # in type from one export to the next.
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = df[col].astype("string")
     if ext == ".sav":
         for col in df.columns:
             if df[col].dtype == bool:
@@ -272,11 +278,12 @@ def export_study(
         ev_path = _sibling(out, "events")
         _write(events, ev_path, protocol)
         files.append(ev_path)
+    latency = pd.to_numeric(report.persons["median_latency_min"], errors="coerce").dropna()
     summary = {
         "time": time,
         "prompts_due": int(report.persons["due"].sum()),
         "prompts_answered": int(report.persons["answered"].sum()),
-        "median_latency_min": _clean(report.persons["median_latency_min"].median()),
+        "median_latency_min": float(latency.median()) if len(latency) else None,
         "flagged_couples": report.flagged_couples,
     }
     return ExportResult(
@@ -295,11 +302,6 @@ def export_study(
         ],
         compliance=summary,
     )
-
-
-def _clean(value: Any) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 def _roles_split(frame: pd.DataFrame) -> bool:
