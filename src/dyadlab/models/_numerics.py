@@ -13,7 +13,7 @@ Examples
 ([1.0, -0.5], True)
 >>> z = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
 >>> round(saturated_loglik(z), 4)
--8.2171
+-8.3982
 """
 
 from __future__ import annotations
