@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
-from tests.reference.fixtures import data_path
+from dyadlab.data.datasets import load_acitelli
 
 # published value, published SE (7 significant digits)
 INDIST = {
@@ -31,7 +31,7 @@ DIST = {  # (effect, role) -> value, SE; e.g. partHW = husband's X on the wife's
 
 @pytest.fixture(scope="module")
 def acitelli() -> pd.DataFrame:
-    return pd.read_csv(data_path("shared:acitelli_individual.csv"))
+    return load_acitelli()
 
 
 def test_indistinguishable_workshop_numbers(acitelli: pd.DataFrame) -> None:

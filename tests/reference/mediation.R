@@ -86,9 +86,9 @@ make_case <- function(name, data_spec, d, dyad, role, x, m, y, roles) {
 }
 
 cases <- list()
-aci <- read.csv("../shared/data/acitelli_individual.csv")
+aci <- read.csv("src/dyadlab/data/datasets/acitelli.csv")
 cases[[1]] <- make_case("acitelli_tension_otherpos_satisfaction",
-                        "shared:acitelli_individual.csv", aci, "cuplid", "gender",
+                        "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "cuplid", "gender",
                         "tension", "other_pos", "satisfaction", c(-1, 1))
 
 # simulated couples with unequal effects by role and some missing values
@@ -172,7 +172,7 @@ make_case_ind <- function(name, data_spec, d, dyad, role, x, m, y, roles) {
       npar = unname(fm["npar"]), chisq = unname(fm["chisq"]), df = unname(fm["df"]),
       chisq_p = unname(fm["pvalue"])))
 }
-cases[[3]] <- make_case_ind("acitelli_indistinguishable", "shared:acitelli_individual.csv",
+cases[[3]] <- make_case_ind("acitelli_indistinguishable", "repo:src/dyadlab/data/datasets/acitelli.csv",
                             aci, "cuplid", "gender", "tension", "other_pos", "satisfaction",
                             c(-1, 1))
 cases[[4]] <- make_case_ind("simulated_indistinguishable_missing",

@@ -399,20 +399,20 @@ make_case <- function(name, data, args) {
 }
 
 cases <- list(
-  make_case("acitelli_distinguishable", "shared:acitelli_individual.csv", list(
+  make_case("acitelli_distinguishable", "repo:src/dyadlab/data/datasets/acitelli.csv", list(
     variables = c("satisfaction", "tension", "other_pos"), dyad = "cuplid", role = "gender"
   )),
-  make_case("acitelli_distinguishable_one_variable", "shared:acitelli_individual.csv", list(
+  make_case("acitelli_distinguishable_one_variable", "repo:src/dyadlab/data/datasets/acitelli.csv", list(
     variables = c("satisfaction"), dyad = "cuplid", role = "gender"
   )),
-  make_case("acitelli_partial_distinguishable", "shared:acitelli_individual.csv", list(
+  make_case("acitelli_partial_distinguishable", "repo:src/dyadlab/data/datasets/acitelli.csv", list(
     variables = c("satisfaction", "tension"), dyad = "cuplid", role = "gender",
     covariates = c("other_pos", "Yearsmar")
   )),
-  make_case("acitelli_indistinguishable", "shared:acitelli_individual.csv", list(
+  make_case("acitelli_indistinguishable", "repo:src/dyadlab/data/datasets/acitelli.csv", list(
     variables = c("satisfaction", "tension", "other_pos"), dyad = "cuplid"
   )),
-  make_case("acitelli_partial_indistinguishable", "shared:acitelli_individual.csv", list(
+  make_case("acitelli_partial_indistinguishable", "repo:src/dyadlab/data/datasets/acitelli.csv", list(
     variables = c("satisfaction"), dyad = "cuplid", covariates = c("other_pos", "Yearsmar")
   )),
   make_case("dres_indistinguishable", "shared:dres_individual.csv", list(

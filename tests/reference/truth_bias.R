@@ -215,7 +215,7 @@ run <- function(...) {
     NULL
   })
 }
-aci <- read.csv(file.path(shared, "acitelli_individual.csv"))
+aci <- read.csv("src/dyadlab/data/datasets/acitelli.csv")  # bundled: dyadlab.data.datasets
 aci$person <- paste0(aci$cuplid, "_", aci$gender)
 cases <- list(
   run("diary_dist_reml", rd("tb_diary_dist"), sims$tb_diary_dist, "judgment", "truth",
@@ -232,9 +232,9 @@ cases <- list(
       "truth", "couple", "pid", time = "item", role = "role", moderators = "closeness"),
   run("items_indist_moderator_reml", rd("tb_items_mod"), sims$tb_items_mod, "judgment",
       "truth", "couple", "pid", time = "item", moderators = "closeness"),
-  run("acitelli_cross_dist_reml", "shared:acitelli_individual.csv", aci, "other_pos",
+  run("acitelli_cross_dist_reml", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "other_pos",
       "self_pos", "cuplid", "person", role = "gender", person_arg = FALSE),
-  run("acitelli_cross_indist_reml", "shared:acitelli_individual.csv", aci, "other_pos",
+  run("acitelli_cross_indist_reml", "repo:src/dyadlab/data/datasets/acitelli.csv", aci, "other_pos",
       "self_pos", "cuplid", "person", person_arg = FALSE)
 )
 cases <- Filter(Negate(is.null), cases)

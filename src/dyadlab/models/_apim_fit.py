@@ -24,6 +24,7 @@ from scipy import stats
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
 from dyadlab.models._gls import fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
+from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 from dyadlab.models._sem import (
     apim_spec,
     fiml_fixed_x_batch,
@@ -468,12 +469,12 @@ def _olsen_kenny_fit(data: Array, ll: float, npar: int, perm: list[int]) -> dict
             sym.append((data[:, a] + data[:, b]) / np.sqrt(2))
             anti.append((data[:, a] - data[:, b]) / np.sqrt(2))
     s = np.column_stack(sym)
-    ll_isat = _mvn_ml(s, centred=True)
+    ll_isat = complete_saturated_loglik(s)
     n_s, n_d = s.shape[1], len(anti)
     k_isat = n_s + n_s * (n_s + 1) // 2
     if anti:
         d = np.column_stack(anti)
-        ll_isat += _mvn_ml(d, centred=False)
+        ll_isat += complete_saturated_loglik(d, centred=False)
         k_isat += n_d * (n_d + 1) // 2
     ll_inull, k_inull = 0.0, 0
     for a, b in pairs:
@@ -508,13 +509,6 @@ def _cfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float | None:
     num = max(chisq - df, 0.0)
     den = max(chisq_b - df_b, chisq - df, 0.0)
     return 1.0 if den == 0 else float(1 - num / den)
-
-
-def _mvn_ml(z: Array, *, centred: bool) -> float:
-    n, p = z.shape
-    c = z - z.mean(axis=0) if centred else z
-    s = c.T @ c / n
-    return float(-0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(s)[1] + p))
 
 
 # ---- MLM ------------------------------------------------------------------------------

@@ -96,6 +96,7 @@ from scipy import optimize
 
 from dyadlab.models._engine_covariance import CovarianceStructure
 from dyadlab.models._engine_residual import ResidualStructure, RowLayout
+from dyadlab.models._numerics import newton_polish
 
 __all__ = [
     "EngineFit",
@@ -349,97 +350,6 @@ def loglik_gradient(
     return ll, grad
 
 
-def _central_gradient(
-    f: Any, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, h: float = 1e-5
-) -> np.ndarray:
-    """Central-difference gradient (one-sided at a bound)."""
-    g = np.empty_like(t)
-    for i in range(len(t)):
-        up, dn = t.copy(), t.copy()
-        up[i] = min(t[i] + h, hi[i])
-        dn[i] = max(t[i] - h, lo[i])
-        g[i] = (f(up) - f(dn)) / (up[i] - dn[i])
-    return g
-
-
-def _fd_derivatives(
-    f: Any, t: np.ndarray, ft: float, inner: np.ndarray, h: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient and Hessian of ``f`` over the ``inner`` positions by central differences."""
-    k = len(inner)
-    g = np.zeros(k)
-    H = np.zeros((k, k))
-    E = np.eye(len(t)) * h
-    fp = [f(t + E[i]) for i in inner]
-    fm = [f(t - E[i]) for i in inner]
-    for a in range(k):
-        g[a] = (fp[a] - fm[a]) / (2 * h)
-        H[a, a] = (fp[a] - 2 * ft + fm[a]) / (h * h)
-        for b in range(a):
-            ia, ib = inner[a], inner[b]
-            H[a, b] = H[b, a] = (
-                f(t + E[ia] + E[ib])
-                - f(t + E[ia] - E[ib])
-                - f(t - E[ia] + E[ib])
-                + f(t - E[ia] - E[ib])
-            ) / (4 * h * h)
-    return g, H
-
-
-def _newton_polish(
-    f: Any,
-    t: np.ndarray,
-    ft: float,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    steps: int = 4,
-    grad: Any = None,
-) -> tuple[np.ndarray, float, int, bool, np.ndarray]:
-    """A few Newton steps with finite-difference derivatives on the interior parameters.
-
-    ``grad(t) -> (f, gradient)`` (of ``f``), when given, gives the Hessian as central
-    differences of the gradient (2k gradients instead of 2k² values of ``f``).
-
-    Quasi-Newton stops a little short of the optimum; Newton's quadratic convergence takes
-    the variance parameters to ~1e-8, which nlme's own optimiser also reaches.
-    """
-    h = 1e-4
-    ok = False
-    n = 0
-    cov = np.full((len(t), len(t)), np.nan)  # inverse Hessian of f (interior parameters)
-    for n in range(1, steps + 1):
-        inner = np.flatnonzero((t - lo > 10 * h) & (hi - t > 10 * h))
-        if len(inner) == 0:
-            return t, ft, n - 1, True, cov
-        E = np.eye(len(t)) * h
-        if grad is not None:
-            # Hessian by central differences of the (analytic) gradient: 2k gradients
-            g = grad(t)[1][inner]
-            cols = [(grad(t + E[i])[1] - grad(t - E[i])[1])[inner] / (2 * h) for i in inner]
-            H = np.array(cols)
-            H = 0.5 * (H + H.T)
-        else:
-            g, H = _fd_derivatives(f, t, ft, inner, h)
-        try:
-            if np.any(np.linalg.eigvalsh(H) <= 0):
-                return t, ft, n, ok, cov
-            step = np.linalg.solve(H, g)
-            cov = np.full((len(t), len(t)), np.nan)
-            cov[np.ix_(inner, inner)] = np.linalg.inv(H)
-        except np.linalg.LinAlgError:
-            return t, ft, n, ok, cov
-        cand = t.copy()
-        cand[inner] = np.clip(t[inner] - step, lo[inner], hi[inner])
-        fc = f(cand)
-        if not fc <= ft:
-            return t, ft, n, ok, cov
-        t, ft = cand, fc
-        ok = bool(np.max(np.abs(step)) < 1e-3)
-        if np.max(np.abs(step)) < 1e-4:  # quadratic convergence: the next step is ~1e-8
-            break
-    return t, ft, n, ok, cov
-
-
 def nlme_fixed_df(X: np.ndarray, group_starts: np.ndarray) -> np.ndarray:
     """Degrees of freedom of the fixed effects as ``nlme::lme`` reports them (one level).
 
@@ -582,8 +492,8 @@ def fit_mixed(
                 # loose: quasi-Newton only gets close; the Newton polish gives precision
                 options={"maxiter": 500, "ftol": _FTOL, "gtol": 1e-4, "maxls": 30},
             )
-            t_hat, f_hat, n_newton, newton_ok, hess_inv = _newton_polish(
-                objective, res.x, float(res.fun), lo, hi, grad=objective_grad
+            t_hat, f_hat, n_newton, newton_ok, hess_inv = newton_polish(
+                objective, res.x, float(res.fun), lo, hi, grad=lambda t: objective_grad(t)[1]
             )
             theta = full_theta(t_hat)
             theta_cov[np.ix_(free, free)] = hess_inv

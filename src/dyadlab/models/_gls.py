@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from dyadlab.models._bootstrap import safe_solve
+from dyadlab.models._numerics import fd_derivatives
 
 __all__ = ["GlsFit", "fit_gls", "gls_bootstrap_dist", "gls_bootstrap_indist"]
 
@@ -292,17 +293,8 @@ def _newton2(f: Callable[[Array], float], x0: Array, *, h: float = 1e-4) -> tupl
     """
     x = np.asarray(x0, dtype=float)
     fx = f(x)
-    e = np.eye(2) * h
     for _ in range(100):
-        fp = np.array([f(x + e[i]) for i in range(2)])
-        fm = np.array([f(x - e[i]) for i in range(2)])
-        grad = (fp - fm) / (2 * h)
-        hess = np.empty((2, 2))
-        hess[0, 0] = (fp[0] - 2 * fx + fm[0]) / h**2
-        hess[1, 1] = (fp[1] - 2 * fx + fm[1]) / h**2
-        hess[0, 1] = hess[1, 0] = (
-            f(x + e[0] + e[1]) - f(x + e[0] - e[1]) - f(x - e[0] + e[1]) + f(x - e[0] - e[1])
-        ) / (4 * h**2)
+        grad, hess = fd_derivatives(f, x, fx, np.arange(2), h)
         try:
             step = np.linalg.solve(hess, grad)
             if grad @ step <= 0:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dyadlab.models._numerics import saturated_loglik
+
 __all__ = [
     "EFFECTS",
     "PATHS",
@@ -200,12 +202,6 @@ _Y_LAYOUT = {
 }
 
 
-def _saturated_loglik(data: np.ndarray) -> float:
-    n, p = data.shape
-    _, logdet = np.linalg.slogdet(np.cov(data, rowvar=False, bias=True))
-    return float(-0.5 * n * (p * np.log(2 * np.pi) + logdet + p))
-
-
 def fit(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> MediationFit:
     """Fit the APIMeM to complete data of ``n`` dyads.
 
@@ -226,7 +222,7 @@ def fit(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> MediationFit:
                 vcov[i, j] = sigma[ei, ej] * inv[ri, rj]
     # lavaan with fixed x reports the log-likelihood of (M, Y) given X: that of the
     # saturated normal model of all six variables minus that of X alone
-    loglik = _saturated_loglik(np.column_stack([x, m, y])) - _saturated_loglik(x)
+    loglik = saturated_loglik(np.column_stack([x, m, y])) - saturated_loglik(x)
     return MediationFit(paths, vcov, sigma_m, sigma_y, float(loglik), n)
 
 

@@ -24,6 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from dyadlab.models._numerics import normal_loglik
+
 __all__ = [
     "CorrelationStat",
     "DistinguishabilityStat",
@@ -236,16 +238,6 @@ def pairwise_r(x: Array, covariates: Array | None, *, level: float = 0.95) -> Co
     return CorrelationStat(float(r), se, float(stat), None, p, lo, hi, n, kb + kw)
 
 
-def _loglik(w: Array, mean: Array, cov: Array) -> float:
-    n, q = w.shape
-    c = w - mean
-    sign, logdet = np.linalg.slogdet(cov)
-    if sign <= 0:
-        return -math.inf
-    quad = float(np.sum(c * np.linalg.solve(cov, c.T).T))
-    return float(-0.5 * (n * q * math.log(2 * math.pi) + n * logdet + quad))
-
-
 def distinguishability_test(w: Array) -> DistinguishabilityStat:
     """Omnibus test of distinguishability (Kenny et al. 2006, ch. 6).
 
@@ -277,8 +269,8 @@ def distinguishability_test(w: Array) -> DistinguishabilityStat:
     both = np.vstack([w, w[:, swap]])
     mean_i = both.mean(axis=0)
     cov_i = (both - mean_i).T @ (both - mean_i) / (2 * n)
-    ll_s = _loglik(w, mean_s, cov_s)
-    ll_i = _loglik(w, mean_i, cov_i)
+    ll_s = normal_loglik(w - mean_s, cov_s)
+    ll_i = normal_loglik(w - mean_i, cov_i)
     stat = float(max(0.0, 2 * (ll_s - ll_i)))
     df = p * (p + 1)
     return DistinguishabilityStat(

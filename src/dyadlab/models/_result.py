@@ -19,16 +19,34 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ESTIMATE_COLUMNS", "VARIANCE_COLUMNS", "ModelResult", "estimates_frame", "jsonable"]
+__all__ = [
+    "ESTIMATE_COLUMNS",
+    "VARIANCE_COLUMNS",
+    "ModelResult",
+    "estimates_frame",
+    "jsonable",
+    "present",
+]
+
+
+def present(module: str, function: str) -> Callable[..., Any]:
+    """``dyadlab.report.<module>.<function>``, looked up when a result is drawn or reported.
+
+    Presenting sits above the models: ``models/`` never imports ``report/``
+    (tests/test_layers.py); a result's ``plot()`` and ``report()`` hand themselves to it.
+    """
+    return cast("Callable[..., Any]", getattr(import_module(f"dyadlab.report.{module}"), function))
+
 
 ESTIMATE_COLUMNS = [
     "effect",
@@ -266,42 +284,8 @@ class ModelResult:
         --------
         >>> res.report("apim.html", data_path="couples.csv")  # doctest: +SKIP
         """
-        from dyadlab.report.html import (
-            Provenance,
-            Section,
-            figure_from_matplotlib,
-            file_sha256,
-            write_report,
-        )
-
-        figures = []
-        plot = getattr(self, "plot", None)
-        if callable(plot):
-            figures.append(figure_from_matplotlib(plot(), f"{self.model} plot"))
-        tables: list[tuple[str, pd.DataFrame]] = [("Estimates", self.estimates)]
-        if len(self.variance_components):
-            tables.append(("Variance components", self.variance_components))
-        if self.tests:
-            tables.append(("Tests", pd.DataFrame(self.tests)))
-        section = Section(
-            title=f"{self.model} ({self.estimation})",
-            preformatted=self.summary(),
-            tables=tables,
-            figures=figures,
-        )
-        call = ", ".join(f"{k}={v!r}" for k, v in self.call.items())
-        provenance = Provenance(
-            call=f"dl.{self.model}(data, {call})" if call else f"dl.{self.model}(data)",
-            data_sha256=file_sha256(data_path) if data_path is not None else None,
-            data_name=Path(data_path).name if data_path is not None else None,
-        )
-        return write_report(
-            path,
-            title or f"dyadlab {self.model} report",
-            [section],
-            provenance=provenance,
-            figures_dir=figures_dir,
-        )
+        write = present("result_report", "write_result_report")
+        return Path(write(self, path, title=title, data_path=data_path, figures_dir=figures_dir))
 
     def _repr_html_(self) -> str:
         body = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4g}")

@@ -45,6 +45,8 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from dyadlab.models._bootstrap import safe_solve
+from dyadlab.models._numerics import fd_hessian
+from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 
 __all__ = ["SemFit", "SemSpec", "apim_spec", "fit_sem", "saturated_loglik"]
 
@@ -353,7 +355,7 @@ def fit_sem(
         gr = negll(theta)[1]
         if np.max(np.abs(gr)) < 1e-10:
             break
-        h = _hessian(lambda t: negll(t)[1], theta)
+        h = fd_hessian(lambda t: negll(t)[1], theta, 1e-5 * np.maximum(1.0, np.abs(theta)))
         try:
             step = np.linalg.solve(h, gr)
         except np.linalg.LinAlgError:
@@ -378,7 +380,9 @@ def fit_sem(
         if kind == "expected":
             info = _expected_info(pats, spec, theta, mx, sx)
         else:
-            info = n * _hessian(lambda t: negll(t)[1], theta)
+            info = n * fd_hessian(
+                lambda t: negll(t)[1], theta, 1e-5 * np.maximum(1.0, np.abs(theta))
+            )
         if np.all(np.isfinite(info)):
             vcov = np.asarray(np.linalg.inv(info), dtype=float)
     except np.linalg.LinAlgError:
@@ -387,17 +391,6 @@ def fit_sem(
         vcov = np.full((k, k), np.nan)
         converged = False
     return SemFit(theta, vcov, float(ll), n, converged, list(spec.names), int(res.nit))
-
-
-def _hessian(grad: object, theta: Array) -> Array:
-    k = len(theta)
-    h = np.empty((k, k))
-    for j in range(k):
-        step = 1e-5 * max(1.0, abs(theta[j]))
-        e = np.zeros(k)
-        e[j] = step
-        h[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * step)  # type: ignore[operator]
-    return (h + h.T) / 2
 
 
 def _expected_info(
@@ -472,9 +465,7 @@ def saturated_loglik(data: Array, weights: Array | None = None) -> float:
     sig = np.cov(filled.T, aweights=w, bias=True) + np.diag(np.full(data.shape[1], 1e-6))
     pats = _patterns(data, w)
     if not miss.any():
-        c = data - (w @ data) / n
-        sig = (c * w[:, None]).T @ c / n
-        return float(_loglik_grad(pats, (w @ data) / n, sig, False)[0])
+        return complete_saturated_loglik(data, w)
     old = -np.inf
     for _ in range(5000):
         # E step: expected sufficient statistics

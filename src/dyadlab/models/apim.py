@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import DyadicDataError, DyadlabError, DyadlabWarning, OptionError
 from dyadlab.models._apim_design import Design, prepare
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
 
 __all__ = ["ApimResult", "apim"]
 
@@ -59,16 +59,12 @@ class ApimResult(ModelResult):
         others dashed. Boxes fit their (wrapped) variable names. Returns the matplotlib
         Figure.
         """
-        from dyadlab.models._apim_plot import path_diagram
-
-        return path_diagram(self, ax=ax, predictor=predictor)
+        return present("apim_plot", "path_diagram")(self, ax=ax, predictor=predictor)
 
     def plot_simple_slopes(self, ax: Any = None) -> Any:
         """Plot the simple slopes of a moderated APIM (actor and partner effects by
         moderator value). Returns the matplotlib Figure."""
-        from dyadlab.models._apim_plot import simple_slopes_plot
-
-        return simple_slopes_plot(self, ax=ax)
+        return present("apim_plot", "simple_slopes_plot")(self, ax=ax)
 
     def summary(self) -> str:
         """The readable table of :class:`ModelResult` plus k and the pattern it suggests."""

@@ -36,7 +36,7 @@ from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
 from dyadlab.models._engine_residual import AR1, CompoundSymmetry, Kronecker, RowLayout
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
 
 __all__ = ["DiaryResult", "diary"]
 
@@ -59,11 +59,9 @@ class DiaryResult(ModelResult):
     def plot(self, *, dyads: Sequence[Any] | None = None, max_dyads: int = 6) -> Any:
         """Per-couple trajectories of the outcome (see
         :func:`dyadlab.report.diary_plots.plot_trajectories`)."""
-        from dyadlab.report.diary_plots import plot_trajectories
-
         if self._plot_data is None or self._plot_keys is None:
             raise OptionError("DiaryResult.plot(): this result carries no data to plot.")
-        return plot_trajectories(
+        return present("diary_plots", "plot_trajectories")(
             self._plot_data, **self._plot_keys, dyads=dyads, max_dyads=max_dyads
         )
 

@@ -37,7 +37,7 @@ from dyadlab.data.checks import (
 from dyadlab.data.convert import to_dyad
 from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models import _mediation_fit as _fit
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -57,10 +57,10 @@ class MediationResult(ModelResult):
     def plot(self, ax: Axes | None = None) -> Figure:
         """Draw the path diagram with the estimates on the arrows; return the matplotlib
         Figure."""
-        from dyadlab.models._mediation_plot import draw_mediation
-
         names = {k: str(self.call[k]) for k in ("x", "m", "y")}
-        drawn = draw_mediation(self.estimates, names=names, roles=self.roles, ax=ax)
+        drawn = present("mediation_plot", "draw_mediation")(
+            self.estimates, names=names, roles=self.roles, ax=ax
+        )
         return cast("Figure", drawn.get_figure(root=True))
 
 

@@ -28,6 +28,7 @@ from scipy import stats
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
 from dyadlab.models._power_mc import Design, simulate_power
+from dyadlab.models._result import present
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -160,26 +161,7 @@ class PowerResult:
         matplotlib.figure.Figure
             The figure that holds the curve (``fig.axes[0]``).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5.5, 3.5))
-        n = [row["dyads"] for row in self.curve]
-        for effect, marker in zip(_EFFECTS, ("o", "s"), strict=True):
-            y = [row[effect] for row in self.curve]
-            if self.method == "montecarlo":
-                err = [1.96 * row[f"{effect}_mc_se"] for row in self.curve]
-                ax.errorbar(n, y, yerr=err, marker=marker, capsize=3, label=f"{effect} effect")
-            else:
-                ax.plot(n, y, marker=marker, label=f"{effect} effect")
-        if target is not None:
-            ax.axhline(target, linestyle="--", color="grey", linewidth=1)
-        ax.set_xlabel("dyads")
-        ax.set_ylabel("power")
-        ax.set_ylim(0, 1.02)
-        ax.set_title(f"APIM power (alpha = {self.alpha:g}, {self.method})")
-        ax.legend()
-        return cast("Figure", ax.get_figure(root=True))
+        return cast("Figure", present("power_plot", "power_curve")(self, ax=ax, target=target))
 
 
 def _nct_power(ncp: float, df: float, alpha: float) -> float:

@@ -64,7 +64,7 @@ from dyadlab.exceptions import DyadicDataError, DyadlabWarning
 from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
 from dyadlab.models._engine_covariance import CovarianceStructure, Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
 from dyadlab.models._truth_bias_design import Design, Prepared, design, prepare
 from dyadlab.models._truth_bias_random import PersonEffects
 
@@ -84,9 +84,7 @@ class TruthBiasResult(ModelResult):
 
         Returns a matplotlib Figure (see :func:`dyadlab.report.truth_bias_plot.plot_truth_bias`).
         """
-        from dyadlab.report.truth_bias_plot import plot_truth_bias
-
-        return plot_truth_bias(self, ax=ax)
+        return present("truth_bias_plot", "plot_truth_bias")(self, ax=ax)
 
 
 def truth_bias(

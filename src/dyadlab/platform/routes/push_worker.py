@@ -8,11 +8,8 @@ so a new version reaches the browsers at their next visit.
 
 Examples
 --------
->>> from fastapi import FastAPI
->>> app = FastAPI()
->>> app.include_router(router)
->>> [route.path for route in app.routes][-1]
-'/s/push-sw.js'
+>>> [route.path for route in router.routes]
+['/s/push-sw.js']
 """
 
 from __future__ import annotations

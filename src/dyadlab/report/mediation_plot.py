@@ -4,6 +4,19 @@ The six variables stand in two rows, one per member: X → M → Y from left to 
 Actor paths are horizontal, partner paths cross between the rows, direct effects arc
 over (member 1) and under (member 2) the mediators. Each arrow carries its estimate,
 with ``*`` for p < .05.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import dyadlab as dl
+>>> from dyadlab.data.datasets import load_acitelli
+>>> res = dl.apim_mediation(load_acitelli(), x="tension", m="other_pos", y="satisfaction",
+...                         dyad="cuplid", role="gender", bootstrap=0)
+>>> ax = draw_mediation(res.estimates, names={"x": "tension", "m": "other_pos",
+...                     "y": "satisfaction"}, roles=res.roles)
+>>> len(ax.texts) > 6  # six boxes and the estimates on the arrows
+True
 """
 
 from __future__ import annotations
