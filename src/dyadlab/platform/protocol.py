@@ -64,6 +64,7 @@ from pydantic import BaseModel, ConfigDict
 from dyadlab._validation import closest
 from dyadlab.exceptions import DyadlabError, ProtocolError
 from dyadlab.platform._expressions import parse_expression
+from dyadlab.platform._inputs import text_problem
 from dyadlab.platform._protocol_checks import YES_NO_LABELS, build_protocol_kwargs
 from dyadlab.platform._redcap import to_redcap_dictionary
 from dyadlab.platform._xlsform import write_xlsform
@@ -114,6 +115,7 @@ ANSWER_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "not_a_choice": (),
     "duplicate_choice": (),
     "too_long": ("length", "max"),
+    "bad_character": (),
     "not_a_date": (),
     "not_a_time": (),
     "not_relevant": (),
@@ -518,6 +520,9 @@ class Protocol(_Frozen):
         if kind == "text":
             if not isinstance(raw, str):
                 raise _BadAnswerError(f"must be text, got {raw!r}", "wrong_type")
+            problem = text_problem(raw)
+            if problem is not None:
+                raise _BadAnswerError(problem, "bad_character")
             if len(raw) > _TEXT_MAX:
                 raise _BadAnswerError(
                     f"is {len(raw)} characters long; at most {_TEXT_MAX} are allowed",
