@@ -343,3 +343,24 @@ def test_settings_page_says_an_email_address_is_wrong(client, couple, db):
     assert "This is not an e-mail address" in r.text or "Dit is geen e-mailadres" in r.text
     db.expire_all()
     assert db.get(Person, couple.person_ids[0]).email is None
+
+
+def test_csv_exports_neutralise_formulas_and_parquet_keeps_the_text(client, couple, db, tmp_path):
+    notes = ['=HYPERLINK("http://evil.example","click")', "+31 6 1234", "-x", "@SUM(A1)", "fine"]
+    for k, note in enumerate(notes):  # three event reports a day each
+        r = _post(client, couple, {"sexual_satisfaction": 50, "note": note}, which=k % 2)
+        assert r.status_code == 201, r.text
+    headers = login(client, db)
+    got = {}
+    for file in ("csv", "parquet"):
+        r = client.get(
+            f"/api/v1/studies/{couple.study_id}/export",
+            params={"format": "individual", "file": file},
+            headers=headers,
+        )
+        with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+            archive.extractall(tmp_path / file)
+        events = tmp_path / file / f"study{couple.study_id}_individual_events.{file}"
+        got[file] = sorted(read_table(events)["note"])
+    assert got["parquet"] == sorted(notes)
+    assert got["csv"] == sorted(["'" + n if n != "fine" else n for n in notes])

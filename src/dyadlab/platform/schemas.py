@@ -173,7 +173,11 @@ class ResponseIn(_In):
 
 
 class ResponseOut(BaseModel):
-    """A stored response."""
+    """A stored response.
+
+    Items removed because the partner withdrew with deletion are simply absent: the
+    response does not say that anything was removed (the partner's withdrawal is theirs
+    to tell); the research team's export lists them in ``redacted``."""
 
     submission_id: uuid.UUID
     questionnaire: str
@@ -188,7 +192,6 @@ class ResponseOut(BaseModel):
     tz: str
     local_time: str = Field(description="Finished, local wall-clock time in tz (no offset).")
     status: str
-    redacted_items: list[str]
 
 
 class ResponsesOut(BaseModel):

@@ -370,7 +370,10 @@ def _iso(value: datetime | None) -> str | None:
 
 def response_to_dict(row: Response) -> dict[str, Any]:
     """The participant API's JSON for one response (a text stored before the input
-    checks with a character no JSON encoder writes shows U+FFFD in its place)."""
+    checks with a character no JSON encoder writes shows U+FFFD in its place).
+
+    ``redacted_items`` (answers about the partner removed after the partner's withdrawal
+    with deletion) is left out: it would tell the person that their partner withdrew."""
     return {
         "submission_id": str(row.submission_id),
         "questionnaire": row.questionnaire,
@@ -385,5 +388,4 @@ def response_to_dict(row: Response) -> dict[str, Any]:
         "tz": row.tz,
         "local_time": row.local_time.isoformat(),
         "status": row.status,
-        "redacted_items": readable(row.redacted_items or []),
     }
