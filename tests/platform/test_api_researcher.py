@@ -19,7 +19,9 @@ def test_login_wrong_password_and_rate_limit(client, db, settings):
     assert r.status_code == 429
     assert r.json()["error"]["code"] == "rate_limited"
     actions = db.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
-    assert actions == ["login"] + ["login_failed"] * settings.login_max_failures
+    checked = [a for a in actions if a != "login_attempt"]  # each attempt is counted first
+    assert checked == ["login"] + ["login_failed"] * settings.login_max_failures + ["login_locked"]
+    assert actions.count("login_attempt") == 1 + settings.login_max_failures
 
 
 def test_unknown_email_gives_the_same_answer(client, db):

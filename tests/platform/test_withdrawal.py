@@ -53,7 +53,8 @@ def test_withdraw_with_deletion_removes_own_data_and_partner_judgments(client, c
     assert partner_row.answers["desire"] == 70  # B's own answer stays
     assert partner_row.redacted_items == ["partner_desire"]
     seen_by_b = client.get("/api/v1/me/responses", headers=couple.headers(1)).json()
-    assert seen_by_b["responses"][0]["redacted_items"] == ["partner_desire"]
+    # B is not told that A withdrew with deletion (test_partner_is_not_told_of_a_deletion)
+    assert "redacted_items" not in seen_by_b["responses"][0]
     person = db.get(Person, couple.person_ids[0])
     assert person.status == "withdrawn" and person.data_deleted and person.withdrawn_at
     kinds = db.scalars(

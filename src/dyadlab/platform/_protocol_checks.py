@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -87,10 +88,33 @@ _ONLY = {  # schedule fields -> the types that may use them
 Path = tuple[str | int, ...]
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 100
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple = 2, 4, 4, 4
+_REPR.maxlong = 40
+
+
+def _r(value: Any) -> str:
+    """A short excerpt of ``value`` for a message: its repr, cut inside long texts, lists
+    and mappings (a protocol's value can be megabytes), at most about 120 characters.
+
+    Examples
+    --------
+    >>> _r("sldier")
+    "'sldier'"
+    >>> len(_r(["lol" * 1000] * 1000)) < 130
+    True
+    """
+    text = _REPR.repr(value)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
 def path_text(path: Path) -> str:
     """Write a path tuple as ``questionnaires[0].items[2].choices``."""
     text = ""
     for part in path:
+        if not isinstance(part, int) and len(part) > 40:  # a key can be megabytes long
+            part = part[:39] + "…"
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text or "(top level)"
 
@@ -121,7 +145,7 @@ class _Problems:
 
 def _suggest(value: str, options: Sequence[str]) -> str:
     hint = closest(value, options)
-    return f"; did you mean {hint!r}?" if hint else ""
+    return f"; did you mean {_r(hint)}?" if hint else ""
 
 
 def _suggest_listing(value: str, options: Sequence[str], listing: str) -> str:
@@ -134,7 +158,7 @@ def _keys(raw: Mapping[str, Any], allowed: Sequence[str], path: Path, p: _Proble
         if key not in allowed:
             p.add(
                 (*path, str(key)),
-                f"unknown key {key!r}{_suggest_listing(str(key), allowed, 'Allowed')}",
+                f"unknown key {_r(key)}{_suggest_listing(str(key), allowed, 'Allowed')}",
             )
 
 
@@ -160,7 +184,7 @@ def _text(value: Any, path: Path, p: _Problems, *, required: bool = False) -> st
             p.add(path, "is missing; it is required")
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        p.add(path, f"must be text, got {value!r}")
+        p.add(path, f"must be text, got {_r(value)}")
         return None
     return str(value).strip()
 
@@ -170,7 +194,7 @@ def _name(value: Any, path: Path, p: _Problems) -> str | None:
     if name is not None and not _NAME.match(name):
         p.add(
             path,
-            f"name {name!r} is not allowed; use letters, digits and _ only, starting with a "
+            f"name {_r(name)} is not allowed; use letters, digits and _ only, starting with a "
             "letter (it becomes a column name in the export)",
         )
         return None
@@ -181,16 +205,16 @@ def _integer(value: Any, path: Path, p: _Problems, *, low: int = 0) -> int | Non
     if value is None:
         return None
     if isinstance(value, bool):
-        p.add(path, f"must be a whole number, got {value!r}")
+        p.add(path, f"must be a whole number, got {_r(value)}")
         return None
     number: float
     try:
         number = float(value)
     except (TypeError, ValueError):
-        p.add(path, f"must be a whole number, got {value!r}")
+        p.add(path, f"must be a whole number, got {_r(value)}")
         return None
     if not number.is_integer() or number < low:
-        p.add(path, f"must be a whole number of at least {low}, got {value!r}")
+        p.add(path, f"must be a whole number of at least {low}, got {_r(value)}")
         return None
     return int(number)
 
@@ -199,15 +223,15 @@ def _number(value: Any, path: Path, p: _Problems) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        p.add(path, f"must be a number, got {value!r}")
+        p.add(path, f"must be a number, got {_r(value)}")
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        p.add(path, f"must be a number, got {value!r}")
+        p.add(path, f"must be a number, got {_r(value)}")
         return None
     if math.isnan(number) or math.isinf(number):
-        p.add(path, f"must be a finite number, got {value!r}")
+        p.add(path, f"must be a finite number, got {_r(value)}")
         return None
     return number
 
@@ -222,7 +246,7 @@ def _bool(value: Any, path: Path, p: _Problems) -> bool:
         return True
     if text in ("no", "false", "0", "n"):
         return False
-    p.add(path, f"must be yes or no (true/false), got {value!r}")
+    p.add(path, f"must be yes or no (true/false), got {_r(value)}")
     return False
 
 
@@ -240,7 +264,7 @@ def _time(value: Any, path: Path, p: _Problems) -> str | None:
     if len(text) == 4 and text[1] == ":":
         text = "0" + text
     if not _HHMM.match(text):
-        p.add(path, f"must be a time written HH:MM (00:00 to 23:59), got {value!r}")
+        p.add(path, f"must be a time written HH:MM (00:00 to 23:59), got {_r(value)}")
         return None
     return text
 
@@ -260,7 +284,7 @@ def _labels(
             if str(lang) not in languages:
                 p.add(
                     (*path, str(lang)),
-                    f"language {lang!r} is not among the protocol's languages "
+                    f"language {_r(lang)} is not among the protocol's languages "
                     f"({', '.join(languages)}){_suggest(str(lang), languages)}",
                 )
             elif text is None or not str(text).strip():
@@ -268,7 +292,7 @@ def _labels(
             else:
                 labels[str(lang)] = str(text)
     else:
-        p.add(path, f"must be text or a mapping of language: text, got {value!r}")
+        p.add(path, f"must be text or a mapping of language: text, got {_r(value)}")
         return {}
     missing = [lang for lang in languages if lang not in labels]
     if missing:
@@ -278,20 +302,20 @@ def _labels(
 
 def _choice_value(value: Any, path: Path, p: _Problems) -> int | str | None:
     if isinstance(value, bool) or value is None or value == "":
-        p.add(path, f"must be a number or a short code, got {value!r}")
+        p.add(path, f"must be a number or a short code, got {_r(value)}")
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
-        p.add(path, f"must be a whole number or a code, got {value!r}")
+        p.add(path, f"must be a whole number or a code, got {_r(value)}")
         return None
     text = str(value).strip()
     if re.fullmatch(r"-?\d+", text) and str(int(text)) == text:
         return int(text)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
-        p.add(path, f"choice value {text!r} must be a number or a code without spaces")
+        p.add(path, f"choice value {_r(text)} must be a number or a code without spaces")
         return None
     return text
 
@@ -315,9 +339,9 @@ def build_protocol_kwargs(
     for i, lang in enumerate(_list(raw_languages, ("languages",), p, "language codes")):
         text = str(lang).strip()
         if not _LANG.match(text):
-            p.add(("languages", i), f"{lang!r} is not a language code such as 'en' or 'nl'")
+            p.add(("languages", i), f"{_r(lang)} is not a language code such as 'en' or 'nl'")
         elif text in languages:
-            p.add(("languages", i), f"language {text!r} is listed twice")
+            p.add(("languages", i), f"language {_r(text)} is listed twice")
         else:
             languages.append(text)
     default = _text(raw.get("default_language"), ("default_language",), p)
@@ -330,7 +354,7 @@ def build_protocol_kwargs(
     elif default not in languages:
         p.add(
             ("default_language",),
-            f"{default!r} is not in languages ({', '.join(languages)})"
+            f"{_r(default)} is not in languages ({', '.join(languages)})"
             f"{_suggest(default, languages)}",
         )
 
@@ -348,7 +372,7 @@ def build_protocol_kwargs(
                 p.add(
                     ("dyad", "roles"),
                     "must name two different roles (e.g. [partner_a, partner_b]), got "
-                    f"{raw_roles!r}; leave roles out for indistinguishable couples",
+                    f"{_r(raw_roles)}; leave roles out for indistinguishable couples",
                 )
                 roles = None
 
@@ -386,7 +410,7 @@ def _check_choices(
     for list_name, options in lists.items():
         path: Path = ("choices", str(list_name))
         if not _NAME.match(str(list_name)):
-            p.add(path, f"choice list name {list_name!r} must use letters, digits and _ only")
+            p.add(path, f"choice list name {_r(list_name)} must use letters, digits and _ only")
             continue
         entries = _list(options, path, p, "choices with value and label")
         if not entries:
@@ -404,7 +428,9 @@ def _check_choices(
             if value is None:
                 continue
             if value in seen:
-                p.add((*epath, "value"), f"duplicate choice value {value!r} in list {list_name!r}")
+                p.add(
+                    (*epath, "value"), f"duplicate choice value {_r(value)} in list {_r(list_name)}"
+                )
                 continue
             seen.append(value)
             parsed.append({"value": value, "label": label})
@@ -433,7 +459,7 @@ def _check_questionnaires(
         name = _name(q.get("name"), (*path, "name"), p)
         if name is not None:
             if name in q_names:
-                p.add((*path, "name"), f"duplicate questionnaire name {name!r}")
+                p.add((*path, "name"), f"duplicate questionnaire name {_r(name)}")
             q_names[name] = i
         label = _labels(q.get("label"), (*path, "label"), p, languages, default, required=False)
         items = _list(q.get("items"), (*path, "items"), p, "items")
@@ -448,7 +474,7 @@ def _check_questionnaires(
             if item["name"] in item_places:
                 p.add(
                     (*ipath, "name"),
-                    f"duplicate item name {item['name']!r} (also {item_places[item['name']]}); "
+                    f"duplicate item name {_r(item['name'])} (also {item_places[item['name']]}); "
                     "item names must be unique in the protocol",
                 )
                 continue
@@ -475,7 +501,7 @@ def _check_item(
     if kind is not None and kind not in item_types:
         p.add(
             (*path, "type"),
-            f"unknown item type {kind!r}{_suggest_listing(kind, item_types, 'Allowed')}",
+            f"unknown item type {_r(kind)}{_suggest_listing(kind, item_types, 'Allowed')}",
         )
         kind = None
     label = _labels(item.get("label"), (*path, "label"), p, languages, default, required=True)
@@ -483,7 +509,7 @@ def _check_item(
     out["required"] = _bool(item.get("required"), (*path, "required"), p)
     about = _text(item.get("about"), (*path, "about"), p) or "self"
     if about not in ("self", "partner"):
-        p.add((*path, "about"), f"must be 'self' or 'partner', got {about!r}")
+        p.add((*path, "about"), f"must be 'self' or 'partner', got {_r(about)}")
     out["about"] = about
     low = _number(item.get("min"), (*path, "min"), p)
     high = _number(item.get("max"), (*path, "max"), p)
@@ -507,7 +533,7 @@ def _check_item(
             if value is not None:
                 p.add(
                     (*path, key),
-                    f"{key} applies to slider, integer and decimal items, not to {kind!r}",
+                    f"{key} applies to slider, integer and decimal items, not to {_r(kind)}",
                 )
     if kind in _CHOICE_TYPES:
         if list_name is None:
@@ -515,20 +541,20 @@ def _check_item(
         elif list_name not in choices:
             p.add(
                 (*path, "choices"),
-                f"unknown choice list {list_name!r}"
+                f"unknown choice list {_r(list_name)}"
                 + _suggest_listing(list_name, list(choices), "Defined lists"),
             )
         elif kind == "likert" and not all(isinstance(c["value"], int) for c in choices[list_name]):
             p.add(
                 (*path, "choices"),
-                f"a likert item needs numeric choice values, but list {list_name!r} has codes; "
+                f"a likert item needs numeric choice values, but list {_r(list_name)} has codes; "
                 "use type single for unordered codes",
             )
         out["choices"] = list_name
     elif list_name is not None and kind is not None:
         p.add(
             (*path, "choices"),
-            f"choices apply to likert, single and multiple items, not {kind!r}",
+            f"choices apply to likert, single and multiple items, not {_r(kind)}",
         )
     for key in ("relevant", "constraint"):
         text = _text(item.get(key), (*path, key), p)
@@ -565,19 +591,19 @@ def _check_logic(items: list[dict[str, Any]], path: Path, p: _Problems) -> None:
                 p.add(
                     (*ipath, key),
                     f"'.' (the item's own answer) cannot decide whether the item is asked; "
-                    f"refer to earlier items as ${{name}} in {expr.text!r}",
+                    f"refer to earlier items as ${{name}} in {_r(expr.text)}",
                 )
             for ref in sorted(expr.references):
                 if ref not in names:
                     p.add(
                         (*ipath, key),
-                        f"{expr.text!r} refers to unknown item {ref!r}"
+                        f"{_r(expr.text)} refers to unknown item {_r(ref)}"
                         + _suggest_listing(ref, names, "Items of this questionnaire"),
                     )
                 elif key == "relevant" and names.index(ref) >= j:
                     p.add(
                         (*ipath, key),
-                        f"{expr.text!r} refers to item {ref!r}, which is not before this item; "
+                        f"{_r(expr.text)} refers to item {_r(ref)}, which is not before this item; "
                         "skip logic can only depend on earlier items",
                     )
 
@@ -593,13 +619,13 @@ def _check_schedule(raw: Any, p: _Problems, questionnaires: list[str]) -> list[d
         if q is not None and q not in questionnaires:
             p.add(
                 (*path, "questionnaire"),
-                f"schedule names unknown questionnaire {q!r}"
+                f"schedule names unknown questionnaire {_r(q)}"
                 + _suggest_listing(q, questionnaires, "Questionnaires"),
             )
         elif q is not None and q in scheduled:
             p.add(
                 (*path, "questionnaire"),
-                f"questionnaire {q!r} is already scheduled in schedule[{scheduled[q]}]; "
+                f"questionnaire {_r(q)} is already scheduled in schedule[{scheduled[q]}]; "
                 "give each questionnaire one schedule entry",
             )
         if q is not None:
@@ -608,14 +634,16 @@ def _check_schedule(raw: Any, p: _Problems, questionnaires: list[str]) -> list[d
         if kind is not None and kind not in _SCHEDULE_TYPES:
             p.add(
                 (*path, "type"),
-                f"unknown schedule type {kind!r}"
+                f"unknown schedule type {_r(kind)}"
                 + _suggest_listing(kind, _SCHEDULE_TYPES, "Allowed"),
             )
             kind = None
         out: dict[str, Any] = {"questionnaire": q, "type": kind}
         for key, types in _ONLY.items():
             if e.get(key) not in (None, []) and kind is not None and kind not in types:
-                p.add((*path, key), f"{key} applies to {' and '.join(types)} entries, not {kind!r}")
+                p.add(
+                    (*path, key), f"{key} applies to {' and '.join(types)} entries, not {_r(kind)}"
+                )
         out["days"] = _integer(e.get("days"), (*path, "days"), p, low=1)
         if kind == "daily":
             out["time"] = _time(e.get("time"), (*path, "time"), p)
@@ -651,7 +679,7 @@ def _check_schedule(raw: Any, p: _Problems, questionnaires: list[str]) -> list[d
         if target is not None and target not in questionnaires:
             p.add(
                 (*path, "triggers_partner"),
-                f"names unknown questionnaire {target!r}{_suggest(target, questionnaires)}",
+                f"names unknown questionnaire {_r(target)}{_suggest(target, questionnaires)}",
             )
         out["triggers_partner"] = target
         trigger_window = _integer(

@@ -2,9 +2,17 @@
 
 SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
 ``foreign_keys=ON``, ``busy_timeout=10000`` (a writer waits up to 10 s for the lock instead
-of failing) and ``synchronous=NORMAL`` (safe with WAL: a power cut can lose the last
-transactions, never corrupt the file). ``postgresql://`` URLs are read as
-``postgresql+psycopg://``.
+of failing), ``synchronous=NORMAL`` (safe with WAL: a power cut can lose the last
+transactions, never corrupt the file) and ``secure_delete=ON`` (deleted content is
+overwritten with zeros instead of staying in free pages). ``postgresql://`` URLs are
+read as ``postgresql+psycopg://``.
+
+Deleted data and the ``-wal`` file: with WAL, SQLite writes every change to
+``<database>-wal`` first, so a deleted answer stays readable there until the WAL is
+checkpointed and overwritten. :func:`checkpoint_after_delete` copies the WAL into the
+database and truncates it to zero bytes; a deleting withdrawal calls it after its
+commit. A reader holding an old snapshot at that moment can keep frames in the WAL
+until the next checkpoint (SQLite checkpoints on its own every 1,000 pages).
 
 Examples
 --------
@@ -25,6 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
+    "checkpoint_after_delete",
     "downgrade_database",
     "make_engine",
     "make_sessionmaker",
@@ -41,6 +50,7 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -105,6 +115,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", POOL_SIZE)
     return create_engine(url, **kwargs)
+
+
+def checkpoint_after_delete(engine: Engine) -> None:
+    """SQLite: copy the ``-wal`` file into the database and truncate it, so that deleted
+    rows are not left readable in it (see the module notes). Nothing on PostgreSQL.
+
+    Examples
+    --------
+    >>> checkpoint_after_delete(make_engine("sqlite://"))
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

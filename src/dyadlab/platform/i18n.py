@@ -127,6 +127,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "answer_not_a_choice": "Please choose one of the options.",
         "answer_duplicate_choice": "Please choose each option only once.",
         "answer_too_long": "Your answer is {length} characters long; at most {max} fit.",
+        "answer_bad_character": (
+            "Your answer holds an invisible control character; please type it again."
+        ),
         "answer_wrong_type": "This answer has the wrong form; please answer the question again.",
         "answer_not_a_date": "Please give a date (year-month-day).",
         "answer_not_a_time": "Please give a time (hours:minutes).",
@@ -152,6 +155,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "The information has changed. Please read the new version below and give consent again."
         ),
         "timezone_unknown": "'{tz}' is not a time zone name like Europe/Amsterdam.",
+        "email_invalid": "This is not an e-mail address like name@example.org.",
         "timezone_suggestion": "Did you mean {hint}?",
         "language_unknown": "Please choose a language from the list.",
         "push_title": "Reminders on this device",
@@ -268,6 +272,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "answer_not_a_choice": "Kies een van de mogelijkheden.",
         "answer_duplicate_choice": "Kies elke mogelijkheid maar één keer.",
         "answer_too_long": "Je antwoord is {length} tekens lang; er passen er hoogstens {max}.",
+        "answer_bad_character": ("Je antwoord bevat een onzichtbaar stuurteken; typ het opnieuw."),
         "answer_wrong_type": (
             "Dit antwoord heeft niet de juiste vorm; beantwoord de vraag opnieuw."
         ),
@@ -298,6 +303,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "toestemming."
         ),
         "timezone_unknown": "'{tz}' is geen naam van een tijdzone zoals Europe/Amsterdam.",
+        "email_invalid": "Dit is geen e-mailadres zoals naam@voorbeeld.nl.",
         "timezone_suggestion": "Bedoel je {hint}?",
         "language_unknown": "Kies een taal uit de lijst.",
         "push_title": "Herinneringen op dit apparaat",
@@ -346,6 +352,7 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "answer_not_a_choice",
     "answer_duplicate_choice",
     "answer_too_long",
+    "answer_bad_character",
     "answer_wrong_type",
     "answer_not_a_date",
     "answer_not_a_time",

@@ -64,13 +64,15 @@ from pydantic import BaseModel, ConfigDict
 from dyadlab._validation import closest
 from dyadlab.exceptions import DyadlabError, ProtocolError
 from dyadlab.platform._expressions import parse_expression
-from dyadlab.platform._protocol_checks import YES_NO_LABELS, build_protocol_kwargs
+from dyadlab.platform._inputs import text_problem, tree_problem
+from dyadlab.platform._protocol_checks import YES_NO_LABELS, _r, build_protocol_kwargs
 from dyadlab.platform._redcap import to_redcap_dictionary
 from dyadlab.platform._xlsform import write_xlsform
 
 __all__ = [
     "ANSWER_ERROR_CODES",
     "ITEM_TYPES",
+    "MAX_PROTOCOL_BYTES",
     "AnswerError",
     "Choice",
     "Item",
@@ -114,6 +116,7 @@ ANSWER_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "not_a_choice": (),
     "duplicate_choice": (),
     "too_long": ("length", "max"),
+    "bad_character": (),
     "not_a_date": (),
     "not_a_time": (),
     "not_relevant": (),
@@ -475,7 +478,7 @@ class Protocol(_Frozen):
         message = (
             own
             or fallback
-            or (f"the answer {value!r} does not meet the condition {item.constraint!r}")
+            or (f"the answer {_r(value)} does not meet the condition {item.constraint!r}")
         )
         return _problem(message, "constraint", {"message": own} if own else None)
 
@@ -485,7 +488,7 @@ class Protocol(_Frozen):
             number = _as_number(raw)
             if kind == "integer":
                 if not number.is_integer():
-                    raise _BadAnswerError(f"must be a whole number, got {raw!r}", "not_whole")
+                    raise _BadAnswerError(f"must be a whole number, got {_r(raw)}", "not_whole")
                 value: float | int = int(number)
             else:
                 value = number
@@ -503,21 +506,24 @@ class Protocol(_Frozen):
                 return "yes" if raw else "no"
             if isinstance(raw, str) and raw.strip().lower() in ("yes", "no"):
                 return raw.strip().lower()
-            raise _BadAnswerError(f"must be 'yes' or 'no', got {raw!r}", "not_a_choice")
+            raise _BadAnswerError(f"must be 'yes' or 'no', got {_r(raw)}", "not_a_choice")
         if kind in ("likert", "single"):
             return self._choice(item, raw)
         if kind == "multiple":
             parts = raw.split() if isinstance(raw, str) else raw
             if not isinstance(parts, list | tuple):
-                raise _BadAnswerError(f"must be a list of choices, got {raw!r}", "wrong_type")
+                raise _BadAnswerError(f"must be a list of choices, got {_r(raw)}", "wrong_type")
             chosen = [self._choice(item, part) for part in parts]
             if len(set(chosen)) != len(chosen):
-                raise _BadAnswerError(f"names a choice twice: {raw!r}", "duplicate_choice")
+                raise _BadAnswerError(f"names a choice twice: {_r(raw)}", "duplicate_choice")
             order = [c.value for c in self.choices[item.choices or ""]]
             return sorted(chosen, key=order.index)
         if kind == "text":
             if not isinstance(raw, str):
-                raise _BadAnswerError(f"must be text, got {raw!r}", "wrong_type")
+                raise _BadAnswerError(f"must be text, got {_r(raw)}", "wrong_type")
+            problem = text_problem(raw)
+            if problem is not None:
+                raise _BadAnswerError(problem, "bad_character")
             if len(raw) > _TEXT_MAX:
                 raise _BadAnswerError(
                     f"is {len(raw)} characters long; at most {_TEXT_MAX} are allowed",
@@ -531,13 +537,13 @@ class Protocol(_Frozen):
                 return _dt.date.fromisoformat(str(raw).strip()).isoformat()
             except ValueError:
                 raise _BadAnswerError(
-                    f"must be a date written YYYY-MM-DD, got {raw!r}", "not_a_date"
+                    f"must be a date written YYYY-MM-DD, got {_r(raw)}", "not_a_date"
                 ) from None
         try:
             return _dt.time.fromisoformat(str(raw).strip()).strftime("%H:%M")
         except ValueError:
             raise _BadAnswerError(
-                f"must be a time written HH:MM, got {raw!r}", "not_a_time"
+                f"must be a time written HH:MM, got {_r(raw)}", "not_a_time"
             ) from None
 
     def _choice(self, item: Item, raw: Any) -> int | str:
@@ -553,7 +559,7 @@ class Protocol(_Frozen):
                 return choice.value
         allowed = ", ".join(repr(c.value) for c in options)
         raise _BadAnswerError(
-            f"{raw!r} is not one of the choices of {item.choices!r} ({allowed})", "not_a_choice"
+            f"{_r(raw)} is not one of the choices of {item.choices!r} ({allowed})", "not_a_choice"
         )
 
     # ----------------------------------------------------------------- export
@@ -645,24 +651,24 @@ def _is_blank(value: Any) -> bool:
 
 def _as_number(raw: Any) -> float:
     if isinstance(raw, bool):
-        raise _BadAnswerError(f"must be a number, got {raw!r}", "not_a_number")
+        raise _BadAnswerError(f"must be a number, got {_r(raw)}", "not_a_number")
     if isinstance(raw, int | float):
         number = float(raw)
     elif isinstance(raw, str):
         text = raw.strip()
         if not _NUMBER.fullmatch(text):
-            raise _BadAnswerError(f"must be a number, got {raw!r}", "not_a_number")
+            raise _BadAnswerError(f"must be a number, got {_r(raw)}", "not_a_number")
         if _THOUSANDS.fullmatch(text):
             raise _BadAnswerError(
-                f"{raw!r} is ambiguous (a thousands separator or a decimal comma?); write "
+                f"{_r(raw)} is ambiguous (a thousands separator or a decimal comma?); write "
                 "the number without separators, and decimals as 2.5 or 2,5",
                 "ambiguous_number",
             )
         number = float(text.replace(",", "."))
     else:
-        raise _BadAnswerError(f"must be a number, got {raw!r}", "not_a_number")
+        raise _BadAnswerError(f"must be a number, got {_r(raw)}", "not_a_number")
     if math.isnan(number) or math.isinf(number):
-        raise _BadAnswerError(f"must be a finite number, got {raw!r}", "not_a_number")
+        raise _BadAnswerError(f"must be a finite number, got {_r(raw)}", "not_a_number")
     return number
 
 
@@ -769,17 +775,28 @@ def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
     if not path.is_file():
         raise ProtocolError(f"load_protocol(): file {str(path)!r} does not exist.")
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > MAX_PROTOCOL_BYTES:
+        raise ProtocolError(
+            f"{path.name}: the file has {size:,} bytes; a protocol has at most "
+            f"{MAX_PROTOCOL_BYTES:,} (1 MB). Is it the right file?"
+        )
+    origins: Mapping[tuple[Any, ...], str] = {}
+    mapping: Mapping[str, Any] | None = None
     if suffix in (".yaml", ".yml"):
-        return parse_protocol(_read_yaml(path))
-    if suffix == ".xlsx":
+        mapping = _read_yaml(path)
+    elif suffix == ".xlsx":
         from dyadlab.platform._xlsform import read_xlsform
 
         mapping, origins = read_xlsform(path)
-        return parse_protocol(mapping, origins=origins)
-    if suffix == ".csv":
+    elif suffix == ".csv":
         from dyadlab.platform._redcap import read_redcap_dictionary
 
         mapping, origins = read_redcap_dictionary(path, language=language)
+    if mapping is not None:
+        found = tree_problem(dict(mapping))
+        if found is not None:  # e.g. "\0" in a double-quoted YAML text is a NUL
+            raise ProtocolError(f"{path.name}: {found[0]} {found[1]}.")
         return parse_protocol(mapping, origins=origins)
     raise ProtocolError(
         f"load_protocol(): {path.name!r} has suffix {suffix or '(none)'!r}; a protocol is a "
@@ -788,11 +805,40 @@ def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
     )
 
 
+#: The largest protocol file read (the example protocol is 5 KB).
+MAX_PROTOCOL_BYTES = 1_000_000
+
+
+def _no_alias_loader() -> type:
+    """PyYAML's safe loader without anchors and aliases (``&name``, ``*name``).
+
+    A few kilobytes of nested aliases expand to gigabytes ("billion laughs"); a protocol
+    never needs them (a choice list is shared by its name under ``choices``).
+    """
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise yaml.MarkedYAMLError(
+                    problem=(
+                        "anchors and aliases (&name, *name) are not allowed in a protocol; "
+                        "write the repeated part out, or share a choice list by its name "
+                        "under choices:"
+                    ),
+                    problem_mark=event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
+
+
 def _read_yaml(path: Path) -> Mapping[str, Any]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_no_alias_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

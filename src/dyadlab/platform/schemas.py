@@ -20,6 +20,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dyadlab.platform._inputs import tree_problem
+from dyadlab.platform.errors import InvalidError
+
 __all__ = [
     "ComplianceOut",
     "ConsentIn",
@@ -50,7 +53,26 @@ __all__ = [
 
 
 class _In(BaseModel):
+    """A request body: unknown fields are refused, and so is every text (keys included)
+    that holds an unpaired surrogate or a control character other than tab and line
+    breaks (:mod:`dyadlab.platform._inputs`), with 422 ``invalid_text`` naming the place
+    (an answer by its item name, as the other answer problems)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_texts(cls, data: Any) -> Any:
+        found = tree_problem(data)
+        if found is not None:
+            place, problem = found
+            item = place.removeprefix("answers.") if place.startswith("answers.") else place
+            raise InvalidError(
+                f"{place}: {problem}.",
+                code="invalid_text",
+                details=[{"item": item, "message": problem, "code": "bad_character"}],
+            )
+        return data
 
 
 class ErrorItem(BaseModel):
@@ -151,7 +173,11 @@ class ResponseIn(_In):
 
 
 class ResponseOut(BaseModel):
-    """A stored response."""
+    """A stored response.
+
+    Items removed because the partner withdrew with deletion are simply absent: the
+    response does not say that anything was removed (the partner's withdrawal is theirs
+    to tell); the research team's export lists them in ``redacted``."""
 
     submission_id: uuid.UUID
     questionnaire: str
@@ -166,7 +192,6 @@ class ResponseOut(BaseModel):
     tz: str
     local_time: str = Field(description="Finished, local wall-clock time in tz (no offset).")
     status: str
-    redacted_items: list[str]
 
 
 class ResponsesOut(BaseModel):

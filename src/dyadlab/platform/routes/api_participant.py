@@ -121,11 +121,13 @@ def post_response(
     session: DbSession,
     settings: AppSettings,
     person: CurrentPerson,
-    response: Response,
     now: Now,
-) -> dict[str, Any]:
+) -> Response:
     """Store a response: 201 when new, 200 with the stored one when ``submission_id`` was
     seen before (nothing is duplicated)."""
+    # The answer's JSON is made before the commit: whatever fails, fails while the row
+    # can still be rolled back (a 500 never stands for a stored answer, which the phone
+    # would then resend forever).
     result = responses.submit_response(
         session,
         person,
@@ -137,10 +139,11 @@ def post_response(
         grace_min=settings.submission_grace_min,
         now=now,
     )
+    out = ResponseOut.model_validate(responses.response_to_dict(result.response))
+    content = out.model_dump_json().encode("utf-8")
     session.commit()
-    if not result.created:
-        response.status_code = status.HTTP_200_OK
-    return responses.response_to_dict(result.response)
+    code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    return Response(content, status_code=code, media_type="application/json")
 
 
 @router.get("/responses", response_model=ResponsesOut, responses=_ERRORS)

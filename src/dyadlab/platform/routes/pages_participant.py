@@ -625,6 +625,8 @@ def _settings_error(exc: InvalidError, form: FormData, t: Translator) -> str:
         return f"{text} {t('timezone_suggestion', hint=hint)}" if hint else text
     if exc.code == "invalid_language":
         return t("language_unknown")
+    if exc.code == "invalid_email":
+        return t("email_invalid")
     return t("page_error")
 
 

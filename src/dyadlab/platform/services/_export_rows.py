@@ -26,12 +26,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.errors import OutOfBoundsDatetime
 from sqlalchemy import Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -120,8 +122,21 @@ class ExportTables:
 
 
 def _utc(values: Any) -> pd.Series:
-    """Stored naive-UTC times (text or datetimes) as ``datetime64[us, UTC]``."""
-    out = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    """Stored naive-UTC times (text or datetimes) as ``datetime64[us, UTC]``.
+
+    A time pandas cannot hold in nanoseconds (before 1677 or after 2262: a broken client
+    clock stored before the platform checked times) is read in microseconds, which hold
+    the years 1 to 9999; a value that is not a time at all becomes NaT.
+    """
+    series = pd.Series(values, dtype=object)
+    try:
+        out = pd.to_datetime(series, utc=True, format="ISO8601")
+    except (OutOfBoundsDatetime, OverflowError, ValueError):
+        micro = np.full(len(series), np.datetime64("NaT", "us"))
+        for k, value in enumerate(series):
+            with contextlib.suppress(ValueError, TypeError, OverflowError):
+                micro[k] = np.datetime64(value, "us") if value is not None else micro[k]
+        out = pd.Series(micro, index=series.index).dt.tz_localize("UTC")
     return out.astype("datetime64[us, UTC]")
 
 
@@ -178,8 +193,9 @@ def load_tables(session: Session, study_id: int) -> ExportTables:
     frame["status"] = pd.Series(list(columns[7]))
     redacted = np.full(len(frame), "", dtype=object)
     for k, text in enumerate(columns[14]):
-        if text is not None:  # rare: only after a partner's withdrawal with deletion
-            redacted[k] = ";".join(json.loads(text))
+        items = None if text is None else json.loads(text)  # JSON null: none either
+        if isinstance(items, list):  # rare: only after a partner's withdrawal with deletion
+            redacted[k] = ";".join(str(x) for x in items)
     frame["redacted"] = redacted
     pairs = ["person_id", "prompt_key"]
     frame["sent_utc"] = frame[pairs].merge(sent, on=pairs, how="left")["sent_utc"]

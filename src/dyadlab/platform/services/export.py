@@ -34,6 +34,22 @@ single-choice items are their choice values, numbers when the protocol's values 
 numbers (then with value labels); multiple choice is the chosen values joined by ``;``;
 sliders, integers and decimals are numbers.
 
+Text cells
+----------
+Every text is written as it was stored, with two exceptions that keep every file
+readable and safe to open:
+
+- a character no file format can hold (an unpaired surrogate) or that no program shows
+  (NUL and the other control characters except tab and line breaks) is written as
+  U+FFFD; the platform refuses such text since it checks its inputs
+  (:mod:`dyadlab.platform._inputs`), so only rows stored before can hold one;
+- in the CSV files (which spreadsheet programs open), a text cell that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe
+  (``'=HYPERLINK(…)``), as OWASP advises against formula injection
+  (:func:`neutralise_cell`): a spreadsheet shows it as text instead of running it.
+  Numbers are never changed (``-3`` in a numeric column stays a number); Parquet and
+  SPSS files keep the text as it is.
+
 Examples
 --------
 >>> result = export_study(session, study.id, layout="individual", out="diary.sav")  # doctest: +SKIP
@@ -42,6 +58,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +68,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from dyadlab._validation import check_option
+from dyadlab.platform._inputs import readable
 from dyadlab.platform.services._export_rows import (
     KEY_COLUMNS,
     YES_NO_CODES,
@@ -62,7 +80,7 @@ from dyadlab.platform.services.compliance import _reminder_counts, compute_compl
 from dyadlab.platform.services.studies import get_study, study_protocol
 from dyadlab.platform.tables import utcnow
 
-__all__ = ["LAYOUTS", "YES_NO_CODES", "ExportResult", "export_study"]
+__all__ = ["LAYOUTS", "YES_NO_CODES", "ExportResult", "export_study", "neutralise_cell"]
 
 LAYOUTS = ("individual", "pairwise", "dyad")
 FILE_FORMATS = (".csv", ".parquet", ".sav")
@@ -180,14 +198,63 @@ def _for_file(df: pd.DataFrame, ext: str) -> pd.DataFrame:
     return df
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_UNWRITABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+_CSV_UNSAFE = re.compile(f"^[=+\\-@\t\r]|{_UNWRITABLE}")
+_UNSAFE = re.compile(_UNWRITABLE)
+
+
+def neutralise_cell(text: str) -> str:
+    """``text`` with a leading apostrophe if a spreadsheet would read it as a formula.
+
+    Examples
+    --------
+    >>> print(neutralise_cell('=HYPERLINK("http://evil.example")'))
+    '=HYPERLINK("http://evil.example")
+    >>> neutralise_cell("fine - really")
+    'fine - really'
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _safe_cells(df: pd.DataFrame, *, csv: bool) -> pd.DataFrame:
+    """``df`` with its text cells as the module notes say ("Text cells"); the same frame
+    when no cell needs a change."""
+    pattern = _CSV_UNSAFE if csv else _UNSAFE
+    out = df
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        try:
+            hits = df[col].str.contains(pattern, na=False).to_numpy(dtype=bool)
+        except AttributeError:  # no text in this column
+            continue
+        if not hits.any():
+            continue
+        if out is df:
+            out = df.copy()
+        values = out[col].to_numpy(dtype=object).copy()
+        for k in hits.nonzero()[0]:
+            text = str(readable(values[k]))
+            values[k] = neutralise_cell(text) if csv else text
+        out[col] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
 def _write(df: pd.DataFrame, path: Path, protocol: Any) -> None:
     from dyadlab.io import write_table
 
     if path.suffix in (".sav", ".parquet"):
         variable, values = _labels(protocol, [str(c) for c in df.columns])
-        write_table(_for_file(df, path.suffix), path, variable_labels=variable, value_labels=values)
+        df = _for_file(_safe_cells(df, csv=False), path.suffix)
+        write_table(df, path, variable_labels=variable, value_labels=values)
     else:
-        write_table(df, path)
+        write_table(_safe_cells(df, csv=True), path)
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    _safe_cells(df, csv=True).to_csv(path, index=False)
 
 
 def _time_column(frame: pd.DataFrame) -> str:
@@ -259,10 +326,10 @@ def export_study(
         "compliance_days": _sibling(out, "compliance_days", ".csv"),
         "withdrawals": _sibling(out, "withdrawals", ".csv"),
     }
-    codebook.to_csv(paths["codebook"], index=False)
-    report.persons.to_csv(paths["compliance_persons"], index=False)
-    report.couples.to_csv(paths["compliance_couples"], index=False)
-    report.days.to_csv(paths["compliance_days"], index=False)
+    _write_csv(codebook, paths["codebook"])
+    _write_csv(report.persons, paths["compliance_persons"])
+    _write_csv(report.couples, paths["compliance_couples"])
+    _write_csv(report.days, paths["compliance_days"])
     gone = persons[persons["status"] == "withdrawn"]
     withdrawals = pd.DataFrame(
         {
@@ -272,7 +339,7 @@ def export_study(
             "data_deleted": gone["data_deleted"].astype(bool),
         }
     )
-    withdrawals.to_csv(paths["withdrawals"], index=False)
+    _write_csv(withdrawals, paths["withdrawals"])
     files.extend(paths.values())
     if not events.empty:
         ev_path = _sibling(out, "events")

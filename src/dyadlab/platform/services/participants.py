@@ -4,10 +4,13 @@ Examples
 --------
 >>> check_timezone("Europe/Amsterdam")
 'Europe/Amsterdam'
+>>> check_email(" Ann@Uni.example ")
+'Ann@Uni.example'
 """
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import cache
 
@@ -15,12 +18,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from dyadlab._validation import closest
+from dyadlab.platform._inputs import shown
 from dyadlab.platform.errors import InvalidError
 from dyadlab.platform.security import hash_token
 from dyadlab.platform.tables import Couple, Person, Study
 
 __all__ = [
     "LANGUAGES",
+    "check_email",
     "check_timezone",
     "person_by_token",
     "person_by_token_with_context",
@@ -46,6 +51,40 @@ def check_timezone(tz: str) -> str:
             code="invalid_timezone",
         )
     return tz
+
+
+# An address as reminders are sent to it: a local part without spaces, quotes, brackets or
+# control characters (no dot first, last or twice), "@", and a domain of at least two
+# labels of letters (any script), digits and inner hyphens, ending in letters.
+_EMAIL = re.compile(
+    r"(?=.{3,254}$)(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\x00-\x1f\x7f]{1,64}(?<!\.)@"
+    r"(?:[^\W_](?:[^\W_]|-){0,61}(?<!-)\.)+[^\W\d_]{2,63}"
+)
+
+
+def check_email(email: str) -> str:
+    """Return ``email`` (spaces around it removed) if it has the shape of an e-mail
+    address; :class:`InvalidError` (``invalid_email``) otherwise.
+
+    The shape is checked, not the mailbox: one ``@``, no spaces, line breaks or
+    control characters (they could add headers to a reminder e-mail), and a domain
+    with a dot.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_email("ann@lab.example\\r\\nBcc: all@example.org")
+    ... except InvalidError as exc:
+    ...     print(exc.code)
+    invalid_email
+    """
+    text = email.strip()
+    if not _EMAIL.fullmatch(text):
+        raise InvalidError(
+            f"email {shown(text, 24)!r} is not an e-mail address like name@example.org.",
+            code="invalid_email",
+        )
+    return text
 
 
 # Built once: constructing a statement and its cache key costs more CPU than running it
@@ -114,6 +153,6 @@ def update_person(
             )
         person.language = language
     if email is not None:
-        person.email = email.strip() or None
+        person.email = check_email(email) if email.strip() else None
     session.flush()
     return person

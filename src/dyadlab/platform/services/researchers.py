@@ -6,6 +6,15 @@ further attempts are refused (429) until the window passes — counted from the 
 log, so the limit holds across server processes and restarts. An unknown address costs
 the same argon2 work as a wrong password.
 
+The count is atomic and comes before the password is checked: every attempt first
+writes a ``login_attempt`` row and counts the attempts of its address and client in the
+window (less the successful logins) in the same transaction, which holds the lock of
+that address and client (PostgreSQL: transaction-level advisory locks; SQLite: the
+database's write lock, taken by the insert). An attempt beyond the limit is rolled back
+and refused (an audit row ``login_locked``); only the others reach argon2, so 40
+wrong passwords sent at once against a limit of 5 check at most 5. Each checked attempt
+then adds ``login`` or ``login_failed``.
+
 Sessions: a researcher's session token (cookie or bearer) carries the account's
 ``session_version``; :func:`end_sessions` (every logout) raises it, so all tokens made
 before stop working at once, on every server process — signed tokens alone would stay
@@ -18,14 +27,16 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dyadlab._validation import check_option
+from dyadlab.platform._inputs import shown
 from dyadlab.platform.errors import AuthError, ConflictError, InvalidError, RateLimitError
 from dyadlab.platform.security import hash_password, read_session, session_token, verify_password
 from dyadlab.platform.tables import AuditLog, Researcher, utcnow
@@ -100,16 +111,40 @@ def audit(
     return row
 
 
-def _recent_failures(session: Session, email: str, client: str | None, since: datetime) -> int:
+def _lock_id(key: str) -> int:
+    """A signed 64-bit PostgreSQL advisory lock id for ``key``."""
+    digest = hashlib.blake2b(f"dyadlab-login:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _admit(
+    session: Session, email: str, client: str | None, since: datetime, max_failures: int
+) -> bool:
+    """Record a login attempt and say whether it may be checked (see the module notes).
+
+    Commits: the attempt is counted by every attempt after it, whichever process runs it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        keys = [f"email:{email}"] + ([f"client:{client}"] if client else [])
+        for lock in sorted(_lock_id(k) for k in keys):  # one order: no deadlock
+            session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
+    audit(session, "login_attempt", subject=email, client=client)  # SQLite: the write lock
     who = [AuditLog.subject == email]
     if client:
         who.append(AuditLog.client == client)
-    count = session.scalar(
-        select(func.count(AuditLog.id)).where(
-            AuditLog.action == "login_failed", AuditLog.at >= since, or_(*who)
-        )
-    )
-    return int(count or 0)
+    attempts, logins = session.execute(
+        select(
+            func.sum(case((AuditLog.action == "login_attempt", 1), else_=0)),
+            func.sum(case((AuditLog.action == "login", 1), else_=0)),
+        ).where(AuditLog.action.in_(("login_attempt", "login")), AuditLog.at >= since, or_(*who))
+    ).one()
+    if int(attempts or 0) - int(logins or 0) > max_failures:
+        session.rollback()
+        audit(session, "login_locked", subject=email, client=client)
+        session.commit()
+        return False
+    session.commit()
+    return True
 
 
 def authenticate(
@@ -130,9 +165,9 @@ def authenticate(
     AuthError
         Wrong e-mail address or password (one message for both).
     """
-    email = email.strip().lower()
+    email = shown(email.strip().lower(), 320)  # a control character cannot be stored
     since = utcnow() - timedelta(seconds=window_s)
-    if _recent_failures(session, email, client, since) >= max_failures:
+    if not _admit(session, email, client, since, max_failures):
         raise RateLimitError()
     researcher = session.scalars(select(Researcher).where(Researcher.email == email)).first()
     ok = verify_password(researcher.password_hash if researcher else None, password)

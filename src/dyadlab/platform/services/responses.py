@@ -40,6 +40,7 @@ from sqlalchemy import CursorResult, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dyadlab.platform._inputs import readable, time_problem
 from dyadlab.platform.errors import ConflictError, InvalidError
 from dyadlab.platform.services.consent import require_consent
 from dyadlab.platform.services.participants import person_context
@@ -48,6 +49,7 @@ from dyadlab.platform.tables import Couple, Person, Response, Study, utcnow
 
 __all__ = [
     "SubmitResult",
+    "check_times",
     "get_response",
     "list_responses",
     "open_prompts_for",
@@ -171,11 +173,25 @@ def _stored(session: Session, person: Person, submission_id: uuid.UUID) -> Respo
     ).first()
 
 
+def check_times(started_at: datetime | None, finished_at: datetime | None, now: datetime) -> None:
+    """Refuse (422 ``invalid_time``, naming the field) a client time without an offset,
+    before 2000 or more than a day after ``now`` (:func:`dyadlab.platform._inputs.
+    time_problem`), and a ``started_at`` after ``finished_at``."""
+    for name, value in (("started_at", started_at), ("finished_at", finished_at)):
+        problem = None if value is None else time_problem(value, now)
+        if problem is not None:
+            raise InvalidError(f"{name} {problem}.", code="invalid_time")
+    if started_at is not None and finished_at is not None and started_at > finished_at:
+        raise InvalidError(
+            f"started_at ({started_at.isoformat()}) lies after finished_at "
+            f"({finished_at.isoformat()}); a questionnaire is started before it is finished.",
+            code="invalid_time",
+        )
+
+
 def _effective_time(now: datetime, finished_at: datetime | None, grace_min: int) -> datetime:
     if finished_at is None:
         return now
-    if finished_at.tzinfo is None:
-        raise InvalidError("finished_at needs a time zone offset (ISO 8601, e.g. Z).")
     if finished_at > now + CLOCK_SKEW:
         raise InvalidError("finished_at lies in the future.", code="invalid_time")
     return max(min(finished_at, now), now - timedelta(minutes=grace_min))
@@ -199,7 +215,9 @@ def submit_response(
     ------
     InvalidError
         Unknown questionnaire (``unknown_questionnaire``) or an invalid answer
-        (``invalid_answer``, ``details`` lists each item and what is wrong).
+        (``invalid_answer``, ``details`` lists each item and what is wrong), or a
+        client time out of range or out of order (``invalid_time``, see
+        :func:`check_times`).
     ConflictError
         The questionnaire is not open now (``not_open``), or this prompt was already
         answered under another submission id (``already_answered``).
@@ -217,6 +235,7 @@ def submit_response(
         existing = _stored(session, person, submission_id)
         if existing is not None:
             return SubmitResult(existing, created=False)
+    check_times(started_at, finished_at, now)
     require_consent(session, person)
     protocol = study_protocol(study)
     kinds = _entry_kinds(protocol)
@@ -350,11 +369,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def response_to_dict(row: Response) -> dict[str, Any]:
-    """The participant API's JSON for one response."""
+    """The participant API's JSON for one response (a text stored before the input
+    checks with a character no JSON encoder writes shows U+FFFD in its place).
+
+    ``redacted_items`` (answers about the partner removed after the partner's withdrawal
+    with deletion) is left out: it would tell the person that their partner withdrew."""
     return {
         "submission_id": str(row.submission_id),
         "questionnaire": row.questionnaire,
-        "answers": row.answers,
+        "answers": readable(row.answers),
         "prompt_key": row.prompt_key,
         "diary_day": row.diary_day,
         "prompt_number": row.prompt_number,
@@ -365,5 +388,4 @@ def response_to_dict(row: Response) -> dict[str, Any]:
         "tz": row.tz,
         "local_time": row.local_time.isoformat(),
         "status": row.status,
-        "redacted_items": row.redacted_items or [],
     }

@@ -13,6 +13,11 @@ person's data removes:
    stay. The removed item names are kept in ``responses.redacted_items`` so the export
    can say why the value is missing.
 
+On SQLite the deleted content is overwritten in the database file (``secure_delete``)
+and, after the commit, the ``-wal`` file is checkpointed and truncated, so the answers
+are not left readable on disk (:func:`dyadlab.platform.db.checkpoint_after_delete`;
+backups made before still hold them).
+
 What stays: the person row (id, couple, role, status ``withdrawn``, time of withdrawal,
 ``data_deleted``), the append-only consent log and the audit log — the record that
 consent was given and withdrawn, which the study must be able to show. The couple's
@@ -35,9 +40,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, event, select
 from sqlalchemy.orm import Session
 
+from dyadlab.platform.db import checkpoint_after_delete
 from dyadlab.platform.errors import ConflictError, NotFoundError
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
@@ -91,6 +97,20 @@ def study_person(session: Session, study_id: int, person_id: int) -> Person:
     return person
 
 
+def _checkpoint_on_commit(session: Session) -> None:
+    """After this session's next commit, checkpoint SQLite's ``-wal`` file so that the
+    deleted answers do not stay readable there (:func:`dyadlab.platform.db.
+    checkpoint_after_delete`)."""
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return
+
+    def checkpoint(_session: Session) -> None:
+        checkpoint_after_delete(engine)
+
+    event.listen(session, "after_commit", checkpoint, once=True)
+
+
 def withdraw(
     session: Session,
     person: Person,
@@ -120,6 +140,7 @@ def withdraw(
     session.execute(delete(PushSubscription).where(PushSubscription.person_id == person.id))
     deleted = redacted = 0
     if delete_data:
+        _checkpoint_on_commit(session)
         deleted = len(
             session.scalars(select(Response.id).where(Response.person_id == person.id)).all()
         )
