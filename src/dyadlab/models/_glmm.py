@@ -166,7 +166,8 @@ def _variance_rows(fit: GlmmFit, roles: list[Any]) -> pd.DataFrame:
 
 
 def _ratios(estimates: pd.DataFrame) -> list[dict[str, Any]]:
-    exp = np.exp(estimates[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float))
+    with np.errstate(over="ignore"):  # a diverging estimate gives inf, written as null
+        exp = np.exp(estimates[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float))
     return [
         {
             "effect": lab["effect"],

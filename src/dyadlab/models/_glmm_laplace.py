@@ -71,6 +71,8 @@ __all__ = ["Blocks", "Cholesky", "Exchangeable", "GlmmFit", "GlmmProblem", "fit_
 _MAXITER = 500
 #: largest absolute gradient of the log-likelihood accepted as converged
 _GRAD_TOL = 1e-3
+#: Newton steps that finish the search
+_NEWTON_STEPS = 6
 _MODE_TOL = 1e-10
 
 
@@ -426,6 +428,15 @@ def fit_glmm(
     nagq: int = 1,
 ) -> GlmmFit:
     """Maximise the Laplace (``nagq = 1``) or AGQ log-likelihood; see the module docstring."""
+    # far from the optimum exp() may overflow and a trial point may be infinite; the
+    # search steps back from those points, so numpy's warnings would only be noise
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        return _fit(X, y, blocks, family, structure, nagq)
+
+
+def _fit(
+    X: np.ndarray, y: np.ndarray, blocks: Blocks, family: str, structure: Structure, nagq: int
+) -> GlmmFit:
     fam = FAMILIES[family]
     # columns scaled to unit root-mean-square: the search sees a well-conditioned problem
     scale = np.sqrt(np.mean(X**2, axis=0))
@@ -489,7 +500,7 @@ def fit_glmm(
     # Newton steps to finish, with the Hessian by differences of the gradient
     free = free_of(x)
     hess = np.zeros((0, 0))
-    for _ in range(6):
+    for step_no in range(max(_NEWTON_STEPS, 1)):
         free = free_of(x)
         if nagq > 1:
             hess = -_value_hessian(value_of, x, free)
@@ -498,6 +509,8 @@ def fit_glmm(
             hess = -_hessian(grad_of, x, free)
             g = grad_of(x)
         gf = g[free]
+        if step_no >= _NEWTON_STEPS:
+            break
         try:
             step = np.linalg.solve(hess, gf)
         except np.linalg.LinAlgError:
