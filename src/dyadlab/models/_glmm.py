@@ -191,9 +191,10 @@ def _overdispersion(
     ratio = chisq / rdf if rdf > 0 else float("nan")
     p = float(stats.chi2.sf(chisq, rdf)) if rdf > 0 else float("nan")
     if ratio > _OVERDISPERSED and p < 0.05:
+        p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         warnings.append(
             f"The Poisson model is overdispersed (Pearson chi-square / df = {ratio:.2f}, "
-            f"p = {p:.2g}): its standard errors are too small. Refit with "
+            f"{p_text}): its standard errors are too small. Refit with "
             "family='negative_binomial'."
         )
     return {"name": "overdispersion", "statistic": chisq, "df": rdf, "p": p, "ratio": ratio}
