@@ -143,6 +143,8 @@ def test_demo_report_holds_the_analyses_and_provenance(demo_out: Path) -> None:
         "Nonindependence",
         "APIM on person means",
         "Diary APIM",
+        "Diary GLMM: had_sex (binomial)",
+        "Odds ratios",
         "Truth and bias",
         "Estimates and the simulation",
     ):

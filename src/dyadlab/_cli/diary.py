@@ -31,7 +31,8 @@ from dyadlab._cli._common import (
 HELP = (
     "Dyadic diary model (two-intercept multilevel APIM) equal to nlme::lme: actor and "
     "partner effects of a daily predictor, partners' correlated random intercepts, "
-    "residuals correlated within a day (cs), AR(1) over days (ar1) or both (kronecker)."
+    "residuals correlated within a day (cs), AR(1) over days (ar1) or both (kronecker); "
+    "--family binomial/poisson/negative_binomial: the dyadic GLMM equal to lme4::glmer."
 )
 
 
@@ -70,6 +71,16 @@ def diary_command(
         list[str] | None,
         typer.Option("--covariate", help="Further fixed predictor; repeat for more."),
     ] = None,
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family", help="gaussian (default), binomial (0/1), poisson or negative_binomial."
+        ),
+    ] = "gaussian",
+    nagq: Annotated[
+        int,
+        typer.Option("--nagq", help="GLMM: Gauss-Hermite nodes per random effect (1 = Laplace)."),
+    ] = 1,
     level: LevelOption = 0.95,
     as_json: JsonOption = False,
 ) -> None:
@@ -104,5 +115,7 @@ def diary_command(
         method=method.upper(),
         covariates=covariate or None,
         level=level,
+        family=family.lower(),
+        nagq=nagq,
         as_json=as_json,
     )

@@ -3,8 +3,9 @@
 The analyses themselves are those of ``dyadlab report``
 (:func:`dyadlab.report.analysis.analysis_sections`) on the exported file, exactly as a
 researcher would run them: nonindependence and the APIM on person means, the diary APIM
-(daily relationship satisfaction on desire and conflict) and truth and bias (the
-judgment ``partner_desire`` against the partner's own ``desire``). The demo adds a
+(daily relationship satisfaction on desire and conflict), the diary GLMM of the yes/no
+``had_sex`` (binomial, :func:`dyadlab.report.glmm_section.glmm_sections`) and truth and
+bias (the judgment ``partner_desire`` against the partner's own ``desire``). The demo adds a
 first section on how the study went (compliance heat map) and a last one that puts the
 estimates beside the values the simulated couples were drawn from.
 
@@ -24,7 +25,7 @@ import pandas as pd
 from dyadlab.demo.simulate_answers import AnswerPlan
 from dyadlab.report.html import Section, figure_from_matplotlib
 
-__all__ = ["DEMO_COLUMNS", "demo_report", "study_section", "truth_section"]
+__all__ = ["DEMO_COLUMNS", "GLMM_COLUMNS", "demo_report", "study_section", "truth_section"]
 
 # What the demo analyses, in the export's column names.
 DEMO_COLUMNS: dict[str, Any] = {
@@ -37,6 +38,9 @@ DEMO_COLUMNS: dict[str, Any] = {
     "judgment": "partner_desire",
     "truth": "desire",
 }
+
+# The binary diary outcome fitted as a GLMM (family="binomial") with the same predictors.
+GLMM_COLUMNS: dict[str, Any] = {k: DEMO_COLUMNS[k] for k in ("dyad", "person", "role", "time", "x")}
 
 
 def study_section(
@@ -173,12 +177,16 @@ def demo_report(
     """
     from dyadlab.io import read_table
     from dyadlab.report.analysis import analysis_sections
+    from dyadlab.report.glmm_section import glmm_sections
     from dyadlab.report.html import Provenance, file_sha256, write_report
 
     data = read_table(data_path)
     first = study_section(data, files, plan, requests)
     report = analysis_sections(data, **DEMO_COLUMNS)
-    sections = [first, *report.sections, truth_section(report.results, plan.truth)]
+    binary = glmm_sections(data, y="had_sex", **GLMM_COLUMNS)
+    report.results.update(binary.results)
+    sections = [first, *report.sections, *binary.sections]
+    sections.append(truth_section(report.results, plan.truth))
     provenance = Provenance(call=call, data_sha256=file_sha256(data_path), data_name=data_path.name)
     title = f"dyadlab demo: a {plan.n_days}-day couples' diary, collected and analysed"
     path = write_report(out, title, sections, provenance=provenance, figures_dir=figures_dir)

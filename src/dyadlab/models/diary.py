@@ -41,6 +41,7 @@ from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_fram
 __all__ = ["DiaryResult", "diary"]
 
 _FUNC = "diary"
+_FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial")
 _RESIDUALS = {"cs": CompoundSymmetry, "ar1": AR1, "kronecker": Kronecker}
 _CORR = {
     "cs": "corCompSymm(form = ~ 1 | dyad/time)",
@@ -384,6 +385,8 @@ def diary(
     method: str = "REML",
     covariates: str | Sequence[str] | None = None,
     level: float = 0.95,
+    family: str = "gaussian",
+    nagq: int = 1,
 ) -> DiaryResult:
     """Fit the two-intercept multilevel APIM to dyadic diary data.
 
@@ -420,6 +423,14 @@ def diary(
         Further fixed predictors (effect ``covariate``; per role if distinguishable).
     level : float
         Confidence level of ``ci_low`` / ``ci_high``.
+    family : {"gaussian", "binomial", "poisson", "negative_binomial"}
+        Not ``"gaussian"``: the dyadic GLMM of a 0/1 or count outcome (random intercepts
+        only, no residual structure), fitted by the Laplace approximation like
+        ``lme4::glmer`` (``glmmTMB`` ``nbinom2`` for the negative binomial); estimates on
+        the link scale, odds or rate ratios in ``.ratios`` (see
+        :mod:`dyadlab.models._glmm`). ``method`` does not apply.
+    nagq : int
+        Adaptive Gauss–Hermite nodes per random effect for a GLMM (1 = Laplace).
 
     Returns
     -------
@@ -473,6 +484,17 @@ def diary(
     >>> res.fit["converged"]
     True
     """
+    check_option("family", family, _FAMILIES, func=_FUNC)
+    if family != "gaussian":
+        from dyadlab.models._glmm import diary_glmm
+
+        return diary_glmm(
+            data, y=y, x=x, dyad=dyad, person=person, time=time, role=role, center=center,
+            residual=residual, random_slopes=random_slopes, covariates=covariates,
+            level=level, family=family, nagq=nagq,
+        )  # fmt: skip
+    if nagq != 1:
+        raise OptionError(f"{_FUNC}(): nagq applies to a GLMM; give family='binomial' or a count.")
     check_option("center", center, ("none", "person"), func=_FUNC)
     check_option("residual", residual, tuple(_RESIDUALS), func=_FUNC)
     check_option("method", method, ("REML", "ML"), func=_FUNC)
