@@ -1,0 +1,39 @@
+"""Observation of the couple's interaction: coded sessions, agreement, sequences.
+
+Read coded sessions (BORIS, ELAN, SDIS, CSV) into one structure, check coders'
+agreement (Cohen, Fleiss, Gwet, Krippendorff, time-unit and event-aligned κ, ICCs) and
+analyse sequences as GSEQ does (lag and time-window tables, adjusted residuals, Yule's
+Q), per couple and pooled, then model per-couple statistics across couples.
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> sorted(n for n in dl.observe.__all__ if n in ("agreement", "icc"))
+['agreement', 'icc']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "agreement": "dyadlab.observe.agreement",
+    "confusion_table": "dyadlab.observe.agreement",
+    "icc": "dyadlab.observe.icc",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dyadlab.observe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
