@@ -8,8 +8,8 @@ Q), per couple and pooled, then model per-couple statistics across couples.
 Examples
 --------
 >>> import dyadlab as dl
->>> sorted(n for n in dl.observe.__all__ if n in ("agreement", "icc"))
-['agreement', 'icc']
+>>> sorted(n for n in dl.observe.__all__  if n in ("agreement", "icc", "sequential"))
+['agreement', 'icc', 'sequential']
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "agreement": "dyadlab.observe.agreement",
     "confusion_table": "dyadlab.observe.agreement",
     "icc": "dyadlab.observe.icc",
+    "sequential": "dyadlab.observe.sequential",
 }
 
 __all__ = sorted(_LAZY)
