@@ -54,7 +54,7 @@ def agreement_command(
 ) -> None:
     """Run :func:`dyadlab.observe.agreement` on a data file and print the result."""
     from dyadlab.io import read_table
-    from dyadlab.observe.agreement import agreement
+    from dyadlab.observe._agreement import agreement
 
     require_options(
         "observe agreement",
@@ -89,7 +89,7 @@ def icc_command(
 ) -> None:
     """Run :func:`dyadlab.observe.icc` on a data file and print the result."""
     from dyadlab.io import read_table
-    from dyadlab.observe.icc import icc
+    from dyadlab.observe._icc import icc
 
     require_options(
         "observe icc",
@@ -116,7 +116,7 @@ def sequential_command(
 ) -> None:
     """Run :func:`dyadlab.observe.sequential` on a data file and print the result."""
     from dyadlab.io import read_table
-    from dyadlab.observe.sequential import sequential
+    from dyadlab.observe._sequential import sequential
 
     require_options(
         "observe sequential",

@@ -18,10 +18,23 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
-    "agreement": "dyadlab.observe.agreement",
-    "confusion_table": "dyadlab.observe.agreement",
-    "icc": "dyadlab.observe.icc",
-    "sequential": "dyadlab.observe.sequential",
+    "agreement": "dyadlab.observe._agreement",
+    "confusion_table": "dyadlab.observe._agreement",
+    "icc": "dyadlab.observe._icc",
+    "CodeBook": "dyadlab.observe.codebook",
+    "CodedSessions": "dyadlab.observe.sessions",
+    "coded_sessions": "dyadlab.observe.sessions",
+    "event_kappa": "dyadlab.observe.time_agreement",
+    "read_boris": "dyadlab.observe.readers",
+    "read_boris_table": "dyadlab.observe.readers",
+    "read_csv": "dyadlab.observe.readers",
+    "read_elan": "dyadlab.observe.readers",
+    "read_sds": "dyadlab.observe.readers",
+    "scheme": "dyadlab.observe.codebook",
+    "simulate_sessions": "dyadlab.observe.simulate",
+    "time_unit_kappa": "dyadlab.observe.time_agreement",
+    "time_units": "dyadlab.observe.time_agreement",
+    "sequential": "dyadlab.observe._sequential",
 }
 
 __all__ = sorted(_LAZY)

@@ -65,12 +65,16 @@ def ratings_matrix(data: pd.DataFrame, *, unit: str, coder: str, code: str, func
         raise DyadicDataError(
             f"{func}(): column {col!r} has missing values; every row needs a unit and a coder."
         )
-    categories = sorted_categories(data[code])
-    lookup = {v: i for i, v in enumerate(categories)}
-    u_codes, units = pd.factorize(data[unit], sort=True)
     c_codes, coders = pd.factorize(data[coder], sort=True)
+    u_codes, units = pd.factorize(data[unit], sort=True)
+    v_codes, present = pd.factorize(data[code], sort=False)
+    categories = sorted_categories(pd.Series(present))
+    # recode the factorised values into the sorted categories (-1 stays missing)
+    remap = np.array([categories.index(v) for v in present] + [-1], dtype=np.int64)
+    values = remap[v_codes]
     key = u_codes.astype(np.int64) * len(coders) + c_codes
-    dup = pd.Series(key).duplicated(keep=False).to_numpy()
+    counts = np.bincount(key, minlength=len(units) * len(coders))
+    dup = counts[key] > 1
     if dup.any():
         bad = data.loc[dup, [unit, coder]].drop_duplicates()
         raise DyadicDataError(
@@ -79,8 +83,6 @@ def ratings_matrix(data: pd.DataFrame, *, unit: str, coder: str, code: str, func
             f"{show_ids([bad.iloc[0, 0]])}, coder {show_ids([bad.iloc[0, 1]])}). "
             "Keep one code per unit and coder."
         )
-    values = data[code].map(lookup)
     mat = np.full((len(units), len(coders)), -1, dtype=np.int64)
-    ok = values.notna().to_numpy()
-    mat[u_codes[ok], c_codes[ok]] = values[ok].to_numpy(dtype=np.int64)
+    mat[u_codes, c_codes] = values
     return Ratings(mat, categories, list(units), list(coders))
