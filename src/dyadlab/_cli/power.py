@@ -33,9 +33,13 @@ def _required(flag: str, value: float | None) -> float:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``power`` command group (with ``power apim``) to ``app``."""
+    """Add the ``power`` command group (``power apim``, ``power diary``) to ``app``."""
     power_app = typer.Typer(name="power", help=HELP, no_args_is_help=True)
     power_app.command("apim", help=APIM_HELP)(power_apim_command)
+    from dyadlab._cli._power_diary import HELP as DIARY_HELP
+    from dyadlab._cli._power_diary import power_diary_command
+
+    power_app.command("diary", help=DIARY_HELP)(power_diary_command)
     app.add_typer(power_app, name="power")
 
 

@@ -27,6 +27,7 @@ from scipy import stats
 
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
+from dyadlab.models._power_diary import DiaryPowerResult, diary
 from dyadlab.models._power_mc import Design, simulate_power
 from dyadlab.models._result import present
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["PowerResult", "apim"]
+__all__ = ["DiaryPowerResult", "PowerResult", "apim", "diary"]
 
 _FUNC = "power.apim"
 _EFFECTS = ("actor", "partner")
