@@ -34,7 +34,7 @@ from dyadlab._validation import check_columns, check_option, check_range, show_i
 from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models._glmm_family import FAMILIES
 from dyadlab.models._glmm_laplace import Blocks, Cholesky, Exchangeable, GlmmFit, fit_glmm
-from dyadlab.models._result import VARIANCE_COLUMNS, estimates_frame
+from dyadlab.models._result import VARIANCE_COLUMNS, estimates_frame, present
 from dyadlab.models.diary import (
     DiaryResult,
     _as_list,
@@ -71,11 +71,11 @@ class GlmmDiaryResult(DiaryResult):
     def plot(self, *, predictor: str | None = None, **_ignored: Any) -> Any:
         """Predicted probabilities or counts over ``predictor`` per role (see
         :func:`dyadlab.report.glmm_plots.plot_predicted`)."""
-        from dyadlab.report.glmm_plots import plot_predicted
-
         if self._curve is None:
             raise OptionError("diary GLMM plot(): this result carries no design to plot.")
-        return plot_predicted(self._curve, predictor=predictor, level=self.level)
+        return present("glmm_plots", "plot_predicted")(
+            self._curve, predictor=predictor, level=self.level
+        )
 
     def summary(self) -> str:
         """The diary summary, with the odds (or rate) ratios after the estimates."""

@@ -33,6 +33,7 @@ from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
 from dyadlab.models._diary_sim import DiaryParams, simulate, unexplained
+from dyadlab.models._result import present
 
 __all__ = ["DiaryPowerResult", "diary"]
 
@@ -110,9 +111,9 @@ class DiaryPowerResult:
 
     def plot(self, *, target: float | None = 0.8) -> Any:
         """Power curves (see :func:`dyadlab.report.power_diary_plot.plot_power_grid`)."""
-        from dyadlab.report.power_diary_plot import plot_power_grid
-
-        return plot_power_grid(self.grid, alpha=self.alpha, target=target)
+        return present("power_diary_plot", "plot_power_grid")(
+            self.grid, alpha=self.alpha, target=target
+        )
 
 
 def run_chunk(
