@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning, OptionError
 from dyadlab.models._result import ESTIMATE_COLUMNS
-from tests.reference.fixtures import REPO
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED, REPO
+
+pytestmark = DATA_WARNINGS_EXPECTED
 
 UNBAL = REPO / "tests" / "reference" / "data" / "diary_sim_unbalanced.csv"
 KEYS = {"y": "y", "x": "x", "dyad": "couple", "person": "pid", "time": "day"}
@@ -25,8 +27,10 @@ def unbalanced() -> pd.DataFrame:
 
 def test_result_contract_and_input_unchanged(unbalanced):  # type: ignore[no-untyped-def]
     before = unbalanced.copy()
-    res = dl.diary(unbalanced, **KEYS, role="role")
+    with pytest.warns(DyadlabWarning) as record:
+        res = dl.diary(unbalanced, **KEYS, role="role")
     pd.testing.assert_frame_equal(unbalanced, before)
+    assert [str(w.message) for w in record] == res.warnings  # one warning per message
     assert list(res.estimates.columns) == ESTIMATE_COLUMNS
     assert res.model == "diary" and res.estimation == "REML"
     assert res.roles == ["h", "w"]
@@ -126,17 +130,21 @@ def test_bad_options(unbalanced, kwargs, message):  # type: ignore[no-untyped-de
 def test_boundary_variance_is_reported():
     rng = np.random.default_rng(5)
     df = dl.simulate_diary(40, 7, tau=0.0, rng=rng)  # no random intercepts at all
-    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
-    assert any(w.startswith("Boundary") for w in res.warnings)
+    with pytest.warns(ConvergenceWarning, match="boundary") as record:
+        res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
+    assert [str(w.message) for w in record] == res.warnings
+    assert res.warnings and all("boundary" in w for w in res.warnings)
 
 
 @pytest.mark.slow
 def test_recovers_simulated_effects_with_random_slopes():
     df = dl.simulate_diary(150, 14, actor=0.4, partner=0.2, random_slopes=(0.2, 0.1), rng=7)
-    res = dl.diary(
-        df, y="y", x="x", dyad="dyad", person="person", time="time", role="role",
-        random_slopes=True,
-    )  # fmt: skip
+    # the simulated slopes are uncorrelated: a correlation may end at its boundary
+    with pytest.warns(ConvergenceWarning, match="boundary"):
+        res = dl.diary(
+            df, y="y", x="x", dyad="dyad", person="person", time="time", role="role",
+            random_slopes=True,
+        )  # fmt: skip
     est = res.estimates.set_index(["effect", "role"])["estimate"]
     assert est.loc["actor"].to_numpy() == pytest.approx([0.4, 0.4], abs=0.06)
     assert est.loc["partner"].to_numpy() == pytest.approx([0.2, 0.2], abs=0.06)
@@ -189,20 +197,26 @@ def test_fit_is_fast_and_linear_enough():
 def test_tutorial_examples_run():
     """The examples of docs/tutorials/diary.md give the outputs shown there."""
     import doctest
+    import warnings
 
-    failed, attempted = doctest.testfile(
-        str(REPO / "docs" / "tutorials" / "diary.md"),
-        module_relative=False,
-        optionflags=doctest.NORMALIZE_WHITESPACE,
-        verbose=False,
-    )
+    with warnings.catch_warnings():  # the page reads the messages from res.warnings
+        warnings.simplefilter("ignore", DyadlabWarning)
+        failed, attempted = doctest.testfile(
+            str(REPO / "docs" / "tutorials" / "diary.md"),
+            module_relative=False,
+            optionflags=doctest.NORMALIZE_WHITESPACE,
+            verbose=False,
+        )
     assert attempted > 20
     assert failed == 0
 
 
 def test_indistinguishable_random_slopes_report_each_correlation_once():
     df = dl.simulate_diary(60, 10, random_slopes=(0.2, 0.1), distinguishable=False, rng=7)
-    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", random_slopes=True)
+    with pytest.warns(ConvergenceWarning, match="at zero"):  # 2 slopes, 1 intercept simulated
+        res = dl.diary(
+            df, y="y", x="x", dyad="dyad", person="person", time="time", random_slopes=True
+        )
     names = res.variance_components["name"].tolist()
     assert len(names) == len(set(names))
     assert sum(n.endswith("within person") for n in names) == 3

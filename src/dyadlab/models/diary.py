@@ -32,11 +32,18 @@ from scipy import stats
 from dyadlab._validation import check_columns, check_numeric, check_option, check_range
 from dyadlab.data.centering import _person_parts
 from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
 from dyadlab.models._engine_residual import AR1, CompoundSymmetry, Kronecker, RowLayout
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    ModelResult,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 
 __all__ = ["DiaryResult", "diary"]
 
@@ -559,12 +566,16 @@ def diary(
             f"{_FUNC}(): the fixed effects cannot be estimated ({exc}): a predictor is "
             "constant or a linear combination of others in the rows used."
         ) from None
-    if not fit.converged:
-        warnings.append(
-            f"The optimiser did not converge ({fit.message}); do not trust the estimates."
-        )
-    for b in fit.boundary:
-        warnings.append(f"Boundary: {b}; the model may be over-specified for these data.")
+    warnings = emit(warnings) + emit(
+        convergence_warnings(
+            func=_FUNC,
+            converged=fit.converged,
+            detail=fit.message,
+            boundary=fit.boundary,
+            estimation=method,
+        ),
+        ConvergenceWarning,
+    )
     se = np.sqrt(np.diag(fit.vcov))
     rows = [
         {**lab, "estimate": float(b), "se": float(s), "df": float(d)}

@@ -50,7 +50,6 @@ Examples
 from __future__ import annotations
 
 import math
-import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,11 +59,18 @@ import pandas as pd
 
 from dyadlab._validation import check_columns, check_numeric, check_option, check_range, show_ids
 from dyadlab.data import DyadicData
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
 from dyadlab.models._engine_covariance import CovarianceStructure, Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    ModelResult,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 from dyadlab.models._truth_bias_design import Design, Prepared, design, prepare
 from dyadlab.models._truth_bias_random import PersonEffects
 
@@ -159,10 +165,11 @@ def truth_bias(
 
     Warns
     -----
+    ConvergenceWarning
+        A fit that did not converge or a variance at its boundary.
     DyadlabWarning
         Rows left out (no partner row, missing truths or judgment), dyads whose partner
-        never reports the truth, a constant truth, a variance at its boundary or a fit
-        that did not converge; the same texts are in ``.warnings``.
+        never reports the truth, a constant truth; the same texts are in ``.warnings``.
 
     See Also
     --------
@@ -248,7 +255,7 @@ def truth_bias(
     problem = _unfittable(prep, mods, truth)
     if problem:
         warns.append(problem)
-        return _emit(_failed(warns=warns, **common))
+        return _failed(warns=emit(warns), **common)
     des = design(
         prep,
         truth=truth,
@@ -263,7 +270,7 @@ def truth_bias(
             "without variance within a role, or collinear with another term); nothing was "
             "fitted. Check the moderators and that both partners report the truth."
         )
-        return _emit(_failed(warns=warns, **common))
+        return _failed(warns=emit(warns), **common)
     f = prep.frame
     layout = RowLayout(
         dyad=f["_dyad_code"].to_numpy(),
@@ -288,22 +295,27 @@ def truth_bias(
         distinguishable=distinguishable,
         method=method,
     )
-    if not fit.converged:
-        warns.append(
-            f"{_FUNC}(): the fit did not converge ({fit.message}); the estimates may not be "
-            f"the {method} estimates."
-        )
-    for b in fit.boundary:
-        if distinguishable:
-            b = b.replace("member 1", prep.roles[0]).replace("member 2", prep.roles[1])
-        warns.append(f"{_FUNC}(): {b}; consider a simpler model (e.g. similarity=False).")
+    boundary = [
+        b.replace("member 1", prep.roles[0]).replace("member 2", prep.roles[1])
+        if distinguishable
+        else b
+        for b in fit.boundary
+    ]
+    convergence = convergence_warnings(
+        func=_FUNC,
+        converged=fit.converged,
+        detail=fit.message,
+        boundary=boundary,
+        estimation=method,
+        hint="consider a simpler model (e.g. similarity=False)",
+    )
     if random and (per_person < 3).any():
         warns.append(
             f"{_FUNC}(): {int((per_person < 3).sum())} persons have fewer than 3 usable "
             "judgments; their own bias and slopes rest on very little data (kept)."
         )
-    result = _result(fit, des, warns=warns, random=random, **common)
-    return _emit(result)
+    warns = emit(warns) + emit(convergence, ConvergenceWarning)
+    return _result(fit, des, warns=warns, random=random, **common)
 
 
 def _fit(
@@ -386,12 +398,6 @@ def _unfittable(prep: Prepared, mods: list[str], truth: str) -> str | None:
                 "nothing was fitted."
             )
     return None
-
-
-def _emit(result: TruthBiasResult) -> TruthBiasResult:
-    for w in result.warnings:
-        _warnings.warn(w, DyadlabWarning, stacklevel=3)
-    return result
 
 
 def _failed(
