@@ -19,7 +19,7 @@ KEYS = ["--y", "y", "--x", "x", "--dyad", "couple", "--person", "pid", "--time",
 TOP_KEYS = [
     "model", "dyadlab_version", "n_dyads", "n_obs", "distinguishable", "roles", "estimation",
     "estimates", "n_excluded", "excluded", "n_persons", "residual", "center", "reproduces",
-    "tests", "variance_components", "fit", "warnings",
+    "tests", "variance_components", "fit", "warnings", "call",
 ]  # fmt: skip
 
 

@@ -47,8 +47,9 @@ def test_result_contract_and_input_unchanged(unbalanced):  # type: ignore[no-unt
 
 def test_ml_and_reml_differ_and_report_method(unbalanced):  # type: ignore[no-untyped-def]
     reml = dl.diary(unbalanced, **KEYS, role="role")
-    ml = dl.diary(unbalanced, **KEYS, role="role", method="ML")
-    assert ml.estimation == "ML"
+    ml = dl.diary(unbalanced, **KEYS, role="role", estimator="ML")
+    assert ml.estimation == "ML" and ml.call["estimator"] == "ML"
+    assert 'method = "ML"' in ml.extra["reproduces"]
     assert ml.fit["loglik"] > reml.fit["loglik"]
     assert ml.variance_components["estimate"].iloc[0] < reml.variance_components["estimate"].iloc[0]
 
@@ -118,7 +119,8 @@ def test_within_effect_needs_within_person_variance(unbalanced):  # type: ignore
     [
         ({"center": "grand"}, "center='grand' is not allowed"),
         ({"residual": "ar2"}, "residual='ar2'"),
-        ({"method": "reml"}, "Did you mean 'REML'"),
+        ({"estimator": "reml"}, "Did you mean 'REML'"),
+        ({"estimator": "ML", "method": "REML"}, "disagree"),
         ({"level": 1.5}, "level=1.5 is out of range"),
     ],
 )
@@ -222,3 +224,22 @@ def test_indistinguishable_random_slopes_report_each_correlation_once():
     assert sum(n.endswith("within person") for n in names) == 3
     assert sum(n.endswith("across partners") for n in names) == 6
     assert res.variance_components["role"].isna().all()
+
+
+@pytest.mark.parametrize("model", ["diary", "truth_bias"])
+def test_method_is_the_deprecated_name_of_estimator(model: str) -> None:
+    if model == "diary":
+        data = dl.simulate_diary(30, 7, rng=4)
+        keys = {"y": "y", "x": "x", "dyad": "dyad", "person": "person", "time": "time"}
+    else:
+        data = dl.simulate_truth_bias(60, 14, random_sd=(0.5, 0.3, 0.3), rng=1)
+        keys = {"judgment": "judgment", "truth": "truth", "dyad": "dyad", "person": "person"}
+        keys["time"] = "time"
+    fit = getattr(dl, model)
+    with pytest.warns(FutureWarning, match='method= is deprecated for REML/ML; use estimator="?ML'):
+        old = fit(data, **keys, role="role", method="ML")
+    new = fit(data, **keys, role="role", estimator="ML")
+    assert old.estimation == new.estimation == "ML"
+    pd.testing.assert_frame_equal(old.estimates, new.estimates)
+    assert old.to_dict()["call"] == new.to_dict()["call"]
+    assert new.to_dict()["call"]["estimator"] == "ML" and "method" not in new.call

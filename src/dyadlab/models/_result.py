@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import warnings as _warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dyadlab._validation import outside_stacklevel
 from dyadlab.exceptions import DyadlabWarning
 
 __all__ = [
@@ -43,19 +43,6 @@ __all__ = [
     "jsonable",
     "present",
 ]
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
-
-
-def _caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning issued in :func:`emit` at the first frame
-    outside dyadlab (the user's call), however deep the model's own calls go."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
 
 
 def emit(messages: Sequence[str], category: type[DyadlabWarning] = DyadlabWarning) -> list[str]:
@@ -77,7 +64,7 @@ def emit(messages: Sequence[str], category: type[DyadlabWarning] = DyadlabWarnin
     >>> kept, caught[0].category.__name__
     (['3 rows were left out.'], 'DyadlabWarning')
     """
-    level = _caller_stacklevel()
+    level = outside_stacklevel()
     for message in messages:
         _warnings.warn(message, category, stacklevel=level)
     return list(messages)
@@ -240,7 +227,8 @@ class ModelResult:
     level : float
         The confidence level of ``ci_low`` / ``ci_high``.
     call : dict
-        The arguments of the call, for reproducibility.
+        The arguments of the call, for reproducibility (the JSON's last key, ``call``;
+        REML or ML is ``estimator``).
     extra : dict
         Model-specific JSON-ready fields, placed in ``to_dict()`` after ``estimates``.
     """
@@ -282,6 +270,7 @@ class ModelResult:
         out["variance_components"] = jsonable(self.variance_components)
         out["fit"] = jsonable(self.fit)
         out["warnings"] = [str(w) for w in self.warnings]
+        out["call"] = jsonable(self.call)
         return out
 
     def to_json(self, **kwargs: Any) -> str:

@@ -57,7 +57,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns, check_numeric, check_option, check_range, show_ids
+from dyadlab._validation import (
+    check_columns,
+    check_numeric,
+    check_range,
+    estimator_option,
+    show_ids,
+)
 from dyadlab.data import DyadicData
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
@@ -104,8 +110,9 @@ def truth_bias(
     role: str | None = None,
     similarity: bool = True,
     moderators: Sequence[str] | None = None,
-    method: str = "REML",
+    estimator: str = "REML",
     level: float = 0.95,
+    method: str | None = None,
 ) -> TruthBiasResult:
     """Fit West & Kenny's (2011) truth and bias model to couples' judgments of each other.
 
@@ -138,9 +145,12 @@ def truth_bias(
         similarity: effects ``directional_bias:M``, ``truth:M``, ``assumed_similarity:M``.
         The main effects are then those at ``M = 0``; centre a moderator to read them at
         its mean.
-    method : {"REML", "ML"}
+    estimator : {"REML", "ML"}
+        Restricted (default, as nlme's ``method = "REML"``) or full maximum likelihood.
     level : float, default 0.95
         Confidence level of the intervals.
+    method : {"REML", "ML"}, optional
+        Deprecated old name of ``estimator`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -161,7 +171,7 @@ def truth_bias(
         A missing or non-numeric column, or a broken dyad structure (a dyad of three
         persons, duplicate person-occasions, a role that does not split a dyad).
     OptionError
-        An invalid ``method`` or ``level``.
+        An invalid ``estimator`` or ``level``.
 
     Warns
     -----
@@ -201,7 +211,7 @@ def truth_bias(
     >>> res.fit["converged"]
     True
     """
-    method = check_option("method", method, ("REML", "ML"), func=_FUNC)
+    estimator = estimator_option(estimator, method, func=_FUNC)
     check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
     mods = list(moderators or [])
     keys = [c for c in (dyad, person, time, role) if c is not None]
@@ -246,11 +256,11 @@ def truth_bias(
         "role": role,
         "similarity": similarity,
         "moderators": mods or None,
-        "method": method,
+        "estimator": estimator,
         "level": level,
     }
     common: dict[str, Any] = dict(
-        prep=prep, distinguishable=distinguishable, method=method, level=level, call=call
+        prep=prep, distinguishable=distinguishable, estimator=estimator, level=level, call=call
     )
     problem = _unfittable(prep, mods, truth)
     if problem:
@@ -293,7 +303,7 @@ def truth_bias(
         random=random,
         similarity=similarity,
         distinguishable=distinguishable,
-        method=method,
+        estimator=estimator,
     )
     boundary = [
         b.replace("member 1", prep.roles[0]).replace("member 2", prep.roles[1])
@@ -306,7 +316,7 @@ def truth_bias(
         converged=fit.converged,
         detail=fit.message,
         boundary=boundary,
-        estimation=method,
+        estimation=estimator,
         hint="consider a simpler model (e.g. similarity=False)",
     )
     if random and (per_person < 3).any():
@@ -326,10 +336,10 @@ def _fit(
     random: bool,
     similarity: bool,
     distinguishable: bool,
-    method: str,
+    estimator: str,
 ) -> EngineFit:
     """Fit by the engine; re-examine slope variances that ended near zero."""
-    meth: Any = method
+    meth: Any = estimator
     if not random:
         Z0 = np.zeros((len(des.y), 0))  # no random effects: the engine's GLS case
         return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), method=meth)
@@ -404,7 +414,7 @@ def _failed(
     *,
     prep: Prepared,
     distinguishable: bool,
-    method: str,
+    estimator: str,
     level: float,
     call: dict[str, Any],
     warns: list[str],
@@ -417,7 +427,7 @@ def _failed(
         n_obs=len(prep.frame),
         distinguishable=distinguishable,
         roles=prep.roles,
-        estimation=method,
+        estimation=estimator,
         fit={"loglik": None, "aic": None, "bic": None, "n_params": 0, "converged": False},
         warnings=warns,
         level=level,
@@ -436,7 +446,7 @@ def _result(
     *,
     prep: Prepared,
     distinguishable: bool,
-    method: str,
+    estimator: str,
     level: float,
     call: dict[str, Any],
     warns: list[str],
@@ -465,7 +475,7 @@ def _result(
         n_obs=fit.n_obs,
         distinguishable=distinguishable,
         roles=prep.roles,
-        estimation=method,
+        estimation=estimator,
         variance_components=vc,
         fit={
             "loglik": fit.loglik,
