@@ -35,6 +35,7 @@ _LAZY: dict[str, str] = {
     "time_unit_kappa": "dyadlab.observe.time_agreement",
     "time_units": "dyadlab.observe.time_agreement",
     "sequential": "dyadlab.observe._sequential",
+    "window_table": "dyadlab.observe._window",
 }
 
 __all__ = sorted(_LAZY)
