@@ -24,6 +24,7 @@ _LAZY: dict[str, str] = {
     "CodeBook": "dyadlab.observe.codebook",
     "CodedSessions": "dyadlab.observe.sessions",
     "coded_sessions": "dyadlab.observe.sessions",
+    "demand_withdraw": "dyadlab.observe._demand_withdraw",
     "event_kappa": "dyadlab.observe.time_agreement",
     "read_boris": "dyadlab.observe.readers",
     "read_boris_table": "dyadlab.observe.readers",
