@@ -24,6 +24,7 @@ _LAZY: dict[str, str] = {
     "CodeBook": "dyadlab.observe.codebook",
     "CodedSessions": "dyadlab.observe.sessions",
     "coded_sessions": "dyadlab.observe.sessions",
+    "couple_model": "dyadlab.observe._couple_model",
     "demand_withdraw": "dyadlab.observe._demand_withdraw",
     "event_kappa": "dyadlab.observe.time_agreement",
     "read_boris": "dyadlab.observe.readers",
