@@ -201,6 +201,18 @@ def test_boris_own_test_project():
         ["subject1", "s", 18.35, 24.475],
         ["subject2", "s", 38.425, 46.1],
     ]
-    assert "no subject" in set(ev.loc[ev["session"] == "observation #2", "partner"])
+    assert "No focal subject" in set(ev.loc[ev["session"] == "observation #2", "partner"])
     with pytest.raises(FileFormatError, match=r"not in boris_test\.boris"):
         dl.observe.read_boris(BORIS_OWN, observations=["nope"])
+
+
+def test_boris_project_equals_boris_own_export_of_it():
+    """BORIS's tests/files/test_export_aggregated_events_test_full_1.tsv is BORIS's own
+    'aggregated events' export of observation #2 of test.boris (GPL-3.0; BORIS_NOTE.md)."""
+    cols = ["partner", "code", "onset", "offset"]
+    exported = dl.observe.read_boris_table(DATA / "boris_test_aggregated.tsv").events
+    project = dl.observe.read_boris(BORIS_OWN, observations=["observation #2"]).events
+    assert len(exported) == len(project) == 18
+    a = exported[cols].sort_values(["onset", "partner"]).reset_index(drop=True)
+    b = project[cols].sort_values(["onset", "partner"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)

@@ -79,9 +79,9 @@ def read_boris(
     """Read a BORIS project (``.boris`` JSON): one session per observation.
 
     Subjects become partners (their names as ids; events without a subject get
-    ``"no subject"``); state events (start/stop pairs per subject and behaviour) get
-    onset and offset, point events an onset only. The coder is ``coder`` or the file's
-    stem. ``observations`` selects observations by id (all by default).
+    ``"No focal subject"``, as in BORIS's exports); state events (start/stop pairs per
+    subject and behaviour) get onset and offset, point events an onset only. The coder
+    is ``coder`` or the file's stem. ``observations`` selects observations by id (all by default).
 
     Format: BORIS's project file (``project_format_version`` 7 and later) —
     ``behaviors_conf`` (older files: ``ethogram``) with each behaviour's ``code`` and
@@ -123,7 +123,7 @@ def read_boris(
                     f"({e[0]!r}); image-based observations carry no seconds. Leave it out "
                     "with observations=[...]."
                 )
-            rows.append((obs_id, str(e[1]) or "no subject", str(e[2]), t))
+            rows.append((obs_id, str(e[1]) or "No focal subject", str(e[2]), t))
     ev = pd.DataFrame(rows, columns=["session", "partner", "code", "onset"])
     is_state = ev["code"].isin(state).to_numpy()
     states = _toggle_states(ev[is_state]) if is_state.any() else ev[is_state].assign(offset=[])
