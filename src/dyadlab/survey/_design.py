@@ -135,23 +135,40 @@ class SurveyDesign:
             **{k: v for k, v in self.call.items() if k != "data"},
         }
 
-    def mean(self, var: str | Sequence[str], *, by: str | None = None) -> SurveyResult:
-        """Weighted means (R ``svymean`` / ``svyby``); see :func:`dyadlab.survey.mean`."""
+    def mean(
+        self, var: str | Sequence[str], *, by: str | None = None, level: float = 0.95
+    ) -> SurveyResult:
+        """Weighted means per ``by`` group (R ``svymean``, ``svyby(…, svymean)``).
+
+        Respondents with ``var`` missing are outside the estimate but stay in the
+        design (R's ``na.rm = TRUE``); several variables share their complete cases.
+        Rows: ``effect`` "mean", ``predictor`` the variable, ``group`` the ``by`` value,
+        ``n`` respondents used; ``df`` the design df (t intervals); ``vcov`` the joint
+        covariance of all rows, for :meth:`SurveyResult.contrast`.
+
+        Examples
+        --------
+        >>> res = d.mean("loneliness", by="relationship")  # doctest: +SKIP
+        """
         from dyadlab.survey._estimators import estimate
 
-        return estimate(self, "mean", var, by=by)
+        return estimate(self, "mean", var, by=by, level=level)
 
-    def total(self, var: str | Sequence[str], *, by: str | None = None) -> SurveyResult:
-        """Weighted totals (R ``svytotal`` / ``svyby``)."""
+    def total(
+        self, var: str | Sequence[str], *, by: str | None = None, level: float = 0.95
+    ) -> SurveyResult:
+        """Weighted totals per ``by`` group (R ``svytotal``); rows as :meth:`mean`."""
         from dyadlab.survey._estimators import estimate
 
-        return estimate(self, "total", var, by=by)
+        return estimate(self, "total", var, by=by, level=level)
 
-    def ratio(self, numerator: str, denominator: str, *, by: str | None = None) -> SurveyResult:
-        """Ratio of two totals (R ``svyratio``), per ``by`` group."""
+    def ratio(
+        self, numerator: str, denominator: str, *, by: str | None = None, level: float = 0.95
+    ) -> SurveyResult:
+        """Ratio of two totals per ``by`` group (R ``svyratio``); rows as :meth:`mean`."""
         from dyadlab.survey._estimators import estimate
 
-        return estimate(self, "ratio", numerator, by=by, denominator=denominator)
+        return estimate(self, "ratio", numerator, by=by, denominator=denominator, level=level)
 
     def proportion(
         self,
