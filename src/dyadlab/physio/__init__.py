@@ -22,7 +22,16 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
+    "BeatEdit": "dyadlab.physio.edits",
+    "EditLog": "dyadlab.physio.edits",
     "Recording": "dyadlab.physio.recording",
+    "VPAResult": "dyadlab.physio.vpa",
+    "epoch_vpa": "dyadlab.physio.epochs",
+    "inject_artifacts": "dyadlab.physio.simulate",
+    "simulate_rating": "dyadlab.physio.simulate",
+    "simulate_vpa": "dyadlab.physio.simulate",
+    "standardize": "dyadlab.physio.epochs",
+    "vpa": "dyadlab.physio.vpa",
     "bin_ratings": "dyadlab.physio.grid",
     "read_acq": "dyadlab.physio.readers",
     "read_csv": "dyadlab.physio.readers",
