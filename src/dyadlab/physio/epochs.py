@@ -24,7 +24,7 @@ import pandas as pd
 from dyadlab.exceptions import DyadicDataError
 
 if TYPE_CHECKING:
-    from dyadlab.physio.vpa import VPAResult
+    from dyadlab.physio._vpa import VPAResult
 
 __all__ = ["epoch_vpa", "standardize"]
 
