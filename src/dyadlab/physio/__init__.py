@@ -24,7 +24,10 @@ from typing import Any
 _LAZY: dict[str, str] = {
     "BeatEdit": "dyadlab.physio.edits",
     "EditLog": "dyadlab.physio.edits",
+    "GaugeCalibration": "dyadlab.physio.gauge",
     "Recording": "dyadlab.physio.recording",
+    "calibrate_gauge": "dyadlab.physio.gauge",
+    "circumference_change": "dyadlab.physio.gauge",
     "VPAResult": "dyadlab.physio._vpa",
     "epoch_vpa": "dyadlab.physio.epochs",
     "inject_artifacts": "dyadlab.physio.simulate",
