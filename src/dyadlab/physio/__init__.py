@@ -24,7 +24,11 @@ from typing import Any
 _LAZY: dict[str, str] = {
     "BeatEdit": "dyadlab.physio.edits",
     "EditLog": "dyadlab.physio.edits",
+    "ConcordanceResult": "dyadlab.physio._concordance",
     "GaugeCalibration": "dyadlab.physio.gauge",
+    "concordance": "dyadlab.physio._concordance",
+    "concordance_apim": "dyadlab.physio._concordance",
+    "simulate_concordance": "dyadlab.physio._concordance",
     "Recording": "dyadlab.physio.recording",
     "calibrate_gauge": "dyadlab.physio.gauge",
     "circumference_change": "dyadlab.physio.gauge",
