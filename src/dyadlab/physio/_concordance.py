@@ -14,7 +14,7 @@ Examples
 >>> import dyadlab as dl
 >>> data = dl.physio.simulate_concordance(n_dyads=10, n_epochs=120, r=0.5, rng=1)
 >>> res = dl.physio.concordance(data, subjective="subjective", genital="genital",
-...                             person="person", time="epoch", lags=[0, 1])
+...                             person="person", dyad="dyad", time="epoch", lags=[0, 1])
 >>> res.estimates["effect"].tolist()
 ['within_z', 'within_r', 'between_r']
 """
