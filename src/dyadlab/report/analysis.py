@@ -42,6 +42,7 @@ from dyadlab._validation import check_columns
 from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
 from dyadlab.models._result import ESTIMATE_COLUMNS
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
+from dyadlab.report.k_table import k_summary
 
 __all__ = ["AnalysisReport", "analysis_sections", "write_analysis_report"]
 
@@ -152,9 +153,9 @@ def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -> Section:
     tables: list[tuple[str, pd.DataFrame]] = [("Estimates", _estimates_table(result))]
-    extra_k = result.extra.get("k") if isinstance(result.extra, dict) else None
-    if isinstance(extra_k, pd.DataFrame) and len(extra_k):
-        tables.append(("k = partner / actor", extra_k))
+    k_frame, k_lines = k_summary(result)
+    if len(k_frame):
+        tables.append(("k = partner / actor", k_frame))
     if len(result.variance_components):
         tables.append(("Variance components", result.variance_components))
     if result.tests:
@@ -166,6 +167,7 @@ def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -
         + (f" (roles: {', '.join(map(str, result.roles))})" if result.roles else "")
         + f"; {result.estimation}."
     )
+    lines += k_lines
     if result.warnings:
         lines.append("Warnings: " + " ".join(str(w) for w in result.warnings))
     tables = [(caption, _blank_none(frame)) for caption, frame in tables]
