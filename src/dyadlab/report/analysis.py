@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns
+from dyadlab._validation import check_columns, check_numeric, check_option
+from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
 from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
 from dyadlab.models._result import ESTIMATE_COLUMNS
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
@@ -234,6 +235,7 @@ def analysis_sections(
     judgment: str | None = None,
     truth: str | None = None,
     trajectories: int = 6,
+    family: str = "gaussian",
 ) -> AnalysisReport:
     """Run the dyadic analyses that fit ``data`` and return report sections.
 
@@ -252,6 +254,10 @@ def analysis_sections(
         together give the truth-and-bias model.
     trajectories : int
         Couples drawn in the diary trajectories plot.
+    family : {"gaussian", "binomial", "poisson", "negative_binomial"}
+        The diary outcome's distribution: with another than ``"gaussian"`` (and
+        ``time``), the diary section is the dyadic GLMM of
+        :func:`dyadlab.report.glmm_section.glmm_sections` instead of the diary APIM.
 
     Returns
     -------
@@ -263,9 +269,11 @@ def analysis_sections(
     ------
     OptionError
         Nothing to analyse (no ``y``/``x`` and no ``judgment``/``truth``), only one of a
-        pair given, or ``time`` without ``person``.
+        pair given, ``time`` without ``person``, or a ``family`` other than gaussian
+        without ``time`` and ``y``.
     DyadicDataError
-        A named column does not exist.
+        A named column does not exist, a variable is not numeric (after yes/no coding),
+        a key is missing, or a dyad holds more than two persons (or duplicate rows).
     """
     import dyadlab as dl
 
@@ -281,10 +289,25 @@ def analysis_sections(
         )
     if time is not None and person is None:
         raise OptionError(f"{_FUNC}(): time needs person (the person id column) as well.")
+    family = check_option(
+        "family", family, ["gaussian", "binomial", "poisson", "negative_binomial"], func=_FUNC
+    )
+    if family != "gaussian" and (time is None or y is None):
+        raise OptionError(
+            f"{_FUNC}(): family={family!r} is for a diary outcome; give time and y as well, "
+            "or leave family out."
+        )
     variables = list(dict.fromkeys([v for v in [y, *xs, judgment, truth] if v is not None]))
     keys = [k for k in (dyad, person, role, time) if k is not None]
+    check_not_empty(data, func=_FUNC)
     check_columns(data, [*keys, *variables], func=_FUNC)
+    # the checks of the model functions, once for the whole report (one line each)
+    check_keys(data, dyad=dyad, person=person, time=time, func=_FUNC)
     frame, notes = code_yes_no(data, variables)
+    check_numeric(frame, variables, func=_FUNC)
+    for v in variables:
+        frame[v] = pd.to_numeric(frame[v], errors="coerce").astype(float)
+    check_dyads(frame, dyad=dyad, person=person, time=time, allow_incomplete=True, func=_FUNC)
     report = AnalysisReport(notes=notes)
     n_dyads = frame[dyad].nunique()
     summary = [f"{len(frame)} rows, {n_dyads} dyads" + (f", occasions in {time!r}" if time else "")]
@@ -333,7 +356,16 @@ def analysis_sections(
                 partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
                 partial(_path_diagrams, predictors=xs, label=label),
             )
-    if y is not None and time is not None:
+    if y is not None and time is not None and family != "gaussian":
+        assert person is not None
+        from dyadlab.report.glmm_section import glmm_sections
+
+        glmm = glmm_sections(
+            frame, y=y, x=xs, dyad=dyad, person=person, time=time, role=role, family=family
+        )
+        report.sections += glmm.sections
+        report.results.update(glmm.results)
+    elif y is not None and time is not None:
         assert person is not None
         for suffix, label, part, part_role in _groups(frame, dyad, role):
             _attempt(
