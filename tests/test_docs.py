@@ -34,6 +34,7 @@ COVERED_ELSEWHERE = {
     "tutorials/diary.md": "tests/models/test_diary.py",
     "tutorials/power.md": "tests/models/test_power.py",
     "tutorials/protocols.md": "tests/platform/test_protocol_docs.py",
+    "quickstart.md": "tests/test_readme.py",
 }
 
 
