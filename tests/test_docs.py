@@ -35,6 +35,7 @@ COVERED_ELSEWHERE = {
     "tutorials/power.md": "tests/models/test_power.py",
     "tutorials/observe.md": "tests/observe/test_observe_tutorial.py",
     "tutorials/protocols.md": "tests/platform/test_protocol_docs.py",
+    "quickstart.md": "tests/test_readme.py",
 }
 
 
