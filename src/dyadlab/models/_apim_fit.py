@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -680,14 +681,23 @@ def _crit(level: float, df: float | None) -> float:
 
 
 def k_table(
-    des: Design, out: Fitted, n_boot: int, level: float, rng: np.random.Generator
+    des: Design,
+    out: Fitted,
+    n_boot: int,
+    level: float,
+    rng: int | np.random.Generator | None,
+    *,
+    client: Any = None,
+    progress: bool | None = None,
 ) -> list[dict[str, Any]]:
     """k = partner / actor per role and predictor, always with an interval.
 
     The standard error is the delta method's, ``sqrt(g' V g)`` with ``g = (-p / a^2,
     1 / a)`` and ``V`` the covariance of the actor and partner estimates (as lavaan's
     ``k := p / a``); the interval is ``k ± z se`` (``t`` with the MLM's df), or with
-    ``n_boot`` resamples the bootstrap percentile interval (BCa as well).
+    ``n_boot`` resamples the bootstrap percentile interval (BCa as well). The resamples
+    run in seeded chunks (:func:`dyadlab.models._bootstrap.replicates`), here or on a Dask
+    ``client``, with the same numbers.
     """
     members: list[int | None] = [0, 1] if des.distinguishable else [None]
     pairs = []
@@ -718,15 +728,10 @@ def k_table(
     if n_boot > 0:
         method = "bootstrap_percentile"
         n = out.n_units
-        w = bs.resample_weights(n, n_boot, rng)
-        jw = bs.jackknife_weights(n)
+        refit = out.refit_batch or partial(_refit_rows, out)
+        boot = ks(bs.replicates(refit, n, n_boot, rng, client=client, progress=progress))
         with np.errstate(all="ignore"):
-            if out.refit_batch is not None:
-                boot = ks(out.refit_batch(w))
-                jack = ks(out.refit_batch(jw))
-            else:
-                boot = ks(np.array([_safe_refit(out, wi) for wi in w]))
-                jack = ks(np.array([_safe_refit(out, wi) for wi in jw]))
+            jack = ks(refit(bs.jackknife_weights(n)))
         lo, hi = bs.percentile_interval(boot, level)
         blo, bhi = bs.bca_interval(boot, est, jack, level)
     rows = []
@@ -756,6 +761,11 @@ def k_table(
             }
         )
     return rows
+
+
+def _refit_rows(out: Fitted, w: Array) -> Array:
+    """Refits for the rows of ``w`` one at a time (estimators without a batched refit)."""
+    return np.array([_safe_refit(out, wi) for wi in w])
 
 
 def _safe_refit(out: Fitted, w: Array) -> Array:

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import DyadicDataError, DyadlabError, DyadlabWarning, OptionError
 from dyadlab.models._apim_design import Design, prepare
+from dyadlab.models._chunked import check_client
 from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
 
 __all__ = ["ApimResult", "apim"]
@@ -182,6 +183,8 @@ def apim(
     bootstrap: int | bool = 0,
     level: float = 0.95,
     rng: int | np.random.Generator | None = None,
+    client: Any = None,
+    progress: bool | None = None,
 ) -> ApimResult:
     """Fit the actor–partner interdependence model.
 
@@ -223,6 +226,11 @@ def apim(
         Confidence level of all intervals.
     rng : int or numpy.random.Generator, optional
         Seed or generator of the bootstrap.
+    client : dask.distributed.Client, optional
+        Run the bootstrap resamples (in chunks of 1,000) on a Dask cluster; the
+        intervals equal a local run with the same ``rng``.
+    progress : bool, optional
+        Progress bar during the bootstrap (None: only when stderr is a terminal).
 
     Returns
     -------
@@ -302,6 +310,7 @@ def apim(
             f"{_FUNC}(): bootstrap must be a whole number of resamples >= 0, got "
             f"{bootstrap!r}. Use 0 for no bootstrap or e.g. 5000."
         )
+    check_client(client, func=_FUNC)
     des = prepare(
         data,
         y=y,
@@ -339,7 +348,9 @@ def apim(
                 out = fitters.sem_indistinguishable(des, level=level)
             else:
                 out = fitters.mlm(des, level=level)
-            k_rows = fitters.k_table(des, out, int(bootstrap), level, gen)
+            k_rows = fitters.k_table(
+                des, out, int(bootstrap), level, gen, client=client, progress=progress
+            )
             slopes = fitters.simple_slopes(des, out, level) if moderator is not None else None
     except DyadlabError:
         raise
