@@ -33,7 +33,9 @@ COVERED_ELSEWHERE = {
     "tutorials/nonindependence.md": "tests/models/test_nonindependence.py",
     "tutorials/diary.md": "tests/models/test_diary.py",
     "tutorials/power.md": "tests/models/test_power.py",
+    "tutorials/observe.md": "tests/observe/test_observe_tutorial.py",
     "tutorials/protocols.md": "tests/platform/test_protocol_docs.py",
+    "quickstart.md": "tests/test_readme.py",
 }
 
 

@@ -140,10 +140,10 @@ class FakeClient:
     def __init__(self):
         self.mapped = 0
 
-    def map(self, func, tasks):
-        tasks = list(tasks)
+    def map(self, func, *columns, pure=True):
+        tasks = list(zip(*columns, strict=True))
         self.mapped += len(tasks)
-        return [func(t) for t in tasks]
+        return [func(*t) for t in tasks]
 
     def gather(self, futures):
         return list(futures)

@@ -1,7 +1,13 @@
-"""Seeded simulations give the same numbers on a 2-process Dask LocalCluster as locally."""
+"""Seeded simulations give the same numbers on a 2-process Dask LocalCluster as locally.
+
+One module-scoped cluster for all: power.diary, power.apim's Monte Carlo (several chunks
+per sample size) and the APIM k and APIMeM bootstraps (several chunks of resamples).
+"""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import dyadlab as dl
@@ -37,8 +43,42 @@ def test_power_diary_dask_equals_local(client):
 
 
 def test_power_apim_montecarlo_dask_equals_local(client):
-    kw = {"actor": 0.3, "partner": 0.15, "r_x": 0.3, "r_e": 0.3, "dyads": [40, 80]}
-    local = dl.power.apim(**kw, method="montecarlo", replications=500, rng=3)
-    remote = dl.power.apim(**kw, method="montecarlo", replications=500, rng=3, client=client)
+    # 2,000 dyads: chunks of 1,000 replications, so 3 chunks at that sample size
+    kw = {"actor": 0.05, "partner": 0.03, "r_x": 0.3, "r_e": 0.3, "dyads": [40, 2000]}
+    local = dl.power.apim(**kw, method="montecarlo", replications=2500, rng=3)
+    remote = dl.power.apim(**kw, method="montecarlo", replications=2500, rng=3, client=client)
     assert len(local.curve) == 2
     assert remote.curve == local.curve
+
+
+def _couples(n=80, seed=5):
+    g = np.random.default_rng(seed)
+    x = g.normal(size=2 * n)
+    xp = x.reshape(n, 2)[:, ::-1].ravel()
+    m = 0.4 * x + 0.2 * xp + g.normal(size=2 * n)
+    mp = m.reshape(n, 2)[:, ::-1].ravel()
+    return pd.DataFrame(
+        {
+            "couple": np.repeat(np.arange(n), 2),
+            "role": np.tile(["f", "m"], n),
+            "x": x,
+            "m": m,
+            "y": 0.5 * x + 0.2 * xp + 0.3 * m + 0.1 * mp + g.normal(size=2 * n),
+        }
+    )
+
+
+def test_apim_k_bootstrap_dask_equals_local(client):
+    kw = {"y": "y", "x": "x", "dyad": "couple", "role": "role", "bootstrap": 2500, "rng": 7}
+    local = dl.apim(_couples(), **kw).extra["k"]
+    remote = dl.apim(_couples(), **kw, client=client).extra["k"]
+    assert len(local) == 2 and all(k["ci_low"] is not None for k in local)
+    assert remote == local
+
+
+def test_mediation_bootstrap_dask_equals_local(client):
+    kw = {"x": "x", "m": "m", "y": "y", "dyad": "couple", "bootstrap": 2500, "rng": 4}
+    local = dl.apim_mediation(_couples(), **kw, role="role").estimates
+    remote = dl.apim_mediation(_couples(), **kw, role="role", client=client).estimates
+    assert local["ci_low"].notna().all()
+    pd.testing.assert_frame_equal(remote, local, check_exact=True)

@@ -18,21 +18,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
+
+from dyadlab.models._chunked import run_chunks, split, streams
 
 __all__ = [
     "batched_ols",
     "bca_interval",
     "jackknife_weights",
     "percentile_interval",
+    "replicates",
     "resample_weights",
     "safe_solve",
 ]
 
 Array = NDArray[np.float64]
+
+#: resamples per chunk: fixed, so that chunk ``j`` always draws from stream ``j``
+CHUNK = 1000
 
 
 def resample_weights(n: int, n_boot: int, rng: np.random.Generator) -> Array:
@@ -148,3 +155,61 @@ def bootstrap_loop(
     """Replicates of ``stat(weights)`` for resampled dyad weights (a refit per resample)."""
     w = resample_weights(n, n_boot, rng)
     return np.array([stat(wi) for wi in w])
+
+
+def refit_chunk(refit: Callable[[Array], Array], n: int, size: int, seed: Any) -> Array:
+    """``refit`` on ``size`` resampled weight vectors drawn from ``seed`` (one chunk)."""
+    w = resample_weights(n, size, np.random.default_rng(seed))
+    with np.errstate(all="ignore"):
+        return np.asarray(refit(w), dtype=float)
+
+
+def replicates(
+    refit: Callable[[Array], Array],
+    n: int,
+    n_boot: int,
+    rng: int | np.random.Generator | None,
+    *,
+    client: Any = None,
+    progress: bool | None = None,
+    func: str = "bootstrap",
+) -> Array:
+    """``refit(weights)`` for ``n_boot`` resamples of ``n`` dyads, in seeded chunks.
+
+    Chunk ``j`` of :data:`CHUNK` resamples draws its weights from ``rng`` jumped ``j``
+    times (:func:`dyadlab.models._chunked.streams`), so the replicates are the same
+    here and on a Dask ``client``, and the first chunk equals
+    ``refit(resample_weights(n, CHUNK, rng))``.
+
+    Parameters
+    ----------
+    refit : callable
+        Weights (b, n) to estimates (b, p); picklable (cloudpickle) for Dask.
+    n, n_boot : int
+        Dyads, resamples.
+    rng : int, Generator or None
+        Seed.
+    client : dask.distributed.Client, optional
+        Run the chunks on this cluster.
+    progress : bool, optional
+        Progress bar (None: only when stderr is a terminal).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def mean_of_first(w):
+    ...     return (w[:, :1] * 1.0) / w.sum(axis=1, keepdims=True)
+    >>> replicates(mean_of_first, 5, 3, 1).shape
+    (3, 1)
+    """
+    sizes = split(n_boot, CHUNK)
+    seeds = streams(rng, len(sizes), func=func)
+    parts = run_chunks(
+        refit_chunk,
+        [(refit, n, size) for size in sizes],
+        seeds,
+        client=client,
+        progress=progress,
+        label=func,
+    )
+    return np.concatenate(parts, axis=0)

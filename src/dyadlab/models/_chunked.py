@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import copy
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,7 +28,7 @@ import numpy as np
 
 from dyadlab.exceptions import OptionError
 
-__all__ = ["check_client", "run_chunks", "seed_sequence", "split"]
+__all__ = ["check_client", "run_chunks", "seed_sequence", "split", "streams"]
 
 
 def seed_sequence(
@@ -39,6 +40,42 @@ def seed_sequence(
     if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
         return np.random.SeedSequence(None if seed is None else int(seed))
     raise OptionError(f"{func}(): seed={seed!r} is not allowed; give an int seed or None.")
+
+
+def streams(
+    rng: int | np.random.Generator | np.random.BitGenerator | None, k: int, *, func: str
+) -> list[np.random.BitGenerator]:
+    """``k`` independent streams for ``k`` chunks: the generator jumped 0, 1, …, k-1 times.
+
+    Chunk 0 draws exactly what ``rng`` itself would draw next, so a run whose
+    replications fit in one chunk gives the same numbers as an unchunked one. An int
+    seed (or None) starts a fresh :class:`~numpy.random.PCG64`, as
+    :func:`numpy.random.default_rng` does; a Generator is moved on past the ``k``
+    streams, so using it again gives new draws.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = streams(5, 2, func="demo")  # a bit generator: drawing from it uses it up
+    >>> float(np.random.default_rng(s[0]).random()) == float(np.random.default_rng(5).random())
+    True
+    """
+    if isinstance(rng, np.random.Generator):
+        base = rng.bit_generator
+    elif isinstance(rng, np.random.BitGenerator):
+        base = rng
+    elif rng is None or (isinstance(rng, int | np.integer) and not isinstance(rng, bool)):
+        base = np.random.PCG64(None if rng is None else int(rng))
+    else:
+        raise OptionError(
+            f"{func}(): rng={rng!r} is not allowed; give an int seed or a numpy Generator."
+        )
+    if not hasattr(base, "jumped"):  # e.g. SFC64: seed PCG64 streams from it instead
+        base = np.random.PCG64(int(np.random.Generator(base).integers(2**63)))
+    out = [base.jumped(i) for i in range(k)]
+    if isinstance(rng, np.random.Generator | np.random.BitGenerator):
+        base.state = base.jumped(k).state
+    return out
 
 
 def split(total: int, size: int) -> list[int]:
@@ -64,7 +101,7 @@ def _show_progress(progress: bool | None) -> bool:
 def run_chunks(
     func: Callable[..., Any],
     args: Sequence[tuple[Any, ...]],
-    seeds: Sequence[np.random.SeedSequence],
+    seeds: Sequence[Any],
     *,
     client: Any = None,
     progress: bool | None = False,
@@ -77,7 +114,8 @@ def run_chunks(
     func : callable
         A module-level function (picklable for Dask) taking ``*args[i]`` and a seed.
     args, seeds : sequences of equal length
-        One entry per chunk.
+        One entry per chunk; a seed is anything :func:`numpy.random.default_rng` takes
+        (a :class:`~numpy.random.SeedSequence` or a bit generator from :func:`streams`).
     client : dask.distributed.Client, optional
         Run the chunks on this cluster (``client.map`` / ``client.gather``).
     progress : bool or None
@@ -88,6 +126,8 @@ def run_chunks(
     """
     if len(args) != len(seeds):
         raise ValueError("run_chunks: one seed per chunk")
+    # a bit generator is used up by drawing from it: run on copies, as Dask does
+    seeds = [copy.deepcopy(s) if isinstance(s, np.random.BitGenerator) else s for s in seeds]
     show = _show_progress(progress)
     if client is not None:
         cols = list(zip(*args, strict=True)) if args else []

@@ -30,9 +30,11 @@ with equality labels on paths, intercepts and residual variances.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from dyadlab.models._chunked import run_chunks, split, streams
 from dyadlab.models._numerics import saturated_loglik
 
 __all__ = [
@@ -337,41 +339,61 @@ def _paths_pooled(x: np.ndarray, m: np.ndarray, y: np.ndarray) -> np.ndarray:
     return _pooled_blocks(x, m, y)[0]
 
 
+def _bootstrap_chunk(
+    x: np.ndarray, m: np.ndarray, y: np.ndarray, size: int, pooled: bool, seed: Any
+) -> tuple[np.ndarray, int]:
+    """Paths and effects of ``size`` resamples drawn from ``seed`` (one chunk)."""
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    paths_of = _paths_pooled if pooled else _paths_distinguishable
+    n_paths = len(POOLED_PATHS) if pooled else len(PATHS)
+    singular = 0
+    idx = rng.integers(0, n, size=(size, n))
+    xb, mb, yb = x[idx], m[idx], y[idx]
+    try:
+        paths = paths_of(xb, mb, yb)
+    except np.linalg.LinAlgError:
+        paths = np.full((size, n_paths), np.nan)
+        for b in range(size):  # rare: find the singular resamples one by one
+            try:
+                paths[b] = paths_of(xb[b], mb[b], yb[b])
+            except np.linalg.LinAlgError:
+                singular += 1
+    return np.concatenate([paths, effects(paths, pooled)], axis=1), singular
+
+
 def bootstrap_effects(
     x: np.ndarray,
     m: np.ndarray,
     y: np.ndarray,
     resamples: int,
-    rng: np.random.Generator,
+    rng: int | np.random.Generator | None,
     *,
     pooled: bool = False,
     chunk: int = 1000,
+    client: Any = None,
+    progress: bool | None = None,
 ) -> tuple[np.ndarray, int]:
     """Paths and effects of ``resamples`` dyad-level bootstrap samples, vectorised.
 
     Returns an array (resamples, paths + effects): the 12 paths and 16 defined effects
     (6 and 8 when ``pooled``), and the number of resamples left out because a design
-    matrix was singular (their rows are NaN).
+    matrix was singular (their rows are NaN). The resamples run in chunks of ``chunk``;
+    chunk ``j`` draws from ``rng`` jumped ``j`` times
+    (:func:`dyadlab.models._chunked.streams`), here or on a Dask ``client`` alike, and
+    chunk 0 draws what ``rng`` itself would.
     """
-    n = x.shape[0]
-    paths_of = _paths_pooled if pooled else _paths_distinguishable
-    n_paths = len(POOLED_PATHS) if pooled else len(PATHS)
-    n_effects = len(EFFECTS) * (1 if pooled else 2)
-    out = np.empty((resamples, n_paths + n_effects))
-    singular = 0
-    for start in range(0, resamples, chunk):
-        stop = min(start + chunk, resamples)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        xb, mb, yb = x[idx], m[idx], y[idx]
-        try:
-            paths = paths_of(xb, mb, yb)
-        except np.linalg.LinAlgError:
-            paths = np.full((stop - start, n_paths), np.nan)
-            for b in range(stop - start):  # rare: find the singular resamples one by one
-                try:
-                    paths[b] = paths_of(xb[b], mb[b], yb[b])
-                except np.linalg.LinAlgError:
-                    singular += 1
-        out[start:stop, :n_paths] = paths
-        out[start:stop, n_paths:] = effects(paths, pooled)
-    return out, singular
+    sizes = split(resamples, chunk)
+    if not sizes:
+        n_cols = (len(POOLED_PATHS) + len(EFFECTS)) if pooled else (len(PATHS) + 2 * len(EFFECTS))
+        return np.empty((0, n_cols)), 0
+    seeds = streams(rng, len(sizes), func="apim_mediation")
+    parts = run_chunks(
+        _bootstrap_chunk,
+        [(x, m, y, size, pooled) for size in sizes],
+        seeds,
+        client=client,
+        progress=progress,
+        label="apim_mediation bootstrap",
+    )
+    return np.concatenate([p[0] for p in parts], axis=0), sum(p[1] for p in parts)

@@ -30,11 +30,22 @@ estimate the same power), which lowers the Monte Carlo error.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["Design", "fit_distinguishable", "fit_indistinguishable", "simulate_power"]
+from dyadlab.models._chunked import split, streams
+
+__all__ = [
+    "Design",
+    "chunk_sizes",
+    "combine",
+    "count_chunk",
+    "fit_distinguishable",
+    "fit_indistinguishable",
+    "simulate_power",
+]
 
 #: the largest number of simulated values (replications × dyads) held at once
 _CHUNK_VALUES = 2_000_000
@@ -165,42 +176,74 @@ def fit_indistinguishable(
     }
 
 
-def simulate_power(
-    design: Design, n: int, replications: int, seed: np.random.SeedSequence | int
-) -> dict[str, float]:
-    """Simulate ``replications`` data sets of ``n`` dyads, refit, count rejections.
+def chunk_sizes(n: int, replications: int) -> list[int]:
+    """Replications per chunk at ``n`` dyads: at most ``_CHUNK_VALUES`` values each.
 
-    Returns ``{"actor": power, "partner": power, "actor_mc_se": …, "partner_mc_se": …,
-    "df": …}``. The Monte Carlo standard error is ``sqrt(power (1 - power) / R)``, an
-    upper bound when both members' tests are counted.
+    The sizes depend only on ``n`` and ``replications`` (never on the Dask client), so
+    chunk ``j`` always draws from the same stream.
+    """
+    return split(replications, max(1, _CHUNK_VALUES // max(n, 1)))
+
+
+def critical_t(design: Design, n: int) -> tuple[int, float]:
+    """Residual df of the test at ``n`` dyads and its two-sided critical t."""
+    df = n - 3 if design.distinguishable else 2 * n - 3
+    return df, float(stats.t.ppf(1.0 - design.alpha / 2.0, df))
+
+
+def count_chunk(design: Design, n: int, reps: int, seed: Any) -> dict[str, int]:
+    """Simulate and refit ``reps`` data sets of ``n`` dyads; count the rejections.
+
+    ``seed`` is anything :func:`numpy.random.default_rng` takes (one chunk's stream).
+    Returns ``{"actor": hits, "partner": hits, "trials": tests}``; with distinguishable
+    dyads both members' tests are counted, so ``trials`` is ``2 * reps``.
     """
     rng = np.random.default_rng(seed)
-    per_chunk = max(1, _CHUNK_VALUES // max(n, 1))
+    _, crit = critical_t(design, n)
+    data = _simulate(design, n, reps, rng)
     hits = {"actor": 0, "partner": 0}
-    trials = 0
-    df = 2 * n - 3 if not design.distinguishable else n - 3
-    crit = float(stats.t.ppf(1.0 - design.alpha / 2.0, df))
-    done = 0
-    while done < replications:
-        reps = min(per_chunk, replications - done)
-        data = _simulate(design, n, reps, rng)
-        if design.distinguishable:
-            fit = fit_distinguishable(*data)
-            for eff in ("actor", "partner"):
-                for k in (1, 2):
-                    t = fit[f"{eff}{k}"] / fit[f"se_{eff}{k}"]
-                    hits[eff] += int(np.count_nonzero(np.abs(t) > crit))
-            trials += 2 * reps
-        else:
-            fit = fit_indistinguishable(*data)
-            for eff in ("actor", "partner"):
-                t = fit[eff] / fit[f"se_{eff}"]
+    if design.distinguishable:
+        fit = fit_distinguishable(*data)
+        for eff in ("actor", "partner"):
+            for k in (1, 2):
+                t = fit[f"{eff}{k}"] / fit[f"se_{eff}{k}"]
                 hits[eff] += int(np.count_nonzero(np.abs(t) > crit))
-            trials += reps
-        done += reps
-    out: dict[str, float] = {"df": df}
+        return {**hits, "trials": 2 * reps}
+    fit = fit_indistinguishable(*data)
     for eff in ("actor", "partner"):
-        pw = hits[eff] / trials
+        t = fit[eff] / fit[f"se_{eff}"]
+        hits[eff] += int(np.count_nonzero(np.abs(t) > crit))
+    return {**hits, "trials": reps}
+
+
+def combine(
+    design: Design, n: int, replications: int, counts: list[dict[str, int]]
+) -> dict[str, float]:
+    """Power and Monte Carlo SE at ``n`` dyads from the chunks' counts.
+
+    The Monte Carlo standard error is ``sqrt(power (1 - power) / R)``, an upper bound
+    when both members' tests are counted.
+    """
+    trials = sum(c["trials"] for c in counts)
+    out: dict[str, float] = {"df": critical_t(design, n)[0]}
+    for eff in ("actor", "partner"):
+        pw = sum(c[eff] for c in counts) / trials
         out[eff] = pw
         out[f"{eff}_mc_se"] = float(np.sqrt(max(pw * (1.0 - pw), 1e-12) / replications))
     return out
+
+
+def simulate_power(
+    design: Design, n: int, replications: int, seed: int | np.random.Generator | None
+) -> dict[str, float]:
+    """Simulate ``replications`` data sets of ``n`` dyads, refit, count rejections.
+
+    The chunks of :func:`chunk_sizes` draw from the streams of
+    :func:`dyadlab.models._chunked.streams` (chunk 0 from ``seed`` itself). Returns
+    ``{"actor": power, "partner": power, "actor_mc_se": …, "partner_mc_se": …,
+    "df": …}``.
+    """
+    sizes = chunk_sizes(n, replications)
+    seeds = streams(seed, len(sizes), func="power.apim")
+    counts = [count_chunk(design, n, r, s) for r, s in zip(sizes, seeds, strict=True)]
+    return combine(design, n, replications, counts)

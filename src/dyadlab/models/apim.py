@@ -44,6 +44,7 @@ from dyadlab.exceptions import (
     OptionError,
 )
 from dyadlab.models._apim_design import Design, prepare
+from dyadlab.models._chunked import check_client
 from dyadlab.models._result import (
     VARIANCE_COLUMNS,
     ModelResult,
@@ -106,17 +107,35 @@ class ApimResult(ModelResult):
             lines = ["", f"k = partner / actor{at} (Kenny & Ledermann 2010):"]
             for k in ks:
                 who = f" [{k['role']}]" if k.get("role") is not None else ""
-                ci = ""
-                if k.get("ci_low") is not None:
-                    ci = f", {self.level:.0%} bootstrap CI [{k['ci_low']:.3f}, {k['ci_high']:.3f}]"
-                est = k["estimate"]
-                est_s = "—" if est is None else f"{est:.3f}"
-                lines.append(f"  {k['predictor']}{who}: k = {est_s}{ci} — {k['pattern_text']}")
+                lines.append(f"  {k['predictor']}{who}: {k_sentence(k, self.level)}")
             text += "\n" + "\n".join(lines)
         return text
 
 
 _BASE_FIT = ("loglik", "aic", "bic", "n_params", "converged")
+
+
+def k_sentence(k: dict[str, Any], level: float) -> str:
+    """One k row in words: the estimate, its SE and interval, and the pattern it supports.
+
+    Examples
+    --------
+    >>> k_sentence({"estimate": 0.389, "se": 0.151, "ci_low": 0.093, "ci_high": 0.685,
+    ...             "ci_method": "delta", "pattern_text": "no simple pattern"}, 0.95)
+    'k = 0.389 (SE 0.151), 95% CI [0.093, 0.685] (delta method) — no simple pattern'
+    """
+    est = k.get("estimate")
+    out = "k = —" if est is None else f"k = {est:.3f}"
+    if k.get("se") is not None:
+        out += f" (SE {k['se']:.3f})"
+    if k.get("ci_low") is not None and k.get("ci_high") is not None:
+        how = {"delta": "delta method", "bootstrap_percentile": "bootstrap percentile"}
+        method = how.get(k.get("ci_method", ""), k.get("ci_method", ""))
+        out += f", {level:.0%} CI [{k['ci_low']:.3f}, {k['ci_high']:.3f}]"
+        if method:
+            n = f", {k['n_boot']} resamples" if k.get("n_boot") else ""
+            out += f" ({method}{n})"
+    return f"{out} — {k['pattern_text']}"
 
 
 def _olsen_kenny_lines(fit: dict[str, Any]) -> list[str]:
@@ -175,6 +194,8 @@ def apim(
     bootstrap: int | bool = 0,
     level: float = 0.95,
     rng: int | np.random.Generator | None = None,
+    client: Any = None,
+    progress: bool | None = None,
 ) -> ApimResult:
     """Fit the actor–partner interdependence model.
 
@@ -210,12 +231,17 @@ def apim(
         always leaves out persons with a missing outcome or predictor (``na.omit``).
         ``"listwise"``: leave out every dyad with any missing value.
     bootstrap : int or bool
-        Number of bootstrap resamples of dyads for the k intervals (0 or False: no
-        intervals; True: 5,000 resamples).
+        Number of bootstrap resamples of dyads for the k intervals (0 or False: the
+        delta-method interval; True: 5,000 resamples).
     level : float
         Confidence level of all intervals.
     rng : int or numpy.random.Generator, optional
         Seed or generator of the bootstrap.
+    client : dask.distributed.Client, optional
+        Run the bootstrap resamples (in chunks of 1,000) on a Dask cluster; the
+        intervals equal a local run with the same ``rng``.
+    progress : bool, optional
+        Progress bar during the bootstrap (None: only when stderr is a terminal).
 
     Returns
     -------
@@ -228,8 +254,10 @@ def apim(
         covariance and correlation. ``fit``: loglik, aic, bic, n_params, converged (and
         chisq, df, rmsea, cfi for the indistinguishable SEM). ``tests``: equal actor
         effects, equal partner effects and equal roles (likelihood ratio and Wald) for
-        distinguishable SEM. ``extra["k"]``: k per role and predictor, with bootstrap
-        percentile and BCa intervals; ``extra["simple_slopes"]`` with a moderator.
+        distinguishable SEM. ``extra["k"]``: k per role and predictor with its delta-method
+        ``se`` and an interval (``ci_method`` "delta", or "bootstrap_percentile" with
+        ``bootstrap``, then also BCa), and the ``pattern`` that interval supports;
+        ``extra["simple_slopes"]`` with a moderator.
 
     Raises
     ------
@@ -250,7 +278,9 @@ def apim(
     The SEM estimates are ML; without missing values and moderators the model is
     saturated, so they equal least squares per outcome with residual variances divided
     by N. Standard errors use the expected information (the observed information with
-    missing values), as lavaan 0.6 does. k = p / a per role (Kenny & Ledermann 2010).
+    missing values), as lavaan 0.6 does. k = p / a per role (Kenny & Ledermann 2010), with
+    the delta-method standard error of lavaan's ``k := p / a``; the pattern (actor-only,
+    couple, contrast) is stated only when k's interval contains exactly one of 0, 1, -1.
 
     References
     ----------
@@ -291,6 +321,7 @@ def apim(
             f"{_FUNC}(): bootstrap must be a whole number of resamples >= 0, got "
             f"{bootstrap!r}. Use 0 for no bootstrap or e.g. 5000."
         )
+    check_client(client, func=_FUNC)
     des = prepare(
         data,
         y=y,
@@ -328,7 +359,9 @@ def apim(
                 out = fitters.sem_indistinguishable(des, level=level)
             else:
                 out = fitters.mlm(des, level=level)
-            k_rows = fitters.k_table(des, out, int(bootstrap), level, gen)
+            k_rows = fitters.k_table(
+                des, out, int(bootstrap), level, gen, client=client, progress=progress
+            )
             slopes = fitters.simple_slopes(des, out, level) if moderator is not None else None
     except DyadlabError:
         raise

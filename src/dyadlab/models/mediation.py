@@ -37,6 +37,7 @@ from dyadlab.data.checks import (
 from dyadlab.data.convert import to_dyad
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models import _mediation_fit as _fit
+from dyadlab.models._chunked import check_client
 from dyadlab.models._result import (
     VARIANCE_COLUMNS,
     ModelResult,
@@ -129,6 +130,8 @@ def apim_mediation(
     bootstrap: int = 5000,
     level: float = 0.95,
     rng: int | np.random.Generator | None = None,
+    client: Any = None,
+    progress: bool | None = None,
 ) -> MediationResult:
     """Fit the APIM mediation model (APIMeM) for distinguishable or indistinguishable dyads.
 
@@ -151,6 +154,11 @@ def apim_mediation(
         Confidence level.
     rng : int or numpy.random.Generator, optional
         Seed of the bootstrap.
+    client : dask.distributed.Client, optional
+        Run the bootstrap resamples (in chunks of 1,000) on a Dask cluster; the
+        intervals equal a local run with the same ``rng``.
+    progress : bool, optional
+        Progress bar during the bootstrap (None: only when stderr is a terminal).
 
     Returns
     -------
@@ -223,6 +231,7 @@ def apim_mediation(
         raise OptionError(f"{_FUNC}(): data must be a pandas DataFrame, not {type(data).__name__}.")
     _check_args(bootstrap, level, x, m, y)
     generator = _rng(rng)
+    check_client(client, func=_FUNC)
     check_columns(data, [dyad, role], func=_FUNC)
     check_analysis_variables(data, [x, m, y], func=_FUNC)
     check_keys(data, dyad=dyad, role=role, func=_FUNC)
@@ -271,7 +280,9 @@ def apim_mediation(
     boot_ci = None
     failed = 0
     if bootstrap > 0:
-        draws, failed = _fit.bootstrap_effects(xa, ma, ya, int(bootstrap), generator, pooled=pooled)
+        draws, failed = _fit.bootstrap_effects(
+            xa, ma, ya, int(bootstrap), generator, pooled=pooled, client=client, progress=progress
+        )
         tail = (1.0 - level) / 2.0
         boot_ci = np.nanquantile(draws, [tail, 1.0 - tail], axis=0)
         if failed:

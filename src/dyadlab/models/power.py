@@ -27,8 +27,9 @@ from scipy import stats
 
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
+from dyadlab.models._chunked import check_client, run_chunks, streams
 from dyadlab.models._power_diary import DiaryPowerResult, diary
-from dyadlab.models._power_mc import Design, simulate_power
+from dyadlab.models._power_mc import Design, chunk_sizes, combine, count_chunk
 from dyadlab.models._result import present
 
 if TYPE_CHECKING:
@@ -192,11 +193,38 @@ def _analytic_point(design: Design, n: int) -> dict[str, float]:
     return row
 
 
-def _mc_task(task: tuple[Design, int, int, int]) -> dict[str, float]:
-    design, n, replications, seed = task
-    row = simulate_power(design, n, replications, seed)
-    row["dyads"] = n
-    return row
+def _montecarlo(
+    design: Design,
+    grid: list[int],
+    reps: int,
+    rng: int | np.random.Generator | None,
+    client: Any,
+    progress: bool | None,
+) -> list[dict[str, float]]:
+    """Monte Carlo power at each sample size: seeded chunks, here or on ``client``.
+
+    Sample size ``i`` gets its own seed; its chunks ``j`` draw from that seed's PCG64
+    jumped ``j`` times, so the numbers depend on the seed only (not on the client).
+    """
+    args: list[tuple[Any, ...]] = []
+    seeds: list[Any] = []
+    cells: list[int] = []
+    for n, seed in zip(grid, _seeds(rng, len(grid)), strict=True):
+        sizes = chunk_sizes(n, reps)
+        args.extend((design, n, size) for size in sizes)
+        seeds.extend(streams(seed, len(sizes), func=_FUNC))
+        cells.append(len(sizes))
+    counts = run_chunks(
+        count_chunk, args, seeds, client=client, progress=progress, label="power.apim"
+    )
+    curve = []
+    start = 0
+    for n, k in zip(grid, cells, strict=True):
+        row = combine(design, n, reps, counts[start : start + k])
+        row["dyads"] = n
+        curve.append(row)
+        start += k
+    return curve
 
 
 def _check_dyads(dyads: int | Sequence[int]) -> list[int]:
@@ -244,6 +272,7 @@ def apim(
     replications: int = 10_000,
     rng: int | np.random.Generator | None = None,
     client: Any = None,
+    progress: bool | None = None,
 ) -> PowerResult:
     """Power to detect actor and partner effects in the APIM.
 
@@ -271,8 +300,12 @@ def apim(
         Seed for the simulation; each sample size of a grid gets its own stream, so the
         results do not depend on whether a Dask client is used.
     client : dask.distributed.Client, optional
-        Spread the sample sizes of a Monte Carlo grid over a Dask cluster
-        (``client.map`` / ``client.gather``). Ignored by the analytic method.
+        Run the Monte Carlo chunks (at most 2 million simulated dyads each) of every
+        sample size on a Dask cluster; the numbers equal a local run with the same
+        ``rng``. Ignored by the analytic method.
+    progress : bool, optional
+        Show a progress bar on stderr during the Monte Carlo run (Rich locally, Dask's
+        on a cluster). Default: only when stderr is a terminal.
 
     Returns
     -------
@@ -368,24 +401,8 @@ def apim(
                 "(1,000 or more for a stable answer)."
             )
         reps = int(replications)
-        tasks = list(
-            zip(
-                [design] * len(grid),
-                grid,
-                [reps] * len(grid),
-                _seeds(rng, len(grid)),
-                strict=True,
-            )
-        )
-        if client is not None:
-            if not (hasattr(client, "map") and hasattr(client, "gather")):
-                raise OptionError(
-                    f"{_FUNC}(): client={client!r} has no map()/gather(); give a "
-                    "dask.distributed Client (pip install 'dyadlab[dask]')."
-                )
-            curve = list(client.gather(client.map(_mc_task, tasks)))
-        else:
-            curve = [_mc_task(t) for t in tasks]
+        check_client(client, func=_FUNC)
+        curve = _montecarlo(design, grid, reps, rng, client, progress)
         if reps < 1000:
             warnings.append(
                 f"Only {reps} replications: the Monte Carlo standard error of power is up "
