@@ -99,7 +99,7 @@ for (m in c("REML", "ML")) {
            m, "')"),
     "observe_dw_cells.csv",
     list(value = "yules_q", couple = "session", predictors = list("direction", "conflict"),
-         transform = "fisher_z", method = m,
+         transform = "fisher_z", estimator = m,
          covariates = "repo:tests/reference/data/observe_couple_covariates.csv"),
     list(estimate = unname(tt[, "Value"]), se = unname(tt[, "Std.Error"]),
          df = unname(tt[, "DF"]), loglik = as.numeric(logLik(fit)),
