@@ -94,3 +94,12 @@ def test_errors_are_one_line(capsys, args, code, message):  # type: ignore[no-un
     assert out == ""
     assert err.startswith("dyadlab: error:") and message in err
     assert err.count("\n") == 1
+
+
+def test_method_flag_is_a_deprecated_alias_of_estimator(capsys):  # type: ignore[no-untyped-def]
+    args = [*KEYS, "--indistinguishable", "--json"]
+    code, old, err = _run(capsys, INDIST, *args, "--method", "ml")
+    assert code == 0 and "--method is deprecated for REML/ML; use --estimator" in err
+    code, new, _ = _run(capsys, INDIST, *args, "--estimator", "ML")
+    assert code == 0 and json.loads(old) == json.loads(new)
+    assert json.loads(new)["estimation"] == "ML" and json.loads(new)["call"]["estimator"] == "ML"
