@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 import zipfile
 from datetime import timedelta
 from io import BytesIO
@@ -221,10 +222,13 @@ def test_diary_fits_the_export_without_reshaping(db, protocol_path, tmp_path):
     now = EVENING_DAY3 + timedelta(days=5)  # day 8 at 20:30: days 1-7 are over
     export_study(db, couples[0].study_id, out=tmp_path / "diary.csv", now=now)
     df = pd.read_csv(tmp_path / "diary.csv")
-    res = dl.diary(
-        df, y="relationship_satisfaction", x="desire", dyad="dyad", person="person",
-        time="diary_day", role="role",
-    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:  # days not answered are counted
+        warnings.simplefilter("always")
+        res = dl.diary(
+            df, y="relationship_satisfaction", x="desire", dyad="dyad", person="person",
+            time="diary_day", role="role",
+        )  # fmt: skip
+    assert [str(w.message) for w in caught] == res.warnings
     actor = res.estimates[res.estimates["effect"] == "actor"]
     assert (actor["estimate"] > 0).all()
     assert res.n_dyads == 12

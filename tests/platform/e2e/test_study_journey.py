@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+import warnings
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -187,10 +188,13 @@ def test_create_invite_answer_watch_export_fit(
     assert len(df["dyad"].unique()) == COUPLES
     assert (browser_rows["status"] == "completed").sum() == 6  # 2 partners × 3 evenings
 
-    fit = dl.diary(
-        df, y="relationship_satisfaction", x="desire", dyad="dyad", person="person",
-        time="diary_day", role="role",
-    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:  # days not answered are counted
+        warnings.simplefilter("always")
+        fit = dl.diary(
+            df, y="relationship_satisfaction", x="desire", dyad="dyad", person="person",
+            time="diary_day", role="role",
+        )  # fmt: skip
+    assert [str(w.message) for w in caught] == fit.warnings
     assert fit.n_dyads == COUPLES
     actor = fit.estimates[fit.estimates["effect"] == "actor"]
     assert (actor["estimate"] > 0).all()
