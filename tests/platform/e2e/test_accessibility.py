@@ -270,9 +270,10 @@ def _opening(live: LiveServer, page: Page, lang: str) -> None:
     partner = _partner(live, lang)
     # keep the page that opens a personal link on screen: stop its move on to /s/
     page.route(f"{live.url}/s/", lambda route: route.abort("aborted"))
-    page.goto(partner.url, wait_until="commit")
+    # wait for the aborted move on to /s/ itself (a fixed pause was too short on a busy machine)
+    with page.expect_event("requestfailed", lambda r: r.url == f"{live.url}/s/"):
+        page.goto(partner.url, wait_until="commit")
     expect(page.locator("h1")).to_be_visible()
-    page.wait_for_timeout(300)  # the aborted move on to /s/ has happened
     assert page.url == partner.url
     page.unroute(f"{live.url}/s/")
 
