@@ -57,7 +57,7 @@ def _two_coders(r: Ratings, func: str) -> None:
         )
     missing = (r.matrix < 0).any(axis=1)
     if missing.any():
-        units = [r.units[i] for i in np.flatnonzero(missing)]
+        units = [r.units[int(i)] for i in np.flatnonzero(missing)]
         coded = [r.coders[int(np.argmax(r.matrix[i] >= 0))] for i in np.flatnonzero(missing)]
         raise DyadicDataError(
             f"{func}(): {len(units)} units are coded by one coder only (first: unit "
@@ -194,7 +194,7 @@ def agreement(
     elif method == "fleiss":
         per_unit = counts.sum(axis=1)
         if (per_unit != per_unit.max()).any():
-            bad = [r.units[i] for i in np.flatnonzero(per_unit != per_unit.max())]
+            bad = [r.units[int(i)] for i in np.flatnonzero(per_unit != per_unit.max())]
             raise DyadicDataError(
                 f"{func}(): Fleiss' kappa needs every unit coded by all {int(per_unit.max())} "
                 f"coders, but {len(bad)} units are not (first: unit {show_ids(bad[:1])}). Use "
@@ -227,7 +227,7 @@ def agreement(
     if method in ("gwet", "krippendorff") and single.any():
         warnings.append(
             f"{int(single.sum())} units have fewer than 2 codes and add no pairs "
-            f"(first: {show_ids([r.units[i] for i in np.flatnonzero(single)][:1])})."
+            f"(first: {show_ids([r.units[int(i)] for i in np.flatnonzero(single)][:1])})."
         )
     if not np.isfinite(est):
         warnings.append("The coefficient is undefined: all codes fall in one category.")
