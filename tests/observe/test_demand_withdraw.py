@@ -126,3 +126,23 @@ def test_bad_input():
         dl.observe.demand_withdraw(three)
     with pytest.raises(OptionError, match="no demand codes"):
         dl.observe.demand_withdraw(_hand_made(), demand="criticise")
+
+
+def test_results_are_json_ready_and_leave_input_unchanged():
+    import json
+
+    sim = dl.observe.simulate_sessions(5, minutes=3, rng=6)
+    ev = sim.for_coder("A")
+    before = ev.copy()
+    results = [
+        dl.observe.window_table(ev, session="session", code="code", onset="onset", window=3),
+        dl.observe.demand_withdraw(ev, window=3),
+    ]
+    results.append(dl.observe.couple_model(results[1], predictors=["direction"]))
+    for res in results:
+        out = json.loads(json.dumps(res.to_dict()))
+        assert out["model"].startswith("observe_")
+        assert set(out["estimates"][0]) >= {"effect", "estimate", "se", "ci_low", "ci_high"}
+        assert isinstance(res.summary(), str)
+    assert len(json.loads(results[1].to_json())["table"]) == 10
+    pd.testing.assert_frame_equal(ev, before)
