@@ -30,7 +30,7 @@ def test_observe_tutorial_prints_what_it_says(tmp_path: Path, monkeypatch: pytes
             want = [line.rstrip() for line in m.group("out").strip("\n").splitlines()]
             assert got == want, f"block:\n{m.group('code')}"
             checked += 1
-    assert len(pairs) == 9 and checked == 8
+    assert len(pairs) == 10 and checked == 9
     model = namespace["model"]
     row = model.estimates.set_index("predictor").loc["distressed"]  # type: ignore[attr-defined]
     assert row["ci_low"] > 0  # the simulated difference is found
