@@ -14,6 +14,15 @@ from dyadlab.exceptions import DyadicDataError, OptionError
 matplotlib.use("Agg")
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close this module's figures: matplotlib warns (an error here) past 20 open."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def _hand_made() -> pd.DataFrame:
     # p1 demands at 0, 10, 20; p2 withdraws at 2 and 12 (within 3 s) and 40 (not);
     # p2 demands at 30; p1 withdraws at 50 (not within 3 s)

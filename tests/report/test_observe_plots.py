@@ -14,6 +14,15 @@ from dyadlab.report.observe_plots import confusion_plot
 matplotlib.use("Agg")
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close this module's figures: matplotlib warns (an error here) past 20 open."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def test_confusion_plot_writes_every_count_and_the_agreement():
     sim = dl.observe.simulate_sessions(3, minutes=3, rng=4)
     units = dl.observe.time_units(sim)
