@@ -133,6 +133,10 @@ def test_bad_input():
     three.loc[0, "partner"] = "p3"
     with pytest.raises(DyadicDataError, match="session 'c1' has 3 partners"):
         dl.observe.demand_withdraw(three)
+    one = _hand_made()
+    one["partner"] = "p1"
+    with pytest.raises(DyadicDataError, match="session 'c1' has 1 partner "):
+        dl.observe.demand_withdraw(one)
     with pytest.raises(OptionError, match="no demand codes"):
         dl.observe.demand_withdraw(_hand_made(), demand="criticise")
 
