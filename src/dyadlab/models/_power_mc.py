@@ -25,8 +25,9 @@ over replications):
 Both tests are two-sided at level ``alpha``; power is the share of replications that
 reject. The replications run in chunks (:func:`chunk_sizes`, each counted by
 :func:`count_chunk` and added up by :func:`combine`), locally or on Dask through
-:func:`dyadlab.models._chunked.run_chunks`. With equal effects for both members, both members' tests are counted (they
-estimate the same power), which lowers the Monte Carlo error.
+:func:`dyadlab.models._chunked.run_chunks`. With equal effects for both members, both
+members' tests are counted (they estimate the same power), which lowers the Monte
+Carlo error.
 """
 
 from __future__ import annotations
