@@ -1,8 +1,9 @@
 """End to end: ``dyadlab demo`` on a small study (8 couples x 5 days), and its parts.
 
-One demo run (module fixture, through the command line) serves every test here: the
-platform really serves HTTP on 127.0.0.1, the answers go through its API, the export is
-read back and the report is checked — also in headless Chromium (marked ``browser``).
+One demo run (the ``demo_out`` fixture of tests/conftest.py, through the command line)
+serves every test here: the platform really serves HTTP on 127.0.0.1, the answers go
+through its API, the export is read back and the report is checked — also in headless
+Chromium (marked ``browser``).
 """
 
 from __future__ import annotations
@@ -20,23 +21,6 @@ from dyadlab.demo import study as demo_study
 from dyadlab.demo.server import FileClock, free_port
 from dyadlab.demo.simulate_answers import TICK_LOCAL, simulate_answers, tick_times
 from dyadlab.demo.study import demo_protocol
-
-
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo run per test session, shared by the pytest-xdist workers (file lock)."""
-    import fcntl
-
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    out = root / "dyadlab-demo-8x5"
-    with open(root / "dyadlab-demo-8x5.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / "report.html").is_file():
-            args = ["demo", "--no-serve", "--out", str(out), "--couples", "8", "--days", "5"]
-            assert main(args) == 0
-    return out
-
 
 # --- the simulated participants ---------------------------------------------------------
 

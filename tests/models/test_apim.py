@@ -203,7 +203,8 @@ def test_k_is_partner_over_actor() -> None:
         assert k["estimate"] == pytest.approx(
             est[("partner", k["role"])] / est[("actor", k["role"])]
         )
-        assert k["ci_low"] is None
+        assert k["ci_method"] == "delta"  # always an interval, without a bootstrap too
+        assert k["ci_low"] < k["estimate"] < k["ci_high"]
 
 
 def test_batched_bootstrap_equals_refits() -> None:
@@ -325,8 +326,8 @@ def test_bca_matches_percentile_for_a_symmetric_unbiased_statistic() -> None:
         (-0.8, -1.4, -0.5, "contrast"),
         (0.5, 0.3, 0.7, "mixed"),
         (0.5, -0.2, 1.2, "undetermined"),
-        (5.0, None, None, "partner-only"),
-        (0.1, None, None, "actor-only"),
+        (5.0, None, None, "undetermined"),  # no interval, no pattern
+        (0.1, None, None, "undetermined"),
     ],
 )
 def test_pattern_of(k: float, lo: float | None, hi: float | None, name: str) -> None:

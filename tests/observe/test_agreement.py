@@ -168,3 +168,56 @@ def test_result_json_contract():
     assert out["model"] == "observe_agreement"
     assert [r["effect"] for r in out["estimates"]] == ["krippendorff_alpha"]
     assert out["n_coders"] == 3
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_replicates_equal_alpha_of_resampled_units(level):
+    from dyadlab.observe._krippendorff import alpha_replicates
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 3, (60, 4))
+    counts = counts[counts.sum(axis=1) >= 2]
+    values = np.array([1.0, 2.0, 4.0, 7.0])
+    patterns, inverse = np.unique(counts, axis=0, return_inverse=True)
+    draws = [rng.integers(0, len(counts), len(counts)) for _ in range(3)]
+    weights = np.array([np.bincount(inverse.ravel()[d], minlength=len(patterns)) for d in draws])
+    got = alpha_replicates(patterns, weights, values, level)
+    want = [krippendorff_alpha(counts[d], values, level)[0] for d in draws]
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_krippendorff_bootstrap_interval():
+    df = _long(K2011)
+    jack = dl.observe.agreement(df, unit="unit", coder="coder", code="code", method="krippendorff")
+    boot = dl.observe.agreement(
+        df,
+        unit="unit",
+        coder="coder",
+        code="code",
+        method="krippendorff",
+        ci="bootstrap",
+        n_boot=4000,
+        rng=7,
+    )
+    j, b = jack.estimates.iloc[0], boot.estimates.iloc[0]
+    assert b["estimate"] == j["estimate"]
+    assert b["ci_low"] < b["estimate"] < b["ci_high"] <= 1.0
+    # a percentile interval, not estimate ± z·se
+    assert b["ci_high"] - b["estimate"] != pytest.approx(b["estimate"] - b["ci_low"], rel=1e-3)
+    assert b["se"] == pytest.approx(j["se"], rel=0.35)
+    again = dl.observe.agreement(
+        df,
+        unit="unit",
+        coder="coder",
+        code="code",
+        method="krippendorff",
+        ci="bootstrap",
+        n_boot=4000,
+        rng=7,
+    )
+    pd.testing.assert_frame_equal(boot.estimates, again.estimates)
+    assert "bootstrap" in boot.estimation
+    with pytest.raises(OptionError, match="method='krippendorff' only"):
+        dl.observe.agreement(
+            df, unit="unit", coder="coder", code="code", method="gwet", ci="bootstrap"
+        )

@@ -101,3 +101,19 @@ def test_observe_errors_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unit 2" in err
     assert main(["observe", "agreement", str(codes), "--unit", "unit"]) == 2
+
+
+def test_observe_sequential_structural_zeros(tmp_path, capsys):
+    events = tmp_path / "events.csv"
+    pd.DataFrame({"couple": [1] * 9, "code": list("abcabcbac")}).to_csv(events, index=False)
+    base = ["observe", "sequential", str(events), "--session", "couple", "--code", "code"]
+    assert main([*base, "--structural-zeros", "diagonal", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tests"][0]["df"] == (3 - 1) ** 2 - 3
+    pooled = [r for r in out["table"] if r["session"] is None and r["given"] == r["target"]]
+    assert len(pooled) == 3 and all(r["expected"] == 0 for r in pooled)
+    assert main([*base, "--structural-zeros", "a->a, b->b", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tests"][0]["df"] == 4 - 2
+    assert main([*base, "--structural-zeros", "a-b"]) == 2  # a usage error
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "GIVEN->TARGET" in err

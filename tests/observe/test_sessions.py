@@ -171,3 +171,48 @@ def test_event_kappa_alignment():
     # pairs: (x,x), (y,x); A's x at 20 s unmatched; B's y at 30 s unmatched
     assert table.tolist() == [[1, 0, 1], [1, 0, 0], [0, 1, 0]]
     assert ek.loc[0, "n"] == 4
+
+
+BORIS_OWN = DATA / "boris_test.boris"  # BORIS's tests/files/test.boris (GPL-3.0; BORIS_NOTE.md)
+
+
+def test_boris_own_test_project():
+    import json
+
+    raw = json.loads(BORIS_OWN.read_text(encoding="utf-8"))["observations"]
+    # BORIS's own project has an observation whose state never stops: a clear message
+    with pytest.raises(FileFormatError, match="'live not paired' and never stops"):
+        dl.observe.read_boris(BORIS_OWN)
+    keep = [o for o in raw if o != "live not paired"]
+    s = dl.observe.read_boris(BORIS_OWN, observations=keep)
+    ev = s.events
+    # every stored event is used: a state's two events make one row, a point event one
+    for obs in keep:
+        events = raw[obs]["events"]
+        n_state = sum(1 for e in events if e[2] in ("s", "r", "m"))
+        n_point = len(events) - n_state
+        got = ev[ev["session"] == obs]
+        assert len(got) == n_state // 2 + n_point, obs
+        assert got["offset"].notna().sum() == n_state // 2
+    one = ev[ev["session"] == "observation #1"].sort_values("onset")
+    assert one[["partner", "code", "onset", "offset"]].values.tolist() == [
+        ["subject1", "s", 3.3, 7.75],
+        ["subject1", "s", 9.9, 16.2],
+        ["subject1", "s", 18.35, 24.475],
+        ["subject2", "s", 38.425, 46.1],
+    ]
+    assert "No focal subject" in set(ev.loc[ev["session"] == "observation #2", "partner"])
+    with pytest.raises(FileFormatError, match=r"not in boris_test\.boris"):
+        dl.observe.read_boris(BORIS_OWN, observations=["nope"])
+
+
+def test_boris_project_equals_boris_own_export_of_it():
+    """BORIS's tests/files/test_export_aggregated_events_test_full_1.tsv is BORIS's own
+    'aggregated events' export of observation #2 of test.boris (GPL-3.0; BORIS_NOTE.md)."""
+    cols = ["partner", "code", "onset", "offset"]
+    exported = dl.observe.read_boris_table(DATA / "boris_test_aggregated.tsv").events
+    project = dl.observe.read_boris(BORIS_OWN, observations=["observation #2"]).events
+    assert len(exported) == len(project) == 18
+    a = exported[cols].sort_values(["onset", "partner"]).reset_index(drop=True)
+    b = project[cols].sort_values(["onset", "partner"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)

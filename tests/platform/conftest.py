@@ -236,13 +236,48 @@ class Couple:
         return {"Authorization": f"Bearer {self.tokens[which]}"}
 
 
-def make_study(db: Session, protocol_file: Path, *, couples: int = 1) -> list[Couple]:
-    """Create the example study with ``couples`` couples starting on ``START``."""
-    study = create_study(db, load_protocol(protocol_file))
+def researcher_id(db: Session, who: tuple[str, str] = OWNER, role: str = "owner") -> int:
+    """The id of the account ``who`` (e-mail, password), created with ``role`` if missing."""
+    from sqlalchemy import select
+
+    from dyadlab.platform.tables import Researcher
+
+    found = db.scalars(select(Researcher.id).where(Researcher.email == who[0])).first()
+    if found is None:
+        found = create_researcher(db, who[0], who[1], role=role).id
+        db.commit()
+    return found
+
+
+def add_member(db: Session, study_id: int, who: tuple[str, str], role: str) -> None:
+    """Make the account ``who`` (created as an analyst account if missing) a member of
+    ``study_id`` with study role ``role``."""
+    from dyadlab.platform.services.access import add_member as add
+
+    researcher_id(db, who, role="analyst")
+    add(db, study_id, who[0], role)
+    db.commit()
+
+
+def make_study(
+    db: Session,
+    protocol_file: Path,
+    *,
+    couples: int = 1,
+    members: dict[tuple[str, str], str] | None = None,
+) -> list[Couple]:
+    """Create the example study with ``couples`` couples starting on ``START``.
+
+    Its creator and owner is the ``OWNER`` account (created if missing); ``members``
+    adds other accounts with their study roles, e.g. ``{ANALYST: "analyst"}``.
+    """
+    study = create_study(db, load_protocol(protocol_file), created_by=researcher_id(db))
     made = invite_couples(
         db, study.id, couples, base_url="http://testserver", start_date=START, tz=TZ
     )
     db.commit()
+    for who, role in (members or {}).items():
+        add_member(db, study.id, who, role)
     return [
         Couple(
             study.id,
@@ -277,13 +312,7 @@ def evening_answers(desire: int = 60) -> dict[str, Any]:
 
 def login(client: TestClient, db: Session, who: tuple[str, str] = OWNER, role: str = "owner"):
     """Create a researcher (if needed) and log in; returns bearer headers."""
-    from sqlalchemy import select
-
-    from dyadlab.platform.tables import Researcher
-
-    if db.scalars(select(Researcher).where(Researcher.email == who[0])).first() is None:
-        create_researcher(db, who[0], who[1], role=role)
-        db.commit()
+    researcher_id(db, who, role=role)
     r = client.post("/api/v1/auth/login", json={"email": who[0], "password": who[1]})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}

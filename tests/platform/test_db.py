@@ -30,6 +30,7 @@ TABLES = {
     "researchers",
     "responses",
     "studies",
+    "study_members",
 }
 
 
@@ -252,3 +253,36 @@ def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("dyadlab: error: Settings.from_env(): DYADLAB_SMTP_PORT")
     assert "Traceback" not in err
+
+
+def test_migration_0004_study_members_makes_creators_owners(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine, "0003")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO researchers (email, password_hash, role, active, created_at, "
+            "session_version) VALUES ('ann@lab.example', 'x', 'owner', true, "
+            "'2026-03-01 10:00:00', 0)"
+        )
+        for title, creator in (("a", "(SELECT id FROM researchers)"), ("b", "NULL")):
+            conn.exec_driver_sql(
+                "INSERT INTO studies (title, protocol, protocol_hash, created_at, created_by) "
+                f"VALUES ('{title}', '{{}}', 'h', '2026-03-01 10:00:00', {creator})"
+            )
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT s.title, r.email, m.role FROM study_members m "
+            "JOIN studies s ON s.id = m.study_id JOIN researchers r ON r.id = m.researcher_id"
+        ).all()
+    assert [tuple(r) for r in rows] == [("a", "ann@lab.example", "owner")]  # b: no creator
+    with engine.begin() as conn:  # deleting the study deletes its members
+        conn.exec_driver_sql("DELETE FROM studies WHERE title = 'a'")
+        assert conn.exec_driver_sql("SELECT count(*) FROM study_members").scalar() == 0
+    downgrade_database(engine, "0003")
+    assert "study_members" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:  # the rest survives the downgrade
+        assert conn.exec_driver_sql("SELECT title FROM studies").scalar() == "b"
+    upgrade_database(engine)
+    assert "study_members" in inspect(engine).get_table_names()
+    engine.dispose()

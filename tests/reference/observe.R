@@ -79,5 +79,33 @@ cases[[length(cases) + 1]] <- case(
        sd_couple = as.numeric(VarCorr(fit)[1, "StdDev"]),
        sd_residual = fit$sigma))
 
+# --- couple-level model of Fisher's z of per-couple demand->withdraw Q ------------------
+# observe_dw_cells.csv: the 2 x 2 cells of dl.observe.demand_withdraw(window = 5) on 30
+# simulated couples (15 weak, 15 strong demand->withdraw; made by dyadlab, as the cells
+# come from its window tables); observe_couple_covariates.csv: a couple-level covariate.
+# z = atanh(Q) with 1/2 added to every cell (Haldane-Anscombe) = 1/2 log OR.
+cells <- read.csv("tests/reference/data/observe_dw_cells.csv")
+covs <- read.csv("tests/reference/data/observe_couple_covariates.csv")
+cells <- merge(cells, covs, by = "session")
+a <- cells$count; b <- cells$given_units - a; c <- cells$target_units - a
+d <- cells$units - cells$given_units - cells$target_units + a
+cells$z <- 0.5 * log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
+for (m in c("REML", "ML")) {
+  fit <- lme(z ~ direction + conflict, random = ~ 1 | session, data = cells, method = m)
+  tt <- summary(fit)$tTable
+  cases[[length(cases) + 1]] <- case(
+    paste0("couple_model_dw_z_", m), "observe_couple_model",
+    paste0("nlme::lme(atanh(Q_haldane) ~ direction + conflict, random = ~ 1 | session, method = '",
+           m, "')"),
+    "observe_dw_cells.csv",
+    list(value = "yules_q", couple = "session", predictors = list("direction", "conflict"),
+         transform = "fisher_z", method = m,
+         covariates = "repo:tests/reference/data/observe_couple_covariates.csv"),
+    list(estimate = unname(tt[, "Value"]), se = unname(tt[, "Std.Error"]),
+         df = unname(tt[, "DF"]), loglik = as.numeric(logLik(fit)),
+         sd_couple = as.numeric(VarCorr(fit)[1, "StdDev"]),
+         sd_residual = fit$sigma))
+}
+
 write_json(list(cases = cases), "tests/reference/fixtures/observe.json", digits = NA,
            auto_unbox = TRUE, pretty = TRUE, null = "null")

@@ -136,7 +136,7 @@ def test_cli_report_writes_the_report_with_provenance(
     html = out.read_text(encoding="utf-8")
     assert file_sha256(data) in html and "dyadlab " in html
     assert re.search(r"on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", html)
-    figures = sorted(p.suffix for p in (tmp_path / "report_figures").iterdir())
+    figures = sorted(p.suffix for p in (tmp_path / "figures").iterdir())
     assert ".png" in figures and ".svg" in figures
 
 

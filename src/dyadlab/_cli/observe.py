@@ -10,6 +10,7 @@ $ dyadlab observe agreement codes.csv --unit second --coder coder --code code \\
       --method krippendorff --level nominal --json
 $ dyadlab observe icc ratings.csv --target couple --rater coder --value warmth
 $ dyadlab observe sequential events.csv --session couple --code code --order onset --lag 1
+$ dyadlab observe sequential events.csv --session couple --code code --structural-zeros diagonal
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ def sequential_command(
         str | None, typer.Option("--order", help="Column ordering events in a session.")
     ] = None,
     lag: Annotated[int, typer.Option("--lag", help="Lag in events.")] = 1,
+    structural_zeros: Annotated[
+        str | None,
+        typer.Option(
+            "--structural-zeros",
+            help="Cells that cannot occur: 'diagonal' (codes never repeat) or "
+            "'GIVEN->TARGET,GIVEN->TARGET'.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run :func:`dyadlab.observe.sequential` on a data file and print the result."""
@@ -132,5 +141,30 @@ def sequential_command(
         code=code,
         order=order,
         lag=lag,
+        structural_zeros=parse_structural_zeros(structural_zeros),
         as_json=as_json,
     )
+
+
+def parse_structural_zeros(text: str | None) -> str | list[tuple[str, str]] | None:
+    """``"diagonal"`` or ``"a->b,c->d"`` → the ``structural_zeros`` argument.
+
+    Examples
+    --------
+    >>> parse_structural_zeros("Ho->Ho, W+->W+")
+    [('Ho', 'Ho'), ('W+', 'W+')]
+    """
+    from dyadlab.exceptions import OptionError
+
+    if text is None or text.strip() == "diagonal":
+        return None if text is None else "diagonal"
+    pairs = []
+    for item in text.split(","):
+        given, sep, target = item.strip().partition("->")
+        if not sep or not given.strip() or not target.strip():
+            raise OptionError(
+                f"observe sequential: --structural-zeros item {item.strip()!r} must be "
+                "GIVEN->TARGET (e.g. 'a->a,b->b') or the word diagonal."
+            )
+        pairs.append((given.strip(), target.strip()))
+    return pairs

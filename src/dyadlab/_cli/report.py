@@ -58,18 +58,29 @@ def report_command(
         str | None, typer.Option("--truth", help="The attribute as each person reports it.")
     ] = None,
     title: Annotated[str, typer.Option("--title", help="Report title.")] = "dyadlab report",
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="Diary outcome: gaussian (default), binomial (0/1), poisson or "
+            "negative_binomial (the dyadic GLMM instead of the diary APIM; needs --time).",
+        ),
+    ] = "gaussian",
     figures: Annotated[
         Path | None,
-        typer.Option("--figures", help="Folder for the figures (default: next to the report)."),
+        typer.Option(
+            "--figures", help="Folder for the figures (default: figures/ next to the report)."
+        ),
     ] = None,
 ) -> None:
     """Run :func:`dyadlab.report.analysis.write_analysis_report` on a data file."""
+    from dyadlab.exceptions import DyadicDataError
     from dyadlab.io import read_table
     from dyadlab.report.analysis import write_analysis_report
 
     frame = read_table(data)
     call = "dyadlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if len(sys.argv) > 1 else ""
-    figures_dir = figures or out.with_name(f"{out.stem}_figures")
+    figures_dir = figures or out.parent / "figures"  # the demo's name as well
     path, report = write_analysis_report(
         out,
         frame,
@@ -85,6 +96,16 @@ def report_command(
         x=x or None,
         judgment=judgment,
         truth=truth,
+        family=family.lower(),
     )
-    fitted = ", ".join(report.results) or "none"
+    if not report.results:
+        why = next((s for s in report.sections if "Not fitted:" in s.text), None)
+        first = (
+            f" (first: {why.title}: {why.text.split('Not fitted:', 1)[1].strip()})" if why else ""
+        )
+        raise DyadicDataError(
+            f"report: none of the analyses could be fitted{first}. {path} says why for each; "
+            "check the columns named with --y, --x, --judgment and --truth."
+        )
+    fitted = ", ".join(report.results)
     typer.echo(f"Wrote {path} (analyses: {fitted}; figures in {figures_dir}).")

@@ -1,4 +1,4 @@
-"""The four APIM estimators, k with its bootstrap, and simple slopes.
+"""The four APIM estimators, k with its interval (delta method or bootstrap), and simple slopes.
 
 Each estimator turns a :class:`~dyadlab.models._apim_design.Design` into a
 :class:`Fitted`: the estimate rows of the result table, variance components, fit
@@ -7,8 +7,8 @@ matrix, and a refit function on dyad weights for the bootstrap).
 
 Examples
 --------
->>> pattern_of(0.05, -0.3, 0.4)
-('actor-only', 'actor-only pattern: the partner effect is negligible (k near 0)')
+>>> pattern_of(0.05, -0.3, 0.4)[0]
+'actor-only'
 """
 
 from __future__ import annotations
@@ -599,43 +599,85 @@ def mlm(des: Design, *, level: float) -> Fitted:
     return out
 
 
-# ---- k and its bootstrap --------------------------------------------------------------
+# ---- k and its interval ---------------------------------------------------------------
 _PATTERNS = {
-    "actor-only": "actor-only pattern: the partner effect is negligible (k near 0)",
-    "couple": "couple pattern: actor and partner effects are equal (k near 1)",
-    "contrast": "contrast pattern: the partner effect is the actor effect's opposite (k near -1)",
-    "partner-only": "partner-only pattern: the actor effect is negligible (|k| large)",
+    "actor-only": (
+        "actor-only pattern: k's interval contains 0 but not 1 or -1 (the partner effect "
+        "is negligible)"
+    ),
+    "couple": (
+        "couple pattern: k's interval contains 1 but not 0 or -1 (actor and partner effects "
+        "are about equal)"
+    ),
+    "contrast": (
+        "contrast pattern: k's interval contains -1 but not 0 or 1 (the partner effect is "
+        "about the actor effect's opposite)"
+    ),
+    "partner-only": (
+        "partner-only pattern: the actor effect's interval contains 0, the partner "
+        "effect's does not"
+    ),
+    "mixed": (
+        "no simple pattern: k's interval excludes 0, 1 and -1 (both effects matter, unequally)"
+    ),
 }
+_VALUES = (("actor-only", 0.0), ("couple", 1.0), ("contrast", -1.0))
 
 
-def pattern_of(k: float | None, lo: float | None, hi: float | None) -> tuple[str, str]:
-    """The dyadic pattern k suggests (Kenny & Ledermann 2010).
+def pattern_of(
+    k: float | None,
+    lo: float | None,
+    hi: float | None,
+    *,
+    actor_zero: bool | None = None,
+    partner_zero: bool | None = None,
+) -> tuple[str, str]:
+    """The dyadic pattern k's interval supports (Kenny & Ledermann 2010).
 
-    With an interval: the pattern whose k value (0, 1, -1) it contains ("undetermined" if
-    it contains several, "mixed" if none); without one, the nearest of them, or
-    partner-only when |k| > 2.
+    The pattern is read from the interval only: the one of actor-only (k = 0), couple
+    (k = 1) and contrast (k = -1) it contains; "undetermined" if it contains several
+    of them or there is no interval, "mixed" if it contains none. ``actor_zero`` and
+    ``partner_zero`` say whether the actor and the partner effect's own intervals
+    contain 0: an actor effect that may be 0 makes k unstable (partner-only when the
+    partner effect's interval excludes 0, else undetermined), and a partner effect whose
+    interval excludes 0 is never called negligible.
+
+    Examples
+    --------
+    >>> pattern_of(0.39, 0.09, 0.68)[0]
+    'mixed'
+    >>> pattern_of(0.5, -0.2, 1.2)[1]
+    "undetermined: k's interval contains both 0 (actor-only) and 1 (couple)"
     """
     if k is None or not np.isfinite(k):
         return "undetermined", "k is undetermined (the actor effect is zero)"
-    if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
-        inside = [
-            name
-            for name, val in (("actor-only", 0), ("couple", 1), ("contrast", -1))
-            if lo <= val <= hi
-        ]
-        if len(inside) == 1:
-            return inside[0], _PATTERNS[inside[0]]
-        if len(inside) > 1:
-            names = " or ".join(inside)
-            return "undetermined", f"undetermined: the interval contains the {names} patterns"
-        return "mixed", (
-            "no simple pattern: the interval excludes k = 0, 1 and -1 (both effects matter, "
-            "unequally)"
+    if actor_zero:
+        if partner_zero is False:
+            return "partner-only", _PATTERNS["partner-only"]
+        return "undetermined", (
+            "undetermined: the actor effect's interval contains 0, so k is unstable"
         )
-    if abs(k) > 2:
-        return "partner-only", _PATTERNS["partner-only"]
-    name = min((("actor-only", 0), ("couple", 1), ("contrast", -1)), key=lambda t: abs(k - t[1]))[0]
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return "undetermined", "undetermined: k has no interval (no standard errors)"
+    inside = [(name, val) for name, val in _VALUES if lo <= val <= hi]
+    if len(inside) > 1:
+        names = " and ".join(f"{val:g} ({name})" for name, val in inside)
+        both = "both " if len(inside) == 2 else "all of "
+        return "undetermined", f"undetermined: k's interval contains {both}{names}"
+    if not inside:
+        return "mixed", _PATTERNS["mixed"]
+    name = inside[0][0]
+    if name == "actor-only" and partner_zero is False:
+        return "undetermined", (
+            "undetermined: k's interval contains 0, but the partner effect's own interval "
+            "excludes 0"
+        )
     return name, _PATTERNS[name]
+
+
+def _crit(level: float, df: float | None) -> float:
+    q = 0.5 + level / 2
+    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
 
 
 def k_table(
@@ -648,10 +690,14 @@ def k_table(
     client: Any = None,
     progress: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """k = partner / actor per role and predictor, with bootstrap intervals.
+    """k = partner / actor per role and predictor, always with an interval.
 
-    The resamples run in seeded chunks (:func:`dyadlab.models._bootstrap.replicates`),
-    here or on a Dask ``client``, with the same numbers.
+    The standard error is the delta method's, ``sqrt(g' V g)`` with ``g = (-p / a^2,
+    1 / a)`` and ``V`` the covariance of the actor and partner estimates (as lavaan's
+    ``k := p / a``); the interval is ``k ± z se`` (``t`` with the MLM's df), or with
+    ``n_boot`` resamples the bootstrap percentile interval (BCa as well). The resamples
+    run in seeded chunks (:func:`dyadlab.models._bootstrap.replicates`), here or on a Dask
+    ``client``, with the same numbers.
     """
     members: list[int | None] = [0, 1] if des.distinguishable else [None]
     pairs = []
@@ -667,8 +713,20 @@ def k_table(
             return theta[:, pi] / theta[:, ai]
 
     est = ks(out.theta)[0]
-    lo = hi = blo = bhi = np.full(len(pairs), np.nan)
+    a, p = out.theta[ai], out.theta[pi]
+    va, vp, cap = out.vcov[ai, ai], out.vcov[pi, pi], out.vcov[ai, pi]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = vp / a**2 + p**2 * va / a**4 - 2 * p * cap / a**3
+        se = np.sqrt(np.where(var >= 0, var, np.nan))
+    crit = _crit(level, out.df)
+    with np.errstate(invalid="ignore"):
+        lo, hi = est - crit * se, est + crit * se
+        actor_zero = np.abs(a) < crit * np.sqrt(va)
+        partner_zero = np.abs(p) < crit * np.sqrt(vp)
+    blo = bhi = np.full(len(pairs), np.nan)
+    method = "delta"
     if n_boot > 0:
+        method = "bootstrap_percentile"
         n = out.n_units
         refit = out.refit_batch or partial(_refit_rows, out)
         boot = ks(bs.replicates(refit, n, n_boot, rng, client=client, progress=progress))
@@ -678,16 +736,23 @@ def k_table(
         blo, bhi = bs.bca_interval(boot, est, jack, level)
     rows = []
     for i, (v, r, _, _) in enumerate(pairs):
+        known = bool(np.isfinite(va[i]) and np.isfinite(vp[i]))
         name, text = pattern_of(
-            float(est[i]), float(lo[i]) if n_boot else None, float(hi[i]) if n_boot else None
+            float(est[i]),
+            _num(lo[i]),
+            _num(hi[i]),
+            actor_zero=bool(actor_zero[i]) if known else None,
+            partner_zero=bool(partner_zero[i]) if known else None,
         )
         rows.append(
             {
                 "role": _role(des, r),
                 "predictor": v,
                 "estimate": _num(est[i]),
+                "se": _num(se[i]),
                 "ci_low": _num(lo[i]),
                 "ci_high": _num(hi[i]),
+                "ci_method": method,
                 "bca_low": _num(blo[i]),
                 "bca_high": _num(bhi[i]),
                 "n_boot": n_boot,

@@ -96,17 +96,35 @@ class ApimResult(ModelResult):
             lines = ["", f"k = partner / actor{at} (Kenny & Ledermann 2010):"]
             for k in ks:
                 who = f" [{k['role']}]" if k.get("role") is not None else ""
-                ci = ""
-                if k.get("ci_low") is not None:
-                    ci = f", {self.level:.0%} bootstrap CI [{k['ci_low']:.3f}, {k['ci_high']:.3f}]"
-                est = k["estimate"]
-                est_s = "—" if est is None else f"{est:.3f}"
-                lines.append(f"  {k['predictor']}{who}: k = {est_s}{ci} — {k['pattern_text']}")
+                lines.append(f"  {k['predictor']}{who}: {k_sentence(k, self.level)}")
             text += "\n" + "\n".join(lines)
         return text
 
 
 _BASE_FIT = ("loglik", "aic", "bic", "n_params", "converged")
+
+
+def k_sentence(k: dict[str, Any], level: float) -> str:
+    """One k row in words: the estimate, its SE and interval, and the pattern it supports.
+
+    Examples
+    --------
+    >>> k_sentence({"estimate": 0.389, "se": 0.151, "ci_low": 0.093, "ci_high": 0.685,
+    ...             "ci_method": "delta", "pattern_text": "no simple pattern"}, 0.95)
+    'k = 0.389 (SE 0.151), 95% CI [0.093, 0.685] (delta method) — no simple pattern'
+    """
+    est = k.get("estimate")
+    out = "k = —" if est is None else f"k = {est:.3f}"
+    if k.get("se") is not None:
+        out += f" (SE {k['se']:.3f})"
+    if k.get("ci_low") is not None and k.get("ci_high") is not None:
+        how = {"delta": "delta method", "bootstrap_percentile": "bootstrap percentile"}
+        method = how.get(k.get("ci_method", ""), k.get("ci_method", ""))
+        out += f", {level:.0%} CI [{k['ci_low']:.3f}, {k['ci_high']:.3f}]"
+        if method:
+            n = f", {k['n_boot']} resamples" if k.get("n_boot") else ""
+            out += f" ({method}{n})"
+    return f"{out} — {k['pattern_text']}"
 
 
 def _olsen_kenny_lines(fit: dict[str, Any]) -> list[str]:
@@ -202,8 +220,8 @@ def apim(
         always leaves out persons with a missing outcome or predictor (``na.omit``).
         ``"listwise"``: leave out every dyad with any missing value.
     bootstrap : int or bool
-        Number of bootstrap resamples of dyads for the k intervals (0 or False: no
-        intervals; True: 5,000 resamples).
+        Number of bootstrap resamples of dyads for the k intervals (0 or False: the
+        delta-method interval; True: 5,000 resamples).
     level : float
         Confidence level of all intervals.
     rng : int or numpy.random.Generator, optional
@@ -225,8 +243,10 @@ def apim(
         covariance and correlation. ``fit``: loglik, aic, bic, n_params, converged (and
         chisq, df, rmsea, cfi for the indistinguishable SEM). ``tests``: equal actor
         effects, equal partner effects and equal roles (likelihood ratio and Wald) for
-        distinguishable SEM. ``extra["k"]``: k per role and predictor, with bootstrap
-        percentile and BCa intervals; ``extra["simple_slopes"]`` with a moderator.
+        distinguishable SEM. ``extra["k"]``: k per role and predictor with its delta-method
+        ``se`` and an interval (``ci_method`` "delta", or "bootstrap_percentile" with
+        ``bootstrap``, then also BCa), and the ``pattern`` that interval supports;
+        ``extra["simple_slopes"]`` with a moderator.
 
     Raises
     ------
@@ -247,7 +267,9 @@ def apim(
     The SEM estimates are ML; without missing values and moderators the model is
     saturated, so they equal least squares per outcome with residual variances divided
     by N. Standard errors use the expected information (the observed information with
-    missing values), as lavaan 0.6 does. k = p / a per role (Kenny & Ledermann 2010).
+    missing values), as lavaan 0.6 does. k = p / a per role (Kenny & Ledermann 2010), with
+    the delta-method standard error of lavaan's ``k := p / a``; the pattern (actor-only,
+    couple, contrast) is stated only when k's interval contains exactly one of 0, 1, -1.
 
     References
     ----------

@@ -24,6 +24,8 @@ _LAZY: dict[str, str] = {
     "CodeBook": "dyadlab.observe.codebook",
     "CodedSessions": "dyadlab.observe.sessions",
     "coded_sessions": "dyadlab.observe.sessions",
+    "couple_model": "dyadlab.observe._couple_model",
+    "demand_withdraw": "dyadlab.observe._demand_withdraw",
     "event_kappa": "dyadlab.observe.time_agreement",
     "read_boris": "dyadlab.observe.readers",
     "read_boris_table": "dyadlab.observe.readers",
@@ -35,6 +37,7 @@ _LAZY: dict[str, str] = {
     "time_unit_kappa": "dyadlab.observe.time_agreement",
     "time_units": "dyadlab.observe.time_agreement",
     "sequential": "dyadlab.observe._sequential",
+    "window_table": "dyadlab.observe._window",
 }
 
 __all__ = sorted(_LAZY)

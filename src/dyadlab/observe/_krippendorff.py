@@ -24,7 +24,12 @@ import numpy as np
 
 from dyadlab.observe._kappa import jackknife_se
 
-__all__ = ["difference_matrix", "krippendorff_alpha"]
+__all__ = [
+    "alpha_replicates",
+    "difference_matrix",
+    "krippendorff_alpha",
+    "krippendorff_bootstrap",
+]
 
 
 def difference_matrix(values: np.ndarray, marginals: np.ndarray, level: str) -> np.ndarray:
@@ -80,3 +85,50 @@ def krippendorff_alpha(counts: np.ndarray, values: np.ndarray, level: str) -> tu
     else:
         loo = _alpha(od_u.sum() - od_u, nc_loo, delta)
     return full, jackknife_se(full, loo)
+
+
+def alpha_replicates(
+    patterns: np.ndarray, weights: np.ndarray, values: np.ndarray, level: str
+) -> np.ndarray:
+    """α of data sets made of ``weights[b, p]`` copies of unit pattern ``patterns[p]``.
+
+    ``patterns[p, c]`` are a unit's value counts (each with at least 2 values); one row
+    of ``weights`` is one data set, so a bootstrap over units is a multinomial draw of
+    pattern frequencies — exactly the same as resampling the units themselves.
+    """
+    patterns = np.asarray(patterns, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    m = patterns.sum(axis=1)
+    nc = w @ patterns  # (B, K)
+    k = patterns.shape[1]
+    if level == "ordinal":
+        cum = np.concatenate([np.zeros((len(nc), 1)), np.cumsum(nc, axis=1)], axis=1)
+        idx = np.arange(k)
+        lo, hi = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
+        between = cum[:, hi + 1] - cum[:, lo]
+        deltas = (between - (nc[:, :, None] + nc[:, None, :]) / 2.0) ** 2
+        od = np.einsum("pc,bck,pk,p,bp->b", patterns, deltas, patterns, 1.0 / (m - 1.0), w)
+        return _alpha(od, nc, deltas)
+    delta = difference_matrix(values, patterns.sum(axis=0), level)
+    od_p = np.einsum("pc,ck,pk->p", patterns, delta, patterns) / (m - 1.0)
+    return _alpha(w @ od_p, nc, np.broadcast_to(delta, (len(nc), k, k)))
+
+
+def krippendorff_bootstrap(
+    counts: np.ndarray,
+    values: np.ndarray,
+    level: str,
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """α of ``n_boot`` bootstrap resamples of the units (Efron's nonparametric bootstrap).
+
+    Units with fewer than 2 values add no pairs and are left out first; the rest are
+    resampled with replacement, as many as there are, through their distinct patterns.
+    """
+    counts = np.asarray(counts)
+    counts = counts[counts.sum(axis=1) >= 2]
+    patterns, freq = np.unique(counts, axis=0, return_counts=True)
+    draws = rng.multinomial(int(freq.sum()), freq / freq.sum(), size=n_boot)
+    return alpha_replicates(patterns, draws, values, level)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,46 +51,79 @@ def read_csv(
 def _toggle_states(ev: pd.DataFrame) -> pd.DataFrame:
     """BORIS writes a state event twice (start, stop): pair them per subject and code."""
     ev = ev.sort_values(["session", "partner", "code", "onset"], kind="stable")
-    nth = ev.groupby(["session", "partner", "code"]).cumcount().to_numpy()
-    starts = ev[nth % 2 == 0].reset_index(drop=True)
-    stops = ev[nth % 2 == 1].reset_index(drop=True)
-    if len(stops) < len(starts):
-        open_ = starts.iloc[len(stops)]
+    keys = ["session", "partner", "code"]
+    size = ev.groupby(keys, sort=False)["onset"].transform("size").to_numpy()
+    nth = ev.groupby(keys, sort=False).cumcount().to_numpy()
+    unpaired = (size % 2 == 1) & (nth == size - 1)
+    if unpaired.any():
+        open_ = ev[unpaired].iloc[0]
         raise FileFormatError(
             f"read_boris(): state {open_['code']!r} of subject {open_['partner']!r} starts at "
-            f"{open_['onset']:g} s in observation {open_['session']!r} and never stops."
+            f"{open_['onset']:g} s in observation {open_['session']!r} and never stops "
+            f"({int(unpaired.sum())} unpaired states in all). Stop it in BORIS, or leave the "
+            "observation out with observations=[...]."
         )
+    starts = ev[nth % 2 == 0].reset_index(drop=True)
+    stops = ev[nth % 2 == 1].reset_index(drop=True)
     starts["offset"] = stops["onset"].to_numpy()
     return pd.DataFrame(starts)
 
 
 def read_boris(
-    path: str | Path, codebook: CodeBook | None = None, *, coder: str | None = None
+    path: str | Path,
+    codebook: CodeBook | None = None,
+    *,
+    coder: str | None = None,
+    observations: Sequence[str] | None = None,
 ) -> CodedSessions:
     """Read a BORIS project (``.boris`` JSON): one session per observation.
 
-    Subjects become partners (their names as ids); state events (start/stop pairs) get
-    onset and offset, point events an onset only. The coder is ``coder`` or the file's
-    stem. Format: BORIS's project file — ``ethogram`` (``code``, ``type``),
-    ``subjects_conf`` and ``observations`` whose ``events`` are ``[time, subject, code,
-    modifier, comment, …]`` lists.
+    Subjects become partners (their names as ids; events without a subject get
+    ``"No focal subject"``, as in BORIS's exports); state events (start/stop pairs per
+    subject and behaviour) get onset and offset, point events an onset only. The coder
+    is ``coder`` or the file's stem. ``observations`` selects observations by id (all by default).
+
+    Format: BORIS's project file (``project_format_version`` 7 and later) —
+    ``behaviors_conf`` (older files: ``ethogram``) with each behaviour's ``code`` and
+    ``type``, ``subjects_conf`` and ``observations`` whose ``events`` are ``[time,
+    subject, code, modifier, comment, …]`` lists with the time in seconds. Tested on
+    BORIS's own ``tests/files/test.boris``.
     """
     path = Path(path)
     try:
         project: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        ethogram = project["ethogram"]
-        observations = project["observations"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        ethogram = project.get("behaviors_conf", project.get("ethogram"))
+        all_obs = project["observations"]
+        if not isinstance(ethogram, dict) or not isinstance(all_obs, dict):
+            raise KeyError("behaviors_conf")
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise FileFormatError(
-            f"read_boris(): {path} is not a BORIS project (JSON with 'ethogram' and "
+            f"read_boris(): {path} is not a BORIS project (JSON with 'behaviors_conf' and "
             f"'observations'): {exc}"
         ) from exc
+    if observations is not None:
+        unknown = [o for o in observations if o not in all_obs]
+        if unknown:
+            raise FileFormatError(
+                f"read_boris(): observations {unknown} are not in {path.name}; it has "
+                f"{sorted(all_obs)[:8]}."
+            )
+        all_obs = {o: all_obs[o] for o in observations}
     state = {str(b["code"]) for b in ethogram.values() if "state" in str(b.get("type", "")).lower()}
-    rows = [
-        (obs_id, str(e[1]) or "no subject", str(e[2]), float(e[0]))
-        for obs_id, obs in observations.items()
-        for e in obs.get("events", [])
-    ]
+    rows = []
+    for obs_id, obs in all_obs.items():
+        for e in obs.get("events", []):
+            try:
+                t = float(e[0])
+            except (TypeError, ValueError):
+                t = float("nan")
+            if not np.isfinite(t):
+                raise FileFormatError(
+                    f"read_boris(): event {e[2]!r} in observation {obs_id!r} has no time "
+                    f"({e[0]!r}); image-based observations carry no seconds. Leave it out "
+                    "with observations=[...]."
+                )
+            rows.append((obs_id, str(e[1]) or "No focal subject", str(e[2]), t))
     ev = pd.DataFrame(rows, columns=["session", "partner", "code", "onset"])
     is_state = ev["code"].isin(state).to_numpy()
     states = _toggle_states(ev[is_state]) if is_state.any() else ev[is_state].assign(offset=[])

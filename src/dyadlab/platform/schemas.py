@@ -324,7 +324,7 @@ class ResearcherOut(BaseModel):
 
     id: int
     email: str
-    role: Literal["owner", "analyst"]
+    role: Literal["admin", "owner", "analyst"]
 
 
 class LoginOut(BaseModel):

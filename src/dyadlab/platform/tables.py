@@ -58,6 +58,7 @@ __all__ = [
     "Researcher",
     "Response",
     "Study",
+    "StudyMember",
     "UTCDateTime",
     "utcnow",
 ]
@@ -108,7 +109,12 @@ class Base(DeclarativeBase):
 
 
 class Researcher(Base):
-    """A researcher account (``role`` is ``owner`` or ``analyst``)."""
+    """A researcher account.
+
+    ``role`` is what the account may do on the server: ``admin`` (manage accounts and
+    create studies), ``owner`` (create studies) or ``analyst`` (work only in the studies
+    it is a member of). What it may do in one study is its :class:`StudyMember` role.
+    """
 
     __tablename__ = "researchers"
 
@@ -134,6 +140,30 @@ class Study(Base):
     protocol_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("researchers.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class StudyMember(Base):
+    """A researcher's role in one study: ``owner``, ``collaborator``, ``analyst`` or
+    ``monitor`` (what each may do: :mod:`dyadlab.platform.services.access`).
+
+    A researcher who is not a member of a study cannot see that it exists. The creator
+    of a study is its first owner (migration 0004 made each existing study's creator its
+    owner).
+    """
+
+    __tablename__ = "study_members"
+
+    study_id: Mapped[int] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), primary_key=True
+    )
+    researcher_id: Mapped[int] = mapped_column(
+        ForeignKey("researchers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by: Mapped[int | None] = mapped_column(
         ForeignKey("researchers.id", ondelete="SET NULL"), nullable=True
     )
 

@@ -38,10 +38,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns
+from dyadlab._validation import check_columns, check_numeric, check_option
+from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
 from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
 from dyadlab.models._result import ESTIMATE_COLUMNS
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
+from dyadlab.report.k_table import k_summary
 
 __all__ = ["AnalysisReport", "analysis_sections", "write_analysis_report"]
 
@@ -152,9 +154,9 @@ def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -> Section:
     tables: list[tuple[str, pd.DataFrame]] = [("Estimates", _estimates_table(result))]
-    extra_k = result.extra.get("k") if isinstance(result.extra, dict) else None
-    if isinstance(extra_k, pd.DataFrame) and len(extra_k):
-        tables.append(("k = partner / actor", extra_k))
+    k_frame, k_lines = k_summary(result)
+    if len(k_frame):
+        tables.append(("k = partner / actor", k_frame))
     if len(result.variance_components):
         tables.append(("Variance components", result.variance_components))
     if result.tests:
@@ -166,6 +168,7 @@ def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -
         + (f" (roles: {', '.join(map(str, result.roles))})" if result.roles else "")
         + f"; {result.estimation}."
     )
+    lines += k_lines
     if result.warnings:
         lines.append("Warnings: " + " ".join(str(w) for w in result.warnings))
     tables = [(caption, _blank_none(frame)) for caption, frame in tables]
@@ -232,6 +235,7 @@ def analysis_sections(
     judgment: str | None = None,
     truth: str | None = None,
     trajectories: int = 6,
+    family: str = "gaussian",
 ) -> AnalysisReport:
     """Run the dyadic analyses that fit ``data`` and return report sections.
 
@@ -250,6 +254,10 @@ def analysis_sections(
         together give the truth-and-bias model.
     trajectories : int
         Couples drawn in the diary trajectories plot.
+    family : {"gaussian", "binomial", "poisson", "negative_binomial"}
+        The diary outcome's distribution: with another than ``"gaussian"`` (and
+        ``time``), the diary section is the dyadic GLMM of
+        :func:`dyadlab.report.glmm_section.glmm_sections` instead of the diary APIM.
 
     Returns
     -------
@@ -261,9 +269,11 @@ def analysis_sections(
     ------
     OptionError
         Nothing to analyse (no ``y``/``x`` and no ``judgment``/``truth``), only one of a
-        pair given, or ``time`` without ``person``.
+        pair given, ``time`` without ``person``, or a ``family`` other than gaussian
+        without ``time`` and ``y``.
     DyadicDataError
-        A named column does not exist.
+        A named column does not exist, a variable is not numeric (after yes/no coding),
+        a key is missing, or a dyad holds more than two persons (or duplicate rows).
     """
     import dyadlab as dl
 
@@ -279,10 +289,25 @@ def analysis_sections(
         )
     if time is not None and person is None:
         raise OptionError(f"{_FUNC}(): time needs person (the person id column) as well.")
+    family = check_option(
+        "family", family, ["gaussian", "binomial", "poisson", "negative_binomial"], func=_FUNC
+    )
+    if family != "gaussian" and (time is None or y is None):
+        raise OptionError(
+            f"{_FUNC}(): family={family!r} is for a diary outcome; give time and y as well, "
+            "or leave family out."
+        )
     variables = list(dict.fromkeys([v for v in [y, *xs, judgment, truth] if v is not None]))
     keys = [k for k in (dyad, person, role, time) if k is not None]
+    check_not_empty(data, func=_FUNC)
     check_columns(data, [*keys, *variables], func=_FUNC)
+    # the checks of the model functions, once for the whole report (one line each)
+    check_keys(data, dyad=dyad, person=person, time=time, func=_FUNC)
     frame, notes = code_yes_no(data, variables)
+    check_numeric(frame, variables, func=_FUNC)
+    for v in variables:
+        frame[v] = pd.to_numeric(frame[v], errors="coerce").astype(float)
+    check_dyads(frame, dyad=dyad, person=person, time=time, allow_incomplete=True, func=_FUNC)
     report = AnalysisReport(notes=notes)
     n_dyads = frame[dyad].nunique()
     summary = [f"{len(frame)} rows, {n_dyads} dyads" + (f", occasions in {time!r}" if time else "")]
@@ -331,7 +356,16 @@ def analysis_sections(
                 partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
                 partial(_path_diagrams, predictors=xs, label=label),
             )
-    if y is not None and time is not None:
+    if y is not None and time is not None and family != "gaussian":
+        assert person is not None
+        from dyadlab.report.glmm_section import glmm_sections
+
+        glmm = glmm_sections(
+            frame, y=y, x=xs, dyad=dyad, person=person, time=time, role=role, family=family
+        )
+        report.sections += glmm.sections
+        report.results.update(glmm.results)
+    elif y is not None and time is not None:
         assert person is not None
         for suffix, label, part, part_role in _groups(frame, dyad, role):
             _attempt(

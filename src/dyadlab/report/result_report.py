@@ -23,6 +23,7 @@ from dyadlab.report.html import (
     file_sha256,
     write_report,
 )
+from dyadlab.report.k_table import k_summary
 
 __all__ = ["write_result_report"]
 
@@ -44,6 +45,9 @@ def write_result_report(
     if callable(plot):
         figures.append(figure_from_matplotlib(plot(), f"{result.model} plot"))
     tables: list[tuple[str, pd.DataFrame]] = [("Estimates", result.estimates)]
+    k_frame, _ = k_summary(result)
+    if len(k_frame):
+        tables.append(("k = partner / actor", k_frame))
     if len(result.variance_components):
         tables.append(("Variance components", result.variance_components))
     if result.tests:

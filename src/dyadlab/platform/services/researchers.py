@@ -51,7 +51,10 @@ __all__ = [
     "session_researcher",
 ]
 
-ROLES = ("owner", "analyst")
+#: Account roles: ``admin`` manages accounts and may create studies, ``owner`` may create
+#: studies, ``analyst`` may not. None of them gives access to a study by itself: that is
+#: the study membership (:mod:`dyadlab.platform.services.access`).
+ROLES = ("admin", "owner", "analyst")
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -61,7 +64,7 @@ def create_researcher(session: Session, email: str, password: str, *, role: str)
     Raises
     ------
     OptionError
-        ``role`` is not ``owner`` or ``analyst``.
+        ``role`` is not ``admin``, ``owner`` or ``analyst``.
     InvalidError
         The password is shorter than 10 characters.
     ConflictError

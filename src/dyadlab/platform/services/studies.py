@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dyadlab.platform.errors import NotFoundError
-from dyadlab.platform.tables import Couple, Person, Response, Study
+from dyadlab.platform.tables import Couple, Person, Response, Study, StudyMember, utcnow
 
 if TYPE_CHECKING:
     from dyadlab.platform.protocol import Protocol
@@ -29,7 +29,12 @@ _PROTOCOLS: dict[str, Protocol] = {}
 
 
 def create_study(session: Session, protocol: Protocol, *, created_by: int | None = None) -> Study:
-    """Store a new study with its protocol (JSON) and the protocol's content hash."""
+    """Store a new study with its protocol (JSON) and the protocol's content hash.
+
+    The researcher ``created_by`` becomes the study's owner (a
+    :class:`~dyadlab.platform.tables.StudyMember`); a study made without one (the
+    command line) has no member until one is added (``dyadlab study member add``).
+    """
     study = Study(
         title=protocol.title,
         protocol=protocol.to_dict(),
@@ -38,6 +43,17 @@ def create_study(session: Session, protocol: Protocol, *, created_by: int | None
     )
     session.add(study)
     session.flush()
+    if created_by is not None:
+        session.add(
+            StudyMember(
+                study_id=study.id,
+                researcher_id=created_by,
+                role="owner",
+                added_at=utcnow(),
+                added_by=created_by,
+            )
+        )
+        session.flush()
     _PROTOCOLS[study.protocol_hash] = protocol
     return study
 
@@ -73,8 +89,9 @@ class StudySummary:
     n_responses: int
 
 
-def list_studies(session: Session) -> list[StudySummary]:
-    """Every study, oldest first, with counts."""
+def list_studies(session: Session, *, member: int | None = None) -> list[StudySummary]:
+    """Every study, oldest first, with counts; with ``member``, only the studies that
+    researcher is a member of."""
     couples = (
         select(Couple.study_id, func.count(Couple.id).label("n"))
         .group_by(Couple.study_id)
@@ -93,11 +110,16 @@ def list_studies(session: Session) -> list[StudySummary]:
         .group_by(Couple.study_id)
         .subquery()
     )
-    rows = session.execute(
+    query = (
         select(Study, couples.c.n, persons.c.n, responses.c.n)
         .outerjoin(couples, couples.c.study_id == Study.id)
         .outerjoin(persons, persons.c.study_id == Study.id)
         .outerjoin(responses, responses.c.study_id == Study.id)
         .order_by(Study.id)
-    ).all()
+    )
+    if member is not None:
+        query = query.join(StudyMember, StudyMember.study_id == Study.id).where(
+            StudyMember.researcher_id == member
+        )
+    rows = session.execute(query).all()
     return [StudySummary(s, int(c or 0), int(p or 0), int(r or 0)) for s, c, p, r in rows]

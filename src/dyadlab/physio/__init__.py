@@ -1,0 +1,64 @@
+"""Both partners' arousal: genital psychophysiology, ratings, concordance and synchrony.
+
+Read recordings (CSV/TSV, EDF/BDF, XDF, BIOPAC ``.acq``) into one
+:class:`Recording`, compute vaginal pulse amplitude beat by beat with quality control
+and a replayable edit log, calibrate penile strain gauges, put subjective ratings on
+the analysis grid, align two partners' devices on one clock, and analyse concordance
+(Chivers et al. 2010) and synchrony (windowed lagged cross-correlation, Boker et al.
+2002) with surrogate tests that respect couples' composition.
+
+Install with ``pip install 'dyadlab[physio]'``.
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> "read_xdf" in dl.physio.__all__
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "BeatEdit": "dyadlab.physio.edits",
+    "EditLog": "dyadlab.physio.edits",
+    "ConcordanceResult": "dyadlab.physio._concordance",
+    "GaugeCalibration": "dyadlab.physio.gauge",
+    "concordance": "dyadlab.physio._concordance",
+    "concordance_apim": "dyadlab.physio._concordance",
+    "simulate_concordance": "dyadlab.physio._concordance",
+    "Recording": "dyadlab.physio.recording",
+    "calibrate_gauge": "dyadlab.physio.gauge",
+    "circumference_change": "dyadlab.physio.gauge",
+    "VPAResult": "dyadlab.physio._vpa",
+    "epoch_vpa": "dyadlab.physio.epochs",
+    "inject_artifacts": "dyadlab.physio.simulate",
+    "simulate_rating": "dyadlab.physio.simulate",
+    "simulate_vpa": "dyadlab.physio.simulate",
+    "standardize": "dyadlab.physio.epochs",
+    "vpa": "dyadlab.physio._vpa",
+    "bin_ratings": "dyadlab.physio.grid",
+    "read_acq": "dyadlab.physio.readers",
+    "read_csv": "dyadlab.physio.readers",
+    "read_edf": "dyadlab.physio.readers",
+    "read_recording": "dyadlab.physio.readers",
+    "read_xdf": "dyadlab.physio.readers",
+    "resample": "dyadlab.physio.grid",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dyadlab.physio' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

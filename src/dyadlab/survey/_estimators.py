@@ -1,0 +1,360 @@
+"""Means, totals, ratios and proportions, overall and by domain, with design SEs.
+
+Each estimate has an influence function, zero outside its domain (the ``by`` group
+and the rows where its variables are observed): R's ``svyby(~y, ~g, design,
+svymean, na.rm = TRUE)`` subsets the design but keeps every stratum's PSU count, which
+is the same as keeping all rows with zero influence. All domains' influence functions
+form one matrix, so one pass gives their joint covariance (for contrasts).
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> df = dl.survey.simulate_panel(500, rng=3)
+>>> d = dl.survey.design(df, weights="weight", strata="stratum", cluster="psu")
+>>> res = d.mean("depression")
+>>> res.estimates[["effect", "predictor", "group"]].values.tolist()
+[['mean', 'depression', None]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dyadlab._validation import check_columns, check_numeric, check_option, show_ids
+from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.models._result import estimates_frame
+from dyadlab.survey._result import SurveyResult, critical
+from dyadlab.survey._variance import design_variance
+
+if TYPE_CHECKING:
+    from dyadlab.survey._design import SurveyDesign
+
+__all__ = ["Domains", "domains", "estimate", "proportion"]
+
+
+class Domains:
+    """The ``by`` groups as codes: ``code`` is -1 for rows in no group (missing ``by``)."""
+
+    def __init__(self, code: np.ndarray, labels: list[str], n_missing: int) -> None:
+        self.code = code
+        self.labels = labels
+        self.n_missing = n_missing
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def domains(data: pd.DataFrame, by: str | None, func: str) -> Domains:
+    """The ``by`` groups of ``data`` in sorted order (one group of all rows without ``by``)."""
+    if by is None:
+        return Domains(np.zeros(len(data), dtype=np.int64), [], 0)
+    check_columns(data, [by], func=func)
+    codes, uniques = pd.factorize(data[by], sort=True)
+    return Domains(codes.astype(np.int64), [_label(u) for u in uniques], int((codes < 0).sum()))
+
+
+def _numeric(design: SurveyDesign, column: str, func: str) -> np.ndarray:
+    check_columns(design.data, [column], func=func)
+    check_numeric(design.data, [column], func=func)
+    return pd.to_numeric(design.data[column]).to_numpy(dtype=float)
+
+
+def _warnings(
+    design: SurveyDesign, columns: Sequence[str], dom: Domains, by: str | None
+) -> list[str]:
+    out = []
+    for c in columns:
+        k = int(design.data[c].isna().sum())
+        if k:
+            out.append(
+                f"{k} respondents with {c!r} missing are outside the estimate's domain "
+                "(kept in the design, as R's na.rm = TRUE)."
+            )
+    if dom.n_missing:
+        out.append(f"{dom.n_missing} respondents with {by!r} missing are in no group.")
+    return out
+
+
+def _group_codes(dom: Domains, observed: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per row, its group code where ``observed`` (else -1), and the number of groups."""
+    groups = max(len(dom), 1)
+    code = np.where(observed & (dom.code >= 0), dom.code, -1)
+    return code, groups
+
+
+def _check_groups(counts: np.ndarray, dom: Domains, by: str | None, var: str, func: str) -> None:
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        names = [dom.labels[i] for i in empty] if dom.labels else ["(all)"]
+        where = f"the {by!r} group {show_ids(names)}" if by else "the data"
+        raise DyadicDataError(
+            f"{func}(): {where} has no respondents with {var!r} observed, so it has no "
+            "estimate; drop or merge that group, or check the variable's missing values."
+        )
+
+
+def _influence(
+    kind: str, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, code: np.ndarray, groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimates per group, the influence matrix (n × groups) and the row counts."""
+    inside = code >= 0
+    c = np.where(inside, code, 0)
+    wi = np.where(inside, w, 0.0)
+    y0 = np.where(inside, y, 0.0)
+    n = np.bincount(c, weights=inside.astype(float), minlength=groups)
+    wy = np.bincount(c, weights=wi * y0, minlength=groups)
+    infl = np.zeros((len(y), groups))
+    rows = np.flatnonzero(inside)
+    with np.errstate(divide="ignore", invalid="ignore"):  # empty groups are refused after
+        est = _by_kind(kind, y, x, w, c, wi, wy, inside, rows, infl, groups)
+    return est, infl, n
+
+
+def _by_kind(
+    kind: str,
+    y: np.ndarray,
+    x: np.ndarray | None,
+    w: np.ndarray,
+    c: np.ndarray,
+    wi: np.ndarray,
+    wy: np.ndarray,
+    inside: np.ndarray,
+    rows: np.ndarray,
+    infl: np.ndarray,
+    groups: int,
+) -> np.ndarray:
+    if kind == "mean":
+        wsum = np.bincount(c, weights=wi, minlength=groups)
+        est = np.asarray(wy / wsum, dtype=float)
+        infl[rows, c[rows]] = w[rows] * (y[rows] - est[c[rows]]) / wsum[c[rows]]
+    elif kind == "total":
+        est = np.asarray(wy, dtype=float)
+        infl[rows, c[rows]] = w[rows] * y[rows]
+    else:
+        assert x is not None
+        wx = np.bincount(c, weights=wi * np.where(inside, x, 0.0), minlength=groups)
+        est = wy / wx
+        infl[rows, c[rows]] = w[rows] * (y[rows] - est[c[rows]] * x[rows]) / wx[c[rows]]
+    return est
+
+
+def _variances(
+    design: SurveyDesign, infl: np.ndarray, masks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The joint covariance and, per column, the variance R's own subset would give."""
+    lonely = "remove" if design.lonely_psu == "fail" else design.lonely_psu
+    joint = design_variance(
+        infl, design.stages, lonely_psu=lonely, present=np.asarray(masks.any(axis=1))
+    )
+    if lonely != "average":
+        return joint, np.diag(joint).copy()
+    own = np.array(
+        [
+            design_variance(infl[:, j], design.stages, lonely_psu=lonely, present=masks[:, j])[0, 0]
+            for j in range(infl.shape[1])
+        ]
+    )
+    return joint, own
+
+
+def estimate(
+    design: SurveyDesign,
+    kind: str,
+    var: str | Sequence[str],
+    *,
+    by: str | None = None,
+    denominator: str | None = None,
+    level: float = 0.95,
+) -> SurveyResult:
+    """Mean, total or ratio of ``var`` per ``by`` group, with design SEs.
+
+    Returns a :class:`SurveyResult` with one row per variable and group (``effect``
+    ``mean``/``total``/``ratio``, ``predictor`` the variable, ``group`` the ``by``
+    value), t intervals on the design df, and ``vcov`` their joint covariance.
+    """
+    func = f"survey.{kind}"
+    variables = [var] if isinstance(var, str) else list(var)
+    if not variables:
+        raise OptionError(f"{func}(): name at least one variable.")
+    dom = domains(design.data, by, func)
+    x = _numeric(design, denominator, func) if denominator is not None else None
+    blocks: list[np.ndarray] = []
+    ests: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    preds: list[str] = []
+    groups_out: list[str | None] = []
+    values = {v: _numeric(design, v, func) for v in variables}
+    # as R's svymean(~a + b, na.rm = TRUE): several variables share their complete cases
+    observed = np.logical_and.reduce([~np.isnan(y) for y in values.values()])
+    if x is not None:
+        observed &= ~np.isnan(x)
+    for v, y in values.items():
+        code, groups = _group_codes(dom, observed)
+        est, infl, n = _influence(kind, y, x, design.weights, code, groups)
+        _check_groups(n, dom, by, v, func)
+        blocks.append(infl)
+        ests.append(est)
+        counts.append(n)
+        masks.append(code[:, None] == np.arange(groups)[None, :])
+        preds += [v if x is None else f"{v}/{denominator}"] * groups
+        groups_out += dom.labels if by else [None]
+    infl_all = np.hstack(blocks)
+    joint, own = _variances(design, infl_all, np.hstack(masks))
+    est_all = np.concatenate(ests)
+    se = np.sqrt(np.maximum(own, 0.0))
+    rows = [
+        {
+            "effect": kind,
+            "predictor": p,
+            "role": None,
+            "estimate": float(e),
+            "se": float(s),
+            "df": float(design.df),
+        }
+        for p, e, s in zip(preds, est_all, se, strict=True)
+    ]
+    frame = estimates_frame(rows, level=level)
+    frame["group"] = groups_out
+    frame["n"] = np.concatenate(counts).astype(int)
+    cols = variables + ([denominator] if denominator else [])
+    return _result(
+        design,
+        f"survey_{kind}",
+        frame,
+        joint,
+        _warnings(design, cols, dom, by),
+        level,
+        {"var": var, "by": by, "denominator": denominator},
+    )
+
+
+def _result(
+    design: SurveyDesign,
+    model: str,
+    frame: pd.DataFrame,
+    vcov: np.ndarray,
+    warnings: list[str],
+    level: float,
+    call: dict[str, Any],
+    tests: list[dict[str, Any]] | None = None,
+    fit: dict[str, Any] | None = None,
+) -> SurveyResult:
+    return SurveyResult(
+        model=model,
+        estimates=frame,
+        n_dyads=0,
+        n_obs=len(design.data),
+        distinguishable=False,
+        roles=[],
+        estimation="Taylor linearisation",
+        tests=tests or [],
+        fit=fit or {},
+        warnings=warnings,
+        level=level,
+        call={**design.call, **{k: v for k, v in call.items() if v is not None}},
+        extra={"design": design.info()},
+        vcov=vcov,
+    )
+
+
+def _indicator(design: SurveyDesign, var: str, value: Any, func: str) -> np.ndarray:
+    check_columns(design.data, [var], func=func)
+    col = design.data[var]
+    missing = col.isna().to_numpy()
+    if value is not None:
+        out = (col == value).to_numpy(dtype=float)
+    else:
+        check_numeric(design.data, [var], func=func)
+        out = pd.to_numeric(col).to_numpy(dtype=float)
+        bad = ~missing & ~np.isin(out, (0.0, 1.0))
+        if bad.any():
+            raise DyadicDataError(
+                f"{func}(): {var!r} must be 0/1 (or True/False) for a proportion, but "
+                f"{int(bad.sum())} values are not (first: {show_ids(list(np.unique(out[bad])))}); "
+                "pass value= to count one category."
+            )
+    out[missing] = np.nan
+    return np.asarray(out, dtype=float)
+
+
+def proportion(
+    design: SurveyDesign,
+    var: str,
+    *,
+    by: str | None = None,
+    value: Any = None,
+    method: str = "logit",
+    level: float = 0.95,
+) -> SurveyResult:
+    """Proportion of ``var`` (0/1, or equal to ``value``) with R ``svyciprop``'s interval.
+
+    ``method="logit"``: a Wald interval for logit(p) on the design df, back-transformed;
+    ``method="beta"``: Korn & Graubard's (1998) Clopper–Pearson interval with the
+    effective sample size. As ``svyby(…, svyciprop)``, the df of a group's interval is
+    its own PSUs − strata. ``se`` is the SE of p.
+    """
+    func = "survey.proportion"
+    check_option("method", method, ("logit", "beta"), func=func)
+    y = _indicator(design, var, value, func)
+    dom = domains(design.data, by, func)
+    observed = ~np.isnan(y)
+    code, groups = _group_codes(dom, observed)
+    est, infl, n = _influence("mean", y, None, design.weights, code, groups)
+    _check_groups(n, dom, by, var, func)
+    masks = code[:, None] == np.arange(groups)[None, :]
+    joint, own = _variances(design, infl, masks)
+    se = np.sqrt(np.maximum(own, 0.0))
+    in_group = [dom.code == g for g in range(groups)] if by else [np.ones(len(y), dtype=bool)]
+    df = np.array([design.subset_df(m) if by else design.df for m in in_group], dtype=float)
+    alpha = 1 - level
+    if method == "logit":
+        logit = np.log(est / (1 - est))
+        se_logit = se / (est * (1 - est))
+        crit = critical(df, level)
+        low = 1 / (1 + np.exp(-(logit - crit * se_logit)))
+        high = 1 / (1 + np.exp(-(logit + crit * se_logit)))
+    else:
+        rows_n = np.array([m.sum() for m in in_group], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n_eff = est * (1 - est) / se**2
+            n_eff = n_eff * (stats.t.ppf(alpha / 2, rows_n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+            low = stats.beta.ppf(alpha / 2, n_eff * est, n_eff * (1 - est) + 1)
+            high = stats.beta.ppf(1 - alpha / 2, n_eff * est + 1, n_eff * (1 - est))
+    label = var if value is None else f"{var}=={_label(value)}"
+    rows = [
+        {
+            "effect": "proportion",
+            "predictor": label,
+            "role": None,
+            "estimate": float(e),
+            "se": float(s),
+            "df": float(d),
+            "ci_low": float(lo),
+            "ci_high": float(hi),
+        }
+        for e, s, d, lo, hi in zip(est, se, df, low, high, strict=True)
+    ]
+    frame = estimates_frame(rows, level=level)
+    frame["group"] = dom.labels if by else [None]
+    frame["n"] = n.astype(int)
+    return _result(
+        design,
+        "survey_proportion",
+        frame,
+        joint,
+        _warnings(design, [var], dom, by),
+        level,
+        {"var": var, "by": by, "value": value, "method": method},
+    )
