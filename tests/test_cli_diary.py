@@ -19,7 +19,7 @@ KEYS = ["--y", "y", "--x", "x", "--dyad", "couple", "--person", "pid", "--time",
 TOP_KEYS = [
     "model", "dyadlab_version", "n_dyads", "n_obs", "distinguishable", "roles", "estimation",
     "estimates", "n_excluded", "excluded", "n_persons", "residual", "center", "reproduces",
-    "tests", "variance_components", "fit", "warnings",
+    "tests", "variance_components", "fit", "warnings", "call",
 ]  # fmt: skip
 
 
@@ -44,9 +44,10 @@ def test_json_contract_equals_the_function(capsys):  # type: ignore[no-untyped-d
     assert got["n_excluded"] > 0 and any("left out" in w for w in got["warnings"])
     import pandas as pd
 
-    res = dl.diary(
-        pd.read_csv(UNBAL), y="y", x="x", dyad="couple", person="pid", time="day", role="role"
-    )
+    with pytest.warns(dl.DyadlabWarning, match="left out"):  # the CLI keeps them in the JSON
+        res = dl.diary(
+            pd.read_csv(UNBAL), y="y", x="x", dyad="couple", person="pid", time="day", role="role"
+        )
     assert got == json.loads(res.to_json())
 
 
@@ -93,3 +94,12 @@ def test_errors_are_one_line(capsys, args, code, message):  # type: ignore[no-un
     assert out == ""
     assert err.startswith("dyadlab: error:") and message in err
     assert err.count("\n") == 1
+
+
+def test_method_flag_is_a_deprecated_alias_of_estimator(capsys):  # type: ignore[no-untyped-def]
+    args = [*KEYS, "--indistinguishable", "--json"]
+    code, old, err = _run(capsys, INDIST, *args, "--method", "ml")
+    assert code == 0 and "--method is deprecated for REML/ML; use --estimator" in err
+    code, new, _ = _run(capsys, INDIST, *args, "--estimator", "ML")
+    assert code == 0 and json.loads(old) == json.loads(new)
+    assert json.loads(new)["estimation"] == "ML" and json.loads(new)["call"]["estimator"] == "ML"

@@ -23,7 +23,7 @@ BASE = ["--judgment", "judgment", "--truth", "truth", "--dyad", "couple", "--per
 TOP_KEYS = [
     "model", "dyadlab_version", "n_dyads", "n_obs", "distinguishable", "roles", "estimation",
     "estimates", "truth_mean", "n_excluded", "excluded", "random_covariance", "tests",
-    "variance_components", "fit", "warnings",
+    "variance_components", "fit", "warnings", "call",
 ]  # fmt: skip
 
 
@@ -72,7 +72,7 @@ def test_json_contract_distinguishable_equals_the_function(
 
 
 def test_json_indistinguishable_with_ml(capsys: pytest.CaptureFixture[str]) -> None:
-    out = _json(capsys, INDIST, *BASE, "--time", "day", "--indistinguishable", "--method", "ML")
+    out = _json(capsys, INDIST, *BASE, "--time", "day", "--indistinguishable", "--estimator", "ML")
     assert out["distinguishable"] is False and out["roles"] == []
     assert out["estimation"] == "ML"
     assert [e["effect"] for e in out["estimates"]] == [
@@ -94,6 +94,7 @@ def test_table_output(capsys: pytest.CaptureFixture[str]) -> None:
         ([*BASE, "--time", "day"], 2, "--role COLUMN"),
         ([*BASE, "--time", "day", "--role", "role", "--indistinguishable"], 2, "exclude"),
         (["--truth", "truth", "--dyad", "couple", "--role", "role"], 2, "--judgment"),
+        ([*BASE, "--role", "role", "--estimator", "OLS"], 2, "--estimator"),
         ([*BASE, "--role", "role", "--method", "OLS"], 2, "--method"),
         ([*BASE, "--time", "day", "--role", "rol"], 1, "'role'"),
         (
@@ -120,3 +121,12 @@ def test_missing_file_is_a_data_error(capsys: pytest.CaptureFixture[str], tmp_pa
     got, _, err = _run(capsys, tmp_path / "nope.csv", *BASE, "--indistinguishable")
     assert got == 1
     assert len(err.strip().splitlines()) == 1
+
+
+def test_method_flag_is_a_deprecated_alias_of_estimator(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*BASE, "--time", "day", "--indistinguishable", "--json"]
+    code, old, err = _run(capsys, INDIST, *args, "--method", "ML")
+    assert code == 0 and "--method is deprecated for REML/ML; use --estimator" in err
+    code, new, _ = _run(capsys, INDIST, *args, "--estimator", "ML")
+    assert code == 0 and json.loads(old) == json.loads(new)
+    assert json.loads(new)["call"]["estimator"] == "ML"

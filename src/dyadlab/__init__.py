@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it; each is imported on first use.
 _LAZY: dict[str, str] = {
+    "ConvergenceWarning": "dyadlab.exceptions",
     "DyadlabError": "dyadlab.exceptions",
     "DyadicData": "dyadlab.data",
     "DyadicDataError": "dyadlab.exceptions",

@@ -13,7 +13,10 @@ Examples
 from __future__ import annotations
 
 import difflib
+import sys
+import warnings
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,8 +29,50 @@ __all__ = [
     "check_option",
     "check_range",
     "closest",
+    "estimator_option",
+    "outside_stacklevel",
     "show_ids",
 ]
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning issued by the caller of this function at
+    the first frame outside dyadlab (the user's line), however deep dyadlab's calls go."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def estimator_option(estimator: str, method: str | None, *, func: str) -> str:
+    """The checked ``estimator`` ("REML" or "ML"), accepting the deprecated ``method=``.
+
+    ``method`` chooses between model families (the APIM's ``"sem"``/``"mlm"``);
+    REML or ML is chosen by ``estimator``. The old spelling ``method="ML"`` still
+    works, with a :class:`FutureWarning`.
+
+    Examples
+    --------
+    >>> estimator_option("ML", None, func="diary")
+    'ML'
+    """
+    if method is not None:
+        if estimator != "REML" and estimator != method:
+            raise OptionError(
+                f"{func}(): method={method!r} and estimator={estimator!r} disagree; give "
+                "only estimator= (method= is its deprecated old name)."
+            )
+        warnings.warn(
+            f'{func}(): method= is deprecated for REML/ML; use estimator="{method}".',
+            FutureWarning,
+            stacklevel=outside_stacklevel(),
+        )
+        estimator = method
+    return str(check_option("estimator", estimator, ("REML", "ML"), func=func))
 
 
 def show_ids(ids: Sequence[Any], limit: int = 5) -> str:

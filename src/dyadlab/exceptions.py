@@ -10,6 +10,11 @@
     │   └── ProtocolError (ValueError)    a study protocol is invalid
     Warning
     └── DyadlabWarning (UserWarning)      results are usable but need a look
+        └── ConvergenceWarning            the optimiser did not converge, or a variance
+                                          ended at its boundary (zero)
+
+Every model warns through one rule: each message in a result's ``.warnings`` (and in its
+JSON) is also issued once as a Python warning of one of these two categories.
 
 Every message names what is wrong, where, and how to fix it, so that the command line
 can print it as one readable line.
@@ -24,6 +29,7 @@ True
 from __future__ import annotations
 
 __all__ = [
+    "ConvergenceWarning",
     "DyadicDataError",
     "DyadlabError",
     "DyadlabWarning",
@@ -55,3 +61,13 @@ class ProtocolError(DyadlabError, ValueError):
 
 class DyadlabWarning(UserWarning):
     """Results are usable but something deserves the user's attention."""
+
+
+class ConvergenceWarning(DyadlabWarning):
+    """A fit did not converge, or a variance parameter ended at its boundary.
+
+    The estimates are returned but may not be the (RE)ML estimates, or the model may be
+    over-specified for the data (for example a random-intercept variance of zero).
+    Silence it like any warning, e.g. ``warnings.simplefilter("ignore",
+    dl.ConvergenceWarning)``; the message stays in the result's ``.warnings``.
+    """

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning, OptionError
 from dyadlab.models._result import ESTIMATE_COLUMNS
-from tests.reference.fixtures import REPO
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED, REPO
+
+pytestmark = DATA_WARNINGS_EXPECTED
 
 UNBAL = REPO / "tests" / "reference" / "data" / "diary_sim_unbalanced.csv"
 KEYS = {"y": "y", "x": "x", "dyad": "couple", "person": "pid", "time": "day"}
@@ -25,8 +27,10 @@ def unbalanced() -> pd.DataFrame:
 
 def test_result_contract_and_input_unchanged(unbalanced):  # type: ignore[no-untyped-def]
     before = unbalanced.copy()
-    res = dl.diary(unbalanced, **KEYS, role="role")
+    with pytest.warns(DyadlabWarning) as record:
+        res = dl.diary(unbalanced, **KEYS, role="role")
     pd.testing.assert_frame_equal(unbalanced, before)
+    assert [str(w.message) for w in record] == res.warnings  # one warning per message
     assert list(res.estimates.columns) == ESTIMATE_COLUMNS
     assert res.model == "diary" and res.estimation == "REML"
     assert res.roles == ["h", "w"]
@@ -43,8 +47,9 @@ def test_result_contract_and_input_unchanged(unbalanced):  # type: ignore[no-unt
 
 def test_ml_and_reml_differ_and_report_method(unbalanced):  # type: ignore[no-untyped-def]
     reml = dl.diary(unbalanced, **KEYS, role="role")
-    ml = dl.diary(unbalanced, **KEYS, role="role", method="ML")
-    assert ml.estimation == "ML"
+    ml = dl.diary(unbalanced, **KEYS, role="role", estimator="ML")
+    assert ml.estimation == "ML" and ml.call["estimator"] == "ML"
+    assert 'method = "ML"' in ml.extra["reproduces"]
     assert ml.fit["loglik"] > reml.fit["loglik"]
     assert ml.variance_components["estimate"].iloc[0] < reml.variance_components["estimate"].iloc[0]
 
@@ -114,7 +119,8 @@ def test_within_effect_needs_within_person_variance(unbalanced):  # type: ignore
     [
         ({"center": "grand"}, "center='grand' is not allowed"),
         ({"residual": "ar2"}, "residual='ar2'"),
-        ({"method": "reml"}, "Did you mean 'REML'"),
+        ({"estimator": "reml"}, "Did you mean 'REML'"),
+        ({"estimator": "ML", "method": "REML"}, "disagree"),
         ({"level": 1.5}, "level=1.5 is out of range"),
     ],
 )
@@ -126,17 +132,21 @@ def test_bad_options(unbalanced, kwargs, message):  # type: ignore[no-untyped-de
 def test_boundary_variance_is_reported():
     rng = np.random.default_rng(5)
     df = dl.simulate_diary(40, 7, tau=0.0, rng=rng)  # no random intercepts at all
-    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
-    assert any(w.startswith("Boundary") for w in res.warnings)
+    with pytest.warns(ConvergenceWarning, match="boundary") as record:
+        res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", role="role")
+    assert [str(w.message) for w in record] == res.warnings
+    assert res.warnings and all("boundary" in w for w in res.warnings)
 
 
 @pytest.mark.slow
 def test_recovers_simulated_effects_with_random_slopes():
     df = dl.simulate_diary(150, 14, actor=0.4, partner=0.2, random_slopes=(0.2, 0.1), rng=7)
-    res = dl.diary(
-        df, y="y", x="x", dyad="dyad", person="person", time="time", role="role",
-        random_slopes=True,
-    )  # fmt: skip
+    # the simulated slopes are uncorrelated: a correlation may end at its boundary
+    with pytest.warns(ConvergenceWarning, match="boundary"):
+        res = dl.diary(
+            df, y="y", x="x", dyad="dyad", person="person", time="time", role="role",
+            random_slopes=True,
+        )  # fmt: skip
     est = res.estimates.set_index(["effect", "role"])["estimate"]
     assert est.loc["actor"].to_numpy() == pytest.approx([0.4, 0.4], abs=0.06)
     assert est.loc["partner"].to_numpy() == pytest.approx([0.2, 0.2], abs=0.06)
@@ -189,22 +199,47 @@ def test_fit_is_fast_and_linear_enough():
 def test_tutorial_examples_run():
     """The examples of docs/tutorials/diary.md give the outputs shown there."""
     import doctest
+    import warnings
 
-    failed, attempted = doctest.testfile(
-        str(REPO / "docs" / "tutorials" / "diary.md"),
-        module_relative=False,
-        optionflags=doctest.NORMALIZE_WHITESPACE,
-        verbose=False,
-    )
+    with warnings.catch_warnings():  # the page reads the messages from res.warnings
+        warnings.simplefilter("ignore", DyadlabWarning)
+        failed, attempted = doctest.testfile(
+            str(REPO / "docs" / "tutorials" / "diary.md"),
+            module_relative=False,
+            optionflags=doctest.NORMALIZE_WHITESPACE,
+            verbose=False,
+        )
     assert attempted > 20
     assert failed == 0
 
 
 def test_indistinguishable_random_slopes_report_each_correlation_once():
     df = dl.simulate_diary(60, 10, random_slopes=(0.2, 0.1), distinguishable=False, rng=7)
-    res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time", random_slopes=True)
+    with pytest.warns(ConvergenceWarning, match="at zero"):  # 2 slopes, 1 intercept simulated
+        res = dl.diary(
+            df, y="y", x="x", dyad="dyad", person="person", time="time", random_slopes=True
+        )
     names = res.variance_components["name"].tolist()
     assert len(names) == len(set(names))
     assert sum(n.endswith("within person") for n in names) == 3
     assert sum(n.endswith("across partners") for n in names) == 6
     assert res.variance_components["role"].isna().all()
+
+
+@pytest.mark.parametrize("model", ["diary", "truth_bias"])
+def test_method_is_the_deprecated_name_of_estimator(model: str) -> None:
+    if model == "diary":
+        data = dl.simulate_diary(30, 7, rng=4)
+        keys = {"y": "y", "x": "x", "dyad": "dyad", "person": "person", "time": "time"}
+    else:
+        data = dl.simulate_truth_bias(60, 14, random_sd=(0.5, 0.3, 0.3), rng=1)
+        keys = {"judgment": "judgment", "truth": "truth", "dyad": "dyad", "person": "person"}
+        keys["time"] = "time"
+    fit = getattr(dl, model)
+    with pytest.warns(FutureWarning, match='method= is deprecated for REML/ML; use estimator="?ML'):
+        old = fit(data, **keys, role="role", method="ML")
+    new = fit(data, **keys, role="role", estimator="ML")
+    assert old.estimation == new.estimation == "ML"
+    pd.testing.assert_frame_equal(old.estimates, new.estimates)
+    assert old.to_dict()["call"] == new.to_dict()["call"]
+    assert new.to_dict()["call"]["estimator"] == "ML" and "method" not in new.call

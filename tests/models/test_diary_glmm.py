@@ -12,12 +12,14 @@ from scipy import integrate, special
 
 import dyadlab as dl
 from dyadlab.cli import main
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning, OptionError
 from dyadlab.models import _glmm_laplace
 from dyadlab.models._glmm_family import FAMILIES
 from dyadlab.models._glmm_laplace import Blocks, Cholesky, Exchangeable, GlmmProblem
 from dyadlab.models._result import ESTIMATE_COLUMNS
-from tests.reference.fixtures import REPO
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED, REPO
+
+pytestmark = DATA_WARNINGS_EXPECTED
 
 DATA = REPO / "tests" / "reference" / "data"
 KEYS = {"y": "y", "x": "x", "dyad": "couple", "person": "pid", "time": "day"}
@@ -50,7 +52,8 @@ def test_result_contract_ratios_and_input_unchanged(binary):  # type: ignore[no-
 
 def test_counts_report_rate_ratios_and_nb_dispersion() -> None:
     d = pd.read_csv(DATA / "glmm_nb.csv")
-    pois = dl.diary(d, **KEYS, role="role", family="poisson")
+    with pytest.warns(DyadlabWarning, match="overdispersed"):
+        pois = dl.diary(d, **KEYS, role="role", family="poisson")
     assert "rate_ratios" in pois.to_dict() and pois.tests[0]["name"] == "overdispersion"
     assert any("negative_binomial" in w for w in pois.warnings)
     nb = dl.diary(d, **KEYS, role="role", family="negative_binomial")
@@ -117,17 +120,20 @@ def test_bad_options(binary, options):  # type: ignore[no-untyped-def]
 def test_separation_names_the_persons_and_a_role(binary):  # type: ignore[no-untyped-def]
     d = binary.copy()
     d.loc[d["pid"] == "3_1", "y"] = 1
-    res = dl.diary(d, **KEYS, role="role", family="binomial")
+    with pytest.warns(DyadlabWarning, match="complete separation"):
+        res = dl.diary(d, **KEYS, role="role", family="binomial")
     assert any("(3, '3_1')" in w and "= 1 on every day" in w for w in res.warnings)
     d.loc[d["role"] == "w", "y"] = 0  # a role without a single 1: the intercept diverges
-    res = dl.diary(d, **KEYS, role="role", family="binomial")
+    with pytest.warns(DyadlabWarning, match="drift toward infinity"):
+        res = dl.diary(d, **KEYS, role="role", family="binomial")
     assert any("drift toward infinity" in w and "intercept w" in w for w in res.warnings)
 
 
 def test_non_convergence_is_reported(binary, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(_glmm_laplace, "_MAXITER", 1)
     monkeypatch.setattr(_glmm_laplace, "_NEWTON_STEPS", 0)
-    res = dl.diary(binary, **KEYS, role="role", family="binomial")
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = dl.diary(binary, **KEYS, role="role", family="binomial")
     assert res.fit["converged"] is False
     assert any("did not converge" in w for w in res.warnings)
 

@@ -13,7 +13,9 @@ import pytest
 
 import dyadlab as dl
 from dyadlab.models._glmm_laplace import Blocks, Cholesky, fit_glmm
-from tests.reference.fixtures import Case, cases
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED, Case, cases
+
+pytestmark = DATA_WARNINGS_EXPECTED
 
 CASES = [c for c in cases("diary_glmm") if c.model == "diary_glmm"]
 AGQ = [c for c in cases("diary_glmm") if c.model == "glmm_agq"]

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 import dyadlab as dl
-from tests.reference.fixtures import assert_close_est, assert_close_se, cases
+from tests.reference.fixtures import (
+    DATA_WARNINGS_EXPECTED,
+    assert_close_est,
+    assert_close_se,
+    cases,
+)
+
+pytestmark = DATA_WARNINGS_EXPECTED
 
 CASES = cases("diary")
 

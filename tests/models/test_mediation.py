@@ -10,9 +10,16 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning, OptionError
 from dyadlab.models import _mediation_fit
-from tests.reference.fixtures import assert_close_est, assert_close_se, cases
+from tests.reference.fixtures import (
+    DATA_WARNINGS_EXPECTED,
+    assert_close_est,
+    assert_close_se,
+    cases,
+)
+
+pytestmark = DATA_WARNINGS_EXPECTED  # reference data with missing values: dyads left out
 
 CASES = cases("mediation")
 DIST = [c for c in CASES if "role" in c.args]
@@ -105,7 +112,9 @@ def test_indistinguishable_does_not_depend_on_member_order():
 
 def test_missing_values_are_counted_not_silent():
     case = next(c for c in DIST if "missing" in c.name)
-    res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    with pytest.warns(DyadlabWarning, match="2 dyads left out") as record:
+        res = dl.apim_mediation(case.data, **case.args, bootstrap=0)
+    assert [str(w.message) for w in record] == res.warnings
     assert res.extra["n_dyads_dropped"] == 2
     assert any("2 dyads left out" in w for w in res.warnings)
 
@@ -119,7 +128,8 @@ def test_a_dyad_of_three_is_named():
 
 def test_a_member_without_a_row_is_counted():
     df = _frame().drop(index=[5])
-    res = dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
+    with pytest.warns(DyadlabWarning, match="1 dyad left out"):
+        res = dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
     assert res.n_dyads == 29
     assert any("1 dyad left out" in w and "first: 2" in w for w in res.warnings)
     assert res.n_obs == 2 * res.n_dyads
@@ -265,3 +275,11 @@ def test_plot_draws_the_path_diagram(which, tmp_path):
     assert any(t.startswith(f"{a_actor:.2f}") for t in texts)
     ax.figure.savefig(tmp_path / "paths.png")
     plt.close(ax.figure)
+
+
+def test_an_exact_fit_is_a_variance_at_its_boundary():
+    df = _frame()
+    df["y"] = df["x"] + 0.5 * df["m"] + 1.0  # an exact function: residual variance zero
+    with pytest.warns(ConvergenceWarning, match="residual variance of 'y'.*is zero"):
+        res = dl.apim_mediation(df, x="x", m="m", y="y", dyad="couple", role="role", bootstrap=0)
+    assert sum("is zero" in w for w in res.warnings) == 2  # both roles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 import dyadlab as dl
 from dyadlab.data.datasets import load_acitelli
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import DyadicDataError, DyadlabWarning, OptionError
 from dyadlab.models._nonindependence_math import distinguishability_test
 from dyadlab.models._result import ESTIMATE_COLUMNS
 from tests.reference.fixtures import Case, assert_close_est, assert_close_se, cases
@@ -22,7 +23,11 @@ CASES = cases("nonindependence")
 
 
 def _fit(case: Case) -> dl.ModelResult:
-    return dl.nonindependence(case.data, **case.args)
+    with warnings.catch_warnings(record=True) as caught:  # dyads left out, as in R
+        warnings.simplefilter("always")
+        res = dl.nonindependence(case.data, **case.args)
+    assert [str(w.message) for w in caught] == res.warnings  # each message is also warned
+    return res
 
 
 def _expected(case: Case) -> pd.DataFrame:
@@ -167,7 +172,8 @@ def test_to_dict_is_the_json_contract(acitelli: pd.DataFrame) -> None:
 def test_single_member_dyads_are_left_out_and_reported() -> None:
     df = _toy()
     df = df[~((df["couple"] == 3) & (df["role"] == "m"))]
-    res = dl.nonindependence(df, variables="x", dyad="couple", role="role")
+    with pytest.warns(DyadlabWarning, match="only one member"):
+        res = dl.nonindependence(df, variables="x", dyad="couple", role="role")
     assert res.n_dyads == 11
     assert res.extra["n_incomplete_dyads"] == 1
     assert any("only one member" in w and "3" in w for w in res.warnings)
@@ -178,7 +184,8 @@ def test_missing_values_listwise_for_distinguishability_test() -> None:
     df["y"] = df["x"] * 0.5 + np.arange(len(df)) % 5
     df.loc[0, "x"] = np.nan
     df.loc[5, "y"] = np.nan
-    res = dl.nonindependence(df, variables=["x", "y"], dyad="couple", role="role")
+    with pytest.warns(DyadlabWarning, match="left out"):
+        res = dl.nonindependence(df, variables=["x", "y"], dyad="couple", role="role")
     assert res.extra["n_excluded_dyads"] == {"x": 1, "y": 1}
     assert res.tests[0]["n_dyads"] == 10
     assert res.tests[0]["n_excluded_dyads"] == 2

@@ -191,7 +191,7 @@ def test_one_judgment_per_person_has_no_random_effects() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"method": "OLS"}, OptionError, "method"),
+        ({"estimator": "OLS"}, OptionError, "estimator"),
         ({"level": 1.5}, OptionError, "level"),
         ({"truth": "truht"}, DyadicDataError, "truth"),
         ({"moderators": ["dyad"]}, DyadicDataError, "moderator"),

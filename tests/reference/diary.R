@@ -105,7 +105,7 @@ fit_case <- function(name, datafile, d, y, x, dyad, person, time, role = NULL,
                                  allCoef = TRUE) else NULL
   corpar <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
   args <- list(y = y, x = x, dyad = dyad, person = person, time = time,
-               center = center, residual = residual, method = method)
+               center = center, residual = residual, estimator = method)
   if (!is.null(role)) args$role <- role
   if (random_slopes) args$random_slopes <- TRUE
   list(

@@ -133,7 +133,7 @@ fit_case <- function(name, datafile, d, judgment, truth, dyad, person, time = NU
                                  allCoef = TRUE) else NULL
   corpar <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
   df <- if (inherits(fit, "lme")) unname(tt[, "DF"]) else rep(NA_real_, nrow(tt))
-  args <- list(judgment = judgment, truth = truth, dyad = dyad, method = method)
+  args <- list(judgment = judgment, truth = truth, dyad = dyad, estimator = method)
   if (person_arg) args$person <- person
   if (!is.null(time)) args$time <- time
   if (!is.null(role)) args$role <- role

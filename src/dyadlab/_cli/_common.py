@@ -23,12 +23,15 @@ from dyadlab.exceptions import DyadlabWarning, OptionError
 __all__ = [
     "DataFile",
     "DyadOption",
+    "EstimatorOption",
     "IndistinguishableOption",
     "JsonOption",
     "LevelOption",
+    "MethodAlias",
     "PersonOption",
     "RoleOption",
     "check_role_choice",
+    "estimator_flag",
     "print_result",
     "require_options",
 ]
@@ -52,6 +55,30 @@ LevelOption = Annotated[float, typer.Option("--level", help="Confidence level.")
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON object instead of a table.")
 ]
+EstimatorOption = Annotated[
+    str, typer.Option("--estimator", help="REML (default) or ML (maximum likelihood).")
+]
+MethodAlias = Annotated[
+    str | None, typer.Option("--method", hidden=True, help="Deprecated: use --estimator.")
+]
+
+
+def estimator_flag(command: str, estimator: str, method: str | None) -> str:
+    """The checked ``--estimator`` (REML or ML); ``--method`` is its deprecated old name.
+
+    Examples
+    --------
+    >>> estimator_flag("diary", "ml", None)
+    'ML'
+    """
+    flag = "--estimator" if method is None else "--method"
+    given = estimator if method is None else method
+    value = given.upper()
+    if value not in ("REML", "ML"):
+        raise OptionError(f"{command}: {flag} must be REML or ML, got {given!r}.")
+    if method is not None:
+        typer.echo(f"{command}: --method is deprecated for REML/ML; use --estimator.", err=True)
+    return value
 
 
 def require_options(command: str, required: Sequence[tuple[Any, str, str]]) -> None:

@@ -19,11 +19,14 @@ import typer
 from dyadlab._cli._common import (
     DataFile,
     DyadOption,
+    EstimatorOption,
     IndistinguishableOption,
     JsonOption,
     LevelOption,
+    MethodAlias,
     RoleOption,
     check_role_choice,
+    estimator_flag,
     print_result,
     require_options,
 )
@@ -63,7 +66,7 @@ def diary_command(
     residual: Annotated[
         str, typer.Option("--residual", help="cs (default), ar1 or kronecker.")
     ] = "cs",
-    method: Annotated[str, typer.Option("--method", help="REML (default) or ML.")] = "REML",
+    estimator: EstimatorOption = "REML",
     random_slopes: Annotated[
         bool, typer.Option("--random-slopes", help="Random actor and partner slopes.")
     ] = False,
@@ -83,6 +86,7 @@ def diary_command(
     ] = 1,
     level: LevelOption = 0.95,
     as_json: JsonOption = False,
+    method: MethodAlias = None,
 ) -> None:
     """Run :func:`dyadlab.diary` on a data file and print the result."""
     from dyadlab.io import read_table
@@ -99,6 +103,7 @@ def diary_command(
         ],
     )
     check_role_choice("diary", role=role, indistinguishable=indistinguishable)
+    chosen = estimator_flag("diary", estimator, method)
     frame = read_table(data)
     print_result(
         diary,
@@ -112,7 +117,7 @@ def diary_command(
         center=center,
         residual=residual,
         random_slopes=random_slopes,
-        method=method.upper(),
+        estimator=chosen,
         covariates=covariate or None,
         level=level,
         family=family.lower(),

@@ -21,12 +21,15 @@ import typer
 from dyadlab._cli._common import (
     DataFile,
     DyadOption,
+    EstimatorOption,
     IndistinguishableOption,
     JsonOption,
     LevelOption,
+    MethodAlias,
     PersonOption,
     RoleOption,
     check_role_choice,
+    estimator_flag,
     print_result,
     require_options,
 )
@@ -63,12 +66,12 @@ def truth_bias_command(
         list[str] | None,
         typer.Option("--moderator", help="Moderator of bias, truth and similarity; repeatable."),
     ] = None,
-    method: Annotated[str, typer.Option("--method", help="REML (default) or ML.")] = "REML",
+    estimator: EstimatorOption = "REML",
     level: LevelOption = 0.95,
     as_json: JsonOption = False,
+    method: MethodAlias = None,
 ) -> None:
     """Run :func:`dyadlab.truth_bias` on a data file and print the result."""
-    from dyadlab.exceptions import OptionError
     from dyadlab.io import read_table
     from dyadlab.models.truth_bias import truth_bias
 
@@ -81,8 +84,7 @@ def truth_bias_command(
         ],
     )
     check_role_choice("truth-bias", role=role, indistinguishable=indistinguishable)
-    if method not in ("REML", "ML"):
-        raise OptionError(f"truth-bias: --method must be 'REML' or 'ML', got {method!r}.")
+    chosen = estimator_flag("truth-bias", estimator, method)
     frame = read_table(data)
     print_result(
         truth_bias,
@@ -94,7 +96,7 @@ def truth_bias_command(
         time=time,
         role=role,
         moderators=moderator or None,
-        method=method,
+        estimator=chosen,
         level=level,
         as_json=as_json,
     )

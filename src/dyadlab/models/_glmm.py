@@ -12,7 +12,7 @@ role — by the Laplace approximation (or adaptive Gauss–Hermite quadrature) o
 Examples
 --------
 >>> import numpy as np, dyadlab as dl
->>> df = dl.simulate_diary(40, 10, rng=1)
+>>> df = dl.simulate_diary(40, 21, rng=1)
 >>> df["y"] = (df["y"] > df["y"].median()).astype(int)
 >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time",
 ...                role="role", family="binomial")
@@ -31,10 +31,16 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_option, check_range, show_ids
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models._glmm_family import FAMILIES
 from dyadlab.models._glmm_laplace import Blocks, Cholesky, Exchangeable, GlmmFit, fit_glmm
-from dyadlab.models._result import VARIANCE_COLUMNS, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 from dyadlab.models.diary import (
     DiaryResult,
     _as_list,
@@ -300,12 +306,14 @@ def diary_glmm(
                 )
     structure = Cholesky(2) if roles else Exchangeable()
     fit = fit_glmm(X, df[y], Blocks(df["_dyad"], df["_member"]), family, structure, nagq=int(nagq))
-    if not fit.converged:
-        warnings.append(
-            f"The optimiser did not converge ({fit.message}); do not trust the estimates."
-        )
-    for b in fit.boundary:
-        warnings.append(f"Boundary: {b}; the model may be over-specified for these data.")
+    estimation = "Laplace" if nagq == 1 else "AGQ"
+    convergence = convergence_warnings(
+        func=_FUNC,
+        converged=fit.converged,
+        detail=fit.message,
+        boundary=fit.boundary,
+        estimation=estimation,
+    )
     se = np.sqrt(np.diag(fit.vcov))
     rows = [
         {**lab, "estimate": float(b), "se": float(s), "df": None}
@@ -329,6 +337,7 @@ def diary_glmm(
         od = _overdispersion(fit, df[y], family, warnings)
         tests.append(od)
         extra_od = {"overdispersion": od}
+    warnings = emit(warnings) + emit(convergence, ConvergenceWarning)
     ratio_key = _ratio_key(family)
     return GlmmDiaryResult(
         model="diary",
@@ -337,7 +346,7 @@ def diary_glmm(
         n_obs=fit.n_obs,
         distinguishable=bool(roles),
         roles=[str(r) for r in roles],
-        estimation="Laplace" if nagq == 1 else "AGQ",
+        estimation=estimation,
         variance_components=_variance_rows(fit, roles),
         fit={
             "loglik": fit.loglik,

@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import warnings as _warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +37,22 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dyadlab._validation import check_option, check_range
-from dyadlab.exceptions import DyadicDataError, DyadlabError, DyadlabWarning, OptionError
+from dyadlab.exceptions import (
+    ConvergenceWarning,
+    DyadicDataError,
+    DyadlabError,
+    OptionError,
+)
 from dyadlab.models._apim_design import Design, prepare
 from dyadlab.models._chunked import check_client
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    ModelResult,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 
 __all__ = ["ApimResult", "apim"]
 
@@ -367,16 +378,17 @@ def apim(
         warns.append(
             f"Only {out.n_dyads} dyads: estimates and tests are unreliable below 10 dyads."
         )
-    if not out.fit.get("converged", True):
-        warns.append("The model did not converge; the estimates may not be the ML estimates.")
+    estimation = "ML" if method == "sem" else "REML"
+    convergence = convergence_warnings(
+        func=_FUNC, converged=bool(out.fit.get("converged", True)), estimation=estimation
+    )
     extra: dict[str, Any] = {}
     extra["k"] = k_rows
     if slopes is not None:
         extra["simple_slopes"] = slopes
     extra["n_rows_used"] = out.n_obs
     extra["n_rows_dropped"] = des.n_rows - out.n_obs
-    for w in warns:
-        _warnings.warn(w, DyadlabWarning, stacklevel=2)
+    warns = emit(warns) + emit(convergence, ConvergenceWarning)
     est = estimates_frame(out.rows, level=level)
     return ApimResult(
         model="apim",
@@ -385,7 +397,7 @@ def apim(
         n_obs=out.n_obs,
         distinguishable=des.distinguishable,
         roles=des.roles,
-        estimation="ML" if method == "sem" else "REML",
+        estimation=estimation,
         variance_components=pd.DataFrame(out.variance, columns=VARIANCE_COLUMNS),
         fit=out.fit,
         tests=out.tests,

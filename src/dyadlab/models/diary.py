@@ -29,14 +29,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dyadlab._validation import check_columns, check_numeric, check_option, check_range
+from dyadlab._validation import (
+    check_columns,
+    check_numeric,
+    check_option,
+    check_range,
+    estimator_option,
+)
 from dyadlab.data.centering import _person_parts
 from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
 from dyadlab.models._engine_residual import AR1, CompoundSymmetry, Kronecker, RowLayout
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    ModelResult,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 
 __all__ = ["DiaryResult", "diary"]
 
@@ -382,11 +395,12 @@ def diary(
     center: str = "none",
     residual: str = "cs",
     random_slopes: bool = False,
-    method: str = "REML",
+    estimator: str = "REML",
     covariates: str | Sequence[str] | None = None,
     level: float = 0.95,
     family: str = "gaussian",
     nagq: int = 1,
+    method: str | None = None,
 ) -> DiaryResult:
     """Fit the two-intercept multilevel APIM to dyadic diary data.
 
@@ -418,7 +432,8 @@ def diary(
         Add random actor and partner slopes per partner (of the first predictor; the
         within parts when ``center="person"``), unstructured (distinguishable) or
         exchangeable between partners (indistinguishable).
-    method : {"REML", "ML"}
+    estimator : {"REML", "ML"}
+        Restricted (default, as nlme's ``method = "REML"``) or full maximum likelihood.
     covariates : str or sequence of str, optional
         Further fixed predictors (effect ``covariate``; per role if distinguishable).
     level : float
@@ -428,9 +443,11 @@ def diary(
         only, no residual structure), fitted by the Laplace approximation like
         ``lme4::glmer`` (``glmmTMB`` ``nbinom2`` for the negative binomial); estimates on
         the link scale, odds or rate ratios in ``.ratios`` (see
-        :mod:`dyadlab.models._glmm`). ``method`` does not apply.
+        :mod:`dyadlab.models._glmm`). ``estimator`` does not apply.
     nagq : int
         Adaptive Gauss–Hermite nodes per random effect for a GLMM (1 = Laplace).
+    method : {"REML", "ML"}, optional
+        Deprecated old name of ``estimator`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -453,7 +470,7 @@ def diary(
         twice, a role that does not split a dyad, non-integer occasions for AR(1), a
         predictor without within-person variance when ``center="person"``.
     OptionError
-        An unknown ``center``, ``residual`` or ``method``.
+        An unknown ``center``, ``residual`` or ``estimator``.
 
     Notes
     -----
@@ -485,6 +502,7 @@ def diary(
     True
     """
     check_option("family", family, _FAMILIES, func=_FUNC)
+    estimator = estimator_option(estimator, method, func=_FUNC)
     if family != "gaussian":
         from dyadlab.models._glmm import diary_glmm
 
@@ -497,7 +515,6 @@ def diary(
         raise OptionError(f"{_FUNC}(): nagq applies to a GLMM; give family='binomial' or a count.")
     check_option("center", center, ("none", "person"), func=_FUNC)
     check_option("residual", residual, tuple(_RESIDUALS), func=_FUNC)
-    check_option("method", method, ("REML", "ML"), func=_FUNC)
     check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
     if not isinstance(data, pd.DataFrame):
         raise OptionError(f"{_FUNC}(): data must be a pandas DataFrame, not {type(data).__name__}.")
@@ -552,19 +569,23 @@ def diary(
             layout,
             structure,
             cov,
-            method=method,  # type: ignore[arg-type]
+            method=estimator,  # type: ignore[arg-type]
         )
     except np.linalg.LinAlgError as exc:
         raise DyadicDataError(
             f"{_FUNC}(): the fixed effects cannot be estimated ({exc}): a predictor is "
             "constant or a linear combination of others in the rows used."
         ) from None
-    if not fit.converged:
-        warnings.append(
-            f"The optimiser did not converge ({fit.message}); do not trust the estimates."
-        )
-    for b in fit.boundary:
-        warnings.append(f"Boundary: {b}; the model may be over-specified for these data.")
+    warnings = emit(warnings) + emit(
+        convergence_warnings(
+            func=_FUNC,
+            converged=fit.converged,
+            detail=fit.message,
+            boundary=fit.boundary,
+            estimation=estimator,
+        ),
+        ConvergenceWarning,
+    )
     se = np.sqrt(np.diag(fit.vcov))
     rows = [
         {**lab, "estimate": float(b), "se": float(s), "df": float(d)}
@@ -580,7 +601,7 @@ def diary(
         n_obs=fit.n_obs,
         distinguishable=distinguishable,
         roles=[str(r) for r in roles],
-        estimation=method,
+        estimation=estimator,
         variance_components=vc,
         fit={
             "loglik": fit.loglik,
@@ -603,7 +624,7 @@ def diary(
             "center": center,
             "residual": residual,
             "random_slopes": random_slopes,
-            "method": method,
+            "estimator": estimator,
             "covariates": covs,
             "level": level,
         },
@@ -613,7 +634,7 @@ def diary(
             "n_persons": len(np.unique(df["_person"])),
             "residual": residual,
             "center": center,
-            "reproduces": _nlme_call(roles, residual, method, random_slopes),
+            "reproduces": _nlme_call(roles, residual, estimator, random_slopes),
         },
         _plot_data=data,
         _plot_keys=keys,

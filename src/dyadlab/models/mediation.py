@@ -35,10 +35,17 @@ from dyadlab.data.checks import (
     role_values,
 )
 from dyadlab.data.convert import to_dyad
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models import _mediation_fit as _fit
 from dyadlab.models._chunked import check_client
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    ModelResult,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -308,8 +315,13 @@ def apim_mediation(
     table = estimates_frame(rows, level=level)
 
     vc_rows: list[dict[str, Any]] = []
-    for short, sigma in (("m", res.sigma_m), ("y", res.sigma_y)):
+    boundary: list[str] = []
+    for short, name, sigma in (("m", m, res.sigma_m), ("y", y, res.sigma_y)):
         for k in (0,) if pooled else (0, 1):
+            scale = max(float(np.var(wide[f"{short}{k + 1}"])), 1e-300)
+            if not sigma[k, k] > 1e-12 * scale:  # an exact fit: variance at its boundary
+                who = "" if pooled else f" of role {labels[k]!r}"
+                boundary.append(f"the residual variance of {name!r}{who} is zero")
             vc_rows.append(
                 {
                     "name": f"residual_variance_{short}",
@@ -320,7 +332,8 @@ def apim_mediation(
         vc_rows.append(
             {"name": f"residual_covariance_{short}", "role": None, "estimate": sigma[0, 1]}
         )
-        corr = sigma[0, 1] / math.sqrt(sigma[0, 0] * sigma[1, 1])
+        prod = float(sigma[0, 0] * sigma[1, 1])
+        corr = float(sigma[0, 1]) / math.sqrt(prod) if prod > 0 else math.nan
         vc_rows.append({"name": f"residual_correlation_{short}", "role": None, "estimate": corr})
     variance = pd.DataFrame(vc_rows, columns=VARIANCE_COLUMNS)
     variance["role"] = pd.Series([r["role"] for r in vc_rows], dtype=object)  # keep None
@@ -349,7 +362,16 @@ def apim_mediation(
         variance_components=variance,
         fit=fit_stats,
         tests=[],
-        warnings=warnings,
+        warnings=emit(warnings)
+        + emit(
+            convergence_warnings(
+                func=_FUNC,
+                converged=True,
+                boundary=boundary,
+                hint=f"{m!r} or {y!r} is an exact function of its predictors",
+            ),
+            ConvergenceWarning,
+        ),
         level=float(level),
         call={
             "x": x,

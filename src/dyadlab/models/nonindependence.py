@@ -46,7 +46,7 @@ from dyadlab.models._nonindependence_math import (
     pairwise_r,
     partner_pearson,
 )
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame
+from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, emit, estimates_frame
 
 __all__ = ["nonindependence"]
 
@@ -357,7 +357,7 @@ def nonindependence(
         estimation="Pearson" if role is not None else "ANOVA",
         variance_components=vc,
         tests=tests,
-        warnings=warnings,
+        warnings=emit(warnings),
         level=level,
         call={
             "variables": names,

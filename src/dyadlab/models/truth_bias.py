@@ -50,7 +50,6 @@ Examples
 from __future__ import annotations
 
 import math
-import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,13 +57,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns, check_numeric, check_option, check_range, show_ids
+from dyadlab._validation import (
+    check_columns,
+    check_numeric,
+    check_range,
+    estimator_option,
+    show_ids,
+)
 from dyadlab.data import DyadicData
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
 from dyadlab.models._engine_covariance import CovarianceStructure, Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
-from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, estimates_frame, present
+from dyadlab.models._result import (
+    VARIANCE_COLUMNS,
+    ModelResult,
+    convergence_warnings,
+    emit,
+    estimates_frame,
+    present,
+)
 from dyadlab.models._truth_bias_design import Design, Prepared, design, prepare
 from dyadlab.models._truth_bias_random import PersonEffects
 
@@ -98,8 +110,9 @@ def truth_bias(
     role: str | None = None,
     similarity: bool = True,
     moderators: Sequence[str] | None = None,
-    method: str = "REML",
+    estimator: str = "REML",
     level: float = 0.95,
+    method: str | None = None,
 ) -> TruthBiasResult:
     """Fit West & Kenny's (2011) truth and bias model to couples' judgments of each other.
 
@@ -132,9 +145,12 @@ def truth_bias(
         similarity: effects ``directional_bias:M``, ``truth:M``, ``assumed_similarity:M``.
         The main effects are then those at ``M = 0``; centre a moderator to read them at
         its mean.
-    method : {"REML", "ML"}
+    estimator : {"REML", "ML"}
+        Restricted (default, as nlme's ``method = "REML"``) or full maximum likelihood.
     level : float, default 0.95
         Confidence level of the intervals.
+    method : {"REML", "ML"}, optional
+        Deprecated old name of ``estimator`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -155,14 +171,15 @@ def truth_bias(
         A missing or non-numeric column, or a broken dyad structure (a dyad of three
         persons, duplicate person-occasions, a role that does not split a dyad).
     OptionError
-        An invalid ``method`` or ``level``.
+        An invalid ``estimator`` or ``level``.
 
     Warns
     -----
+    ConvergenceWarning
+        A fit that did not converge or a variance at its boundary.
     DyadlabWarning
         Rows left out (no partner row, missing truths or judgment), dyads whose partner
-        never reports the truth, a constant truth, a variance at its boundary or a fit
-        that did not converge; the same texts are in ``.warnings``.
+        never reports the truth, a constant truth; the same texts are in ``.warnings``.
 
     See Also
     --------
@@ -194,7 +211,7 @@ def truth_bias(
     >>> res.fit["converged"]
     True
     """
-    method = check_option("method", method, ("REML", "ML"), func=_FUNC)
+    estimator = estimator_option(estimator, method, func=_FUNC)
     check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
     mods = list(moderators or [])
     keys = [c for c in (dyad, person, time, role) if c is not None]
@@ -239,16 +256,16 @@ def truth_bias(
         "role": role,
         "similarity": similarity,
         "moderators": mods or None,
-        "method": method,
+        "estimator": estimator,
         "level": level,
     }
     common: dict[str, Any] = dict(
-        prep=prep, distinguishable=distinguishable, method=method, level=level, call=call
+        prep=prep, distinguishable=distinguishable, estimator=estimator, level=level, call=call
     )
     problem = _unfittable(prep, mods, truth)
     if problem:
         warns.append(problem)
-        return _emit(_failed(warns=warns, **common))
+        return _failed(warns=emit(warns), **common)
     des = design(
         prep,
         truth=truth,
@@ -263,7 +280,7 @@ def truth_bias(
             "without variance within a role, or collinear with another term); nothing was "
             "fitted. Check the moderators and that both partners report the truth."
         )
-        return _emit(_failed(warns=warns, **common))
+        return _failed(warns=emit(warns), **common)
     f = prep.frame
     layout = RowLayout(
         dyad=f["_dyad_code"].to_numpy(),
@@ -286,24 +303,29 @@ def truth_bias(
         random=random,
         similarity=similarity,
         distinguishable=distinguishable,
-        method=method,
+        estimator=estimator,
     )
-    if not fit.converged:
-        warns.append(
-            f"{_FUNC}(): the fit did not converge ({fit.message}); the estimates may not be "
-            f"the {method} estimates."
-        )
-    for b in fit.boundary:
-        if distinguishable:
-            b = b.replace("member 1", prep.roles[0]).replace("member 2", prep.roles[1])
-        warns.append(f"{_FUNC}(): {b}; consider a simpler model (e.g. similarity=False).")
+    boundary = [
+        b.replace("member 1", prep.roles[0]).replace("member 2", prep.roles[1])
+        if distinguishable
+        else b
+        for b in fit.boundary
+    ]
+    convergence = convergence_warnings(
+        func=_FUNC,
+        converged=fit.converged,
+        detail=fit.message,
+        boundary=boundary,
+        estimation=estimator,
+        hint="consider a simpler model (e.g. similarity=False)",
+    )
     if random and (per_person < 3).any():
         warns.append(
             f"{_FUNC}(): {int((per_person < 3).sum())} persons have fewer than 3 usable "
             "judgments; their own bias and slopes rest on very little data (kept)."
         )
-    result = _result(fit, des, warns=warns, random=random, **common)
-    return _emit(result)
+    warns = emit(warns) + emit(convergence, ConvergenceWarning)
+    return _result(fit, des, warns=warns, random=random, **common)
 
 
 def _fit(
@@ -314,10 +336,10 @@ def _fit(
     random: bool,
     similarity: bool,
     distinguishable: bool,
-    method: str,
+    estimator: str,
 ) -> EngineFit:
     """Fit by the engine; re-examine slope variances that ended near zero."""
-    meth: Any = method
+    meth: Any = estimator
     if not random:
         Z0 = np.zeros((len(des.y), 0))  # no random effects: the engine's GLS case
         return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), method=meth)
@@ -388,17 +410,11 @@ def _unfittable(prep: Prepared, mods: list[str], truth: str) -> str | None:
     return None
 
 
-def _emit(result: TruthBiasResult) -> TruthBiasResult:
-    for w in result.warnings:
-        _warnings.warn(w, DyadlabWarning, stacklevel=3)
-    return result
-
-
 def _failed(
     *,
     prep: Prepared,
     distinguishable: bool,
-    method: str,
+    estimator: str,
     level: float,
     call: dict[str, Any],
     warns: list[str],
@@ -411,7 +427,7 @@ def _failed(
         n_obs=len(prep.frame),
         distinguishable=distinguishable,
         roles=prep.roles,
-        estimation=method,
+        estimation=estimator,
         fit={"loglik": None, "aic": None, "bic": None, "n_params": 0, "converged": False},
         warnings=warns,
         level=level,
@@ -430,7 +446,7 @@ def _result(
     *,
     prep: Prepared,
     distinguishable: bool,
-    method: str,
+    estimator: str,
     level: float,
     call: dict[str, Any],
     warns: list[str],
@@ -459,7 +475,7 @@ def _result(
         n_obs=fit.n_obs,
         distinguishable=distinguishable,
         roles=prep.roles,
-        estimation=method,
+        estimation=estimator,
         variance_components=vc,
         fit={
             "loglik": fit.loglik,

@@ -5,6 +5,7 @@ Examples
 >>> import dyadlab as dl
 >>> s = dl.observe.simulate_sessions(12, minutes=5, rng=2)
 >>> dw = dl.observe.demand_withdraw(s, coder="A")
+>>> import warnings; warnings.simplefilter("ignore", dl.ConvergenceWarning)  # see res.warnings
 >>> res = dl.observe.couple_model(dw, predictors=["direction"])
 >>> res.estimates["predictor"].tolist()
 [None, 'directionsecond->first']
@@ -18,12 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns, check_option, check_range, show_ids
-from dyadlab.exceptions import DyadicDataError
+from dyadlab._validation import (
+    check_columns,
+    check_option,
+    check_range,
+    estimator_option,
+    show_ids,
+)
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import fit_mixed, nlme_fixed_df
 from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import Independent, RowLayout
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, convergence_warnings, emit, estimates_frame
 
 __all__ = ["couple_model"]
 
@@ -103,8 +110,9 @@ def couple_model(
     transform: str | None = "fisher_z",
     weights: str | None = None,
     se: str | None = None,
-    method: str = "REML",
+    estimator: str = "REML",
     confidence: float = 0.95,
+    method: str | None = None,
 ) -> ModelResult:
     """Regress a per-couple statistic on predictors with a random intercept per couple.
 
@@ -137,8 +145,11 @@ def couple_model(
     se : str, optional
         Column of each value's standard error (for ``weights`` without cell counts;
         with ``transform="fisher_z"`` it is carried to the z scale by the delta method).
-    method : {"REML", "ML"}
+    estimator : {"REML", "ML"}
+        Restricted (default) or full maximum likelihood.
     confidence : float
+    method : {"REML", "ML"}, optional
+        Deprecated old name of ``estimator`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -165,7 +176,7 @@ def couple_model(
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{func}(): data must be a DataFrame or a result with a table.")
     check_option("transform", transform, ("fisher_z", None), func=func)
-    check_option("method", method, ("REML", "ML"), func=func)
+    estimator = estimator_option(estimator, method, func=func)
     check_option("weights", weights, (None, "inverse_variance"), func=func)
     check_range("confidence", confidence, func=func, low=0.0, high=1.0, inclusive=False)
     from_cells = transform is not None and value == "yules_q" and all(c in frame for c in CELLS)
@@ -217,7 +228,7 @@ def couple_model(
             layout,
             Independent(distinguishable=False),
             Unstructured(1 if repeated else 0),
-            method=method,  # type: ignore[arg-type]
+            method=estimator,  # type: ignore[arg-type]
         )
     except np.linalg.LinAlgError as exc:
         raise DyadicDataError(
@@ -252,8 +263,14 @@ def couple_model(
             {"name": "residual_sd", "role": None, "estimate": float(np.sqrt(fit.sigma2))},
         ]
     )
-    if fit.boundary:
-        warnings.append("The couple variance is at (or near) zero.")
+    convergence = convergence_warnings(
+        func=func,
+        converged=fit.converged,
+        detail=fit.message,
+        boundary=["the couple variance is at (or near) zero"] if fit.boundary else [],
+        estimation=estimator,
+        hint="the couples differ no more than their rows do",
+    )
     return ModelResult(
         model="observe_couple_model",
         estimates=estimates_frame(rows, level=confidence),
@@ -261,7 +278,7 @@ def couple_model(
         n_obs=len(y),
         distinguishable=False,
         roles=[],
-        estimation=method,
+        estimation=estimator,
         variance_components=vc,
         fit={
             "loglik": loglik,
@@ -270,7 +287,7 @@ def couple_model(
             "n_params": fit.n_params,
             "converged": fit.converged,
         },
-        warnings=warnings,
+        warnings=emit(warnings) + emit(convergence, ConvergenceWarning),
         level=confidence,
         call={
             "value": value,
@@ -279,7 +296,7 @@ def couple_model(
             "transform": transform,
             "weights": weights,
             "se": se,
-            "method": method,
+            "estimator": estimator,
         },
         extra={
             "outcome": "fisher_z" if transform else value,

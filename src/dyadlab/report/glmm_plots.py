@@ -11,7 +11,7 @@ matplotlib is imported inside the function, so importing this module stays cheap
 Examples
 --------
 >>> import dyadlab as dl
->>> df = dl.simulate_diary(40, 10, rng=1)
+>>> df = dl.simulate_diary(40, 21, rng=1)
 >>> df["y"] = (df["y"] > df["y"].median()).astype(int)
 >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time",
 ...                role="role", family="binomial")

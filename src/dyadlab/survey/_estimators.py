@@ -236,7 +236,7 @@ def estimate(
         joint,
         _warnings(design, cols, dom, by),
         level,
-        {"var": var, "by": by, "denominator": denominator},
+        {"var": variables, "by": by, "denominator": denominator},
     )
 
 
