@@ -119,8 +119,9 @@ class SurveyDesign:
     def subset_df(self, rows: np.ndarray) -> int:
         """Design df of the rows ``rows`` (bool): their PSUs − their strata (R's ``degf``)."""
         stage = self.stages[0]
-        units = np.unique(stage.unit[rows])
-        return int(len(units) - len(np.unique(stage.unit_stratum[units])))
+        units = np.bincount(stage.unit, weights=rows.astype(float), minlength=stage.n_units) > 0
+        strata = np.bincount(stage.unit_stratum, weights=units.astype(float)) > 0
+        return int(units.sum() - strata.sum())
 
     def info(self) -> dict[str, Any]:
         """The design as the JSON's ``design`` object."""
