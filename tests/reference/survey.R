@@ -146,6 +146,15 @@ glmrows <- function(m) {
 }
 termtest <- function(t) list(statistic = unname(as.vector(t$Ftest)), df = t$df, ddf = t$ddf,
                              p = unname(as.vector(t$p)))
+qrows <- function(x) {
+  m <- x[[1]]
+  list(estimate = unname(m[, 1]), ci_low = unname(m[, 2]), ci_high = unname(m[, 3]),
+       se = unname(m[, 4]))
+}
+chisq_F <- function(t) list(statistic = unname(t$statistic), df = unname(t$parameter[1]),
+                            ddf = unname(t$parameter[2]), p = unname(t$p.value))
+chisq_X2 <- function(t) list(statistic = unname(t$statistic), df = unname(t$parameter[1]),
+                             p = unname(t$p.value))
 contrast <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(SE(x))))
 cov_glm <- function(m) list(estimate = unname(as.vector(coef(m))), vcov = unname(as.vector(vcov(m))))
 
@@ -173,6 +182,16 @@ for (dn in c("api_strat", "api_strat_nofpc", "api_clus1", "api_clus2", "api_clus
     run(paste0(dn, "_prop_by_", m), dn, "fail", list(kind = "proportion", var = "sw", by = "stype", method = m),
         paste0("ciprop_by(svyby(~sw, ~stype, des, svyciprop, method = '", m, "', vartype = c('se', 'ci')))"))
   }
+  run(paste0(dn, "_quantile"), dn, "fail", list(kind = "quantile", var = "api00", q = c(0.25, 0.5, 0.9)),
+      "qrows(svyquantile(~api00, des, c(0.25, 0.5, 0.9), ci = TRUE))")
+  run(paste0(dn, "_quantile_na"), dn, "fail", list(kind = "quantile", var = "enroll", q = c(0.5, 0.75)),
+      "qrows(svyquantile(~enroll, des, c(0.5, 0.75), ci = TRUE, na.rm = TRUE))")
+  run(paste0(dn, "_quantile_by"), dn, "fail", list(kind = "quantile", var = "api00", q = 0.5, by = "stype"),
+      "ciprop_by(svyby(~api00, ~stype, des, svyquantile, quantiles = 0.5, ci = TRUE, vartype = c('se', 'ci')))")
+  run(paste0(dn, "_chisq_F"), dn, "fail", list(kind = "chisq", a = "stype", b = "awards", statistic = "F"),
+      "chisq_F(svychisq(~stype + awards, des))")
+  run(paste0(dn, "_chisq_X2"), dn, "fail", list(kind = "chisq", a = "stype", b = "awards", statistic = "Chisq"),
+      "chisq_X2(svychisq(~stype + awards, des, statistic = 'Chisq'))")
   run(paste0(dn, "_contrast"), dn, "fail",
       list(kind = "contrast", var = "api00", by = "stype", weights = c(1, -1, 0)),
       "contrast(svycontrast(svyglm(api00 ~ 0 + stype, des), c(1, -1, 0)))")
@@ -226,6 +245,10 @@ for (lonely in c("remove", "certainty", "adjust", "average")) {
         "ciprop_by(svyby(~b, ~g, des, svyciprop, method = 'logit', vartype = c('se', 'ci'), na.rm = TRUE))")
     run(paste0(p, "_prop_beta"), dn, lonely, list(kind = "proportion", var = "b", method = "beta"),
         "ciprop(svyciprop(~b, des, method = 'beta', na.rm = TRUE))")
+    run(paste0(p, "_quantile_by"), dn, lonely, list(kind = "quantile", var = "y", q = 0.5, by = "g"),
+        "ciprop_by(svyby(~y, ~g, des, svyquantile, quantiles = 0.5, ci = TRUE, vartype = c('se', 'ci'), na.rm = TRUE))")
+    run(paste0(p, "_chisq_F"), dn, lonely, list(kind = "chisq", a = "g", b = "b", statistic = "F"),
+        "chisq_F(svychisq(~g + b, des))")
     run(paste0(p, "_glm"), dn, lonely, list(kind = "glm", y = "y", x = c("x", "g"), family = "gaussian"),
         paste0("glmrows(refit(svyglm(y ~ x + g, des, ", ctl, "), des))"))
     run(paste0(p, "_glm_pois"), dn, lonely, list(kind = "glm", y = "cnt", x = c("x"), family = "poisson"),
@@ -246,5 +269,9 @@ for (lonely in c("remove", "certainty", "adjust", "average")) {
 }
 
 dir.create(dirname(out_fix), showWarnings = FALSE)
-write_json(list(cases = cases), out_fix, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null")
+provenance <- paste(
+  "survey_api_*.csv: apistrat, apiclus1, apiclus2 from R's survey package (GPL-2 | GPL-3,",
+  "Thomas Lumley); Academic Performance Index data of the California Department of",
+  "Education. survey_sim_*.csv: simulated by tests/reference/survey.R (set.seed(13), (14)).")
+write_json(list(data_provenance = provenance, cases = cases), out_fix, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null")
 cat("wrote", length(cases), "cases to", out_fix, "\n")

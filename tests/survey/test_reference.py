@@ -42,6 +42,10 @@ def run(case: reference.Case) -> Any:
         return d.ratio(op["var"], op["denominator"], by=op.get("by"))
     if kind == "proportion":
         return d.proportion(op["var"], by=op.get("by"), method=op["method"])
+    if kind == "quantile":
+        return d.quantile(op["var"], op["q"], by=op.get("by"))
+    if kind == "chisq":
+        return d.chisq(op["a"], op["b"])
     if kind in ("contrast", "joint"):
         res = d.mean(op["var"], by=op["by"])
         return res.contrast(op["weights"]) if kind == "contrast" else res
@@ -60,6 +64,12 @@ def test_survey_matches_r(case: reference.Case) -> None:
         assert_rel(test["statistic"], exp["statistic"], case, "F")
         assert_rel(test["p"], exp["p"], case, "p")
         assert (test["df"], test["ddf"]) == (exp["df"], exp["ddf"]), case.provenance
+        return
+    if kind == "chisq":
+        name = "rao_scott_F" if case.args["op"]["statistic"] == "F" else "rao_scott_chisq"
+        test = next(t for t in res.tests if t["name"] == name)
+        for key in exp:
+            assert_rel(test[key], exp[key], case, f"{name} {key}")
         return
     if kind == "joint":
         assert_rel(est["estimate"], exp["estimate"], case, "estimate")

@@ -185,6 +185,25 @@ class SurveyDesign:
 
         return proportion(self, var, by=by, value=value, method=method, level=level)
 
+    def quantile(
+        self,
+        var: str,
+        q: float | Sequence[float] = 0.5,
+        *,
+        by: str | None = None,
+        level: float = 0.95,
+    ) -> SurveyResult:
+        """Quantiles with Woodruff intervals (R ``svyquantile``, ``qrule="math"``)."""
+        from dyadlab.survey._quantile import quantile
+
+        return quantile(self, var, q, by=by, level=level)
+
+    def chisq(self, a: str, b: str, *, level: float = 0.95) -> SurveyResult:
+        """Rao–Scott test of association of two variables (R ``svychisq``)."""
+        from dyadlab.survey._tables import chisq
+
+        return chisq(self, a, b, level=level)
+
     def glm(
         self, y: str, x: str | Sequence[str], *, family: str = "gaussian", level: float = 0.95
     ) -> SurveyResult:

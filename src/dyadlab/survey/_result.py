@@ -206,9 +206,11 @@ class SurveyResult(ModelResult):
         if self.tests:
             lines += ["", "Tests:"]
             for t in self.tests:
+                ddf = t.get("ddf")
+                dfs = _fmt(t.get("df"), 3) + ("" if ddf is None else f" and {_fmt(ddf, 3)}")
                 lines.append(
-                    f"  {t['name']}: F = {_fmt(t.get('statistic'))} on {t.get('df')} and "
-                    f"{t.get('ddf')} df, p = {_fmt(t.get('p'), 3)}"
+                    f"  {t['name']}: statistic = {_fmt(t.get('statistic'))} on {dfs} df, "
+                    f"p = {_fmt(t.get('p'), 3)}"
                 )
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
