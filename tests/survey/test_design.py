@@ -154,3 +154,16 @@ def test_glm_recovers_simulated_truth() -> None:
     assert abs(b["estimate"].iloc[1] - 0.8) < 4 * b["se"].iloc[1]
     p = d.glm("c", "x", family="poisson").estimates
     assert abs(p["estimate"].iloc[1] - 0.3) < 4 * p["se"].iloc[1]
+
+
+def test_report_has_forest_plot_and_flags(panel: pd.DataFrame, tmp_path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    res = _design(panel).mean("loneliness", by="relationship")
+    fig = res.plot()
+    assert len(fig.axes[0].get_yticklabels()) == 5
+    path = res.report(tmp_path / "loneliness.html")
+    html = path.read_text(encoding="utf-8")
+    assert "<img" in html or "<svg" in html
+    assert "suppress" in html and "n &lt; 30" in html

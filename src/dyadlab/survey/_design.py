@@ -304,7 +304,7 @@ def design(
         ids[i] = _combine(ids[i - 1], ids[i])
     if nest and strata is not None:
         ids = [_combine(strat_codes, u) for u in ids]
-    if len(np.unique(ids[0])) == 1 and not (nest and strata is not None):
+    if ids[0].max() == 0 and not (nest and strata is not None):  # codes are dense
         raise DyadicDataError(
             f"{_FUNC}(): the design has only one primary sampling unit; a variance needs "
             "at least two PSUs (check the cluster column)."

@@ -143,6 +143,12 @@ def _irls(
     X'WX is that of the last step's working weights: for the Gaussian family (one
     step, weights that do not change) the information at the solution.
     """
+    if family == "gaussian":  # weighted least squares: one solve
+        xw = X * w[:, None]
+        gram = xw.T @ X
+        beta = np.linalg.solve(gram, np.einsum("ij,i->j", xw, y))
+        eta = np.einsum("ij,j->i", X, beta)
+        return beta, eta, eta, 1, True, gram
     inv, dmu, var, start = _family(family)
     eta = _link(family, start(y))
     beta = np.zeros(X.shape[1])
@@ -161,9 +167,6 @@ def _irls(
         beta = np.linalg.solve(gram, np.einsum("ij,i->j", xw, z))
         eta = np.einsum("ij,j->i", X, beta)  # no threaded BLAS for a tall product
         mu = inv(eta)
-        if family == "gaussian":  # weighted least squares: one step is the solution
-            converged = True
-            break
         dev = float(np.sum(w * (y - mu) ** 2 / np.maximum(var(mu), 1e-300)))
         if abs(dev - dev_old) <= tol * (abs(dev) + 0.1):
             converged = True

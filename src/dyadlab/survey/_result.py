@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -172,6 +173,23 @@ class SurveyResult(ModelResult):
     def plot(self, **kwargs: Any) -> Any:
         """A forest plot of the estimates with their CIs (``dyadlab.report.survey_plot``)."""
         return present("survey_plot", "forest_plot")(self, **kwargs)
+
+    def report(
+        self,
+        path: str | Path,
+        *,
+        title: str | None = None,
+        data_path: str | Path | None = None,
+        figures_dir: str | Path | None = None,
+    ) -> Path:
+        """Write an HTML report: summary, forest plot, estimates with suppression flags.
+
+        Examples
+        --------
+        >>> res.report("loneliness.html", data_path="panel.csv")  # doctest: +SKIP
+        """
+        write = present("survey_report", "write_survey_report")
+        return Path(write(self, path, title=title, data_path=data_path, figures_dir=figures_dir))
 
     def summary(self) -> str:
         """A readable table of the estimates, tests and design."""
