@@ -126,13 +126,13 @@ add <- function(name, design, lonely, op, r_call, expected) {
 run <- function(name, design, lonely, op, r_call) {
   options(survey.lonely.psu = lonely)
   des <- make_design(design)
-  res <- eval(parse(text = r_call))
+  res <- tryCatch(eval(parse(text = r_call)), error = function(e) stop(name, ": ", conditionMessage(e)))
   add(name, design, lonely, op, r_call, res)
 }
 
 # estimates and SEs of svymean / svytotal / svyratio / svyby
 stat <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(SE(x))))
-byrows <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(SE(x))),
+byrows <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(as.matrix(SE(x)))),
                            group = as.character(x[[1]]))
 ciprop <- function(x) list(estimate = unname(as.vector(x)), se = unname(sqrt(as.vector(attr(x, "var")))),
                            ci_low = unname(attr(x, "ci")[1]), ci_high = unname(attr(x, "ci")[2]))
@@ -269,6 +269,88 @@ for (lonely in c("remove", "certainty", "adjust", "average")) {
 }
 
 dir.create(dirname(out_fix), showWarnings = FALSE)
+# --- replicate weights ------------------------------------------------------------------
+# Replicate weights made by R (as.svrepdesign) are written as columns rw1, rw2, …; each
+# case reads them back with svrepdesign(), as a public-use file would be read.
+g17 <- function(x) sprintf("%.17g", x)
+rep_cases <- function(label, frame, base, r, type, extra = "") {
+  rw <- unclass(as.matrix(weights(r, "analysis")))
+  colnames(rw) <- paste0("rw", seq_len(ncol(rw)))
+  frame <- write_data(cbind(frame, as.data.frame(rw)), label)
+  frames[[label]] <<- frame
+  rs <- if (length(unique(r$rscales)) == 1) g17(r$rscales[1]) else
+    paste0("c(", paste(g17(r$rscales), collapse = ", "), ")")
+  rcall <- paste0("svrepdesign(data = d, weights = ~", base, ", repweights = 'rw[0-9]+', type = '",
+                  type, "', scale = ", g17(r$scale), ", rscales = ", rs, extra, ")")
+  designs[[label]] <<- list(data = label, r = rcall, rep = TRUE,
+                            py = list(weights = base, repweights = "rw[0-9]+", type = type,
+                                      scale = r$scale, rscales = r$rscales))
+  if (type == "Fay") designs[[label]]$py$rho <<- 0.3
+  label
+}
+set.seed(15)
+nb <- 8
+rows <- list()
+for (h in 1:nb) for (j in 1:2) {
+  m <- sample(4:9, 1)
+  rows[[length(rows) + 1]] <- data.frame(s = h, psu = 2 * h + j, w = round(runif(m, 10, 40), 2),
+    y = round(rnorm(m, 3 + 0.2 * h), 4), z = round(rnorm(m), 4), grp = sample(c("u", "v"), m, TRUE),
+    b = rbinom(m, 1, 0.4))
+}
+simb <- do.call(rbind, rows)
+simb <- write_data(simb, "sim_brr")
+frames$sim_brr <- simb
+options(survey.lonely.psu = "fail")
+dstrat0 <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = api_strat)
+dclus10 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = api_clus1)
+dbrr0 <- svydesign(id = ~psu, strata = ~s, weights = ~w, data = simb)
+set.seed(16)
+reps <- c(
+  rep_cases("rep_clus1_jk1", api_clus1, "pw", as.svrepdesign(dclus10, type = "JK1", compress = FALSE), "JK1"),
+  rep_cases("rep_strat_jkn", api_strat, "pw", as.svrepdesign(dstrat0, type = "JKn", compress = FALSE), "JKn"),
+  rep_cases("rep_strat_boot", api_strat, "pw", as.svrepdesign(dstrat0, type = "bootstrap", replicates = 50, compress = FALSE), "bootstrap"),
+  rep_cases("rep_brr", simb, "w", as.svrepdesign(dbrr0, type = "BRR", compress = FALSE), "BRR"),
+  rep_cases("rep_fay", simb, "w", as.svrepdesign(dbrr0, type = "Fay", fay.rho = 0.3, compress = FALSE), "Fay", ", rho = 0.3")
+)
+for (dn in reps[1:3]) {
+  run(paste0(dn, "_mean"), dn, "fail", list(kind = "mean", var = c("api00", "enroll")),
+      "stat(svymean(~api00 + enroll, des, na.rm = TRUE))")
+  run(paste0(dn, "_mean_by"), dn, "fail", list(kind = "mean", var = "api00", by = "stype"),
+      "byrows(svyby(~api00, ~stype, des, svymean, na.rm = TRUE))")
+  run(paste0(dn, "_total_by"), dn, "fail", list(kind = "total", var = "enroll", by = "stype"),
+      "byrows(svyby(~enroll, ~stype, des, svytotal, na.rm = TRUE))")
+  run(paste0(dn, "_ratio"), dn, "fail", list(kind = "ratio", var = "api_stu", denominator = "enroll"),
+      "stat(svyratio(~api_stu, ~enroll, des, na.rm = TRUE))")
+  for (m in c("logit", "beta"))
+    run(paste0(dn, "_prop_by_", m), dn, "fail", list(kind = "proportion", var = "sw", by = "stype", method = m),
+        paste0("ciprop_by(svyby(~sw, ~stype, des, svyciprop, method = '", m, "', vartype = c('se', 'ci')))"))
+  run(paste0(dn, "_glm"), dn, "fail", list(kind = "glm", y = "api00", x = c("ell", "meals", "stype"), family = "gaussian"),
+      paste0("glmrows(svyglm(api00 ~ ell + meals + stype, des, ", ctl, "))"))
+  run(paste0(dn, "_glm_qb"), dn, "fail", list(kind = "glm", y = "sw", x = c("ell", "stype"), family = "quasibinomial"),
+      paste0("glmrows(svyglm(sw ~ ell + stype, des, family = quasibinomial(), ", ctl, "))"))
+  run(paste0(dn, "_termtest"), dn, "fail",
+      list(kind = "termtest", y = "api00", x = c("ell", "meals", "stype"), family = "gaussian", term = "stype"),
+      paste0("termtest(regTermTest(svyglm(api00 ~ ell + meals + stype, des, ", ctl, "), ~stype))"))
+}
+for (dn in reps[4:5]) {
+  run(paste0(dn, "_mean_by"), dn, "fail", list(kind = "mean", var = c("y", "z"), by = "grp"),
+      "byrows(svyby(~y + z, ~grp, des, svymean))")
+  run(paste0(dn, "_total"), dn, "fail", list(kind = "total", var = "b"),
+      "stat(svytotal(~b, des))")
+  run(paste0(dn, "_glm"), dn, "fail", list(kind = "glm", y = "y", x = c("z", "grp"), family = "gaussian"),
+      paste0("glmrows(svyglm(y ~ z + grp, des, ", ctl, "))"))
+}
+# jackknife replicates made from a Taylor design (as.svrepdesign), by dyadlab and by R
+for (spec in list(c("api_clus1", "JK1", "fail"), c("api_strat", "JKn", "fail"),
+                  c("sim_nest", "JKn", "remove"), c("sim_nest", "JKn", "adjust"),
+                  c("sim_nest", "JKn", "average"), c("sim_nest_fpc", "JKn", "remove"))) {
+  nm <- paste("jack", spec[1], spec[2], spec[3], sep = "_")
+  v <- if (startsWith(spec[1], "api")) "api00" else "y"
+  g <- if (startsWith(spec[1], "api")) "stype" else "g"
+  run(paste0(nm, "_mean_by"), spec[1], spec[3], list(kind = "mean", var = v, by = g, replicates = spec[2]),
+      paste0("byrows(svyby(~", v, ", ~", g, ", as.svrepdesign(des, type = '", spec[2], "'), svymean, na.rm = TRUE))"))
+}
+
 provenance <- paste(
   "survey_api_*.csv: apistrat, apiclus1, apiclus2 from R's survey package (GPL-2 | GPL-3,",
   "Thomas Lumley); Academic Performance Index data of the California Department of",

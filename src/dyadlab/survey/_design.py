@@ -29,6 +29,7 @@ from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.survey._variance import Stage, make_stage
 
 if TYPE_CHECKING:
+    from dyadlab.survey._replicate import ReplicateDesign
     from dyadlab.survey._result import SurveyResult
 
 __all__ = ["LONELY_PSU", "SurveyDesign", "design"]
@@ -109,6 +110,20 @@ class SurveyDesign:
         self.n_psu = stages[0].n_units
         self.n_strata = stages[0].n_strata
         self.df = self.n_psu - self.n_strata
+
+    @property
+    def estimation(self) -> str:
+        return "Taylor linearisation"
+
+    def replicates(self, type: str = "JKn") -> ReplicateDesign:
+        """Jackknife replicate weights of this design (R ``as.svrepdesign``).
+
+        ``"JK1"`` (unstratified) or ``"JKn"`` (stratified): one replicate per PSU; see
+        :func:`dyadlab.survey.replicate_design` for what a replicate design estimates.
+        """
+        from dyadlab.survey._replicate import jackknife
+
+        return jackknife(self, type)
 
     def __repr__(self) -> str:
         return (

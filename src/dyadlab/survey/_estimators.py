@@ -64,15 +64,13 @@ def domains(data: pd.DataFrame, by: str | None, func: str) -> Domains:
     return Domains(codes.astype(np.int64), [_label(u) for u in uniques], int((codes < 0).sum()))
 
 
-def _numeric(design: SurveyDesign, column: str, func: str) -> np.ndarray:
+def _numeric(design: Any, column: str, func: str) -> np.ndarray:
     check_columns(design.data, [column], func=func)
     check_numeric(design.data, [column], func=func)
-    return pd.to_numeric(design.data[column]).to_numpy(dtype=float)
+    return np.asarray(pd.to_numeric(design.data[column]), dtype=float)
 
 
-def _warnings(
-    design: SurveyDesign, columns: Sequence[str], dom: Domains, by: str | None
-) -> list[str]:
+def _warnings(design: Any, columns: Sequence[str], dom: Domains, by: str | None) -> list[str]:
     out = []
     for c in columns:
         k = int(design.data[c].isna().sum())
@@ -217,7 +215,7 @@ def estimate(
 
 
 def _result(
-    design: SurveyDesign,
+    design: Any,
     model: str,
     frame: pd.DataFrame,
     vcov: np.ndarray,
@@ -234,7 +232,7 @@ def _result(
         n_obs=len(design.data),
         distinguishable=False,
         roles=[],
-        estimation="Taylor linearisation",
+        estimation=design.estimation,
         tests=tests or [],
         fit=fit or {},
         warnings=warnings,
@@ -245,7 +243,7 @@ def _result(
     )
 
 
-def _indicator(design: SurveyDesign, var: str, value: Any, func: str) -> np.ndarray:
+def _indicator(design: Any, var: str, value: Any, func: str) -> np.ndarray:
     check_columns(design.data, [var], func=func)
     col = design.data[var]
     missing = col.isna().to_numpy()

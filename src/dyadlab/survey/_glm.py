@@ -36,6 +36,7 @@ from dyadlab.survey._variance import design_variance
 
 if TYPE_CHECKING:
     from dyadlab.survey._design import SurveyDesign
+    from dyadlab.survey._replicate import ReplicateDesign
 
 __all__ = ["FAMILIES", "glm", "model_matrix"]
 
@@ -137,6 +138,7 @@ def _irls(
     *,
     tol: float = 1e-13,
     max_iter: int = 100,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, np.ndarray]:
     """Weighted IRLS; returns beta, mu, eta, iterations, convergence and X'WX.
 
@@ -149,8 +151,8 @@ def _irls(
         beta = np.linalg.solve(gram, np.einsum("ij,i->j", xw, y))
         eta = np.einsum("ij,j->i", X, beta)
         return beta, eta, eta, 1, True, gram
-    inv, dmu, var, start = _family(family)
-    eta = _link(family, start(y))
+    inv, dmu, var, first = _family(family)
+    eta = _link(family, first(y)) if start is None else np.einsum("ij,j->i", X, start)
     beta = np.zeros(X.shape[1])
     gram = np.eye(X.shape[1])
     dev_old = np.inf
@@ -176,7 +178,7 @@ def _irls(
 
 
 def glm(
-    design: SurveyDesign,
+    design: SurveyDesign | ReplicateDesign,
     y: str,
     x: str | Sequence[str],
     *,
@@ -250,17 +252,18 @@ def glm(
     if family != "gaussian":  # the information at the solution
         gram = (Xu * (w * g**2 / var(mu))[:, None]).T @ Xu
     a_inv = np.linalg.inv(gram)
-    score = Xu * (w * g * (yu - mu) / var(mu))[:, None]
-    if not everyone:
-        full = np.zeros((len(yv), len(beta)))
-        full[used] = score
-        score = full
-    lonely = "remove" if design.lonely_psu == "fail" else design.lonely_psu
-    # the influence functions are score @ A⁻¹; the design variance is linear in them, so
-    # V = A⁻¹ V(score) A⁻¹ (and no n × p product is formed)
-    v_score = design_variance(score, design.stages, lonely_psu=lonely, present=used)
-    vcov = a_inv @ v_score @ a_inv
-    df_resid = design.subset_df(used) + 1 - len(beta)
+    if not hasattr(design, "stages"):  # a replicate design: refit with every replicate
+        assert isinstance(design, _replicate_class())
+        rep = design.repweights if everyone else design.repweights[used]
+        betas = np.array(
+            [_irls(Xu, yu, rep[:, r], family, start=beta)[0] for r in range(rep.shape[1])]
+        )
+        vcov = design.variance(beta, betas)
+        df_resid = design.df + 1 - len(beta)
+    else:
+        vcov, df_resid = _taylor(
+            design, Xu, yu, w, mu, g, var(mu), a_inv, used, everyone, len(beta)
+        )
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
     df_value = float(df_resid) if df_resid > 0 else None
     crit = critical(df_resid if df_resid > 0 else np.inf, level)
@@ -308,6 +311,38 @@ def glm(
         tests=tests,
         fit=fit,
     )
+
+
+def _replicate_class() -> type:
+    from dyadlab.survey._replicate import ReplicateDesign
+
+    return ReplicateDesign
+
+
+def _taylor(
+    design: Any,
+    Xu: np.ndarray,
+    yu: np.ndarray,
+    w: np.ndarray,
+    mu: np.ndarray,
+    g: np.ndarray,
+    v: np.ndarray,
+    a_inv: np.ndarray,
+    used: np.ndarray,
+    everyone: bool,
+    p: int,
+) -> tuple[np.ndarray, int]:
+    """The sandwich covariance A⁻¹ V(score) A⁻¹ over the design, and the residual df."""
+    score = Xu * (w * g * (yu - mu) / v)[:, None]
+    if not everyone:
+        full = np.zeros((len(used), p))
+        full[used] = score
+        score = full
+    lonely = "remove" if design.lonely_psu == "fail" else design.lonely_psu
+    # the influence functions are score @ A⁻¹; the design variance is linear in them, so
+    # V = A⁻¹ V(score) A⁻¹ (and no n × p product is formed)
+    v_score = design_variance(score, design.stages, lonely_psu=lonely, present=used)
+    return a_inv @ v_score @ a_inv, design.subset_df(used) + 1 - p
 
 
 def _term_test(
