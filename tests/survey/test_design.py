@@ -167,3 +167,23 @@ def test_report_has_forest_plot_and_flags(panel: pd.DataFrame, tmp_path) -> None
     html = path.read_text(encoding="utf-8")
     assert "<img" in html or "<svg" in html
     assert "suppress" in html and "n &lt; 30" in html
+
+
+def test_replicate_design_bad_input(panel: pd.DataFrame) -> None:
+    rep = _design(panel).replicates("JKn")
+    cols = pd.DataFrame(rep.repweights, columns=[f"rw{i}" for i in range(rep.n_replicates)])
+    df = pd.concat([panel, cols], axis=1)
+    with pytest.raises(OptionError, match="type='JKn' needs rscales="):
+        dl.survey.replicate_design(df, weights="weight", repweights="rw[0-9]+", type="JKn")
+    with pytest.raises(OptionError, match="type='Fay' needs rho="):
+        dl.survey.replicate_design(df, weights="weight", repweights="rw[0-9]+", type="Fay")
+    with pytest.raises(DyadicDataError, match="no column matches repweights='repwt'"):
+        dl.survey.replicate_design(df, weights="weight", repweights="repwt", type="JK1")
+    with pytest.raises(OptionError, match="type='JK1' is for unstratified designs"):
+        _design(panel).replicates("JK1")
+    again = dl.survey.replicate_design(
+        df, weights="weight", repweights="rw[0-9]+", type="JKn", rscales=rep.rscales
+    )
+    np.testing.assert_allclose(
+        again.mean("loneliness").estimates["se"], rep.mean("loneliness").estimates["se"]
+    )
