@@ -22,7 +22,9 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
+    "Alignment": "dyadlab.physio.align",
     "BeatEdit": "dyadlab.physio.edits",
+    "align": "dyadlab.physio.align",
     "EditLog": "dyadlab.physio.edits",
     "ConcordanceResult": "dyadlab.physio._concordance",
     "GaugeCalibration": "dyadlab.physio.gauge",
