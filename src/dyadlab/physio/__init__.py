@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "GaugeCalibration": "dyadlab.physio.gauge",
     "concordance": "dyadlab.physio._concordance",
     "concordance_apim": "dyadlab.physio._concordance",
+    "concordance_slope": "dyadlab.physio._concordance_slope",
     "simulate_concordance": "dyadlab.physio._concordance",
     "Recording": "dyadlab.physio.recording",
     "calibrate_gauge": "dyadlab.physio.gauge",
