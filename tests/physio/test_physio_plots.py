@@ -60,3 +60,41 @@ def test_wcc_heat_map_and_forest() -> None:
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[-1] == "pooled" and len(labels) == 7
     plt.close(fig)
+
+
+def test_report_sections_render() -> None:
+    from dyadlab.report.html import render_report
+    from dyadlab.report.physio_section import physio_sections
+
+    a, _ = simulate_vpa(40, sampling_rate=200, rng=1)
+    b, _ = simulate_vpa(40, sampling_rate=200, rng=2)
+    res = {"woman": vpa(a, 200), "man": vpa(b, 200)}
+    sync = dl.physio.synchrony(
+        res["woman"].series(10)["vpa"],
+        res["man"].series(10)["vpa"],
+        10,
+        window=10,
+        step=5,
+        max_lag=2,
+        lag_step=0.5,
+    )
+    data = dl.physio.simulate_concordance(n_dyads=3, n_epochs=40, rng=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        conc = dl.physio.concordance(
+            data,
+            subjective="subjective",
+            genital="genital",
+            person="person",
+            dyad="dyad",
+            time="epoch",
+        )
+    sections = physio_sections(res, synchrony=sync, concordance=conc)
+    assert [s.title for s in sections] == [
+        "Genital response (VPA)",
+        "Synchrony (windowed cross-correlation)",
+        "Subjective–genital concordance",
+    ]
+    html = render_report("Session", sections)
+    assert html.count("<img") == 3
+    assert "positive lag means a leads" in html
