@@ -12,7 +12,7 @@ Install with ``pip install 'dyadlab[physio]'``.
 Examples
 --------
 >>> import dyadlab as dl
->>> "read_xdf" in dl.physio.__all__
+>>> {"vpa", "synchrony", "concordance", "align"} <= set(dl.physio.__all__)
 True
 """
 
