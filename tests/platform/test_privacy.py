@@ -156,3 +156,81 @@ def test_push_subscriptions_stay_with_their_owner(app, client, couple, db):
     assert partner.status_code == missing.status_code == 404
     assert partner.content == missing.content
     assert db.scalars(select(PushSubscription.person_id)).all() == [couple.person_ids[1]]
+
+
+# --------------------------------------------------------------------------- researchers
+#: Every researcher route of the API with a request that would succeed for the study's
+#: owner; another researcher (an owner account, owner of a study of their own) must get
+#: the answer of a study that does not exist.
+STUDY_ROUTES = {
+    ("GET", "/api/v1/studies/{study_id}"): None,
+    ("POST", "/api/v1/studies/{study_id}/invitations"): {"couples": 1},
+    ("GET", "/api/v1/studies/{study_id}/compliance"): None,
+    ("GET", "/api/v1/studies/{study_id}/export"): None,
+    ("POST", "/api/v1/studies/{study_id}/persons/{person_id}/withdraw"): {"delete_data": True},
+}
+#: Researcher routes without a study in the path (tested below on their own).
+OTHER_RESEARCHER_ROUTES = {
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/studies"),
+    ("POST", "/api/v1/studies"),
+}
+OTHER = ("other@lab.example", "another long passphrase")
+
+
+def test_every_researcher_route_is_covered(app):
+    paths = app.openapi()["paths"]
+    routes = {
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if not path.startswith("/api/v1/me")
+        for method in operations
+    }
+    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES
+
+
+def _other_researcher(client, db, protocol_path):
+    from tests.platform.conftest import add_member, login, make_study
+
+    own = make_study(db, protocol_path)[0]  # the other researcher's own study
+    add_member(db, own.study_id, OTHER, "owner")
+    return login(client, db, OTHER, role="owner")
+
+
+def _call(client, method, path, study_id, person_id, body, headers):
+    url = path.format(study_id=study_id, person_id=person_id)
+    return client.request(method, url, json=body, headers=headers)
+
+
+def test_other_researcher_gets_404_on_every_study_route(client, couple, db, protocol_path):
+    from tests.platform.conftest import login
+
+    _b_answers(client, couple)
+    other = _other_researcher(client, db, protocol_path)
+    owner = login(client, db)
+    missing_id = 10**6
+    for (method, path), body in STUDY_ROUTES.items():
+        got = _call(client, method, path, couple.study_id, couple.person_ids[1], body, other)
+        missing = _call(client, method, path, missing_id, couple.person_ids[1], body, other)
+        assert got.status_code == missing.status_code == 404, (path, got.text)
+        assert got.text.replace(str(couple.study_id), "N") == missing.text.replace(
+            str(missing_id), "N"
+        ), path
+        assert "desire" not in got.text
+    # ... and nothing was changed: the owner still finds one couple, both partners active.
+    assert client.get("/api/v1/studies", headers=owner).json()[0]["n_couples"] == 1
+    statuses = db.scalars(select(Person.status).where(Person.id.in_(couple.person_ids)))
+    assert set(statuses) == {"active"}
+    for (method, path), body in STUDY_ROUTES.items():  # the owner may do all of it
+        r = _call(client, method, path, couple.study_id, couple.person_ids[1], body, owner)
+        assert r.status_code in (200, 201), (path, r.text)
+
+
+def test_other_researcher_does_not_see_the_study_listed(client, couple, db, protocol_path):
+    other = _other_researcher(client, db, protocol_path)
+    listed = client.get("/api/v1/studies", headers=other).json()
+    assert couple.study_id not in [s["id"] for s in listed] and len(listed) == 1
+    me = client.get("/api/v1/auth/me", headers=other).json()
+    assert me["email"] == OTHER[0]

@@ -343,7 +343,7 @@ class StudyCreate(_In):
 
 
 class StudyOut(BaseModel):
-    """A study with its counts."""
+    """A study with its counts and your role in it."""
 
     id: int
     title: str
@@ -352,6 +352,10 @@ class StudyOut(BaseModel):
     n_couples: int
     n_persons: int
     n_responses: int
+    role: Literal["owner", "collaborator", "analyst", "monitor"] | None = Field(
+        default=None,
+        description="Your role in this study (what it allows: docs/reference/access.md).",
+    )
 
 
 class StudyDetailOut(StudyOut):
