@@ -230,3 +230,30 @@ def test_cookie_logout_revokes_the_cookie_token(client, db):
     assert r.status_code == 401
     client.cookies.set("dyadlab_session", token)
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_owner_manages_members_through_the_api(client, db, protocol_path):
+    owner = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=owner).json()
+    url = f"/api/v1/studies/{study['id']}/members"
+    analyst = login(client, db, ANALYST, role="analyst")
+    r = client.put(url, json={"email": ANALYST[0], "role": "collaborator"}, headers=owner)
+    assert r.status_code == 200 and r.json()["role"] == "collaborator"
+    got = [(m["email"], m["role"]) for m in client.get(url, headers=analyst).json()]
+    assert got == [(OWNER[0], "owner"), (ANALYST[0], "collaborator")]
+    r = client.put(url, json={"email": ANALYST[0], "role": "owner"}, headers=analyst)
+    assert r.status_code == 403  # a collaborator cannot make themselves owner
+    r = client.put(url, json={"email": ANALYST[0], "role": "chief"}, headers=owner)
+    assert r.status_code == 422
+    owner_id = client.get("/api/v1/auth/me", headers=owner).json()["id"]
+    r = client.delete(f"{url}/{owner_id}", headers=owner)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "last_owner"
+    analyst_id = client.get("/api/v1/auth/me", headers=analyst).json()["id"]
+    assert client.delete(f"{url}/{analyst_id}", headers=owner).status_code == 204
+    assert client.get(url, headers=analyst).status_code == 404  # no longer a member
+    rows = db.scalars(select(AuditLog).where(AuditLog.action.like("member%"))).all()
+    assert [(r.action, r.study_id, r.subject) for r in rows] == [
+        ("member_add", study["id"], ANALYST[0]),
+        ("member_remove", study["id"], ANALYST[0]),
+    ]

@@ -35,6 +35,8 @@ __all__ = [
     "LoginOut",
     "MeOut",
     "MeUpdate",
+    "MemberIn",
+    "MemberOut",
     "PromptOut",
     "PromptsOut",
     "PushStatusOut",
@@ -212,6 +214,25 @@ class WithdrawOut(BaseModel):
     status: str
     data_deleted: bool
     deleted_responses: int
+
+
+StudyRole = Literal["owner", "collaborator", "analyst", "monitor"]
+
+
+class MemberIn(_In):
+    """Give an account a role in the study (adds it, or changes its role)."""
+
+    email: str = Field(max_length=320, description="The account's e-mail address (its login).")
+    role: StudyRole = Field(description="What it may do: docs/reference/access.md.")
+
+
+class MemberOut(BaseModel):
+    """A member of a study."""
+
+    researcher_id: int
+    email: str
+    role: StudyRole
+    added_at: datetime
 
 
 def _b64url(value: str, name: str, size: int, what: str) -> bytes:

@@ -30,6 +30,7 @@ from dyadlab.platform.routes.deps import (
     DbSession,
     ExportStudy,
     InviteStudy,
+    MembersStudy,
     Now,
     ReadStudy,
     WithdrawStudy,
@@ -45,6 +46,8 @@ from dyadlab.platform.schemas import (
     InviteOut,
     LoginIn,
     LoginOut,
+    MemberIn,
+    MemberOut,
     ResearcherOut,
     StudyCreate,
     StudyDetailOut,
@@ -331,3 +334,61 @@ def withdraw_person(
         data_deleted=result.data_deleted,
         deleted_responses=result.deleted_responses,
     )
+
+
+_MEMBER_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The study would lose its only owner."},
+    **_ERRORS,
+}
+
+
+def _member_out(member: access.Member) -> MemberOut:
+    return MemberOut.model_validate(member.to_dict())
+
+
+@router.get("/studies/{study_id}/members", response_model=list[MemberOut], responses=_ERRORS)
+def list_members(study: ReadStudy, session: DbSession) -> list[MemberOut]:
+    """The study's members and their roles (every member may see them)."""
+    return [_member_out(m) for m in access.list_members(session, study.id)]
+
+
+@router.put(
+    "/studies/{study_id}/members",
+    response_model=MemberOut,
+    responses=_MEMBER_ERRORS,
+)
+def put_member(
+    study: MembersStudy,
+    body: MemberIn,
+    request: Request,
+    session: DbSession,
+    researcher: CurrentResearcher,
+) -> MemberOut:
+    """Add an account to the study with a role, or change its role (owners only). The
+    account must exist (an admin creates it). Written to the audit log."""
+    member = access.add_member(
+        session, study.id, body.email, body.role, by=researcher.id, client=_client(request)
+    )
+    session.commit()
+    return _member_out(member)
+
+
+@router.delete(
+    "/studies/{study_id}/members/{researcher_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_MEMBER_ERRORS,
+)
+def delete_member(
+    study: MembersStudy,
+    researcher_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: DbSession,
+    researcher: CurrentResearcher,
+) -> Response:
+    """Remove a member from the study (owners only; a study keeps at least one owner).
+    Written to the audit log."""
+    access.remove_member(
+        session, study.id, researcher_id, by=researcher.id, client=_client(request)
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -39,7 +39,7 @@ from dyadlab._validation import check_option
 from dyadlab.platform._inputs import shown
 from dyadlab.platform.errors import AuthError, ConflictError, InvalidError, RateLimitError
 from dyadlab.platform.security import hash_password, read_session, session_token, verify_password
-from dyadlab.platform.tables import AuditLog, Researcher, utcnow
+from dyadlab.platform.tables import AuditLog, Researcher, Study, utcnow
 
 __all__ = [
     "ROLES",
@@ -99,7 +99,15 @@ def audit(
     client: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Append a row to the audit log (the caller commits)."""
+    """Append a row to the audit log (the caller commits).
+
+    A row about a study names it twice: ``study_id``, and its title as ``detail["study"]``
+    (which stays readable if the study is deleted later and ``study_id`` set to null).
+    """
+    if study_id is not None:
+        study = session.get(Study, study_id)
+        if study is not None:
+            detail = {"study": study.title, **(detail or {})}
     row = AuditLog(
         action=action,
         researcher_id=researcher_id,
