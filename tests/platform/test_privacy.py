@@ -182,6 +182,9 @@ OTHER_RESEARCHER_ROUTES = {
     ("GET", "/api/v1/auth/me"),
     ("GET", "/api/v1/studies"),
     ("POST", "/api/v1/studies"),
+    ("GET", "/api/v1/researchers"),
+    ("POST", "/api/v1/researchers"),
+    ("PATCH", "/api/v1/researchers/{researcher_id}"),
 }
 OTHER = ("other@lab.example", "another long passphrase")
 
@@ -306,3 +309,30 @@ def test_other_researcher_gets_404_on_every_study_page(client, couple, db, proto
     members = db.scalars(select(StudyMember).where(StudyMember.study_id == couple.study_id))
     assert [m.role for m in members] == ["owner"]
     assert db.scalar(select(func.count(Person.id)).where(Person.couple_id != couple.couple_id)) == 2
+
+
+def test_accounts_are_for_admins_only(client, couple, db, protocol_path):
+    from tests.platform.conftest import login
+
+    other = _other_researcher(client, db, protocol_path)  # an owner account, not an admin
+    body = {"email": "new@lab.example", "password": "a long passphrase", "role": "owner"}
+    assert client.get("/api/v1/researchers", headers=other).status_code == 403
+    assert client.post("/api/v1/researchers", json=body, headers=other).status_code == 403
+    r = client.patch("/api/v1/researchers/1", json={"active": False}, headers=other)
+    assert r.status_code == 403
+    admin = login(client, db, ("root@lab.example", "an admin passphrase"), role="admin")
+    assert client.post("/api/v1/researchers", json=body, headers=admin).status_code == 201
+    listed = {r["email"]: r for r in client.get("/api/v1/researchers", headers=admin).json()}
+    assert listed["new@lab.example"]["role"] == "owner"
+    assert client.get("/api/v1/studies", headers=admin).json() == []  # no study by itself
+    r = client.get(f"/api/v1/studies/{couple.study_id}/export", headers=admin)
+    assert r.status_code == 404
+    other_id = listed[OTHER[0]]["id"]
+    r = client.patch(f"/api/v1/researchers/{other_id}", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.get("/api/v1/auth/me", headers=other).status_code == 401  # sessions end
+    r = client.post("/api/v1/auth/login", json={"email": OTHER[0], "password": OTHER[1]})
+    assert r.status_code == 401
+    admin_id = listed["root@lab.example"]["id"]
+    r = client.patch(f"/api/v1/researchers/{admin_id}", json={"active": False}, headers=admin)
+    assert r.status_code == 409

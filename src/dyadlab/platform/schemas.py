@@ -42,7 +42,9 @@ __all__ = [
     "PushStatusOut",
     "PushSubscriptionIn",
     "PushSubscriptionOut",
+    "ResearcherCreate",
     "ResearcherOut",
+    "ResearcherUpdate",
     "ResponseIn",
     "ResponseOut",
     "ResponsesOut",
@@ -346,6 +348,21 @@ class ResearcherOut(BaseModel):
     id: int
     email: str
     role: Literal["admin", "owner", "analyst"]
+    active: bool = True
+
+
+class ResearcherCreate(_In):
+    """A new researcher account (admins only)."""
+
+    email: str = Field(max_length=320)
+    password: str = Field(min_length=10, max_length=1024)
+    role: Literal["admin", "owner", "analyst"] = "analyst"
+
+
+class ResearcherUpdate(_In):
+    """Activate or deactivate an account (admins only)."""
+
+    active: bool
 
 
 class LoginOut(BaseModel):

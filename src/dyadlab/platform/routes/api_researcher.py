@@ -23,6 +23,7 @@ from dyadlab.exceptions import ProtocolError
 from dyadlab.platform.errors import InvalidError
 from dyadlab.platform.routes.deps import (
     SESSION_COOKIE,
+    AdminResearcher,
     AppSettings,
     ComplianceStudy,
     CreatorResearcher,
@@ -48,7 +49,9 @@ from dyadlab.platform.schemas import (
     LoginOut,
     MemberIn,
     MemberOut,
+    ResearcherCreate,
     ResearcherOut,
+    ResearcherUpdate,
     StudyCreate,
     StudyDetailOut,
     StudyOut,
@@ -84,7 +87,7 @@ def _client(request: Request) -> str | None:
 
 
 def _researcher_out(r: Researcher) -> ResearcherOut:
-    return ResearcherOut(id=r.id, email=r.email, role=r.role)  # type: ignore[arg-type]
+    return ResearcherOut(id=r.id, email=r.email, role=r.role, active=r.active)  # type: ignore[arg-type]
 
 
 @router.post(
@@ -392,3 +395,54 @@ def delete_member(
     )
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- accounts
+@router.get(
+    "/researchers", response_model=list[ResearcherOut], tags=["accounts"], responses=_ERRORS
+)
+def list_accounts(session: DbSession, admin: AdminResearcher) -> list[ResearcherOut]:
+    """Every researcher account (admins only)."""
+    return [_researcher_out(r) for r in researchers.list_researchers(session)]
+
+
+@router.post(
+    "/researchers",
+    response_model=ResearcherOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["accounts"],
+    responses={**_ERRORS, 409: {"model": ErrorOut, "description": "The account exists."}},
+)
+def create_account(
+    body: ResearcherCreate, request: Request, session: DbSession, admin: AdminResearcher
+) -> ResearcherOut:
+    """Create an account (admins only). It sees no study until an owner adds it."""
+    account = researchers.create_researcher(session, body.email, body.password, role=body.role)
+    researchers.audit(
+        session,
+        "account_add",
+        researcher_id=admin.id,
+        subject=account.email,
+        client=_client(request),
+        detail={"role": account.role},
+    )
+    session.commit()
+    return _researcher_out(account)
+
+
+@router.patch(
+    "/researchers/{researcher_id}",
+    response_model=ResearcherOut,
+    tags=["accounts"],
+    responses=_ERRORS,
+)
+def update_account(
+    researcher_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    body: ResearcherUpdate,
+    session: DbSession,
+    admin: AdminResearcher,
+) -> ResearcherOut:
+    """Activate or deactivate an account (admins only); deactivating ends its sessions."""
+    account = researchers.set_active(session, researcher_id, body.active, by=admin.id)
+    session.commit()
+    return _researcher_out(account)
