@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from dyadlab.platform.protocol import example_protocol, parse_protocol
+from dyadlab.platform.services.access import add_member
 from dyadlab.platform.services.consent import give_consent
 from dyadlab.platform.services.invitations import invite_couples
 from dyadlab.platform.services.researchers import create_researcher
@@ -506,9 +507,10 @@ def researcher_study(live: LiveServer) -> Iterator[int]:
     made = _fill_compliance(live)  # also creates lead@lab.example
     with live.session() as db:
         create_researcher(db, *RESEARCHER, role="owner")
-        db.commit()
         couple = db.get(Couple, db.get(Person, made[0].partners[0].person_id).couple_id)
         study_id = int(couple.study_id)
+        add_member(db, study_id, RESEARCHER[0], "owner")
+        db.commit()
     yield study_id
 
 
