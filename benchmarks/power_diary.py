@@ -123,11 +123,17 @@ def dask_grid(reps: int, local: Any) -> None:
                 client=client,
                 progress=False,
             )  # warm-up: imports on the workers
+            cpu0 = client.run(time.process_time)
             wall, _, res = timed(grid, reps, client)
+            cpu = sum(v - cpu0[k] for k, v in client.run(time.process_time).items())
         walls[workers] = wall
         same = res.grid == local.grid
-        print(f"  LocalCluster, {workers} worker(s): {wall:.1f} s wall; equal to local: {same}")
-    print(f"  speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}×")
+        print(
+            f"  LocalCluster, {workers} worker(s): {wall:.1f} s wall, {cpu:.1f} s CPU in the "
+            f"workers; equal to local: {same}"
+        )
+    print(f"  speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}× (wall)")
+    _load()
 
 
 def refit_times(use_r: bool) -> None:
@@ -174,12 +180,19 @@ def refit_times(use_r: bool) -> None:
     )
 
 
+def _load() -> None:
+    one, five, _ = os.getloadavg()
+    print(f"(load average {one:.1f} / {five:.1f} on {os.cpu_count()} cores: with load above the")
+    print(" core count, wall times and the speed-up measure the other jobs as much as dyadlab)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replications", type=int, default=1000)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-r", action="store_true")
     args = ap.parse_args()
+    _load()
     local = local_grid(args.replications)
     if not args.no_dask:
         dask_grid(args.replications, local)

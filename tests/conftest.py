@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,12 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             args = ["demo", "--no-serve", "--out", str(out), "--couples", "8", "--days", "5"]
             assert main(args) == 0
     return out
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Close every figure a test left open (matplotlib warns past 20, an error here)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")

@@ -33,6 +33,7 @@ COVERED_ELSEWHERE = {
     "tutorials/nonindependence.md": "tests/models/test_nonindependence.py",
     "tutorials/diary.md": "tests/models/test_diary.py",
     "tutorials/power.md": "tests/models/test_power.py",
+    "tutorials/power_diary.md": "tests/models/test_power_diary_tutorial.py",
     "tutorials/observe.md": "tests/observe/test_observe_tutorial.py",
     "tutorials/protocols.md": "tests/platform/test_protocol_docs.py",
     "quickstart.md": "tests/test_readme.py",

@@ -75,3 +75,22 @@ def test_license_is_an_spdx_expression_with_its_file():
     assert project["license"] == "MIT"
     assert project["license-files"] == ["LICENSE"]
     assert "MIT License" in (root / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_majors_that_would_break_the_cli_are_bounded_and_installed_versions_fit():
+    """Issue 20: typer and the core libraries have lower and upper bounds, and the
+    environment the tests run in satisfies them."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    deps = [*project["dependencies"], *project["optional-dependencies"]["platform"]]
+    reqs = {Requirement(d).name: Requirement(d) for d in deps}
+    for name in ("typer", "numpy", "pandas", "scipy", "sqlalchemy"):
+        spec = reqs[name].specifier
+        assert {s.operator for s in spec} >= {">=", "<"}, f"{name}: {spec}"
+        assert spec.contains(version(name)), f"{name} {version(name)} not in {spec}"

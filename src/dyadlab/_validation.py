@@ -168,7 +168,14 @@ def check_numeric(data: pd.DataFrame, columns: Iterable[str], *, func: str) -> N
         bad = series[converted.isna() & series.notna()]
         if len(bad):
             examples = ", ".join(repr(v) for v in bad.unique()[:3])
+            if len(bad) == 1:
+                raise DyadicDataError(
+                    f"{func}(): column {column!r} must be numeric, but 1 value is not "
+                    f"({examples} in row {show_ids(list(bad.index))}). Recode it as a number "
+                    "or as a missing value."
+                )
             raise DyadicDataError(
                 f"{func}(): column {column!r} must be numeric, but {len(bad)} values are not "
-                f"(first: {examples}). Recode them as numbers or as missing values."
+                f"(first: {examples}; rows {show_ids(list(bad.index))}). Recode them as "
+                "numbers or as missing values."
             )

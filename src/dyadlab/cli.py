@@ -18,6 +18,7 @@ import sys
 import typer
 
 from dyadlab import __version__
+from dyadlab._cli._help import check_flag_values, flag_options, show_flags_as_flags
 from dyadlab.exceptions import DyadlabError, OptionError
 
 app = typer.Typer(
@@ -81,6 +82,7 @@ def _register_all() -> None:
 
 
 _register_all()
+show_flags_as_flags()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     code 2; dyadlab's errors are caught here and printed as one line on stderr.
     """
     try:
+        args = list(sys.argv[1:] if argv is None else argv)
+        check_flag_values(args, flag_options(typer.main.get_command(app)))
         app(args=argv, prog_name="dyadlab", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code

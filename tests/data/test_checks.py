@@ -205,7 +205,7 @@ def test_analysis_variable_not_numeric():
     df = couples().assign(sat=lambda d: d["sat"].astype(str).where(d.index != 2, "high"))
     with pytest.raises(
         DyadicDataError,
-        match=r"column 'sat' must be numeric, but 1 values are not \(first: 'high'\)",
+        match=r"column 'sat' must be numeric, but 1 value is not \('high' in row 2\)",
     ):
         check_analysis_variables(df, ["sat"], func="apim")
 

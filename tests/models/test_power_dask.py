@@ -82,3 +82,30 @@ def test_mediation_bootstrap_dask_equals_local(client):
     remote = dl.apim_mediation(_couples(), **kw, role="role", client=client).estimates
     assert local["ci_low"].notna().all()
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
+
+
+def test_cli_scheduler_runs_on_the_cluster_with_the_local_numbers(client, capsys):
+    import json
+
+    from dyadlab.cli import main
+
+    argv = ["power", "diary", "--actor", "0.1", "--partner", "0.05", "--couples", "20"]
+    argv += ["--days", "7", "--replications", "200", "--seed", "5", "--json"]
+    assert main([*argv, "--scheduler", client.scheduler.address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert remote["grid"] and remote == local
+
+
+def test_cli_power_apim_scheduler_gives_the_local_numbers(client, capsys):
+    import json
+
+    from dyadlab.cli import main
+
+    argv = ["power", "apim", "--actor", "0.2", "--partner", "0.1", "--r-x", "0.3", "--r-e", "0.3"]
+    argv += ["--dyads", "50", "--method", "montecarlo", "--replications", "500", "--seed", "3"]
+    assert main([*argv, "--json", "--scheduler", client.scheduler.address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--json"]) == 0
+    assert remote["power"] and remote == json.loads(capsys.readouterr().out)

@@ -110,3 +110,10 @@ def test_cli_bad_input_one_line(capsys):
     assert main([*argv, "--days", "7", "--replications", "10"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "at least 100" in err[0]
+
+
+def test_cli_bad_scheduler_is_one_line(capsys):
+    argv = ["power", "diary", "--actor", "0.1", "--partner", "0.05", "--couples", "20"]
+    assert main([*argv, "--days", "7", "--scheduler", "nonsense://x"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Dask scheduler" in err[0] and "--scheduler" in err[0]

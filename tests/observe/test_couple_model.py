@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning
 from tests.reference import fixtures as reference
 
 CASES = [c for c in reference.cases("observe") if c.model == "observe_couple_model"]
 
 
 def test_there_are_couple_model_fixtures():
-    assert len(CASES) == 3
+    assert len(CASES) == 4
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -31,8 +31,12 @@ def test_couple_model_matches_nlme_lme(case):
     cov = args.pop("covariates", None)
     covariates = pd.read_csv(reference.data_path(cov)) if cov else None
     args.setdefault("transform", None)
-    res = dl.observe.couple_model(case.data, covariates=covariates, **args)
     exp = case.expected
+    if exp["sd_couple"] < 1e-3 * exp["sd_residual"]:  # nlme puts the couple variance at 0
+        with pytest.warns(ConvergenceWarning, match="couple variance is at"):
+            res = dl.observe.couple_model(case.data, covariates=covariates, **args)
+    else:
+        res = dl.observe.couple_model(case.data, covariates=covariates, **args)
     reference.assert_close_est(res.estimates["estimate"], exp["estimate"], case)
     reference.assert_close_se(res.estimates["se"], exp["se"], case)
     reference.assert_close_est(res.estimates["df"], exp["df"], case, "df")
@@ -109,3 +113,24 @@ def test_one_row_per_couple_is_least_squares_and_bad_input():
     bad = df.assign(yules_q=1.0)
     with pytest.raises(DyadicDataError, match="Fisher's z is infinite"):
         dl.observe.couple_model(bad, couple="c")
+
+
+def test_constant_weights_reproduce_the_unweighted_model():
+    # Var(e) = σ_w² · 0.04 is the unweighted model with σ = 0.2 σ_w: same estimates, SEs,
+    # couple SD and log-likelihood (the Jacobian −½ Σ log v puts it on the data's scale)
+    (case,) = [c for c in CASES if c.name == "couple_model_q"]
+    data = case.data.assign(q_se=0.2)
+    args = {"value": "yules_q", "couple": "couple", "predictors": ["direction"]}
+    plain = dl.observe.couple_model(data, transform=None, **args)
+    weighted = dl.observe.couple_model(
+        data, transform=None, weights="inverse_variance", se="q_se", **args
+    )
+    np.testing.assert_allclose(weighted.estimates["estimate"], plain.estimates["estimate"])
+    np.testing.assert_allclose(weighted.estimates["se"], plain.estimates["se"], rtol=1e-6)
+    assert weighted.fit["loglik"] == pytest.approx(plain.fit["loglik"], abs=1e-6)
+    w = weighted.variance_components.set_index("name")["estimate"]
+    p = plain.variance_components.set_index("name")["estimate"]
+    assert w["random_intercept_sd"] == pytest.approx(p["random_intercept_sd"], rel=1e-4)
+    assert w["residual_sd"] * 0.2 == pytest.approx(p["residual_sd"], rel=1e-4)
+    with pytest.raises(DyadicDataError, match="se="):
+        dl.observe.couple_model(data, transform=None, weights="inverse_variance", **args)

@@ -14,6 +14,15 @@ from dyadlab.exceptions import DyadicDataError, OptionError
 matplotlib.use("Agg")
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close this module's figures: matplotlib warns (an error here) past 20 open."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def _hand_made() -> pd.DataFrame:
     # p1 demands at 0, 10, 20; p2 withdraws at 2 and 12 (within 3 s) and 40 (not);
     # p2 demands at 30; p1 withdraws at 50 (not within 3 s)
@@ -124,5 +133,29 @@ def test_bad_input():
     three.loc[0, "partner"] = "p3"
     with pytest.raises(DyadicDataError, match="session 'c1' has 3 partners"):
         dl.observe.demand_withdraw(three)
+    one = _hand_made()
+    one["partner"] = "p1"
+    with pytest.raises(DyadicDataError, match="session 'c1' has 1 partner "):
+        dl.observe.demand_withdraw(one)
     with pytest.raises(OptionError, match="no demand codes"):
         dl.observe.demand_withdraw(_hand_made(), demand="criticise")
+
+
+def test_results_are_json_ready_and_leave_input_unchanged():
+    import json
+
+    sim = dl.observe.simulate_sessions(5, minutes=3, rng=6)
+    ev = sim.for_coder("A")
+    before = ev.copy()
+    results = [
+        dl.observe.window_table(ev, session="session", code="code", onset="onset", window=3),
+        dl.observe.demand_withdraw(ev, window=3),
+    ]
+    results.append(dl.observe.couple_model(results[1], predictors=["direction"]))
+    for res in results:
+        out = json.loads(json.dumps(res.to_dict()))
+        assert out["model"].startswith("observe_")
+        assert set(out["estimates"][0]) >= {"effect", "estimate", "se", "ci_low", "ci_high"}
+        assert isinstance(res.summary(), str)
+    assert len(json.loads(results[1].to_json())["table"]) == 10
+    pd.testing.assert_frame_equal(ev, before)

@@ -17,6 +17,15 @@ PAGE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "observe.md"
 PAIR = re.compile(r"```python\n(?P<code>.*?)```\s*(?:```text\n(?P<out>.*?)```)?", re.S)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close this module's figures: matplotlib warns (an error here) past 20 open."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def test_observe_tutorial_prints_what_it_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
@@ -34,7 +43,7 @@ def test_observe_tutorial_prints_what_it_says(tmp_path: Path, monkeypatch: pytes
                 want = [line.rstrip() for line in m.group("out").strip("\n").splitlines()]
                 assert got == want, f"block:\n{m.group('code')}"
                 checked += 1
-    assert len(pairs) == 9 and checked == 8
+    assert len(pairs) == 10 and checked == 9
     model = namespace["model"]
     row = model.estimates.set_index("predictor").loc["distressed"]  # type: ignore[attr-defined]
     assert row["ci_low"] > 0  # the simulated difference is found

@@ -198,3 +198,15 @@ def test_result_json_and_summary() -> None:
     assert d["settings"]["band"] == [0.5, 8.0]
     assert d["estimates"][0]["effect"] == "mean_amplitude"
     assert "band-pass 0.5–8 Hz" in res.summary()
+
+
+def test_series_interpolates_kept_beats_on_a_grid() -> None:
+    sig, _ = simulate_vpa(30, sampling_rate=500, rng=10)
+    res = vpa(sig, 500)
+    t = float(res.beats["peak_s"].iloc[6])
+    res = vpa(sig, 500, edits=EditLog().reject(t))
+    s = res.series(10)
+    assert len(s) == 300
+    kept = res.accepted
+    np.testing.assert_allclose(s["vpa"], np.interp(s["time_s"], kept["peak_s"], kept["amplitude"]))
+    assert not np.isclose(s["vpa"], res.beats.loc[6, "amplitude"]).any()

@@ -134,3 +134,19 @@ def test_member_errors_name_what_is_wrong(session, protocol_path):
         access.add_member(session, study.id, OWNER[0], "boss")
     with pytest.raises(NotFoundError, match="not a member"):
         access.remove_member(session, study.id, 12345)
+
+
+def test_the_role_table_is_documented():
+    from pathlib import Path
+
+    page = Path(__file__).parents[2] / "docs" / "reference" / "access.md"
+    text = page.read_text(encoding="utf-8")
+    header = "| study role | " + " | ".join(access.PERMISSIONS) + " |"
+    assert header in text
+    for role in access.STUDY_ROLES:
+        cells = " | ".join("yes" if access.allowed(role, a) else "no" for a in access.PERMISSIONS)
+        assert f"| {role} | {cells} |" in text, role
+    assert {
+        role: {a for a in access.PERMISSIONS if access.allowed(role, a)}
+        for role in access.STUDY_ROLES
+    } == EXPECTED

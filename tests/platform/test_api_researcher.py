@@ -6,7 +6,7 @@ import yaml
 from sqlalchemy import func, select
 
 from dyadlab.platform.tables import AuditLog, Person
-from tests.platform.conftest import ANALYST, OWNER, login
+from tests.platform.conftest import ANALYST, OWNER, add_member, login
 
 
 def test_login_wrong_password_and_rate_limit(client, db, settings):
@@ -85,13 +85,38 @@ def test_analyst_reads_but_cannot_create(client, db, protocol_path):
     owner = login(client, db)
     protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
     study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=owner).json()
+    assert study["role"] == "owner"
     analyst = login(client, db, ANALYST, role="analyst")
-    assert client.get("/api/v1/studies", headers=analyst).status_code == 200
+    assert client.get("/api/v1/studies", headers=analyst).json() == []  # not a member yet
+    add_member(db, study["id"], ANALYST, "analyst")
+    listed = client.get("/api/v1/studies", headers=analyst).json()
+    assert [(s["id"], s["role"]) for s in listed] == [(study["id"], "analyst")]
+    detail = client.get(f"/api/v1/studies/{study['id']}", headers=analyst).json()
+    assert detail["role"] == "analyst"
     r = client.post("/api/v1/studies", json={"protocol": protocol}, headers=analyst)
-    assert r.status_code == 403
+    assert r.status_code == 403 and "owner or admin account" in r.json()["error"]["message"]
     r = client.post(
         f"/api/v1/studies/{study['id']}/invitations", json={"couples": 1}, headers=analyst
     )
+    assert r.status_code == 403 and "(analyst)" in r.json()["error"]["message"]
+
+
+def test_collaborator_invites_and_monitor_sees_only_compliance(client, db, protocol_path):
+    owner = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=owner).json()
+    url = f"/api/v1/studies/{study['id']}"
+    member = login(client, db, ANALYST, role="analyst")
+    add_member(db, study["id"], ANALYST, "collaborator")
+    r = client.post(f"{url}/invitations", json={"couples": 1}, headers=member)
+    assert r.status_code == 201
+    assert client.get(f"{url}/export", headers=member).status_code == 200
+    add_member(db, study["id"], ANALYST, "monitor")
+    assert client.get(f"{url}/compliance", headers=member).status_code == 200
+    assert client.get(url, headers=member).status_code == 200
+    r = client.get(f"{url}/export", headers=member)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = client.post(f"{url}/invitations", json={"couples": 1}, headers=member)
     assert r.status_code == 403
 
 
@@ -205,3 +230,30 @@ def test_cookie_logout_revokes_the_cookie_token(client, db):
     assert r.status_code == 401
     client.cookies.set("dyadlab_session", token)
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_owner_manages_members_through_the_api(client, db, protocol_path):
+    owner = login(client, db)
+    protocol = yaml.safe_load(protocol_path.read_text(encoding="utf-8"))
+    study = client.post("/api/v1/studies", json={"protocol": protocol}, headers=owner).json()
+    url = f"/api/v1/studies/{study['id']}/members"
+    analyst = login(client, db, ANALYST, role="analyst")
+    r = client.put(url, json={"email": ANALYST[0], "role": "collaborator"}, headers=owner)
+    assert r.status_code == 200 and r.json()["role"] == "collaborator"
+    got = [(m["email"], m["role"]) for m in client.get(url, headers=analyst).json()]
+    assert got == [(OWNER[0], "owner"), (ANALYST[0], "collaborator")]
+    r = client.put(url, json={"email": ANALYST[0], "role": "owner"}, headers=analyst)
+    assert r.status_code == 403  # a collaborator cannot make themselves owner
+    r = client.put(url, json={"email": ANALYST[0], "role": "chief"}, headers=owner)
+    assert r.status_code == 422
+    owner_id = client.get("/api/v1/auth/me", headers=owner).json()["id"]
+    r = client.delete(f"{url}/{owner_id}", headers=owner)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "last_owner"
+    analyst_id = client.get("/api/v1/auth/me", headers=analyst).json()["id"]
+    assert client.delete(f"{url}/{analyst_id}", headers=owner).status_code == 204
+    assert client.get(url, headers=analyst).status_code == 404  # no longer a member
+    rows = db.scalars(select(AuditLog).where(AuditLog.action.like("member%"))).all()
+    assert [(r.action, r.study_id, r.subject) for r in rows] == [
+        ("member_add", study["id"], ANALYST[0]),
+        ("member_remove", study["id"], ANALYST[0]),
+    ]

@@ -304,3 +304,29 @@ def test_serve_refuses_workers_on_an_in_memory_database(cli, monkeypatch):
         code, _, err = cli("serve", "--workers", "2")
         assert code == 2
         assert "would give each worker a database of its own" in err
+
+
+def test_study_members(cli, monkeypatch, protocol_path):
+    monkeypatch.setenv("DYADLAB_RESEARCHER_PASSWORD", "a long passphrase")
+    for email, role in (("ann@lab.example", "owner"), ("bob@lab.example", "analyst")):
+        assert cli("researcher", "add", email, "--role", role)[0] == 0
+    code, _, err = cli("study", "create", protocol_path, "--owner", "nobody@lab.example")
+    assert code == 1 and "no researcher account 'nobody@lab.example'" in err
+    code, out, _ = cli("study", "create", protocol_path, "--owner", "Ann@Lab.example", "--json")
+    study = json.loads(out)["study_id"]
+    code, out, _ = cli("study", "member", "add", study, "bob@lab.example", "--role", "monitor")
+    assert code == 0 and "bob@lab.example is now monitor of study" in out
+    code, out, _ = cli("study", "member", "list", study, "--json")
+    got = [(m["email"], m["role"]) for m in json.loads(out)["members"]]
+    assert got == [("ann@lab.example", "owner"), ("bob@lab.example", "monitor")]
+    code, _, err = cli("study", "member", "remove", study, "ann@lab.example")
+    assert code == 1 and "only owner" in err
+    code, _, err = cli("study", "member", "add", study, "bob@lab.example", "--role", "chief")
+    assert code == 2 and "'chief'" in err and "monitor" in err
+    assert cli("study", "member", "remove", study, "bob@lab.example")[0] == 0
+    code, _, err = cli("study", "member", "remove", study, "bob@lab.example")
+    assert code == 1 and "not a member" in err
+    code, _, err = cli("study", "member", "list", 99)
+    assert code == 1 and "There is no study 99." in err
+    code, out, _ = cli("researcher", "add", "root@lab.example", "--role", "admin", "--json")
+    assert code == 0 and json.loads(out)["role"] == "admin"

@@ -101,7 +101,7 @@ def test_owner_invites_couples_and_sees_the_links_once(client, db, protocol_path
     client.cookies.clear()
     assert client.get(links[0].replace("http://testserver", "")).status_code == 200
     audit = db.scalars(select(AuditLog).where(AuditLog.action == "invite")).all()
-    assert [row.detail for row in audit] == [{"couples": 2}]
+    assert [row.detail for row in audit] == [{"study": "Daily intimacy in couples", "couples": 2}]
 
 
 def test_invite_form_chooses_the_couples_roles(client, db, protocol_path):
@@ -143,7 +143,7 @@ def test_invite_form_errors(client, db, protocol_path, data, status, message):
 
 
 def test_analyst_cannot_invite_and_csrf_is_checked(client, db, protocol_path):
-    made = make_study(db, protocol_path)[0]
+    made = make_study(db, protocol_path, members={ANALYST: "analyst"})[0]
     _login(client, db, ANALYST, role="analyst")
     page = client.get(f"/r/studies/{made.study_id}")
     assert "Invite couples" not in page.text
@@ -152,7 +152,7 @@ def test_analyst_cannot_invite_and_csrf_is_checked(client, db, protocol_path):
     r = client.post(
         f"/r/studies/{made.study_id}/invite", data={"csrf": _csrf(page.text), "couples": "1"}
     )
-    assert r.status_code == 403 and "Only a study owner" in r.text
+    assert r.status_code == 403 and "(analyst) does not allow you to invite couples" in r.text
     assert client.get("/r/studies/999").status_code == 404
 
 
@@ -188,7 +188,7 @@ def test_compliance_page_flags_couples_and_draws_the_heat_map(client, db, protoc
 
 
 def test_export_form_downloads_a_logged_zip(client, db, protocol_path):
-    made = make_study(db, protocol_path)[0]
+    made = make_study(db, protocol_path, members={ANALYST: "analyst"})[0]
     _login(client, db, ANALYST, role="analyst")
     page = client.get(f"/r/studies/{made.study_id}").text
     action = re.search(r'<form method="get" action="([^"]+/export)"', page).group(1)
@@ -198,6 +198,20 @@ def test_export_form_downloads_a_logged_zip(client, db, protocol_path):
         assert any(name.endswith(".csv") for name in archive.namelist())
     audit = db.scalars(select(AuditLog).where(AuditLog.action == "export")).all()
     assert len(audit) == 1 and audit[0].detail["format"] == "pairwise"
+    assert audit[0].study_id == made.study_id
+    assert audit[0].detail["study"] == "Daily intimacy in couples"
+
+
+def test_monitor_sees_compliance_but_no_export_form(client, db, protocol_path):
+    made = make_study(db, protocol_path, members={ANALYST: "monitor"})[0]
+    _login(client, db, ANALYST, role="analyst")
+    page = client.get(f"/r/studies/{made.study_id}").text
+    assert "your role: monitor" in page
+    assert "/export" not in page and "Invite couples" not in page
+    assert client.get(f"/r/studies/{made.study_id}/compliance").status_code == 200
+    assert client.get(f"/api/v1/studies/{made.study_id}/export").status_code == 403
+    listed = client.get("/r/studies").text
+    assert "<td>monitor</td>" in listed
 
 
 def test_heatmap_cells_and_text_alternatives():
@@ -267,3 +281,40 @@ def test_analyst_cannot_create_a_study(client, db, protocol_path):
         files={"protocol": ("diary.yaml", protocol_path.read_bytes(), "application/x-yaml")},
     )
     assert r.status_code == 403
+
+
+def test_owner_manages_members_on_the_study_page(client, db, protocol_path):
+    made = make_study(db, protocol_path)[0]
+    create_researcher(db, ANALYST[0], ANALYST[1], role="analyst")
+    db.commit()
+    _login(client, db)
+    url = f"/r/studies/{made.study_id}"
+    page = client.get(url).text
+    assert 'action="' + url + '/members"' in page and '<label for="member-role">' in page
+    csrf = _csrf(page)
+    r = client.post(f"{url}/members", data={"csrf": csrf, "email": ANALYST[0], "role": "monitor"})
+    assert r.status_code == 200 and f"<td>{ANALYST[0]}</td><td>monitor</td>" in r.text
+    r = client.post(
+        f"{url}/members", data={"csrf": csrf, "email": "x@lab.example", "role": "monitor"}
+    )
+    assert r.status_code == 404 and "no researcher account" in r.text
+    r = client.post(f"{url}/members", data={"csrf": csrf, "email": ANALYST[0], "role": "boss"})
+    assert r.status_code == 422 and "&#39;boss&#39;" in r.text
+    owner_id = db.scalars(select(Researcher.id).where(Researcher.email == OWNER[0])).one()
+    r = client.post(f"{url}/members/{owner_id}/remove", data={"csrf": csrf})
+    assert r.status_code == 409 and "only owner" in r.text
+    analyst_id = db.scalars(select(Researcher.id).where(Researcher.email == ANALYST[0])).one()
+    client.cookies.clear()
+    _login(client, db, ANALYST, role="analyst")
+    page = client.get(url).text
+    assert "your role: monitor" in page and "/members/" not in page  # no forms
+    r = client.post(f"{url}/members/{owner_id}/remove", data={"csrf": _csrf(page)})
+    assert r.status_code == 403 and "manage this study" in r.text
+    client.cookies.clear()
+    _login(client, db)
+    r = client.post(
+        f"{url}/members/{analyst_id}/remove", data={"csrf": _csrf(client.get(url).text)}
+    )
+    assert r.status_code == 200 and f"<td>{ANALYST[0]}</td>" not in r.text
+    actions = db.scalars(select(AuditLog.action).where(AuditLog.study_id == made.study_id)).all()
+    assert [a for a in actions if a.startswith("member")] == ["member_add", "member_remove"]

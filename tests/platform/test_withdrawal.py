@@ -80,14 +80,18 @@ def test_withdraw_then_delete_later(client, couple, db):
 
 
 def test_research_team_records_a_withdrawal(client, couple, db):
-    from tests.platform.conftest import ANALYST, login
+    from tests.platform.conftest import ANALYST, add_member, login
 
     _answer(client, couple, 0, 40)
     _answer(client, couple, 1, 70)
     owner = login(client, db)
     url = f"/api/v1/studies/{couple.study_id}/persons/{couple.person_ids[1]}/withdraw"
     analyst = login(client, db, ANALYST, role="analyst")
-    assert client.post(url, json={"delete_data": True}, headers=analyst).status_code == 403
+    assert client.post(url, json={"delete_data": True}, headers=analyst).status_code == 404
+    for role in ("monitor", "analyst", "collaborator"):  # only the study's owners may
+        add_member(db, couple.study_id, ANALYST, role)
+        r = client.post(url, json={"delete_data": True}, headers=analyst)
+        assert r.status_code == 403 and f"({role})" in r.json()["error"]["message"]
     r = client.post(url, json={"delete_data": True}, headers=owner)
     assert r.status_code == 200, r.text
     assert r.json()["deleted_responses"] == 1

@@ -148,3 +148,26 @@ def assert_close_se(got: Any, expected: Any, case: Case, what: str = "se") -> No
             f"{case.name}: {what} differs from R\n got      {g}\n expected {e}\n"
             f" reference: {case.provenance}"
         )
+
+
+def assert_within_mc_error(
+    got: Any,
+    got_se: Any,
+    expected: Any,
+    expected_se: Any,
+    case: Case,
+    what: str = "power",
+    z: float = 3.0,
+) -> None:
+    """Two Monte Carlo estimates agree within ``z`` combined standard errors."""
+    g, e = _same_shape(got, expected, case, what)
+    gs, es = _same_shape(got_se, expected_se, case, f"{what} MC se")
+    if gs.shape != g.shape:
+        raise AssertionError(f"{case.name}: {what} and its MC se differ in shape")
+    bound = z * np.sqrt(gs**2 + es**2)
+    bad = ~(np.abs(g - e) <= bound)
+    if bad.any():
+        raise AssertionError(
+            f"{case.name}: {what} differs from R by more than {z} combined MC se\n"
+            f" got      {g}\n expected {e}\n bound    {bound}\n reference: {case.provenance}"
+        )

@@ -107,5 +107,22 @@ for (m in c("REML", "ML")) {
          sd_residual = fit$sigma))
 }
 
+# the same with inverse-variance weights: Var(e) = sigma^2 * v, v = Var(z) by Woolf's formula
+cells$v <- 0.25 * (1 / (a + 0.5) + 1 / (b + 0.5) + 1 / (c + 0.5) + 1 / (d + 0.5))
+fit <- lme(z ~ direction + conflict, random = ~ 1 | session, data = cells,
+           weights = varFixed(~ v), method = "REML")
+tt <- summary(fit)$tTable
+cases[[length(cases) + 1]] <- case(
+  "couple_model_dw_z_varfixed", "observe_couple_model",
+  "nlme::lme(atanh(Q_haldane) ~ direction + conflict, random = ~ 1 | session, weights = varFixed(~ v), method = 'REML')",
+  "observe_dw_cells.csv",
+  list(value = "yules_q", couple = "session", predictors = list("direction", "conflict"),
+       transform = "fisher_z", weights = "inverse_variance", estimator = "REML",
+       covariates = "repo:tests/reference/data/observe_couple_covariates.csv"),
+  list(estimate = unname(tt[, "Value"]), se = unname(tt[, "Std.Error"]),
+       df = unname(tt[, "DF"]), loglik = as.numeric(logLik(fit)),
+       sd_couple = as.numeric(VarCorr(fit)[1, "StdDev"]),
+       sd_residual = fit$sigma))
+
 write_json(list(cases = cases), "tests/reference/fixtures/observe.json", digits = NA,
            auto_unbox = TRUE, pretty = TRUE, null = "null")

@@ -126,13 +126,13 @@ add <- function(name, design, lonely, op, r_call, expected) {
 run <- function(name, design, lonely, op, r_call) {
   options(survey.lonely.psu = lonely)
   des <- make_design(design)
-  res <- eval(parse(text = r_call))
+  res <- tryCatch(eval(parse(text = r_call)), error = function(e) stop(name, ": ", conditionMessage(e)))
   add(name, design, lonely, op, r_call, res)
 }
 
 # estimates and SEs of svymean / svytotal / svyratio / svyby
 stat <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(SE(x))))
-byrows <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(SE(x))),
+byrows <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(as.matrix(SE(x)))),
                            group = as.character(x[[1]]))
 ciprop <- function(x) list(estimate = unname(as.vector(x)), se = unname(sqrt(as.vector(attr(x, "var")))),
                            ci_low = unname(attr(x, "ci")[1]), ci_high = unname(attr(x, "ci")[2]))
@@ -146,6 +146,15 @@ glmrows <- function(m) {
 }
 termtest <- function(t) list(statistic = unname(as.vector(t$Ftest)), df = t$df, ddf = t$ddf,
                              p = unname(as.vector(t$p)))
+qrows <- function(x) {
+  m <- x[[1]]
+  list(estimate = unname(m[, 1]), ci_low = unname(m[, 2]), ci_high = unname(m[, 3]),
+       se = unname(m[, 4]))
+}
+chisq_F <- function(t) list(statistic = unname(t$statistic), df = unname(t$parameter[1]),
+                            ddf = unname(t$parameter[2]), p = unname(t$p.value))
+chisq_X2 <- function(t) list(statistic = unname(t$statistic), df = unname(t$parameter[1]),
+                             p = unname(t$p.value))
 contrast <- function(x) list(estimate = unname(as.vector(coef(x))), se = unname(as.vector(SE(x))))
 cov_glm <- function(m) list(estimate = unname(as.vector(coef(m))), vcov = unname(as.vector(vcov(m))))
 
@@ -173,6 +182,16 @@ for (dn in c("api_strat", "api_strat_nofpc", "api_clus1", "api_clus2", "api_clus
     run(paste0(dn, "_prop_by_", m), dn, "fail", list(kind = "proportion", var = "sw", by = "stype", method = m),
         paste0("ciprop_by(svyby(~sw, ~stype, des, svyciprop, method = '", m, "', vartype = c('se', 'ci')))"))
   }
+  run(paste0(dn, "_quantile"), dn, "fail", list(kind = "quantile", var = "api00", q = c(0.25, 0.5, 0.9)),
+      "qrows(svyquantile(~api00, des, c(0.25, 0.5, 0.9), ci = TRUE))")
+  run(paste0(dn, "_quantile_na"), dn, "fail", list(kind = "quantile", var = "enroll", q = c(0.5, 0.75)),
+      "qrows(svyquantile(~enroll, des, c(0.5, 0.75), ci = TRUE, na.rm = TRUE))")
+  run(paste0(dn, "_quantile_by"), dn, "fail", list(kind = "quantile", var = "api00", q = 0.5, by = "stype"),
+      "ciprop_by(svyby(~api00, ~stype, des, svyquantile, quantiles = 0.5, ci = TRUE, vartype = c('se', 'ci')))")
+  run(paste0(dn, "_chisq_F"), dn, "fail", list(kind = "chisq", a = "stype", b = "awards", statistic = "F"),
+      "chisq_F(svychisq(~stype + awards, des))")
+  run(paste0(dn, "_chisq_X2"), dn, "fail", list(kind = "chisq", a = "stype", b = "awards", statistic = "Chisq"),
+      "chisq_X2(svychisq(~stype + awards, des, statistic = 'Chisq'))")
   run(paste0(dn, "_contrast"), dn, "fail",
       list(kind = "contrast", var = "api00", by = "stype", weights = c(1, -1, 0)),
       "contrast(svycontrast(svyglm(api00 ~ 0 + stype, des), c(1, -1, 0)))")
@@ -226,6 +245,10 @@ for (lonely in c("remove", "certainty", "adjust", "average")) {
         "ciprop_by(svyby(~b, ~g, des, svyciprop, method = 'logit', vartype = c('se', 'ci'), na.rm = TRUE))")
     run(paste0(p, "_prop_beta"), dn, lonely, list(kind = "proportion", var = "b", method = "beta"),
         "ciprop(svyciprop(~b, des, method = 'beta', na.rm = TRUE))")
+    run(paste0(p, "_quantile_by"), dn, lonely, list(kind = "quantile", var = "y", q = 0.5, by = "g"),
+        "ciprop_by(svyby(~y, ~g, des, svyquantile, quantiles = 0.5, ci = TRUE, vartype = c('se', 'ci'), na.rm = TRUE))")
+    run(paste0(p, "_chisq_F"), dn, lonely, list(kind = "chisq", a = "g", b = "b", statistic = "F"),
+        "chisq_F(svychisq(~g + b, des))")
     run(paste0(p, "_glm"), dn, lonely, list(kind = "glm", y = "y", x = c("x", "g"), family = "gaussian"),
         paste0("glmrows(refit(svyglm(y ~ x + g, des, ", ctl, "), des))"))
     run(paste0(p, "_glm_pois"), dn, lonely, list(kind = "glm", y = "cnt", x = c("x"), family = "poisson"),
@@ -246,5 +269,91 @@ for (lonely in c("remove", "certainty", "adjust", "average")) {
 }
 
 dir.create(dirname(out_fix), showWarnings = FALSE)
-write_json(list(cases = cases), out_fix, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null")
+# --- replicate weights ------------------------------------------------------------------
+# Replicate weights made by R (as.svrepdesign) are written as columns rw1, rw2, …; each
+# case reads them back with svrepdesign(), as a public-use file would be read.
+g17 <- function(x) sprintf("%.17g", x)
+rep_cases <- function(label, frame, base, r, type, extra = "") {
+  rw <- unclass(as.matrix(weights(r, "analysis")))
+  colnames(rw) <- paste0("rw", seq_len(ncol(rw)))
+  frame <- write_data(cbind(frame, as.data.frame(rw)), label)
+  frames[[label]] <<- frame
+  rs <- if (length(unique(r$rscales)) == 1) g17(r$rscales[1]) else
+    paste0("c(", paste(g17(r$rscales), collapse = ", "), ")")
+  rcall <- paste0("svrepdesign(data = d, weights = ~", base, ", repweights = 'rw[0-9]+', type = '",
+                  type, "', scale = ", g17(r$scale), ", rscales = ", rs, extra, ")")
+  designs[[label]] <<- list(data = label, r = rcall, rep = TRUE,
+                            py = list(weights = base, repweights = "rw[0-9]+", type = type,
+                                      scale = r$scale, rscales = r$rscales))
+  if (type == "Fay") designs[[label]]$py$rho <<- 0.3
+  label
+}
+set.seed(15)
+nb <- 8
+rows <- list()
+for (h in 1:nb) for (j in 1:2) {
+  m <- sample(4:9, 1)
+  rows[[length(rows) + 1]] <- data.frame(s = h, psu = 2 * h + j, w = round(runif(m, 10, 40), 2),
+    y = round(rnorm(m, 3 + 0.2 * h), 4), z = round(rnorm(m), 4), grp = sample(c("u", "v"), m, TRUE),
+    b = rbinom(m, 1, 0.4))
+}
+simb <- do.call(rbind, rows)
+simb <- write_data(simb, "sim_brr")
+frames$sim_brr <- simb
+options(survey.lonely.psu = "fail")
+dstrat0 <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = api_strat)
+dclus10 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = api_clus1)
+dbrr0 <- svydesign(id = ~psu, strata = ~s, weights = ~w, data = simb)
+set.seed(16)
+reps <- c(
+  rep_cases("rep_clus1_jk1", api_clus1, "pw", as.svrepdesign(dclus10, type = "JK1", compress = FALSE), "JK1"),
+  rep_cases("rep_strat_jkn", api_strat, "pw", as.svrepdesign(dstrat0, type = "JKn", compress = FALSE), "JKn"),
+  rep_cases("rep_strat_boot", api_strat, "pw", as.svrepdesign(dstrat0, type = "bootstrap", replicates = 50, compress = FALSE), "bootstrap"),
+  rep_cases("rep_brr", simb, "w", as.svrepdesign(dbrr0, type = "BRR", compress = FALSE), "BRR"),
+  rep_cases("rep_fay", simb, "w", as.svrepdesign(dbrr0, type = "Fay", fay.rho = 0.3, compress = FALSE), "Fay", ", rho = 0.3")
+)
+for (dn in reps[1:3]) {
+  run(paste0(dn, "_mean"), dn, "fail", list(kind = "mean", var = c("api00", "enroll")),
+      "stat(svymean(~api00 + enroll, des, na.rm = TRUE))")
+  run(paste0(dn, "_mean_by"), dn, "fail", list(kind = "mean", var = "api00", by = "stype"),
+      "byrows(svyby(~api00, ~stype, des, svymean, na.rm = TRUE))")
+  run(paste0(dn, "_total_by"), dn, "fail", list(kind = "total", var = "enroll", by = "stype"),
+      "byrows(svyby(~enroll, ~stype, des, svytotal, na.rm = TRUE))")
+  run(paste0(dn, "_ratio"), dn, "fail", list(kind = "ratio", var = "api_stu", denominator = "enroll"),
+      "stat(svyratio(~api_stu, ~enroll, des, na.rm = TRUE))")
+  for (m in c("logit", "beta"))
+    run(paste0(dn, "_prop_by_", m), dn, "fail", list(kind = "proportion", var = "sw", by = "stype", method = m),
+        paste0("ciprop_by(svyby(~sw, ~stype, des, svyciprop, method = '", m, "', vartype = c('se', 'ci')))"))
+  run(paste0(dn, "_glm"), dn, "fail", list(kind = "glm", y = "api00", x = c("ell", "meals", "stype"), family = "gaussian"),
+      paste0("glmrows(svyglm(api00 ~ ell + meals + stype, des, ", ctl, "))"))
+  run(paste0(dn, "_glm_qb"), dn, "fail", list(kind = "glm", y = "sw", x = c("ell", "stype"), family = "quasibinomial"),
+      paste0("glmrows(svyglm(sw ~ ell + stype, des, family = quasibinomial(), ", ctl, "))"))
+  run(paste0(dn, "_termtest"), dn, "fail",
+      list(kind = "termtest", y = "api00", x = c("ell", "meals", "stype"), family = "gaussian", term = "stype"),
+      paste0("termtest(regTermTest(svyglm(api00 ~ ell + meals + stype, des, ", ctl, "), ~stype))"))
+}
+for (dn in reps[4:5]) {
+  run(paste0(dn, "_mean_by"), dn, "fail", list(kind = "mean", var = c("y", "z"), by = "grp"),
+      "byrows(svyby(~y + z, ~grp, des, svymean))")
+  run(paste0(dn, "_total"), dn, "fail", list(kind = "total", var = "b"),
+      "stat(svytotal(~b, des))")
+  run(paste0(dn, "_glm"), dn, "fail", list(kind = "glm", y = "y", x = c("z", "grp"), family = "gaussian"),
+      paste0("glmrows(svyglm(y ~ z + grp, des, ", ctl, "))"))
+}
+# jackknife replicates made from a Taylor design (as.svrepdesign), by dyadlab and by R
+for (spec in list(c("api_clus1", "JK1", "fail"), c("api_strat", "JKn", "fail"),
+                  c("sim_nest", "JKn", "remove"), c("sim_nest", "JKn", "adjust"),
+                  c("sim_nest", "JKn", "average"), c("sim_nest_fpc", "JKn", "remove"))) {
+  nm <- paste("jack", spec[1], spec[2], spec[3], sep = "_")
+  v <- if (startsWith(spec[1], "api")) "api00" else "y"
+  g <- if (startsWith(spec[1], "api")) "stype" else "g"
+  run(paste0(nm, "_mean_by"), spec[1], spec[3], list(kind = "mean", var = v, by = g, replicates = spec[2]),
+      paste0("byrows(svyby(~", v, ", ~", g, ", as.svrepdesign(des, type = '", spec[2], "'), svymean, na.rm = TRUE))"))
+}
+
+provenance <- paste(
+  "survey_api_*.csv: apistrat, apiclus1, apiclus2 from R's survey package (GPL-2 | GPL-3,",
+  "Thomas Lumley); Academic Performance Index data of the California Department of",
+  "Education. survey_sim_*.csv: simulated by tests/reference/survey.R (set.seed(13), (14)).")
+write_json(list(data_provenance = provenance, cases = cases), out_fix, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null")
 cat("wrote", length(cases), "cases to", out_fix, "\n")

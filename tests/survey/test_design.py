@@ -154,3 +154,36 @@ def test_glm_recovers_simulated_truth() -> None:
     assert abs(b["estimate"].iloc[1] - 0.8) < 4 * b["se"].iloc[1]
     p = d.glm("c", "x", family="poisson").estimates
     assert abs(p["estimate"].iloc[1] - 0.3) < 4 * p["se"].iloc[1]
+
+
+def test_report_has_forest_plot_and_flags(panel: pd.DataFrame, tmp_path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    res = _design(panel).mean("loneliness", by="relationship")
+    fig = res.plot()
+    assert len(fig.axes[0].get_yticklabels()) == 5
+    path = res.report(tmp_path / "loneliness.html")
+    html = path.read_text(encoding="utf-8")
+    assert "<img" in html or "<svg" in html
+    assert "suppress" in html and "n &lt; 30" in html
+
+
+def test_replicate_design_bad_input(panel: pd.DataFrame) -> None:
+    rep = _design(panel).replicates("JKn")
+    cols = pd.DataFrame(rep.repweights, columns=[f"rw{i}" for i in range(rep.n_replicates)])
+    df = pd.concat([panel, cols], axis=1)
+    with pytest.raises(OptionError, match="type='JKn' needs rscales="):
+        dl.survey.replicate_design(df, weights="weight", repweights="rw[0-9]+", type="JKn")
+    with pytest.raises(OptionError, match="type='Fay' needs rho="):
+        dl.survey.replicate_design(df, weights="weight", repweights="rw[0-9]+", type="Fay")
+    with pytest.raises(DyadicDataError, match="no column matches repweights='repwt'"):
+        dl.survey.replicate_design(df, weights="weight", repweights="repwt", type="JK1")
+    with pytest.raises(OptionError, match="type='JK1' is for unstratified designs"):
+        _design(panel).replicates("JK1")
+    again = dl.survey.replicate_design(
+        df, weights="weight", repweights="rw[0-9]+", type="JKn", rscales=rep.rscales
+    )
+    np.testing.assert_allclose(
+        again.mean("loneliness").estimates["se"], rep.mean("loneliness").estimates["se"]
+    )

@@ -5,6 +5,7 @@ A thin command over :func:`dyadlab.power.diary`, registered by :mod:`dyadlab._cl
 Examples
 --------
 $ dyadlab power diary --actor 0.2 --partner 0.1 --couples 40 --couples 80 --days 14 --json
+$ dyadlab power diary --actor 0.2 --partner 0.1 --couples 40 --days 14 --scheduler tcp://h:8786
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
+from dyadlab._cli._dask import HELP as SCHEDULER_HELP
 
 HELP = (
     "Monte Carlo power of actor and partner effects in a couples' diary study (the "
@@ -46,8 +49,10 @@ def power_diary_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
 ) -> None:
     """Run :func:`dyadlab.power.diary` and print the result."""
+    from dyadlab._cli._dask import dask_client
     from dyadlab.exceptions import OptionError
     from dyadlab.models.power import diary
 
@@ -59,15 +64,17 @@ def power_diary_command(
     if not days:
         raise OptionError("power diary: --days is required; e.g. --days 14 --days 21.")
     assert actor is not None and partner is not None
-    result = diary(
-        actor=actor,
-        partner=partner,
-        couples=couples,
-        days=days,
-        replications=replications,
-        seed=seed,
-        alpha=alpha,
-        distinguishable=not indistinguishable,
-        progress=False if as_json else None,
-    )
+    with dask_client(scheduler, "power diary") as client:
+        result = diary(
+            actor=actor,
+            partner=partner,
+            couples=couples,
+            days=days,
+            replications=replications,
+            seed=seed,
+            alpha=alpha,
+            distinguishable=not indistinguishable,
+            progress=False if as_json else None,
+            client=client,
+        )
     typer.echo(result.to_json() if as_json else result.summary())

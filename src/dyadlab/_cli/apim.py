@@ -61,7 +61,10 @@ def apim_command(
         str | None, typer.Option("--moderator", help="Between- or within-dyad moderator.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples of dyads for k's CIs.")
+        int,
+        typer.Option(
+            "--bootstrap", help="Bootstrap resamples of dyads for k's interval (0: delta method)."
+        ),
     ] = 0,
     seed: Annotated[
         int | None, typer.Option("--seed", help="Random seed of the bootstrap.")

@@ -1,5 +1,6 @@
-"""Platform operations: ``dyadlab study create|invite|list``, ``dyadlab export``,
-``dyadlab researcher add``, ``dyadlab reminders send|push-keys`` and ``dyadlab serve``.
+"""Platform operations: ``dyadlab study create|invite|list|withdraw``, ``dyadlab study
+member add|remove|list``, ``dyadlab export``, ``dyadlab researcher add``,
+``dyadlab reminders send|push-keys`` and ``dyadlab serve``.
 
 Every command takes the database from ``DYADLAB_DATABASE_URL`` (default
 ``sqlite:///dyadlab.db``), upgrades it to the newest migration, and with ``--json``
@@ -10,6 +11,7 @@ Examples
 --------
 $ dyadlab study create daily_diary.yaml --json
 {"study_id": 1, "title": "Daily intimacy in couples", "protocol_hash": "…"}
+$ dyadlab study member add 1 ann@lab.example --role collaborator
 $ dyadlab study invite 1 --couples 2 --json
 {"study_id": 1, "couples": [{"couple_id": 1, "partners": [{"person_id": 1, "token": …}]}]}
 $ dyadlab study invite 1 --couples 3 --roles woman,woman   # a same-role couple, 3 times
@@ -47,6 +49,10 @@ _NEEDED = ("fastapi", "sqlalchemy", "alembic", "argon2", "uvicorn")
 
 study_app = typer.Typer(help="Create studies and invite couples.", no_args_is_help=True)
 researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
+member_app = typer.Typer(
+    help="A study's members and their roles (owner, collaborator, analyst, monitor).",
+    no_args_is_help=True,
+)
 reminders_app = typer.Typer(help="Reminders (e-mail and Web Push).", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -54,6 +60,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 def register(app: typer.Typer) -> None:
     """Add the platform commands to ``app``."""
+    study_app.add_typer(member_app, name="member")
     app.add_typer(study_app, name="study")
     app.add_typer(researcher_app, name="researcher")
     app.add_typer(reminders_app, name="reminders")
@@ -94,16 +101,27 @@ def _echo_json(data: dict[str, Any]) -> None:
 @study_app.command("create")
 def create_command(
     protocol: Annotated[Path, typer.Argument(help="Protocol file: .yaml, .xlsx or .csv.")],
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--owner",
+            help="E-mail address of the account that owns the study (without it, nobody "
+            "sees the study on the web until `study member add` gives it an owner).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a study from a protocol file; prints the new study's id."""
     settings = _settings()
     from dyadlab.platform.protocol import load_protocol
+    from dyadlab.platform.services.access import add_member
     from dyadlab.platform.services.studies import create_study
 
     parsed = load_protocol(protocol)
     with _session(settings) as session:
         study = create_study(session, parsed)
+        if owner is not None:
+            add_member(session, study.id, owner, "owner")
         out = {"study_id": study.id, "title": study.title, "protocol_hash": study.protocol_hash}
     if as_json:
         _echo_json(out)
@@ -249,6 +267,76 @@ def list_command(as_json: JsonOpt = False) -> None:
         )
 
 
+@member_app.command("add")
+def member_add_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    email: Annotated[str, typer.Argument(help="The account's e-mail address.")],
+    role: Annotated[
+        str, typer.Option("--role", help="owner, collaborator, analyst or monitor.")
+    ] = "analyst",
+    as_json: JsonOpt = False,
+) -> None:
+    """Give an account a role in a study (adds it, or changes its role). Audit-logged."""
+    settings = _settings()
+    from dyadlab.platform.services.access import add_member
+    from dyadlab.platform.services.studies import get_study
+
+    with _session(settings) as session:
+        get_study(session, study)
+        out = {"study_id": study, **add_member(session, study, email, role).to_dict()}
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"{out['email']} is now {out['role']} of study {study}.")
+
+
+@member_app.command("remove")
+def member_remove_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    email: Annotated[str, typer.Argument(help="The account's e-mail address.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove an account from a study (a study keeps at least one owner). Audit-logged."""
+    settings = _settings()
+    from dyadlab.platform.services.access import list_members, remove_member
+
+    with _session(settings) as session:
+        wanted = email.strip().lower()
+        found = [m for m in list_members(session, study) if m.email == wanted]
+        if not found:
+            raise DyadlabError(
+                f"study member remove: {email!r} is not a member of study {study}; "
+                f"see `dyadlab study member list {study}`."
+            )
+        remove_member(session, study, found[0].researcher_id)
+    if as_json:
+        _echo_json({"study_id": study, "removed": wanted})
+    else:
+        typer.echo(f"Removed {wanted} from study {study}.")
+
+
+@member_app.command("list")
+def member_list_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List a study's members and their roles."""
+    settings = _settings()
+    from dyadlab.platform.services.access import list_members
+    from dyadlab.platform.services.studies import get_study
+
+    with _session(settings) as session:
+        get_study(session, study)
+        members = [m.to_dict() for m in list_members(session, study)]
+    if as_json:
+        _echo_json({"study_id": study, "members": members})
+        return
+    if not members:
+        typer.echo(f"Study {study} has no members; add an owner with `study member add`.")
+    for m in members:
+        typer.echo(f"{m['email']}: {m['role']}")
+
+
 def export_command(
     study: Annotated[int, typer.Argument(help="Study id.")],
     format: Annotated[
@@ -294,7 +382,14 @@ def export_command(
 @researcher_app.command("add")
 def researcher_add_command(
     email: Annotated[str, typer.Argument(help="E-mail address (the login).")],
-    role: Annotated[str, typer.Option("--role", help="owner or analyst.")] = "analyst",
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="admin (manages accounts, creates studies), owner (creates studies) or "
+            "analyst; access to a study comes from `study member add`.",
+        ),
+    ] = "analyst",
     as_json: JsonOpt = False,
 ) -> None:
     """Create a researcher account. The password is read from DYADLAB_RESEARCHER_PASSWORD

@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from dyadlab._cli._dask import HELP as SCHEDULER_HELP
+
 HELP = "Power analysis before a study: how likely N dyads are to detect an effect."
 APIM_HELP = (
     "Power to detect standardised actor and partner effects in the APIM, analytic "
@@ -77,8 +79,12 @@ def power_apim_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help=f"(montecarlo) {SCHEDULER_HELP}")
+    ] = None,
 ) -> None:
     """Run :func:`dyadlab.power.apim` and print the result."""
+    from dyadlab._cli._dask import dask_client
     from dyadlab.exceptions import OptionError
     from dyadlab.models.power import apim
 
@@ -88,16 +94,22 @@ def power_apim_command(
         raise OptionError(
             f"power apim: --method {method!r} is not allowed; choose 'analytic' or 'montecarlo'."
         )
-    result = apim(
-        actor=_required("--actor", actor),
-        partner=_required("--partner", partner),
-        r_x=_required("--r-x", r_x),
-        r_e=_required("--r-e", r_e),
-        dyads=dyads[0] if len(dyads) == 1 else dyads,
-        alpha=alpha,
-        method="analytic" if method == "analytic" else "montecarlo",
-        distinguishable=not indistinguishable,
-        replications=replications,
-        rng=seed,
-    )
+    kwargs = {
+        "actor": _required("--actor", actor),
+        "partner": _required("--partner", partner),
+        "r_x": _required("--r-x", r_x),
+        "r_e": _required("--r-e", r_e),
+    }
+    with dask_client(scheduler if method == "montecarlo" else None, "power apim") as client:
+        result = apim(
+            **kwargs,
+            dyads=dyads[0] if len(dyads) == 1 else dyads,
+            alpha=alpha,
+            method="analytic" if method == "analytic" else "montecarlo",
+            distinguishable=not indistinguishable,
+            replications=replications,
+            rng=seed,
+            client=client,
+            progress=False if as_json else None,
+        )
     typer.echo(result.to_json() if as_json else result.summary())

@@ -98,17 +98,24 @@ def check_command(
 def convert_command(
     path: Annotated[Path, typer.Argument(help="Protocol file: .yaml/.yml, .xlsx or .csv.")],
     out: Annotated[
-        Path,
-        typer.Option("--out", help="File to write; its suffix (.yaml, .xlsx) chooses the format."),
-    ],
+        Path | None,
+        typer.Option(
+            "--out",
+            help="File to write (required); its suffix (.yaml, .xlsx) chooses the format.",
+        ),
+    ] = None,
     source_language: Annotated[
         str,
         typer.Option("--source-language", help="Language of a REDCap dictionary's labels."),
     ] = "en",
 ) -> None:
     """Write a protocol in another format (YAML or XLSForm); the content hash stays the same."""
+    from dyadlab._cli._common import require_options
     from dyadlab.exceptions import OptionError
     from dyadlab.platform.protocol import load_protocol, write_xlsform
+
+    require_options("protocol convert", [(out, "--out", "e.g. --out protocol.xlsx")])
+    assert out is not None
 
     protocol = load_protocol(path, language=source_language)
     suffix = out.suffix.lower()

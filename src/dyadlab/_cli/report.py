@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
 def report_command(
     data: Annotated[Path, typer.Argument(help="Data file in individual format.")],
-    dyad: Annotated[str, typer.Option("--dyad", help="Dyad id column.")],
+    dyad: Annotated[str | None, typer.Option("--dyad", help="Dyad id column (required).")] = None,
     out: Annotated[Path, typer.Option("--out", help="The HTML report to write.")] = Path(
         "report.html"
     ),
@@ -74,10 +74,13 @@ def report_command(
     ] = None,
 ) -> None:
     """Run :func:`dyadlab.report.analysis.write_analysis_report` on a data file."""
+    from dyadlab._cli._common import require_options
     from dyadlab.exceptions import DyadicDataError
     from dyadlab.io import read_table
     from dyadlab.report.analysis import write_analysis_report
 
+    require_options("report", [(dyad, "--dyad", "name the dyad id column")])
+    assert dyad is not None
     frame = read_table(data)
     call = "dyadlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if len(sys.argv) > 1 else ""
     figures_dir = figures or out.parent / "figures"  # the demo's name as well

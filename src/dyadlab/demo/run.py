@@ -283,8 +283,8 @@ def run_demo(
     say(f"  Report:  {report.resolve()}")
     say(f"  Data:    {files['data'].resolve()} (+ codebook and compliance files)")
     say(f"  Figures: {result.figures.resolve()}")
-    say(f"  Researcher login: {DEMO_EMAIL}  password: {run.password}  (shown once)")
-    if serve:
+    if serve:  # the login is only of use while the platform runs
+        say(f"  Researcher login: {DEMO_EMAIL}  password: {run.password}  (shown once)")
         _serve(result, port, console, quiet)
     return result
 

@@ -77,6 +77,18 @@ def _detect(path: Path, fmt: str | None, *, func: str) -> FileFormat:
     return FORMATS[name]
 
 
+def _folder_message(path: Path, *, func: str) -> str:
+    """A folder given where a data file was expected, with the data files it holds."""
+    inside = sorted(
+        p.name
+        for p in path.iterdir()
+        if p.is_file() and any(s.lower() in EXTENSIONS for s in p.suffixes)
+    )
+    shown = ", ".join(inside[:5]) + (" …" if len(inside) > 5 else "")
+    hint = f" It holds: {shown}." if inside else ""
+    return f"{func}(): {str(path)!r} is a folder, not a file. Give the path of a data file.{hint}"
+
+
 def _wrap(exc: Exception, *, func: str, action: str, path: Path, fmt: FileFormat) -> DyadlabError:
     """Turn an error from pandas, pyarrow or pyreadstat into one readable error."""
     if isinstance(exc, DyadlabError):
@@ -168,6 +180,8 @@ def read_table(
     """
     func = "read_table"
     path = Path(path).expanduser()
+    if path.is_dir():  # before the extension: a folder has none
+        raise FileFormatError(_folder_message(path, func=func))
     fmt = _detect(path, format, func=func)
     if not path.exists():
         folder = path.parent if str(path.parent) else Path(".")
@@ -175,10 +189,6 @@ def read_table(
         raise MissingFileError(
             f"{func}(): the file {str(path)!r} does not exist{where}. Check the path and the "
             f"current folder ({os.getcwd()!r})."
-        )
-    if path.is_dir():
-        raise FileFormatError(
-            f"{func}(): {str(path)!r} is a folder, not a file. Give the path of a data file."
         )
     if path.stat().st_size == 0:
         raise FileFormatError(

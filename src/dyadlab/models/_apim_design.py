@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from dyadlab._validation import show_ids
 from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
@@ -112,6 +113,15 @@ class Design:
     moderator_within: bool = False
     n_rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    present: NDArray[np.bool_] | None = None  # (n_dyads, 2): the member has a row
+
+    def who(self, dyad_index: int, member: int | None = None) -> str:
+        """A person or dyad as a message names it: ``dyad 3 (wife)``, ``dyad 3``."""
+        ident = self.dyad_ids[dyad_index]
+        shown = show_ids([ident])
+        if member is not None and self.distinguishable:
+            return f"dyad {shown} ({self.roles[member]})"
+        return f"dyad {shown}"
 
     @property
     def n_dyads(self) -> int:
@@ -208,10 +218,14 @@ def prepare(
         arr = np.full((n, 2), np.nan)
         arr[codes, member.astype(int)] = df[v].to_numpy()
         wide[v] = arr
-    singles = int((np.bincount(codes, minlength=n) == 1).sum())
-    if singles:
+    present = np.zeros((n, 2), dtype=bool)
+    present[codes, member.astype(int)] = True
+    singles = np.flatnonzero(np.bincount(codes, minlength=n) == 1)
+    if len(singles):
+        shown = show_ids([ids[int(i)] for i in singles])
         warnings.append(
-            f"{singles} dyads have one person only; their partner's values are missing."
+            f"{len(singles)} {'dyad has' if len(singles) == 1 else 'dyads have'} one person "
+            f"only ({dyad} {shown}); the partner's values are missing."
         )
     for v in x:
         if _constant_within(wide[v]):
@@ -257,6 +271,7 @@ def prepare(
         moderator_within=within,
         n_rows=len(df),
         warnings=warnings,
+        present=present,
     )
 
 

@@ -90,6 +90,18 @@ def _rows(
     return out
 
 
+def _n_dyads(n: int) -> str:
+    return f"{n} dyad" if n == 1 else f"{n} dyads"
+
+
+def _names(des: Design, which: Any) -> str:
+    """The dyads ``which`` (a mask or indices) selects, as ``dyad 3, dyad 7 and 2 more``."""
+    which = np.asarray(which)
+    idx = np.flatnonzero(which) if which.dtype == bool else which
+    shown = ", ".join(des.who(int(i)) for i in idx[:5])
+    return shown + (f" and {len(idx) - 5} more" if len(idx) > 5 else "")
+
+
 def _check_rank(x: Array, labels: list[str], *, unit: str = "dyads") -> str | None:
     """Raise DyadicDataError when the design has too few rows or collinear columns,
     naming them; return a warning when columns are nearly collinear."""
@@ -189,14 +201,17 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     warns = []
     if drop.any():
         warns.append(
-            f"{int(drop.sum())} dyads with a missing predictor or covariate were left out "
-            "(the predictors are fixed, as lavaan's fixed.x = TRUE)."
+            f"{_n_dyads(int(drop.sum()))} with a missing predictor or covariate "
+            f"{'was' if drop.sum() == 1 else 'were'} left out ({_names(des, drop)}; the "
+            "predictors are fixed, as lavaan's fixed.x = TRUE)."
         )
     data = np.column_stack([yw, exo])[~drop]
     empty = np.isnan(data[:, :2]).all(axis=1)
     if empty.any():
+        kept = np.flatnonzero(~drop)
         warns.append(
-            f"{int(empty.sum())} dyads have no outcome value; they add nothing to the fit."
+            f"{_n_dyads(int(empty.sum()))} {'has' if empty.sum() == 1 else 'have'} no outcome "
+            f"value ({_names(des, kept[empty])}); they add nothing to the fit."
         )
     m = exo.shape[1]
     near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
@@ -518,12 +533,15 @@ def mlm(des: Design, *, level: float) -> Fitted:
     yv, xm, dyv, mv, labels = pairwise_design(des)
     ok = ~np.isnan(yv) & ~np.isnan(xm).any(axis=1)
     warns = []
-    n_present = des.n_rows
-    n_drop = n_present - int(ok.sum())
-    if n_drop > 0:
+    present = des.present.T.ravel() if des.present is not None else np.ones(len(ok), bool)
+    lost = np.flatnonzero(~ok & present)
+    if len(lost):
+        shown = ", ".join(des.who(int(dyv[i]), int(mv[i])) for i in lost[:5])
+        more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
         warns.append(
-            f"{n_drop} persons with a missing outcome, predictor or partner's predictor were "
-            "left out (na.omit)."
+            f"{len(lost)} {'person' if len(lost) == 1 else 'persons'} with a missing outcome, "
+            f"predictor or partner's predictor {'was' if len(lost) == 1 else 'were'} left out "
+            f"(na.omit): {shown}{more}."
         )
     near = _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels], unit="persons")
     role = mv[ok] if des.distinguishable else None

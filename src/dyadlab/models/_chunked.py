@@ -1,9 +1,12 @@
 """Run a simulation in chunks, locally or on a Dask cluster, with the same numbers.
 
-Replications are split into chunks of a fixed size, and chunk ``i`` draws from the
-``i``-th child of :meth:`numpy.random.SeedSequence.spawn`. The streams belong to the
-chunks, not to the workers, so a seeded run gives identical results whether the chunks
-run here one after another or on any number of Dask workers in any order.
+Replications are split into chunks of a fixed size, and chunk ``i`` draws from its own
+stream: the ``i``-th child of :meth:`numpy.random.SeedSequence.spawn` (power.diary), or
+the seed's PCG64 jumped ``i`` times (:func:`streams`: power.apim's Monte Carlo and the
+bootstraps, where chunk 0 then draws what the seed itself would, so results of one
+chunk equal those of the earlier unchunked code). The streams belong to the chunks, not
+to the workers, so a seeded run gives identical results whether the chunks run here one
+after another or on any number of Dask workers in any order.
 
 Examples
 --------

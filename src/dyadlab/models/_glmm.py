@@ -48,6 +48,7 @@ from dyadlab.models.diary import (
     _design,
     _members,
     _prepare,
+    persons_without_outcome,
 )
 
 __all__ = ["GlmmDiaryResult", "diary_glmm"]
@@ -282,6 +283,7 @@ def diary_glmm(
         reasons = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in excluded.items() if v)
         warnings.append(
             f"{n_excluded} of {len(data)} person-occasions were left out of the fit ({reasons})."
+            + persons_without_outcome(data, y=y, dyad=keys["dyad"], person=keys["person"])
         )
     if n_used == 0:
         raise DyadicDataError(
@@ -290,9 +292,12 @@ def diary_glmm(
         )
     X, _, labels, _ = _design(df, predictors, roles, False)
     if np.linalg.matrix_rank(X) < X.shape[1]:
+        from dyadlab.models._numerics import collinear_note
+
         raise DyadicDataError(
             f"{_FUNC}(): the fixed effects cannot be estimated: a predictor is constant or a "
-            "linear combination of others in the rows used."
+            f"linear combination of others in the rows used ({collinear_note(X, labels)}). "
+            "Leave one of them out."
         )
     if family == "binomial":
         zeros, ones = _separated_persons(data, y, dyad, person)

@@ -150,3 +150,62 @@ def saturated_loglik(z: Array, weights: Any = None, *, centred: bool = True) -> 
     c = z - (w @ z) / n if centred else z
     s = (c * w[:, None]).T @ c / n
     return float(-0.5 * n * (p * math.log(2 * math.pi) + np.linalg.slogdet(s)[1] + p))
+
+
+def collinear_terms(x: Array, labels: list[str]) -> list[str]:
+    """The labels of the columns of ``x`` that take part in a linear dependence.
+
+    Columns are scaled to unit root mean square first (an all-zero column is its own
+    dependence); the dependences are the right singular vectors of the (numerically)
+    zero singular values.
+
+    Examples
+    --------
+    >>> x = np.column_stack([np.ones(4), [1.0, 2, 3, 4], [2.0, 2, 2, 2]])
+    >>> collinear_terms(x, ["intercept", "x", "c"])
+    ['intercept', 'c']
+    """
+    scale = np.sqrt((x**2).mean(axis=0))
+    xs = x / np.where(scale > 0, scale, 1.0)
+    _, sv, vt = np.linalg.svd(xs, full_matrices=True)
+    sv = np.concatenate([sv, np.zeros(vt.shape[0] - len(sv))])
+    tol = max(xs.shape) * np.finfo(float).eps * (sv[0] if len(sv) else 1.0)
+    null = vt[sv <= max(tol, 1e-10)]
+    involved = np.flatnonzero((np.abs(null) > 1e-6).any(axis=0))
+    return [labels[i] for i in involved]
+
+
+def term_label(label: dict[str, Any]) -> str:
+    """``actor conflict [man]`` for an estimates row's effect, predictor and role.
+
+    Examples
+    --------
+    >>> term_label({"effect": "partner", "predictor": "desire", "role": "woman"})
+    'partner desire [woman]'
+    """
+    text = " ".join(str(v) for v in (label.get("effect"), label.get("predictor")) if v)
+    return text + (f" [{label['role']}]" if label.get("role") is not None else "")
+
+
+def collinear_note(x: Array, labels: list[dict[str, Any]]) -> str:
+    """The columns and terms of a rank-deficient design, for an error message.
+
+    Examples
+    --------
+    >>> x = np.column_stack([np.ones(4), [1.0, 2, 3, 4], [2.0, 2, 2, 2]])
+    >>> collinear_note(x, [{"effect": "intercept"}, {"effect": "actor", "predictor": "x"},
+    ...                    {"effect": "actor", "predictor": "c"}])
+    "column 'c'; terms involved: intercept, actor c"
+    """
+    names = [term_label(b) for b in labels]
+    involved = collinear_terms(np.asarray(x, dtype=float), names)
+    columns = list(
+        dict.fromkeys(
+            str(b["predictor"])
+            for b, n in zip(labels, names, strict=True)
+            if n in involved and b.get("predictor")
+        )
+    )
+    what = ", ".join(repr(c) for c in columns)
+    head = f"column{'s' if len(columns) > 1 else ''} {what}; " if columns else ""
+    return f"{head}terms involved: {', '.join(involved) or 'unknown'}"

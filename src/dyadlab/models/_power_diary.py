@@ -91,7 +91,8 @@ class DiaryPowerResult:
         p = self.params
         lines = [
             f"dyadlab power_diary — Monte Carlo, {self.replications} replications, {kind} dyads",
-            f"actor = {p['actor']}, partner = {p['partner']}, alpha = {self.alpha:g} (two-sided)",
+            f"actor = {_show(p['actor'])}, partner = {_show(p['partner'])}, "
+            f"alpha = {self.alpha:g} (two-sided)",
             "",
             f"{'couples':>8}  {'days':>5}  {'actor':>7}  {'partner':>7}  {'MC se':>7}",
         ]
@@ -114,6 +115,14 @@ class DiaryPowerResult:
         return present("power_diary_plot", "plot_power_grid")(
             self.grid, alpha=self.alpha, target=target
         )
+
+
+def _show(pair: Any) -> str:
+    """An effect pair for the summary: one number when both roles share it."""
+    vals = [f"{float(v):.4g}" for v in (pair if isinstance(pair, list | tuple) else [pair])]
+    if len(vals) == 1:
+        return vals[0]
+    return vals[0] if len(set(vals)) == 1 else f"({vals[0]}, {vals[1]})"
 
 
 def run_chunk(

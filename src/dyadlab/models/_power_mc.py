@@ -23,8 +23,11 @@ over replications):
   ``2n - 3`` df.
 
 Both tests are two-sided at level ``alpha``; power is the share of replications that
-reject. With equal effects for both members, both members' tests are counted (they
-estimate the same power), which lowers the Monte Carlo error.
+reject. The replications run in chunks (:func:`chunk_sizes`, each counted by
+:func:`count_chunk` and added up by :func:`combine`), locally or on Dask through
+:func:`dyadlab.models._chunked.run_chunks`. With equal effects for both members, both
+members' tests are counted (they estimate the same power), which lowers the Monte
+Carlo error.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from dyadlab.models._chunked import split, streams
+from dyadlab.models._chunked import split
 
 __all__ = [
     "Design",
@@ -44,7 +47,6 @@ __all__ = [
     "count_chunk",
     "fit_distinguishable",
     "fit_indistinguishable",
-    "simulate_power",
 ]
 
 #: the largest number of simulated values (replications × dyads) held at once
@@ -231,19 +233,3 @@ def combine(
         out[eff] = pw
         out[f"{eff}_mc_se"] = float(np.sqrt(max(pw * (1.0 - pw), 1e-12) / replications))
     return out
-
-
-def simulate_power(
-    design: Design, n: int, replications: int, seed: int | np.random.Generator | None
-) -> dict[str, float]:
-    """Simulate ``replications`` data sets of ``n`` dyads, refit, count rejections.
-
-    The chunks of :func:`chunk_sizes` draw from the streams of
-    :func:`dyadlab.models._chunked.streams` (chunk 0 from ``seed`` itself). Returns
-    ``{"actor": power, "partner": power, "actor_mc_se": …, "partner_mc_se": …,
-    "df": …}``.
-    """
-    sizes = chunk_sizes(n, replications)
-    seeds = streams(seed, len(sizes), func="power.apim")
-    counts = [count_chunk(design, n, r, s) for r, s in zip(sizes, seeds, strict=True)]
-    return combine(design, n, replications, counts)

@@ -417,6 +417,8 @@ def _listwise(des: Design) -> None:
         for name in des.wide:
             des.wide[name] = des.wide[name][~bad]
         des.dyad_ids = [d for d, b in zip(des.dyad_ids, bad, strict=True) if not b]
+        if des.present is not None:
+            des.present = des.present[~bad]
         des.warnings.append(
             f"missing='listwise': {int(bad.sum())} dyads with a missing value were left out."
         )

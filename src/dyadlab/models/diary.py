@@ -164,6 +164,35 @@ def _floats(data: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
 
 
+def persons_without_outcome(data: pd.DataFrame, *, y: str, dyad: str, person: str) -> str:
+    """A sentence naming the persons whose every outcome is missing ("" when none).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"d": [1, 1, 1, 1], "p": ["a", "a", "b", "b"],
+    ...                    "y": [1.0, 2.0, None, None]})
+    >>> persons_without_outcome(df, y="y", dyad="d", person="p")
+    " 1 person has no outcome value at all and is not in the fit: person 'b' of dyad 1."
+    """
+    from dyadlab._validation import show_ids
+
+    empty = (
+        pd.to_numeric(data[y], errors="coerce")
+        .isna()
+        .groupby([data[dyad], data[person]], sort=False)
+        .all()
+    )
+    lost = list(empty.index[empty.to_numpy()])
+    if not lost:
+        return ""
+    shown = ", ".join(f"person {show_ids([p])} of dyad {show_ids([d])}" for d, p in lost[:5]) + (
+        f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+    )
+    if len(lost) == 1:
+        return f" 1 person has no outcome value at all and is not in the fit: {shown}."
+    return f" {len(lost)} persons have no outcome value at all and are not in the fit: {shown}."
+
+
 def _prepare(
     data: pd.DataFrame,
     *,
@@ -550,6 +579,7 @@ def diary(
         reasons = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in excluded.items() if v)
         warnings.append(
             f"{n_excluded} of {len(data)} person-occasions were left out of the fit ({reasons})."
+            + persons_without_outcome(data, y=y, dyad=dyad, person=person)
         )
     if len(df["_member"]) == 0:
         raise DyadicDataError(
@@ -572,9 +602,12 @@ def diary(
             method=estimator,  # type: ignore[arg-type]
         )
     except np.linalg.LinAlgError as exc:
+        from dyadlab.models._numerics import collinear_note
+
         raise DyadicDataError(
             f"{_FUNC}(): the fixed effects cannot be estimated ({exc}): a predictor is "
-            "constant or a linear combination of others in the rows used."
+            "constant or a linear combination of others in the rows used "
+            f"({collinear_note(X, labels)}). Leave one of them out."
         ) from None
     warnings = emit(warnings) + emit(
         convergence_warnings(

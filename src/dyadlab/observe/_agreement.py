@@ -21,12 +21,12 @@ import pandas as pd
 
 from dyadlab._validation import check_option, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, estimates_frame, present
 from dyadlab.observe._kappa import agreement_weights, cohen_kappa, fleiss_kappa, gwet_ac1
 from dyadlab.observe._krippendorff import krippendorff_alpha, krippendorff_bootstrap
 from dyadlab.observe._ratings import Ratings, ratings_matrix
 
-__all__ = ["agreement", "confusion_table"]
+__all__ = ["AgreementResult", "agreement", "confusion_table"]
 
 METHODS = ("cohen", "fleiss", "gwet", "krippendorff")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -44,6 +44,40 @@ REFERENCE = {
 }
 
 
+class AgreementResult(ModelResult):
+    """The agreement coefficient; with exactly two coders, ``confusion`` and ``plot()``."""
+
+    @property
+    def confusion(self) -> pd.DataFrame | None:
+        """The two coders' K × K table over the units both coded (None for 3+ coders)."""
+        table = self.extra.get("confusion")
+        if table is None:
+            return None
+        cats = self.extra["categories"]
+        first, second = self.extra["coders"]
+        coder = self.call["coder"]
+        return pd.DataFrame(
+            table,
+            index=pd.Index(cats, name=f"{coder} {first}"),
+            columns=pd.Index(cats, name=f"{coder} {second}"),
+        )
+
+    def plot(self, ax: Any = None, *, normalize: bool = False) -> Any:
+        """Heat map of the two coders' confusion matrix (see ``confusion``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        table = self.confusion
+        if table is None:
+            raise OptionError(
+                "AgreementResult.plot(): a confusion matrix needs exactly 2 coders; this "
+                f"result has {self.extra['n_coders']}."
+            )
+        return present("observe_plots", "confusion_plot")(table, ax=ax, normalize=normalize)
+
+
 def _single_coded(r: Ratings) -> np.ndarray:
     return np.asarray((r.matrix >= 0).sum(axis=1) < 2)
 
@@ -57,7 +91,7 @@ def _two_coders(r: Ratings, func: str) -> None:
         )
     missing = (r.matrix < 0).any(axis=1)
     if missing.any():
-        units = [r.units[i] for i in np.flatnonzero(missing)]
+        units = [r.units[int(i)] for i in np.flatnonzero(missing)]
         coded = [r.coders[int(np.argmax(r.matrix[i] >= 0))] for i in np.flatnonzero(missing)]
         raise DyadicDataError(
             f"{func}(): {len(units)} units are coded by one coder only (first: unit "
@@ -99,7 +133,7 @@ def agreement(
     ci: str = "jackknife",
     n_boot: int = 2000,
     rng: int | np.random.Generator | None = None,
-) -> ModelResult:
+) -> AgreementResult:
     """Agreement between coders who coded the same units, with a confidence interval.
 
     Parameters
@@ -130,12 +164,14 @@ def agreement(
 
     Returns
     -------
-    ModelResult
+    AgreementResult
         ``model`` ``"observe_agreement"``; ``estimates`` has one row: ``effect``
         ``cohen_kappa`` / ``fleiss_kappa`` / ``gwet_ac1`` / ``krippendorff_alpha``,
         ``predictor`` = the code column, ``estimate, se, statistic`` (z against 0),
-        ``p, ci_low, ci_high``; extra keys ``n_units``, ``n_coders``, ``categories``,
-        ``observed_agreement``.
+        ``p, ci_low, ci_high``; extra keys ``n_units``, ``n_coders``, ``coders``,
+        ``categories``, ``observed_agreement``, ``confusion`` (two coders: the K × K
+        counts over the units both coded, rows the first coder; null otherwise), drawn
+        by ``.plot()``.
 
     Raises
     ------
@@ -194,7 +230,7 @@ def agreement(
     elif method == "fleiss":
         per_unit = counts.sum(axis=1)
         if (per_unit != per_unit.max()).any():
-            bad = [r.units[i] for i in np.flatnonzero(per_unit != per_unit.max())]
+            bad = [r.units[int(i)] for i in np.flatnonzero(per_unit != per_unit.max())]
             raise DyadicDataError(
                 f"{func}(): Fleiss' kappa needs every unit coded by all {int(per_unit.max())} "
                 f"coders, but {len(bad)} units are not (first: unit {show_ids(bad[:1])}). Use "
@@ -227,7 +263,7 @@ def agreement(
     if method in ("gwet", "krippendorff") and single.any():
         warnings.append(
             f"{int(single.sum())} units have fewer than 2 codes and add no pairs "
-            f"(first: {show_ids([r.units[i] for i in np.flatnonzero(single)][:1])})."
+            f"(first: {show_ids([r.units[int(i)] for i in np.flatnonzero(single)][:1])})."
         )
     if not np.isfinite(est):
         warnings.append("The coefficient is undefined: all codes fall in one category.")
@@ -244,7 +280,13 @@ def agreement(
     call.update({"level": level, "weights": weights, "ci": ci})
     if ci == "bootstrap":
         call.update({"n_boot": n_boot, "rng": rng if isinstance(rng, int) else None})
-    return ModelResult(
+    confusion = None
+    if len(r.coders) == 2:
+        both = (r.matrix >= 0).all(axis=1)
+        k = r.n_categories
+        pair = r.matrix[both]
+        confusion = np.bincount(pair[:, 0] * k + pair[:, 1], minlength=k * k).reshape(k, k)
+    return AgreementResult(
         model="observe_agreement",
         estimates=estimates_frame([row], level=confidence),
         n_dyads=0,
@@ -264,6 +306,8 @@ def agreement(
             "observed_agreement": observed,
             "level_of_measurement": level,
             "weights": weights,
+            "coders": [str(c) for c in r.coders],
+            "confusion": confusion,
         },
     )
 

@@ -27,7 +27,7 @@ from dyadlab._validation import (
     show_ids,
 )
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
-from dyadlab.models._engine import fit_mixed
+from dyadlab.models._engine import fit_mixed, nlme_fixed_df
 from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import Independent, RowLayout
 from dyadlab.models._result import ModelResult, convergence_warnings, emit, estimates_frame
@@ -59,6 +59,30 @@ def _values(frame: pd.DataFrame, value: str, transform: str | None, func: str) -
     return np.asarray(np.arctanh(q))
 
 
+def _sampling_variance(
+    frame: pd.DataFrame, value: str, transform: str | None, se: str | None, func: str
+) -> np.ndarray:
+    """Each row's sampling variance of the modelled value (for inverse-variance weights)."""
+    if transform is not None and value == "yules_q" and all(c in frame for c in CELLS):
+        a, g, t, n = (frame[c].to_numpy(dtype=float) for c in CELLS)
+        cells = [a, g - a, t - a, n - g - t + a]
+        # Var(½ log OR) with ½ added to every cell (Woolf; Haldane–Anscombe)
+        return np.asarray(0.25 * sum(1.0 / (c + 0.5) for c in cells))
+    if se is None:
+        raise DyadicDataError(
+            f"{func}(): weights='inverse_variance' needs each row's standard error: pass "
+            f"se= (e.g. se='yules_q_se'), or the window / demand–withdraw table with its "
+            "cell counts."
+        )
+    check_columns(frame, [se], func=func)
+    s = pd.to_numeric(frame[se], errors="coerce").to_numpy(dtype=float)
+    if transform is not None:  # delta method: d atanh(q)/dq = 1 / (1 − q²)
+        q = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = s / (1.0 - q**2)
+    return np.asarray(s**2)
+
+
 def _design(frame: pd.DataFrame, predictors: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """Intercept plus predictors, categorical ones in R's treatment contrasts."""
     cols = [np.ones(len(frame))]
@@ -84,6 +108,8 @@ def couple_model(
     predictors: Sequence[str] = (),
     covariates: pd.DataFrame | None = None,
     transform: str | None = "fisher_z",
+    weights: str | None = None,
+    se: str | None = None,
     estimator: str = "REML",
     confidence: float = 0.95,
     method: str | None = None,
@@ -111,6 +137,14 @@ def couple_model(
         counts (``count, given_units, target_units, units``), Q is recomputed with ½
         added to every cell (Haldane–Anscombe) so that couples with an empty cell stay
         in. None models the value as given.
+    weights : {None, "inverse_variance"}
+        ``"inverse_variance"``: each row's residual variance is proportional to its
+        sampling variance ``v`` (``nlme``'s ``weights = varFixed(~ v)``), so couples
+        with few events count less. ``v`` of Fisher's z comes from the cell counts
+        (``¼ Σ 1/(cell + ½)``), otherwise from the ``se`` column.
+    se : str, optional
+        Column of each value's standard error (for ``weights`` without cell counts;
+        with ``transform="fisher_z"`` it is carried to the z scale by the delta method).
     estimator : {"REML", "ML"}
         Restricted (default) or full maximum likelihood.
     confidence : float
@@ -131,7 +165,10 @@ def couple_model(
     for row j of couple c, fitted by (RE)ML with dyadlab's engine; it reproduces
     ``nlme::lme(y ~ x, random = ~ 1 | couple, method = "REML")``. When every couple
     has one row, τ² and σ² cannot be told apart and the model is ordinary least squares
-    (``nlme::gls(y ~ x)``). Rows whose value is missing (a couple with no given or no
+    (``nlme::gls(y ~ x)``). With ``weights="inverse_variance"``, ``e_cj ~ N(0, σ² v_cj)``:
+    ``nlme::lme(y ~ x, random = ~ 1 | couple, weights = varFixed(~ v))`` (fitted as the
+    unweighted model of every row divided by ``sqrt(v)``; the log-likelihood adds the
+    Jacobian ``−½ Σ log v``). Rows whose value is missing (a couple with no given or no
     target) are left out and counted in ``warnings``.
     """
     func = "couple_model"
@@ -140,6 +177,7 @@ def couple_model(
         raise TypeError(f"{func}(): data must be a DataFrame or a result with a table.")
     check_option("transform", transform, ("fisher_z", None), func=func)
     estimator = estimator_option(estimator, method, func=func)
+    check_option("weights", weights, (None, "inverse_variance"), func=func)
     check_range("confidence", confidence, func=func, low=0.0, high=1.0, inclusive=False)
     from_cells = transform is not None and value == "yules_q" and all(c in frame for c in CELLS)
     check_columns(frame, [None if from_cells else value, couple], func=func)
@@ -149,23 +187,30 @@ def couple_model(
         frame = frame.merge(covariates, on=couple, how="left", validate="many_to_one")
     check_columns(frame, list(predictors), func=func)
     y = _values(frame, value, transform, func)
-    keep = np.isfinite(y)
+    v = (
+        _sampling_variance(frame, value, transform, se, func)
+        if weights is not None
+        else np.ones(len(y))
+    )
+    keep = np.isfinite(y) & np.isfinite(v) & (v > 0)
     for p in predictors:
         keep &= frame[p].notna().to_numpy()
     warnings = []
     if not keep.all():
         first = frame.loc[~keep, couple].iloc[0]
         warnings.append(
-            f"{int((~keep).sum())} rows have no {value} or a missing predictor and are left out "
+            f"{int((~keep).sum())} rows have no {value}"
+            + (" (or no sampling variance)" if weights else "")
+            + " or a missing predictor and are left out "
             f"(first: couple {show_ids([first])})."
         )
-    frame, y = frame[keep], y[keep]
+    frame, y, v = frame[keep], y[keep], v[keep]
     if len(frame) == 0:
         raise DyadicDataError(f"{func}(): no rows with a finite {value!r} are left to model.")
     codes, couples = pd.factorize(frame[couple], sort=True)
     order = np.argsort(codes, kind="stable")
     X, names = _design(frame, predictors)
-    X, y, codes = X[order], y[order], codes[order]
+    X, y, codes, v = X[order], y[order], codes[order], v[order]
     if X.shape[0] <= X.shape[1]:
         raise DyadicDataError(
             f"{func}(): {X.shape[0]} rows cannot estimate {X.shape[1]} coefficients; "
@@ -174,11 +219,12 @@ def couple_model(
     repeated = np.bincount(codes).max() > 1
     layout = RowLayout(dyad=codes, member=np.zeros(len(y), dtype=np.int64), time=np.arange(len(y)))
     Z = np.ones((len(y), 1)) if repeated else np.zeros((len(y), 0))
+    scale = 1.0 / np.sqrt(v)
     try:
         fit = fit_mixed(
-            X,
-            y,
-            Z,
+            X * scale[:, None],
+            y * scale,
+            Z * scale[:, None],
             layout,
             Independent(distinguishable=False),
             Unstructured(1 if repeated else 0),
@@ -194,15 +240,19 @@ def couple_model(
             "Every couple has one row: the couple and residual variances cannot be told "
             "apart, so the model is ordinary least squares."
         )
-    se = np.sqrt(np.diag(fit.vcov))
+    starts = np.flatnonzero(np.r_[True, np.diff(codes) != 0])
+    df = nlme_fixed_df(X, starts)  # from the unweighted design, as nlme
+    jacobian = -0.5 * float(np.log(v).sum())
+    loglik = fit.loglik + jacobian
+    se_beta = np.sqrt(np.diag(fit.vcov))
     rows = [
         {
             "effect": "intercept" if i == 0 else "coefficient",
             "predictor": None if i == 0 else name,
             "role": None,
             "estimate": float(fit.beta[i]),
-            "se": float(se[i]),
-            "df": float(fit.df[i]) if repeated else float(len(y) - X.shape[1]),
+            "se": float(se_beta[i]),
+            "df": float(df[i]) if repeated else float(len(y) - X.shape[1]),
         }
         for i, name in enumerate(names)
     ]
@@ -231,9 +281,9 @@ def couple_model(
         estimation=estimator,
         variance_components=vc,
         fit={
-            "loglik": fit.loglik,
-            "aic": fit.aic,
-            "bic": fit.bic,
+            "loglik": loglik,
+            "aic": fit.aic - 2 * jacobian,
+            "bic": fit.bic - 2 * jacobian,
             "n_params": fit.n_params,
             "converged": fit.converged,
         },
@@ -244,6 +294,8 @@ def couple_model(
             "couple": couple,
             "predictors": list(predictors),
             "transform": transform,
+            "weights": weights,
+            "se": se,
             "estimator": estimator,
         },
         extra={

@@ -92,8 +92,9 @@ def _partners(
     n = people.groupby(session, sort=False)[partner].size()
     if (n != 2).any():
         bad = n.index[(n != 2).to_numpy()][0]
+        k = int(n[bad])
         raise DyadicDataError(
-            f"{func}(): session {show_ids([bad])} has {int(n[bad])} partners "
+            f"{func}(): session {show_ids([bad])} has {k} partner{'' if k == 1 else 's'} "
             f"({show_ids(list(people.loc[people[session] == bad, partner]))}); demand–withdraw "
             "needs the two partners of a couple. Check the partner column."
         )

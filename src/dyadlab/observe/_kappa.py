@@ -74,10 +74,11 @@ def jackknife_se(full: float, loo: np.ndarray) -> float:
 
 
 def _fleiss_from(pu_sum: np.ndarray, n_units: np.ndarray, cat: np.ndarray, m: int) -> np.ndarray:
-    pbar = pu_sum / n_units
-    pk = cat / (n_units[:, None] * m)
-    pe = (pk**2).sum(axis=1)
+    # a leave-one-out set of a single unit is empty: NaN, left out by the jackknife
     with np.errstate(divide="ignore", invalid="ignore"):
+        pbar = pu_sum / n_units
+        pk = cat / (n_units[:, None] * m)
+        pe = (pk**2).sum(axis=1)
         return np.asarray((pbar - pe) / (1.0 - pe))
 
 
@@ -97,10 +98,10 @@ def _ac1_from(
     pa_sum: np.ndarray, n_pairable: np.ndarray, pi_sum: np.ndarray, n_rated: np.ndarray
 ) -> np.ndarray:
     k = pi_sum.shape[-1]
-    pa = pa_sum / n_pairable
-    pi = pi_sum / n_rated[:, None]
-    pe = (pi * (1.0 - pi)).sum(axis=1) / (k - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
+        pa = pa_sum / n_pairable
+        pi = pi_sum / n_rated[:, None]
+        pe = (pi * (1.0 - pi)).sum(axis=1) / (k - 1)
         return np.asarray((pa - pe) / (1.0 - pe))
 
 

@@ -32,7 +32,7 @@ class Ratings:
 
     matrix: np.ndarray
     categories: list[Any]
-    units: list[Any]
+    units: pd.Index  # not a list: half a million ids as a list cost more than the pivot
     coders: list[Any]
 
     @property
@@ -85,4 +85,5 @@ def ratings_matrix(data: pd.DataFrame, *, unit: str, coder: str, code: str, func
         )
     mat = np.full((len(units), len(coders)), -1, dtype=np.int64)
     mat[u_codes, c_codes] = values
-    return Ratings(mat, categories, list(units), list(coders))
+    # units stay a pandas Index: a list of half a million ids costs more than the pivot
+    return Ratings(mat, categories, units, list(coders))

@@ -137,8 +137,11 @@ def window_table(
     Each session is cut into units of ``unit`` seconds from the unit of its first onset
     to the unit of its last offset (or onset). A unit is in A's window when an A onset
     fell in one of the ``window / unit`` units before it; it has target B when a B onset
-    falls in it. Every given → target pair gets the 2 × 2 table (in window or not × B
-    starts or not) over the session's units, and the statistics of a lag table:
+    falls in it. So, at the grain of the time unit, B counts when it starts 1 to
+    ``window / unit`` units after the unit of A's onset (a B onset in A's own unit does
+    not count); take a smaller ``unit`` for a finer grain. Every given → target pair
+    gets the 2 × 2 table (in window or not × B starts or not) over the session's units,
+    and the statistics of a lag table:
     expected ``given·target/units``, Haberman's adjusted residual, Yule's Q with SE
     ``(1 − Q²)/2 · sqrt(1/a + 1/b + 1/c + 1/d)`` and the odds ratio (Bakeman & Quera
     2011, ch. 10; Bakeman & Quera 1995, GSEQ). The pooled table sums the sessions'

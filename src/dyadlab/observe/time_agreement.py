@@ -39,6 +39,25 @@ __all__ = ["event_kappa", "time_unit_kappa", "time_units"]
 COLUMNS = ["family", "kappa", "se", "ci_low", "ci_high", "agreement", "n", "codes"]
 
 
+def _streams(frame: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Stream (session × partner) code of every row, streams in sorted order.
+
+    Factorises the two columns separately and combines their integer codes: a
+    ``MultiIndex`` of half a million rows would build as many tuples.
+    """
+    s_code, s_levels = pd.factorize(frame["session"], sort=True)
+    p_code, p_levels = pd.factorize(frame["partner"], sort=True)
+    combined = s_code.astype(np.int64) * max(len(p_levels), 1) + p_code
+    codes, uniq = pd.factorize(combined, sort=True)
+    uniq = np.asarray(uniq, dtype=np.int64)
+    n_p = max(len(p_levels), 1)
+    streams = pd.MultiIndex(
+        levels=[list(s_levels), list(p_levels)],
+        codes=[(uniq // n_p).tolist(), (uniq % n_p).tolist()],
+    )
+    return codes.astype(np.int64), streams
+
+
 def _two_coders(
     sessions: CodedSessions, coders: tuple[Any, Any] | None, func: str
 ) -> tuple[Any, Any]:
@@ -108,9 +127,7 @@ def time_unit_kappa(
     for family, fam in ev.groupby("family", sort=True):
         labels = [none, *sorted(fam["code"].unique())]
         code = fam["code"].map({c: i for i, c in enumerate(labels)}).to_numpy(dtype=np.int64)
-        s_codes, streams = pd.factorize(
-            pd.MultiIndex.from_frame(fam[["session", "partner"]]), sort=True
-        )
+        s_codes, streams = _streams(fam)
         n_units = int(np.ceil(fam["offset"].max() / unit))
         grids = []
         for who in (first, second):
@@ -163,7 +180,7 @@ def event_kappa(
         labels = [*sorted(fam["code"].unique()), "nothing"]
         nothing = len(labels) - 1
         code = fam["code"].map({c: i for i, c in enumerate(labels)}).to_numpy(dtype=np.int64)
-        s_codes, _ = pd.factorize(pd.MultiIndex.from_frame(fam[["session", "partner"]]))
+        s_codes, _ = _streams(fam)
         span = float(fam["onset"].max()) + 10 * tolerance + 1
         key = s_codes * span + fam["onset"].to_numpy()
         ma, mb = (fam["coder"] == first).to_numpy(), (fam["coder"] == second).to_numpy()
@@ -223,7 +240,7 @@ def time_units(
     none = sessions.codebook.none if sessions.codebook else "none"
     labels = np.array([none, *sorted(ev["code"].unique())], dtype=object)
     code = ev["code"].map({c: i for i, c in enumerate(labels)}).to_numpy(dtype=np.int64)
-    s_codes, streams = pd.factorize(pd.MultiIndex.from_frame(ev[["session", "partner"]]), sort=True)
+    s_codes, streams = _streams(ev)
     n_units = int(np.ceil(ev["offset"].max() / unit))
     coders = list(pd.unique(ev["coder"]))
     frames = []
@@ -247,11 +264,7 @@ def time_units(
     inside = np.arange(n_units)[None, :] < last[:, None]
     srow, t = np.nonzero(inside)
     # categoricals keep a million-row table cheap to build and to factorise
-    mi = (
-        pd.MultiIndex.from_tuples(list(streams))
-        if not isinstance(streams, pd.MultiIndex)
-        else streams
-    )
+    mi = streams
     sess = pd.Categorical.from_codes(np.asarray(mi.codes[0])[srow], mi.levels[0])
     part = pd.Categorical.from_codes(np.asarray(mi.codes[1])[srow], mi.levels[1])
     uid = srow.astype(np.int64) * n_units + t

@@ -12,7 +12,7 @@ Install with ``pip install 'dyadlab[physio]'``.
 Examples
 --------
 >>> import dyadlab as dl
->>> "read_xdf" in dl.physio.__all__
+>>> {"vpa", "synchrony", "concordance", "align"} <= set(dl.physio.__all__)
 True
 """
 
@@ -22,22 +22,35 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
+    "Alignment": "dyadlab.physio.align",
     "BeatEdit": "dyadlab.physio.edits",
+    "align": "dyadlab.physio.align",
     "EditLog": "dyadlab.physio.edits",
     "ConcordanceResult": "dyadlab.physio._concordance",
     "GaugeCalibration": "dyadlab.physio.gauge",
     "concordance": "dyadlab.physio._concordance",
     "concordance_apim": "dyadlab.physio._concordance",
+    "concordance_slope": "dyadlab.physio._concordance_slope",
     "simulate_concordance": "dyadlab.physio._concordance",
     "Recording": "dyadlab.physio.recording",
     "calibrate_gauge": "dyadlab.physio.gauge",
     "circumference_change": "dyadlab.physio.gauge",
+    "SurrogateResult": "dyadlab.physio._surrogates",
+    "SynchronyResult": "dyadlab.physio._synchrony",
+    "iaaft": "dyadlab.physio._surrogates",
+    "pseudo_pair_test": "dyadlab.physio._surrogates",
+    "surrogate_test": "dyadlab.physio._surrogates",
     "VPAResult": "dyadlab.physio._vpa",
+    "epoch_means": "dyadlab.physio.autonomic",
     "epoch_vpa": "dyadlab.physio.epochs",
+    "heart_rate": "dyadlab.physio.autonomic",
+    "skin_conductance": "dyadlab.physio.autonomic",
+    "vbv": "dyadlab.physio.autonomic",
     "inject_artifacts": "dyadlab.physio.simulate",
     "simulate_rating": "dyadlab.physio.simulate",
     "simulate_vpa": "dyadlab.physio.simulate",
     "standardize": "dyadlab.physio.epochs",
+    "synchrony": "dyadlab.physio._synchrony",
     "vpa": "dyadlab.physio._vpa",
     "bin_ratings": "dyadlab.physio.grid",
     "read_acq": "dyadlab.physio.readers",

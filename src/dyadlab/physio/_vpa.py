@@ -89,6 +89,29 @@ class VPAResult:
 
         return epoch_vpa(self, step=step, stimuli=stimuli)
 
+    def series(self, rate: float, *, end: float | None = None) -> pd.DataFrame:
+        """Kept beats' amplitudes as a regular series (``time_s``, ``vpa``) at ``rate`` Hz.
+
+        Linear interpolation between the systolic peaks of kept beats, constant before
+        the first and after the last: a grid for synchrony with the partner's series.
+
+        Examples
+        --------
+        >>> import dyadlab as dl
+        >>> sig, _ = dl.physio.simulate_vpa(20, sampling_rate=200, rng=0)
+        >>> dl.physio.vpa(sig, 200).series(10).shape
+        (200, 2)
+        """
+        if rate <= 0:
+            raise DyadicDataError(f"series(): rate={rate!r} must be positive.")
+        kept = self.accepted
+        if kept.empty:
+            raise DyadicDataError("series(): every beat is rejected; there is no VPA to grid.")
+        stop = self.start + len(self.filtered) / self.sampling_rate if end is None else end
+        grid = self.start + np.arange(int(np.floor((stop - self.start) * rate + 1e-9))) / rate
+        values = np.interp(grid, kept["peak_s"].to_numpy(), kept["amplitude"].to_numpy())
+        return pd.DataFrame({"time_s": grid, "vpa": values})
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``model`` ``physio_vpa``, summary ``estimates``, ``beats``, ``settings``."""
         from dyadlab import __version__

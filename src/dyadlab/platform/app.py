@@ -29,12 +29,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dyadlab import __version__
 from dyadlab.exceptions import DyadlabError
-from dyadlab.platform.db import make_engine, make_sessionmaker, upgrade_database
+from dyadlab.platform.admission import AdmissionMiddleware, pool_size_for
+from dyadlab.platform.db import POOL_SIZE, make_engine, make_sessionmaker, upgrade_database
 from dyadlab.platform.errors import PlatformError
 from dyadlab.platform.routes import api_participant, api_researcher, push_worker
 from dyadlab.platform.routes._pages import install_pages
@@ -164,11 +167,18 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -200,6 +210,24 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = "Not found." if exc.status_code == 404 else str(exc.detail)
         return _error(exc.status_code, code, message)
 
+    async def database_busy(request: Request, exc: Exception) -> JSONResponse:
+        # No free pooled connection in time, a SQLite lock held past busy_timeout, or the
+        # database unreachable: the request's transaction was rolled back (nothing is
+        # stored), so the client may send it again -- a 503 with Retry-After, not a 500.
+        logger.warning(
+            "database busy or unreachable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        wait = request.app.state.settings.retry_after_s
+        return _error(
+            503,
+            "overloaded",
+            f"The server is busy. Nothing was stored; send the request again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
+
     async def server_error(request: Request, exc: Exception) -> JSONResponse:
         logger.error(
             "unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__
@@ -210,6 +238,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DyadlabError, dyadlab_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(PoolTimeoutError, database_busy)
+    app.add_exception_handler(OperationalError, database_busy)
     app.add_exception_handler(Exception, server_error)
 
 
@@ -237,7 +267,8 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     install_log_redaction()
-    engine = make_engine(settings.database_url)
+    limit = settings.max_concurrent_requests
+    engine = make_engine(settings.database_url, pool_size=max(POOL_SIZE, pool_size_for(limit)))
     if migrate:
         upgrade_database(engine)
     app = FastAPI(
@@ -267,9 +298,15 @@ def create_app(
         return templates.TemplateResponse(request, "index.html", {"lang": "en"})
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # async: answers even when every thread is busy
         return {"status": "ok"}
 
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=limit,
+        wait_s=settings.admission_wait_s,
+        retry_after_s=settings.retry_after_s,
+    )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.https)
     return app

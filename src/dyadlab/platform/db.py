@@ -85,13 +85,17 @@ def _set_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
     """Create the engine for ``url`` with the platform's connection settings.
 
     Parameters
     ----------
     url : str
         A SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://...``).
+    pool_size : int
+        Connections kept open (default :data:`POOL_SIZE`; the server passes at least
+        :func:`dyadlab.platform.admission.pool_size_for` its request limit). Not used for
+        an in-memory SQLite database.
     **kwargs
         Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
 
@@ -107,13 +111,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args.setdefault("check_same_thread", False)
         connect_args.setdefault("timeout", 10.0)
         if parsed.database not in (None, "", ":memory:") and "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("pool_size", pool_size)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("pool_size", pool_size)
     return create_engine(url, **kwargs)
 
 

@@ -35,12 +35,16 @@ __all__ = [
     "LoginOut",
     "MeOut",
     "MeUpdate",
+    "MemberIn",
+    "MemberOut",
     "PromptOut",
     "PromptsOut",
     "PushStatusOut",
     "PushSubscriptionIn",
     "PushSubscriptionOut",
+    "ResearcherCreate",
     "ResearcherOut",
+    "ResearcherUpdate",
     "ResponseIn",
     "ResponseOut",
     "ResponsesOut",
@@ -214,6 +218,25 @@ class WithdrawOut(BaseModel):
     deleted_responses: int
 
 
+StudyRole = Literal["owner", "collaborator", "analyst", "monitor"]
+
+
+class MemberIn(_In):
+    """Give an account a role in the study (adds it, or changes its role)."""
+
+    email: str = Field(max_length=320, description="The account's e-mail address (its login).")
+    role: StudyRole = Field(description="What it may do: docs/reference/access.md.")
+
+
+class MemberOut(BaseModel):
+    """A member of a study."""
+
+    researcher_id: int
+    email: str
+    role: StudyRole
+    added_at: datetime
+
+
 def _b64url(value: str, name: str, size: int, what: str) -> bytes:
     import base64
     import binascii
@@ -325,6 +348,21 @@ class ResearcherOut(BaseModel):
     id: int
     email: str
     role: Literal["admin", "owner", "analyst"]
+    active: bool = True
+
+
+class ResearcherCreate(_In):
+    """A new researcher account (admins only)."""
+
+    email: str = Field(max_length=320)
+    password: str = Field(min_length=10, max_length=1024)
+    role: Literal["admin", "owner", "analyst"] = "analyst"
+
+
+class ResearcherUpdate(_In):
+    """Activate or deactivate an account (admins only)."""
+
+    active: bool
 
 
 class LoginOut(BaseModel):
@@ -343,7 +381,7 @@ class StudyCreate(_In):
 
 
 class StudyOut(BaseModel):
-    """A study with its counts."""
+    """A study with its counts and your role in it."""
 
     id: int
     title: str
@@ -352,6 +390,10 @@ class StudyOut(BaseModel):
     n_couples: int
     n_persons: int
     n_responses: int
+    role: Literal["owner", "collaborator", "analyst", "monitor"] | None = Field(
+        default=None,
+        description="Your role in this study (what it allows: docs/reference/access.md).",
+    )
 
 
 class StudyDetailOut(StudyOut):

@@ -96,6 +96,16 @@ class Settings(BaseModel):
         and its subdomains); the server posts reminders only there. Default: the push
         services of Chrome, Edge, Firefox and Safari. A loopback host listed here may use
         ``http://`` (for tests).
+    max_concurrent_requests : int
+        Requests that use the database running at once in one server process (default
+        16); the connection pool and the thread pool are sized from it
+        (:mod:`dyadlab.platform.admission`). ``DYADLAB_MAX_CONCURRENT_REQUESTS``.
+    admission_wait_s : float
+        Seconds a request waits for a place among those before it is answered
+        ``503 Service Unavailable`` with ``Retry-After`` (default 2).
+    retry_after_s : int
+        The ``Retry-After`` seconds of that 503 (default 2); the participant page waits
+        that long, plus up to half again at random, before it sends again.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -120,6 +130,9 @@ class Settings(BaseModel):
     vapid_public_key: str | None = None
     vapid_subject: str | None = None
     push_hosts: str = DEFAULT_PUSH_HOSTS
+    max_concurrent_requests: int = Field(default=16, ge=1, le=1000)
+    admission_wait_s: float = Field(default=2.0, ge=0, le=60)
+    retry_after_s: int = Field(default=2, ge=1, le=3600)
 
     @model_validator(mode="after")
     def _check_push_keys(self) -> Settings:

@@ -4,11 +4,13 @@ Examples
 --------
 >>> import matplotlib
 >>> matplotlib.use("Agg")
+>>> import matplotlib.pyplot as plt
 >>> import dyadlab as dl
 >>> s = dl.observe.simulate_sessions(6, minutes=5, rng=2)
 >>> fig = dl.observe.demand_withdraw(s, coder="A").plot()
 >>> fig.axes[0].get_xlabel()
 "Yule's Q, first->second"
+>>> plt.close(fig)
 """
 
 from __future__ import annotations
@@ -72,9 +74,12 @@ def confusion_plot(table: pd.DataFrame, ax: Any = None, *, normalize: bool = Fal
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import pandas as pd
+    >>> import matplotlib.pyplot as plt
     >>> t = pd.DataFrame([[5, 1], [2, 7]], index=["x", "y"], columns=["x", "y"])
-    >>> confusion_plot(t).axes[0].get_title()
+    >>> fig = confusion_plot(t)
+    >>> fig.axes[0].get_title()
     'Agreement: 12 of 15 units (80%)'
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 

@@ -23,10 +23,12 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
+    "ReplicateDesign": "dyadlab.survey._replicate",
     "SurveyDesign": "dyadlab.survey._design",
     "SurveyResult": "dyadlab.survey._result",
     "design": "dyadlab.survey._design",
     "relationship_type": "dyadlab.survey._relationship",
+    "replicate_design": "dyadlab.survey._replicate",
     "simulate_panel": "dyadlab.survey.simulate",
 }
 

@@ -29,6 +29,7 @@ from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.survey._variance import Stage, make_stage
 
 if TYPE_CHECKING:
+    from dyadlab.survey._replicate import ReplicateDesign
     from dyadlab.survey._result import SurveyResult
 
 __all__ = ["LONELY_PSU", "SurveyDesign", "design"]
@@ -110,6 +111,20 @@ class SurveyDesign:
         self.n_strata = stages[0].n_strata
         self.df = self.n_psu - self.n_strata
 
+    @property
+    def estimation(self) -> str:
+        return "Taylor linearisation"
+
+    def replicates(self, type: str = "JKn") -> ReplicateDesign:
+        """Jackknife replicate weights of this design (R ``as.svrepdesign``).
+
+        ``"JK1"`` (unstratified) or ``"JKn"`` (stratified): one replicate per PSU; see
+        :func:`dyadlab.survey.replicate_design` for what a replicate design estimates.
+        """
+        from dyadlab.survey._replicate import jackknife
+
+        return jackknife(self, type)
+
     def __repr__(self) -> str:
         return (
             f"SurveyDesign({len(self.data)} rows, {self.n_strata} strata, {self.n_psu} PSUs, "
@@ -119,8 +134,9 @@ class SurveyDesign:
     def subset_df(self, rows: np.ndarray) -> int:
         """Design df of the rows ``rows`` (bool): their PSUs − their strata (R's ``degf``)."""
         stage = self.stages[0]
-        units = np.unique(stage.unit[rows])
-        return int(len(units) - len(np.unique(stage.unit_stratum[units])))
+        units = np.bincount(stage.unit, weights=rows.astype(float), minlength=stage.n_units) > 0
+        strata = np.bincount(stage.unit_stratum, weights=units.astype(float)) > 0
+        return int(units.sum() - strata.sum())
 
     def info(self) -> dict[str, Any]:
         """The design as the JSON's ``design`` object."""
@@ -183,6 +199,25 @@ class SurveyDesign:
         from dyadlab.survey._estimators import proportion
 
         return proportion(self, var, by=by, value=value, method=method, level=level)
+
+    def quantile(
+        self,
+        var: str,
+        q: float | Sequence[float] = 0.5,
+        *,
+        by: str | None = None,
+        level: float = 0.95,
+    ) -> SurveyResult:
+        """Quantiles with Woodruff intervals (R ``svyquantile``, ``qrule="math"``)."""
+        from dyadlab.survey._quantile import quantile
+
+        return quantile(self, var, q, by=by, level=level)
+
+    def chisq(self, a: str, b: str, *, level: float = 0.95) -> SurveyResult:
+        """Rao–Scott test of association of two variables (R ``svychisq``)."""
+        from dyadlab.survey._tables import chisq
+
+        return chisq(self, a, b, level=level)
 
     def glm(
         self, y: str, x: str | Sequence[str], *, family: str = "gaussian", level: float = 0.95
@@ -284,7 +319,7 @@ def design(
         ids[i] = _combine(ids[i - 1], ids[i])
     if nest and strata is not None:
         ids = [_combine(strat_codes, u) for u in ids]
-    if len(np.unique(ids[0])) == 1 and not (nest and strata is not None):
+    if ids[0].max() == 0 and not (nest and strata is not None):  # codes are dense
         raise DyadicDataError(
             f"{_FUNC}(): the design has only one primary sampling unit; a variance needs "
             "at least two PSUs (check the cluster column)."

@@ -29,7 +29,7 @@ from dyadlab._validation import check_columns, check_numeric, check_option, show
 from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models._result import estimates_frame
 from dyadlab.survey._result import SurveyResult, critical
-from dyadlab.survey._variance import design_variance
+from dyadlab.survey._variance import DomainColumns, design_variance
 
 if TYPE_CHECKING:
     from dyadlab.survey._design import SurveyDesign
@@ -64,15 +64,13 @@ def domains(data: pd.DataFrame, by: str | None, func: str) -> Domains:
     return Domains(codes.astype(np.int64), [_label(u) for u in uniques], int((codes < 0).sum()))
 
 
-def _numeric(design: SurveyDesign, column: str, func: str) -> np.ndarray:
+def _numeric(design: Any, column: str, func: str) -> np.ndarray:
     check_columns(design.data, [column], func=func)
     check_numeric(design.data, [column], func=func)
-    return pd.to_numeric(design.data[column]).to_numpy(dtype=float)
+    return np.asarray(pd.to_numeric(design.data[column]), dtype=float)
 
 
-def _warnings(
-    design: SurveyDesign, columns: Sequence[str], dom: Domains, by: str | None
-) -> list[str]:
+def _warnings(design: Any, columns: Sequence[str], dom: Domains, by: str | None) -> list[str]:
     out = []
     for c in columns:
         k = int(design.data[c].isna().sum())
@@ -106,66 +104,45 @@ def _check_groups(counts: np.ndarray, dom: Domains, by: str | None, var: str, fu
 
 def _influence(
     kind: str, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, code: np.ndarray, groups: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimates per group, the influence matrix (n × groups) and the row counts."""
+) -> tuple[np.ndarray, DomainColumns, np.ndarray]:
+    """Estimates per group, the groups' influence functions and the row counts."""
     inside = code >= 0
     c = np.where(inside, code, 0)
     wi = np.where(inside, w, 0.0)
     y0 = np.where(inside, y, 0.0)
     n = np.bincount(c, weights=inside.astype(float), minlength=groups)
     wy = np.bincount(c, weights=wi * y0, minlength=groups)
-    infl = np.zeros((len(y), groups))
-    rows = np.flatnonzero(inside)
     with np.errstate(divide="ignore", invalid="ignore"):  # empty groups are refused after
-        est = _by_kind(kind, y, x, w, c, wi, wy, inside, rows, infl, groups)
-    return est, infl, n
+        if kind == "mean":
+            wsum = np.bincount(c, weights=wi, minlength=groups)
+            est = np.asarray(wy / wsum, dtype=float)
+            value = wi * (y0 - est[c]) / wsum[c]
+        elif kind == "total":
+            est = np.asarray(wy, dtype=float)
+            value = wi * y0
+        else:
+            assert x is not None
+            x0 = np.where(inside, x, 0.0)
+            wx = np.bincount(c, weights=wi * x0, minlength=groups)
+            est = np.asarray(wy / wx, dtype=float)
+            value = wi * (y0 - est[c] * x0) / wx[c]
+    return est, DomainColumns(np.where(inside, value, 0.0), code, groups), n
 
 
-def _by_kind(
-    kind: str,
-    y: np.ndarray,
-    x: np.ndarray | None,
-    w: np.ndarray,
-    c: np.ndarray,
-    wi: np.ndarray,
-    wy: np.ndarray,
-    inside: np.ndarray,
-    rows: np.ndarray,
-    infl: np.ndarray,
-    groups: int,
-) -> np.ndarray:
-    if kind == "mean":
-        wsum = np.bincount(c, weights=wi, minlength=groups)
-        est = np.asarray(wy / wsum, dtype=float)
-        infl[rows, c[rows]] = w[rows] * (y[rows] - est[c[rows]]) / wsum[c[rows]]
-    elif kind == "total":
-        est = np.asarray(wy, dtype=float)
-        infl[rows, c[rows]] = w[rows] * y[rows]
-    else:
-        assert x is not None
-        wx = np.bincount(c, weights=wi * np.where(inside, x, 0.0), minlength=groups)
-        est = wy / wx
-        infl[rows, c[rows]] = w[rows] * (y[rows] - est[c[rows]] * x[rows]) / wx[c[rows]]
-    return est
-
-
-def _variances(
-    design: SurveyDesign, infl: np.ndarray, masks: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _variances(design: SurveyDesign, blocks: list[DomainColumns]) -> tuple[np.ndarray, np.ndarray]:
     """The joint covariance and, per column, the variance R's own subset would give."""
     lonely = "remove" if design.lonely_psu == "fail" else design.lonely_psu
-    joint = design_variance(
-        infl, design.stages, lonely_psu=lonely, present=np.asarray(masks.any(axis=1))
-    )
     if lonely != "average":
+        joint = design_variance(blocks, design.stages, lonely_psu=lonely)
         return joint, np.diag(joint).copy()
-    own = np.array(
-        [
-            design_variance(infl[:, j], design.stages, lonely_psu=lonely, present=masks[:, j])[0, 0]
-            for j in range(infl.shape[1])
-        ]
-    )
-    return joint, own
+    union = np.logical_or.reduce([b.column >= 0 for b in blocks])
+    joint = design_variance(blocks, design.stages, lonely_psu=lonely, present=union)
+    own = [
+        design_variance([b.only(j)], design.stages, lonely_psu=lonely, present=b.column == j)[0, 0]
+        for b in blocks
+        for j in range(b.p)
+    ]
+    return joint, np.array(own)
 
 
 def estimate(
@@ -189,10 +166,9 @@ def estimate(
         raise OptionError(f"{func}(): name at least one variable.")
     dom = domains(design.data, by, func)
     x = _numeric(design, denominator, func) if denominator is not None else None
-    blocks: list[np.ndarray] = []
+    blocks: list[DomainColumns] = []
     ests: list[np.ndarray] = []
     counts: list[np.ndarray] = []
-    masks: list[np.ndarray] = []
     preds: list[str] = []
     groups_out: list[str | None] = []
     values = {v: _numeric(design, v, func) for v in variables}
@@ -207,11 +183,9 @@ def estimate(
         blocks.append(infl)
         ests.append(est)
         counts.append(n)
-        masks.append(code[:, None] == np.arange(groups)[None, :])
         preds += [v if x is None else f"{v}/{denominator}"] * groups
         groups_out += dom.labels if by else [None]
-    infl_all = np.hstack(blocks)
-    joint, own = _variances(design, infl_all, np.hstack(masks))
+    joint, own = _variances(design, blocks)
     est_all = np.concatenate(ests)
     se = np.sqrt(np.maximum(own, 0.0))
     rows = [
@@ -241,7 +215,7 @@ def estimate(
 
 
 def _result(
-    design: SurveyDesign,
+    design: Any,
     model: str,
     frame: pd.DataFrame,
     vcov: np.ndarray,
@@ -258,7 +232,7 @@ def _result(
         n_obs=len(design.data),
         distinguishable=False,
         roles=[],
-        estimation="Taylor linearisation",
+        estimation=design.estimation,
         tests=tests or [],
         fit=fit or {},
         warnings=warnings,
@@ -269,7 +243,7 @@ def _result(
     )
 
 
-def _indicator(design: SurveyDesign, var: str, value: Any, func: str) -> np.ndarray:
+def _indicator(design: Any, var: str, value: Any, func: str) -> np.ndarray:
     check_columns(design.data, [var], func=func)
     col = design.data[var]
     missing = col.isna().to_numpy()
@@ -313,8 +287,7 @@ def proportion(
     code, groups = _group_codes(dom, observed)
     est, infl, n = _influence("mean", y, None, design.weights, code, groups)
     _check_groups(n, dom, by, var, func)
-    masks = code[:, None] == np.arange(groups)[None, :]
-    joint, own = _variances(design, infl, masks)
+    joint, own = _variances(design, [infl])
     se = np.sqrt(np.maximum(own, 0.0))
     in_group = [dom.code == g for g in range(groups)] if by else [np.ones(len(y), dtype=bool)]
     df = np.array([design.subset_df(m) if by else design.df for m in in_group], dtype=float)

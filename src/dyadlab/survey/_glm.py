@@ -36,6 +36,7 @@ from dyadlab.survey._variance import design_variance
 
 if TYPE_CHECKING:
     from dyadlab.survey._design import SurveyDesign
+    from dyadlab.survey._replicate import ReplicateDesign
 
 __all__ = ["FAMILIES", "glm", "model_matrix"]
 
@@ -57,9 +58,9 @@ def model_matrix(
     intercept) and the rows with every predictor observed.
     """
     n = len(data)
-    cols: list[np.ndarray] = [np.ones(n)]
     names: list[str] = ["(Intercept)"]
     sources: list[str | None] = [None]
+    fills: list[tuple[np.ndarray, np.ndarray, int | None]] = []
     complete = np.ones(n, dtype=bool)
     for c in x:
         s = data[c]
@@ -72,16 +73,56 @@ def model_matrix(
             else:
                 labels = [_label(v) for v in levels]
             for k in range(1, len(levels)):
-                col = (codes == k).astype(float)
-                col[miss] = np.nan
-                cols.append(col)
+                fills.append((codes, miss, k))
                 names.append(f"{c}{labels[k]}")
                 sources.append(c)
         else:
-            cols.append(pd.to_numeric(s).to_numpy(dtype=float))
+            fills.append((pd.to_numeric(s).to_numpy(dtype=float), miss, None))
             names.append(c)
             sources.append(c)
-    return np.column_stack(cols), names, sources, complete
+    X = np.empty((n, len(names)))
+    X[:, 0] = 1.0
+    for j, (values, miss, level) in enumerate(fills, start=1):
+        if level is None:
+            X[:, j] = values
+        else:
+            X[:, j] = values == level
+            X[miss, j] = np.nan
+    return X, names, sources, complete
+
+
+def weighted_cross(
+    X: np.ndarray, w: np.ndarray, z: np.ndarray | None, *, step: int = 1 << 16
+) -> tuple[np.ndarray, np.ndarray]:
+    """X'WX and X'Wz, summed over blocks of rows.
+
+    Blocks keep the temporaries small (in cache, no fresh 48 MB array per product), which
+    makes the time steady on a busy machine.
+    """
+    p = X.shape[1]
+    gram = np.zeros((p, p))
+    rhs = np.zeros(p)
+    for start in range(0, len(w), step):
+        xs = X[start : start + step]
+        xw = xs * w[start : start + step, None]
+        gram += xw.T @ xs
+        if z is not None:
+            rhs += xw.T @ z[start : start + step]
+    return gram, rhs
+
+
+def _collinear(X: np.ndarray) -> bool:
+    """Whether the columns of ``X`` are (numerically) linearly dependent.
+
+    The smallest eigenvalue of the columns' cosine matrix, so that the check costs a
+    p × p problem rather than an SVD of the n × p matrix.
+    """
+    gram = X.T @ X
+    norms = np.sqrt(np.diag(gram))
+    if np.any(norms == 0):
+        return True
+    cosine = gram / np.outer(norms, norms)
+    return bool(np.linalg.eigvalsh(cosine)[0] < 1e-10)
 
 
 def _family(family: str) -> tuple[Any, Any, Any, Any]:
@@ -117,11 +158,22 @@ def _irls(
     *,
     tol: float = 1e-13,
     max_iter: int = 100,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
-    """Weighted IRLS; returns beta, mu, eta, iterations and convergence."""
-    inv, dmu, var, start = _family(family)
-    eta = _link(family, start(y))
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool, np.ndarray]:
+    """Weighted IRLS; returns beta, mu, eta, iterations, convergence and X'WX.
+
+    X'WX is that of the last step's working weights: for the Gaussian family (one
+    step, weights that do not change) the information at the solution.
+    """
+    if family == "gaussian":  # weighted least squares: one solve
+        gram, rhs = weighted_cross(X, w, y)
+        beta = np.linalg.solve(gram, rhs)
+        eta = np.einsum("ij,j->i", X, beta)
+        return beta, eta, eta, 1, True, gram
+    inv, dmu, var, first = _family(family)
+    eta = _link(family, first(y)) if start is None else np.einsum("ij,j->i", X, start)
     beta = np.zeros(X.shape[1])
+    gram = np.eye(X.shape[1])
     dev_old = np.inf
     converged = False
     it = 0
@@ -131,20 +183,20 @@ def _irls(
         g = dmu(eta)
         ww = w * g**2 / var(mu)
         z = eta + (y - mu) / g
-        xtw = X.T * ww
-        beta = np.linalg.solve(xtw @ X, xtw @ z)
-        eta = X @ beta
+        gram, rhs = weighted_cross(X, ww, z)
+        beta = np.linalg.solve(gram, rhs)
+        eta = np.einsum("ij,j->i", X, beta)  # no threaded BLAS for a tall product
         mu = inv(eta)
         dev = float(np.sum(w * (y - mu) ** 2 / np.maximum(var(mu), 1e-300)))
         if abs(dev - dev_old) <= tol * (abs(dev) + 0.1):
             converged = True
             break
         dev_old = dev
-    return beta, inv(eta), eta, it, converged
+    return beta, inv(eta), eta, it, converged, gram
 
 
 def glm(
-    design: SurveyDesign,
+    design: SurveyDesign | ReplicateDesign,
     y: str,
     x: str | Sequence[str],
     *,
@@ -197,30 +249,39 @@ def glm(
             f"{_FUNC}(): only {int(used.sum())} respondents have {y!r} and every predictor "
             f"observed, too few for {X.shape[1]} coefficients."
         )
-    yu = yv[used]
+    yu = yv if used.all() else yv[used]
     if family == "quasibinomial" and (np.any(yu < 0) or np.any(yu > 1)):
         raise DyadicDataError(
             f"{_FUNC}(): family='quasibinomial' needs {y!r} in [0, 1]; recode it as 0/1."
         )
     if family == "poisson" and np.any(yu < 0):
         raise DyadicDataError(f"{_FUNC}(): family='poisson' needs counts ≥ 0 in {y!r}.")
-    Xu = X[used]
-    if np.linalg.matrix_rank(Xu) < Xu.shape[1]:
+    everyone = bool(used.all())
+    Xu = X if everyone else X[used]
+    if _collinear(Xu):
         raise DyadicDataError(
             f"{_FUNC}(): the predictors are collinear in the {int(used.sum())} complete "
             f"cases (coefficients {show_ids(names)}); drop one of them."
         )
-    w = design.weights[used]
-    beta, mu, eta, iterations, converged = _irls(Xu, yu, w, family)
+    w = design.weights if everyone else design.weights[used]
+    beta, mu, eta, iterations, converged, gram = _irls(Xu, yu, w, family)
     _, dmu, var, _ = _family(family)
     g = dmu(eta)
-    ww = w * g**2 / var(mu)
-    a_inv = np.linalg.inv((Xu.T * ww) @ Xu)
-    infl = np.zeros((len(yv), len(beta)))
-    infl[used] = (Xu * (w * g * (yu - mu) / var(mu))[:, None]) @ a_inv
-    lonely = "remove" if design.lonely_psu == "fail" else design.lonely_psu
-    vcov = design_variance(infl, design.stages, lonely_psu=lonely, present=used)
-    df_resid = design.subset_df(used) + 1 - len(beta)
+    if family != "gaussian":  # the information at the solution
+        gram, _ = weighted_cross(Xu, w * g**2 / var(mu), None)
+    a_inv = np.linalg.inv(gram)
+    if not hasattr(design, "stages"):  # a replicate design: refit with every replicate
+        assert isinstance(design, _replicate_class())
+        rep = design.repweights if everyone else design.repweights[used]
+        betas = np.array(
+            [_irls(Xu, yu, rep[:, r], family, start=beta)[0] for r in range(rep.shape[1])]
+        )
+        vcov = design.variance(beta, betas)
+        df_resid = design.df + 1 - len(beta)
+    else:
+        vcov, df_resid = _taylor(
+            design, Xu, yu, w, mu, g, var(mu), a_inv, used, everyone, len(beta)
+        )
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
     df_value = float(df_resid) if df_resid > 0 else None
     crit = critical(df_resid if df_resid > 0 else np.inf, level)
@@ -268,6 +329,38 @@ def glm(
         tests=tests,
         fit=fit,
     )
+
+
+def _replicate_class() -> type:
+    from dyadlab.survey._replicate import ReplicateDesign
+
+    return ReplicateDesign
+
+
+def _taylor(
+    design: Any,
+    Xu: np.ndarray,
+    yu: np.ndarray,
+    w: np.ndarray,
+    mu: np.ndarray,
+    g: np.ndarray,
+    v: np.ndarray,
+    a_inv: np.ndarray,
+    used: np.ndarray,
+    everyone: bool,
+    p: int,
+) -> tuple[np.ndarray, int]:
+    """The sandwich covariance A⁻¹ V(score) A⁻¹ over the design, and the residual df."""
+    score = Xu * (w * g * (yu - mu) / v)[:, None]
+    if not everyone:
+        full = np.zeros((len(used), p))
+        full[used] = score
+        score = full
+    lonely = "remove" if design.lonely_psu == "fail" else design.lonely_psu
+    # the influence functions are score @ A⁻¹; the design variance is linear in them, so
+    # V = A⁻¹ V(score) A⁻¹ (and no n × p product is formed)
+    v_score = design_variance(score, design.stages, lonely_psu=lonely, present=used)
+    return a_inv @ v_score @ a_inv, design.subset_df(used) + 1 - p
 
 
 def _term_test(

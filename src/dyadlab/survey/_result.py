@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -173,6 +174,23 @@ class SurveyResult(ModelResult):
         """A forest plot of the estimates with their CIs (``dyadlab.report.survey_plot``)."""
         return present("survey_plot", "forest_plot")(self, **kwargs)
 
+    def report(
+        self,
+        path: str | Path,
+        *,
+        title: str | None = None,
+        data_path: str | Path | None = None,
+        figures_dir: str | Path | None = None,
+    ) -> Path:
+        """Write an HTML report: summary, forest plot, estimates with suppression flags.
+
+        Examples
+        --------
+        >>> res.report("loneliness.html", data_path="panel.csv")  # doctest: +SKIP
+        """
+        write = present("survey_report", "write_survey_report")
+        return Path(write(self, path, title=title, data_path=data_path, figures_dir=figures_dir))
+
     def summary(self) -> str:
         """A readable table of the estimates, tests and design."""
         design = self.extra.get("design", {})
@@ -206,9 +224,11 @@ class SurveyResult(ModelResult):
         if self.tests:
             lines += ["", "Tests:"]
             for t in self.tests:
+                ddf = t.get("ddf")
+                dfs = _fmt(t.get("df"), 3) + ("" if ddf is None else f" and {_fmt(ddf, 3)}")
                 lines.append(
-                    f"  {t['name']}: F = {_fmt(t.get('statistic'))} on {t.get('df')} and "
-                    f"{t.get('ddf')} df, p = {_fmt(t.get('p'), 3)}"
+                    f"  {t['name']}: statistic = {_fmt(t.get('statistic'))} on {dfs} df, "
+                    f"p = {_fmt(t.get('p'), 3)}"
                 )
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]

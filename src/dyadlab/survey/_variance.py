@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Stage", "design_variance", "make_stage", "rowsum"]
+__all__ = ["DomainColumns", "Stage", "design_variance", "make_stage", "rowsum"]
 
 #: R's onestrat(): a stratum whose every unit has f < 1e-7 was sampled completely.
 _CENSUS = 1e-7
@@ -37,6 +37,53 @@ def rowsum(x: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
     for j in range(x.shape[1]):
         out[:, j] = np.bincount(codes, weights=x[:, j], minlength=size)
     return out
+
+
+@dataclass(frozen=True)
+class DomainColumns:
+    """Influence functions of ``p`` domains: each row is in at most one domain.
+
+    Stored as one value and one column per row (``column`` −1 outside every domain), so
+    that summing by unit is one ``bincount`` rather than one per domain.
+    """
+
+    value: np.ndarray
+    column: np.ndarray
+    p: int
+
+    def sum_by(self, codes: np.ndarray, size: int) -> np.ndarray:
+        inside = self.column >= 0
+        index = codes * self.p + np.where(inside, self.column, 0)
+        sums = np.bincount(
+            index, weights=np.where(inside, self.value, 0.0), minlength=size * self.p
+        )
+        return np.asarray(sums.reshape(size, self.p), dtype=float)
+
+    def only(self, j: int) -> DomainColumns:
+        """Domain ``j`` alone, as a one-column block."""
+        mine = self.column == j
+        return DomainColumns(np.where(mine, self.value, 0.0), np.where(mine, 0, -1), 1)
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros((len(self.value), self.p))
+        rows = np.flatnonzero(self.column >= 0)
+        out[rows, self.column[rows]] = self.value[rows]
+        return out
+
+
+Influence = np.ndarray | Sequence[DomainColumns]
+
+
+def _width(x: Influence) -> int:
+    if isinstance(x, np.ndarray):
+        return 1 if x.ndim == 1 else int(x.shape[1])
+    return sum(b.p for b in x)
+
+
+def _sum_by(x: Influence, codes: np.ndarray, size: int) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        return rowsum(x.reshape(len(x), -1), codes, size)
+    return np.hstack([b.sum_by(codes, size) for b in x])
 
 
 @dataclass(frozen=True)
@@ -118,7 +165,7 @@ def make_stage(
 
 
 def design_variance(
-    x: np.ndarray,
+    x: Influence,
     stages: Sequence[Stage],
     *,
     lonely_psu: str,
@@ -128,7 +175,7 @@ def design_variance(
 
     Parameters
     ----------
-    x : ndarray, shape (n,) or (n, p)
+    x : ndarray, shape (n,) or (n, p), or list of DomainColumns
         Influence functions, zero for rows outside an estimate's domain.
     stages : sequence of Stage
         Stage 1 first. Stage k > 1 adds its variance, weighted by the previous stages'
@@ -143,8 +190,7 @@ def design_variance(
     -------
     ndarray, shape (p, p)
     """
-    x2 = x.reshape(len(x), -1)
-    p = x2.shape[1]
+    p = _width(x)
     total = np.zeros((p, p))
     multiplier = np.ones(stages[0].n_units)
     for k, stage in enumerate(stages):
@@ -153,7 +199,7 @@ def design_variance(
             multiplier = multiplier[parent] * stages[k - 1].fraction[parent]
             if not np.any(multiplier > 0):
                 break
-        total += _one_stage(x2, stage, multiplier, lonely_psu, present)
+        total += _one_stage(x, p, stage, multiplier, lonely_psu, present)
     return total
 
 
@@ -165,13 +211,14 @@ def _first_rows(stage: Stage) -> np.ndarray:
 
 
 def _one_stage(
-    x: np.ndarray,
+    x: Influence,
+    p: int,
     stage: Stage,
     multiplier: np.ndarray,
     lonely_psu: str,
     present: np.ndarray | None,
 ) -> np.ndarray:
-    z = rowsum(x, stage.unit, stage.n_units)
+    z = _sum_by(x, stage.unit, stage.n_units)
     s_of_u = stage.unit_stratum
     n_h = stage.n_sampled
     means = rowsum(z, s_of_u, stage.n_strata) / n_h[:, None]
@@ -190,7 +237,7 @@ def _one_stage(
         if np.any(np.isinf(factor) | np.isnan(factor)):
             # a (sub)sample whose every stratum is lonely has no average to borrow: R
             # returns NaN, and so do we
-            return np.full((x.shape[1], x.shape[1]), np.nan)
+            return np.full((p, p), np.nan)
         weight = weight * factor[s_of_u]
         weight[lonely_u] = 0.0
     return np.asarray((centred * weight[:, None]).T @ centred, dtype=float)

@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from dyadlab.platform.protocol import example_protocol, parse_protocol
+from dyadlab.platform.services.access import add_member
 from dyadlab.platform.services.consent import give_consent
 from dyadlab.platform.services.invitations import invite_couples
 from dyadlab.platform.services.researchers import create_researcher
@@ -270,9 +271,10 @@ def _opening(live: LiveServer, page: Page, lang: str) -> None:
     partner = _partner(live, lang)
     # keep the page that opens a personal link on screen: stop its move on to /s/
     page.route(f"{live.url}/s/", lambda route: route.abort("aborted"))
-    page.goto(partner.url, wait_until="commit")
+    # wait for the aborted move on to /s/ itself (a fixed pause was too short on a busy machine)
+    with page.expect_event("requestfailed", lambda r: r.url == f"{live.url}/s/"):
+        page.goto(partner.url, wait_until="commit")
     expect(page.locator("h1")).to_be_visible()
-    page.wait_for_timeout(300)  # the aborted move on to /s/ has happened
     assert page.url == partner.url
     page.unroute(f"{live.url}/s/")
 
@@ -505,9 +507,10 @@ def researcher_study(live: LiveServer) -> Iterator[int]:
     made = _fill_compliance(live)  # also creates lead@lab.example
     with live.session() as db:
         create_researcher(db, *RESEARCHER, role="owner")
-        db.commit()
         couple = db.get(Couple, db.get(Person, made[0].partners[0].person_id).couple_id)
         study_id = int(couple.study_id)
+        add_member(db, study_id, RESEARCHER[0], "owner")
+        db.commit()
     yield study_id
 
 

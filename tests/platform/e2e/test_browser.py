@@ -20,12 +20,13 @@ from sqlalchemy import select
 
 from dyadlab.platform._expressions import parse_expression
 from dyadlab.platform.protocol import example_protocol
+from dyadlab.platform.services.access import add_member
 from dyadlab.platform.services.consent import give_consent
 from dyadlab.platform.services.invitations import invite_couples
 from dyadlab.platform.services.researchers import create_researcher
 from dyadlab.platform.services.responses import submit_response
 from dyadlab.platform.services.studies import create_study
-from dyadlab.platform.tables import Person, Response
+from dyadlab.platform.tables import Couple, Person, Response
 from tests.platform.conftest import EVENING_DAY3, START, TZ, evening_answers
 from tests.platform.e2e.conftest import LiveServer
 
@@ -297,6 +298,8 @@ def _fill_compliance(live: LiveServer) -> list[Any]:
                         now=at,
                     )
         create_researcher(db, "lead@lab.example", "correct horse battery", role="owner")
+        couple = db.get(Couple, db.get(Person, made[0].partners[0].person_id).couple_id)
+        add_member(db, int(couple.study_id), "lead@lab.example", "owner")
         db.commit()
     return made
 

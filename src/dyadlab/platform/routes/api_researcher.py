@@ -1,7 +1,11 @@
 """The researcher API: login, studies, invitations, compliance and export.
 
-Roles: an ``owner`` can create studies and invite couples; an ``analyst`` can read
-studies, compliance and exports. Every export is written to the audit log.
+Access is per study (:mod:`dyadlab.platform.services.access`): every route under
+``/studies/{study_id}`` takes its study through one dependency of
+:mod:`~dyadlab.platform.routes.deps` that checks the researcher's role in that study. A
+researcher who is not a member gets 404, exactly like a study that does not exist; a
+member whose role does not allow the action gets 403. ``admin`` and ``owner`` accounts
+can create studies (and own them). Every export is written to the audit log.
 """
 
 from __future__ import annotations
@@ -19,11 +23,18 @@ from dyadlab.exceptions import ProtocolError
 from dyadlab.platform.errors import InvalidError
 from dyadlab.platform.routes.deps import (
     SESSION_COOKIE,
+    AdminResearcher,
     AppSettings,
+    ComplianceStudy,
+    CreatorResearcher,
     CurrentResearcher,
     DbSession,
+    ExportStudy,
+    InviteStudy,
+    MembersStudy,
     Now,
-    OwnerResearcher,
+    ReadStudy,
+    WithdrawStudy,
     csrf_token,
     researcher_token,
     set_session_cookie,
@@ -36,7 +47,11 @@ from dyadlab.platform.schemas import (
     InviteOut,
     LoginIn,
     LoginOut,
+    MemberIn,
+    MemberOut,
+    ResearcherCreate,
     ResearcherOut,
+    ResearcherUpdate,
     StudyCreate,
     StudyDetailOut,
     StudyOut,
@@ -44,6 +59,7 @@ from dyadlab.platform.schemas import (
     WithdrawOut,
 )
 from dyadlab.platform.services import (
+    access,
     compliance,
     export,
     invitations,
@@ -55,12 +71,13 @@ from dyadlab.platform.tables import Researcher
 
 router = APIRouter(prefix="/api/v1", tags=["researcher"])
 
-StudyId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Study id.")]
-
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not logged in."},
-    403: {"model": ErrorOut, "description": "Not allowed for this role (or CSRF)."},
-    404: {"model": ErrorOut, "description": "No such study."},
+    403: {
+        "model": ErrorOut,
+        "description": "Your role in this study does not allow it (or CSRF).",
+    },
+    404: {"model": ErrorOut, "description": "No such study, or you are not one of its members."},
     422: {"model": ErrorOut, "description": "Invalid content."},
 }
 
@@ -70,7 +87,7 @@ def _client(request: Request) -> str | None:
 
 
 def _researcher_out(r: Researcher) -> ResearcherOut:
-    return ResearcherOut(id=r.id, email=r.email, role=r.role)  # type: ignore[arg-type]
+    return ResearcherOut(id=r.id, email=r.email, role=r.role, active=r.active)  # type: ignore[arg-type]
 
 
 @router.post(
@@ -126,10 +143,11 @@ def whoami(researcher: CurrentResearcher) -> ResearcherOut:
     return _researcher_out(researcher)
 
 
-def _study_out(summary: studies.StudySummary) -> StudyOut:
+def _study_out(summary: studies.StudySummary, role: str | None) -> StudyOut:
     s = summary.study
     return StudyOut(
         id=s.id,
+        role=role,  # type: ignore[arg-type]
         title=s.title,
         protocol_hash=s.protocol_hash,
         created_at=s.created_at,
@@ -141,8 +159,12 @@ def _study_out(summary: studies.StudySummary) -> StudyOut:
 
 @router.get("/studies", response_model=list[StudyOut], responses=_ERRORS)
 def list_studies(session: DbSession, researcher: CurrentResearcher) -> list[StudyOut]:
-    """Every study with its counts."""
-    return [_study_out(s) for s in studies.list_studies(session)]
+    """The studies you are a member of, with their counts and your role."""
+    roles = access.member_roles(session, researcher.id)
+    return [
+        _study_out(s, roles.get(s.study.id))
+        for s in studies.list_studies(session, member=researcher.id)
+    ]
 
 
 @router.post(
@@ -152,9 +174,10 @@ def list_studies(session: DbSession, researcher: CurrentResearcher) -> list[Stud
     responses=_ERRORS,
 )
 def create_study(
-    body: StudyCreate, session: DbSession, researcher: OwnerResearcher
+    body: StudyCreate, request: Request, session: DbSession, researcher: CreatorResearcher
 ) -> StudyDetailOut:
-    """Create a study from a protocol (the YAML content as a JSON object)."""
+    """Create a study from a protocol (the YAML content as a JSON object); you become its
+    owner."""
     from dyadlab.platform.protocol import parse_protocol
 
     try:
@@ -162,20 +185,29 @@ def create_study(
     except ProtocolError as exc:
         raise InvalidError(str(exc), code="invalid_protocol") from exc
     study = studies.create_study(session, protocol, created_by=researcher.id)
+    researchers.audit(
+        session,
+        "create_study",
+        researcher_id=researcher.id,
+        study_id=study.id,
+        client=_client(request),
+        detail={"protocol_hash": study.protocol_hash},
+    )
     session.commit()
     return StudyDetailOut(
-        **_study_out(studies.StudySummary(study, 0, 0, 0)).model_dump(), protocol=study.protocol
+        **_study_out(studies.StudySummary(study, 0, 0, 0), "owner").model_dump(),
+        protocol=study.protocol,
     )
 
 
 @router.get("/studies/{study_id}", response_model=StudyDetailOut, responses=_ERRORS)
 def read_study(
-    study_id: StudyId, session: DbSession, researcher: CurrentResearcher
+    study: ReadStudy, session: DbSession, researcher: CurrentResearcher
 ) -> StudyDetailOut:
-    """One study with its protocol and counts."""
-    study = studies.get_study(session, study_id)
-    summary = next(s for s in studies.list_studies(session) if s.study.id == study.id)
-    return StudyDetailOut(**_study_out(summary).model_dump(), protocol=study.protocol)
+    """One study with its protocol, counts and your role."""
+    summary = studies.study_summary(session, study.id)
+    role = access.member_roles(session, researcher.id).get(study.id)
+    return StudyDetailOut(**_study_out(summary, role).model_dump(), protocol=study.protocol)
 
 
 @router.post(
@@ -185,17 +217,19 @@ def read_study(
     responses=_ERRORS,
 )
 def invite(
-    study_id: StudyId,
+    study: InviteStudy,
     body: InviteIn,
+    request: Request,
     session: DbSession,
     settings: AppSettings,
-    researcher: OwnerResearcher,
+    researcher: CurrentResearcher,
     now: Now,
 ) -> InviteOut:
-    """Invite new couples; the partners' links are shown here once."""
+    """Invite new couples (owners and collaborators); the partners' links are shown here
+    once."""
     made = invitations.invite_couples(
         session,
-        study_id,
+        study.id,
         body.couples,
         base_url=settings.base_url,
         start_date=body.start_date,
@@ -208,7 +242,8 @@ def invite(
         session,
         "invite",
         researcher_id=researcher.id,
-        study_id=study_id,
+        study_id=study.id,
+        client=_client(request),
         detail={"couples": body.couples},
     )
     session.commit()
@@ -217,19 +252,17 @@ def invite(
 
 @router.get("/studies/{study_id}/compliance", response_model=ComplianceOut, responses=_ERRORS)
 def study_compliance(
-    study_id: StudyId,
+    study: ComplianceStudy,
     session: DbSession,
     settings: AppSettings,
-    researcher: CurrentResearcher,
     now: Now,
     threshold: float | None = Query(default=None, ge=0, le=1),
 ) -> ComplianceOut:
     """Compliance per person, per couple and per couple-day; couples below the threshold
     (default 80%) are flagged."""
-    studies.get_study(session, study_id)
     report = compliance.study_compliance(
         session,
-        study_id,
+        study.id,
         threshold=settings.compliance_threshold if threshold is None else threshold,
         now=now,
     )
@@ -242,7 +275,7 @@ def study_compliance(
     response_class=Response,
 )
 def study_export(
-    study_id: StudyId,
+    study: ExportStudy,
     request: Request,
     session: DbSession,
     researcher: CurrentResearcher,
@@ -252,9 +285,8 @@ def study_export(
 ) -> Response:
     """A ZIP with the data file, its codebook, compliance figures and withdrawals.
 
-    Every export is written to the audit log.
+    Owners, collaborators and analysts; every export is written to the audit log.
     """
-    study = studies.get_study(session, study_id)
     with tempfile.TemporaryDirectory(prefix="dyadlab-export-") as tmp:
         out = Path(tmp) / f"study{study.id}_{format}.{file}"
         result = export.export_study(session, study.id, layout=format, out=out, now=now)
@@ -285,16 +317,17 @@ def study_export(
     responses=_ERRORS,
 )
 def withdraw_person(
-    study_id: StudyId,
+    study: WithdrawStudy,
     person_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
     body: WithdrawIn,
     session: DbSession,
-    researcher: OwnerResearcher,
+    researcher: CurrentResearcher,
     now: Now,
 ) -> WithdrawOut:
     """Record a participant's withdrawal on their behalf (e.g. asked by e-mail), with
-    deletion of their data if they asked for it. Written to the audit log."""
-    person = withdrawal.study_person(session, study_id, person_id)
+    deletion of their data if they asked for it (owners only). Written to the audit
+    log."""
+    person = withdrawal.study_person(session, study.id, person_id)
     result = withdrawal.withdraw(
         session, person, delete_data=body.delete_data, now=now, researcher_id=researcher.id
     )
@@ -304,3 +337,112 @@ def withdraw_person(
         data_deleted=result.data_deleted,
         deleted_responses=result.deleted_responses,
     )
+
+
+_MEMBER_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The study would lose its only owner."},
+    **_ERRORS,
+}
+
+
+def _member_out(member: access.Member) -> MemberOut:
+    return MemberOut.model_validate(member.to_dict())
+
+
+@router.get("/studies/{study_id}/members", response_model=list[MemberOut], responses=_ERRORS)
+def list_members(study: ReadStudy, session: DbSession) -> list[MemberOut]:
+    """The study's members and their roles (every member may see them)."""
+    return [_member_out(m) for m in access.list_members(session, study.id)]
+
+
+@router.put(
+    "/studies/{study_id}/members",
+    response_model=MemberOut,
+    responses=_MEMBER_ERRORS,
+)
+def put_member(
+    study: MembersStudy,
+    body: MemberIn,
+    request: Request,
+    session: DbSession,
+    researcher: CurrentResearcher,
+) -> MemberOut:
+    """Add an account to the study with a role, or change its role (owners only). The
+    account must exist (an admin creates it). Written to the audit log."""
+    member = access.add_member(
+        session, study.id, body.email, body.role, by=researcher.id, client=_client(request)
+    )
+    session.commit()
+    return _member_out(member)
+
+
+@router.delete(
+    "/studies/{study_id}/members/{researcher_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_MEMBER_ERRORS,
+)
+def delete_member(
+    study: MembersStudy,
+    researcher_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: DbSession,
+    researcher: CurrentResearcher,
+) -> Response:
+    """Remove a member from the study (owners only; a study keeps at least one owner).
+    Written to the audit log."""
+    access.remove_member(
+        session, study.id, researcher_id, by=researcher.id, client=_client(request)
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- accounts
+@router.get(
+    "/researchers", response_model=list[ResearcherOut], tags=["accounts"], responses=_ERRORS
+)
+def list_accounts(session: DbSession, admin: AdminResearcher) -> list[ResearcherOut]:
+    """Every researcher account (admins only)."""
+    return [_researcher_out(r) for r in researchers.list_researchers(session)]
+
+
+@router.post(
+    "/researchers",
+    response_model=ResearcherOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["accounts"],
+    responses={**_ERRORS, 409: {"model": ErrorOut, "description": "The account exists."}},
+)
+def create_account(
+    body: ResearcherCreate, request: Request, session: DbSession, admin: AdminResearcher
+) -> ResearcherOut:
+    """Create an account (admins only). It sees no study until an owner adds it."""
+    account = researchers.create_researcher(session, body.email, body.password, role=body.role)
+    researchers.audit(
+        session,
+        "account_add",
+        researcher_id=admin.id,
+        subject=account.email,
+        client=_client(request),
+        detail={"role": account.role},
+    )
+    session.commit()
+    return _researcher_out(account)
+
+
+@router.patch(
+    "/researchers/{researcher_id}",
+    response_model=ResearcherOut,
+    tags=["accounts"],
+    responses=_ERRORS,
+)
+def update_account(
+    researcher_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    body: ResearcherUpdate,
+    session: DbSession,
+    admin: AdminResearcher,
+) -> ResearcherOut:
+    """Activate or deactivate an account (admins only); deactivating ends its sessions."""
+    account = researchers.set_active(session, researcher_id, body.active, by=admin.id)
+    session.commit()
+    return _researcher_out(account)

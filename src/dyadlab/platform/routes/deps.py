@@ -5,36 +5,53 @@ secret of the invitation link). Researcher routes take the signed session token 
 bearer token or as the ``dyadlab_session`` cookie; with the cookie, every changing
 request must carry ``X-CSRF-Token`` (returned at login). A token made before the
 researcher's last logout is refused (``Researcher.session_version``).
+
+Study routes take the study through one of :data:`ReadStudy`, :data:`ComplianceStudy`,
+:data:`ExportStudy`, :data:`InviteStudy`, :data:`WithdrawStudy` and :data:`MembersStudy`:
+each is :func:`dyadlab.platform.services.access.study_for` with its action, so access
+is decided in one place (a non-member gets 404 like a missing study, a member whose
+role does not allow the action 403).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
 from dyadlab.platform.errors import AuthError, ForbiddenError
+from dyadlab.platform.services.access import study_for
 from dyadlab.platform.services.participants import person_by_token_with_context
 from dyadlab.platform.services.researchers import session_researcher
 from dyadlab.platform.settings import Settings
-from dyadlab.platform.tables import Person, Researcher
+from dyadlab.platform.tables import Person, Researcher, Study
 
 __all__ = [
     "SESSION_COOKIE",
+    "AdminResearcher",
     "AppSettings",
+    "ComplianceStudy",
+    "CreatorResearcher",
     "CurrentPerson",
     "CurrentResearcher",
     "DbSession",
+    "ExportStudy",
+    "InviteStudy",
+    "MembersStudy",
     "Now",
-    "OwnerResearcher",
+    "ReadStudy",
+    "StudyId",
+    "WithdrawStudy",
     "csrf_token",
     "researcher_token",
     "set_session_cookie",
+    "study_access",
 ]
 
 SESSION_COOKIE = "dyadlab_session"
@@ -137,13 +154,44 @@ def current_researcher(request: Request, session: DbSession, settings: AppSettin
     return researcher
 
 
-def owner_researcher(researcher: Annotated[Researcher, Depends(current_researcher)]) -> Researcher:
-    """The logged-in researcher, who must have the ``owner`` role."""
-    if researcher.role != "owner":
-        raise ForbiddenError("Only a study owner can do this.")
+def creator_researcher(
+    researcher: Annotated[Researcher, Depends(current_researcher)],
+) -> Researcher:
+    """The logged-in researcher, whose account may create studies (``admin`` or
+    ``owner``)."""
+    if researcher.role not in ("admin", "owner"):
+        raise ForbiddenError("Only an owner or admin account can create studies.")
+    return researcher
+
+
+def admin_researcher(researcher: Annotated[Researcher, Depends(current_researcher)]) -> Researcher:
+    """The logged-in researcher, who must have an ``admin`` account."""
+    if researcher.role != "admin":
+        raise ForbiddenError("Only an admin can manage accounts.")
     return researcher
 
 
 CurrentPerson = Annotated[Person, Depends(current_person)]
 CurrentResearcher = Annotated[Researcher, Depends(current_researcher)]
-OwnerResearcher = Annotated[Researcher, Depends(owner_researcher)]
+CreatorResearcher = Annotated[Researcher, Depends(creator_researcher)]
+AdminResearcher = Annotated[Researcher, Depends(admin_researcher)]
+StudyId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Study id.")]
+
+
+def study_access(action: str) -> Callable[[int, Researcher, Session], Study]:
+    """A dependency giving the path's study if the logged-in researcher may do
+    ``action`` in it (:func:`~dyadlab.platform.services.access.study_for`)."""
+
+    def dependency(study_id: StudyId, researcher: CurrentResearcher, session: DbSession) -> Study:
+        return study_for(session, researcher, study_id, action)
+
+    dependency.__name__ = f"study_for_{action}"
+    return dependency
+
+
+ReadStudy = Annotated[Study, Depends(study_access("read"))]
+ComplianceStudy = Annotated[Study, Depends(study_access("compliance"))]
+ExportStudy = Annotated[Study, Depends(study_access("export"))]
+InviteStudy = Annotated[Study, Depends(study_access("invite"))]
+WithdrawStudy = Annotated[Study, Depends(study_access("withdraw"))]
+MembersStudy = Annotated[Study, Depends(study_access("members"))]

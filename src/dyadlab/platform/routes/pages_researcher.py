@@ -4,13 +4,22 @@ Addresses::
 
     GET  /r/login                      the login form; POST logs in (rate-limited)
     POST /r/logout                     ends the session
-    GET  /r/studies                    every study with its counts
-    POST /r/studies                    (owner) create a study from an uploaded protocol
-                                       file (YAML, XLSForm .xlsx or REDCap .csv)
+    GET  /r/studies                    the studies you are a member of, with counts
+    POST /r/studies                    (owner or admin account) create a study from an
+                                       uploaded protocol file (YAML, XLSForm .xlsx or
+                                       REDCap .csv); you become its owner
     GET  /r/studies/{id}               the protocol in brief, invitation and export forms
-    POST /r/studies/{id}/invite        (owner) invite N couples; the links are shown once
+    POST /r/studies/{id}/invite        (owner, collaborator) invite N couples; the links
+                                       are shown once
+    POST /r/studies/{id}/members       (owner) add a member or change a member's role
+    POST /r/studies/{id}/members/{rid}/remove  (owner) remove a member
     GET  /r/studies/{id}/compliance    per couple (flagged below the threshold), per
                                        person, and a couple-by-day heat map (SVG)
+
+Every study page checks the researcher's role in that study with
+:func:`dyadlab.platform.services.access.study_for` (through :func:`_study_or_page`): a
+non-member gets the same 404 page as for a study that does not exist, a member whose
+role does not allow the action a 403 page naming their role.
 
 Login uses the core's argon2 accounts and rate limit
 (:func:`dyadlab.platform.services.researchers.authenticate`) and sets the same
@@ -35,7 +44,14 @@ from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
 from dyadlab.exceptions import OptionError, ProtocolError
-from dyadlab.platform.errors import AuthError, InvalidError, NotFoundError, RateLimitError
+from dyadlab.platform.errors import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    RateLimitError,
+)
 from dyadlab.platform.routes._heatmap import CELL_COLOURS, heatmap_svg, heatmap_table
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok, render
 from dyadlab.platform.routes.deps import (
@@ -45,9 +61,9 @@ from dyadlab.platform.routes.deps import (
     Now,
     set_session_cookie,
 )
-from dyadlab.platform.services import compliance, invitations, researchers, studies
+from dyadlab.platform.services import access, compliance, invitations, researchers, studies
 from dyadlab.platform.settings import Settings
-from dyadlab.platform.tables import Researcher
+from dyadlab.platform.tables import Researcher, Study
 
 __all__ = ["router"]
 
@@ -206,8 +222,9 @@ def _studies_page(
         "researcher/studies.html",
         researcher,
         status_code=status_code,
-        studies=studies.list_studies(session),
-        is_owner=researcher.role == "owner",
+        studies=studies.list_studies(session, member=researcher.id),
+        roles=access.member_roles(session, researcher.id),
+        can_create=researcher.role in ("admin", "owner"),
         error=error,
     )
 
@@ -288,12 +305,12 @@ def create_study_post(
             error="The form has expired. Please reload the page and try again.",
             status_code=403,
         )
-    if researcher.role != "owner":
+    if researcher.role not in ("admin", "owner"):
         return _studies_page(
             request,
             session,
             researcher,
-            error="Only a study owner can create studies.",
+            error="Only an owner or admin account can create studies.",
             status_code=403,
         )
     if file is None:
@@ -345,10 +362,11 @@ def _study_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    study = studies.get_study(session, study_id)
-    summary = next(s for s in studies.list_studies(session) if s.study.id == study.id)
+    study = access.study_for(session, researcher, study_id, "read")
+    summary = studies.study_summary(session, study.id)
     protocol = studies.study_protocol(study)
     settings: Settings = request.app.state.settings
+    role = access.member_roles(session, researcher.id).get(study.id)
     return _page(
         request,
         "researcher/study.html",
@@ -358,7 +376,10 @@ def _study_page(
         summary=summary,
         protocol=protocol,
         schedule=_schedule_rows(protocol),
-        is_owner=researcher.role == "owner",
+        role=role,
+        can={action: access.allowed(role, action) for action in access.PERMISSIONS},
+        members=access.list_members(session, study.id),
+        study_roles=access.STUDY_ROLES,
         invited=invited,
         error=error,
         default_tz=settings.default_tz,
@@ -388,19 +409,41 @@ def _form_roles(choice: str, n: int) -> list[list[str] | None] | None:
     return [choice.split(",")] * n
 
 
-@router.get("/studies/{study_id}", response_class=HTMLResponse)
-def study_page(
-    study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
-) -> Response:
-    """One study: protocol in brief, invitation form (owners) and export."""
-    if researcher is None:
-        return _to_login()
+def _study_or_page(
+    request: Request, session: DbSession, researcher: Researcher, study_id: int, action: str
+) -> Study | HTMLResponse:
+    """The study if ``researcher`` may do ``action`` in it, else the page to answer with:
+    404 (no such study, or not a member: one page for both) or 403 (the role does not
+    allow it)."""
     try:
-        return _study_page(request, session, researcher, study_id)
+        return access.study_for(session, researcher, study_id, action)
     except NotFoundError:
         return _page(
             request, "researcher/missing.html", researcher, status_code=404, study_id=study_id
         )
+    except ForbiddenError as exc:
+        return _page(
+            request,
+            "researcher/missing.html",
+            researcher,
+            status_code=403,
+            study_id=study_id,
+            forbidden=exc.message,
+        )
+
+
+@router.get("/studies/{study_id}", response_class=HTMLResponse)
+def study_page(
+    study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
+) -> Response:
+    """One study: protocol in brief, invitation form (owners, collaborators) and export
+    (owners, collaborators, analysts)."""
+    if researcher is None:
+        return _to_login()
+    found = _study_or_page(request, session, researcher, study_id, "read")
+    if not isinstance(found, Study):
+        return found
+    return _study_page(request, session, researcher, study_id)
 
 
 @router.post("/studies/{study_id}/invite", response_class=HTMLResponse)
@@ -413,9 +456,13 @@ def invite_post(
     researcher: ResearcherOrNone,
     now: Now,
 ) -> Response:
-    """Invite couples (owners only); the personal links are shown on this page only."""
+    """Invite couples (owners, collaborators); the personal links are shown on this page
+    only."""
     if researcher is None:
         return _to_login()
+    found = _study_or_page(request, session, researcher, study_id, "read")
+    if not isinstance(found, Study):
+        return found
     if not csrf_ok(request, _text(form, CSRF_FIELD)):
         return _study_page(
             request,
@@ -425,14 +472,11 @@ def invite_post(
             error="The form has expired. Please reload the page and try again.",
             status_code=403,
         )
-    if researcher.role != "owner":
+    try:
+        access.study_for(session, researcher, study_id, "invite")
+    except ForbiddenError as exc:
         return _study_page(
-            request,
-            session,
-            researcher,
-            study_id,
-            error="Only a study owner can invite couples.",
-            status_code=403,
+            request, session, researcher, study_id, error=exc.message, status_code=403
         )
     try:
         n = int(_text(form, "couples"))
@@ -491,6 +535,99 @@ def invite_post(
     return _study_page(request, session, researcher, study_id, invited=made)
 
 
+# --------------------------------------------------------------------------- members
+def _members_change(
+    request: Request,
+    form: FormData,
+    session: DbSession,
+    researcher: Researcher | None,
+    study_id: int,
+    change: Any,
+) -> Response:
+    """Check login, membership (404), CSRF and the ``members`` permission (403), then
+    run ``change()``; errors are shown on the study page."""
+    if researcher is None:
+        return _to_login()
+    found = _study_or_page(request, session, researcher, study_id, "read")
+    if not isinstance(found, Study):
+        return found
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _study_page(
+            request,
+            session,
+            researcher,
+            study_id,
+            error="The form has expired. Please reload the page and try again.",
+            status_code=403,
+        )
+    try:
+        access.study_for(session, researcher, study_id, "members")
+        change()
+    except (ForbiddenError, NotFoundError, ConflictError) as exc:
+        session.rollback()
+        return _study_page(
+            request, session, researcher, study_id, error=exc.message, status_code=exc.status
+        )
+    except OptionError as exc:
+        session.rollback()
+        message = str(exc).removeprefix("add_member(): ")
+        return _study_page(request, session, researcher, study_id, error=message, status_code=422)
+    session.commit()
+    return RedirectResponse(f"/r/studies/{study_id}#members", status_code=303)
+
+
+@router.post("/studies/{study_id}/members", response_class=HTMLResponse)
+def member_add_post(
+    study_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+) -> Response:
+    """Add a member to the study, or change a member's role (owners only)."""
+    return _members_change(
+        request,
+        form,
+        session,
+        researcher,
+        study_id,
+        lambda: access.add_member(
+            session,
+            study_id,
+            _text(form, "email"),
+            _text(form, "role"),
+            by=researcher.id if researcher else None,
+            client=_client(request),
+        ),
+    )
+
+
+@router.post("/studies/{study_id}/members/{researcher_id}/remove", response_class=HTMLResponse)
+def member_remove_post(
+    study_id: int,
+    researcher_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+) -> Response:
+    """Remove a member from the study (owners only; the last owner stays)."""
+    return _members_change(
+        request,
+        form,
+        session,
+        researcher,
+        study_id,
+        lambda: access.remove_member(
+            session,
+            study_id,
+            researcher_id,
+            by=researcher.id if researcher else None,
+            client=_client(request),
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- compliance
 def _parse_threshold(raw: str | None, default: float) -> float:
     try:
@@ -515,12 +652,9 @@ def compliance_page(
     """Compliance per couple (flagged below the threshold), per person and per day."""
     if researcher is None:
         return _to_login()
-    try:
-        study = studies.get_study(session, study_id)
-    except NotFoundError:
-        return _page(
-            request, "researcher/missing.html", researcher, status_code=404, study_id=study_id
-        )
+    study = _study_or_page(request, session, researcher, study_id, "compliance")
+    if not isinstance(study, Study):
+        return study
     level = _parse_threshold(threshold, settings.compliance_threshold)
     report = compliance.study_compliance(session, study.id, threshold=level, now=now)
     couples = [

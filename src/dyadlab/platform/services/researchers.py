@@ -39,7 +39,7 @@ from dyadlab._validation import check_option
 from dyadlab.platform._inputs import shown
 from dyadlab.platform.errors import AuthError, ConflictError, InvalidError, RateLimitError
 from dyadlab.platform.security import hash_password, read_session, session_token, verify_password
-from dyadlab.platform.tables import AuditLog, Researcher, utcnow
+from dyadlab.platform.tables import AuditLog, Researcher, Study, utcnow
 
 __all__ = [
     "ROLES",
@@ -47,8 +47,10 @@ __all__ = [
     "authenticate",
     "create_researcher",
     "end_sessions",
+    "list_researchers",
     "new_session_token",
     "session_researcher",
+    "set_active",
 ]
 
 #: Account roles: ``admin`` manages accounts and may create studies, ``owner`` may create
@@ -99,7 +101,15 @@ def audit(
     client: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Append a row to the audit log (the caller commits)."""
+    """Append a row to the audit log (the caller commits).
+
+    A row about a study names it twice: ``study_id``, and its title as ``detail["study"]``
+    (which stays readable if the study is deleted later and ``study_id`` set to null).
+    """
+    if study_id is not None:
+        study = session.get(Study, study_id)
+        if study is not None:
+            detail = {"study": study.title, **(detail or {})}
     row = AuditLog(
         action=action,
         researcher_id=researcher_id,
@@ -212,3 +222,41 @@ def end_sessions(session: Session, researcher: Researcher, *, client: str | None
     )
     session.expire(researcher, ["session_version"])
     audit(session, "logout", researcher_id=researcher.id, subject=researcher.email, client=client)
+
+
+def list_researchers(session: Session) -> list[Researcher]:
+    """Every account, by e-mail address (for admins)."""
+    return list(session.scalars(select(Researcher).order_by(Researcher.email)))
+
+
+def set_active(
+    session: Session, researcher_id: int, active: bool, *, by: int | None = None
+) -> Researcher:
+    """Activate or deactivate an account (audit-logged; the caller commits).
+
+    A deactivated account cannot log in, and its sessions end at once.
+
+    Raises
+    ------
+    NotFoundError
+        There is no such account.
+    ConflictError
+        An admin tried to deactivate their own account (code ``self``).
+    """
+    from dyadlab.platform.errors import NotFoundError
+
+    account = session.get(Researcher, researcher_id)
+    if account is None:
+        raise NotFoundError(f"There is no researcher account {researcher_id}.")
+    if not active and researcher_id == by:
+        raise ConflictError("You cannot deactivate your own account.", code="self")
+    if account.active and not active:
+        end_sessions(session, account)
+    account.active = active
+    audit(
+        session,
+        "account_on" if active else "account_off",
+        researcher_id=by,
+        subject=account.email,
+    )
+    return account

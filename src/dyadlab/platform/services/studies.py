@@ -23,7 +23,14 @@ from dyadlab.platform.tables import Couple, Person, Response, Study, StudyMember
 if TYPE_CHECKING:
     from dyadlab.platform.protocol import Protocol
 
-__all__ = ["StudySummary", "create_study", "get_study", "list_studies", "study_protocol"]
+__all__ = [
+    "StudySummary",
+    "create_study",
+    "get_study",
+    "list_studies",
+    "study_protocol",
+    "study_summary",
+]
 
 _PROTOCOLS: dict[str, Protocol] = {}
 
@@ -89,9 +96,11 @@ class StudySummary:
     n_responses: int
 
 
-def list_studies(session: Session, *, member: int | None = None) -> list[StudySummary]:
+def list_studies(
+    session: Session, *, member: int | None = None, study_id: int | None = None
+) -> list[StudySummary]:
     """Every study, oldest first, with counts; with ``member``, only the studies that
-    researcher is a member of."""
+    researcher is a member of; with ``study_id``, only that study."""
     couples = (
         select(Couple.study_id, func.count(Couple.id).label("n"))
         .group_by(Couple.study_id)
@@ -117,9 +126,18 @@ def list_studies(session: Session, *, member: int | None = None) -> list[StudySu
         .outerjoin(responses, responses.c.study_id == Study.id)
         .order_by(Study.id)
     )
+    if study_id is not None:
+        query = query.where(Study.id == study_id)
     if member is not None:
         query = query.join(StudyMember, StudyMember.study_id == Study.id).where(
             StudyMember.researcher_id == member
         )
     rows = session.execute(query).all()
     return [StudySummary(s, int(c or 0), int(p or 0), int(r or 0)) for s, c, p, r in rows]
+
+
+def study_summary(session: Session, study_id: int) -> StudySummary:
+    """The counts of one study; :class:`NotFoundError` if there is none."""
+    for summary in list_studies(session, study_id=study_id):
+        return summary
+    raise NotFoundError(f"There is no study {study_id}.")

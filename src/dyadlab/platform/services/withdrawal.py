@@ -168,7 +168,11 @@ def withdraw(
             study_id=study.id,
             subject=f"person:{person.id}",
             at=now,
-            detail={"deleted_responses": deleted, "redacted_partner_responses": redacted},
+            detail={
+                "study": study.title,
+                "deleted_responses": deleted,
+                "redacted_partner_responses": redacted,
+            },
         )
     )
     session.flush()

@@ -13,7 +13,10 @@
  * - a submission gets a client-made UUID and waits in localStorage ("pending") until the
  *   server acknowledges it (201 stored, 200 stored before); it is retried when the
  *   browser comes online, every 15 s, and on every participant page. A retry with the
- *   same UUID never stores a duplicate. A refused answer (closed window, invalid) is
+ *   same UUID never stores a duplicate. A busy server (503 or 429 with Retry-After)
+ *   is left alone for Retry-After seconds plus up to half again at random (so that
+ *   thousands of phones do not come back at the same moment), then sent again; the
+ *   answer stays queued meanwhile. A refused answer (closed window, invalid) is
  *   taken off the queue and its draft stays in the form with a clear message;
  * - the server's problems (English in the API, each with a code) are said in the page's
  *   language, as the server-rendered page says them (routes/_messages.py).
@@ -675,12 +678,27 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
       body: JSON.stringify(entry)
     }).then(function (response) {
+      var retryAfter = response.headers.get("Retry-After");
       return response.json().catch(function () { return {}; }).then(function (data) {
-        return { status: response.status, data: data };
+        return { status: response.status, data: data, retryAfter: retryAfter };
       });
     });
   }
+  /* A busy server asked us to wait (Retry-After): nothing is sent until then. */
+  var holding = false;
+  function holdFor(retryAfter) {
+    var seconds = parseFloat(retryAfter);
+    if (!(seconds >= 0)) {
+      var when = Date.parse(retryAfter || "");
+      if (isNaN(when)) { return; }  /* none given: the 15 s round retries */
+      seconds = Math.max(0, (when - Date.now()) / 1000);
+    }
+    seconds = Math.min(seconds, 600) * (1 + 0.5 * Math.random());
+    holding = true;
+    window.setTimeout(function () { holding = false; flush(false); }, seconds * 1000);
+  }
   function flush(fromSubmit) {
+    if (holding) { return; }
     if (sending) { again = true; return; }
     var queue = load(PENDING_KEY, []);
     if (!queue.length) { showPendingCount(); return; }
@@ -714,6 +732,9 @@
             if (current) { setStatus(problemText("csrf")); }
           } else if (result.status >= 500 || result.status === 0 || result.status === 429) {
             offline = true;
+            if ((result.status === 503 || result.status === 429) && !holding) {
+              holdFor(result.retryAfter);
+            }
             if (current || fromSubmit) { setStatus(msg("saved_on_device")); }
           } else {
             /* 401/403/404: not logged in on this device or not allowed; keep it */
