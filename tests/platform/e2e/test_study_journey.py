@@ -112,6 +112,7 @@ def test_create_invite_answer_watch_export_fit(
         "--start-date", "2026-03-01", "--tz", "Europe/Amsterdam",
     )["couples"]  # fmt: skip
     _cli(monkeypatch, capsys, "researcher", "add", OWNER[0], "--role", "owner")
+    _cli(monkeypatch, capsys, "study", "member", "add", study_id, OWNER[0], "--role", "owner")
     assert len(invited) == COUPLES
 
     # Couple 1: both partners consent and answer three evenings in a phone browser.
