@@ -188,20 +188,7 @@ def estimate(
     joint, own = _variances(design, blocks)
     est_all = np.concatenate(ests)
     se = np.sqrt(np.maximum(own, 0.0))
-    rows = [
-        {
-            "effect": kind,
-            "predictor": p,
-            "role": None,
-            "estimate": float(e),
-            "se": float(s),
-            "df": float(design.df),
-        }
-        for p, e, s in zip(preds, est_all, se, strict=True)
-    ]
-    frame = estimates_frame(rows, level=level)
-    frame["group"] = groups_out
-    frame["n"] = np.concatenate(counts).astype(int)
+    frame = domain_frame(kind, preds, est_all, se, design.df, groups_out, counts, level)
     cols = variables + ([denominator] if denominator else [])
     return _result(
         design,
@@ -212,6 +199,35 @@ def estimate(
         level,
         {"var": variables, "by": by, "denominator": denominator},
     )
+
+
+def domain_frame(
+    kind: str,
+    preds: Sequence[str],
+    estimates: np.ndarray,
+    se: np.ndarray,
+    df: float,
+    groups: Sequence[Any],
+    counts: Sequence[np.ndarray],
+    level: float,
+) -> pd.DataFrame:
+    """The tidy estimates of domain statistics, one row per variable and group, with
+    ``group`` and ``n`` (Taylor and replicate designs alike)."""
+    rows = [
+        {
+            "effect": kind,
+            "predictor": p,
+            "role": None,
+            "estimate": float(e),
+            "se": float(s),
+            "df": float(df),
+        }
+        for p, e, s in zip(preds, estimates, se, strict=True)
+    ]
+    frame = estimates_frame(rows, level=level)
+    frame["group"] = list(groups)
+    frame["n"] = np.concatenate(counts).astype(int)
+    return frame
 
 
 def _result(

@@ -40,6 +40,7 @@ from dyadlab.survey._estimators import (
     _numeric,
     _result,
     _warnings,
+    domain_frame,
     domains,
 )
 from dyadlab.survey._result import SurveyResult, critical
@@ -254,22 +255,7 @@ def _estimate(
     theta_all = np.concatenate(thetas)
     vcov = design.variance(theta_all, np.hstack(reps))
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
-    frame = estimates_frame(
-        [
-            {
-                "effect": kind,
-                "predictor": p,
-                "role": None,
-                "estimate": float(e),
-                "se": float(s),
-                "df": float(design.df),
-            }
-            for p, e, s in zip(preds, theta_all, se, strict=True)
-        ],
-        level=level,
-    )
-    frame["group"] = groups_out
-    frame["n"] = np.concatenate(ns).astype(int)
+    frame = domain_frame(kind, preds, theta_all, se, design.df, groups_out, ns, level)
     cols = variables + ([denominator] if denominator else [])
     return _result(
         design,
