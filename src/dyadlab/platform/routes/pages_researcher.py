@@ -460,24 +460,9 @@ def invite_post(
     only."""
     if researcher is None:
         return _to_login()
-    found = _study_or_page(request, session, researcher, study_id, "read")
-    if not isinstance(found, Study):
-        return found
-    if not csrf_ok(request, _text(form, CSRF_FIELD)):
-        return _study_page(
-            request,
-            session,
-            researcher,
-            study_id,
-            error="The form has expired. Please reload the page and try again.",
-            status_code=403,
-        )
-    try:
-        access.study_for(session, researcher, study_id, "invite")
-    except ForbiddenError as exc:
-        return _study_page(
-            request, session, researcher, study_id, error=exc.message, status_code=403
-        )
+    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    if refused is not None:
+        return refused
     try:
         n = int(_text(form, "couples"))
         if not 1 <= n <= MAX_COUPLES_PER_FORM:
@@ -536,18 +521,16 @@ def invite_post(
 
 
 # --------------------------------------------------------------------------- members
-def _members_change(
+def _form_refused(
     request: Request,
-    form: FormData,
     session: DbSession,
-    researcher: Researcher | None,
+    researcher: Researcher,
     study_id: int,
-    change: Any,
-) -> Response:
-    """Check login, membership (404), CSRF and the ``members`` permission (403), then
-    run ``change()``; errors are shown on the study page."""
-    if researcher is None:
-        return _to_login()
+    form: FormData,
+    action: str,
+) -> Response | None:
+    """The page refusing a study form, or None: membership (404), CSRF, then ``action``'s
+    permission (403, shown on the study page)."""
     found = _study_or_page(request, session, researcher, study_id, "read")
     if not isinstance(found, Study):
         return found
@@ -561,7 +544,30 @@ def _members_change(
             status_code=403,
         )
     try:
-        access.study_for(session, researcher, study_id, "members")
+        access.study_for(session, researcher, study_id, action)
+    except ForbiddenError as exc:
+        return _study_page(
+            request, session, researcher, study_id, error=exc.message, status_code=403
+        )
+    return None
+
+
+def _members_change(
+    request: Request,
+    form: FormData,
+    session: DbSession,
+    researcher: Researcher | None,
+    study_id: int,
+    change: Any,
+) -> Response:
+    """Check login, membership (404), CSRF and the ``members`` permission (403), then
+    run ``change()``; errors are shown on the study page."""
+    if researcher is None:
+        return _to_login()
+    refused = _form_refused(request, session, researcher, study_id, form, "members")
+    if refused is not None:
+        return refused
+    try:
         change()
     except (ForbiddenError, NotFoundError, ConflictError) as exc:
         session.rollback()
