@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads when a replication is written out, not with power
+    import pandas as pd
 
 __all__ = ["DiaryParams", "Simulated", "simulate", "to_frame"]
 
@@ -164,6 +167,8 @@ def to_frame(sim: Simulated, rep: int = 0) -> pd.DataFrame:
 
     Columns ``dyad, person, role, time, x, y``; a missing day has no rows.
     """
+    import pandas as pd
+
     _, n, t, _ = sim.y.shape
     d, day, m = np.meshgrid(np.arange(n), np.arange(t), np.arange(2), indexing="ij")
     keep = np.broadcast_to(sim.keep[rep][..., None], (n, t, 2))

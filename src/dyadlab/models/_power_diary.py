@@ -26,14 +26,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from dyadlab._validation import check_range
 from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
 from dyadlab.models._diary_sim import DiaryParams, simulate, unexplained
-from dyadlab.models._result import present
 
 __all__ = ["DiaryPowerResult", "diary"]
 
@@ -112,6 +111,8 @@ class DiaryPowerResult:
 
     def plot(self, *, target: float | None = 0.8) -> Any:
         """Power curves (see :func:`dyadlab.report.power_diary_plot.plot_power_grid`)."""
+        from dyadlab.models._result import present
+
         return present("power_diary_plot", "plot_power_grid")(
             self.grid, alpha=self.alpha, target=target
         )
@@ -133,7 +134,7 @@ def run_chunk(
     fit = fit_batch(sufficient_stats(sim, p.distinguishable), start=true_theta(p))
     ok = fit.converged & np.isfinite(fit.se).all(axis=1)
     t = fit.beta[ok] / fit.se[ok]
-    crit = stats.t.ppf(1.0 - alpha / 2.0, fit.df[ok])
+    crit = special.stdtrit(fit.df[ok], 1.0 - alpha / 2.0)
     sig = np.abs(t) > crit
     # columns: (int1, int2, actor1, actor2, partner1, partner2) or (int, actor, partner)
     cols = (
