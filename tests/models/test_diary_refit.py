@@ -115,3 +115,37 @@ def test_bad_outcomes_are_refused_with_a_clear_message() -> None:
     ar1 = dl.diary(df, **KEYS, role="role", residual="ar1")
     with pytest.raises(OptionError, match="residual='cs'"):
         ar1.simulate(2)
+
+
+@pytest.mark.parametrize("role", ["role", None])
+def test_the_default_fit_starts_at_the_engine_optimum(role: str | None) -> None:
+    """dl.diary starts the engine at the optimum found from sufficient statistics: it
+    is the optimum the engine reaches from its own start values."""
+    from dyadlab.models._engine import fit_mixed
+    from dyadlab.models._engine_covariance import Exchangeable, Unstructured
+    from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
+
+    df = dl.simulate_diary(80, 10, rng=12)
+    res = dl.diary(df, **KEYS, role=role)
+    model = dr._model(res)
+    a = model.arrays
+    start = dr.engine_start(a, model.predictors[0][0], "y", role is not None)
+    assert start is not None
+    layout = RowLayout(dyad=a["_dyad"], member=a["_member"], time=a["_time"])
+    cov = Unstructured(2) if role else Exchangeable(1)
+    cold = fit_mixed(
+        model.X, a["y"], model.Z, layout, CompoundSymmetry(distinguishable=role is not None), cov
+    )
+    assert start == pytest.approx(cold.theta, abs=1e-4)
+    assert res.fit["loglik"] == pytest.approx(cold.loglik, abs=1e-8)
+    assert res.estimates["estimate"].to_numpy() == pytest.approx(cold.beta, abs=1e-8)
+    assert res.fit["iterations"] < cold.iterations
+
+
+def test_no_start_from_sufficient_statistics_without_both_partners() -> None:
+    df = dl.simulate_diary(20, 6, rng=13)
+    df.loc[df.index[3], "y"] = np.nan
+    with pytest.warns(DyadlabWarning, match="1 missing outcome"):
+        res = dl.diary(df, **KEYS, role="role")
+    model = dr._model(res)
+    assert dr.engine_start(model.arrays, model.predictors[0][0], "y", True) is None

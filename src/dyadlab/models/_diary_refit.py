@@ -44,7 +44,7 @@ from dyadlab.models._diary_sim import Simulated
 if TYPE_CHECKING:
     from dyadlab.models.diary import DiaryResult
 
-__all__ = ["DiaryRefits", "refit", "simulate_outcomes"]
+__all__ = ["DiaryRefits", "engine_start", "refit", "simulate_outcomes"]
 
 #: replications per batch: their sufficient statistics are built from arrays of
 #: (batch × rows) values, so the batch is bounded by the number of rows
@@ -142,11 +142,11 @@ def _outcomes(model: _Model, outcomes: Any) -> np.ndarray:
     return y
 
 
-def _pairs(model: _Model) -> tuple[np.ndarray, np.ndarray, int] | None:
+def _pairs(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Couple and day of every pair of rows, when every occasion has both partners."""
-    member, dyad = model.arrays["_member"], model.arrays["_dyad"]
+    member, dyad = arrays["_member"], arrays["_dyad"]
     n = len(member)
-    time = model.arrays["_time"]
+    time = arrays["_time"]
     if n % 2 or not (
         np.all(member[0::2] == 0)
         and np.all(member[1::2] == 1)
@@ -196,24 +196,82 @@ def _start(result: DiaryResult) -> np.ndarray:
     return np.array([*res_sd, z("residual_correlation"), *int_sd, z("cor_intercepts")], dtype=float)
 
 
+def _grid(
+    values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row values (..., rows in pairs) as (..., couples, days, 2) and the kept days."""
+    pair_dyad, day, days = pairs
+    couples = int(pair_dyad.max()) + 1
+    lead = values.shape[:-1]
+    out = np.zeros((*lead, couples, days, 2))
+    out[..., pair_dyad, day, :] = values.reshape(*lead, -1, 2)
+    keep = np.zeros((couples, days), dtype=bool)
+    keep[pair_dyad, day] = True
+    return out, keep
+
+
+def engine_start(
+    arrays: dict[str, np.ndarray], x: str, y: str, distinguishable: bool
+) -> np.ndarray | None:
+    """Start values for :func:`~dyadlab.models._engine.fit_mixed` at the REML optimum.
+
+    For :func:`~dyadlab.models.diary.diary`'s default model (``residual="cs"``, REML,
+    one predictor) when every occasion has both partners: the optimum found from
+    sufficient statistics (a few 7 × 7 operations per Newton step), on the engine's
+    scale (log-Cholesky factor of the random-intercept covariance relative to member
+    0's residual variance, then the log SD ratio and Fisher-z correlation of the
+    residuals). The engine then only confirms it and computes the curvature. None when
+    the data do not allow it or the search did not converge (the engine starts as usual).
+    """
+    pairs = _pairs(arrays)
+    if pairs is None:
+        return None
+    xg, keep = _grid(arrays[x], pairs)
+    yg, _ = _grid(arrays[y], pairs)
+    sim = Simulated(x=xg[None], y=yg[None], keep=keep[None])
+    # moment start: half of the outcome's variance between couples, half within
+    sd = max(float(np.std(arrays[y])), 1e-8)
+    ls, z = math.log(sd * math.sqrt(0.5)), math.atanh(0.2)
+    start = np.array([ls, ls, z, ls, ls, 0.0] if distinguishable else [ls, z, ls, 0.0])
+    with np.errstate(all="ignore"):
+        fit = fit_batch(sufficient_stats(sim, distinguishable), start=start)
+    theta = fit.theta[0]
+    if not (fit.converged[0] and np.all(np.isfinite(theta))):
+        return None
+    if distinguishable:
+        ls0, ls1, z_e, li0, li1, z_u = theta
+        residual = [ls1 - ls0, z_e]
+    else:
+        ls0, z_e, li0, z_u = theta
+        li1, residual = li0, [z_e]
+    s0, s1 = math.exp(li0 - ls0), math.exp(li1 - ls0)  # relative to the residual SD
+    c = math.tanh(z_u) * s0 * s1
+    try:
+        if distinguishable:
+            chol = np.linalg.cholesky(np.array([[s0 * s0, c], [c, s1 * s1]]))
+            cov = [math.log(chol[0, 0]), chol[1, 0], math.log(chol[1, 1])]
+        else:  # Exchangeable(1): log SDs of the sum and difference components
+            cov = [0.5 * math.log(s0 * s0 + c), 0.5 * math.log(s0 * s0 - c)]
+    except (np.linalg.LinAlgError, ValueError):
+        return None  # a variance or correlation at its boundary: the engine's own start
+    out = np.array([*cov, *residual], dtype=float)
+    return out if np.all(np.isfinite(out)) and np.all(np.abs(out) < 7) else None
+
+
 def _refit_batched(
     model: _Model, result: DiaryResult, y: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    pair_dyad, day, days = pairs
+    pair_dyad, _, days = pairs
     couples = int(pair_dyad.max()) + 1
     key = next(k for k, effect, _ in model.predictors if effect == "actor")
-    x = np.zeros((couples, days, 2))
-    x[pair_dyad, day] = model.arrays[key].reshape(-1, 2)
-    keep = np.zeros((couples, days), dtype=bool)
-    keep[pair_dyad, day] = True
+    x, keep = _grid(model.arrays[key], pairs)
     start = _start(result)
     reps = len(y)
     chunk = max(1, _BATCH_VALUES // max(couples * days * 2, 1))
     out: list[Any] = []
     for lo in range(0, reps, chunk):
         part = y[lo : lo + chunk]
-        yy = np.zeros((len(part), couples, days, 2))
-        yy[:, pair_dyad, day] = part.reshape(len(part), -1, 2)
+        yy, _ = _grid(part, pairs)
         sim = Simulated(
             x=np.broadcast_to(x, yy.shape),
             y=yy,
@@ -261,7 +319,7 @@ def refit(result: DiaryResult, outcomes: Any) -> DiaryRefits:
     """Refit ``result``'s model to each row of ``outcomes``; see :meth:`DiaryResult.refit`."""
     model = _model(result)
     y = _outcomes(model, outcomes)
-    pairs = _pairs(model) if _batchable(model, result) else None
+    pairs = _pairs(model.arrays) if _batchable(model, result) else None
     if pairs is not None:
         beta, se, ll, conv = _refit_batched(model, result, y, pairs)
     else:

@@ -648,6 +648,19 @@ def diary(
     distinguishable = bool(roles)
     structure = _RESIDUALS[residual](distinguishable=distinguishable)
     cov = Unstructured(Z.shape[1]) if distinguishable else Exchangeable(Z.shape[1] // 2)
+    start = None
+    if (residual, estimator, center, random_slopes, len(xs), covs) == (
+        "cs",
+        "REML",
+        "none",
+        False,
+        1,
+        [],
+    ):
+        from dyadlab.models._diary_refit import engine_start
+
+        # the default model starts at its optimum, found from sufficient statistics
+        start = engine_start(df, predictors[0][0], y, distinguishable)
     try:
         fit = fit_mixed(
             X,
@@ -657,6 +670,7 @@ def diary(
             structure,
             cov,
             method=estimator,  # type: ignore[arg-type]
+            start=start,
         )
     except np.linalg.LinAlgError as exc:
         from dyadlab.models._numerics import collinear_note
