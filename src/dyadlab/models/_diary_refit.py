@@ -174,22 +174,24 @@ def _batchable(model: _Model, result: DiaryResult) -> bool:
     )
 
 
+def _component(result: DiaryResult, name: str, role: Any = None) -> float:
+    """A variance component of ``result`` (of ``role``, when given)."""
+    vc = result.variance_components
+    rows = vc[vc["name"] == name]
+    if role is not None:
+        rows = rows[rows["role"] == role]
+    return float(rows["estimate"].iloc[0])
+
+
 def _start(result: DiaryResult) -> np.ndarray:
     """The fitted variance parameters on :mod:`_diary_fastfit`'s scale (warm start)."""
-    vc = result.variance_components
     roles: list[Any] = result.roles if result.distinguishable else [None]
 
-    def value(name: str, role: Any = None) -> float:
-        rows = vc[vc["name"] == name]
-        if role is not None:
-            rows = rows[rows["role"] == role]
-        return float(rows["estimate"].iloc[0])
-
     def log_sd(name: str, role: Any) -> float:
-        return math.log(max(value(name, role), 1e-3))
+        return math.log(max(_component(result, name, role), 1e-3))
 
     def z(name: str) -> float:
-        return math.atanh(float(np.clip(value(name), -0.999, 0.999)))
+        return math.atanh(float(np.clip(_component(result, name), -0.999, 0.999)))
 
     res_sd = [log_sd("sd_residual", r) for r in roles]
     int_sd = [log_sd("sd_intercept", r) for r in roles]
@@ -340,14 +342,10 @@ def simulate_outcomes(result: DiaryResult, reps: int, rng: Any = None) -> np.nda
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     a = model.arrays
     beta = result.estimates["estimate"].to_numpy(dtype=float)
-    vc = result.variance_components
     roles: list[Any] = result.roles if result.distinguishable else [None, None]
 
     def value(name: str, role: Any = None) -> float:
-        rows = vc[vc["name"] == name]
-        if role is not None:
-            rows = rows[rows["role"] == role]
-        return float(rows["estimate"].iloc[0])
+        return _component(result, name, role)
 
     def cov2(sd: list[float], cor: float) -> np.ndarray:
         return np.array([[sd[0] ** 2, cor * sd[0] * sd[1]], [cor * sd[0] * sd[1], sd[1] ** 2]])
