@@ -405,6 +405,7 @@ def analyse_command(
     settings = _settings()
     from dyadlab.exceptions import OptionError
     from dyadlab.platform.services.analyses import analyse_study
+    from dyadlab.platform.services.researchers import audit
 
     if out is None:
         raise OptionError("study analyse: --out FILE is required (e.g. --out report.html).")
@@ -427,7 +428,18 @@ def analyse_command(
             format=format.lower(),
             extra=models,
             call=call or f"dyadlab study analyse {study} --out {out}",
-            audit_as={"subject": f"cli:{os.environ.get('USER', 'unknown')}"},
+        )
+        audit(
+            session,
+            "analyse",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={
+                "format": result.format,
+                "rows": result.n_rows,
+                "models": len(result.models),
+                "exploratory": sum(not m["preregistered"] for m in result.models),
+            },
         )
     if as_json:
         _echo_json(result.to_dict())

@@ -8,8 +8,8 @@ protocol's ``analysis`` section into :class:`~dyadlab.report.plan.PlanStep` s
 writes the report. The report's first section gives the protocol's hash and the study's
 creation time, so the plan it ran is provably the plan registered when the study was
 created; models added by hand (``extra``) are checked like the plan and marked "not
-preregistered". Every run is written to the audit log (action ``analyse``) like an
-export.
+preregistered". Its callers write every run to the audit log (action ``analyse``), as
+they do every export.
 
 Each model's rows are its questionnaire's (the plan checks that a model's items share
 one questionnaire, scheduled daily or at random); its occasions are ``diary_day`` for a
@@ -169,7 +169,6 @@ def analyse_study(
     extra: Sequence[Mapping[str, Any]] = (),
     call: str = "",
     progress: Progress | None = None,
-    audit_as: Mapping[str, Any] | None = None,
 ) -> AnalyseResult:
     """Export study ``study_id``, run its analysis plan and write the report to ``out``.
 
@@ -189,8 +188,6 @@ def analyse_study(
         The command (or page) that asked for the report, shown in its footer.
     progress : callable, optional
         ``progress(done, total, what)``: the export is step 1, then each model.
-    audit_as : mapping, optional
-        ``researcher_id``, ``subject`` and ``client`` of the audit row (action ``analyse``).
 
     Returns
     -------
@@ -208,7 +205,6 @@ def analyse_study(
     """
     from dyadlab.io import read_table
     from dyadlab.platform.services.export import export_study
-    from dyadlab.platform.services.researchers import audit
     from dyadlab.report.html import Provenance, file_sha256
     from dyadlab.report.plan import report_format_options, write_plan_report
 
@@ -264,19 +260,6 @@ def analyse_study(
         }
         for s in steps
     ]
-    audit(
-        session,
-        "analyse",
-        study_id=study.id,
-        detail={
-            "format": format,
-            "rows": exported.n_rows,
-            "models": len(steps),
-            "exploratory": len(added),
-            "protocol_hash": study.protocol_hash,
-        },
-        **dict(audit_as or {}),
-    )
     return AnalyseResult(
         study_id=study.id,
         report=Path(path),
