@@ -41,7 +41,7 @@ from dyadlab.platform.routes.pages_researcher import (
     _to_login,
 )
 from dyadlab.platform.services import analysis_runs, studies
-from dyadlab.platform.tables import Researcher, Study
+from dyadlab.platform.tables import AnalysisRun, Researcher, Study
 
 __all__ = ["REPORT_CSP", "router"]
 
@@ -94,15 +94,37 @@ def _analyses_page(
     )
 
 
-def _missing_run(request: Request, researcher: Researcher, study_id: int) -> HTMLResponse:
-    return _page(
-        request,
-        "researcher/missing.html",
-        researcher,
-        status_code=404,
-        study_id=study_id,
-        what="run",
-    )
+def _run_or_page(
+    request: Request,
+    session: DbSession,
+    researcher: Researcher | None,
+    study_id: int,
+    run_id: int,
+    *,
+    finished: bool = False,
+) -> AnalysisRun | Response:
+    """The run if the researcher may see it (``finished``: and it has a report), else the
+    answer: the login, the study's 404/403 page, or one 404 page for a run that does not
+    exist, belongs to another study or (``finished``) has no report."""
+    if researcher is None:
+        return _to_login()
+    study = _study_or_page(request, session, researcher, study_id, "export")
+    if not isinstance(study, Study):
+        return study
+    try:
+        run = analysis_runs.get_run(session, study.id, run_id)
+    except NotFoundError:
+        run = None
+    if run is None or (finished and (run.status != "done" or run.report is None)):
+        return _page(
+            request,
+            "researcher/missing.html",
+            researcher,
+            status_code=404,
+            study_id=study_id,
+            what="run",
+        )
+    return run
 
 
 @router.get("/studies/{study_id}/analyses", response_class=HTMLResponse)
@@ -167,15 +189,9 @@ def analyses_run_status(
     now: Now,
 ) -> Response:
     """The run's state as JSON (see :func:`~dyadlab.platform.services.analysis_runs.run_state`)."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
-    try:
-        run = analysis_runs.get_run(session, study.id, run_id)
-    except NotFoundError:
-        return _missing_run(request, researcher, study_id)
+    run = _run_or_page(request, session, researcher, study_id, run_id)
+    if not isinstance(run, AnalysisRun):
+        return run
     return JSONResponse(analysis_runs.run_state(run, now), headers={"cache-control": "no-store"})
 
 
@@ -189,19 +205,11 @@ def analyses_run_report(
     download: bool = False,
 ) -> Response:
     """The run's HTML report (``?download=1``: as a file)."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
-    try:
-        run = analysis_runs.get_run(session, study.id, run_id)
-    except NotFoundError:
-        return _missing_run(request, researcher, study_id)
-    if run.status != "done" or run.report is None:
-        return _missing_run(request, researcher, study_id)
+    run = _run_or_page(request, session, researcher, study_id, run_id, finished=True)
+    if not isinstance(run, AnalysisRun):
+        return run
     headers = {"content-security-policy": REPORT_CSP, "cache-control": "no-store"}
     if download:
-        name = f"study{study.id}_analyses_run{run.id}.html"
+        name = f"study{run.study_id}_analyses_run{run.id}.html"
         headers["content-disposition"] = f'attachment; filename="{name}"'
     return Response(run.report, media_type="text/html; charset=utf-8", headers=headers)
