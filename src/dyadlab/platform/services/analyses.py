@@ -47,11 +47,16 @@ Progress = Callable[[int, int, str], None]
 
 
 def _questionnaire_of(protocol: Protocol, entry: Mapping[str, Any]) -> str | None:
+    """The questionnaire of the entry's items (the plan's checks make it one)."""
+    from dyadlab.platform._analysis_plan import PLAN_MODELS
+
     names = {i.name: q.name for q in protocol.questionnaires for i in q.items}
-    for value in entry.values():
-        for name in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
-            if name in names:
-                return names[name]
+    spec = PLAN_MODELS.get(str(entry.get("model")), {})
+    for arg, kind in spec.items():
+        value = entry.get(arg)
+        if kind in ("item", "items") and value:
+            first = value if isinstance(value, str) else value[0]
+            return names.get(first)
     return None
 
 
