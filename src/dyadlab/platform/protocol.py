@@ -1,7 +1,7 @@
 """Study protocols: questionnaires, answer choices, schedule and consent, read from a file.
 
 A protocol is written in YAML (see ``dyadlab/examples/daily_diary.yaml``), as an
-XLSForm-compatible spreadsheet (``.xlsx``; see :mod:`dyadlab.platform._xlsform`) or as a
+XLSForm-compatible spreadsheet (``.xlsx``, ``.xls``; see :mod:`dyadlab.platform._xlsform`) or as a
 REDCap data dictionary (``.csv``; see :mod:`dyadlab.platform._redcap`). All three become
 the same immutable :class:`Protocol`, whose :meth:`Protocol.to_dict` is the YAML content
 and whose :attr:`Protocol.content_hash` identifies it. :func:`write_xlsform` writes a
@@ -73,6 +73,7 @@ __all__ = [
     "ANSWER_ERROR_CODES",
     "ITEM_TYPES",
     "MAX_PROTOCOL_BYTES",
+    "UNANSWERED_TYPES",
     "AnswerError",
     "Choice",
     "Item",
@@ -87,7 +88,22 @@ __all__ = [
 ]
 
 ItemType = Literal[
-    "slider", "likert", "single", "multiple", "yes_no", "integer", "decimal", "text", "time", "date"
+    "slider",
+    "likert",
+    "single",
+    "multiple",
+    "yes_no",
+    "integer",
+    "decimal",
+    "text",
+    "time",
+    "date",
+    "datetime",
+    "note",
+    "calculate",
+    "acknowledge",
+    "rank",
+    "geopoint",
 ]
 #: The item types a protocol may use.
 ITEM_TYPES: tuple[str, ...] = (
@@ -101,7 +117,15 @@ ITEM_TYPES: tuple[str, ...] = (
     "text",
     "time",
     "date",
+    "datetime",
+    "note",
+    "calculate",
+    "acknowledge",
+    "rank",
+    "geopoint",
 )
+#: Item types without an answer of the participant's own (shown, or computed).
+UNANSWERED_TYPES: tuple[str, ...] = ("note", "calculate")
 _TEXT_MAX = 5000
 #: The ``code`` of each answer problem (:class:`AnswerError`), and its ``params``.
 ANSWER_ERROR_CODES: dict[str, tuple[str, ...]] = {
@@ -144,6 +168,7 @@ class Choice(_Frozen):
 
     value: int | str
     label: dict[str, str]
+    properties: dict[str, str] = {}
 
 
 class Item(_Frozen):
@@ -153,6 +178,12 @@ class Item(_Frozen):
     names the choice list of Likert, single and multiple-choice items; ``relevant`` and
     ``constraint`` are XLSForm expressions; ``about="partner"`` marks a judgment of the
     partner (the *judgment* of the truth-and-bias model).
+
+    From XLSForm: ``hint`` and ``guidance_hint`` are shown under the label;
+    ``required_if`` is a ``required`` expression; ``calculation`` is the expression of
+    a ``calculate`` item (computed, not asked); ``default`` the answer filled in first;
+    ``choice_filter`` limits the choices shown (the choices' ``properties`` and
+    ``name`` may be used in it); ``section`` names the group the item is in.
 
     Examples
     --------
@@ -173,6 +204,13 @@ class Item(_Frozen):
     constraint: str | None = None
     constraint_message: dict[str, str] | None = None
     about: Literal["self", "partner"] = "self"
+    hint: dict[str, str] | None = None
+    guidance_hint: dict[str, str] | None = None
+    required_if: str | None = None
+    calculation: str | None = None
+    default: str | None = None
+    choice_filter: str | None = None
+    section: str | None = None
 
 
 class Questionnaire(_Frozen):
@@ -187,6 +225,7 @@ class Questionnaire(_Frozen):
     name: str
     items: list[Item]
     label: dict[str, str] = {}
+    sections: dict[str, dict[str, str]] = {}
 
     def item(self, name: str) -> Item:
         """Return the item called ``name``; raise :class:`ProtocolError` if there is none."""
@@ -587,13 +626,21 @@ class Protocol(_Frozen):
                     {
                         "name": q.name,
                         **({"label": dict(q.label)} if q.label else {}),
+                        **({"sections": dict(q.sections)} if q.sections else {}),
                         "items": [i.model_dump(exclude_defaults=True) for i in q.items],
                     }
                 )
                 for q in self.questionnaires
             ],
             "choices": {
-                name: [{"value": c.value, "label": dict(c.label)} for c in options]
+                name: [
+                    {
+                        "value": c.value,
+                        "label": dict(c.label),
+                        **({"properties": dict(c.properties)} if c.properties else {}),
+                    }
+                    for c in options
+                ]
                 for name, options in self.choices.items()
             },
         }
@@ -745,7 +792,7 @@ def parse_protocol(
 
 
 def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
-    """Read a protocol file: YAML (``.yaml``/``.yml``), XLSForm (``.xlsx``) or REDCap (``.csv``).
+    """Read a protocol file: YAML (``.yaml``), XLSForm (``.xlsx``/``.xls``) or REDCap (``.csv``).
 
     Parameters
     ----------
@@ -785,7 +832,7 @@ def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
     mapping: Mapping[str, Any] | None = None
     if suffix in (".yaml", ".yml"):
         mapping = _read_yaml(path)
-    elif suffix == ".xlsx":
+    elif suffix in (".xlsx", ".xls"):
         from dyadlab.platform._xlsform import read_xlsform
 
         mapping, origins = read_xlsform(path)
@@ -800,7 +847,7 @@ def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
         return parse_protocol(mapping, origins=origins)
     raise ProtocolError(
         f"load_protocol(): {path.name!r} has suffix {suffix or '(none)'!r}; a protocol is a "
-        "YAML file (.yaml, .yml), an XLSForm spreadsheet (.xlsx) or a REDCap data "
+        "YAML file (.yaml, .yml), an XLSForm spreadsheet (.xlsx, .xls) or a REDCap data "
         "dictionary (.csv)."
     )
 
