@@ -62,6 +62,8 @@ _ITEM_KEYS = (
     "default",
     "choice_filter",
     "section",
+    "repeat",
+    "repeat_index",
 )
 _ENTRY_KEYS = (
     "questionnaire",
@@ -422,7 +424,7 @@ def _check_choices(
         entries = _list(options, path, p, "choices with value and label")
         if not entries:
             p.add(path, "choice list is empty; give at least one choice")
-        seen: list[int | str] = []
+        seen: list[tuple[Any, ...]] = []
         parsed: list[dict[str, Any]] = []
         for j, entry in enumerate(entries):
             epath: Path = (*path, j)
@@ -434,13 +436,16 @@ def _check_choices(
             )
             if value is None:
                 continue
-            if value in seen:
+            properties = _mapping(option.get("properties") or {}, (*epath, "properties"), p, "")
+            # a value may repeat when the choices' other columns tell the copies apart
+            # (XLSForm's allow_choice_duplicates, for a choice_filter)
+            key = (value, tuple(sorted((str(k), str(v)) for k, v in properties.items())))
+            if key in seen:
                 p.add(
                     (*epath, "value"), f"duplicate choice value {_r(value)} in list {_r(list_name)}"
                 )
                 continue
-            seen.append(value)
-            properties = _mapping(option.get("properties") or {}, (*epath, "properties"), p, "")
+            seen.append(key)
             parsed.append(
                 {
                     "value": value,
@@ -554,10 +559,12 @@ def _check_item(
     for key in ("hint", "guidance_hint"):
         if item.get(key) is not None:
             out[key] = _labels(item.get(key), (*path, key), p, languages, default, required=False)
-    for key in ("default", "section", "choice_filter"):
+    for key in ("default", "section", "choice_filter", "repeat"):
         text = _text(item.get(key), (*path, key), p)
         if text is not None:
             out[key] = text
+    if item.get("repeat_index") is not None:
+        out["repeat_index"] = _integer(item.get("repeat_index"), (*path, "repeat_index"), p, low=1)
     calculation = item.get("calculation")
     if kind == "calculate" and calculation is None:
         p.add((*path, "calculation"), "a calculate item needs a calculation (an expression)")

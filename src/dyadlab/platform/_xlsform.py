@@ -124,7 +124,6 @@ REFUSED_TYPES: dict[str, str] = {
     "geoshape": "drawing a shape on a map is not available; use geopoint or text",
     "osm": "OpenStreetMap tagging needs ODK Collect; use geopoint or text",
     "video": "video uploads are too large for a phone connection; use audio or file",
-    "repeat": "repeat groups are not supported yet; ask a fixed number of items instead",
     "loop": "loops over a choice list are not supported; write one item per choice",
     "select_one_external": "external choice files are not supported; put the choices "
     "on the choices sheet",
@@ -214,6 +213,7 @@ _SCHEDULE_COLUMNS = (
 )
 _LANG_IN_PARENS = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\)\s*$")
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 _RELATIVE = re.compile(r"(?<![\w$}])\.\./([A-Za-z_][A-Za-z0-9_]*)")
 _TRUE = ("yes", "true", "true()", "1", "y")
 _FALSE = ("no", "false", "false()", "0", "n", "")
@@ -258,6 +258,8 @@ class _Reader:
         self.origins: Origins = {}
         self.unused: dict[str, str] = {}  # column -> first place it is used
         self.notes: list[str] = []
+        self.renamed: dict[str, str] = {}
+        self.first_skipped: int | None = None
         self.languages: list[str] = []
         self.rows: dict[str, list[int]] = {}
         self.dyadlab: dict[int, dict[str, Any]] = {}  # row -> dyadlab type/columns
@@ -337,12 +339,24 @@ class _Reader:
         numbers = self.rows.get(name)
         return numbers.pop(0) if numbers else None
 
+    def _number_rows(self, elements: list[Any]) -> None:
+        """Give every element its survey row (pyxform's JSON keeps the rows' order)."""
+        for element in elements:
+            if isinstance(element, dict) and element.get("name") is not None:
+                element["__row"] = self.row_of(str(element["name"]))
+                self._number_rows(element.get("children") or [])
+
+    def number(self, element: Mapping[str, Any]) -> int | None:
+        row = element.get("__row")
+        return row if isinstance(row, int) else None
+
     def where(self, number: int | None) -> str:
         return f"survey sheet, row {number}" if number else "survey sheet"
 
     # ------------------------------------------------------------- structure
     def read(self, form: dict[str, Any]) -> dict[str, Any]:
         children = [c for c in form.get("children", []) if not _is_meta_group(c)]
+        self._number_rows(children)
         self.choices = self._choices(form.get("choices") or {})
         tops = [c for c in children if c.get("type") not in _RECORDED_META + _NEVER_META]
         questionnaires: list[dict[str, Any]] = []
@@ -351,13 +365,13 @@ class _Reader:
                 if child.get("type") != "group":
                     self._item(child, None, [], {"items": []}, -1)
                     continue
-                number = self.row_of(str(child.get("name")))
+                number = self.number(child)
                 q = self._questionnaire(child.get("name"), child.get("label"), number)
                 questionnaires.append(q)
                 self._fill(child, q, len(questionnaires) - 1, None, self._relevant(child))
         elif self.has_schedule:
             outside = next(c for c in tops if c.get("type") != "group")
-            number = self.row_of(str(outside.get("name")))
+            number = self.number(outside)
             raise ProtocolError(
                 f"{self.where(number)}: item {outside.get('name')!r} is outside the "
                 "questionnaires; this form has a schedule sheet, so each top-level group is "
@@ -371,6 +385,13 @@ class _Reader:
             q = self._questionnaire(name, self.settings.get("form_title"), None)
             questionnaires.append(q)
             self._fill({"children": children}, q, 0, None, [])
+        for q in questionnaires:
+            if not q["items"]:
+                skipped = "; ".join(self.notes) or "it has no rows"
+                raise ProtocolError(
+                    f"{self.where(self.first_skipped)}: questionnaire {q['name']!r} has no "
+                    f"question dyadlab can ask ({skipped})"
+                )
         return {"questionnaires": questionnaires, "choices": self.choices}
 
     def _questionnaire(self, name: Any, label: Any, number: int | None) -> dict[str, Any]:
@@ -395,16 +416,85 @@ class _Reader:
         for child in group.get("children") or []:
             kind = child.get("type")
             if kind == "group":
-                number = self.row_of(str(child.get("name")))
+                number = self.number(child)
                 self._note_unused(child, number)
-                name = str(child.get("name"))
+                name = _safe(str(child.get("name")))
                 q["sections"][name] = self.texts(child.get("label"), self.where(number))
                 self._fill(child, q, qi, name, relevant + self._relevant(child))
+            elif kind == "repeat" and "__repeat" not in child:
+                self._repeat(child, q, qi, relevant + self._relevant(child))
             else:
                 self._item(child, section, relevant, q, qi)
 
+    def _repeat(
+        self, element: Mapping[str, Any], q: dict[str, Any], qi: int, relevant: list[str]
+    ) -> None:
+        """Ask a repeat group as numbered copies of its items (``NAME_1``, ``NAME_2``, …).
+
+        ``repeat_count`` gives the number of copies (a number, or an expression: then up
+        to ``repeat_max`` copies, default 5, each asked while the count allows); without
+        it, each copy after the first is asked when the participant adds another.
+        """
+        name = _safe(str(element.get("name")))
+        number = self.number(element)
+        where = self.where(number)
+        self._note_unused(element, number)
+        inner = _names(element.get("children") or [])
+        if any(c.get("type") == "repeat" for c in _elements(element.get("children") or [])):
+            raise ProtocolError(
+                f"{where}, column type: repeat {name!r} has a repeat inside it; nested "
+                "repeats are not supported: ask the inner repeat as its own questionnaire"
+            )
+        count = _expression((element.get("control") or {}).get("jr:count") or "")
+        most = element.get("repeat_max")
+        try:
+            most = int(str(most)) if most not in (None, "") else None
+        except ValueError:
+            raise ProtocolError(
+                f"{where}, column repeat_max: must be a whole number, got {most!r}"
+            ) from None
+        if re.fullmatch(r"\d+", count):
+            copies = int(count)
+        else:
+            copies = most or _REPEAT_MAX
+            if most is None:
+                self.notes.append(
+                    f"{where}: repeat {name!r} is asked at most {copies} times; give its row "
+                    "a repeat_max column to allow more"
+                )
+        label = self.texts(element.get("label"), where) or {self.default: name}
+        for k in range(1, copies + 1):
+            conditions = list(relevant)
+            if count and not re.fullmatch(r"\d+", count):
+                conditions.append(f"({count}) >= {k}")
+            elif not count and k > 1:
+                more = f"{name}_more_{k}"
+                more_item = {
+                    "type": "text",
+                    "name": more,
+                    "__row": number,
+                    "__kind": "yes_no",
+                    "__repeat": (name, k),
+                    "label": {
+                        lang: _ANOTHER.get(lang, _ANOTHER["en"]).format(label=text)
+                        for lang, text in label.items()
+                    },
+                }
+                if k > 2:
+                    more_item["bind"] = {"relevant": f"${{{name}_more_{k - 1}}} = 'yes'"}
+                self._item(more_item, None, list(relevant), q, qi)
+                conditions.append(f"${{{more}}} = 'yes'")
+            section = f"{name}_{k}"
+            q["sections"][section] = {lang: f"{text} ({k})" for lang, text in label.items()}
+            copy = [_renamed(c, inner, k, (name, k)) for c in element.get("children") or []]
+            self._fill({"children": copy}, q, qi, section, conditions)
+
     def _note_unused(self, element: Mapping[str, Any], number: int | None) -> None:
         for key in element:
+            if str(key).startswith("__") or (
+                key == "repeat_max" and element.get("type") == "repeat"
+            ):
+                continue
             if key not in _USED_KEYS:
                 self.unused.setdefault(str(key), self.where(number))
         for key in element.get("bind") or {}:
@@ -422,14 +512,27 @@ class _Reader:
     ) -> None:
         from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
-        name = str(element.get("name"))
+        name = _safe(str(element.get("name")))
         raw_type = str(element.get("type"))
-        number = self.row_of(name)
+        number = self.number(element)
         where = self.where(number)
+        if name != str(element.get("name")):
+            self.renamed.setdefault(str(element.get("name")), name)
         spec = QUESTION_TYPE_DICT.get(raw_type, {})
         bind = {**spec.get("bind", {}), **(element.get("bind") or {})}
         control = {**spec.get("control", {}), **(element.get("control") or {})}
+        skipped = raw_type in ("hidden", *_RECORDED_META, *_NEVER_META) or bind.get(
+            "jr:preload"
+        ) in ("timestamp", "date", "uid", "property")
+        if skipped and self.first_skipped is None:
+            self.first_skipped = number
         if raw_type in _RECORDED_META or bind.get("jr:preload") in ("timestamp", "date", "uid"):
+            return
+        if raw_type == "hidden":
+            self.notes.append(
+                f"{where}: hidden field {name!r} is skipped; a browser form has nothing to "
+                "fill it with (use calculate to store a value)"
+            )
             return
         if raw_type in _NEVER_META or bind.get("jr:preload") == "property":
             self.notes.append(
@@ -437,7 +540,9 @@ class _Reader:
                 "device or phone identifiers"
             )
             return
-        extra = self.dyadlab.get(number or -1, {})
+        extra = dict(self.dyadlab.get(number or -1, {}))
+        if "__kind" in element:
+            extra = {"kind": element["__kind"]}
         kind = self._kind(raw_type, element, bind, control, extra, where, name)
         self._note_unused(element, number)
         path = ("questionnaires", qi, "items", len(q["items"]))
@@ -489,6 +594,8 @@ class _Reader:
             item["default"] = str(element["default"])
         if section is not None:
             item["section"] = section
+        if "__repeat" in element:
+            item["repeat"], item["repeat_index"] = element["__repeat"]
         for key in item:
             self.origins[(*path, key)] = f"{where}, column {key}"
         q["items"].append(item)
@@ -623,13 +730,61 @@ class _Reader:
         return out
 
 
+_REPEAT_MAX = 5
+_ANOTHER = {"en": "Add another: {label}?", "nl": "Nog een toevoegen: {label}?"}
+_BIND_EXPRESSIONS = ("relevant", "constraint", "calculate", "required")
+
+
+def _elements(children: list[Any]) -> Iterator[dict[str, Any]]:
+    for child in children:
+        yield child
+        yield from _elements(child.get("children") or [])
+
+
+def _names(children: list[Any]) -> set[str]:
+    return {str(c["name"]) for c in _elements(children) if c.get("name") is not None}
+
+
+def _renamed(element: dict[str, Any], names: set[str], k: int, repeat: tuple[str, int]) -> Any:
+    """A copy of a repeat's element for copy ``k``: names and references get ``_k``."""
+
+    def rename(text: Any) -> str:
+        return re.sub(
+            r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}",
+            lambda m: f"${{{m.group(1)}_{k}}}" if m.group(1) in names else m.group(0),
+            _expression(text),
+        )
+
+    copy = {key: value for key, value in element.items() if key != "children"}
+    copy["name"] = f"{element['name']}_{k}"
+    copy["__repeat"] = repeat
+    if element.get("bind"):
+        copy["bind"] = {
+            key: rename(value) if key in _BIND_EXPRESSIONS else value
+            for key, value in element["bind"].items()
+        }
+    for key in ("choice_filter", "default"):
+        if element.get(key):
+            copy[key] = rename(element[key])
+    if "children" in element:
+        copy["children"] = [_renamed(c, names, k, repeat) for c in element["children"]]
+    return copy
+
+
 def _is_meta_group(element: Mapping[str, Any]) -> bool:
     return bool(element.get("type") == "group" and (element.get("control") or {}).get("bodyless"))
 
 
 def _expression(text: Any) -> str:
-    """pyxform's relative references (``../name``, from ``or_other``) as ``${name}``."""
-    return _RELATIVE.sub(lambda m: "${" + m.group(1) + "}", str(text).strip())
+    """pyxform's relative references (``../name``, from ``or_other``) as ``${name}``, and
+    names with ``-`` or ``.`` as they are in the protocol (:func:`_safe`)."""
+    text = _RELATIVE.sub(lambda m: "${" + m.group(1) + "}", str(text).strip())
+    return _REF.sub(lambda m: "${" + _safe(m.group(1)) + "}", text)
+
+
+def _safe(name: str) -> str:
+    """An XLSForm name as a column name: ``-`` and ``.`` become ``_``."""
+    return re.sub(r"[.-]", "_", name)
 
 
 def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
@@ -663,7 +818,7 @@ def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
     path = Path(path)
     data = _definition(path)
     sheets = [str(n) for n in data.sheet_names or []]
-    if "survey" not in (n.strip().lower() for n in sheets):
+    if not data.survey and "survey" not in (n.strip().lower() for n in sheets):
         hint = closest("survey", sheets)
         raise ProtocolError(
             f"{path.name}: has no 'survey' sheet (sheets: {', '.join(sheets)})"
@@ -694,6 +849,11 @@ def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
     if reader.has_schedule:
         mapping["schedule"] = _read_schedule(path, reader.origins)
     messages = list(reader.notes)
+    if reader.renamed:
+        listing = ", ".join(f"{old} -> {new}" for old, new in reader.renamed.items())
+        messages.append(
+            f"{path.name}: names with '-' or '.' are column names with '_' instead: {listing}"
+        )
     if reader.unused:
         listing = ", ".join(f"{col!r} ({place})" for col, place in reader.unused.items())
         messages.append(f"{path.name}: ignored what dyadlab does not use: {listing}")

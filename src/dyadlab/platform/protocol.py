@@ -183,7 +183,9 @@ class Item(_Frozen):
     ``required_if`` is a ``required`` expression; ``calculation`` is the expression of
     a ``calculate`` item (computed, not asked); ``default`` the answer filled in first;
     ``choice_filter`` limits the choices shown (the choices' ``properties`` and
-    ``name`` may be used in it); ``section`` names the group the item is in.
+    ``name`` may be used in it); ``section`` names the group the item is in; ``repeat``
+    and ``repeat_index`` mark the copy of an XLSForm repeat group the item belongs to (its
+    answers are also exported in long format, one row per copy).
 
     Examples
     --------
@@ -211,6 +213,8 @@ class Item(_Frozen):
     default: str | None = None
     choice_filter: str | None = None
     section: str | None = None
+    repeat: str | None = None
+    repeat_index: int | None = None
 
 
 class Questionnaire(_Frozen):
@@ -473,6 +477,12 @@ class Protocol(_Frozen):
         typed: dict[str, Any] = {}
         for item in q.items:
             raw = answers.get(item.name)
+            if item.type in UNANSWERED_TYPES:
+                if item.type == "note" and not _is_blank(raw):
+                    problems[item.name] = _problem(
+                        "is a note, which takes no answer; leave it out", "wrong_type"
+                    )
+                continue  # a calculation is computed below, whatever the device sent
             if _is_blank(raw):
                 continue
             try:
@@ -490,9 +500,20 @@ class Protocol(_Frozen):
                         "not_relevant",
                     )
                 continue
+            if item.type == "calculate" and item.calculation:
+                value = _calculated(
+                    parse_expression(item.calculation).evaluate({**typed, **cleaned})
+                )
+                if value is not None:
+                    cleaned[item.name] = value
+                continue
+            required = item.required or (
+                item.required_if is not None
+                and parse_expression(item.required_if).is_true({**typed, **cleaned})
+            )
             if item.name in typed:
                 cleaned[item.name] = typed[item.name]
-            elif item.required and item.name not in problems:
+            elif required and item.name not in problems:
                 problems[item.name] = _problem("an answer is required", "required")
         for item in q.items:
             if item.constraint and item.name in cleaned:
@@ -571,6 +592,25 @@ class Protocol(_Frozen):
                     max=_TEXT_MAX,
                 )
             return raw
+        if kind == "datetime":
+            return _datetime(raw)
+        if kind == "acknowledge":
+            if raw is True or (isinstance(raw, str) and raw.strip().upper() in ("OK", "YES")):
+                return "OK"
+            raise _BadAnswerError(f"must be 'OK' (acknowledged), got {_r(raw)}", "wrong_type")
+        if kind == "rank":
+            parts = raw.split() if isinstance(raw, str) else raw
+            if not isinstance(parts, list | tuple):
+                raise _BadAnswerError(f"must be a list of choices, got {_r(raw)}", "wrong_type")
+            ranked = [self._choice(item, part) for part in parts]
+            every = [c.value for c in self.choices[item.choices or ""]]
+            if sorted(map(str, ranked)) != sorted(map(str, every)):
+                raise _BadAnswerError(
+                    f"must put every choice in order, each once; got {_r(raw)}", "wrong_type"
+                )
+            return ranked
+        if kind == "geopoint":
+            return _geopoint(raw)
         if kind == "date":
             try:
                 return _dt.date.fromisoformat(str(raw).strip()).isoformat()
@@ -717,6 +757,56 @@ def _as_number(raw: Any) -> float:
     if math.isnan(number) or math.isinf(number):
         raise _BadAnswerError(f"must be a finite number, got {_r(raw)}", "not_a_number")
     return number
+
+
+def _calculated(value: Any) -> Any:
+    """The stored value of a calculation: a number, text, or None when it has no value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() else value
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return value
+
+
+def _datetime(raw: Any) -> str:
+    """A date and time as ``YYYY-MM-DDTHH:MM`` (seconds and a time zone are dropped)."""
+    text = str(raw).strip()
+    try:
+        value = _dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise _BadAnswerError(
+            f"must be a date and time written YYYY-MM-DDTHH:MM, got {_r(raw)}", "wrong_type"
+        ) from None
+    return value.strftime("%Y-%m-%dT%H:%M")
+
+
+def _geopoint(raw: Any) -> str:
+    """A location as ``"latitude longitude [altitude [accuracy]]"`` (ODK's geopoint)."""
+    if isinstance(raw, Mapping):
+        keys = ("latitude", "longitude", "altitude", "accuracy")
+        parts: Any = [raw[k] for k in keys if raw.get(k) is not None]
+    else:
+        parts = raw.split() if isinstance(raw, str) else raw
+    if not isinstance(parts, list | tuple) or not 2 <= len(parts) <= 4:
+        raise _BadAnswerError(
+            f"must be a location 'latitude longitude', got {_r(raw)}", "wrong_type"
+        )
+    numbers = [_as_number(p) for p in parts]
+    if not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+        raise _BadAnswerError(
+            f"latitude must lie between -90 and 90 and longitude between -180 and 180, got "
+            f"{_r(raw)}",
+            "wrong_type",
+        )
+    if len(numbers) == 4 and numbers[3] < 0:
+        raise _BadAnswerError(f"accuracy cannot be negative, got {_r(raw)}", "wrong_type")
+    return " ".join(_fmt(n) for n in numbers)
 
 
 def _range_code(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]:
