@@ -466,6 +466,13 @@
   function valueOf(item) {
     var type = item.dataset.type;
     var inputs = inputsOf(item);
+    if (type === "note") { return ""; }
+    if (type === "acknowledge") { return inputs[0].checked ? "OK" : ""; }
+    if (type === "rank") {
+      var placed = inputs.filter(function (i) { return i.value !== ""; });
+      placed.sort(function (a, b) { return Number(a.value) - Number(b.value); });
+      return placed.map(function (i) { return i.dataset.choice; });
+    }
     if (type === "multiple") {
       return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
     }
@@ -483,6 +490,16 @@
   function setValue(item, value) {
     var type = item.dataset.type;
     var inputs = inputsOf(item);
+    if (type === "note") { return; }
+    if (type === "acknowledge") { inputs[0].checked = value === "OK"; return; }
+    if (type === "rank") {
+      var order = Array.isArray(value) ? value.map(String) : [];
+      inputs.forEach(function (i) {
+        var at = order.indexOf(i.dataset.choice);
+        i.value = at >= 0 ? String(at + 1) : "";
+      });
+      return;
+    }
     if (type === "multiple" || type === "likert" || type === "single" || type === "yes_no") {
       var chosen = Array.isArray(value) ? value.map(String) : [String(value)];
       inputs.forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
@@ -588,11 +605,55 @@
     });
     showSlider(item);
   }
+  /* A location: typed, or read from the browser -- only when the person presses the
+   * button (the page never asks for it by itself). */
+  function upgradeGeopoint(item) {
+    if (!navigator.geolocation) { return; }
+    var field = inputsOf(item)[0];
+    var button = doc.createElement("button");
+    button.type = "button";
+    button.className = "geopoint-use";
+    button.textContent = msg("geopoint_button");
+    field.parentNode.insertBefore(button, field.nextSibling);
+    button.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var c = pos.coords;
+        field.value = [c.latitude, c.longitude, c.altitude || 0, c.accuracy || 0].join(" ");
+        applyLogic();
+        saveDraft();
+      }, function () {
+        var e = doc.getElementById("e-" + item.dataset.item);
+        e.textContent = msg("geopoint_failed");
+        e.hidden = false;
+      }, { enableHighAccuracy: true, timeout: 20000 });
+    });
+  }
   /* Answers of the questions shown now, in order; hides the others (skip logic). */
+  function calculated(item, values) {
+    var v;
+    try {
+      if (!parsed.hasOwnProperty(item.dataset.calculation)) {
+        parsed[item.dataset.calculation] = parse(item.dataset.calculation);
+      }
+      v = evaluate(parsed[item.dataset.calculation], values, null);
+    } catch (e) {
+      v = "";
+    }
+    if (typeof v === "number" && !isFinite(v)) { v = ""; }
+    if (typeof v === "boolean") { v = v ? "true" : "false"; }
+    return isEmpty(v) ? "" : v;
+  }
   function applyLogic() {
     var values = {};
     items.forEach(function (item) {
       var expression = item.dataset.relevant;
+      if (item.dataset.type === "calculate") {
+        var relevant = !expression || relevantNow(expression, values);
+        var v = relevant ? calculated(item, values) : "";
+        inputsOf(item)[0].value = text(v);
+        if (!isEmpty(v)) { values[item.dataset.item] = v; }
+        return;
+      }
       var shown = !expression || relevantNow(expression, values);
       if (!shown && !item.hidden) { clear(item); }
       item.hidden = !shown;
@@ -661,10 +722,12 @@
     summary.hidden = false;
     summary.focus();
   }
-  function checkRequired() {
+  function checkRequired(values) {
     var errors = [];
     items.forEach(function (item) {
-      if (item.hidden || !item.dataset.required) { return; }
+      var required = item.dataset.required ||
+        (item.dataset.requiredIf && relevantNow(item.dataset.requiredIf, values || {}));
+      if (item.hidden || !required) { return; }
       if (isEmpty(valueOf(item))) {
         errors.push({ item: item.dataset.item, local: true,
           message: item.dataset.type === "slider" ? msg("slider_untouched") : msg("required") });
@@ -685,6 +748,7 @@
     form.noValidate = true;
     items.forEach(function (item) {
       if (item.dataset.type === "slider") { upgradeSlider(item); }
+      if (item.dataset.type === "geopoint") { upgradeGeopoint(item); }
     });
     var draft = load(draftKey, null);
     if (draft && draft.answers) {
@@ -710,7 +774,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var answers = applyLogic();
-      var missing = checkRequired();
+      var missing = checkRequired(answers);
       if (missing.length) { showErrors(missing); return; }
       showErrors([]);
       var current = saveDraft();
