@@ -4,8 +4,11 @@ and a form posted without JavaScript."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import re
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from sqlalchemy import select
 
 from dyadlab.exceptions import DyadlabWarning
 from dyadlab.platform.protocol import AnswerError, load_protocol
-from dyadlab.platform.tables import Response
+from dyadlab.platform.tables import Response, Upload
 from tests.platform.conftest import make_study
 from tests.platform.test_pages_participant import _consented, _csrf
 
@@ -38,10 +41,12 @@ SURVEY = [
     ["geopoint", "where", "Where are you?"],
     ["acknowledge", "ok", "I read this"],
     ["decimal", "score", "A score", None, None, "${double} > 2", None, None, None, "1.5"],
+    ["image", "photo", "A photo of the place"],
     ["start", "start"],
     ["deviceid", "device"],
     ["end_group", "evening"],
 ]
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 CHOICES = [
     ["list_name", "name", "label::English (en)"],
     ["colours", "red", "Red"],
@@ -102,6 +107,7 @@ def test_the_features_become_items(form_path: Path) -> None:
         "where",
         "ok",
         "score",
+        "photo",
     ]
     assert q.item("intro").type == "note" and q.item("intro").hint == {"en": "Take your time"}
     assert q.item("double").calculation == "${n_kids} * 2"
@@ -171,6 +177,8 @@ def test_the_page_shows_hints_notes_sections_and_new_fields(client, kids_pair) -
     assert 'class="geopoint"' in page and "only this answer keeps it" in page
     assert 'name="ok" value="OK"' in page
     assert 'value="1.5"' in page  # the default
+    assert 'enctype="multipart/form-data"' in page
+    assert 'type="file" id="f-photo" name="photo"' in page and "never your partner" in page
 
 
 def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
@@ -194,9 +202,20 @@ def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
         "ok": "OK",
         "score": "1.5",
     }
-    r = client.post("/s/q/1", data=data, follow_redirects=False)
+    files = {"photo": ("place.png", PNG, "image/png")}
+    r = client.post("/s/q/1", data=data, files=files, follow_redirects=False)
     assert r.status_code == 303, r.text
     row = db.scalars(select(Response)).one()
+    photo = row.answers.pop("photo")
+    stored = db.get(Upload, uuid.UUID(photo["upload"]))
+    assert stored is not None and stored.data == PNG and stored.person_id == row.person_id
+    assert photo == {
+        "upload": str(stored.id),
+        "filename": "place.png",
+        "content_type": "image/png",
+        "size": len(PNG),
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+    }
     assert row.answers == {
         "n_kids": 2,
         "double": 4,
@@ -210,3 +229,33 @@ def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
         "ok": "OK",
         "score": 1.5,
     }
+
+
+def test_files_through_the_api_are_checked_and_kept_apart(client, db, kids_pair) -> None:
+    for i in (0, 1):
+        r = client.post("/api/v1/me/consent", json={"version": 1}, headers=kids_pair.headers(i))
+        assert r.status_code == 200, r.text
+    base = {"n_kids": 1, "kid_name_1": "Ann"}
+
+    def post(photo: dict[str, Any], who: int = 0) -> Any:
+        body = {
+            "submission_id": str(uuid.uuid4()),
+            "questionnaire": "evening",
+            "answers": {**base, "photo": photo},
+        }
+        return client.post("/api/v1/me/responses", json=body, headers=kids_pair.headers(who))
+
+    too_big = base64.b64encode(PNG * 1000).decode()
+    r = post({"filename": "a.png", "content_type": "image/png", "data": too_big})
+    assert r.status_code in (413, 422)
+    r = post({"filename": "a.txt", "content_type": "image/png", "data": "aGVsbG8="})
+    assert r.status_code == 422 and "JPEG, PNG" in r.text
+    data = base64.b64encode(PNG).decode()
+    r = post({"filename": "a.png", "content_type": "image/png", "data": data})
+    assert r.status_code == 201, r.text
+    assert data not in r.text  # the answer keeps a reference, not the file
+    mine = client.get("/api/v1/me/responses", headers=kids_pair.headers(0)).json()
+    assert mine["responses"][0]["answers"]["photo"]["filename"] == "a.png"
+    theirs = client.get("/api/v1/me/responses", headers=kids_pair.headers(1)).json()
+    assert theirs["responses"] == []
+    assert db.scalars(select(Upload)).one().data == PNG

@@ -323,7 +323,7 @@ def _choice_value(value: Any, path: Path, p: _Problems) -> int | str | None:
     text = str(value).strip()
     if re.fullmatch(r"-?\d+", text) and str(int(text)) == text:
         return int(text)
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
+    if not re.fullmatch(r"[\w.-]+", text):  # letters of any script, no spaces
         p.add(path, f"choice value {_r(text)} must be a number or a code without spaces")
         return None
     return text

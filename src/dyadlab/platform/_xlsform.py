@@ -125,17 +125,14 @@ REFUSED_TYPES: dict[str, str] = {
     "osm": "OpenStreetMap tagging needs ODK Collect; use geopoint or text",
     "video": "video uploads are too large for a phone connection; use audio or file",
     "loop": "loops over a choice list are not supported; write one item per choice",
-    "select_one_external": "external choice files are not supported; put the choices "
-    "on the choices sheet",
+    "select_one_external": "its list is not on an external_choices sheet of the workbook; "
+    "put the choices on the choices sheet",
     "select_from_file": "choices from a file beside the form are not supported yet; put "
     "the choices on the choices sheet",
     "start-geopoint": "a location taken in the background is not available; ask a geopoint item",
     "background-audio": "recording in the background is not possible in a browser",
     "background-geopoint": "a location taken in the background is not available; ask a "
     "geopoint item",
-    "image": "uploads are not supported yet; leave the item out",
-    "audio": "uploads are not supported yet; leave the item out",
-    "file": "uploads are not supported yet; leave the item out",
     "xml-external": "external secondary instances are not supported",
     "csv-external": "external secondary instances are not supported",
     "intent": "external Android apps cannot be started from a browser; leave the item out",
@@ -169,6 +166,7 @@ _USED_KEYS = {
     "control",
     "choices",
     "itemset",
+    "query",
     "list_name",
     "parameters",
     "choice_filter",
@@ -619,12 +617,17 @@ class _Reader:
         if raw_type in REFUSED_TYPES:
             refused = raw_type
         elif raw_type == "select one external":
-            refused = "select_one_external"
+            list_name = str(element.get("itemset") or "")
+            if list_name not in self.choices and not self._external(list_name):
+                refused = "select_one_external"
+            else:
+                return "single"
         elif tag in ("select1", "select", "odk:rank") and not element.get("choices"):
             refused = "select_from_file"
+        elif tag == "upload" and mediatype.split("/")[0] in ("image", "audio", "application"):
+            return {"application": "file"}.get(mediatype.split("/")[0], mediatype.split("/")[0])
         elif tag == "upload":
-            refused = mediatype.split("/")[0] if mediatype else "file"
-            refused = {"application": "file"}.get(refused, refused)
+            refused = mediatype.split("/")[0] or "file"
         elif bind_type in ("geotrace", "geoshape", "barcode"):
             refused = str(bind_type)
         elif control.get("intent") or element.get("intent"):
@@ -666,6 +669,22 @@ class _Reader:
             f"{where}, column type: {raw_type!r} ({name}) is not an item type dyadlab can ask"
             + (f"; did you mean {hint!r}?" if hint else "")
         )
+
+    def _external(self, list_name: str) -> bool:
+        """Add the list ``list_name`` of the external_choices sheet (in the workbook)."""
+        rows = [
+            {str(k).strip().lower().replace("list name", "list_name"): v for k, v in r.items()}
+            for r in self.data.external_choices or []
+        ]
+        options = [
+            {k: v for k, v in r.items() if k != "list_name"}
+            for r in rows
+            if str(r.get("list_name")) == list_name
+        ]
+        if not options:
+            return False
+        self.choices.update(self._choices({list_name: options}))
+        return True
 
     # ------------------------------------------------------------- choices
     def _choices(self, lists: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:

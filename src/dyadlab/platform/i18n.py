@@ -125,6 +125,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "geopoint_button": "Use my location",
         "geopoint_failed": "Your location could not be read; type it instead.",
         "more_help": "More help",
+        "upload_help": (
+            "A file of at most {max}. Only the researchers see it, never your partner."
+        ),
         "answer_unknown_item": "This question is not part of this questionnaire.",
         "answer_not_a_number": "Please give a number.",
         "answer_ambiguous_number": (
@@ -280,6 +283,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "geopoint_button": "Mijn locatie gebruiken",
         "geopoint_failed": "Je locatie kon niet worden gelezen; typ hem in.",
         "more_help": "Meer uitleg",
+        "upload_help": (
+            "Een bestand van hoogstens {max}. Alleen de onderzoekers zien het, nooit je partner."
+        ),
         "answer_unknown_item": "Deze vraag hoort niet bij deze vragenlijst.",
         "answer_not_a_number": "Vul een getal in.",
         "answer_ambiguous_number": (

@@ -48,6 +48,8 @@ Examples
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as _dt
 import hashlib
 import json
@@ -73,7 +75,9 @@ __all__ = [
     "ANSWER_ERROR_CODES",
     "ITEM_TYPES",
     "MAX_PROTOCOL_BYTES",
+    "MAX_UPLOAD_BYTES",
     "UNANSWERED_TYPES",
+    "UPLOAD_TYPES",
     "AnswerError",
     "Choice",
     "Item",
@@ -104,6 +108,9 @@ ItemType = Literal[
     "acknowledge",
     "rank",
     "geopoint",
+    "image",
+    "audio",
+    "file",
 ]
 #: The item types a protocol may use.
 ITEM_TYPES: tuple[str, ...] = (
@@ -123,7 +130,14 @@ ITEM_TYPES: tuple[str, ...] = (
     "acknowledge",
     "rank",
     "geopoint",
+    "image",
+    "audio",
+    "file",
 )
+#: Item types answered with a file (kept in the ``uploads`` table, never in the answers).
+UPLOAD_TYPES: tuple[str, ...] = ("image", "audio", "file")
+#: The largest file one answer may carry (the platform refuses requests above 1 MB).
+MAX_UPLOAD_BYTES = 600_000
 #: Item types without an answer of the participant's own (shown, or computed).
 UNANSWERED_TYPES: tuple[str, ...] = ("note", "calculate")
 _TEXT_MAX = 5000
@@ -611,6 +625,8 @@ class Protocol(_Frozen):
             return ranked
         if kind == "geopoint":
             return _geopoint(raw)
+        if kind in UPLOAD_TYPES:
+            return _upload(kind, raw)
         if kind == "date":
             try:
                 return _dt.date.fromisoformat(str(raw).strip()).isoformat()
@@ -807,6 +823,57 @@ def _geopoint(raw: Any) -> str:
     if len(numbers) == 4 and numbers[3] < 0:
         raise _BadAnswerError(f"accuracy cannot be negative, got {_r(raw)}", "wrong_type")
     return " ".join(_fmt(n) for n in numbers)
+
+
+_SIGNATURES = {  # the first bytes of the image formats a phone makes
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"GIF8": "image/gif",
+    b"RIFF": "image/webp",
+}
+
+
+def _upload(kind: str, raw: Any) -> dict[str, Any]:
+    """A file answer: ``{"filename", "content_type", "data"}`` with the bytes in base64.
+
+    Returns the same with ``size`` and ``sha256``; the caller stores the bytes and keeps
+    a reference (see :mod:`dyadlab.platform.services.responses`).
+    """
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("data"), str):
+        raise _BadAnswerError(
+            'must be a file: {"filename": …, "content_type": …, "data": base64}', "wrong_type"
+        )
+    try:
+        data = base64.b64decode(raw["data"], validate=True)
+    except (ValueError, binascii.Error):
+        raise _BadAnswerError("the file's data is not valid base64", "wrong_type") from None
+    if not data:
+        raise _BadAnswerError("the file is empty", "wrong_type")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _BadAnswerError(
+            f"the file has {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted",
+            "too_long",
+            length=len(data),
+            max=MAX_UPLOAD_BYTES,
+        )
+    content_type = str(raw.get("content_type") or "application/octet-stream").lower()
+    filename = str(raw.get("filename") or kind).replace("/", "_").replace("\\", "_")[:200]
+    if kind == "image" and not any(data.startswith(sig) for sig in _SIGNATURES):
+        raise _BadAnswerError("must be a JPEG, PNG, GIF or WebP image", "wrong_type")
+    if kind == "image":
+        content_type = next(t for sig, t in _SIGNATURES.items() if data.startswith(sig))
+    if kind == "audio" and not content_type.startswith("audio/"):
+        raise _BadAnswerError(f"must be a sound file, got {content_type!r}", "wrong_type")
+    problem = text_problem(filename)
+    if problem is not None:
+        raise _BadAnswerError(f"file name {problem}", "bad_character")
+    return {
+        "filename": filename,
+        "content_type": content_type[:128],
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "data": raw["data"],
+    }
 
 
 def _range_code(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]:

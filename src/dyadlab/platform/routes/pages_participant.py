@@ -23,11 +23,13 @@ page shows or hints at the partner's answers.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import re
 import uuid
 import zoneinfo
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -42,6 +44,7 @@ from dyadlab._validation import closest
 from dyadlab.platform._expressions import ExpressionError, parse_expression
 from dyadlab.platform.errors import ConflictError, ForbiddenError, InvalidError
 from dyadlab.platform.i18n import Translator, label_in, translator
+from dyadlab.platform.protocol import MAX_UPLOAD_BYTES, UPLOAD_TYPES
 from dyadlab.platform.routes._messages import answer_error_text, problem_text
 from dyadlab.platform.routes._pages import (
     CSRF_FIELD,
@@ -78,8 +81,12 @@ _DEFAULT_TITLES = {
 }
 
 
-async def _read_form(request: Request) -> FormData:
-    return await request.form()
+async def _read_form(request: Request) -> AsyncIterator[FormData]:
+    form = await request.form()
+    try:
+        yield form
+    finally:
+        await form.close()  # the temporary files of a multipart form (uploads)
 
 
 PostedForm = Annotated[FormData, Depends(_read_form)]
@@ -459,6 +466,8 @@ def _form_page(
             items=items,
             item_names={i["name"] for i in items},
             item_titles={i["name"]: i["label"] for i in items},
+            uploads=any(i.type in UPLOAD_TYPES for i in questionnaire.items),
+            upload_max=f"{MAX_UPLOAD_BYTES // 1000} KB",
             errors=errors,
             error_message=None,
             notice=notice,
@@ -508,6 +517,11 @@ def posted_answers(questionnaire: Any, form: FormData, *, language: str = "en") 
             if ranked:
                 raw[item.name] = ranked
             continue
+        if item.type in UPLOAD_TYPES:
+            given = _uploaded(form.get(item.name))
+            if given is not None:
+                raw[item.name] = given
+            continue
         value = form.get(item.name)
         if isinstance(value, str) and value.strip():
             raw[item.name] = value if item.type == "text" else value.strip()
@@ -533,6 +547,22 @@ def posted_answers(questionnaire: Any, form: FormData, *, language: str = "en") 
         if item.name in raw:
             kept[item.name] = raw[item.name]
     return kept
+
+
+def _uploaded(value: Any) -> dict[str, Any] | None:
+    """A file posted in a multipart form as the API's file answer (base64), or None.
+
+    At most one byte more than the limit is read: validate_answers names the size."""
+    if isinstance(value, str) or value is None or not getattr(value, "filename", ""):
+        return None
+    data = value.file.read(MAX_UPLOAD_BYTES + 1)
+    if not data:
+        return None
+    return {
+        "filename": value.filename,
+        "content_type": value.content_type or "application/octet-stream",
+        "data": base64.b64encode(data).decode("ascii"),
+    }
 
 
 def _ranked(name: str, form: FormData) -> list[str]:

@@ -467,6 +467,9 @@
     var type = item.dataset.type;
     var inputs = inputsOf(item);
     if (type === "note") { return ""; }
+    if (type === "image" || type === "audio" || type === "file") {
+      return inputs[0].files && inputs[0].files.length ? inputs[0].files[0].name : "";
+    }
     if (type === "acknowledge") { return inputs[0].checked ? "OK" : ""; }
     if (type === "rank") {
       var placed = inputs.filter(function (i) { return i.value !== ""; });
@@ -490,7 +493,7 @@
   function setValue(item, value) {
     var type = item.dataset.type;
     var inputs = inputsOf(item);
-    if (type === "note") { return; }
+    if (type === "note" || type === "image" || type === "audio" || type === "file") { return; }
     if (type === "acknowledge") { inputs[0].checked = value === "OK"; return; }
     if (type === "rank") {
       var order = Array.isArray(value) ? value.map(String) : [];
@@ -776,6 +779,9 @@
       var answers = applyLogic();
       var missing = checkRequired(answers);
       if (missing.length) { showErrors(missing); return; }
+      /* A form with files is posted by the browser itself (multipart): files are not
+       * kept on the device, so it needs a connection when it is sent. */
+      if (form.dataset.uploads) { store(draftKey, null); form.submit(); return; }
       showErrors([]);
       var current = saveDraft();
       var queue = load(PENDING_KEY, []);
