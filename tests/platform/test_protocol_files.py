@@ -425,10 +425,17 @@ def test_redcap_import(tmp_path: Path) -> None:
     ("field", "expected"),
     [
         (
-            _field("info", "descriptive", "Welcome"),
-            "REDCap dictionary, row 3: field 'info' has type 'descriptive'",
+            _field("info", "sql", "Welcome", "select 1"),
+            "REDCap dictionary, row 3: field 'info' has type 'sql'",
         ),
-        (_field("total", "calc", "Total", "[a] + [b]"), "row 3: field 'total' has type 'calc'"),
+        (
+            _field("total", "calc", "Total", "datediff([a], 'today', 'y')"),
+            "row 3: calculation \"datediff([a], 'today', 'y')\"",
+        ),
+        (
+            _field("total", "calc", "Total", "[a] + [b]"),
+            "row 3 (calculation): '${a} + ${b}' refers to unknown item 'a'",
+        ),
         (
             _field("x", "text", "X", logic="[event_1_arm_1][conflict] = '1'"),
             "row 3: branching logic",
@@ -462,3 +469,22 @@ def test_redcap_export_refuses_what_redcap_cannot_say() -> None:
     content["questionnaires"][0]["items"][4]["relevant"] = "count-selected(${conflict}) > 0"
     with pytest.raises(ProtocolError, match="cannot be written as REDCap branching logic"):
         to_redcap_dictionary(parse_protocol(content))
+
+
+def test_redcap_calc_descriptive_and_file_fields(tmp_path: Path) -> None:
+    fields = [
+        _field("intro", "descriptive", "Welcome"),
+        _field("weight", "text", "Weight", validation="number"),
+        _field("height", "text", "Height", validation="number"),
+        _field("bmi", "calc", "BMI", "round(([weight]*10000)/(([height])^(2)),1)"),
+        _field("scan", "file", "A scan"),
+    ]
+    p = load_protocol(_redcap(tmp_path, fields))
+    items = {i.name: i for q in p.questionnaires for i in q.items}
+    assert items["intro"].type == "note" and items["scan"].type == "file"
+    assert items["bmi"].calculation == ("round((${weight}*10000) div (pow((${height}), (2))),1)")
+    clean = p.validate_answers(p.questionnaires[0].name, {"weight": "70", "height": "175"})
+    assert clean["bmi"] == 22.9
+    signature = _field("sig", "file", "Sign here", validation="signature")
+    with pytest.raises(ProtocolError, match="row 3: field 'sig' is a signature"):
+        load_protocol(_redcap(tmp_path, [signature]))
