@@ -1,0 +1,92 @@
+"""``dyadlab history``: relationship histories from an episodes file.
+
+Thin commands over :mod:`dyadlab.history`: each reads the episodes file (``person,
+partner, type, start, end, start_precision, end_precision, certainty``), calls the
+function and prints the summary, or with ``--json`` exactly one JSON object.
+
+Examples
+--------
+$ dyadlab history sequences episodes.csv --unit month --until 2024-06-30 --json
+$ dyadlab history wide episodes.csv --out sequences.csv
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dyadlab._cli._common import JsonOption, print_result
+
+HELP = "Relational and sexual histories: episodes → state sequences, exports, reports."
+
+EpisodesFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Episodes file: person, partner, type, start, end, start_precision, "
+        "end_precision, certainty (dates YYYY-MM-DD, YYYY-MM or YYYY; empty end = ongoing)."
+    ),
+]
+UnitOption = Annotated[
+    str, typer.Option("--unit", help="month (default), day, week, quarter or year.")
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until", help="Ongoing episodes run up to this day (YYYY-MM-DD); default today."
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``history`` command group to ``app``."""
+    history_app = typer.Typer(name="history", help=HELP, no_args_is_help=True)
+    history_app.command(
+        "sequences", help="One state per month (or other unit) per person; overlaps combined."
+    )(sequences_command)
+    history_app.command("wide", help="The sequences as a TraMineR-compatible wide table.")(
+        wide_command
+    )
+    app.add_typer(history_app, name="history")
+
+
+def sequences_command(
+    episodes: EpisodesFile,
+    unit: UnitOption = "month",
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run :func:`dyadlab.history.sequences` on an episodes file and print the result."""
+    from dyadlab.history._sequences import sequences
+
+    print_result(sequences, episodes, unit=unit, until=until, as_json=as_json)
+
+
+def wide_command(
+    episodes: EpisodesFile,
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")] = Path(
+        "sequences.csv"
+    ),
+    unit: UnitOption = "month",
+    until: UntilOption = None,
+    align: Annotated[
+        str,
+        typer.Option("--align", help="calendar (a column per period) or start (t1, t2, …)."),
+    ] = "calendar",
+) -> None:
+    """Write :func:`dyadlab.history.to_wide` of the sequences to a CSV file."""
+    import warnings
+
+    from dyadlab.exceptions import DyadlabWarning
+    from dyadlab.history._sequences import sequences
+    from dyadlab.history.wide import to_wide
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        result = sequences(episodes, unit=unit, until=until)
+    wide = to_wide(result, align=align)
+    wide.to_csv(out, index=False)
+    for message in result.warnings:
+        typer.echo(f"warning: {message}", err=True)
+    typer.echo(f"wrote {out} ({len(wide)} persons, {wide.shape[1] - 2} {unit} columns)")

@@ -1,0 +1,47 @@
+"""The relational and sexual history interview: episodes → sequences → analyses.
+
+Read episodes (``person, partner, type, start, end, start_precision, end_precision,
+certainty``) with their imprecise dates placed on the calendar, turn them into monthly
+(or daily, weekly, quarterly, yearly) state sequences with overlaps as combined states,
+count and time them, compare sequences by optimal matching and cluster them, and export
+them for TraMineR (wide) and for qualitative coding (REFI-QDA ``.qdpx``).
+
+Examples
+--------
+>>> import dyadlab as dl
+>>> "sequences" in dl.history.__all__
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "Episodes": "dyadlab.history.episodes",
+    "Sequence": "dyadlab.history._sequences",
+    "SequenceResult": "dyadlab.history._sequences",
+    "SimulatedHistory": "dyadlab.history.simulate",
+    "parse_date": "dyadlab.history.episodes",
+    "read_episodes": "dyadlab.history.episodes",
+    "read_wide": "dyadlab.history.wide",
+    "sequences": "dyadlab.history._sequences",
+    "simulate_episodes": "dyadlab.history.simulate",
+    "to_wide": "dyadlab.history.wide",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dyadlab.history' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

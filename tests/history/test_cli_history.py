@@ -1,0 +1,96 @@
+"""``dyadlab history sequences|wide``: the JSON contract and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pandas as pd
+import pytest
+
+import dyadlab as dl
+from dyadlab.cli import main
+from dyadlab.exceptions import DyadlabWarning
+
+from .conftest import episodes
+
+
+def test_sequences_json_is_the_contract(tmp_path, capsys):
+    frame, truth = dl.history.simulate_episodes(8, rng=4)
+    path = tmp_path / "episodes.csv"
+    frame.to_csv(path, index=False)
+    argv = ["history", "sequences", str(path), "--unit", "month"]
+    assert main([*argv, "--until", truth.until.isoformat(), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"model", "dyadlab_version", "unit", "until", "sequences", "warnings"}
+    assert out["model"] == "history_sequences" and out["unit"] == "month"
+    assert {s["person"]: s["states"] for s in out["sequences"]} == truth.sequences
+    assert {s["person"]: s["start"] for s in out["sequences"]} == truth.starts
+    assert all(set(s) == {"person", "start", "states"} for s in out["sequences"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        expected = dl.history.sequences(path, until=truth.until).to_dict()
+    assert out == expected
+    assert out["warnings"]  # this simulation has imprecise dates
+
+    assert main([*argv, "--until", truth.until.isoformat()]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("dyadlab history sequences — 8 persons")
+
+
+def test_the_issue_example(tmp_path, capsys):
+    path = tmp_path / "e.csv"
+    episodes(
+        ("p1", "romantic", "2019-02", "2019-05"),
+        ("p1", "casual", "2019-03-10", "2019-03-20"),
+        ("p1", "dating", "2019-01-31", "2019-01-31"),
+    ).to_csv(path, index=False)
+    assert main(["history", "sequences", str(path), "--until", "2020-01-01", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sequences"] == [
+        {
+            "person": "p1",
+            "start": "2019-01",
+            "states": ["dating", "romantic", "casual+romantic", "romantic", "romantic"],
+        }
+    ]
+    assert out["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "fragment"),
+    [
+        (["--unit", "fortnight"], 2, "unit='fortnight' is not allowed"),
+        (["--until", "soon"], 2, "until='soon'"),
+    ],
+)
+def test_usage_errors(tmp_path, capsys, extra, code, fragment):
+    path = tmp_path / "e.csv"
+    episodes(("p", "casual", "2019", "2019")).to_csv(path, index=False)
+    assert main(["history", "sequences", str(path), *extra]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("dyadlab: error: ") and fragment in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_data_error_is_one_line_naming_the_line(tmp_path, capsys):
+    path = tmp_path / "e.csv"
+    episodes(("p", "casual", "2019", "2019"), ("p", "casual", "2019-05", "2019-04")).to_csv(
+        path, index=False
+    )
+    assert main(["history", "sequences", str(path), "--until", "2024-01-01"]) == 1
+    err = capsys.readouterr().err
+    assert "e.csv, line 3, column 'end'" in err and len(err.strip().splitlines()) == 1
+    assert main(["history", "sequences", str(tmp_path / "none.csv")]) == 1
+    assert "there is no file" in capsys.readouterr().err
+
+
+def test_wide_command_writes_what_read_wide_reads(tmp_path, capsys):
+    frame, truth = dl.history.simulate_episodes(6, rng=9, imprecise=0)
+    path, out = tmp_path / "e.csv", tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    argv = ["history", "wide", str(path), "--out", str(out), "--until", truth.until.isoformat()]
+    assert main(argv) == 0
+    assert "6 persons" in capsys.readouterr().out
+    assert dl.history.read_wide(out).as_dict() == truth.sequences
+    assert pd.read_csv(out).columns[:2].tolist() == ["person", "start"]
