@@ -20,6 +20,9 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     "Episodes": "dyadlab.history.episodes",
+    "cluster": "dyadlab.history._distances",
+    "distances": "dyadlab.history._distances",
+    "substitution_costs": "dyadlab.history._distances",
     "Sequence": "dyadlab.history._sequences",
     "SequenceResult": "dyadlab.history._sequences",
     "SimulatedHistory": "dyadlab.history.simulate",
