@@ -20,7 +20,14 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     "Episodes": "dyadlab.history.episodes",
+    "TimeToEventResult": "dyadlab.history._survival",
     "cluster": "dyadlab.history._distances",
+    "counts": "dyadlab.history._describe",
+    "durations": "dyadlab.history._describe",
+    "event_ages": "dyadlab.history._describe",
+    "first_episodes": "dyadlab.history._describe",
+    "milestone_ages": "dyadlab.history._describe",
+    "time_to_event": "dyadlab.history._survival",
     "distances": "dyadlab.history._distances",
     "substitution_costs": "dyadlab.history._distances",
     "Sequence": "dyadlab.history._sequences",

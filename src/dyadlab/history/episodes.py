@@ -242,7 +242,9 @@ def read_source(source: Any, func: str) -> tuple[pd.DataFrame, str, bool]:
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value != value:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
