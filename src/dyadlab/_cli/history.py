@@ -8,6 +8,7 @@ Examples
 --------
 $ dyadlab history sequences episodes.csv --unit month --until 2024-06-30 --json
 $ dyadlab history wide episodes.csv --out sequences.csv
+$ dyadlab history report episodes.csv --out history.html --clusters 3 --persons persons.csv
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def register(app: typer.Typer) -> None:
     history_app.command("wide", help="The sequences as a TraMineR-compatible wide table.")(
         wide_command
     )
+    history_app.command(
+        "report", help="An HTML report: episodes by type, timelines, sequence index plot."
+    )(report_command)
     app.add_typer(history_app, name="history")
 
 
@@ -90,3 +94,52 @@ def wide_command(
     for message in result.warnings:
         typer.echo(f"warning: {message}", err=True)
     typer.echo(f"wrote {out} ({len(wide)} persons, {wide.shape[1] - 2} {unit} columns)")
+
+
+def report_command(
+    episodes: EpisodesFile,
+    out: Annotated[Path, typer.Option("--out", help="The HTML report to write.")] = Path(
+        "history.html"
+    ),
+    unit: UnitOption = "month",
+    until: UntilOption = None,
+    clusters: Annotated[
+        int | None,
+        typer.Option("--clusters", help="Cluster the sequences (optimal matching) into K groups."),
+    ] = None,
+    persons: Annotated[
+        Path | None,
+        typer.Option("--persons", help="person, birth [, interview]: adds ages at first episodes."),
+    ] = None,
+    event: Annotated[
+        str, typer.Option("--event", help="The milestone timed with --persons (first_<type>).")
+    ] = "first_any",
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    figures: Annotated[
+        Path | None, typer.Option("--figures", help="Folder for the figures as PNG and SVG.")
+    ] = None,
+) -> None:
+    """Run :func:`dyadlab.report.history_report.write_history_report` on an episodes file."""
+    import shlex
+    import sys
+
+    from dyadlab.exceptions import OptionError
+    from dyadlab.report.history_report import write_history_report
+
+    if clusters is not None and clusters < 1:
+        raise OptionError(f"history report: --clusters must be 1 or more, got {clusters}.")
+    call = "dyadlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if len(sys.argv) > 1 else ""
+    path = write_history_report(
+        episodes,
+        out,
+        unit=unit,
+        until=until,
+        clusters=clusters,
+        persons=persons,
+        event=event,
+        title=title,
+        data_path=episodes if episodes.is_file() else None,
+        figures_dir=figures,
+        call=call or f"dyadlab history report {episodes}",
+    )
+    typer.echo(f"Wrote {path}.")

@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "sequences": "dyadlab.history._sequences",
     "simulate_episodes": "dyadlab.history.simulate",
     "to_wide": "dyadlab.history.wide",
+    "write_history_report": "dyadlab.report.history_report",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,0 +1,69 @@
+"""The history report: its sections and figures, from the function and the command."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import pandas as pd
+import pytest
+
+import dyadlab as dl
+from dyadlab.cli import main
+
+matplotlib.use("Agg")
+
+
+def _persons(frame):
+    persons = sorted(set(frame["person"]), key=lambda p: int(p[1:]))
+    return pd.DataFrame(
+        {"person": persons, "birth": [f"{1995 + i % 6}-0{1 + i % 9}" for i in range(len(persons))]}
+    )
+
+
+def test_report_has_every_section_and_figure(tmp_path):
+    frame, truth = dl.history.simulate_episodes(15, rng=8)
+    out = dl.history.write_history_report(
+        frame,
+        tmp_path / "h.html",
+        until=truth.until,
+        clusters=3,
+        persons=_persons(frame),
+        figures_dir=tmp_path / "fig",
+    )
+    html = out.read_text(encoding="utf-8")
+    for title in [
+        "Data",
+        "Episodes by type",
+        "Timelines",
+        "State sequences",
+        "Clusters of sequences (k = 3)",
+        "Ages at first episodes",
+    ]:
+        assert f"<h2>{title}</h2>" in html
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4
+    assert "placed on the 1st of July" in html  # the placement warnings are shown
+    assert sorted(p.suffix for p in (tmp_path / "fig").iterdir()).count(".svg") == 4
+
+
+def test_report_command(tmp_path, capsys):
+    frame, truth = dl.history.simulate_episodes(6, rng=2, imprecise=0)
+    episodes, persons = tmp_path / "e.csv", tmp_path / "p.csv"
+    frame.to_csv(episodes, index=False)
+    _persons(frame).to_csv(persons, index=False)
+    out = tmp_path / "r.html"
+    argv = ["history", "report", str(episodes), "--out", str(out), "--until"]
+    argv += [truth.until.isoformat(), "--clusters", "2", "--persons", str(persons)]
+    assert main(argv) == 0
+    assert f"Wrote {out}" in capsys.readouterr().out
+    html = out.read_text(encoding="utf-8")
+    assert "Sequence index plot" in html and "SHA-256" in html
+    assert main([*argv[:5], "--clusters", "0"]) == 2
+    assert "--clusters must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("unit", ["quarter", "week"])
+def test_report_in_other_units(tmp_path, unit):
+    frame, truth = dl.history.simulate_episodes(4, rng=1, imprecise=0)
+    out = dl.history.write_history_report(frame, tmp_path / "h.html", until=truth.until, unit=unit)
+    assert f"one cell per {unit}" in out.read_text(encoding="utf-8")
