@@ -118,3 +118,81 @@ def test_until_defaults_to_today():
 
 def test_the_columns_constant_is_the_contract():
     assert list(dl.history.episodes.COLUMNS) == COLUMNS
+
+
+PLATFORM_ROWS = [
+    # as the platform's history export writes them (services/history.py::export_rows):
+    # a season as its middle month, an age as the middle month of that year of life
+    {
+        "person": "17",
+        "partner": "p17-1",
+        "type": "romantic",
+        "start": "2019-07",
+        "end": "",
+        "start_precision": "season",
+        "end_precision": "",
+        "certainty": 4,
+        "episode": 3,
+        "previous": None,
+        "ongoing": True,
+        "exclusivity": "exclusive",
+        "cohabitation": False,
+        "partner_pseudonym": "J.",
+        "notes": "Met at a festival.",
+    },
+    {
+        "person": "17",
+        "partner": "p17-2",
+        "type": "other",
+        "start": "2018-11",
+        "end": "2019-01",
+        "start_precision": "age",
+        "end_precision": "season",
+        "certainty": None,
+        "episode": 4,
+        "previous": None,
+        "ongoing": False,
+        "exclusivity": "unclear",
+        "cohabitation": False,
+        "partner_pseudonym": "T",
+        "notes": None,
+    },
+]
+
+
+def test_the_platform_json_export_is_read(tmp_path):
+    import json
+
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"study_id": 1, "episodes": PLATFORM_ROWS}), encoding="utf-8")
+    ep = dl.history.read_episodes(path, until="2020-02-01")
+    t = ep.table
+    assert t["episode"].tolist() == ["3", "4"]
+    assert t["note"].tolist() == ["Met at a festival.", ""]
+    assert t["certainty"].tolist()[0] == 4 and pd.isna(t["certainty"].tolist()[1])
+    assert t["start_precision"].tolist() == ["season", "age"]
+    assert ep.placement_warnings("month")[0].startswith("1 start date known to the season")
+
+
+def test_the_platform_csv_export_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "history.csv"
+    header = "person,partner,type,start,end,start_precision,end_precision,certainty\n"
+    body = "17,p17-1,romantic,2019-07,,season,,4\n17,p17-2,other,2018-11,2019-01,age,season,\n"
+    path.write_text("\ufeff" + header + body, encoding="utf-8")
+    ep = dl.history.read_episodes(path, until="2020-02-01")
+    assert ep.table["type"].tolist() == ["romantic", "other"]
+    with pytest.warns(dl.DyadlabWarning):
+        res = dl.history.sequences(ep)
+    # other: Nov 2018 – Jan 2019; romantic: Jul 2019 – Feb 2020 (ongoing)
+    assert res.sequences[0].start == "2018-11"
+    assert res.sequences[0].states == ["other"] * 3 + ["none"] * 5 + ["romantic"] * 8
+
+
+def test_a_json_file_that_is_not_a_list_of_rows(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"study_id": 1}', encoding="utf-8")
+    with pytest.raises(DyadicDataError, match="list of rows"):
+        dl.history.read_episodes(path)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DyadicDataError, match="is not JSON"):
+        dl.history.read_episodes(path)

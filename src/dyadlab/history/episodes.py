@@ -2,7 +2,8 @@
 
 An episodes table has one row per episode (spell) of one kind with one partner:
 ``person, partner, type, start, end, start_precision, end_precision, certainty``, and
-optionally ``episode`` (an id) and ``note`` (the interviewer's note). Dates are written
+optionally ``episode`` (an id) and ``note`` (the interviewer's note; ``notes`` in the
+platform's JSON export). Other columns are ignored. Dates are written
 ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; an empty ``end`` means the episode is ongoing
 up to ``until`` (default today).
 
@@ -223,22 +224,50 @@ def _rows(rows: pd.DataFrame) -> str:
 
 
 def read_source(source: Any, func: str) -> tuple[pd.DataFrame, str, bool]:
-    """The table, its name for messages, and whether it came from a file (CSV as text)."""
+    """The table, its name for messages, and whether it came from a file.
+
+    CSV and other text tables are read as text (so that ``2019`` stays a date); a
+    ``.json`` file holds a list of row objects, or an object whose ``episodes`` (or
+    ``rows``) is that list, as the platform's JSON export. Column names are stripped of
+    spaces and of a spreadsheet's byte-order mark.
+    """
     if isinstance(source, pd.DataFrame):
         return source, "data", False
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
             raise DyadicDataError(f"{func}(): there is no file {str(path)!r}.")
-        from dyadlab.io import read_table
+        if path.suffix.lower() == ".json":
+            frame = _read_json(path, func)
+        else:
+            from dyadlab.io import read_table
 
-        text_like = path.suffix.lower() in (".csv", ".tsv", ".tab", ".txt", ".gz")
-        opts: dict[str, Any] = {"dtype": str, "keep_default_na": False} if text_like else {}
-        return read_table(path, **opts), path.name, True
+            text_like = path.suffix.lower() in (".csv", ".tsv", ".tab", ".txt", ".gz")
+            opts: dict[str, Any] = {"dtype": str, "keep_default_na": False} if text_like else {}
+            frame = read_table(path, **opts)
+        frame = frame.rename(columns=lambda c: str(c).replace("\ufeff", "").strip())
+        return frame, path.name, True
     raise OptionError(
         f"{func}(): episodes must be a DataFrame or the path of a file, got "
         f"{type(source).__name__}."
     )
+
+
+def _read_json(path: Path, func: str) -> pd.DataFrame:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DyadicDataError(f"{func}(): {path.name} is not JSON ({exc}).") from None
+    if isinstance(data, dict):
+        data = data.get("episodes", data.get("rows"))
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise DyadicDataError(
+            f"{func}(): {path.name} must hold a list of rows (objects), or an object whose "
+            "'episodes' is that list."
+        )
+    return pd.DataFrame(data, dtype=object)
 
 
 def _text(value: Any) -> str:
@@ -262,9 +291,10 @@ def read_episodes(source: Any, *, until: Any = None) -> Episodes:
     ----------
     source : DataFrame or path
         The episodes: a DataFrame, or a file :func:`dyadlab.io.read_table` reads (CSV
-        is read as text, so that ``2019`` stays a date). Columns ``person, partner,
-        type, start, end, start_precision, end_precision, certainty``; optional
-        ``episode`` and ``note``; others are kept out.
+        is read as text, so that ``2019`` stays a date; a ``.json`` file is a list of
+        rows or the platform's export, ``{"episodes": [...]}``). Columns ``person,
+        partner, type, start, end, start_precision, end_precision, certainty``;
+        optional ``episode`` and ``note`` (or ``notes``); others are left out.
     until : date or str, optional
         The day ongoing episodes (empty ``end``) run up to, usually the interview date;
         default today. An end after ``until`` is cut at ``until`` (with a warning); a
@@ -332,6 +362,8 @@ def _read_row(
         return DyadicDataError(f"read_episodes(): {name}, {where}, column {column!r}: {problem}.")
 
     values = {c: _text(record.get(c)) for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
+    if not values["note"]:
+        values["note"] = _text(record.get("notes"))  # the platform's JSON export
     for column in ("person", "type", "start"):
         if not values[column]:
             raise fail(column, "is empty; every episode needs a person, a type and a start")
