@@ -224,22 +224,22 @@ def sequences(episodes: Any, *, unit: str = "month", until: Any = None) -> Seque
     ep = episodes if isinstance(episodes, Episodes) else read_episodes(episodes, until=until)
     freq = _FREQ[unit]
     table = ep.table
-    first = table["start"].dt.to_period(freq)
-    last = table["end"].dt.to_period(freq)
+    first = table["start"].dt.to_period(freq).array.asi8  # period ordinals
+    last = table["end"].dt.to_period(freq).array.asi8
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for person, a, b, kind in zip(table["person"], first, last, table["type"], strict=True):
+        spans.setdefault(person, []).append((int(a), int(b), kind))
     out = []
     for person in ep.persons:
-        mine = (table["person"] == person).to_numpy()
-        starts = [p.ordinal for p in first[mine]]
-        ends = [p.ordinal for p in last[mine]]
-        kinds = list(table.loc[mine, "type"])
-        origin = min(starts)
-        length = max(ends) - origin + 1
+        mine = spans[person]
+        origin = min(a for a, _, _ in mine)
+        length = max(b for _, b, _ in mine) - origin + 1
         sets: list[set[str]] = [set() for _ in range(length)]
-        for a, b, kind in zip(starts, ends, kinds, strict=True):
+        for a, b, kind in mine:
             for i in range(a - origin, b - origin + 1):
                 sets[i].add(kind)
         states = ["+".join(sorted(s)) if s else NONE for s in sets]
-        start_label = period_label(first[mine].min(), unit)
+        start_label = period_label(pd.Period(ordinal=origin, freq=freq), unit)
         out.append(Sequence(person=person, start=start_label, states=states))
     if not out:
         raise DyadicDataError("sequences(): there are no episodes.")

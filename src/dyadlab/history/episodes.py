@@ -340,7 +340,8 @@ def read_episodes(source: Any, *, until: Any = None) -> Episodes:
         raise DyadicDataError(f"{func}(): {name} holds no episodes.")
     rows = []
     notes: list[str] = []
-    for number, (label, record) in enumerate(frame.iterrows()):
+    records = frame.to_dict("records")
+    for number, (label, record) in enumerate(zip(frame.index, records, strict=True)):
         where = f"line {number + 2}" if from_file else f"row {label}"
         rows.append(_read_row(record, where, name, until_day, notes, number))
     table = pd.DataFrame(rows)
@@ -351,7 +352,7 @@ def read_episodes(source: Any, *, until: Any = None) -> Episodes:
 
 
 def _read_row(
-    record: pd.Series,
+    record: dict[Any, Any],
     where: str,
     name: str,
     until: _dt.date,
