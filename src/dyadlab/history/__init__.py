@@ -19,6 +19,9 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
+    "COLUMNS": "dyadlab.history.episodes",
+    "PRECISIONS": "dyadlab.history.episodes",
+    "TYPES": "dyadlab.history.episodes",
     "Episodes": "dyadlab.history.episodes",
     "TimeToEventResult": "dyadlab.history._survival",
     "cluster": "dyadlab.history._distances",
@@ -47,7 +50,13 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 
+# public modules reached as attributes (``dl.history.episodes.COLUMNS``)
+_MODULES: frozenset[str] = frozenset({"episodes", "qdpx", "simulate", "wide"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"dyadlab.history.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dyadlab.history' has no attribute {name!r}")
