@@ -94,3 +94,43 @@ def test_wide_command_writes_what_read_wide_reads(tmp_path, capsys):
     assert "6 persons" in capsys.readouterr().out
     assert dl.history.read_wide(out).as_dict() == truth.sequences
     assert pd.read_csv(out).columns[:2].tolist() == ["person", "start"]
+
+
+def test_time_to_event_command(tmp_path, capsys):
+    frame, truth = dl.history.simulate_episodes(40, rng=12)
+    episodes_path, persons_path = tmp_path / "e.csv", tmp_path / "p.csv"
+    frame.to_csv(episodes_path, index=False)
+    persons = pd.DataFrame(
+        {
+            "person": [f"p{i}" for i in range(1, 41)],
+            "birth": [f"{1996 + i % 4}-{1 + i % 12:02d}" for i in range(40)],
+            "group": ["a", "b"] * 20,
+        }
+    )
+    persons.to_csv(persons_path, index=False)
+    argv = ["history", "time-to-event", str(episodes_path), "--persons", str(persons_path)]
+    argv += ["--event", "first_romantic", "--until", truth.until.isoformat()]
+    assert main([*argv, "--by", "group", "--covariate", "group", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "history_time_to_event"
+    assert out["estimates"][0]["predictor"] == "groupb"
+    assert out["tests"][0]["name"] == "logrank"
+    ep = dl.history.read_episodes(frame, until=truth.until)
+    data = dl.history.event_ages(
+        dl.history.first_episodes(ep), persons, event="first_romantic", until=truth.until
+    )
+    expected = dl.history.time_to_event(data, covariates=["group"], by="group").to_dict()
+    assert out == json.loads(json.dumps(expected))
+    assert main(argv[:3]) == 2
+    assert "--persons is required" in capsys.readouterr().err
+    assert main([*argv[:5], "--event", "first_kiss"]) == 1
+    assert "no milestone is called 'first_kiss'" in capsys.readouterr().err
+
+
+def test_qdpx_command(tmp_path, capsys):
+    frame, _ = dl.history.simulate_episodes(3, rng=3, imprecise=0)
+    path = tmp_path / "e.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "notes.qdpx"
+    assert main(["history", "qdpx", str(path), "--out", str(out), "--until", "2022-01-01"]) == 0
+    assert dl.history.read_qdpx_notes(out)["note"].tolist() == frame["note"].tolist()

@@ -100,3 +100,13 @@ def test_from_dates_to_ages_to_curves():
         dl.history.event_ages(milestones, persons, event="first_sex")
     with pytest.raises(DyadicDataError, match="before their birth"):
         dl.history.milestone_ages(milestones.assign(date=["1999", "2018", "2015-07"]), persons)
+
+
+def test_a_separating_covariate_is_a_convergence_warning():
+    d = pd.DataFrame(
+        {"age": [1, 2, 3, 4, 5, 6, 7, 8], "event": [1, 1, 1, 1, 0, 0, 0, 0], "x": [1] * 4 + [0] * 4}
+    )
+    with pytest.warns(dl.ConvergenceWarning) as caught:
+        res = dl.history.time_to_event(d, covariates=["x"])
+    assert len(caught) == len(res.warnings) >= 1
+    assert all("may not be trustworthy" in w for w in res.warnings)

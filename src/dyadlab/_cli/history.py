@@ -9,6 +9,9 @@ Examples
 $ dyadlab history sequences episodes.csv --unit month --until 2024-06-30 --json
 $ dyadlab history wide episodes.csv --out sequences.csv
 $ dyadlab history report episodes.csv --out history.html --clusters 3 --persons persons.csv
+$ dyadlab history time-to-event episodes.csv --persons persons.csv --event first_romantic \\
+      --by group --covariate group --json
+$ dyadlab history qdpx episodes.csv --out notes.qdpx
 """
 
 from __future__ import annotations
@@ -52,6 +55,13 @@ def register(app: typer.Typer) -> None:
     history_app.command(
         "report", help="An HTML report: episodes by type, timelines, sequence index plot."
     )(report_command)
+    history_app.command(
+        "time-to-event",
+        help="Age at a first episode: Kaplan–Meier, log-rank and Cox (needs --persons).",
+    )(time_to_event_command)
+    history_app.command("qdpx", help="The episodes' notes as a REFI-QDA project (.qdpx).")(
+        qdpx_command
+    )
     app.add_typer(history_app, name="history")
 
 
@@ -142,4 +152,62 @@ def report_command(
         figures_dir=figures,
         call=call or f"dyadlab history report {episodes}",
     )
+    typer.echo(f"Wrote {path}.")
+
+
+def time_to_event_command(
+    episodes: EpisodesFile,
+    persons: Annotated[
+        Path | None,
+        typer.Option("--persons", help="person, birth [, interview, covariates] (required)."),
+    ] = None,
+    event: Annotated[
+        str,
+        typer.Option("--event", help="first_any (default) or first_<type>, e.g. first_romantic."),
+    ] = "first_any",
+    until: UntilOption = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Column of --persons: curves per group, log-rank.")
+    ] = None,
+    covariate: Annotated[
+        list[str] | None,
+        typer.Option("--covariate", help="Column of --persons for the Cox regression; repeat."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time to the first episode (of a type): :func:`dyadlab.history.time_to_event` on the
+    ages :func:`dyadlab.history.event_ages` gives."""
+    from dyadlab._cli._common import require_options
+    from dyadlab.history._describe import event_ages, first_episodes
+    from dyadlab.history._survival import time_to_event
+    from dyadlab.history.episodes import read_episodes
+
+    require_options(
+        "history time-to-event",
+        [(persons, "--persons", "give the persons file (person, birth) to compute ages")],
+    )
+    ep = read_episodes(episodes, until=until)
+    data = event_ages(first_episodes(ep), persons, event=event, until=ep.until)
+    print_result(
+        time_to_event,
+        data,
+        time="age",
+        event="event",
+        covariates=covariate or (),
+        by=by,
+        as_json=as_json,
+    )
+
+
+def qdpx_command(
+    episodes: EpisodesFile,
+    out: Annotated[Path, typer.Option("--out", help="The .qdpx file to write.")] = Path(
+        "history_notes.qdpx"
+    ),
+    until: UntilOption = None,
+) -> None:
+    """Write :func:`dyadlab.history.to_qdpx` of the episodes' notes."""
+    from dyadlab.history.qdpx import to_qdpx
+
+    path = to_qdpx(episodes, out, until=until)
     typer.echo(f"Wrote {path}.")

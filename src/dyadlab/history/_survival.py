@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import json
+import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab._validation import check_columns, check_range
-from dyadlab.exceptions import DyadicDataError, DyadlabError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabError
 from dyadlab.models._result import ESTIMATE_COLUMNS, _fmt, emit, jsonable
 
 __all__ = ["TimeToEventResult", "time_to_event"]
@@ -308,11 +309,27 @@ def time_to_event(
             )
     fit: dict[str, Any] = {"n_persons": len(frame), "n_events": int(events.sum())}
     rows = []
+    cox_notes: list[str] = []
     if covariates:
         design, names = _design(frame, covariates)
         design["_time"], design["_event"] = times.to_numpy(), events.to_numpy()
         cph = lifelines.CoxPHFitter(alpha=alpha)
-        cph.fit(design, duration_col="_time", event_col="_event")
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            try:
+                cph.fit(design, duration_col="_time", event_col="_event")
+            except lifelines.exceptions.ConvergenceError as exc:
+                raise DyadicDataError(
+                    f"{func}(): the Cox regression did not converge ({str(exc).splitlines()[0]}"
+                    "); a covariate may separate those with and without the event, or "
+                    "vary too little. Leave it out or merge its rare values."
+                ) from None
+        trouble = sorted({str(w.message).split(". ")[0].strip().rstrip(".") for w in caught})
+        cox_notes = [
+            f"{func}(): the Cox regression may not be trustworthy: {m} (lifelines); a "
+            "covariate may separate those with and without the event."
+            for m in trouble
+        ]
         s = cph.summary
         for name in names:
             r = s.loc[name]
@@ -343,7 +360,7 @@ def time_to_event(
         estimates=estimates,
         tests=tests,
         fit=fit,
-        warnings=emit(notes),
+        warnings=emit(notes) + (emit(cox_notes, ConvergenceWarning) if covariates else []),
         level=level,
         call={"time": time, "event": event, "covariates": covariates, "by": by, "level": level},
     )
