@@ -89,3 +89,53 @@ def test_errors(tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(FileFormatError, match="is not a REFI-QDA project"):
         dl.history.read_qdpx_notes(bad)
+
+
+# The element order REFI-QDA 1.5's Project.xsd prescribes for what to_qdpx writes
+# (xsd:sequence of each type; "*" = any number).
+ORDER = {
+    "TextSource": [
+        "Description",
+        "PlainTextContent",
+        "PlainTextSelection*",
+        "Coding*",
+        "NoteRef*",
+        "VariableValue*",
+    ],
+    "PlainTextSelection": ["Description", "Coding*", "NoteRef*"],
+    "Coding": ["CodeRef", "NoteRef*"],
+    "Case": ["Description", "CodeRef*", "VariableValue*", "SourceRef*", "SelectionRef*"],
+    "Code": ["Description", "NoteRef*", "Code*"],
+    "VariableValue": ["VariableRef", "TextValue"],
+}
+
+
+def _in_order(tags: list[str], allowed: list[str]) -> bool:
+    i = 0
+    for tag in tags:
+        while i < len(allowed) and allowed[i].rstrip("*") != tag:
+            i += 1
+        if i == len(allowed):
+            return False
+        if not allowed[i].endswith("*"):
+            i += 1
+    return True
+
+
+def test_elements_follow_the_schema_order(tmp_path):
+    path = dl.history.to_qdpx(_frame(), tmp_path / "n.qdpx", until="2024-01-01", created=WHEN)
+    with zipfile.ZipFile(path) as archive:
+        root = ET.fromstring(archive.read("project.qde"))
+    checked = 0
+    for element in root.iter():
+        name = element.tag.split("}")[1]
+        if name in ORDER:
+            tags = [c.tag.split("}")[1] for c in element]
+            assert _in_order(tags, ORDER[name]), (name, tags)
+            checked += 1
+    assert checked > 10
+    assert not _in_order(["VariableValue", "PlainTextSelection"], ORDER["TextSource"])
+    for variable in root.iterfind(".//q:Variable", NS):
+        assert variable.get("typeOfVariable") == "Text"
+    for code in root.iterfind(".//q:Code", NS):
+        assert code.get("isCodable") == "true" and re.fullmatch(r"#[0-9a-f]{6}", code.get("color"))
