@@ -55,7 +55,7 @@ def test_first_episodes_and_their_ages():
     firsts = dl.history.first_episodes(frame, until="2020-01-01")
     assert firsts.set_index("milestone")["date"].to_dict() == {
         "first_any": "2017-02-03",
-        "first_casual": "2018",
+        "first_casual": "2018-07-01",  # a year-only start is placed on 1 July
         "first_romantic": "2017-02-03",
     }
     ages = dl.history.milestone_ages(firsts, pd.DataFrame({"person": ["p"], "birth": ["2000"]}))

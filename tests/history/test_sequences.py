@@ -203,3 +203,20 @@ def test_quarters_are_the_union_of_the_true_months():
 def test_unknown_unit_is_named():
     with pytest.raises(dl.DyadlabError, match=r"unit='months' is not allowed.*'month'"):
         _seq(episodes(("p", "casual", "2019", "2019")), "months")
+
+
+def test_a_year_only_start_in_the_interview_year_is_placed_on_until():
+    frame = episodes(("p", "casual", "2024", ""))  # 1 July 2024 is after until
+    with pytest.warns(DyadlabWarning):
+        res = dl.history.sequences(frame, until="2024-03-01")
+    assert res.sequences[0].start == "2024-03" and res.sequences[0].states == ["casual"]
+    assert any("placed on 2024-03-01, the until day" in w for w in res.warnings)
+
+
+def test_seasons_are_warned_for_quarters_but_months_are_not():
+    frame = episodes(("p", "casual", "2019-01", "2019-03"), ("q", "dating", "2019-01", "2019-02"))
+    frame.loc[1, "start_precision"] = "season"  # winter 2018/19: December to February
+    with pytest.warns(DyadlabWarning) as caught:
+        res = _seq(frame, "quarter")
+    assert len(caught) == 1 and "known to the season" in res.warnings[0]
+    assert "row 1" in res.warnings[0]

@@ -120,8 +120,9 @@ def first_episodes(episodes: Any, *, until: Any = None) -> pd.DataFrame:
     -------
     DataFrame
         ``person, milestone, date, precision``, ``milestone`` = ``first_<type>`` and
-        ``first_any`` (the first episode of any type), ``date`` as written; the input
-        of :func:`milestone_ages` and :func:`event_ages`.
+        ``first_any`` (the first episode of any type), ``date`` the placed start
+        (``YYYY-MM-DD``; a year-only start is 1 July) and ``precision`` how well it is
+        known; the input of :func:`milestone_ages` and :func:`event_ages`.
 
     Examples
     --------
@@ -129,8 +130,9 @@ def first_episodes(episodes: Any, *, until: Any = None) -> pd.DataFrame:
     >>> frame = pd.DataFrame({"person": ["p", "p"], "partner": ["a", "b"],
     ...     "type": ["dating", "dating"], "start": ["2019-05", "2018"], "end": ["2019-06", "2018"],
     ...     "start_precision": "", "end_precision": "", "certainty": ""})
-    >>> first_episodes(frame, until="2020-01-01")["date"].tolist()
-    ['2018', '2018']
+    >>> firsts = first_episodes(frame, until="2020-01-01")
+    >>> firsts[["milestone", "date", "precision"]].values.tolist()
+    [['first_any', '2018-07-01', 'year'], ['first_dating', '2018-07-01', 'year']]
     """
     ep = _episodes(episodes, until)
     t = ep.table.sort_values("start", kind="stable")
@@ -144,7 +146,7 @@ def first_episodes(episodes: Any, *, until: Any = None) -> pd.DataFrame:
                 {
                     "person": person,
                     "milestone": name,
-                    "date": row["start_given"],
+                    "date": row["start"].date().isoformat(),
                     "precision": row["start_precision"],
                 }
             )

@@ -23,7 +23,9 @@ precisely than it is known (``2019-07`` with precision ``season`` is "summer 201
 placed in July); it may not be known more precisely than it is written (``2019`` with
 precision ``month`` is an error). When a placed end falls before a placed start that
 the precisions allow to be in the right order (start ``2019``, end ``2019-03``), the
-less precise of the two is moved onto the other, and a warning says so.
+less precise of the two is moved onto the other, and a warning says so; a start placed
+after ``until`` although written to allow it (``2024`` with ``until`` 1 March 2024) is
+placed on ``until``, with a warning.
 
 Examples
 --------
@@ -184,7 +186,8 @@ class Episodes:
         1 start date known only to the year was placed on the 1st of July (row 0): the months
         near it are uncertain.
         """
-        unit_rank = {"day": 0, "week": 0, "month": 1, "quarter": 2, "year": 3}[unit]
+        # a season may straddle two quarters, an age two years
+        unit_rank = {"day": 0, "week": 0, "month": 1, "quarter": 1, "year": 3}[unit]
         messages = []
         for side in ("start", "end"):
             for precision in PRECISIONS:
@@ -402,11 +405,17 @@ def _read_row(
         dates[side] = (day, written, precision)
     start, start_written, start_precision = dates["start"]
     if start > until:
-        raise fail(
-            "start",
-            f"{values['start']!r} is after until ({until.isoformat()}); correct the date or "
-            "give a later until (--until)",
+        if _earliest(start, start_written) > until:
+            raise fail(
+                "start",
+                f"{values['start']!r} is after until ({until.isoformat()}); correct the date "
+                "or give a later until (--until)",
+            )
+        notes.append(
+            f"{where}: the start {values['start']!r} was placed on {until.isoformat()}, the "
+            "until day, so that it does not fall after it."
         )
+        start = until
     ongoing = "end" not in dates
     if ongoing:
         end, end_written, end_precision = until, "day", "ongoing"
