@@ -41,9 +41,9 @@ def test_report_has_every_section_and_figure(tmp_path):
         "Ages at first episodes",
     ]:
         assert f"<h2>{title}</h2>" in html
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 5
     assert "placed on the 1st of July" in html  # the placement warnings are shown
-    assert sorted(p.suffix for p in (tmp_path / "fig").iterdir()).count(".svg") == 4
+    assert sorted(p.suffix for p in (tmp_path / "fig").iterdir()).count(".svg") == 5
 
 
 def test_report_command(tmp_path, capsys):

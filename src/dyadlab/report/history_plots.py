@@ -73,7 +73,12 @@ def state_colours(states: Sequence[str]) -> dict[str, str]:
 
 
 def draw_sequence_index(
-    result: Any, ax: Any = None, *, order: Sequence[str] | None = None, align: str = "calendar"
+    result: Any,
+    ax: Any = None,
+    *,
+    order: Sequence[str] | None = None,
+    align: str = "calendar",
+    groups: pd.Series | None = None,
 ) -> Any:
     """The sequence index plot: one row per person, one cell per period, coloured by state.
 
@@ -84,7 +89,10 @@ def draw_sequence_index(
     ax : matplotlib Axes, optional
         Where to draw (a new figure otherwise).
     order : sequence of str, optional
-        The persons, top to bottom (default: as in ``result``), e.g. sorted by cluster.
+        The persons, top to bottom (default: as in ``result``).
+    groups : Series, optional
+        A group (e.g. cluster) per person: persons are sorted by it, separated by lines
+        and the groups labelled on the right.
     align : {"calendar", "start"}
         Calendar periods on the x axis, or periods since each person's first episode.
 
@@ -96,6 +104,8 @@ def draw_sequence_index(
     from matplotlib.patches import Patch
 
     wide = result.to_wide(align=align).set_index("person")
+    if groups is not None:
+        order = list(groups.loc[list(wide.index)].sort_values(kind="stable").index)
     if order is not None:
         wide = wide.loc[list(order)]
     cells = wide.drop(columns=["start"])
@@ -118,8 +128,24 @@ def draw_sequence_index(
         ax.set_yticklabels(list(cells.index), fontsize=7)
     ax.set_xlabel(result.unit if align == "calendar" else f"{result.unit}s since the first episode")
     ax.set_ylabel("person")
+    if groups is not None:
+        labels = groups.loc[list(cells.index)].to_numpy()
+        edges = [i for i in range(1, len(labels)) if labels[i] != labels[i - 1]]
+        for i in edges:
+            ax.axhline(i - 0.5, color="black", linewidth=1.2)
+        for start, stop in zip([0, *edges], [*edges, len(labels)], strict=True):
+            ax.annotate(
+                str(labels[start]),
+                (1.0, 1 - (start + stop) / 2 / len(labels)),
+                xycoords="axes fraction",
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+            )
     handles = [Patch(color=colours[s], label=s) for s in result.states]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.03, 1), fontsize=8)
     return ax
 
 

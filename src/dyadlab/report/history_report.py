@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from dyadlab.exceptions import DyadlabWarning
+from dyadlab.exceptions import DyadlabError, DyadlabWarning
 from dyadlab.report.html import (
     Provenance,
     Section,
@@ -61,6 +61,58 @@ def _state_shares(result: Any) -> pd.DataFrame:
             f"share of person-{result.unit}s": shares.to_numpy(),
             "persons": persons.reindex(shares.index).to_numpy(),
         }
+    )
+
+
+def _episodes_section(ep: Any, counts: Any, max_rows: int = 200) -> Section:
+    """Counts and durations by type; how long episodes last (Kaplan–Meier by type, an
+    ongoing episode censored at ``until``)."""
+    from dyadlab.history._describe import durations
+
+    per_person = counts(ep).reset_index()
+    shown = per_person.head(max_rows)
+    caption = "Per person" + (
+        f" (the first {max_rows} of {len(per_person)})" if len(per_person) > max_rows else ""
+    )
+    figures = []
+    text = (
+        "Durations run from the placed start to the placed end; an ongoing episode's "
+        "duration so far is censored, so the medians in the table understate the "
+        "durations of types that are often ongoing."
+    )
+    d = durations(ep).assign(event=lambda f: (~f["ongoing"]).astype(int))
+    if d["event"].sum() > 0:
+        try:
+            from dyadlab.history._survival import time_to_event
+            from dyadlab.report.history_plots import draw_survival
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DyadlabWarning)
+                km = time_to_event(d, time="months", event="event", by="type")
+            figures.append(
+                figure_from_matplotlib(
+                    draw_survival(km),
+                    "How long episodes last",
+                    caption="Share of episodes still going on after so many months "
+                    "(Kaplan–Meier by type; ongoing episodes censored)",
+                )
+            )
+            medians = ", ".join(
+                f"{g} {'not reached' if m is None else f'{m:.1f}'}"
+                for g, m in km.medians.items()
+                if g != "all"
+            )
+            text += f" Kaplan–Meier median durations (months): {medians}."
+        except DyadlabError as exc:  # e.g. lifelines not installed
+            text += f" (No Kaplan–Meier curves: {exc})"
+    return Section(
+        "Episodes by type",
+        text=text,
+        tables=[
+            ("Episodes, persons and durations (months) by type", _by_type(ep)),
+            (caption, shown),
+        ],
+        figures=figures,
     )
 
 
@@ -134,13 +186,7 @@ def write_history_report(
             ),
             preformatted="\n".join(result.warnings) if result.warnings else "",
         ),
-        Section(
-            "Episodes by type",
-            tables=[
-                ("Episodes, persons and durations (months) by type", _by_type(ep)),
-                ("Per person", counts(ep).reset_index()),
-            ],
-        ),
+        _episodes_section(ep, counts),
         Section(
             "Timelines",
             text=(
@@ -169,7 +215,6 @@ def write_history_report(
     if clusters is not None and n_persons >= 2:
         dist = distances(result, method="om", sub=2.0, indel=1.0)
         labels = cluster(dist, k=min(clusters, n_persons))
-        order = list(labels.sort_values(kind="stable").index)
         sizes = labels.value_counts().sort_index()
         lengths = pd.Series({s.person: len(s.states) for s in result.sequences})
         table = pd.DataFrame(
@@ -187,13 +232,13 @@ def write_history_report(
                 text=(
                     "Optimal matching distances (substitution 2, insertion/deletion 1, "
                     "sequences compared from each person's first episode), clustered by "
-                    "Ward's linkage. The index plot is sorted by cluster; persons of one "
-                    "cluster are adjacent."
+                    "Ward's linkage. The index plot is sorted by cluster (numbered on its "
+                    "right), the clusters separated by lines."
                 ),
                 tables=[("Cluster sizes", table)],
                 figures=[
                     figure_from_matplotlib(
-                        draw_sequence_index(result, order=order, align="start"),
+                        draw_sequence_index(result, groups=labels, align="start"),
                         "Sequences by cluster",
                         caption="Sequences aligned on their first period, sorted by cluster: "
                         + ", ".join(
