@@ -134,3 +134,24 @@ def test_qdpx_command(tmp_path, capsys):
     out = tmp_path / "notes.qdpx"
     assert main(["history", "qdpx", str(path), "--out", str(out), "--until", "2022-01-01"]) == 0
     assert dl.history.read_qdpx_notes(out)["note"].tolist() == frame["note"].tolist()
+
+
+def test_results_are_strict_json_and_leave_their_input_alone():
+    frame, truth = dl.history.simulate_episodes(10, rng=6)
+    before = frame.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        res = dl.history.sequences(frame, until=truth.until)
+    json.dumps(res.to_dict(), allow_nan=False)
+    pd.testing.assert_frame_equal(frame, before)
+    data = pd.DataFrame(
+        {
+            "age": [14.0, 15.0, 16.0, 17.0, 14.5, 15.5, 16.5, 18.0],
+            "event": [1, 0, 1, 1, 1, 1, 0, 0],
+            "g": list("abababab"),
+        }
+    )
+    copy = data.copy()
+    tte = dl.history.time_to_event(data, by="g", covariates=["g"])
+    json.dumps(tte.to_dict(), allow_nan=False)  # medians not reached are null, not NaN
+    pd.testing.assert_frame_equal(data, copy)

@@ -81,3 +81,17 @@ def test_quarters_round_trip():
     wide = res.to_wide()
     assert list(wide.columns)[2:] == ["2019Q4", "2020Q1", "2020Q2"]
     assert dl.history.read_wide(wide, unit="quarter").sequences == res.sequences
+
+
+def test_a_table_written_by_r_reads_back(tmp_path):
+    # write.csv(wide) in R: a first column of row names without a name, NA for empty cells
+    path = tmp_path / "from_r.csv"
+    path.write_text(
+        '"","person","start","2019-11","2019-12","2020-01"\n'
+        '"1","a","2019-11","casual","none","romantic"\n'
+        '"2","b","2020-01",NA,NA,"casual+romantic"\n',
+        encoding="utf-8",
+    )
+    back = dl.history.read_wide(path)
+    assert back.as_dict() == {"a": ["casual", "none", "romantic"], "b": ["casual+romantic"]}
+    assert [s.start for s in back.sequences] == ["2019-11", "2020-01"]

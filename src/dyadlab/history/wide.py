@@ -13,7 +13,12 @@ period). In R::
 
     library(TraMineR)
     wide <- read.csv("sequences.csv", check.names = FALSE)
-    seqs <- seqdef(wide, var = 3:ncol(wide), id = wide$person, right = "DEL")
+    seqs <- seqdef(wide, var = 3:ncol(wide), id = wide$person, left = "DEL", right = "DEL")
+
+(``left = "DEL"`` starts each sequence at the person's first period, as
+:func:`dyadlab.history.distances` compares them; keep ``left = NA`` for calendar-aligned
+plots.) A column of row names that R's ``write.csv`` adds (an empty name) is ignored
+when the table is read back.
 
 Examples
 --------
@@ -135,6 +140,10 @@ def read_wide(source: Any, *, unit: str = "month") -> SequenceResult:
     frame = read_source(source, func)[0]
     if "person" not in frame.columns:
         raise DyadicDataError(f"{func}(): the table has no column 'person'.")
+    # R's write.csv adds a column of row names without a name; pandas calls it "Unnamed: 0"
+    frame = frame.drop(
+        columns=[c for c in frame.columns if str(c) == "" or str(c).startswith("Unnamed: ")]
+    )
     columns = [str(c) for c in frame.columns if str(c) not in ("person", "start")]
     positional = bool(columns) and all(_POSITION.match(c) for c in columns)
     if positional and "start" not in frame.columns:
