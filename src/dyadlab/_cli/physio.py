@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 import typer
 
 from dyadlab._cli._common import (
@@ -37,6 +34,11 @@ from dyadlab._cli._common import (
     require_options,
 )
 from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+
+if TYPE_CHECKING:  # numpy and pandas load when a command runs, not at start-up
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
 
 HELP = (
     "Genital psychophysiology and partners' arousal: VPA beats, windowed cross-correlation, "
@@ -65,6 +67,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _column(frame: pd.DataFrame, column: str, data: Path) -> npt.NDArray[np.float64]:
+    import numpy as np
+    import pandas as pd
+
     if column not in frame.columns:
         from dyadlab._validation import closest
 

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import special
+
+if TYPE_CHECKING:  # pandas loads when a replication is written out, not with power
+    import pandas as pd
 
 __all__ = ["DiaryParams", "Simulated", "simulate", "to_frame"]
 
@@ -146,6 +148,8 @@ def simulate(
     u = rng.standard_normal((reps, couples, 1, 2)) @ _chol(p.g()).T
     a, pp, c = np.array(p.actor), np.array(p.partner), np.array(p.intercept)
     if p.family == "binomial":
+        from scipy import special
+
         logit = c + a * x + pp * x[..., ::-1] + u
         y = (rng.random(shape) < special.expit(logit)).astype(float)
         return Simulated(x=x, y=y, keep=_kept(p, couples, days, reps, rng))
@@ -182,6 +186,8 @@ def to_frame(sim: Simulated, rep: int = 0) -> pd.DataFrame:
 
     Columns ``dyad, person, role, time, x, y``; a missing day has no rows.
     """
+    import pandas as pd
+
     _, n, t, _ = sim.y.shape
     d, day, m = np.meshgrid(np.arange(n), np.arange(t), np.arange(2), indexing="ij")
     keep = np.broadcast_to(sim.keep[rep][..., None], (n, t, 2))

@@ -32,14 +32,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
 from dyadlab.models._diary_sim import DiaryParams, Simulated, simulate, unexplained
-from dyadlab.models._result import present
 
 __all__ = ["DiaryPowerResult", "diary"]
 
@@ -128,6 +127,8 @@ class DiaryPowerResult:
 
     def plot(self, *, target: float | None = 0.8) -> Any:
         """Power curves (see :func:`dyadlab.report.power_diary_plot.plot_power_grid`)."""
+        from dyadlab.models._result import present
+
         return present("power_diary_plot", "plot_power_grid")(
             self.grid, alpha=self.alpha, target=target
         )
@@ -152,7 +153,7 @@ def run_chunk(
         fit = fit_batch(sufficient_stats(sim, p.distinguishable), start=true_theta(p))
         ok = fit.converged & np.isfinite(fit.se).all(axis=1)
         t = fit.beta[ok] / fit.se[ok]
-        crit = stats.t.ppf(1.0 - alpha / 2.0, fit.df[ok])
+        crit = special.stdtrit(fit.df[ok], 1.0 - alpha / 2.0)
         sig = np.abs(t) > crit
     # columns: (int1, int2, actor1, actor2, partner1, partner2) or (int, actor, partner)
     cols = (
@@ -182,7 +183,7 @@ def _glmm_tests(
     reps, n, t, _ = sim.y.shape
     dyad = np.broadcast_to(np.arange(n)[:, None, None], (n, t, 2))
     member = np.broadcast_to(np.arange(2), (n, t, 2))
-    crit = stats.norm.ppf(1.0 - alpha / 2.0)
+    crit = special.ndtri(1.0 - alpha / 2.0)
     ok = np.zeros(reps, dtype=bool)
     sig = np.zeros((reps, 6 if distinguishable else 3), dtype=bool)
     for r in range(reps):
