@@ -172,7 +172,6 @@ def test_simulated_histories_give_their_known_sequences(seed):
         res = dl.history.sequences(frame, until=truth.until)
     assert res.as_dict() == truth.sequences
     assert {s.person: s.start for s in res.sequences} == truth.starts
-    assert any("+" in s for states in truth.sequences.values() for s in states) or seed > 0
 
 
 def test_simulation_mixes_precisions_and_overlaps():
