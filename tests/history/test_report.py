@@ -67,3 +67,24 @@ def test_report_in_other_units(tmp_path, unit):
     frame, truth = dl.history.simulate_episodes(4, rng=1, imprecise=0)
     out = dl.history.write_history_report(frame, tmp_path / "h.html", until=truth.until, unit=unit)
     assert f"one cell per {unit}" in out.read_text(encoding="utf-8")
+
+
+def test_results_draw_themselves():
+    import matplotlib.pyplot as plt
+
+    frame, truth = dl.history.simulate_episodes(5, rng=4, imprecise=0)
+    res = dl.history.sequences(frame, until=truth.until)
+    ax = res.plot()
+    assert ax.get_ylabel() == "person" and len(ax.get_yticklabels()) == 5
+    d = pd.DataFrame({"age": [14.0, 15.0, 16.0, 17.0], "event": [1, 0, 1, 0]})
+    ax2 = dl.history.time_to_event(d).plot()
+    assert ax2.get_ylabel() == "share without the event"
+    plt.close("all")
+
+
+def test_state_colours_mix_the_types_of_a_combined_state():
+    from dyadlab.report.history_plots import state_colours
+
+    colours = state_colours(["none", "casual", "romantic", "casual+romantic"])
+    assert len(set(colours.values())) == 4
+    assert colours["none"] == "#e6e6e6"
