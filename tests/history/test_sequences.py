@@ -219,3 +219,40 @@ def test_seasons_are_warned_for_quarters_but_months_are_not():
         res = _seq(frame, "quarter")
     assert len(caught) == 1 and "known to the season" in res.warnings[0]
     assert "row 1" in res.warnings[0]
+
+
+def test_min_certainty_leaves_out_uncertain_episodes_and_says_so():
+    frame = episodes(
+        ("p", "romantic", "2019-01", "2019-03", "", "", "5"),
+        ("p", "casual", "2019-02", "2019-02", "", "", "2"),
+        ("q", "online", "2020-01", "2020-01", "", "", "1"),
+        ("r", "dating", "2020-05", "2020-05", "", "", ""),  # no certainty: kept
+    )
+    assert _seq(frame).as_dict()["p"] == ["romantic", "casual+romantic", "romantic"]
+    with pytest.warns(DyadlabWarning) as caught:
+        res = dl.history.sequences(frame, until=UNTIL, min_certainty=3)
+    assert res.as_dict() == {"p": ["romantic"] * 3, "r": ["dating"]}
+    assert res.warnings == [
+        "2 episodes with a certainty below 3 were left out (rows 1, 2).",
+        "1 person ('q') has no episode left and no sequence.",
+    ]
+    assert len(caught) == 2
+    with pytest.raises(dl.DyadlabError, match="min_certainty=6 is out of range"):
+        dl.history.sequences(frame, until=UNTIL, min_certainty=6)
+
+
+def test_min_certainty_on_the_command_line(tmp_path, capsys):
+    import json
+
+    from dyadlab.cli import main
+
+    path = tmp_path / "e.csv"
+    episodes(
+        ("p", "romantic", "2019-01", "2019-03", "", "", "5"),
+        ("p", "casual", "2019-02", "2019-02", "", "", "2"),
+    ).to_csv(path, index=False)
+    argv = ["history", "sequences", str(path), "--until", UNTIL, "--min-certainty", "3"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sequences"][0]["states"] == ["romantic"] * 3
+    assert out["warnings"][0].startswith("1 episode with a certainty below 3 was left out")

@@ -69,12 +69,23 @@ def sequences_command(
     episodes: EpisodesFile,
     unit: UnitOption = "month",
     until: UntilOption = None,
+    min_certainty: Annotated[
+        int | None,
+        typer.Option("--min-certainty", help="Leave out episodes of a lower certainty (1–5)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run :func:`dyadlab.history.sequences` on an episodes file and print the result."""
     from dyadlab.history._sequences import sequences
 
-    print_result(sequences, episodes, unit=unit, until=until, as_json=as_json)
+    print_result(
+        sequences,
+        episodes,
+        unit=unit,
+        until=until,
+        min_certainty=min_certainty,
+        as_json=as_json,
+    )
 
 
 def wide_command(

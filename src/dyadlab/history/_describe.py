@@ -89,7 +89,7 @@ def durations(episodes: Any, *, until: Any = None) -> pd.DataFrame:
     -------
     DataFrame
         ``person, partner, type, episode, start, end, ongoing, days, months,
-        start_precision, end_precision``: ``days`` from the placed start to the placed
+        start_precision, end_precision, certainty``: ``days`` from the placed start to the placed
         end (0 for an episode of one day), ``months`` = days / 30.4375. An ongoing
         episode's duration is censored: use it as such (e.g. with
         :func:`time_to_event` and ``event = ~ongoing``).
@@ -110,6 +110,7 @@ def durations(episodes: Any, *, until: Any = None) -> pd.DataFrame:
     out["months"] = out["days"] / DAYS_PER_MONTH
     out["start_precision"] = t["start_precision"]
     out["end_precision"] = t["end_precision"]
+    out["certainty"] = t["certainty"]
     return out.reset_index(drop=True)
 
 

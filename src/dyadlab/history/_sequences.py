@@ -174,7 +174,9 @@ class SequenceResult:
         return present("history_plots", "draw_sequence_index")(self, ax=ax)
 
 
-def sequences(episodes: Any, *, unit: str = "month", until: Any = None) -> SequenceResult:
+def sequences(
+    episodes: Any, *, unit: str = "month", until: Any = None, min_certainty: int | None = None
+) -> SequenceResult:
     """One state per period from each person's first episode to their last period.
 
     Parameters
@@ -186,6 +188,10 @@ def sequences(episodes: Any, *, unit: str = "month", until: Any = None) -> Seque
     until : date or str, optional
         The day ongoing episodes run up to (default today); only used when
         ``episodes`` is not yet read.
+    min_certainty : int, optional
+        Leave out episodes whose certainty (1–5) is below this, for a sensitivity
+        analysis of uncertain recall; episodes without a certainty are kept. What is
+        left out is counted in ``.warnings``.
 
     Returns
     -------
@@ -222,6 +228,12 @@ def sequences(episodes: Any, *, unit: str = "month", until: Any = None) -> Seque
 
     check_option("unit", unit, UNITS, func="sequences")
     ep = episodes if isinstance(episodes, Episodes) else read_episodes(episodes, until=until)
+    dropped: list[str] = []
+    if min_certainty is not None:
+        from dyadlab._validation import check_range
+
+        check_range("min_certainty", min_certainty, func="sequences", low=1, high=5)
+        ep, dropped = _keep_certain(ep, min_certainty)
     freq = _FREQ[unit]
     table = ep.table
     first = table["start"].dt.to_period(freq).array.asi8  # period ordinals
@@ -244,5 +256,38 @@ def sequences(episodes: Any, *, unit: str = "month", until: Any = None) -> Seque
     if not out:
         raise DyadicDataError("sequences(): there are no episodes.")
     return SequenceResult(
-        sequences=out, unit=unit, until=ep.until, warnings=emit(ep.placement_warnings(unit))
+        sequences=out,
+        unit=unit,
+        until=ep.until,
+        warnings=emit(dropped + ep.placement_warnings(unit)),
     )
+
+
+def _keep_certain(ep: Episodes, minimum: int) -> tuple[Episodes, list[str]]:
+    """The episodes with a certainty of at least ``minimum`` (or none), and messages."""
+    import dataclasses
+
+    from dyadlab.history.episodes import _rows
+
+    table = ep.table
+    low = table["certainty"].notna() & (table["certainty"] < minimum)
+    if not low.any():
+        return ep, []
+    kept = table[~low.to_numpy()].reset_index(drop=True)
+    n = int(low.sum())
+    messages = [
+        f"{n} episode{'s' if n > 1 else ''} with a certainty below {minimum} "
+        f"{'were' if n > 1 else 'was'} left out ({_rows(table[low.to_numpy()])})."
+    ]
+    gone = [p for p in ep.persons if p not in set(kept["person"])]
+    if gone:
+        shown = ", ".join(repr(p) for p in gone[:5]) + (" …" if len(gone) > 5 else "")
+        messages.append(
+            f"{len(gone)} person{'s' if len(gone) > 1 else ''} ({shown}) "
+            f"{'have' if len(gone) > 1 else 'has'} no episode left and no sequence."
+        )
+    if kept.empty:
+        raise DyadicDataError(
+            f"sequences(): every episode has a certainty below {minimum}; lower min_certainty."
+        )
+    return dataclasses.replace(ep, table=kept), messages
