@@ -62,3 +62,40 @@ def test_first_episodes_and_their_ages():
     assert ages.set_index("milestone")["precision"].to_dict()["first_casual"] == "year"
     # 1 July 2000 → 1 July 2018: 18 × 365 + 4 leap days
     assert ages.set_index("milestone")["age"]["first_casual"] == pytest.approx(6574 / 365.25)
+
+
+def test_concurrency_counts_partners_not_types():
+    frame = episodes(
+        ("p", "casual", "2019-01", "2019-03"),  # partner x0
+        ("p", "casual", "2019-03-31", "2019-04-01"),  # partner x1: March and April
+        ("p", "romantic", "2019-07", "2019-07"),  # x2
+        ("q", "online", "2020-01", "2020-02"),
+        ("q", "romantic", "2020-02", "2020-02"),
+    )
+    frame.loc[4, "partner"] = "x3"  # q: online with x3, then romantic with x3 (one partner)
+    c = dl.history.concurrency(frame, until="2024-01-01")
+    # p: Jan–Jul = 7 months; active Jan, Feb, Mar, Apr, Jul = 5; concurrent: March only
+    assert c.loc["p"].tolist() == [7, 5, 1, 0.2, 2]
+    # q: the same partner twice at once is not concurrency
+    assert c.loc["q"].tolist() == [2, 2, 0, 0.0, 1]
+    # states would not show p's concurrency: March is just "casual"
+    assert dl.history.sequences(frame, until="2024-01-01").as_dict()["p"][2] == "casual"
+
+
+def test_concurrency_agrees_with_the_simulated_months():
+    frame, truth = dl.history.simulate_episodes(30, rng=9, imprecise=0)
+    c = dl.history.concurrency(frame, until=truth.until)
+    for person, states in truth.sequences.items():
+        months = truth.months[truth.months["person"] == person]
+        assert c.loc[person, "periods"] == len(states)
+        assert c.loc[person, "active"] == sum(s != "none" for s in states)
+        # every simulated episode has a partner of its own
+        firsts = [int(m[:4]) * 12 + int(m[5:]) for m in months["first"]]
+        lasts = [int(m[:4]) * 12 + int(m[5:]) for m in months["last"]]
+        origin = min(firsts)
+        overlap = [
+            sum(a <= origin + i <= b for a, b in zip(firsts, lasts, strict=True))
+            for i in range(len(states))
+        ]
+        assert c.loc[person, "concurrent"] == sum(n > 1 for n in overlap)
+        assert c.loc[person, "max_partners"] == max(overlap)

@@ -43,6 +43,7 @@ def test_report_has_every_section_and_figure(tmp_path):
         assert f"<h2>{title}</h2>" in html
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 5
     assert "placed on the 1st of July" in html  # the placement warnings are shown
+    assert "<h3>Concurrency</h3>" in html and "<h3>States</h3>" in html
     assert sorted(p.suffix for p in (tmp_path / "fig").iterdir()).count(".svg") == 5
 
 

@@ -25,6 +25,7 @@ _LAZY: dict[str, str] = {
     "Episodes": "dyadlab.history.episodes",
     "TimeToEventResult": "dyadlab.history._survival",
     "cluster": "dyadlab.history._distances",
+    "concurrency": "dyadlab.history._describe",
     "counts": "dyadlab.history._describe",
     "durations": "dyadlab.history._describe",
     "event_ages": "dyadlab.history._describe",

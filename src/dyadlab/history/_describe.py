@@ -31,7 +31,14 @@ from dyadlab.history.episodes import (
     read_source,
 )
 
-__all__ = ["counts", "durations", "event_ages", "first_episodes", "milestone_ages"]
+__all__ = [
+    "concurrency",
+    "counts",
+    "durations",
+    "event_ages",
+    "first_episodes",
+    "milestone_ages",
+]
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -112,6 +119,79 @@ def durations(episodes: Any, *, until: Any = None) -> pd.DataFrame:
     out["end_precision"] = t["end_precision"]
     out["certainty"] = t["certainty"]
     return out.reset_index(drop=True)
+
+
+def concurrency(episodes: Any, *, unit: str = "month", until: Any = None) -> pd.DataFrame:
+    """How often a person had episodes with two or more partners at once.
+
+    Concurrency is counted by partner, not by type: two casual partners in one month are
+    concurrent although the month's state is just ``casual``. A period counts for an
+    episode it overlaps at all, as in :func:`sequences`; an episode without a partner
+    counts as a partner of its own.
+
+    Parameters
+    ----------
+    episodes : Episodes, DataFrame or path
+        Episodes, read with :func:`read_episodes` if not yet read.
+    unit : str
+        The period: ``month`` (default), ``day``, ``week``, ``quarter`` or ``year``.
+    until : date or str, optional
+        As for :func:`read_episodes`.
+
+    Returns
+    -------
+    DataFrame
+        One row per person (index ``person``): ``periods`` (from the first episode to
+        the last period), ``active`` (periods with an episode), ``concurrent`` (periods
+        with two or more partners), ``share_concurrent`` (concurrent / active) and
+        ``max_partners`` (the most partners in one period).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"person": ["p", "p"], "partner": ["a", "b"],
+    ...     "type": ["casual", "casual"], "start": ["2019-01", "2019-02"],
+    ...     "end": ["2019-03", "2019-05"], "start_precision": "", "end_precision": "",
+    ...     "certainty": ""})
+    >>> c = concurrency(frame, until="2020-01-01")
+    >>> int(c.loc["p", "concurrent"]), float(c.loc["p", "share_concurrent"])
+    (2, 0.4)
+    """
+    from dyadlab._validation import check_option
+    from dyadlab.history._sequences import _FREQ, UNITS
+
+    check_option("unit", unit, UNITS, func="concurrency")
+    ep = _episodes(episodes, until)
+    t = ep.table
+    first = t["start"].dt.to_period(_FREQ[unit]).array.asi8
+    last = t["end"].dt.to_period(_FREQ[unit]).array.asi8
+    partners = [p if p else f"\x00{i}" for i, p in enumerate(t["partner"])]
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for person, a, b, partner in zip(t["person"], first, last, partners, strict=True):
+        spans.setdefault(person, []).append((int(a), int(b), partner))
+    rows = []
+    for person in ep.persons:
+        mine = spans[person]
+        origin = min(a for a, _, _ in mine)
+        width = max(b for _, b, _ in mine) - origin + 1
+        who: list[set[str]] = [set() for _ in range(width)]
+        for a, b, partner in mine:
+            for i in range(a - origin, b - origin + 1):
+                who[i].add(partner)
+        sizes = [len(w) for w in who]
+        active = sum(1 for n in sizes if n > 0)
+        concurrent = sum(1 for n in sizes if n > 1)
+        rows.append(
+            {
+                "person": person,
+                "periods": width,
+                "active": active,
+                "concurrent": concurrent,
+                "share_concurrent": concurrent / active if active else 0.0,
+                "max_partners": max(sizes),
+            }
+        )
+    return pd.DataFrame(rows).set_index("person")
 
 
 def first_episodes(episodes: Any, *, until: Any = None) -> pd.DataFrame:

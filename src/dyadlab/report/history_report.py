@@ -116,6 +116,23 @@ def _episodes_section(ep: Any, counts: Any, max_rows: int = 200) -> Section:
     )
 
 
+def _concurrency_summary(ep: Any, unit: str) -> pd.DataFrame:
+    from dyadlab.history._describe import concurrency
+
+    c = concurrency(ep, unit=unit)
+    return pd.DataFrame(
+        {
+            "persons": [len(c)],
+            "with concurrency": [int((c["concurrent"] > 0).sum())],
+            f"concurrent {unit}s (total)": [int(c["concurrent"].sum())],
+            f"share of active {unit}s": [
+                float(c["concurrent"].sum() / c["active"].sum()) if c["active"].sum() else 0.0
+            ],
+            "most partners at once": [int(c["max_partners"].max())],
+        }
+    )
+
+
 def write_history_report(
     episodes: Any,
     path: str | Path,
@@ -207,8 +224,15 @@ def write_history_report(
         ),
         Section(
             "State sequences",
-            text=f"One row per person, one cell per {unit}, coloured by state.",
-            tables=[("States", _state_shares(result))],
+            text=(
+                f"One row per person, one cell per {unit}, coloured by state. Concurrency "
+                f"counts {unit}s with episodes with two or more partners (two partners of "
+                "one type at once count, though the state shows the type once)."
+            ),
+            tables=[
+                ("States", _state_shares(result)),
+                ("Concurrency", _concurrency_summary(ep, unit)),
+            ],
             figures=[figure_from_matplotlib(draw_sequence_index(result), "Sequence index plot")],
         ),
     ]
