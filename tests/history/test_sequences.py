@@ -256,3 +256,12 @@ def test_min_certainty_on_the_command_line(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["sequences"][0]["states"] == ["romantic"] * 3
     assert out["warnings"][0].startswith("1 episode with a certainty below 3 was left out")
+
+
+def test_summary_shows_the_first_persons_and_every_warning():
+    frame, truth = dl.history.simulate_episodes(25, rng=2)
+    with pytest.warns(DyadlabWarning):
+        res = dl.history.sequences(frame, until=truth.until)
+    text = res.summary()
+    assert text.count(" from ") == 20 and "… and 5 more persons" in text
+    assert text.count("warning: ") == len(res.warnings) > 0

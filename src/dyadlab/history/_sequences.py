@@ -144,17 +144,20 @@ class SequenceResult:
         """:meth:`to_dict` as a JSON string."""
         return json.dumps(self.to_dict(), **kwargs)
 
-    def summary(self, width: int = 12) -> str:
-        """Readable lines: one per person with the first ``width`` states."""
+    def summary(self, width: int = 12, max_persons: int = 20) -> str:
+        """Readable lines: the first ``width`` states of the first ``max_persons``
+        persons, and every warning."""
         n = len(self.sequences)
         lines = [
             f"dyadlab history sequences — {n} person{'s' if n != 1 else ''}, one state per "
             f"{self.unit}" + ("" if self.until is None else f", until {self.until.isoformat()}"),
             f"states: {', '.join(self.states)}",
         ]
-        for s in self.sequences:
+        for s in self.sequences[:max_persons]:
             shown = " ".join(s.states[:width]) + (" …" if len(s.states) > width else "")
             lines.append(f"{s.person} from {s.start} ({len(s.states)} {self.unit}s): {shown}")
+        if n > max_persons:
+            lines.append(f"… and {n - max_persons} more persons (all of them in --json).")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
