@@ -9,13 +9,9 @@ up to ``until`` (default today).
 
 How an imprecise date is placed on the calendar depends only on how it is written:
 
-=============== ===================== ===================================
-written         placed on             for example
-=============== ===================== ===================================
-``YYYY-MM-DD``  that day              ``2019-03-05`` → 5 March 2019
-``YYYY-MM``     the 15th of the month ``2019-03`` → 15 March 2019
-``YYYY``        the 1st of July       ``2019`` → 1 July 2019
-=============== ===================== ===================================
+- ``YYYY-MM-DD``: on that day (``2019-03-05`` → 5 March 2019);
+- ``YYYY-MM``: on the 15th of the month (``2019-03`` → 15 March 2019);
+- ``YYYY``: on the 1st of July (``2019`` → 1 July 2019).
 
 The precision columns (``day``, ``month``, ``season``, ``year``, ``age``; empty = as
 written) say how well the respondent knew the date. A date may be written more
