@@ -196,3 +196,12 @@ def test_a_json_file_that_is_not_a_list_of_rows(tmp_path):
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(DyadicDataError, match="is not JSON"):
         dl.history.read_episodes(path)
+
+
+def test_types_that_differ_only_in_case_are_warned():
+    frame = episodes(("p", "romantic", "2019-01", "2019-02"), ("q", "Romantic", "2019-01", ""))
+    ep = dl.history.read_episodes(frame, until="2020-01-01")
+    assert ep.notes == [
+        "the types 'romantic' and 'Romantic' differ only in case and are counted as "
+        "different types; write them alike if they are one."
+    ]

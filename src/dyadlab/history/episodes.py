@@ -344,6 +344,15 @@ def read_episodes(source: Any, *, until: Any = None) -> Episodes:
         where = f"line {number + 2}" if from_file else f"row {label}"
         rows.append(_read_row(record, where, name, until_day, notes, number))
     table = pd.DataFrame(rows)
+    by_case: dict[str, list[str]] = {}
+    for kind in dict.fromkeys(table["type"]):
+        by_case.setdefault(kind.casefold(), []).append(kind)
+    for kinds in by_case.values():
+        if len(kinds) > 1:
+            notes.append(
+                f"the types {' and '.join(repr(k) for k in kinds)} differ only in case and "
+                "are counted as different types; write them alike if they are one."
+            )
     table["start"] = pd.to_datetime(table["start"])
     table["end"] = pd.to_datetime(table["end"])
     table["certainty"] = table["certainty"].astype("Int64")
