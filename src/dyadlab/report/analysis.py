@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -41,9 +41,9 @@ import pandas as pd
 from dyadlab._validation import check_columns, check_numeric, check_option
 from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
 from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
-from dyadlab.models._result import ESTIMATE_COLUMNS
+from dyadlab.report.apa_table import apa_table
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
-from dyadlab.report.k_table import k_summary
+from dyadlab.report.methods import methods_paragraph
 
 __all__ = ["AnalysisReport", "analysis_sections", "write_analysis_report"]
 
@@ -134,15 +134,6 @@ def _path_diagrams(result: Any, *, predictors: list[str], label: str) -> list[Fi
     ]
 
 
-def _estimates_table(result: Any) -> pd.DataFrame:
-    est: pd.DataFrame = result.estimates[
-        [c for c in ESTIMATE_COLUMNS if c in result.estimates.columns]
-    ].copy()
-    if "df" in est.columns and est["df"].isna().all():
-        est = est.drop(columns="df")
-    return est
-
-
 def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
     """None in text columns (e.g. the role of pooled effects) shown like a missing value."""
     out = frame.copy()
@@ -152,27 +143,26 @@ def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -> Section:
-    tables: list[tuple[str, pd.DataFrame]] = [("Estimates", _estimates_table(result))]
-    k_frame, k_lines = k_summary(result)
-    if len(k_frame):
-        tables.append(("k = partner / actor", k_frame))
-    if len(result.variance_components):
-        tables.append(("Variance components", result.variance_components))
-    if result.tests:
-        tables.append(("Tests", pd.DataFrame(result.tests)))
+def _result_section(
+    title: str,
+    result: Any,
+    text: str,
+    figures: list[Figure],
+    labels: Mapping[Any, str] | None = None,
+) -> Section:
+    """A model's section: its APA table (every number once), figures and methods."""
+    methods, references = methods_paragraph(result, labels=labels)
     lines = [text] if text else []
-    lines.append(
-        f"{result.n_dyads} dyads, {result.n_obs} rows; "
-        + ("distinguishable" if result.distinguishable else "indistinguishable")
-        + (f" (roles: {', '.join(map(str, result.roles))})" if result.roles else "")
-        + f"; {result.estimation}."
-    )
-    lines += k_lines
     if result.warnings:
         lines.append("Warnings: " + " ".join(str(w) for w in result.warnings))
-    tables = [(caption, _blank_none(frame)) for caption, frame in tables]
-    return Section(title=title, text="\n\n".join(lines), tables=tables, figures=figures)
+    return Section(
+        title=title,
+        text="\n\n".join(lines),
+        apa=[apa_table(result, labels=labels)],
+        figures=figures,
+        methods=methods,
+        references=references,
+    )
 
 
 def _attempt(
@@ -182,6 +172,7 @@ def _attempt(
     text: str,
     fit: Callable[[], Any],
     plot: Callable[[Any], list[Figure]] | None = None,
+    labels: Mapping[Any, str] | None = None,
 ) -> None:
     try:
         with warnings.catch_warnings():
@@ -204,7 +195,7 @@ def _attempt(
             figures = plot(result)
         except (DyadlabError, np.linalg.LinAlgError) as exc:
             text = f"{text}\n\nNo figure: {exc}" if text else f"No figure: {exc}"
-    report.sections.append(_result_section(title, result, text, figures))
+    report.sections.append(_result_section(title, result, text, figures, labels))
 
 
 def _groups(
@@ -236,6 +227,7 @@ def analysis_sections(
     truth: str | None = None,
     trajectories: int = 6,
     family: str = "gaussian",
+    labels: Mapping[Any, str] | None = None,
 ) -> AnalysisReport:
     """Run the dyadic analyses that fit ``data`` and return report sections.
 
@@ -258,6 +250,10 @@ def analysis_sections(
         The diary outcome's distribution: with another than ``"gaussian"`` (and
         ``time``), the diary section is the dyadic GLMM of
         :func:`dyadlab.report.glmm_section.glmm_sections` instead of the diary APIM.
+    labels : mapping, optional
+        Display names for roles and variables in tables and path diagrams, e.g.
+        ``{-1: "wife", 1: "husband"}``. Default: the value labels of the ``role``
+        column kept in ``data.attrs["value_labels"]`` (SPSS, Stata, platform exports).
 
     Returns
     -------
@@ -308,6 +304,9 @@ def analysis_sections(
     for v in variables:
         frame[v] = pd.to_numeric(frame[v], errors="coerce").astype(float)
     check_dyads(frame, dyad=dyad, person=person, time=time, allow_incomplete=True, func=_FUNC)
+    if labels is None:
+        stored = data.attrs.get("value_labels") or {}
+        labels = dict(stored.get(role) or {}) if role is not None else None
     report = AnalysisReport(notes=notes)
     n_dyads = frame[dyad].nunique()
     summary = [f"{len(frame)} rows, {n_dyads} dyads" + (f", occasions in {time!r}" if time else "")]
@@ -355,13 +354,22 @@ def analysis_sections(
                 level_text,
                 partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
                 partial(_path_diagrams, predictors=xs, label=label),
+                labels,
             )
     if y is not None and time is not None and family != "gaussian":
         assert person is not None
         from dyadlab.report.glmm_section import glmm_sections
 
         glmm = glmm_sections(
-            frame, y=y, x=xs, dyad=dyad, person=person, time=time, role=role, family=family
+            frame,
+            y=y,
+            x=xs,
+            dyad=dyad,
+            person=person,
+            time=time,
+            role=role,
+            family=family,
+            labels=labels,
         )
         report.sections += glmm.sections
         report.results.update(glmm.results)
@@ -386,6 +394,7 @@ def analysis_sections(
                 )
                 if suffix in ("", "_by_role")
                 else None,
+                labels,
             )
     if judgment is not None and truth is not None:
         for suffix, label, part, part_role in _groups(frame, dyad, role):
@@ -407,6 +416,7 @@ def analysis_sections(
                     role=part_role,
                 ),
                 partial(_plot_figures, title=f"Truth and bias{label}"),
+                labels,
             )
     return report
 
@@ -421,14 +431,15 @@ def write_analysis_report(
     figures_dir: str | Path | None = None,
     before: Sequence[Section] = (),
     after: Sequence[Section] = (),
+    format: str | None = None,
     **columns: Any,
 ) -> tuple[Path, AnalysisReport]:
-    """Run :func:`analysis_sections` and write one self-contained HTML report.
+    """Run :func:`analysis_sections` and write one report (HTML, Word, LaTeX or Markdown).
 
     Parameters
     ----------
     path : path
-        The HTML file.
+        The report file.
     data : DataFrame
     data_path : path, optional
         The data file, whose SHA-256 the report states.
@@ -439,6 +450,9 @@ def write_analysis_report(
         Also write every figure there as PNG and SVG.
     before, after : sequence of Section
         Extra sections around the analyses.
+    format : {"html", "docx", "tex", "md"}, optional
+        Default: from the suffix of ``path``, else HTML (see
+        :func:`dyadlab.report.html.write_report`).
     **columns
         Passed to :func:`analysis_sections` (``dyad``, ``person``, ``y``, ``x`` …).
 
@@ -464,5 +478,7 @@ def write_analysis_report(
         data_name=Path(data_path).name if data_path is not None else None,
     )
     sections = [*before, *report.sections, *after]
-    out = write_report(path, title, sections, provenance=provenance, figures_dir=figures_dir)
+    out = write_report(
+        path, title, sections, provenance=provenance, figures_dir=figures_dir, format=format
+    )
     return out, report
