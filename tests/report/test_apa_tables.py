@@ -336,7 +336,8 @@ def test_result_table_formats_paths_and_errors(results: dict[str, Any], tmp_path
     csv = res.table(format="csv", path=tmp_path / "apim.csv").read_text()
     assert csv.splitlines()[0].startswith("group,label,effect,predictor,role,estimate,se")
     html = res._repr_html_()
-    assert html.startswith('<figure class="apa-table"><div class="table-scroll"')
+    assert html.startswith('<figure class="apa-table"><figcaption class="apa-title">')
+    assert '<div class="table-scroll" role="region" tabindex="0"' in html
     assert "<em>p</em>" in html and "5.426e" not in html
     with pytest.raises(OptionError, match=r"table\(\): format='pdf' is not allowed; choose"):
         res.table(format="pdf")

@@ -89,10 +89,11 @@ def table_html(table: ApaTable) -> str:
         notes = (
             '<p class="apa-note"><em>Note.</em> ' + " ".join(esc(n) for n in table.notes) + "</p>"
         )
+    # the title sits above the scroll wrapper, so a phone shows it whole
     return (
-        '<figure class="apa-table">'
+        f'<figure class="apa-table"><figcaption class="apa-title">{caption}</figcaption>'
         f'<div class="table-scroll" role="region" tabindex="0" aria-label="{esc(title)}">'
-        f"<table><caption>{caption}</caption>"
+        "<table>"
         f'<thead><tr><th scope="col">{esc(table.stub)}</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>{notes}</figure>"
     )

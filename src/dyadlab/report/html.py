@@ -146,12 +146,22 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 def _min_font_pt(fig: Any) -> float | None:
-    from matplotlib.text import Text
-
+    """The smallest text drawn: titles, annotations, legends, and the axes' tick labels
+    and axis labels only where the axes are shown."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [*ax.texts, ax.title]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += list(legend.get_texts())
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                if axis.get_visible():
+                    texts += [axis.label, *axis.get_ticklabels()]
     sizes = [
         float(t.get_fontsize())
-        for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip()
+        for t in texts
+        if hasattr(t, "get_fontsize") and t.get_visible() and t.get_text().strip()
     ]
     return min(sizes) if sizes else None
 
@@ -201,15 +211,16 @@ margin-top:2rem}h3{font-size:1.05rem}
 .table-scroll,.figure-scroll{max-width:100%;overflow-x:auto}
 .table-scroll:focus{outline:2px solid #4a6fa5}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem;overflow-wrap:normal}
-caption{text-align:left;padding-bottom:.4rem;font-size:.95rem}
 th,td{padding:.25rem .6rem;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left;white-space:normal;min-width:9rem}
+th:first-child,td:first-child{text-align:left;white-space:normal;min-width:8rem;
+max-width:min(18rem,48vw);overflow-wrap:anywhere}
 thead th{border-top:2px solid #1d1d1f;border-bottom:1px solid #1d1d1f;font-weight:normal}
 tbody tr:last-child td,tbody tr:last-child th{border-bottom:2px solid #1d1d1f}
 tbody th{font-weight:normal}tr.group th{font-style:italic;padding-top:.5rem}
 tbody th[scope=row]{padding-left:1.4rem}
 table.data td,table.data th{border-bottom:1px solid #e5e5e5}
 .apa-table{margin:1rem 0}.apa-note{font-size:.85rem;color:#333;margin-top:0}
+.apa-title{font-size:.95rem;margin-bottom:.3rem}
 figure{margin:1rem 0}img{max-width:100%;height:auto}
 .figure-scroll img{width:100%}
 figcaption{font-size:.85rem;color:#555}
