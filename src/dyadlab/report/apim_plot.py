@@ -60,7 +60,7 @@ def path_label(row: Mapping[str, Any], show: str = "stars") -> str:
     '0.0213***'
     >>> path_label({"estimate": -0.416, "se": 0.0495, "p": 1e-9, "ci_low": -0.513,
     ...             "ci_high": -0.319}, show="ci")
-    '−0.416\n[−0.513, −0.319]'
+    '−0.416\\n[−0.513, −0.319]'
     """
     est = row.get("estimate")
     if est is None or not np.isfinite(est):
