@@ -90,3 +90,16 @@ def test_indistinguishable_diagram_and_residual_r_without_leading_zero() -> None
     rho = float(res.variance_components.set_index("name").loc["residual_correlation", "estimate"])
     assert f"{rho:.2f}"[1:] in texts  # ".44"
     matplotlib.pyplot.close(fig)
+
+
+def test_diagram_prints_standardised_and_unstandardised_effects() -> None:
+    from dyadlab.report.apa_table import standardized_effects
+
+    data = load_acitelli()
+    res = dl.apim(data, y="satisfaction", x="tension", dyad="cuplid", role="gender")
+    fig = res.plot(data=data, labels={-1: "wife", 1: "husband"})
+    texts = _texts(fig)
+    beta = standardized_effects(res, data)[("actor", "tension", "-1")]  # lavaan: -0.5568
+    assert f"{MINUS}0.416***\nβ = {MINUS}{abs(beta):.2f}" in texts
+    assert sum("β = " in t for t in texts) == 4
+    matplotlib.pyplot.close(fig)

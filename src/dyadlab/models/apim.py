@@ -70,6 +70,7 @@ class ApimResult(ModelResult):
         predictor: str | None = None,
         labels: Mapping[Any, str] | None = None,
         show: str = "stars",
+        data: pd.DataFrame | None = None,
     ) -> Any:
         """Draw the APIM path diagram with the estimates on the arrows.
 
@@ -77,11 +78,12 @@ class ApimResult(ModelResult):
         Axes. Significant effects (p < 1 - level) are drawn solid; others dashed. Each
         estimate has the decimals its SE calls for, with stars (``show="stars"``), its
         CI (``"ci"``) or alone (``"none"``); ``labels`` names roles and variables
-        (``{-1: "wife"}``). Boxes fit their (wrapped) variable names. Returns the
-        matplotlib Figure.
+        (``{-1: "wife"}``); with ``data`` (the data the model was fitted to) each
+        label adds the standardised effect β. Boxes fit their (wrapped) variable names.
+        Returns the matplotlib Figure.
         """
         return present("apim_plot", "path_diagram")(
-            self, ax=ax, predictor=predictor, labels=labels, show=show
+            self, ax=ax, predictor=predictor, labels=labels, show=show, data=data
         )
 
     def plot_simple_slopes(self, ax: Any = None) -> Any:

@@ -121,11 +121,18 @@ def _plot_figures(result: Any, *, title: str, caption: str = "", **options: Any)
     return [figure_from_matplotlib(result.plot(**options), title, caption=caption)]
 
 
-def _path_diagrams(result: Any, *, predictors: list[str], label: str) -> list[Figure]:
-    """One APIM path diagram per predictor."""
+def _path_diagrams(
+    result: Any,
+    *,
+    predictors: list[str],
+    label: str,
+    labels: Mapping[Any, str] | None = None,
+    data: pd.DataFrame | None = None,
+) -> list[Figure]:
+    """One APIM path diagram per predictor (with β when ``data`` is given)."""
     return [
         figure_from_matplotlib(
-            result.plot(predictor=x),
+            result.plot(predictor=x, labels=labels, data=data),
             f"APIM path diagram, {x}{label}"
             if len(predictors) > 1
             else f"APIM path diagram{label}",
@@ -149,8 +156,10 @@ def _result_section(
     text: str,
     figures: list[Figure],
     labels: Mapping[Any, str] | None = None,
+    data: pd.DataFrame | None = None,
 ) -> Section:
-    """A model's section: its APA table (every number once), figures and methods."""
+    """A model's section: its APA table (every number once), figures and methods; with
+    ``data``, the table adds the standardised effects (β)."""
     methods, references = methods_paragraph(result, labels=labels)
     lines = [text] if text else []
     if result.warnings:
@@ -158,7 +167,7 @@ def _result_section(
     return Section(
         title=title,
         text="\n\n".join(lines),
-        apa=[apa_table(result, labels=labels)],
+        apa=[apa_table(result, labels=labels, data=data)],
         figures=figures,
         methods=methods,
         references=references,
@@ -173,6 +182,7 @@ def _attempt(
     fit: Callable[[], Any],
     plot: Callable[[Any], list[Figure]] | None = None,
     labels: Mapping[Any, str] | None = None,
+    data: pd.DataFrame | None = None,
 ) -> None:
     try:
         with warnings.catch_warnings():
@@ -195,7 +205,7 @@ def _attempt(
             figures = plot(result)
         except (DyadlabError, np.linalg.LinAlgError) as exc:
             text = f"{text}\n\nNo figure: {exc}" if text else f"No figure: {exc}"
-    report.sections.append(_result_section(title, result, text, figures, labels))
+    report.sections.append(_result_section(title, result, text, figures, labels, data))
 
 
 def _groups(
@@ -353,8 +363,9 @@ def analysis_sections(
                 f"{title}{label}",
                 level_text,
                 partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
-                partial(_path_diagrams, predictors=xs, label=label),
+                partial(_path_diagrams, predictors=xs, label=label, labels=labels, data=part),
                 labels,
+                part,
             )
     if y is not None and time is not None and family != "gaussian":
         assert person is not None
@@ -395,6 +406,7 @@ def analysis_sections(
                 if suffix in ("", "_by_role")
                 else None,
                 labels,
+                part,
             )
     if judgment is not None and truth is not None:
         for suffix, label, part, part_role in _groups(frame, dyad, role):

@@ -48,7 +48,16 @@ from dyadlab.report.apa_labels import (
     variance_label,
 )
 
-__all__ = ["ApaGroup", "ApaRow", "ApaTable", "Column", "apa_table", "compare_table", "reproduces"]
+__all__ = [
+    "ApaGroup",
+    "ApaRow",
+    "ApaTable",
+    "Column",
+    "apa_table",
+    "compare_table",
+    "reproduces",
+    "standardized_effects",
+]
 
 
 @dataclass(frozen=True)
@@ -252,6 +261,56 @@ def _p_relation(p: Any) -> str:
     return text if text.startswith(("<", ">")) else f"= {text}"
 
 
+#: models whose actor and partner effects get a standardised β when the data are given
+_BETA_MODELS = ("apim", "diary")
+
+
+def standardized_effects(result: Any, data: pd.DataFrame) -> dict[tuple[str, str, Any], float]:
+    """β = b × SD(x) / SD(y) of the actor and partner effects of an APIM or Gaussian diary
+    model, keyed by ``(effect, predictor, role)``.
+
+    The SDs are those of each role's scores in ``data`` (for a partner effect, x's SD
+    among the partners), over all the dyads' persons or person-occasions; pooled over
+    both members for indistinguishable dyads. With complete data this is lavaan's
+    ``std.all`` for the distinguishable APIM. Empty for other models (and for the
+    binomial or Poisson diary model, whose link scale has no β).
+
+    Examples
+    --------
+    >>> import dyadlab as dl
+    >>> df = dl.simulate_apim(80, rng=1)
+    >>> res = dl.apim(df, y="y", x="x", dyad="dyad", role="role")
+    >>> beta = standardized_effects(res, df)
+    >>> b = float(res.estimates.query("effect == 'actor' and role == 'wife'")["estimate"].iloc[0])
+    >>> sd = df.groupby("role")[["x", "y"]].std()
+    >>> expected = b * sd.loc["wife", "x"] / sd.loc["wife", "y"]
+    >>> bool(abs(beta[("actor", "x", "wife")] - expected) < 1e-12)
+    True
+    """
+    extra = result.extra if isinstance(result.extra, dict) else {}
+    if result.model not in _BETA_MODELS or extra.get("family") not in (None, "gaussian"):
+        return {}
+    y, role = result.call.get("y"), result.call.get("role")
+    if y is None or y not in data.columns:
+        return {}
+    roles = data[role].astype(str) if role is not None and role in data.columns else None
+    out: dict[tuple[str, str, Any], float] = {}
+    for row in result.estimates.itertuples(index=False):
+        effect, x = str(row.effect), row.predictor
+        if effect not in ("actor", "partner") or _missing(x) or str(x) not in data.columns:
+            continue
+        if result.distinguishable and roles is not None and not _missing(row.role):
+            own = roles == str(row.role)
+            sd_y = data.loc[own, y].std()
+            sd_x = data.loc[own if effect == "actor" else ~own, str(x)].std()
+        else:
+            sd_y, sd_x = data[y].std(), data[str(x)].std()
+        if is_number(sd_y) and is_number(sd_x) and sd_y > 0:
+            key_role = None if _missing(row.role) else str(row.role)
+            out[(effect, str(x), key_role)] = float(row.estimate) * float(sd_x) / float(sd_y)
+    return out
+
+
 def _estimate_header(result: Any) -> Column:
     if result.model == "nonindependence":
         return Column("estimate", "r", italic=True)
@@ -266,6 +325,7 @@ def apa_table(
     labels: Mapping[Any, str] | None = None,
     title: str | None = None,
     number: int | None = None,
+    data: pd.DataFrame | None = None,
 ) -> ApaTable:
     """The APA 7 table of a dyadlab result.
 
@@ -281,6 +341,9 @@ def apa_table(
         The table's title (default: from the model and its outcome).
     number : int, optional
         The table's number ("Table 1").
+    data : DataFrame, optional
+        The data the model was fitted to: adds the standardised effects (β column) of
+        an APIM or Gaussian diary model, see :func:`standardized_effects`.
 
     Returns
     -------
@@ -301,12 +364,15 @@ def apa_table(
     est = result.estimates.copy()
     has_df = "df" in est.columns and bool(est["df"].notna().any())
     ratio_name, ratios = _ratio_rows(result)
+    betas = standardized_effects(result, data) if data is not None else {}
     pct = f"{result.level:.0%}"
     columns = [
         _estimate_header(result),
         Column("se", "SE", italic=True),
         Column("ci", f"{pct} CI"),
     ]
+    if betas:
+        columns.append(Column("beta", "β"))
     if ratio_name:
         columns.append(Column("ratio", ratio_name, italic=True))
     columns.append(_stat_column(est))
@@ -344,6 +410,10 @@ def apa_table(
             "df": row.df,
             "p": row.p,
         }
+        beta = betas.get((effect, raw["predictor"], raw["role"]))
+        if beta is not None:
+            cells["beta"] = format_number(beta, 2)
+            raw["beta"] = beta
         if ratio_name:
             key = (effect, raw["predictor"], raw["role"])
             r = ratios.get(key)
@@ -445,6 +515,12 @@ def apa_table(
         out.append(ApaGroup("Model fit", fit_rows))
 
     notes = [_n_text(result) + f"; estimator: {result.estimation}."]
+    if betas:
+        notes.append(
+            "β = b × SD(x) / SD(y), the SDs of each role's scores"
+            + ("" if result.distinguishable else " (pooled over both members)")
+            + "."
+        )
     if ratio_name:
         what = "odds ratio" if ratio_name == "OR" else "incidence rate ratio"
         notes.append(f"Estimates on the link scale; {ratio_name} = {what}, exp(b).")

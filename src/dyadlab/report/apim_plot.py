@@ -101,6 +101,7 @@ def path_diagram(
     predictor: str | None = None,
     labels: Mapping[Any, str] | None = None,
     show: str = "stars",
+    data: Any = None,
 ) -> Any:
     """Draw the APIM path diagram(s) and return the matplotlib Figure.
 
@@ -110,7 +111,10 @@ def path_diagram(
     each label carries the estimate with the decimals its SE calls for, and its
     significance stars (``show="stars"``), its confidence interval (``"ci"``) or
     nothing (``"none"``). ``labels`` names the roles and variables
-    (``{-1: "wife"}``). Boxes grow with their text; long variable names are wrapped.
+    (``{-1: "wife"}``). With ``data`` (the data the model was fitted to) each label
+    adds the standardised effect, ``β = b × SD(x) / SD(y)`` (see
+    :func:`dyadlab.report.apa_table.standardized_effects`). Boxes grow with their text;
+    long variable names are wrapped.
     Every text is at least 10.5 pt, so the diagram stays readable at phone width and
     in print (save it as SVG, PDF or PNG at 300 dpi).
     """
@@ -121,6 +125,11 @@ def path_diagram(
 
     check_option("show", show, ["stars", "ci", "none"], func="plot")
     names = Labels(labels)
+    betas: dict[tuple[str, str, Any], float] = {}
+    if data is not None:
+        from dyadlab.report.apa_table import standardized_effects
+
+        betas = standardized_effects(res, data)
 
     preds = [str(v) for v in res.call.get("x", [])] or [
         str(v) for v in res.estimates["predictor"].dropna().unique()
@@ -134,7 +143,7 @@ def path_diagram(
         preds = [predictor]
     if ax is not None:
         preds = preds[:1]
-        _panel(res, ax, preds[0], names, show)
+        _panel(res, ax, preds[0], names, show, betas)
         return ax.figure
     width, height = PANEL
     fig, axes = plt.subplots(len(preds), 1, figsize=(width, height * len(preds)), squeeze=False)
@@ -143,11 +152,18 @@ def path_diagram(
         left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / (height * len(preds)), hspace=0.25
     )
     for a, pred in zip(axes[:, 0], preds, strict=True):
-        _panel(res, a, pred, names, show)
+        _panel(res, a, pred, names, show, betas)
     return fig
 
 
-def _panel(res: ApimResult, ax: Any, pred: str, labels: Labels, show: str) -> None:
+def _panel(
+    res: ApimResult,
+    ax: Any,
+    pred: str,
+    labels: Labels,
+    show: str,
+    betas: Mapping[tuple[str, str, Any], float],
+) -> None:
     """One path diagram (one predictor) in ``ax``."""
     from matplotlib.patches import FancyArrowPatch
 
@@ -213,9 +229,18 @@ def _panel(res: ApimResult, ax: Any, pred: str, labels: Labels, show: str) -> No
             )
         )
         at = (a[0] + frac * (b[0] - a[0]) + dx, a[1] + frac * (b[1] - a[1]) + dy)
+        if text is None:
+            text = path_label(row, show)
+            key = (
+                str(row.get("effect")),
+                pred,
+                None if row.get("role") is None else str(row["role"]),
+            )
+            if key in betas:
+                text += f"\nβ = {format_number(betas[key], 2)}"
         ax.text(
             *at,
-            text if text is not None else path_label(row, show),
+            text,
             ha="center",
             va="center",
             fontsize=FONT,
@@ -228,7 +253,7 @@ def _panel(res: ApimResult, ax: Any, pred: str, labels: Labels, show: str) -> No
         src, dst = ext[("x", i)], ext[("y", i)]
         # actor labels sit outside the pair of arrows, partner labels near their source:
         # no label overlaps another, however many decimals or a CI it holds
-        lift = (0.085 if show == "ci" else 0.06) * (1 if i == 0 else -1)
+        lift = (0.085 if show == "ci" or betas else 0.06) * (1 if i == 0 else -1)
         actor = _pick(res, "actor", pred, roles[i])
         arrow((src.x1, rows[i]), (dst.x0, rows[i]), actor, 0.5, dy=lift)
         src_p = ext[("x", j)]
