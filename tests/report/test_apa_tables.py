@@ -84,6 +84,21 @@ def _fit_all() -> dict[str, Any]:
         "observe": dl.observe.agreement(
             codes, unit="unit", coder="coder", code="code", method="cohen"
         ),
+        "icc": dl.observe.icc(
+            codes.assign(score=np.random.default_rng(6).normal(size=60)),
+            target="unit",
+            rater="coder",
+            value="score",
+        ),
+        "physio": dl.physio.concordance(
+            dl.physio.simulate_concordance(n_dyads=8, n_epochs=60, r=0.5, rng=1),
+            subjective="subjective",
+            genital="genital",
+            person="person",
+            dyad="dyad",
+            time="epoch",
+            lags=[0],
+        ),
     }
 
 
@@ -112,6 +127,8 @@ def _close(cell: str, value: float) -> bool:
         "mediation",
         "survey",
         "observe",
+        "icc",
+        "physio",
     ],
 )
 def test_every_number_in_the_table_is_the_results(results: dict[str, Any], name: str) -> None:

@@ -51,6 +51,10 @@ _EFFECTS = {
     "fleiss_kappa": "Fleiss' κ",
     "gwet_ac1": "Gwet's AC1",
     "krippendorff_alpha": "Krippendorff's α",
+    "yules_q": "Yule's Q",
+    "within_z": "Within-person concordance (Fisher z)",
+    "within_r": "Within-person concordance (r)",
+    "between_r": "Between-person concordance (r)",
     "mean": "Means",
     "total": "Totals",
     "proportion": "Proportions",
@@ -82,6 +86,7 @@ _FIT = {
 
 #: effects and components whose values cannot exceed 1 (printed without a leading zero)
 _BOUNDED_WORDS = (
+    "yules_q",
     "correlation",
     "cor_",
     "pearson_r",
@@ -97,7 +102,7 @@ _BOUNDED_WORDS = (
 
 def is_bounded(name: str) -> bool:
     """Whether ``name`` (an effect or variance component) is bounded by 1 in absolute value."""
-    return any(word in str(name) for word in _BOUNDED_WORDS)
+    return str(name).endswith("_r") or any(word in str(name) for word in _BOUNDED_WORDS)
 
 
 def effect_title(effect: str) -> str:

@@ -147,7 +147,9 @@ _EST_LABEL = {
 }
 
 
-def _stat_column(est: pd.DataFrame) -> Column:
+def _stat_column(est: pd.DataFrame, model: str = "") -> Column:
+    if model == "observe_icc":  # Shrout & Fleiss: the F test of each ICC
+        return Column("statistic", "F", italic=True)
     has_df = bool(est["df"].notna().any()) if "df" in est.columns else False
     return Column("statistic", "t" if has_df else "z", italic=True)
 
@@ -225,6 +227,8 @@ def _n_text(result: Any) -> str:
     persons = extra.get("n_persons")
     if str(result.model).startswith("survey"):
         return f"N = {result.n_obs} respondents"
+    if not result.n_dyads:
+        return f"N = {result.n_obs} observations"
     if result.model in ("apim", "apim_mediation", "nonindependence") and persons is None:
         return f"N = {result.n_dyads} dyads ({result.n_obs} persons)"
     if persons is not None:
@@ -250,7 +254,10 @@ def _left_out(result: Any) -> str:
 def _test_text(test: Mapping[str, Any]) -> str:
     name = str(test.get("name", "test")).replace("_", " ")
     method = {"likelihood_ratio": "LR", "wald": "Wald"}.get(str(test.get("method", "")), "")
-    stat = "χ²" + (f"({format_df(test.get('df'))})" if is_number(test.get("df")) else "")
+    if is_number(test.get("df2")):  # an F test
+        stat = f"F({format_df(test.get('df'))}, {format_df(test.get('df2'))})"
+    else:
+        stat = "χ²" + (f"({format_df(test.get('df'))})" if is_number(test.get("df")) else "")
     value = format_number(test.get("statistic"), 2)
     label = f"{name} ({method})" if method else name
     return f"{label}, {stat} = {value}, p {_p_relation(test.get('p'))}"
@@ -375,7 +382,7 @@ def apa_table(
         columns.append(Column("beta", "β"))
     if ratio_name:
         columns.append(Column("ratio", ratio_name, italic=True))
-    columns.append(_stat_column(est))
+    columns.append(_stat_column(est, str(result.model)))
     if has_df:
         columns.append(Column("df", "df", italic=True))
     columns.append(Column("p", "p", italic=True))
@@ -569,6 +576,10 @@ _MODEL_TITLES = {
     "truth_bias": "Truth and bias model",
     "nonindependence": "Nonindependence",
     "apim_mediation": "APIM mediation model",
+    "observe_icc": "Intraclass correlations",
+    "observe_agreement": "Agreement between coders",
+    "observe_sequential": "Sequential analysis",
+    "physio_concordance": "Subjective–genital concordance",
 }
 
 
