@@ -120,3 +120,14 @@ def test_write_report_format_from_suffix_and_figures_beside(tmp_path: Path) -> N
     out: Any = write_report(tmp_path / "r.md", "T", [section])
     assert (tmp_path / "r_figures" / "line.png").exists()  # no figures_dir: beside the report
     assert "![Line](r_figures/line.png)" in out.read_text()
+
+
+def test_result_report_as_word_from_the_suffix(tmp_path: Path) -> None:
+    import docx
+
+    res = dl.apim(load_acitelli(), y="satisfaction", x="tension", dyad="cuplid", role="gender")
+    out = res.report(tmp_path / "apim.docx")
+    doc = docx.Document(str(out))
+    (table,) = doc.tables
+    assert table.rows[0].cells[1].text == "b"
+    assert any(p.text.startswith("We estimated the actor–partner") for p in doc.paragraphs)

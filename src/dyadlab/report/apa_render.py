@@ -30,7 +30,7 @@ from dyadlab._validation import check_option
 if TYPE_CHECKING:
     from dyadlab.report.apa_table import ApaTable
 
-__all__ = ["FORMATS", "add_docx_table", "latex_escape", "render_table"]
+__all__ = ["FORMATS", "add_docx_table", "border", "latex_escape", "new_document", "render_table"]
 
 #: the formats a table renders to
 FORMATS = ("html", "markdown", "latex", "csv", "docx")
@@ -232,7 +232,7 @@ def new_document() -> Any:
     return doc
 
 
-def _border(cell: Any, **edges: str) -> None:
+def border(cell: Any, **edges: str) -> None:
     """Set cell borders, e.g. ``top="single"``: APA rules are horizontal lines only."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -279,7 +279,7 @@ def add_docx_table(doc: Any, table: ApaTable) -> Any:
     for cell, col in zip(header[1:], table.columns, strict=True):
         _cell_text(cell, col.header, italic=col.italic, right=True)
     for cell in header:
-        _border(cell, top="single", bottom="single")
+        border(cell, top="single", bottom="single")
     i = 1
     for group in table.groups:
         cells = word.rows[i].cells
@@ -293,7 +293,7 @@ def add_docx_table(doc: Any, table: ApaTable) -> Any:
                 _cell_text(cell, row.cells.get(col.key, ""), right=True)
             i += 1
     for cell in word.rows[-1].cells:
-        _border(cell, bottom="single")
+        border(cell, bottom="single")
     if table.notes:
         note = doc.add_paragraph()
         note.add_run("Note.").italic = True

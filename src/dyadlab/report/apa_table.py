@@ -243,6 +243,11 @@ def _left_out(result: Any) -> str:
     if dropped:
         unit = "dyads" if "n_dyads_dropped" in extra else "rows"
         parts.append(f"{dropped} {unit} left out for missing values")
+    per_variable = extra.get("n_excluded_dyads")  # nonindependence: dyads per variable
+    if isinstance(per_variable, dict):
+        why = [f"{v}: {n}" for v, n in per_variable.items() if n]
+        if why:
+            parts.append("dyads left out for a missing value (" + ", ".join(why) + ")")
     excluded = extra.get("excluded")
     if isinstance(excluded, dict):
         why = [f"{n} ({k.replace('_', ' ')})" for k, n in excluded.items() if n]

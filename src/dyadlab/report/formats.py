@@ -28,6 +28,7 @@ import pandas as pd
 
 from dyadlab.report.apa_render import (
     add_docx_table,
+    border,
     latex_escape,
     new_document,
     table_latex,
@@ -194,15 +195,19 @@ def render_latex(
 
 
 def _frame_docx(doc: Any, caption: str, frame: pd.DataFrame) -> None:
+    """A plain table with the APA rules of the model tables (horizontal lines only)."""
     shown = tidy_frame(frame)
     if caption:
         doc.add_paragraph().add_run(caption).italic = True
     table = doc.add_table(rows=len(shown) + 1, cols=len(shown.columns))
     for cell, name in zip(table.rows[0].cells, shown.columns, strict=True):
         cell.text = str(name)
+        border(cell, top="single", bottom="single")
     for i, row in enumerate(shown.itertuples(index=False), start=1):
         for cell, value in zip(table.rows[i].cells, row, strict=True):
             cell.text = str(value)
+    for cell in table.rows[-1].cells:
+        border(cell, bottom="single")
 
 
 def render_docx(
