@@ -300,7 +300,7 @@ def _figure_html(figure: Figure) -> str:
         if min_width
         else ""
     )
-    font = f' data-min-font-px="{figure.min_font_px:.2f}"' if figure.min_font_px else ""
+    font = f' data-min-font-px="{figure.min_font_px!r}"' if figure.min_font_px else ""
     size = f' width="{width}" height="{height}"' if width else ""
     return (
         f'<figure><div class="figure-scroll" role="region" tabindex="0" aria-label="{alt}">'
