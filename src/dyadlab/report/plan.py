@@ -27,7 +27,6 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +56,7 @@ __all__ = [
 ]
 
 _FUNC = "plan_sections"
-#: The report file formats (docx when :func:`dyadlab.report.html.write_report` offers it).
+#: The report file formats (Word through :func:`dyadlab.report.html.write_report`).
 REPORT_FORMATS = ("html", "docx")
 _ADD: dict[str, Callable[..., None]] = {
     "nonindependence": add_nonindependence,
@@ -261,23 +260,14 @@ def report_format_options(format: str) -> dict[str, Any]:
     Raises
     ------
     OptionError
-        An unknown format, or ``docx`` when this version's ``write_report`` cannot write it.
+        An unknown format.
 
     Examples
     --------
-    >>> report_format_options("html")
-    {}
+    >>> report_format_options("docx")
+    {'format': 'docx'}
     """
     format = check_option("format", format, REPORT_FORMATS, func="write_plan_report")
-    if format == "html":
-        return {}
-    # The docx writer of dyadlab.report takes format=; until it is there, say so instead
-    # of writing HTML into a .docx file.
-    if "format" not in inspect.signature(write_report).parameters:
-        raise OptionError(
-            f"this version of dyadlab writes reports as HTML only, not {format}; use "
-            "--format html (format='html')."
-        )
     return {"format": format}
 
 
