@@ -50,7 +50,7 @@ _NEEDED = ("fastapi", "sqlalchemy", "alembic", "argon2", "uvicorn")
 study_app = typer.Typer(help="Create studies and invite couples.", no_args_is_help=True)
 researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
 member_app = typer.Typer(
-    help="A study's members and their roles (owner, collaborator, analyst, monitor).",
+    help="A study's members and their roles (owner, collaborator, analyst, monitor, interviewer).",
     no_args_is_help=True,
 )
 reminders_app = typer.Typer(help="Reminders (e-mail and Web Push).", no_args_is_help=True)
