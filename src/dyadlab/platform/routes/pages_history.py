@@ -1,0 +1,496 @@
+"""The interviewer's pages of the relational and sexual history interview.
+
+Addresses (every one needs the ``interview`` permission in the study, except the export,
+which needs ``export``; see :mod:`dyadlab.platform.services.access`)::
+
+    GET  /r/studies/{id}/history                         the study's persons and their
+                                                         interviews
+    GET  /r/studies/{id}/history-export?format=csv|json  the episodes (audit-logged)
+    POST /r/studies/{id}/history/{person}/start          start an interview
+    GET  /r/studies/{id}/history/{person}                the interview: timeline, questions
+                                                         to ask, landmarks, partners,
+                                                         episodes per partner, milestones
+    POST /r/studies/{id}/history/{person}/settings       birth month, language
+    POST /r/studies/{id}/history/{person}/{kind}         add a landmark, partner, episode
+                                                         or milestone
+    POST /r/studies/{id}/history/{person}/{kind}/{item}  change one (a reason is required)
+    POST /r/studies/{id}/history/{person}/{kind}/{item}/delete     delete one (reason)
+    POST /r/studies/{id}/history/{person}/episode/{item}/spell     type changed: a new spell
+
+The pages work without JavaScript: each form posts, and the server answers with the
+page again (``303`` to it after a change, so a reload does not post twice) or, when a
+field cannot be stored, with the page and the error next to the form (``422``). The
+consistency questions (:func:`dyadlab.platform.services.history.probes`) are worked out
+on the server on every page view. Access, CSRF and login follow
+:mod:`dyadlab.platform.routes.pages_researcher`: a non-member of the study, and a
+person who is not in the study, get the same 404 page as a study that does not exist.
+Participants have no page of the interview at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from dyadlab.platform.errors import NotFoundError
+from dyadlab.platform.history_i18n import history_translator
+from dyadlab.platform.i18n import LANGUAGES
+from dyadlab.platform.routes._history_timeline import TYPE_COLOURS, timeline_svg
+from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok
+from dyadlab.platform.routes.deps import DbSession, Now
+from dyadlab.platform.routes.pages_researcher import (
+    PostedForm,
+    ResearcherOrNone,
+    _client,
+    _page,
+    _study_or_page,
+    _text,
+    _to_login,
+)
+from dyadlab.platform.services import history, researchers
+from dyadlab.platform.services.history import HistoryInputError
+from dyadlab.platform.services.withdrawal import study_person
+from dyadlab.platform.tables import Person, Researcher, Study
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/r/studies/{study_id}", include_in_schema=False)
+
+_KINDS = ("landmark", "partner", "episode", "milestone")
+
+
+def _missing(request: Request, researcher: Researcher, study_id: int) -> HTMLResponse:
+    return _page(request, "researcher/missing.html", researcher, status_code=404, study_id=study_id)
+
+
+def _person(
+    request: Request, session: Session, researcher: Researcher, study_id: int, person_id: int
+) -> Person | Response:
+    """The person if the researcher may interview in the study and the person is in it;
+    else the page to answer with (404 for both a missing study and a missing person)."""
+    found = _study_or_page(request, session, researcher, study_id, "interview")
+    if not isinstance(found, Study):
+        return found
+    try:
+        return study_person(session, study_id, person_id)
+    except NotFoundError:
+        return _missing(request, researcher, study_id)
+
+
+def _form(form: Any) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.get("/history", response_class=HTMLResponse)
+def interviews_page(
+    study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
+) -> Response:
+    """The study's persons, each with their interview (open) or a form to start it."""
+    if researcher is None:
+        return _to_login()
+    study = _study_or_page(request, session, researcher, study_id, "interview")
+    if not isinstance(study, Study):
+        return study
+    return _page(
+        request,
+        "history/index.html",
+        researcher,
+        study=study,
+        persons=history.interview_persons(session, study.id),
+        t=history_translator("en"),
+        languages=LANGUAGES,
+    )
+
+
+@router.get("/history-export")
+def export_history(
+    study_id: int,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    format: str = "csv",
+) -> Response:
+    """The study's episodes as CSV (the columns of ``dyadlab.history``) or JSON (with
+    pseudonyms, notes and spells); written to the audit log."""
+    if researcher is None:
+        return _to_login()
+    study = _study_or_page(request, session, researcher, study_id, "export")
+    if not isinstance(study, Study):
+        return study
+    if format not in ("csv", "json"):
+        return _page(
+            request,
+            "researcher/missing.html",
+            researcher,
+            status_code=422,
+            study_id=study_id,
+            forbidden=f"format {format!r}: choose csv or json.",
+        )
+    rows = history.export_rows(session, study.id)
+    researchers.audit(
+        session,
+        "export",
+        researcher_id=researcher.id,
+        study_id=study.id,
+        client=_client(request),
+        detail={"format": f"history_{format}", "rows": len(rows)},
+    )
+    session.commit()
+    name = f"study{study.id}_history_episodes.{format}"
+    if format == "csv":
+        body, media = history.export_csv(rows), "text/csv; charset=utf-8"
+    else:
+        body = json.dumps({"study_id": study.id, "episodes": rows}, ensure_ascii=False, indent=1)
+        media = "application/json"
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+@router.post("/history/{person_id}/start", response_class=HTMLResponse)
+def start_post(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+) -> Response:
+    """Start the interview of ``person_id`` (or open it, if it was started)."""
+    if researcher is None:
+        return _to_login()
+    person = _person(request, session, researcher, study_id, person_id)
+    if not isinstance(person, Person):
+        return person
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _expired(request, researcher, study_id)
+    try:
+        history.start_interview(
+            session,
+            study_id,
+            person,
+            by=researcher.id,
+            birth=_text(form, "birth"),
+            language=_text(form, "language"),
+        )
+    except HistoryInputError as exc:
+        session.rollback()
+        return _page(
+            request,
+            "history/index.html",
+            researcher,
+            status_code=422,
+            study=session.get(Study, study_id),
+            persons=history.interview_persons(session, study_id),
+            t=history_translator("en"),
+            languages=LANGUAGES,
+            error={"person": person_id, "message": exc.message},
+        )
+    session.commit()
+    return RedirectResponse(f"/r/studies/{study_id}/history/{person_id}", status_code=303)
+
+
+def _expired(request: Request, researcher: Researcher, study_id: int) -> HTMLResponse:
+    return _page(
+        request,
+        "researcher/missing.html",
+        researcher,
+        status_code=403,
+        study_id=study_id,
+        forbidden="The form has expired. Please reload the page and try again.",
+    )
+
+
+def _interview_page(
+    request: Request,
+    session: Session,
+    researcher: Researcher,
+    study_id: int,
+    person: Person,
+    now: Any,
+    *,
+    error: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return RedirectResponse(f"/r/studies/{study_id}/history", status_code=303)
+    today = now.date()
+    t = history_translator(loaded.row.language)
+    return _page(
+        request,
+        "history/interview.html",
+        researcher,
+        status_code=status_code,
+        lang=t.language,
+        t=t,
+        study_id=study_id,
+        iv=loaded,
+        probes=_probe_texts(loaded, history.probes(loaded, today), t),
+        timeline=Markup(timeline_svg(loaded, today, t)),  # numbers and escaped text only
+        colours=TYPE_COLOURS,
+        types=history.EPISODE_TYPES,
+        opts=_options(loaded, t),
+        error=error,
+    )
+
+
+def _options(loaded: history.Interview, t: Any) -> dict[str, list[tuple[str, str]]]:
+    """(value, text) of every menu of the interview page, in its language."""
+
+    def menu(prefix: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(v, t(f"{prefix}_{v}")) for v in values]
+
+    return {
+        "landmark": menu("landmark", history.LANDMARK_KINDS),
+        "type": menu("type", history.EPISODE_TYPES),
+        "milestone": menu("milestone", history.MILESTONES),
+        "gender": menu("gender", history.GENDERS),
+        "exclusivity": menu("exclusivity", history.EXCLUSIVITY),
+        "yes_no": [("yes", t("yes")), ("no", t("no"))],
+        "language": [(lang, {"en": "English", "nl": "Nederlands"}[lang]) for lang in LANGUAGES],
+        "partner": [(str(p.id), f"{p.number}. {p.pseudonym}") for p in loaded.partners],
+    }
+
+
+def _probe_texts(loaded: history.Interview, found: list[history.Probe], t: Any) -> list[str]:
+    """The questions in words, naming episodes as "Dating with P1 (2019-03)"."""
+    partners = {p.id: p.pseudonym for p in loaded.partners}
+    names: dict[str, str] = {}
+    for ep, start, _ in loaded.episodes:
+        who = partners.get(ep.partner_id, "?")
+        names[f"episode:{ep.id}"] = f"{t('type_' + ep.type)} – {who} ({start.value})"
+    for m, when in loaded.milestones:
+        who = f" – {partners[m.partner_id]}" if m.partner_id in partners else ""
+        names[f"milestone:{m.id}"] = f"{t('milestone_' + m.kind)}{who} ({when.value})"
+    texts = []
+    for p in found:
+        refs = [names.get(r, r) for r in p.refs]
+        if p.kind == "young":
+            texts.append(t("probe_young", age=p.values["age"], what=refs[0]))
+        elif p.kind == "gap":
+            texts.append(t("probe_gap", start=p.values["from"], end=p.values["to"]))
+        elif p.kind in ("overlap", "same_partner_overlap"):
+            texts.append(t(f"probe_{p.kind}", a=refs[0], b=refs[1]))
+        else:
+            texts.append(t("probe_milestone_outside", what=refs[0]))
+    return texts
+
+
+@router.get("/history/{person_id}", response_class=HTMLResponse)
+def interview_page(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """The interview of ``person_id``."""
+    if researcher is None:
+        return _to_login()
+    person = _person(request, session, researcher, study_id, person_id)
+    if not isinstance(person, Person):
+        return person
+    return _interview_page(request, session, researcher, study_id, person, now)
+
+
+def _change(
+    request: Request,
+    form: Any,
+    session: Session,
+    researcher: Researcher | None,
+    study_id: int,
+    person_id: int,
+    now: Any,
+    form_id: str,
+    change: Any,
+) -> Response:
+    """Check login, access (404), CSRF; run ``change(interview, fields)``; answer with a
+    303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
+    if researcher is None:
+        return _to_login()
+    person = _person(request, session, researcher, study_id, person_id)
+    if not isinstance(person, Person):
+        return person
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _expired(request, researcher, study_id)
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return _missing(request, researcher, study_id)
+    fields = _form(form)
+    try:
+        found = change(loaded.row, fields)
+    except HistoryInputError as exc:
+        session.rollback()
+        error = {"form": form_id, "field": exc.field, "message": exc.message, "values": fields}
+        return _interview_page(
+            request, session, researcher, study_id, person, now, error=error, status_code=422
+        )
+    if found is None or found is False:
+        session.rollback()
+        return _missing(request, researcher, study_id)
+    session.commit()
+    anchor = f"#{form_id.split('-')[1]}s" if "-" in form_id else ""
+    return RedirectResponse(f"/r/studies/{study_id}/history/{person_id}{anchor}", status_code=303)
+
+
+@router.post("/history/{person_id}/settings", response_class=HTMLResponse)
+def settings_post(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Change the birth month or the interview's language."""
+    by = researcher.id if researcher else None
+
+    def change(row: Any, fields: dict[str, str]) -> bool:
+        history.update_interview(
+            session,
+            row,
+            by=by,
+            birth=fields.get("birth", ""),
+            language=fields.get("language", ""),
+            reason=fields.get("reason", ""),
+        )
+        return True
+
+    return _change(request, form, session, researcher, study_id, person_id, now, "settings", change)
+
+
+@router.post("/history/{person_id}/{kind}", response_class=HTMLResponse)
+def add_post(
+    study_id: int,
+    person_id: int,
+    kind: str,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Add a landmark, partner, episode or milestone."""
+    by = researcher.id if researcher else None
+    if kind not in _KINDS:
+        return _unknown(request, researcher, study_id)
+    form_id = f"add-{kind}" + (f"-{_text(form, 'partner')}" if kind == "episode" else "")
+    return _change(
+        request,
+        form,
+        session,
+        researcher,
+        study_id,
+        person_id,
+        now,
+        form_id,
+        lambda row, fields: history.add_item(session, row, kind, fields, by=by, today=now.date()),
+    )
+
+
+def _unknown(request: Request, researcher: Researcher | None, study_id: int) -> Response:
+    if researcher is None:
+        return _to_login()
+    return _missing(request, researcher, study_id)
+
+
+@router.post("/history/{person_id}/{kind}/{item_id}", response_class=HTMLResponse)
+def edit_post(
+    study_id: int,
+    person_id: int,
+    kind: str,
+    item_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Change a landmark, partner, episode or milestone (a reason is required)."""
+    by = researcher.id if researcher else None
+    if kind not in _KINDS:
+        return _unknown(request, researcher, study_id)
+    return _change(
+        request,
+        form,
+        session,
+        researcher,
+        study_id,
+        person_id,
+        now,
+        f"edit-{kind}-{item_id}",
+        lambda row, fields: history.update_item(
+            session, row, kind, item_id, fields, by=by, today=now.date()
+        ),
+    )
+
+
+@router.post("/history/{person_id}/{kind}/{item_id}/delete", response_class=HTMLResponse)
+def delete_post(
+    study_id: int,
+    person_id: int,
+    kind: str,
+    item_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Delete a landmark, partner (with their episodes and milestones), episode or
+    milestone (a reason is required)."""
+    by = researcher.id if researcher else None
+    if kind not in _KINDS:
+        return _unknown(request, researcher, study_id)
+    return _change(
+        request,
+        form,
+        session,
+        researcher,
+        study_id,
+        person_id,
+        now,
+        f"delete-{kind}-{item_id}",
+        lambda row, fields: history.remove_item(session, row, kind, item_id, fields, by=by),
+    )
+
+
+@router.post("/history/{person_id}/episode/{item_id}/spell", response_class=HTMLResponse)
+def spell_post(
+    study_id: int,
+    person_id: int,
+    item_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """The type of an episode changed: end this spell and start a new one."""
+    by = researcher.id if researcher else None
+    return _change(
+        request,
+        form,
+        session,
+        researcher,
+        study_id,
+        person_id,
+        now,
+        f"spell-episode-{item_id}",
+        lambda row, fields: history.change_type(
+            session, row, item_id, fields, by=by, today=now.date()
+        ),
+    )

@@ -1,0 +1,248 @@
+"""The interviewer's pages of the history interview, over real HTTP (in-process client):
+the steps, the server-side probes and refusals, the edit log, Dutch and English, the
+timeline drawing, and the audited export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import select
+
+from dyadlab.platform.history_i18n import HISTORY_MESSAGES
+from dyadlab.platform.i18n import LANGUAGES
+from dyadlab.platform.tables import AuditLog, HistoryEdit, HistoryEpisode, Person
+from tests.platform.conftest import OWNER, make_study
+from tests.platform.test_pages_researcher import _csrf, _login
+
+INTERVIEWER = ("interviewer@lab.example", "a long interviewer passphrase")
+
+
+@pytest.fixture
+def study(db, protocol_path):
+    return make_study(db, protocol_path, members={INTERVIEWER: "interviewer"})[0]
+
+
+def _post(client, url, page_text, **data):
+    return client.post(url, data={"csrf": _csrf(page_text), **data}, follow_redirects=False)
+
+
+def _start(client, study, person_id, **data):
+    page = client.get(f"/r/studies/{study.study_id}/history")
+    assert page.status_code == 200, page.text
+    url = f"/r/studies/{study.study_id}/history/{person_id}/start"
+    r = _post(client, url, page.text, **data)
+    assert r.status_code == 303, r.text
+    return f"/r/studies/{study.study_id}/history/{person_id}"
+
+
+def _add(client, base, where, expect=303, **data):
+    page = client.get(base)
+    r = _post(client, f"{base}/{where}", page.text, **data)
+    assert r.status_code == expect, r.text[:2000]
+    return r
+
+
+def test_every_message_is_in_every_language():
+    keys = {lang: set(HISTORY_MESSAGES[lang]) for lang in LANGUAGES}
+    assert keys["en"] == keys["nl"]
+
+
+def test_members_without_the_interview_permission_get_403(client, db, protocol_path):
+    from tests.platform.conftest import ANALYST
+
+    made = make_study(db, protocol_path, members={ANALYST: "analyst"})[0]
+    _login(client, db, ANALYST, role="analyst")
+    r = client.get(f"/r/studies/{made.study_id}/history/{made.person_ids[0]}")
+    assert r.status_code == 403 and "(analyst) does not allow you to run" in r.text
+    assert '/history">' not in client.get(f"/r/studies/{made.study_id}").text
+
+
+def test_an_interviewer_runs_an_interview(client, db, study):
+    _login(client, db, INTERVIEWER, role="analyst")
+    person = study.person_ids[0]
+    study_page = client.get(f"/r/studies/{study.study_id}").text
+    assert "History interviews" in study_page and "/compliance" not in study_page
+    assert client.get(f"/r/studies/{study.study_id}/compliance").status_code == 403
+    base = _start(client, study, person, birth="2003-05", language="en")
+    # 1. landmarks, 2. partners, 3. episodes, 4. milestones
+    _add(
+        client,
+        base,
+        "landmark",
+        kind="school",
+        label="Secondary school",
+        start="2015-09",
+        end="2021-06",
+    )
+    _add(client, base, "partner", pseudonym="P1", gender="man")
+    _add(client, base, "partner", pseudonym="the neighbour")
+    text = client.get(base).text
+    p1, p2 = re.findall(r'name="partner" value="(\d+)"', text)[:2]
+    _add(
+        client,
+        base,
+        "episode",
+        partner=p1,
+        type="dating",
+        start="summer 2019",
+        end="2019-12",
+        certainty="4",
+        notes="met at a festival",
+    )
+    _add(client, base, "episode", partner=p2, type="casual", start="2019-10", end="2019-11")
+    _add(client, base, "milestone", kind="first_kiss", partner=p1, when="2019-07")
+    page = client.get(base)
+    assert page.status_code == 200
+    html = page.text
+    assert 'lang="en"' in html and "met at a festival" in html
+    # the probe: the two episodes with different partners overlap (Oct-Nov 2019)
+    assert "Dating – P1 (2019-summer) and Casual – the neighbour (2019-10) overlap" in html
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    tree = ElementTree.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    titles = [el.text for el in tree.iter(f"{ns}title")]
+    assert "Dating: 2019-summer – 2019-12 (Certainty of the dates (1 = a guess, 5 = sure): 4)" in (
+        titles
+    )
+    assert "First kiss: 2019-07" in titles
+    assert tree.get("role") == "img" and tree.get("aria-labelledby") == "tl-title tl-desc"
+    edits = db.scalars(select(HistoryEdit.entity)).all()
+    assert sorted(edits) == sorted(
+        ["interview", "landmark", "partner", "partner", "episode", "episode", "milestone"]
+    )
+
+
+def test_impossible_answers_are_refused_on_the_page(client, db, study):
+    _login(client, db, INTERVIEWER, role="analyst")
+    base = _start(client, study, study.person_ids[0], birth="2003-05")
+    _add(client, base, "partner", pseudonym="P1")
+    p1 = re.search(r'name="partner" value="(\d+)"', client.get(base).text).group(1)
+    r = _add(
+        client,
+        base,
+        "episode",
+        expect=422,
+        partner=p1,
+        type="dating",
+        start="2019-06",
+        end="2019-03",
+    )
+    assert "end: 2019-03 is before the start (2019-06)" in r.text
+    form = f"add-episode-{p1}"
+    assert f'id="{form}-end" name="end"' in r.text
+    assert f'aria-describedby="{form}-end-error" autofocus' in r.text
+    assert 'value="2019-06"' in r.text  # what was typed stays in the form
+    r = _add(client, base, "partner", expect=422, pseudonym="Jan de Vries")
+    assert "looks like a full name" in r.text
+    _add(client, base, "episode", partner=p1, type="dating", start="2019-03", ongoing="on")
+    ep = db.scalars(select(HistoryEpisode)).one()
+    r = _add(
+        client,
+        base,
+        f"episode/{ep.id}",
+        expect=422,
+        partner=p1,
+        type="dating",
+        start="2019-02",
+        ongoing="on",
+    )
+    assert "reason: say why" in r.text
+    _add(
+        client,
+        base,
+        f"episode/{ep.id}",
+        partner=p1,
+        type="dating",
+        start="2019-02",
+        ongoing="on",
+        reason="remembered better",
+    )
+    _add(client, base, f"episode/{ep.id}/spell", type="romantic", when="2019-09")
+    db.expire_all()
+    spells = db.scalars(select(HistoryEpisode).order_by(HistoryEpisode.id)).all()
+    assert [(s.type, s.start_value, s.end_value) for s in spells] == [
+        ("dating", "2019-02", "2019-09"),
+        ("romantic", "2019-09", None),
+    ]
+    _add(client, base, f"episode/{spells[1].id}/delete", reason="entered by mistake")
+    db.expire_all()
+    assert len(db.scalars(select(HistoryEpisode)).all()) == 1
+    reasons = db.scalars(select(HistoryEdit.reason).where(HistoryEdit.reason.is_not(None)))
+    assert set(reasons) == {"remembered better", "type changed to romantic", "entered by mistake"}
+    missing = _add(
+        client,
+        base,
+        "episode/999999",
+        expect=404,
+        partner=p1,
+        type="dating",
+        start="2019",
+        ongoing="on",
+        reason="x",
+    )
+    assert "Not found" in missing.text
+
+
+def test_the_interview_speaks_the_respondents_language(client, db, study):
+    _login(client, db, INTERVIEWER, role="analyst")
+    person = db.get(Person, study.person_ids[1])
+    assert person.language == "nl"
+    base = _start(client, study, person.id, birth="2004-01")
+    _add(client, base, "partner", pseudonym="P1")
+    p1 = re.search(r'name="partner" value="(\d+)"', client.get(base).text).group(1)
+    _add(client, base, "episode", partner=p1, type="fwb", start="2014", end="2014")
+    html = client.get(base).text
+    assert 'lang="nl"' in html and "Ijkpunten" in html and "Periodes met P1" in html
+    assert "Leeftijd 10 bij Friends with benefits – P1 (2014): klopt dat?" in html
+    r = _add(client, base, "settings", birth="2004-01", language="en")
+    assert r.headers["location"] == base
+    assert 'lang="en"' in client.get(base).text
+
+
+def test_export_is_for_exporters_and_audited(client, db, study):
+    _login(client, db, INTERVIEWER, role="analyst")
+    base = _start(client, study, study.person_ids[0], birth="2003-05")
+    _add(client, base, "partner", pseudonym="=HYPERLINK(1)")
+    p1 = re.search(r'name="partner" value="(\d+)"', client.get(base).text).group(1)
+    _add(
+        client,
+        base,
+        "episode",
+        partner=p1,
+        type="online",
+        start="2020-02-14",
+        ongoing="on",
+        certainty="5",
+        notes="secret note",
+    )
+    url = f"/r/studies/{study.study_id}/history-export"
+    assert client.get(url).status_code == 403  # an interviewer does not export
+    client.cookies.clear()
+    _login(client, db, OWNER)
+    r = client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    person = str(study.person_ids[0])
+    assert list(csv.DictReader(io.StringIO(r.text))) == [
+        {
+            "person": person,
+            "partner": f"p{person}-1",
+            "type": "online",
+            "start": "2020-02-14",
+            "end": "",
+            "start_precision": "day",
+            "end_precision": "",
+            "certainty": "5",
+        }
+    ]
+    body = json.loads(client.get(url, params={"format": "json"}).text)
+    (row,) = body["episodes"]
+    assert row["notes"] == "secret note" and row["partner_pseudonym"] == "=HYPERLINK(1)"
+    assert client.get(url, params={"format": "xlsx"}).status_code == 422
+    audits = db.scalars(select(AuditLog).where(AuditLog.action == "export")).all()
+    assert [a.detail["format"] for a in audits] == ["history_csv", "history_json"]
+    assert all(a.study_id == study.study_id for a in audits)
