@@ -246,3 +246,13 @@ def test_export_is_for_exporters_and_audited(client, db, study):
     audits = db.scalars(select(AuditLog).where(AuditLog.action == "export")).all()
     assert [a.detail["format"] for a in audits] == ["history_csv", "history_json"]
     assert all(a.study_id == study.study_id for a in audits)
+
+
+def test_swatch_colours_match_the_timeline():
+    from pathlib import Path
+
+    from dyadlab.platform.routes._history_timeline import TYPE_COLOURS
+
+    css = (Path(__file__).parents[2] / "src/dyadlab/platform/static/history.css").read_text()
+    for episode_type, colour in TYPE_COLOURS.items():
+        assert f".swatch.type-{episode_type} {{ background: {colour}; }}" in css

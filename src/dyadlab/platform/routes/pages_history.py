@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from dyadlab.platform.errors import NotFoundError
 from dyadlab.platform.history_i18n import history_translator
 from dyadlab.platform.i18n import LANGUAGES
-from dyadlab.platform.routes._history_timeline import TYPE_COLOURS, timeline_svg
+from dyadlab.platform.routes._history_timeline import timeline_svg
 from dyadlab.platform.routes._pages import CSRF_FIELD, csrf_ok
 from dyadlab.platform.routes.deps import DbSession, Now
 from dyadlab.platform.routes.pages_researcher import (
@@ -238,7 +238,6 @@ def _interview_page(
         iv=loaded,
         probes=_probe_texts(loaded, history.probes(loaded, today), t),
         timeline=Markup(timeline_svg(loaded, today, t)),  # numbers and escaped text only
-        colours=TYPE_COLOURS,
         types=history.EPISODE_TYPES,
         opts=_options(loaded, t),
         error=error,
