@@ -100,6 +100,9 @@ def test_an_interviewer_runs_an_interview(client, db, study):
     assert page.status_code == 200
     html = page.text
     assert 'lang="en"' in html and "met at a festival" in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "every id once"
+    assert html.index("<main") < html.index('id="landmarks"')
     # the probe: the two episodes with different partners overlap (Oct-Nov 2019)
     assert "Dating – P1 (2019-summer) and Casual – the neighbour (2019-10) overlap" in html
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
