@@ -31,6 +31,7 @@ HISTORY_TABLES = {
     "history_episodes",
     "history_milestones",
     "history_edits",
+    "history_tlfb_days",
 }
 
 
@@ -403,3 +404,45 @@ def test_migration_0006_up_down_up(database_url):
     upgrade_database(engine, "0006")
     assert set(inspect(engine).get_table_names()) >= HISTORY_TABLES
     engine.dispose()
+
+
+def test_the_calendar_stores_counts_and_logs_changes(session, interview):
+    from dyadlab.platform.services import history_tlfb
+    from dyadlab.platform.tables import HistoryCalendarDay
+
+    couple, row, by = interview
+    a = _add(session, row, "partner", by, pseudonym="A")
+    days = history_tlfb.window(TODAY, 30)
+    assert (len(days), days[0], days[-1]) == (30, date(2026, 2, 1), date(2026, 3, 2))
+    first, last = history_tlfb.cell_name(days[0], a.id), history_tlfb.cell_name(days[-1], None)
+    form = {first: "2", last: "1", "c-2026-01-01-0": "5", f"c-2026-03-01-{a.id + 99}": "3"}
+    assert history_tlfb.save(session, row, form, days=30, today=TODAY, by=by) == 2
+    assert history_tlfb.cells(session, row) == {(days[0], a.id): 2, (days[-1], None): 1}
+    # outside the window and another interview's partner: ignored; 0 deletes; same: no log
+    assert (
+        history_tlfb.save(session, row, {first: "0", last: "1"}, days=30, today=TODAY, by=by) == 1
+    )
+    assert history_tlfb.cells(session, row) == {(days[-1], None): 1}
+    with pytest.raises(history.HistoryInputError, match="not a number from 0 to 20") as exc:
+        history_tlfb.save(session, row, {first: "lots"}, days=30, today=TODAY, by=by)
+    assert exc.value.field == first
+    with pytest.raises(history.HistoryInputError, match="days: choose 30, 60, 90"):
+        history_tlfb.save(session, row, {}, days=45, today=TODAY, by=by)
+    session.commit()
+    logs = session.scalars(select(HistoryEdit).where(HistoryEdit.entity == "tlfb")).all()
+    assert [(e.before, e.after) for e in logs] == [
+        ({first: 0, last: 0}, {first: 2, last: 1}),
+        ({first: 2}, {first: 0}),
+    ]
+    assert history_tlfb.calendar_rows(session, couple.study_id) == [
+        {
+            "person": str(couple.person_ids[0]),
+            "partner": "other",
+            "day": "2026-03-02",
+            "contacts": 1,
+        }
+    ]
+    person = session.get(Person, couple.person_ids[0])
+    withdraw(session, person, delete_data=True)
+    session.commit()
+    assert session.scalars(select(HistoryCalendarDay)).all() == []

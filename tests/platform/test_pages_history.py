@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 from xml.etree import ElementTree
 
 import pytest
@@ -259,3 +260,31 @@ def test_swatch_colours_match_the_timeline():
     css = (Path(__file__).parents[2] / "src/dyadlab/platform/static/history.css").read_text()
     for episode_type, colour in TYPE_COLOURS.items():
         assert f".swatch.type-{episode_type} {{ background: {colour}; }}" in css
+
+
+def test_the_timeline_followback_calendar(client, db, study):
+    from dyadlab.platform.services import history_tlfb
+
+    _login(client, db, INTERVIEWER, role="analyst")
+    base = _start(client, study, study.person_ids[0], birth="2003-05", language="en")
+    _add(client, base, "partner", pseudonym="P1")
+    p1 = re.search(r'name="partner" value="(\d+)"', client.get(base).text).group(1)
+    _add(client, base, "episode", partner=p1, type="romantic", start="2026-02-20", ongoing="on")
+    assert f'href="{base.removeprefix("http://testserver")}/tlfb"' in client.get(base).text
+    page = client.get(f"{base}/tlfb")
+    assert page.status_code == 200
+    assert page.text.count('<th scope="row">') == 30  # the clock: 3 March 2026
+    assert "Mon 2026-02-02" in page.text and "Mon 2026-03-02" in page.text
+    # running from 20 February to 2 March: 11 days with a recall anchor
+    assert page.text.count('class="running">Relationship – P1') == 11
+    cell = history_tlfb.cell_name(date(2026, 2, 25), int(p1))
+    assert 'aria-label="P1, Wed 2026-02-25"' in page.text
+    r = _post(client, f"{base}/tlfb", page.text, days="30", **{cell: "2"})
+    assert r.status_code == 303 and r.headers["location"].endswith("/tlfb?days=30&saved=1")
+    saved = client.get(r.headers["location"])
+    assert f'name="{cell}" value="2"' in saved.text and 'role="status">Saved.' in saved.text
+    bad = _post(client, f"{base}/tlfb", page.text, days="30", **{cell: "many"})
+    assert bad.status_code == 422 and "not a number from 0 to 20" in bad.text
+    assert f'name="{cell}" value="many"' in bad.text
+    assert 'aria-invalid="true" autofocus' in bad.text
+    assert client.get(f"{base}/tlfb", params={"days": "90"}).text.count('<th scope="row">') == 90

@@ -42,6 +42,21 @@ HISTORY_MESSAGES: dict[str, dict[str, str]] = {
         "step_episodes": "3. Episodes",
         "step_milestones": "4. Milestones",
         "step_timeline": "Timeline",
+        "step_tlfb": "5. Calendar of the last days",
+        "tlfb_title": "Calendar of the last {days} days",
+        "tlfb_help": (
+            "Day by day, the number of times the respondent had sex with each partner "
+            "(empty or 0: none). The episodes running that day are shown as anchors."
+        ),
+        "tlfb_days": "Days",
+        "tlfb_day": "Day",
+        "tlfb_other": "Someone else",
+        "tlfb_running": "Running",
+        "tlfb_save": "Save the calendar",
+        "tlfb_cell": "{partner}, {day}",
+        "tlfb_saved": "Saved.",
+        "tlfb_back": "Back to the interview",
+        "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
         "landmarks_help": (
             "Start with what is easy to remember: school years, moves, jobs. They help to "
             "place the rest."
@@ -167,6 +182,21 @@ HISTORY_MESSAGES: dict[str, dict[str, str]] = {
         "step_episodes": "3. Periodes",
         "step_milestones": "4. Mijlpalen",
         "step_timeline": "Tijdlijn",
+        "step_tlfb": "5. Kalender van de laatste dagen",
+        "tlfb_title": "Kalender van de laatste {days} dagen",
+        "tlfb_help": (
+            "Dag voor dag hoe vaak de respondent seks had met elke partner (leeg of 0: "
+            "niet). De periodes die die dag liepen staan erbij als ijkpunt."
+        ),
+        "tlfb_days": "Dagen",
+        "tlfb_day": "Dag",
+        "tlfb_other": "Iemand anders",
+        "tlfb_running": "Loopt",
+        "tlfb_save": "Kalender opslaan",
+        "tlfb_cell": "{partner}, {day}",
+        "tlfb_saved": "Opgeslagen.",
+        "tlfb_back": "Terug naar het interview",
+        "weekdays": "ma di wo do vr za zo",
         "landmarks_help": (
             "Begin met wat makkelijk te herinneren is: schooljaren, verhuizingen, banen. "
             "Ze helpen de rest te plaatsen."

@@ -53,6 +53,7 @@ __all__ = [
     "ConsentEvent",
     "Couple",
     "Delivery",
+    "HistoryCalendarDay",
     "HistoryEdit",
     "HistoryEpisode",
     "HistoryInterview",
@@ -426,6 +427,27 @@ class HistoryMilestone(Base):
     when_precision: Mapped[str] = mapped_column(String(8))
     certainty: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HistoryCalendarDay(Base):
+    """One cell of the Timeline Followback calendar: the number of sexual contacts on
+    ``day`` with partner ``partner_id`` (None: someone not on the roster). Days without
+    a row had none."""
+
+    __tablename__ = "history_tlfb_days"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "day", "partner_id", name="uq_history_tlfb_days_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("history_partners.id", ondelete="CASCADE"), nullable=True
+    )
+    contacts: Mapped[int] = mapped_column(Integer)
 
 
 class HistoryEdit(Base):

@@ -25,7 +25,7 @@ from dyadlab.platform.services.access import add_member
 from dyadlab.platform.services.invitations import invite_couples
 from dyadlab.platform.services.researchers import create_researcher
 from dyadlab.platform.services.studies import create_study
-from dyadlab.platform.tables import HistoryEdit, HistoryEpisode, Person
+from dyadlab.platform.tables import HistoryCalendarDay, HistoryEdit, HistoryEpisode, Person
 from tests.platform.conftest import START, TZ
 from tests.platform.e2e.conftest import LiveServer
 from tests.platform.e2e.test_accessibility import (
@@ -164,6 +164,18 @@ def test_an_interviewer_runs_the_interview_on_a_tablet(
         with page.expect_navigation():
             page.keyboard.press("Enter")
         expect(page.locator(".item-row .what", has_text="3. P3")).to_be_visible()
+        # 5. the Timeline Followback calendar of the last 30 days
+        page.get_by_role("link", name="5. Calendar of the last days").tap()
+        page.wait_for_url(f"{base}/tlfb")
+        cell = page.get_by_label("P1, Sun 2026-03-01")
+        cell.tap()
+        cell.fill("2")
+        page.get_by_label("Someone else, Fri 2026-02-27").fill("1")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save the calendar").tap()
+        expect(page.get_by_role("status")).to_have_text("Saved.")
+        expect(page.get_by_label("P1, Sun 2026-03-01")).to_have_value("2")
+        assert_accessible(page, "calendar page (tablet, landscape)")
     finally:
         context.close()
 
@@ -175,7 +187,12 @@ def test_an_interviewer_runs_the_interview_on_a_tablet(
             ("casual", "2019-10", "2019-11", False),
             ("romantic", "2020-01", None, True),
         ]
-        assert len(db.scalars(select(HistoryEdit)).all()) == 10
+        assert len(db.scalars(select(HistoryEdit)).all()) == 11
+        cells = db.scalars(select(HistoryCalendarDay).order_by(HistoryCalendarDay.day)).all()
+        assert [(c.day.isoformat(), c.contacts) for c in cells] == [
+            ("2026-02-27", 1),
+            ("2026-03-01", 2),
+        ]
 
     # The owner downloads the episodes CSV that dyadlab.history reads.
     with httpx.Client(base_url=live.url) as http:

@@ -11,6 +11,9 @@ which needs ``export``; see :mod:`dyadlab.platform.services.access`)::
                                                          to ask, landmarks, partners,
                                                          episodes per partner, milestones
     POST /r/studies/{id}/history/{person}/settings       birth month, language
+    GET  /r/studies/{id}/history/{person}/tlfb?days=30   the Timeline Followback calendar
+                                                         of the last 30, 60 or 90 days
+    POST /r/studies/{id}/history/{person}/tlfb           save it
     POST /r/studies/{id}/history/{person}/{kind}         add a landmark, partner, episode
                                                          or milestone
     POST /r/studies/{id}/history/{person}/{kind}/{item}  change one (a reason is required)
@@ -52,7 +55,7 @@ from dyadlab.platform.routes.pages_researcher import (
     _text,
     _to_login,
 )
-from dyadlab.platform.services import history, researchers
+from dyadlab.platform.services import history, history_tlfb, researchers
 from dyadlab.platform.services.history import HistoryInputError
 from dyadlab.platform.services.withdrawal import study_person
 from dyadlab.platform.tables import Person, Researcher, Study
@@ -116,7 +119,7 @@ def export_history(
     format: str = "csv",
 ) -> Response:
     """The study's episodes as CSV (the columns of ``dyadlab.history``) or JSON (with
-    pseudonyms, notes and spells); written to the audit log."""
+    pseudonyms, notes, spells and the calendar days); written to the audit log."""
     if researcher is None:
         return _to_login()
     study = _study_or_page(request, session, researcher, study_id, "export")
@@ -145,7 +148,9 @@ def export_history(
     if format == "csv":
         body, media = history.export_csv(rows), "text/csv; charset=utf-8"
     else:
-        body = json.dumps({"study_id": study.id, "episodes": rows}, ensure_ascii=False, indent=1)
+        calendar = history_tlfb.calendar_rows(session, study.id)
+        content = {"study_id": study.id, "episodes": rows, "calendar": calendar}
+        body = json.dumps(content, ensure_ascii=False, indent=1)
         media = "application/json"
     return Response(
         body,
@@ -369,6 +374,134 @@ def settings_post(
         return True
 
     return _change(request, form, session, researcher, study_id, person_id, now, "settings", change)
+
+
+def _tlfb_page(
+    request: Request,
+    session: Session,
+    researcher: Researcher,
+    study_id: int,
+    person: Person,
+    now: Any,
+    days: int,
+    *,
+    error: dict[str, Any] | None = None,
+    saved: bool = False,
+) -> Response:
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return RedirectResponse(f"/r/studies/{study_id}/history", status_code=303)
+    t = history_translator(loaded.row.language)
+    today = now.date()
+    stored = history_tlfb.cells(session, loaded.row)
+    weekdays = t("weekdays").split()
+    columns: list[tuple[int | None, str]] = [(p.id, p.pseudonym) for p in loaded.partners]
+    columns.append((None, t("tlfb_other")))
+    rows = []
+    for day in history_tlfb.window(today, days):
+        running = []
+        for ep, start, end in loaded.episodes:
+            if start.earliest <= day <= (end.latest if end else today):
+                partner = loaded.partner(ep.partner_id)
+                running.append(f"{t('type_' + ep.type)} – {partner.pseudonym if partner else '?'}")
+        cells = []
+        for pid, name in columns:
+            field = history_tlfb.cell_name(day, pid)
+            value = (
+                error["values"].get(field, "")
+                if error
+                else (str(stored[(day, pid)]) if (day, pid) in stored else "")
+            )
+            label = t("tlfb_cell", partner=name, day=f"{weekdays[day.weekday()]} {day.isoformat()}")
+            cells.append({"name": field, "value": value, "label": label})
+        rows.append(
+            {
+                "day": day,
+                "weekday": weekdays[day.weekday()],
+                "weekend": day.weekday() >= 5,
+                "running": running,
+                "cells": cells,
+            }
+        )
+    return _page(
+        request,
+        "history/tlfb.html",
+        researcher,
+        status_code=422 if error else 200,
+        lang=t.language,
+        t=t,
+        study_id=study_id,
+        iv=loaded,
+        days=days,
+        windows=history_tlfb.WINDOWS,
+        columns=columns,
+        rows=rows,
+        error=error,
+        saved=saved,
+    )
+
+
+def _days(value: str | None) -> int:
+    return int(value) if value in ("30", "60", "90") else 30
+
+
+@router.get("/history/{person_id}/tlfb", response_class=HTMLResponse)
+def tlfb_page(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+    days: str | None = None,
+    saved: str | None = None,
+) -> Response:
+    """The Timeline Followback calendar of the last 30, 60 or 90 days."""
+    if researcher is None:
+        return _to_login()
+    person = _person(request, session, researcher, study_id, person_id)
+    if not isinstance(person, Person):
+        return person
+    return _tlfb_page(
+        request, session, researcher, study_id, person, now, _days(days), saved=saved == "1"
+    )
+
+
+@router.post("/history/{person_id}/tlfb", response_class=HTMLResponse)
+def tlfb_post(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Save the calendar (one edit-log row with the cells changed)."""
+    if researcher is None:
+        return _to_login()
+    person = _person(request, session, researcher, study_id, person_id)
+    if not isinstance(person, Person):
+        return person
+    if not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _expired(request, researcher, study_id)
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return _missing(request, researcher, study_id)
+    days = _days(_text(form, "days"))
+    fields = _form(form)
+    try:
+        history_tlfb.save(
+            session, loaded.row, fields, days=days, today=now.date(), by=researcher.id
+        )
+    except HistoryInputError as exc:
+        session.rollback()
+        error = {"field": exc.field, "message": exc.message, "values": fields}
+        return _tlfb_page(request, session, researcher, study_id, person, now, days, error=error)
+    session.commit()
+    return RedirectResponse(
+        f"/r/studies/{study_id}/history/{person_id}/tlfb?days={days}&saved=1", status_code=303
+    )
 
 
 @router.post("/history/{person_id}/{kind}", response_class=HTMLResponse)

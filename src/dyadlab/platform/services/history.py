@@ -57,6 +57,7 @@ from dyadlab.platform.services.history_dates import (
 )
 from dyadlab.platform.tables import (
     Couple,
+    HistoryCalendarDay,
     HistoryEdit,
     HistoryEpisode,
     HistoryInterview,
@@ -796,7 +797,14 @@ def delete_interviews(session: Session, person_id: int) -> int:
     ).all()
     if not ids:
         return 0
-    for model in (HistoryEdit, HistoryMilestone, HistoryEpisode, HistoryLandmark, HistoryPartner):
+    for model in (
+        HistoryEdit,
+        HistoryCalendarDay,
+        HistoryMilestone,
+        HistoryEpisode,
+        HistoryLandmark,
+        HistoryPartner,
+    ):
         session.execute(delete(model).where(model.interview_id.in_(ids)))
     session.execute(delete(HistoryInterview).where(HistoryInterview.id.in_(ids)))
     return len(ids)

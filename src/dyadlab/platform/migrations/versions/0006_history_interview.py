@@ -1,5 +1,5 @@
 """The relational and sexual history interview: interviews, landmarks, partners,
-episodes, milestones and the edit log.
+episodes, milestones, the Timeline Followback calendar and the edit log.
 
 Revision ID: 0006
 Revises: 0004
@@ -118,6 +118,16 @@ def upgrade() -> None:
     )
     _index("history_milestones", "interview_id")
     op.create_table(
+        "history_tlfb_days",
+        *_interview_child("history_tlfb_days"),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=True),
+        sa.Column("contacts", sa.Integer(), nullable=False),
+        _fk("history_tlfb_days", "partner_id", "history_partners", "CASCADE"),
+        sa.UniqueConstraint("interview_id", "day", "partner_id", name="uq_history_tlfb_days_cell"),
+    )
+    _index("history_tlfb_days", "interview_id")
+    op.create_table(
         "history_edits",
         *_interview_child("history_edits"),
         sa.Column("at", sa.DateTime(), nullable=False),
@@ -136,6 +146,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "history_edits",
+        "history_tlfb_days",
         "history_milestones",
         "history_episodes",
         "history_partners",
