@@ -72,17 +72,29 @@ def _missing(request: Request, researcher: Researcher, study_id: int) -> HTMLRes
 
 
 def _person(
-    request: Request, session: Session, researcher: Researcher, study_id: int, person_id: int
-) -> Person | Response:
-    """The person if the researcher may interview in the study and the person is in it;
-    else the page to answer with (404 for both a missing study and a missing person)."""
+    request: Request,
+    session: Session,
+    researcher: Researcher | None,
+    study_id: int,
+    person_id: int,
+    form: Any = None,
+) -> tuple[Person, Researcher] | Response:
+    """The person and the researcher if the researcher is logged in, may interview in
+    the study, the person is in it and (for a posted ``form``) the CSRF token is right;
+    else the page to answer with: the login, 404 (for both a missing study and a
+    missing person), 403."""
+    if researcher is None:
+        return _to_login()
     found = _study_or_page(request, session, researcher, study_id, "interview")
     if not isinstance(found, Study):
         return found
     try:
-        return study_person(session, study_id, person_id)
+        person = study_person(session, study_id, person_id)
     except NotFoundError:
         return _missing(request, researcher, study_id)
+    if form is not None and not csrf_ok(request, _text(form, CSRF_FIELD)):
+        return _expired(request, researcher, study_id)
+    return person, researcher
 
 
 def _form(form: Any) -> dict[str, str]:
@@ -172,13 +184,10 @@ def start_post(
     researcher: ResearcherOrNone,
 ) -> Response:
     """Start the interview of ``person_id`` (or open it, if it was started)."""
-    if researcher is None:
-        return _to_login()
-    person = _person(request, session, researcher, study_id, person_id)
-    if not isinstance(person, Person):
-        return person
-    if not csrf_ok(request, _text(form, CSRF_FIELD)):
-        return _expired(request, researcher, study_id)
+    checked = _person(request, session, researcher, study_id, person_id, form)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
     try:
         history.start_interview(
             session,
@@ -301,11 +310,10 @@ def interview_page(
     now: Now,
 ) -> Response:
     """The interview of ``person_id``."""
-    if researcher is None:
-        return _to_login()
-    person = _person(request, session, researcher, study_id, person_id)
-    if not isinstance(person, Person):
-        return person
+    checked = _person(request, session, researcher, study_id, person_id)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
     return _interview_page(request, session, researcher, study_id, person, now)
 
 
@@ -322,13 +330,10 @@ def _change(
 ) -> Response:
     """Check login, access (404), CSRF; run ``change(interview, fields)``; answer with a
     303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
-    if researcher is None:
-        return _to_login()
-    person = _person(request, session, researcher, study_id, person_id)
-    if not isinstance(person, Person):
-        return person
-    if not csrf_ok(request, _text(form, CSRF_FIELD)):
-        return _expired(request, researcher, study_id)
+    checked = _person(request, session, researcher, study_id, person_id, form)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
     loaded = history.load_interview(session, study_id, person.id)
     if loaded is None:
         return _missing(request, researcher, study_id)
@@ -457,11 +462,10 @@ def tlfb_page(
     saved: str | None = None,
 ) -> Response:
     """The Timeline Followback calendar of the last 30, 60 or 90 days."""
-    if researcher is None:
-        return _to_login()
-    person = _person(request, session, researcher, study_id, person_id)
-    if not isinstance(person, Person):
-        return person
+    checked = _person(request, session, researcher, study_id, person_id)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
     return _tlfb_page(
         request, session, researcher, study_id, person, now, _days(days), saved=saved == "1"
     )
@@ -478,13 +482,10 @@ def tlfb_post(
     now: Now,
 ) -> Response:
     """Save the calendar (one edit-log row with the cells changed)."""
-    if researcher is None:
-        return _to_login()
-    person = _person(request, session, researcher, study_id, person_id)
-    if not isinstance(person, Person):
-        return person
-    if not csrf_ok(request, _text(form, CSRF_FIELD)):
-        return _expired(request, researcher, study_id)
+    checked = _person(request, session, researcher, study_id, person_id, form)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
     loaded = history.load_interview(session, study_id, person.id)
     if loaded is None:
         return _missing(request, researcher, study_id)
