@@ -288,3 +288,22 @@ def test_the_timeline_followback_calendar(client, db, study):
     assert f'name="{cell}" value="many"' in bad.text
     assert 'aria-invalid="true" autofocus' in bad.text
     assert client.get(f"{base}/tlfb", params={"days": "90"}).text.count('<th scope="row">') == 90
+
+
+def test_a_withdrawn_persons_interview_is_kept_unchanged(client, db, study):
+    from dyadlab.platform.services.withdrawal import withdraw
+
+    _login(client, db, INTERVIEWER, role="analyst")
+    base = _start(client, study, study.person_ids[0], birth="2003-05", language="en")
+    _add(client, base, "partner", pseudonym="P1")
+    page = client.get(base)
+    withdraw(db, db.get(Person, study.person_ids[0]), delete_data=False)
+    db.commit()
+    assert client.get(base).status_code == 200  # kept, and readable
+    r = _post(client, f"{base}/partner", page.text, pseudonym="P2")
+    assert r.status_code == 409 and "can no longer be changed" in r.text
+    other = study.person_ids[1]
+    withdraw(db, db.get(Person, other), delete_data=False)
+    db.commit()
+    r = _post(client, f"/r/studies/{study.study_id}/history/{other}/start", page.text)
+    assert r.status_code == 409

@@ -80,9 +80,9 @@ def _person(
     form: Any = None,
 ) -> tuple[Person, Researcher] | Response:
     """The person and the researcher if the researcher is logged in, may interview in
-    the study, the person is in it and (for a posted ``form``) the CSRF token is right;
-    else the page to answer with: the login, 404 (for both a missing study and a
-    missing person), 403."""
+    the study, the person is in it and (for a posted ``form``) the CSRF token is right
+    and the person has not withdrawn; else the page to answer with: the login, 404 (for
+    both a missing study and a missing person), 403, 409 (withdrawn: nothing changes)."""
     if researcher is None:
         return _to_login()
     found = _study_or_page(request, session, researcher, study_id, "interview")
@@ -94,6 +94,18 @@ def _person(
         return _missing(request, researcher, study_id)
     if form is not None and not csrf_ok(request, _text(form, CSRF_FIELD)):
         return _expired(request, researcher, study_id)
+    if form is not None and person.status == "withdrawn":
+        return _page(
+            request,
+            "researcher/missing.html",
+            researcher,
+            status_code=409,
+            study_id=study_id,
+            forbidden=(
+                f"Person {person.id} has withdrawn from the study: their interview is kept "
+                "as it is (as the consent allows) and can no longer be changed."
+            ),
+        )
     return person, researcher
 
 
