@@ -94,7 +94,14 @@ def test_unreadable_dates_say_what_works(typed, message):
     ],
 )
 def test_pseudonyms_refuse_obvious_names(pseudonym, refused):
-    assert (history.pseudonym_problem(pseudonym) is not None) == refused
+    problem = history.pseudonym_problem(pseudonym)
+    assert (problem is not None) == refused
+    if problem:
+        _assert_translated(
+            history.HistoryInputError(
+                "pseudonym", problem, history._pseudonym_key(problem), limit=40
+            )
+        )
 
 
 @pytest.fixture
@@ -239,6 +246,16 @@ def test_impossible_episodes_are_refused_naming_the_field(session, interview, fo
     with pytest.raises(history.HistoryInputError, match=message) as exc:
         _add(session, row, "episode", by, **full)
     assert exc.value.field == field
+    _assert_translated(exc.value)
+
+
+def _assert_translated(exc):
+    """The pages can say the error in every language (its key and values fit)."""
+    from dyadlab.platform.history_i18n import HISTORY_MESSAGES
+
+    assert exc.key, exc.message
+    for messages in HISTORY_MESSAGES.values():
+        assert messages[f"err_{exc.key}"].format(**exc.values)
 
 
 def test_probes_find_what_to_ask(session, interview):
@@ -426,6 +443,7 @@ def test_the_calendar_stores_counts_and_logs_changes(session, interview):
     with pytest.raises(history.HistoryInputError, match="not a number from 0 to 20") as exc:
         history_tlfb.save(session, row, {first: "lots"}, days=30, today=TODAY, by=by)
     assert exc.value.field == first
+    _assert_translated(exc.value)
     with pytest.raises(history.HistoryInputError, match="days: choose 30, 60, 90"):
         history_tlfb.save(session, row, {}, days=45, today=TODAY, by=by)
     session.commit()

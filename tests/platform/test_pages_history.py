@@ -123,7 +123,7 @@ def test_an_interviewer_runs_an_interview(client, db, study):
 
 def test_impossible_answers_are_refused_on_the_page(client, db, study):
     _login(client, db, INTERVIEWER, role="analyst")
-    base = _start(client, study, study.person_ids[0], birth="2003-05")
+    base = _start(client, study, study.person_ids[0], birth="2003-05", language="en")
     _add(client, base, "partner", pseudonym="P1")
     p1 = re.search(r'name="partner" value="(\d+)"', client.get(base).text).group(1)
     r = _add(
@@ -136,7 +136,7 @@ def test_impossible_answers_are_refused_on_the_page(client, db, study):
         start="2019-06",
         end="2019-03",
     )
-    assert "end: 2019-03 is before the start (2019-06)" in r.text
+    assert "Until: 2019-03 is before the start (2019-06); check both dates." in r.text
     form = f"add-episode-{p1}"
     assert f'id="{form}-end" name="end"' in r.text
     assert f'aria-describedby="{form}-end-error" autofocus' in r.text
@@ -155,7 +155,7 @@ def test_impossible_answers_are_refused_on_the_page(client, db, study):
         start="2019-02",
         ongoing="on",
     )
-    assert "reason: say why" in r.text
+    assert "Reason for the change (kept in the edit log): say why" in r.text
     _add(
         client,
         base,
@@ -203,6 +203,10 @@ def test_the_interview_speaks_the_respondents_language(client, db, study):
     html = client.get(base).text
     assert 'lang="nl"' in html and "Ijkpunten" in html and "Periodes met P1" in html
     assert "Leeftijd 10 bij Friends with benefits – P1 (2014): klopt dat?" in html
+    r = _add(
+        client, base, "episode", expect=422, partner=p1, type="fwb", start="2019-06", end="2019-03"
+    )
+    assert "Tot: 2019-03 is vóór het begin (2019-06); controleer beide data." in r.text
     r = _add(client, base, "settings", birth="2004-01", language="en")
     assert r.headers["location"] == base
     assert 'lang="en"' in client.get(base).text
@@ -210,7 +214,7 @@ def test_the_interview_speaks_the_respondents_language(client, db, study):
 
 def test_export_is_for_exporters_and_audited(client, db, study):
     _login(client, db, INTERVIEWER, role="analyst")
-    base = _start(client, study, study.person_ids[0], birth="2003-05")
+    base = _start(client, study, study.person_ids[0], birth="2003-05", language="en")
     _add(client, base, "partner", pseudonym="=HYPERLINK(1)")
     p1 = re.search(r'name="partner" value="(\d+)"', client.get(base).text).group(1)
     _add(
@@ -284,7 +288,10 @@ def test_the_timeline_followback_calendar(client, db, study):
     saved = client.get(r.headers["location"])
     assert f'name="{cell}" value="2"' in saved.text and 'role="status">Saved.' in saved.text
     bad = _post(client, f"{base}/tlfb", page.text, days="30", **{cell: "many"})
-    assert bad.status_code == 422 and "not a number from 0 to 20" in bad.text
+    assert (
+        bad.status_code == 422
+        and "2026-02-25: &#39;many&#39; is not a number from 0 to 20" in bad.text
+    )
     assert f'name="{cell}" value="many"' in bad.text
     assert 'aria-invalid="true" autofocus' in bad.text
     assert client.get(f"{base}/tlfb", params={"days": "90"}).text.count('<th scope="row">') == 90

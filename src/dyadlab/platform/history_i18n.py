@@ -42,6 +42,36 @@ HISTORY_MESSAGES: dict[str, dict[str, str]] = {
         "step_episodes": "3. Episodes",
         "step_milestones": "4. Milestones",
         "step_timeline": "Timeline",
+        "err_required": "this field is required.",
+        "err_choose": "choose one of the options.",
+        "err_too_long": "at most {limit} characters.",
+        "err_bad_text": "remove the invisible or broken characters.",
+        "err_date": (
+            "'{value}' cannot be read as a date; write e.g. 2019-03-15, 2019-03, "
+            "summer 2019, 2019 or age 16."
+        ),
+        "err_age_birth": (
+            "an age needs the respondent's birth month (at the top of the interview); or "
+            "give a year."
+        ),
+        "err_future": "{value} is in the future.",
+        "err_before_birth": "{value} is before the respondent was born.",
+        "err_end_before_start": "{end} is before the start ({start}); check both dates.",
+        "err_end_and_ongoing": "an ongoing episode has no end; clear one of them.",
+        "err_no_end": "give an end, or tick 'Ongoing'.",
+        "err_certainty": "give a whole number from 1 to 5.",
+        "err_partner": "choose a partner from the roster.",
+        "err_pseudonym_name": (
+            "looks like a full name; use a pseudonym or initials (P1, J., the neighbour)."
+        ),
+        "err_pseudonym_contact": "looks like an e-mail address or phone number; use a pseudonym.",
+        "err_reason": "say why this is changed (kept in the edit log).",
+        "err_new_spell": "a change of type is a new spell: use 'Type changed'.",
+        "err_same_type": "the spell is already of this type; choose the new type.",
+        "err_outside": "{value} is outside this spell.",
+        "err_birth": "write the birth month as YYYY-MM, e.g. 2003-05.",
+        "err_birth_needed": "episodes are dated by age, so the birth month is needed.",
+        "err_contacts": "'{value}' is not a number from 0 to {most}.",
         "step_tlfb": "5. Calendar of the last days",
         "tlfb_title": "Calendar of the last {days} days",
         "tlfb_help": (
@@ -182,6 +212,40 @@ HISTORY_MESSAGES: dict[str, dict[str, str]] = {
         "step_episodes": "3. Periodes",
         "step_milestones": "4. Mijlpalen",
         "step_timeline": "Tijdlijn",
+        "err_required": "dit veld is verplicht.",
+        "err_choose": "kies een van de mogelijkheden.",
+        "err_too_long": "hoogstens {limit} tekens.",
+        "err_bad_text": "verwijder de onzichtbare of kapotte tekens.",
+        "err_date": (
+            "'{value}' is niet als datum te lezen; schrijf bijv. 2019-03-15, 2019-03, "
+            "zomer 2019, 2019 of 16 jaar."
+        ),
+        "err_age_birth": (
+            "een leeftijd vraagt om de geboortemaand van de respondent (bovenaan het "
+            "interview); of geef een jaar."
+        ),
+        "err_future": "{value} ligt in de toekomst.",
+        "err_before_birth": "{value} is vóór de geboorte van de respondent.",
+        "err_end_before_start": "{end} is vóór het begin ({start}); controleer beide data.",
+        "err_end_and_ongoing": "een periode die nog loopt heeft geen einde; wis een van beide.",
+        "err_no_end": "vul een einde in, of vink 'Loopt nog' aan.",
+        "err_certainty": "geef een heel getal van 1 tot en met 5.",
+        "err_partner": "kies een partner uit de lijst.",
+        "err_pseudonym_name": (
+            "lijkt op een volledige naam; gebruik een schuilnaam of initialen (P1, J., de buurman)."
+        ),
+        "err_pseudonym_contact": (
+            "lijkt op een e-mailadres of telefoonnummer; gebruik een schuilnaam."
+        ),
+        "err_reason": "geef aan waarom dit verandert (bewaard in het wijzigingslog).",
+        "err_new_spell": "een andere soort is een nieuwe periode: kies 'Soort veranderd'.",
+        "err_same_type": "de periode is al van deze soort; kies de nieuwe soort.",
+        "err_outside": "{value} valt buiten deze periode.",
+        "err_birth": "schrijf de geboortemaand als JJJJ-MM, bijv. 2003-05.",
+        "err_birth_needed": (
+            "periodes zijn met leeftijden gedateerd, dus de geboortemaand is nodig."
+        ),
+        "err_contacts": "'{value}' is geen getal van 0 tot en met {most}.",
         "step_tlfb": "5. Kalender van de laatste dagen",
         "tlfb_title": "Kalender van de laatste {days} dagen",
         "tlfb_help": (

@@ -109,6 +109,34 @@ def _person(
     return person, researcher
 
 
+#: form field -> the message key of its label (for errors in the interview's language)
+_LABELS = {
+    "birth": "birth",
+    "kind": "kind",
+    "label": "label",
+    "start": "start_date",
+    "end": "end_date",
+    "pseudonym": "pseudonym",
+    "gender": "gender",
+    "partner": "partner",
+    "type": "type",
+    "certainty": "certainty",
+    "exclusivity": "exclusivity",
+    "cohabitation": "cohabitation",
+    "notes": "notes",
+    "when": "when",
+    "reason": "reason",
+}
+
+
+def _error_text(exc: HistoryInputError, t: Any) -> str:
+    """The error in the pages' language: the field's label, then what is wrong."""
+    if not exc.key:
+        return exc.message
+    label = t(_LABELS[exc.field]) if exc.field in _LABELS else exc.field[2:12]
+    return f"{label}: {t('err_' + exc.key, **exc.values)}"
+
+
 def _form(form: Any) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
@@ -220,7 +248,7 @@ def start_post(
             persons=history.interview_persons(session, study_id),
             t=history_translator("en"),
             languages=LANGUAGES,
-            error={"person": person_id, "message": exc.message},
+            error={"person": person_id, "message": _error_text(exc, history_translator("en"))},
         )
     session.commit()
     return RedirectResponse(f"/r/studies/{study_id}/history/{person_id}", status_code=303)
@@ -354,7 +382,9 @@ def _change(
         found = change(loaded.row, fields)
     except HistoryInputError as exc:
         session.rollback()
-        error = {"form": form_id, "field": exc.field, "message": exc.message, "values": fields}
+        t = history_translator(loaded.row.language)
+        message = _error_text(exc, t)
+        error = {"form": form_id, "field": exc.field, "message": message, "values": fields}
         return _interview_page(
             request, session, researcher, study_id, person, now, error=error, status_code=422
         )
@@ -509,7 +539,8 @@ def tlfb_post(
         )
     except HistoryInputError as exc:
         session.rollback()
-        error = {"field": exc.field, "message": exc.message, "values": fields}
+        message = _error_text(exc, history_translator(loaded.row.language))
+        error = {"field": exc.field, "message": message, "values": fields}
         return _tlfb_page(request, session, researcher, study_id, person, now, days, error=error)
     session.commit()
     return RedirectResponse(

@@ -140,12 +140,17 @@ _PARTICLES = r"(?:van|de|der|den|het|ter|ten|von|da|di|le|la|du|del|al|el|bin|ib
 
 
 class HistoryInputError(DyadlabError, ValueError):
-    """A field of an interview form that cannot be stored: ``field`` names it."""
+    """A field of an interview form that cannot be stored: ``field`` names it,
+    ``message`` says what is wrong (English); ``key`` and ``values`` name the same
+    message for the pages, which show it in the interview's language
+    (:data:`dyadlab.platform.history_i18n.HISTORY_MESSAGES`, key ``err_<key>``)."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, key: str = "", **values: Any) -> None:
         super().__init__(message)
         self.field = field_name
         self.message = message
+        self.key = key
+        self.values = values
 
 
 def pseudonym_problem(text: str) -> str | None:
@@ -173,6 +178,20 @@ def pseudonym_problem(text: str) -> str | None:
     if re.fullmatch(name, value):
         return "looks like a full name; use a pseudonym or initials (e.g. P1, the neighbour, J.)"
     return None
+
+
+def _pseudonym_key(problem: str) -> str:
+    """The message key of a :func:`pseudonym_problem`."""
+    for words, key in (
+        ("full name", "pseudonym_name"),
+        ("e-mail", "pseudonym_contact"),
+        ("phone", "pseudonym_contact"),
+        ("required", "required"),
+        ("longer than", "too_long"),
+    ):
+        if words in problem:
+            return key
+    return "bad_text"
 
 
 @dataclass(frozen=True)
@@ -365,7 +384,7 @@ def _birth(text: str) -> str | None:
     try:
         return parse_birth(text)
     except FuzzyDateError as exc:
-        raise HistoryInputError("birth", str(exc)) from None
+        raise HistoryInputError("birth", str(exc), "birth") from None
 
 
 def update_interview(
@@ -393,7 +412,9 @@ def update_interview(
         )
         if new_birth is None and uses_age:
             raise HistoryInputError(
-                "birth", "Episodes are dated by age; the birth month cannot be removed."
+                "birth",
+                "Episodes are dated by age; the birth month cannot be removed.",
+                "birth_needed",
             )
         interview.birth = new_birth
     session.flush()
@@ -420,10 +441,12 @@ def _choice(
     value = _text(form, name)
     if not value:
         if required:
-            raise HistoryInputError(name, f"{name}: choose one of {', '.join(options)}.")
+            raise HistoryInputError(name, f"{name}: choose one of {', '.join(options)}.", "choose")
         return None
     if value not in options:
-        raise HistoryInputError(name, f"{name}: {value!r} is not one of {', '.join(options)}.")
+        raise HistoryInputError(
+            name, f"{name}: {value!r} is not one of {', '.join(options)}.", "choose"
+        )
     return value
 
 
@@ -431,13 +454,18 @@ def _free_text(form: Mapping[str, str], name: str, limit: int, *, required: bool
     value = _text(form, name)
     if not value:
         if required:
-            raise HistoryInputError(name, f"{name}: this field is required.")
+            raise HistoryInputError(name, f"{name}: this field is required.", "required")
         return None
     if len(value) > limit:
-        raise HistoryInputError(name, f"{name}: at most {limit} characters ({len(value)} given).")
+        raise HistoryInputError(
+            name,
+            f"{name}: at most {limit} characters ({len(value)} given).",
+            "too_long",
+            limit=limit,
+        )
     problem = text_problem(value)
     if problem:
-        raise HistoryInputError(name, f"{name}: {problem}.")
+        raise HistoryInputError(name, f"{name}: {problem}.", "bad_text")
     return value
 
 
@@ -448,24 +476,32 @@ def _when(
     if not value:
         if required:
             raise HistoryInputError(
-                name, f"{name}: give a date, e.g. 2019-03, summer 2019 or 2019."
+                name, f"{name}: give a date, e.g. 2019-03, summer 2019 or 2019.", "required"
             )
         return None
     try:
         when = parse_when(value, birth=interview.birth)
     except FuzzyDateError as exc:
-        raise HistoryInputError(name, f"{name}: {exc}") from None
+        key = "age_birth" if "birth month first" in str(exc) else "date"
+        raise HistoryInputError(name, f"{name}: {exc}", key, value=value) from None
     if when.earliest > today:
-        raise HistoryInputError(name, f"{name}: {value!r} is in the future.")
+        raise HistoryInputError(name, f"{name}: {value!r} is in the future.", "future", value=value)
     if interview.birth and when.latest < date.fromisoformat(interview.birth + "-01"):
-        raise HistoryInputError(name, f"{name}: {value!r} is before the respondent was born.")
+        raise HistoryInputError(
+            name,
+            f"{name}: {value!r} is before the respondent was born.",
+            "before_birth",
+            value=value,
+        )
     return when
 
 
 def _certainty(form: Mapping[str, str]) -> int:
     value = _text(form, "certainty") or "3"
     if value not in ("1", "2", "3", "4", "5"):
-        raise HistoryInputError("certainty", "certainty: give a whole number from 1 to 5.")
+        raise HistoryInputError(
+            "certainty", "certainty: give a whole number from 1 to 5.", "certainty"
+        )
     return int(value)
 
 
@@ -475,13 +511,15 @@ def _partner_id(
     value = _text(form, "partner")
     if not value:
         if required:
-            raise HistoryInputError("partner", "partner: choose a partner from the roster.")
+            raise HistoryInputError(
+                "partner", "partner: choose a partner from the roster.", "partner"
+            )
         return None
     partner = (
         session.get(HistoryPartner, int(value)) if value.isdigit() and len(value) < 10 else None
     )
     if partner is None or partner.interview_id != interview.id:
-        raise HistoryInputError("partner", "partner: choose a partner from the roster.")
+        raise HistoryInputError("partner", "partner: choose a partner from the roster.", "partner")
     return partner.id
 
 
@@ -499,14 +537,20 @@ def _span(
     }
     if end is not None and end.latest < start.earliest:
         raise HistoryInputError(
-            "end", f"end: {end.value} is before the start ({start.value}); check both dates."
+            "end",
+            f"end: {end.value} is before the start ({start.value}); check both dates.",
+            "end_before_start",
+            end=end.value,
+            start=start.value,
         )
     if ongoing_allowed:
         ongoing = _text(form, "ongoing") in ("1", "on", "yes", "true")
         if ongoing and end is not None:
-            raise HistoryInputError("end", "end: an ongoing episode has no end; clear one of them.")
+            raise HistoryInputError(
+                "end", "end: an ongoing episode has no end; clear one of them.", "end_and_ongoing"
+            )
         if not ongoing and end is None:
-            raise HistoryInputError("end", "end: give an end, or tick 'ongoing'.")
+            raise HistoryInputError("end", "end: give an end, or tick 'ongoing'.", "no_end")
         values["ongoing"] = ongoing
     return values
 
@@ -524,7 +568,9 @@ def _values(
     if entity == "partner":
         problem = pseudonym_problem(_text(form, "pseudonym"))
         if problem:
-            raise HistoryInputError("pseudonym", f"pseudonym: {problem}.")
+            raise HistoryInputError(
+                "pseudonym", f"pseudonym: {problem}.", _pseudonym_key(problem), limit=40
+            )
         return {
             "pseudonym": _text(form, "pseudonym"),
             "gender": _choice(form, "gender", GENDERS, required=False),
@@ -610,7 +656,9 @@ def add_item(
 def _reason(form: Mapping[str, str]) -> str:
     reason = _free_text(form, "reason", 500, required=False)
     if not reason:
-        raise HistoryInputError("reason", "reason: say why this is changed (kept in the edit log).")
+        raise HistoryInputError(
+            "reason", "reason: say why this is changed (kept in the edit log).", "reason"
+        )
     return reason
 
 
@@ -637,6 +685,7 @@ def update_item(
             "type",
             "type: a change of type is a new spell; use 'Type changed' to end this spell "
             "and start the next.",
+            "new_spell",
         )
     before = _snapshot(row)
     for name, value in values.items():
@@ -735,7 +784,7 @@ def change_type(
     new_type = _choice(form, "type", EPISODE_TYPES, required=True)
     if new_type == old.type:
         raise HistoryInputError(
-            "type", f"type: the spell is already {new_type}; choose the new type."
+            "type", f"type: the spell is already {new_type}; choose the new type.", "same_type"
         )
     when = _when(form, "when", interview, today, required=True)
     assert when is not None
@@ -743,7 +792,9 @@ def change_type(
         old.start_value, old.start_precision, old.end_value, old.end_precision, interview.birth
     )
     if when.latest < start.earliest or (end is not None and when.earliest > end.latest):
-        raise HistoryInputError("when", f"when: {when.value} is outside this spell.")
+        raise HistoryInputError(
+            "when", f"when: {when.value} is outside this spell.", "outside", value=when.value
+        )
     before = _snapshot(old)
     new = HistoryEpisode(
         interview_id=interview.id,

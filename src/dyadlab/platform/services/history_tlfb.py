@@ -106,7 +106,11 @@ def save(
             value = int(text)
         else:
             raise HistoryInputError(
-                name, f"{day.isoformat()}: {text!r} is not a number from 0 to {MAX_CONTACTS}."
+                name,
+                f"{day.isoformat()}: {text!r} is not a number from 0 to {MAX_CONTACTS}.",
+                "contacts",
+                value=text,
+                most=MAX_CONTACTS,
             )
         wanted[(day, pid or None)] = value
     stored = {
