@@ -375,6 +375,51 @@ def test_export_follows_the_episodes_contract(session, interview):
     ]
     assert "cmd" not in text and "met at school" not in text  # pseudonyms, notes: JSON only
     assert rows[0]["partner_pseudonym"] == "=cmd|calc" and rows[0]["notes"] == "met at school"
+    _add(
+        session,
+        row,
+        "milestone",
+        by,
+        kind="first_intercourse",
+        partner=str(a.id),
+        when="winter 2019",
+        certainty="4",
+    )
+    _add(session, row, "milestone", by, kind="first_sexting", when="age 15")
+    _add(session, row, "landmark", by, kind="move", label="To Utrecht", start="2021", end="2021")
+    session.commit()
+    more = history.export_more(session, couple.study_id)
+    assert more["persons"] == [{"person": person, "birth": "2003-05"}]
+    assert more["milestones"] == [
+        # born May 2003: age 15 is May 2018 - April 2019, placed in its 7th month
+        {
+            "person": person,
+            "partner": "",
+            "milestone": "first_sexting",
+            "date": "2018-11",
+            "precision": "age",
+            "certainty": 3,
+        },
+        {
+            "person": person,
+            "partner": f"p{person}-1",
+            "milestone": "first_intercourse",
+            "date": "2020-01",
+            "precision": "season",
+            "certainty": 4,
+        },
+    ]
+    assert more["landmarks"] == [
+        {
+            "person": person,
+            "kind": "move",
+            "label": "To Utrecht",
+            "start": "2021",
+            "end": "2021",
+            "start_precision": "year",
+            "end_precision": "year",
+        }
+    ]
 
 
 def test_withdrawal_with_deletion_deletes_the_interview(session, interview):

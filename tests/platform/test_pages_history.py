@@ -250,6 +250,8 @@ def test_export_is_for_exporters_and_audited(client, db, study):
     body = json.loads(client.get(url, params={"format": "json"}).text)
     (row,) = body["episodes"]
     assert row["notes"] == "secret note" and row["partner_pseudonym"] == "=HYPERLINK(1)"
+    assert body["persons"] == [{"person": person, "birth": "2003-05"}]
+    assert body["milestones"] == [] and body["landmarks"] == [] and body["calendar"] == []
     assert client.get(url, params={"format": "xlsx"}).status_code == 422
     audits = db.scalars(select(AuditLog).where(AuditLog.action == "export")).all()
     assert [a.detail["format"] for a in audits] == ["history_csv", "history_json"]

@@ -393,7 +393,7 @@ def export_command(
 def _export_history(settings: Settings, study: int, out: Path, *, as_json: bool) -> None:
     """``dyadlab export STUDY --history --out FILE``: the episodes as CSV or JSON."""
     from dyadlab.exceptions import OptionError
-    from dyadlab.platform.services.history import export_csv, export_rows
+    from dyadlab.platform.services.history import export_csv, export_more, export_rows
     from dyadlab.platform.services.history_tlfb import calendar_rows
     from dyadlab.platform.services.researchers import audit
     from dyadlab.platform.services.studies import get_study
@@ -410,7 +410,12 @@ def _export_history(settings: Settings, study: int, out: Path, *, as_json: bool)
         if suffix == ".csv":
             out.write_text(export_csv(rows), encoding="utf-8")
         else:
-            body = {"study_id": study, "episodes": rows, "calendar": calendar_rows(session, study)}
+            body = {
+                "study_id": study,
+                "episodes": rows,
+                **export_more(session, study),
+                "calendar": calendar_rows(session, study),
+            }
             out.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
         audit(
             session,

@@ -201,7 +201,8 @@ def export_history(
         body, media = history.export_csv(rows), "text/csv; charset=utf-8"
     else:
         calendar = history_tlfb.calendar_rows(session, study.id)
-        content = {"study_id": study.id, "episodes": rows, "calendar": calendar}
+        more = history.export_more(session, study.id)
+        content = {"study_id": study.id, "episodes": rows, **more, "calendar": calendar}
         body = json.dumps(content, ensure_ascii=False, indent=1)
         media = "application/json"
     return Response(

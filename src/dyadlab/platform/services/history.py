@@ -82,6 +82,7 @@ __all__ = [
     "change_type",
     "delete_interviews",
     "export_csv",
+    "export_more",
     "export_rows",
     "interview_persons",
     "load_interview",
@@ -959,6 +960,50 @@ def export_rows(session: Session, study_id: int) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def export_more(session: Session, study_id: int) -> dict[str, list[dict[str, Any]]]:
+    """What the JSON export has beside the episodes: ``persons`` (``person, birth``,
+    the birth month as ``YYYY-MM``), ``milestones`` (``person, partner, milestone, date,
+    precision, certainty``; dates as in the CSV, ``partner`` empty for one without a
+    partner) and ``landmarks`` (``person, kind, label, start, end, start_precision,
+    end_precision``) — the inputs of ``dyadlab.history.milestone_ages``."""
+    out: dict[str, list[dict[str, Any]]] = {"persons": [], "milestones": [], "landmarks": []}
+    interviews = session.scalars(
+        select(HistoryInterview)
+        .where(HistoryInterview.study_id == study_id)
+        .order_by(HistoryInterview.person_id)
+    ).all()
+    for row in interviews:
+        loaded = load_interview(session, study_id, row.person_id)
+        assert loaded is not None
+        person = str(row.person_id)
+        out["persons"].append({"person": person, "birth": row.birth or ""})
+        for m, when in loaded.milestones:
+            partner = loaded.partner(m.partner_id) if m.partner_id else None
+            out["milestones"].append(
+                {
+                    "person": person,
+                    "partner": f"p{person}-{partner.number}" if partner else "",
+                    "milestone": m.kind,
+                    "date": when.export,
+                    "precision": when.precision,
+                    "certainty": m.certainty,
+                }
+            )
+        for lm, start, end in loaded.landmarks:
+            out["landmarks"].append(
+                {
+                    "person": person,
+                    "kind": lm.kind,
+                    "label": readable(lm.label),
+                    "start": start.export,
+                    "end": end.export if end else "",
+                    "start_precision": start.precision,
+                    "end_precision": end.precision if end else "",
+                }
+            )
+    return out
 
 
 def export_csv(rows: list[dict[str, Any]]) -> str:
