@@ -178,6 +178,12 @@ def test_impossible_answers_are_refused_on_the_page(client, db, study):
     assert len(db.scalars(select(HistoryEpisode)).all()) == 1
     reasons = db.scalars(select(HistoryEdit.reason).where(HistoryEdit.reason.is_not(None)))
     assert set(reasons) == {"remembered better", "type changed to romantic", "entered by mistake"}
+    log = client.get(f"{base}/edits")
+    assert log.status_code == 200
+    text = " ".join(log.text.split())
+    assert f"<td>{INTERVIEWER[0]}</td>" in text and "remembered better" in text
+    assert "<code>start_value</code>: 2019-03 → 2019-02" in text
+    assert text.index("entered by mistake") < text.index("remembered better")  # newest first
     missing = _add(
         client,
         base,

@@ -350,6 +350,7 @@ HISTORY_PAGES = {
     ("POST", "/r/studies/{study_id}/history/{person_id}/settings"),
     ("GET", "/r/studies/{study_id}/history/{person_id}/tlfb"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/tlfb"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/edits"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}/delete"),

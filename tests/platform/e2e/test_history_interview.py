@@ -176,6 +176,9 @@ def test_an_interviewer_runs_the_interview_on_a_tablet(
         expect(page.get_by_role("status")).to_have_text("Saved.")
         expect(page.get_by_label("P1, Sun 2026-03-01")).to_have_value("2")
         assert_accessible(page, "calendar page (tablet, landscape)")
+        page.goto(f"{base}/edits")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Edit log")
+        assert_accessible(page, "edit log (tablet, landscape)")
     finally:
         context.close()
 

@@ -14,6 +14,7 @@ which needs ``export``; see :mod:`dyadlab.platform.services.access`)::
     GET  /r/studies/{id}/history/{person}/tlfb?days=30   the Timeline Followback calendar
                                                          of the last 30, 60 or 90 days
     POST /r/studies/{id}/history/{person}/tlfb           save it
+    GET  /r/studies/{id}/history/{person}/edits          the edit log: who, when, why, what
     POST /r/studies/{id}/history/{person}/{kind}         add a landmark, partner, episode
                                                          or milestone
     POST /r/studies/{id}/history/{person}/{kind}/{item}  change one (a reason is required)
@@ -422,6 +423,35 @@ def settings_post(
         return True
 
     return _change(request, form, session, researcher, study_id, person_id, now, "settings", change)
+
+
+@router.get("/history/{person_id}/edits", response_class=HTMLResponse)
+def edits_page(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+) -> Response:
+    """The interview's edit log, newest first."""
+    checked = _person(request, session, researcher, study_id, person_id)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return _missing(request, researcher, study_id)
+    t = history_translator(loaded.row.language)
+    return _page(
+        request,
+        "history/edits.html",
+        researcher,
+        lang=t.language,
+        t=t,
+        study_id=study_id,
+        iv=loaded,
+        edits=history.edit_log(session, loaded.row),
+    )
 
 
 def _tlfb_page(

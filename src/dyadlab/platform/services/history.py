@@ -81,6 +81,7 @@ __all__ = [
     "add_item",
     "change_type",
     "delete_interviews",
+    "edit_log",
     "export_csv",
     "export_more",
     "export_rows",
@@ -839,6 +840,41 @@ def change_type(
         after=_snapshot(new),
     )
     return new
+
+
+def edit_log(session: Session, interview: HistoryInterview) -> list[dict[str, Any]]:
+    """The interview's edit log, newest first: ``at``, ``by`` (the researcher's e-mail
+    address, or None), ``entity``, ``entity_id``, ``action``, ``reason`` and ``changes``
+    (``{column: (before, after)}`` of the columns that changed)."""
+    from dyadlab.platform.tables import Researcher
+
+    rows = session.execute(
+        select(HistoryEdit, Researcher.email)
+        .outerjoin(Researcher, Researcher.id == HistoryEdit.researcher_id)
+        .where(HistoryEdit.interview_id == interview.id)
+        .order_by(HistoryEdit.id.desc())
+    ).all()
+    out = []
+    for edit, email in rows:
+        before, after = edit.before or {}, edit.after or {}
+        skip = {"id", "interview_id", "created_at", "started_at"}
+        changes = {
+            k: (before.get(k), after.get(k))
+            for k in sorted(set(before) | set(after))
+            if k not in skip and before.get(k) != after.get(k)
+        }
+        out.append(
+            {
+                "at": edit.at,
+                "by": email,
+                "entity": edit.entity,
+                "entity_id": edit.entity_id,
+                "action": edit.action,
+                "reason": edit.reason,
+                "changes": changes,
+            }
+        )
+    return out
 
 
 def delete_interviews(session: Session, person_id: int) -> int:
