@@ -159,6 +159,10 @@ def test_every_change_is_logged_with_who_when_why(session, interview):
         by=by,
         today=TODAY,
     )
+    from dyadlab.platform.services import history_tlfb
+
+    cell = history_tlfb.cell_name(date(2026, 3, 1), partner.id)
+    history_tlfb.save(session, row, {cell: "1"}, days=30, today=TODAY, by=by)
     assert history.remove_item(session, row, "partner", partner.id, {"reason": "duplicate"}, by=by)
     session.commit()
     edits = session.scalars(select(HistoryEdit).order_by(HistoryEdit.id)).all()
@@ -168,10 +172,13 @@ def test_every_change_is_logged_with_who_when_why(session, interview):
         ("partner", "create", None, by),
         ("episode", "create", None, by),
         ("episode", "update", "respondent remembered Valentine's day", by),
+        ("tlfb", "update", None, by),
         ("episode", "delete", "duplicate", by),
+        ("tlfb", "delete", "duplicate", by),
         ("partner", "delete", "duplicate", by),
     ]
     update = edits[3]
+    assert history_tlfb.cells(session, row) == {}
     assert (update.before["start_value"], update.after["start_value"]) == ("2019-03", "2019-02")
     assert all(e.at is not None and e.at.tzinfo is not None for e in edits)
     with pytest.raises(RuntimeError, match="append-only"):

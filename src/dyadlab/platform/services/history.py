@@ -736,6 +736,12 @@ def remove_item(
                 select(HistoryMilestone).where(HistoryMilestone.partner_id == row.id)
             )
         ]
+        kids += [
+            ("tlfb", kid)
+            for kid in session.scalars(
+                select(HistoryCalendarDay).where(HistoryCalendarDay.partner_id == row.id)
+            )
+        ]
         for kind, kid in kids:
             _log(
                 session,
