@@ -322,3 +322,28 @@ def test_a_withdrawn_persons_interview_is_kept_unchanged(client, db, study):
     db.commit()
     r = _post(client, f"/r/studies/{study.study_id}/history/{other}/start", page.text)
     assert r.status_code == 409
+
+
+def test_the_timeline_alone_has_no_notes_and_no_questions(client, db, study):
+    _login(client, db, INTERVIEWER, role="analyst")
+    base = _start(client, study, study.person_ids[0], birth="2003-05", language="en")
+    _add(client, base, "partner", pseudonym="P1")
+    _add(client, base, "partner", pseudonym="P2")
+    p1, p2 = re.findall(r'name="partner" value="(\d+)"', client.get(base).text)[:2]
+    _add(
+        client,
+        base,
+        "episode",
+        partner=p1,
+        type="dating",
+        start="2019",
+        ongoing="on",
+        notes="private interviewer note",
+    )
+    _add(client, base, "episode", partner=p2, type="casual", start="2020-03", end="2020-04")
+    assert "overlap" in client.get(base).text
+    page = client.get(f"{base}/timeline")
+    assert page.status_code == 200
+    assert 'role="img"' in page.text and "Dating: 2019 – now" in page.text
+    assert "private interviewer note" not in page.text and "overlap" not in page.text
+    assert "<form" not in page.text.split("<main", 1)[1]

@@ -351,6 +351,7 @@ HISTORY_PAGES = {
     ("GET", "/r/studies/{study_id}/history/{person_id}/tlfb"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/tlfb"),
     ("GET", "/r/studies/{study_id}/history/{person_id}/edits"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/timeline"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}"),
     ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}/delete"),

@@ -15,6 +15,9 @@ which needs ``export``; see :mod:`dyadlab.platform.services.access`)::
                                                          of the last 30, 60 or 90 days
     POST /r/studies/{id}/history/{person}/tlfb           save it
     GET  /r/studies/{id}/history/{person}/edits          the edit log: who, when, why, what
+    GET  /r/studies/{id}/history/{person}/timeline       the timeline alone, large, to show
+                                                         the respondent (no notes, no
+                                                         questions, no edit forms)
     POST /r/studies/{id}/history/{person}/{kind}         add a landmark, partner, episode
                                                          or milestone
     POST /r/studies/{id}/history/{person}/{kind}/{item}  change one (a reason is required)
@@ -451,6 +454,37 @@ def edits_page(
         study_id=study_id,
         iv=loaded,
         edits=history.edit_log(session, loaded.row),
+    )
+
+
+@router.get("/history/{person_id}/timeline", response_class=HTMLResponse)
+def timeline_page(
+    study_id: int,
+    person_id: int,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """The timeline alone, for interviewer and respondent to look at together."""
+    checked = _person(request, session, researcher, study_id, person_id)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return _missing(request, researcher, study_id)
+    t = history_translator(loaded.row.language)
+    return _page(
+        request,
+        "history/timeline.html",
+        researcher,
+        lang=t.language,
+        t=t,
+        study_id=study_id,
+        iv=loaded,
+        types=history.EPISODE_TYPES,
+        timeline=Markup(timeline_svg(loaded, now.date(), t)),  # numbers and escaped text
     )
 
 
