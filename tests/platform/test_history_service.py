@@ -461,15 +461,15 @@ def test_withdrawal_with_deletion_deletes_the_interview(session, interview):
     assert set(edits) == {theirs.id}
 
 
-def test_migration_0006_up_down_up(database_url):
+def test_migration_0006_up_down_up_after_0008(database_url):
     engine = make_engine(database_url)
-    upgrade_database(engine, "0004")
+    upgrade_database(engine, "0008")
     assert not HISTORY_TABLES & set(inspect(engine).get_table_names())
     upgrade_database(engine, "0006")
     assert set(inspect(engine).get_table_names()) >= HISTORY_TABLES
-    downgrade_database(engine, "0004")
+    downgrade_database(engine, "0008")
     tables = set(inspect(engine).get_table_names())
-    assert not HISTORY_TABLES & tables and "study_members" in tables
+    assert not HISTORY_TABLES & tables and "analysis_runs" in tables
     upgrade_database(engine, "0006")
     assert set(inspect(engine).get_table_names()) >= HISTORY_TABLES
     engine.dispose()

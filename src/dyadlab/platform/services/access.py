@@ -16,10 +16,11 @@ interviewer     yes    no          no      no      no        no       yes
 ==============  =====  ==========  ======  ======  ========  =======  =========
 
 ``read`` is the study's protocol and counts; ``compliance`` the compliance figures
-(counts and rates, no answers); ``export`` the answers themselves; ``members`` adding,
-changing and removing members; ``interview`` running the relational and sexual
-history interviews (:mod:`dyadlab.platform.services.history`): an interviewer sees the
-study and its interviews, nothing else.
+(counts and rates, no answers); ``export`` the answers themselves (the export, and the
+"Analyses" page, whose reports are made of the answers); ``members`` adding, changing
+and removing members; ``interview`` running the relational and sexual history
+interviews (:mod:`dyadlab.platform.services.history`): an interviewer sees the study
+and its interviews, nothing else.
 
 A researcher who is not a member of a study gets :class:`NotFoundError` — the same
 answer, word for word, as for a study that does not exist, so nobody learns which

@@ -2,7 +2,7 @@
 episodes, milestones, the Timeline Followback calendar and the edit log.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-06 03:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
