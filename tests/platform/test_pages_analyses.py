@@ -121,6 +121,19 @@ def test_a_run_without_progress_is_shown_as_stopped(client, couple, db) -> None:
     assert late["status"] == "failed" and "start it again" in late["message"]
 
 
+def test_a_second_run_waits_for_the_first(client, couple, db) -> None:
+    from dyadlab.platform.services.analysis_runs import start_run
+
+    start_run(db, db.get(Study, couple.study_id), researcher_id=None)  # queued, not launched
+    db.commit()
+    _login(client, db)
+    page = client.get(f"/r/studies/{couple.study_id}/analyses")
+    assert "analyses.js" in page.text and "<progress" in page.text
+    r = client.post(f"/r/studies/{couple.study_id}/analyses", data={"csrf": _csrf(page.text)})
+    assert r.status_code == 409 and "is still going" in r.text
+    assert len(db.scalars(select(AnalysisRun)).all()) == 1
+
+
 def test_csrf_and_roles(client, couple, db) -> None:
     add_member(db, couple.study_id, ANALYST, "analyst")
     add_member(db, couple.study_id, MONITOR, "monitor")
