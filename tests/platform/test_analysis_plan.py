@@ -132,6 +132,15 @@ def test_a_bad_plan_is_refused_with_its_place(plan: Any, expected: str) -> None:
     assert expected in str(err.value)
 
 
+def test_a_diary_model_needs_more_than_one_day() -> None:
+    content = _content([PLAN[0]])
+    content["schedule"][0]["days"] = 1
+    with pytest.raises(ProtocolError, match="asked on 1 day only; a diary model needs"):
+        parse_protocol(content)
+    content["analysis"] = [{"model": "apim", "y": "relationship_satisfaction", "x": "desire"}]
+    assert parse_protocol(content).analysis[0]["model"] == "apim"
+
+
 def test_plan_is_checked_only_on_an_otherwise_valid_protocol() -> None:
     content = _content(PLAN)
     content["questionnaires"][0]["items"][0]["type"] = "sldier"
