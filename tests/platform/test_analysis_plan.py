@@ -221,3 +221,28 @@ def test_cli_refuses_a_protocol_with_a_missing_item(tmp_path, monkeypatch, capsy
     path.write_text(yaml.safe_dump(_content(PLAN)), encoding="utf-8")
     assert main(["protocol", "check", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["analysis"][1]["model"] == "truth_bias"
+
+
+def test_upload_page_refuses_an_xlsform_whose_plan_names_a_missing_item(
+    client, db, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    from tests.platform.test_pages_researcher import _csrf, _login
+
+    path = tmp_path / "diary.xlsx"
+    write_xlsform(example_protocol(), path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["analysis"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=6, column=header.index("truth") + 1, value="desir")
+    book.save(path)
+    _login(client, db)
+    r = client.post(
+        "/r/studies",
+        data={"csrf": _csrf(client.get("/r/studies").text)},
+        files={"protocol": ("diary.xlsx", path.read_bytes(), "application/octet-stream")},
+    )
+    assert r.status_code == 422
+    assert "analysis sheet, row 6, column truth: there is no item" in r.text
+    assert "did you mean" in r.text
