@@ -124,6 +124,10 @@ def test_plan_is_part_of_the_hash_and_no_plan_keeps_the_old_hash() -> None:
             "analysis[2].name: name 'a' is used by another model of the plan",
         ),
         ("diary", "analysis: must be a list"),
+        (
+            [{"model": "nonindependence", "var": ["desire"], "variables": ["conflict"]}],
+            "analysis[0].variables: variables is given twice",
+        ),
     ],
 )
 def test_a_bad_plan_is_refused_with_its_place(plan: Any, expected: str) -> None:

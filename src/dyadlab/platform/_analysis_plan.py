@@ -147,11 +147,16 @@ def check_analysis(
         before = len(p.found)
         entry: dict[str, Any] = {"model": model}
         used: list[tuple[str, str]] = []  # (argument, item name)
+        seen: set[str] = set()
         for key, value in raw_entry.items():
             arg = _ALIASES.get(str(key), str(key))
             where = (*path, arg)
             if arg == "model":
                 continue
+            if arg in seen:
+                p.add(where, f"{arg} is given twice (as var and as variables); keep one")
+                continue
+            seen.add(arg)
             if arg == "name":
                 if not isinstance(value, str) or not _NAME.match(value):
                     p.add(where, f"name {_r(value)} must use letters, digits and _ only")
