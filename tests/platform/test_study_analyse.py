@@ -89,6 +89,7 @@ def test_cli_report_numbers_equal_the_models_on_the_export(demo_db, tmp_path, ca
     for title in ("Plan 3: Diary APIM", "Plan 5: Truth and bias", "Analysis plan"):
         assert title in html
     assert "Not preregistered" not in html
+    assert "- model: truth_bias\n  judgment: partner_desire\n  truth: desire" in html
     assert [m["preregistered"] for m in result["models"]] == [True] * 5
 
 
@@ -113,6 +114,7 @@ def test_extra_models_are_marked_not_preregistered(demo_db, tmp_path, capsys) ->
     html = report.read_text(encoding="utf-8")
     assert "Not preregistered: Diary APIM" in html
     assert "not in the preregistered plan (exploratory)" in html
+    assert "# added by hand, not preregistered:\nextra:\n- model: diary" in html
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,7 @@ def plan_sections(
     person: str,
     role: str | None = None,
     plan_text: str = "",
+    plan_listing: str = "",
     progress: Progress | None = None,
 ) -> AnalysisReport:
     """Run every step of a plan on ``data`` and return the report's sections.
@@ -174,6 +175,9 @@ def plan_sections(
         Key columns.
     plan_text : str
         Text of the first section, above the plan table (e.g. the protocol's hash).
+    plan_listing : str
+        The plan as written (e.g. the protocol's ``analysis`` section in YAML), shown
+        as it is in the first section.
     progress : callable, optional
         Called as ``progress(done, total, what)`` after each step.
 
@@ -204,7 +208,12 @@ def plan_sections(
             )
     report = AnalysisReport()
     report.sections.append(
-        Section("Analysis plan", text=plan_text, tables=[("Models", plan_table(steps))])
+        Section(
+            "Analysis plan",
+            text=plan_text,
+            tables=[("Models", plan_table(steps))],
+            preformatted=plan_listing,
+        )
     )
     # the rows and occasions each step uses; one "Data" section per distinct set
     groups: dict[tuple[Any, ...], list[int]] = {}
@@ -281,6 +290,7 @@ def write_plan_report(
     role: str | None = None,
     title: str = "dyadlab analysis plan",
     plan_text: str = "",
+    plan_listing: str = "",
     provenance: Provenance | None = None,
     before: Sequence[Section] = (),
     after: Sequence[Section] = (),
@@ -294,7 +304,7 @@ def write_plan_report(
     ----------
     path : path
         The report file.
-    data, steps, dyad, person, role, plan_text, progress
+    data, steps, dyad, person, role, plan_text, plan_listing, progress
         As :func:`plan_sections`.
     title : str
     provenance : Provenance, optional
@@ -325,7 +335,14 @@ def write_plan_report(
     """
     options = report_format_options(format)
     report = plan_sections(
-        data, steps, dyad=dyad, person=person, role=role, plan_text=plan_text, progress=progress
+        data,
+        steps,
+        dyad=dyad,
+        person=person,
+        role=role,
+        plan_text=plan_text,
+        plan_listing=plan_listing,
+        progress=progress,
     )
     sections = [*before, *report.sections, *after]
     out = write_report(
