@@ -149,3 +149,19 @@ def test_no_start_from_sufficient_statistics_without_both_partners() -> None:
         res = dl.diary(df, **KEYS, role="role")
     model = dr._model(res)
     assert dr.engine_start(model.arrays, model.predictors[0][0], "y", True) is None
+
+
+@pytest.mark.parametrize("options", [{"residual": "ar1"}, {"estimator": "ML"}])
+def test_engine_refits_steered_by_the_fits_curvature_equal_full_fits(
+    options: dict[str, str],
+) -> None:
+    df = dl.simulate_diary(40, 10, rng=14)
+    res = dl.diary(df, **KEYS, role="role", **options)
+    outcomes = dl.diary(df, **KEYS, role="role").simulate(3, rng=4)
+    again = res.refit(outcomes)
+    assert not again.batched and again.converged.all()
+    for r in range(3):
+        full = dl.diary(df.assign(y=outcomes[r]), **KEYS, role="role", **options)
+        assert again.beta[r] == pytest.approx(full.estimates["estimate"].to_numpy(), abs=1e-6)
+        assert again.se[r] == pytest.approx(full.estimates["se"].to_numpy(), rel=1e-5)
+        assert again.loglik[r] == pytest.approx(full.fit["loglik"], abs=1e-6)

@@ -10,8 +10,10 @@ does that without paying a whole fit per replication:
   has both partners' rows: each replication is reduced to per-couple sufficient
   statistics and all replications are fitted together by Newton steps on array
   expressions (:mod:`dyadlab.models._diary_fastfit`, the machinery of diary power);
-* **warm-started** otherwise: the engine (:func:`~dyadlab.models._engine.fit_mixed`)
-  refits each replication starting from the original fit's variance parameters.
+* **warm-started** otherwise: the engine's likelihood of each replication is maximised
+  from the original fit's variance parameters by steps steered by that fit's inverse
+  Hessian (a few gradient evaluations; :func:`~dyadlab.models._engine.fit_mixed` in
+  full where a variance sits at its boundary or the steps do not converge).
 
 Both start at the fitted model's variance parameters, which are close to the optimum
 of every replication drawn from it. :meth:`DiaryResult.simulate` draws outcomes from
@@ -300,21 +302,80 @@ def _refit_engine(
     q = model.Z.shape[1]
     cov = Unstructured(q) if distinguishable else Exchangeable(q // 2)
     method = call["estimator"]
-    # the original fit's variance parameters start every refit
-    start = fit_mixed(model.X, a[call["y"]], model.Z, layout, structure, cov, method=method).theta
+    # the original fit: its variance parameters start every refit, and its curvature
+    # (the inverse Hessian) steers the steps
+    first = fit_mixed(model.X, a[call["y"]], model.Z, layout, structure, cov, method=method)
+    curvature = first.theta_cov
     reps, p = len(y), model.X.shape[1]
     beta, se = np.full((reps, p), np.nan), np.full((reps, p), np.nan)
     ll, conv = np.full(reps, np.nan), np.zeros(reps, dtype=bool)
     for r in range(reps):
-        try:
-            fit = fit_mixed(
-                model.X, y[r], model.Z, layout, structure, cov, method=method, start=start
-            )
-        except (np.linalg.LinAlgError, ValueError):
-            continue
-        beta[r], se[r] = fit.beta, np.sqrt(np.diag(fit.vcov))
-        ll[r], conv[r] = fit.loglik, fit.converged
+        out = None
+        if curvature is not None and np.all(np.isfinite(curvature)):
+            out = _steer(model, y[r], layout, structure, cov, method, first.theta, curvature)
+        if out is None:  # a variance at its boundary, or no convergence: the full fit
+            try:
+                fit = fit_mixed(
+                    model.X, y[r], model.Z, layout, structure, cov, method=method, start=first.theta
+                )
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            out = (fit.beta, np.sqrt(np.diag(fit.vcov)), fit.loglik, fit.converged)
+        beta[r], se[r], ll[r], conv[r] = out
     return beta, se, ll, conv
+
+
+def _steer(
+    model: _Model,
+    y: np.ndarray,
+    layout: Any,
+    structure: Any,
+    cov: Any,
+    method: str,
+    theta0: np.ndarray,
+    curvature: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
+    """Maximise the profiled likelihood of one replication by steps ``curvature @ grad``.
+
+    ``curvature`` is the original fit's inverse Hessian of the negative log-likelihood:
+    a replication drawn from (or near) that fit has nearly the same curvature, so the
+    steps converge in a few gradient evaluations, where a quasi-Newton search starts
+    learning the curvature anew. None when the steps do not converge (the caller then
+    fits in full).
+    """
+    from dyadlab.models._engine import loglik_gradient, profiled_loglik
+
+    X, Z = model.X, model.Z
+    (n, p), q = X.shape, Z.shape[1]
+    prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
+    args = (prepared, cov, q, p, n, method)
+    theta = theta0.copy()
+    try:
+        with np.errstate(all="ignore"):
+            ll, grad = loglik_gradient(theta, *args)
+            for _ in range(40):
+                step = curvature @ grad
+                scale = 1.0
+                for _ in range(12):  # halve until the likelihood does not fall
+                    trial = theta + scale * step
+                    ll_t = profiled_loglik(trial, *args)[0]
+                    if np.isfinite(ll_t) and ll_t >= ll - 1e-10 * abs(ll):
+                        break
+                    scale /= 2
+                else:
+                    return None
+                theta = trial
+                if np.max(np.abs(scale * step)) < 1e-8:
+                    break
+                ll, grad = loglik_gradient(theta, *args)
+            else:
+                return None
+            ll, info = profiled_loglik(theta, *args)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return None
+    sigma2 = float(info["sigma2"])
+    vcov = sigma2 * (n / (n - p) if method == "ML" else 1.0) * np.linalg.inv(info["XVX"])
+    return np.asarray(info["beta"]), np.sqrt(np.diag(vcov)), float(ll), True
 
 
 def refit(result: DiaryResult, outcomes: Any) -> DiaryRefits:
