@@ -40,8 +40,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats
-from dyadlab.models._diary_sim import Simulated
+from dyadlab.models._diary_fastfit import Stats, fit_batch
 
 if TYPE_CHECKING:
     from dyadlab.models.diary import DiaryResult
@@ -200,20 +199,6 @@ def _start(result: DiaryResult) -> np.ndarray:
     return np.array([*res_sd, z("residual_correlation"), *int_sd, z("cor_intercepts")], dtype=float)
 
 
-def _grid(
-    values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row values (..., rows in pairs) as (..., couples, days, 2) and the kept days."""
-    pair_dyad, day, days = pairs
-    couples = int(pair_dyad.max()) + 1
-    lead = values.shape[:-1]
-    out = np.zeros((*lead, couples, days, 2))
-    out[..., pair_dyad, day, :] = values.reshape(*lead, -1, 2)
-    keep = np.zeros((couples, days), dtype=bool)
-    keep[pair_dyad, day] = True
-    return out, keep
-
-
 def engine_start(
     arrays: dict[str, np.ndarray], x: str, y: str, distinguishable: bool
 ) -> np.ndarray | None:
@@ -230,15 +215,15 @@ def engine_start(
     pairs = _pairs(arrays)
     if pairs is None:
         return None
-    xg, keep = _grid(arrays[x], pairs)
-    yg, _ = _grid(arrays[y], pairs)
-    sim = Simulated(x=xg[None], y=yg[None], keep=keep[None])
     # moment start: half of the outcome's variance between couples, half within
     sd = max(float(np.std(arrays[y])), 1e-8)
     ls, z = math.log(sd * math.sqrt(0.5)), math.atanh(0.2)
     start = np.array([ls, ls, z, ls, ls, 0.0] if distinguishable else [ls, z, ls, 0.0])
     with np.errstate(all="ignore"):
-        fit = fit_batch(sufficient_stats(sim, distinguishable), start=start)
+        stats = _pair_stats(
+            arrays[x].reshape(-1, 2), arrays[y].reshape(1, -1, 2), pairs[0], distinguishable
+        )
+        fit = fit_batch(stats, start=start)
     theta = fit.theta[0]
     if not (fit.converged[0] and np.all(np.isfinite(theta))):
         return None
@@ -262,26 +247,64 @@ def engine_start(
     return out if np.all(np.isfinite(out)) and np.all(np.abs(out) < 7) else None
 
 
+def _pair_stats(
+    x: np.ndarray, y: np.ndarray, pair_dyad: np.ndarray, distinguishable: bool
+) -> Stats:
+    """:func:`~dyadlab.models._diary_fastfit.sufficient_stats` of replications that
+    share the predictor: ``x`` (pairs, 2), ``y`` (reps, pairs, 2), pairs sorted by couple.
+
+    The predictor's products are made once; those with the outcome are matrix products
+    over the pairs, without padding the couples to a common number of days.
+    """
+    reps = len(y)
+    first = np.r_[0, np.flatnonzero(np.diff(pair_dyad)) + 1]
+    t_d = np.diff(np.r_[first, len(pair_dyad)]).astype(float)  # days per couple
+    xm = np.add.reduceat(x, first, axis=0) / t_d[:, None]  # (n, 2)
+    ym = np.add.reduceat(y, first, axis=1) / t_d[None, :, None]  # (reps, n, 2)
+    xd = x - xm[pair_dyad]
+    within = np.zeros((reps, 5, 5))
+    within[:, 1:3, 1:3] = xd.T @ xd
+    # the deviations of x sum to zero within a couple, so x's products with y need no
+    # centring of y
+    xy = np.einsum("pk,rpl->rkl", xd, y)
+    within[:, 1:3, 3:5] = xy
+    within[:, 3:5, 1:3] = xy.transpose(0, 2, 1)
+    within[:, 3:5, 3:5] = np.einsum("rpk,rpl->rkl", y, y) - np.einsum("n,rnk,rnl->rkl", t_d, ym, ym)
+    days = np.unique(t_d).astype(int)
+    between = np.empty((reps, len(days), 5, 5))
+    c3 = np.column_stack([np.ones(len(t_d)), xm])  # (1, x̄1, x̄2) per couple
+    for g, d in enumerate(days):
+        on = t_d == d
+        cg, yg = c3[on], ym[:, on]
+        between[:, g, :3, :3] = cg.T @ cg
+        cy = np.einsum("na,rnl->ral", cg, yg)
+        between[:, g, :3, 3:] = cy
+        between[:, g, 3:, :3] = cy.transpose(0, 2, 1)
+        between[:, g, 3:, 3:] = np.einsum("rnk,rnl->rkl", yg, yg)
+    counts = np.array([(t_d == d).sum() for d in days], dtype=float)
+    return Stats(
+        within=within,
+        between=between,
+        n_couples=np.broadcast_to(counts, (reps, len(days))).copy(),
+        days=days,
+        n_obs=np.full(reps, 2.0 * t_d.sum()),
+        distinguishable=distinguishable,
+    )
+
+
 def _refit_batched(
     model: _Model, result: DiaryResult, y: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    pair_dyad, _, days = pairs
-    couples = int(pair_dyad.max()) + 1
+    pair_dyad = pairs[0]
     key = next(k for k, effect, _ in model.predictors if effect == "actor")
-    x, keep = _grid(model.arrays[key], pairs)
+    x = model.arrays[key].reshape(-1, 2)
     start = _start(result)
     reps = len(y)
-    chunk = max(1, _BATCH_VALUES // max(couples * days * 2, 1))
+    chunk = max(1, _BATCH_VALUES // max(y.shape[1], 1))
     out: list[Any] = []
     for lo in range(0, reps, chunk):
-        part = y[lo : lo + chunk]
-        yy, _ = _grid(part, pairs)
-        sim = Simulated(
-            x=np.broadcast_to(x, yy.shape),
-            y=yy,
-            keep=np.broadcast_to(keep, yy.shape[:3]),
-        )
-        fit = fit_batch(sufficient_stats(sim, result.distinguishable), start=start)
+        part = y[lo : lo + chunk].reshape(-1, len(x), 2)
+        fit = fit_batch(_pair_stats(x, part, pair_dyad, result.distinguishable), start=start)
         out.append((fit.beta, fit.se, -0.5 * fit.criterion, fit.converged))
     beta, se, ll, conv = (np.concatenate([o[i] for o in out]) for i in range(4))
     return beta, se, ll, conv
