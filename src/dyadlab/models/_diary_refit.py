@@ -431,16 +431,22 @@ def simulate_outcomes(result: DiaryResult, reps: int, rng: Any = None) -> np.nda
     def value(name: str, role: Any = None) -> float:
         return _component(result, name, role)
 
-    def cov2(sd: list[float], cor: float) -> np.ndarray:
-        return np.array([[sd[0] ** 2, cor * sd[0] * sd[1]], [cor * sd[0] * sd[1], sd[1] ** 2]])
+    def draw(sd: list[float], cor: float, size: tuple[int, int]) -> np.ndarray:
+        """Pairs with SDs ``sd`` and correlation ``cor`` (a 2 × 2 Cholesky by hand: a
+        BLAS product over millions of pairs stalls on a busy machine)."""
+        z = gen.standard_normal((*size, 2))
+        out = np.empty_like(z)
+        out[..., 0] = sd[0] * z[..., 0]
+        out[..., 1] = sd[1] * (cor * z[..., 0] + math.sqrt(max(1.0 - cor * cor, 0.0)) * z[..., 1])
+        return out
 
-    g = cov2([value("sd_intercept", r) for r in roles], value("cor_intercepts"))
-    sigma = cov2([value("sd_residual", r) for r in roles], value("residual_correlation"))
     member, dyad = a["_member"], a["_dyad"]
     occasion = np.unique(np.column_stack([dyad, a["_time"]]), axis=0, return_inverse=True)[1]
     n_dyads, n_occ = int(dyad.max()) + 1, int(occasion.max()) + 1
-    u = gen.multivariate_normal(np.zeros(2), g, size=(reps, n_dyads), method="cholesky")
-    e = gen.multivariate_normal(np.zeros(2), sigma, size=(reps, n_occ), method="cholesky")
+    sd_u = [value("sd_intercept", r) for r in roles]
+    sd_e = [value("sd_residual", r) for r in roles]
+    u = draw(sd_u, value("cor_intercepts"), (reps, n_dyads))
+    e = draw(sd_e, value("residual_correlation"), (reps, n_occ))
     fitted = model.X @ beta + u[:, dyad, member] + e[:, occasion.ravel(), member]
     out = np.full((reps, model.n_data), np.nan)
     out[:, model.rows] = fitted
