@@ -41,6 +41,7 @@ _TOP_KEYS = (
     "schedule",
     "questionnaires",
     "choices",
+    "analysis",
 )
 _ITEM_KEYS = (
     "name",
@@ -388,6 +389,12 @@ def build_protocol_kwargs(
         raw.get("questionnaires"), p, languages, default, choices, item_types
     )
     schedule = _check_schedule(raw.get("schedule"), p, [q["name"] for q in questionnaires])
+    from dyadlab.platform._analysis_plan import check_analysis
+
+    # the plan names items: checked once the questionnaires are (no follow-on errors)
+    analysis = (
+        [] if p.found else check_analysis(raw.get("analysis"), p, questionnaires, schedule, choices)
+    )
     p.raise_if_any()
     return {
         "title": title,
@@ -399,6 +406,7 @@ def build_protocol_kwargs(
         "schedule": schedule,
         "questionnaires": questionnaires,
         "choices": choices,
+        "analysis": analysis,
     }
 
 

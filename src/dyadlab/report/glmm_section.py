@@ -48,7 +48,9 @@ def glmm_sections(
     time: str,
     role: str | None = None,
     family: str = "binomial",
+    key: str = "diary_glmm",
     labels: Mapping[Any, str] | None = None,
+    **options: Any,
 ) -> AnalysisReport:
     """Fit the diary GLMM of ``y`` and return its report sections (one per group).
 
@@ -65,6 +67,10 @@ def glmm_sections(
     family : {"binomial", "poisson", "negative_binomial"}
     labels : mapping, optional
         Display names for roles and variables in the tables (``{-1: "wife"}``).
+    key : str
+        The results' key (suffixed ``_by_role`` and ``_all`` in a mixed study).
+    **options
+        Passed to :func:`dyadlab.diary` (``center``, ``covariates`` …).
 
     Returns
     -------
@@ -81,7 +87,7 @@ def glmm_sections(
     for suffix, label, part, part_role in _groups(frame, dyad, role):
         _attempt(
             report,
-            f"diary_glmm{suffix}",
+            f"{key}{suffix}",
             f"Diary GLMM: {y} ({family}){label}",
             f"Daily {y} on the person's own and the partner's {', '.join(xs)}: the dyadic "
             f"GLMM with the partners' correlated random intercepts (Laplace, as lme4::glmer); "
@@ -96,6 +102,7 @@ def glmm_sections(
                 time=time,
                 role=part_role,
                 family=family,
+                **options,
             ),
             partial(_plot_figures, title=f"Predicted {y}{label}"),
             labels,
