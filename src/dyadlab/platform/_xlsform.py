@@ -193,7 +193,8 @@ _SETTINGS_USED = (
     "consent_version",
     "consent_text",
 )
-_SETTINGS_QUIET = ("form_id", "id_string", "version")
+#: Settings read by pyxform itself, or naming the ODK form (not used by the platform).
+_SETTINGS_QUIET = ("form_id", "id_string", "version", "clean_text_values")
 _SCHEDULE_COLUMNS = (
     "questionnaire",
     "type",
@@ -1078,6 +1079,7 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
     settings = book.create_sheet("settings")
     settings_columns = ["form_title", "default_language", "languages", "roles", "consent_version"]
     settings_columns += [f"consent_text::{lang}" for lang in langs]
+    settings_columns += ["clean_text_values"]  # keep the texts' spaces as they are
     settings.append(settings_columns)
     settings.append(
         [
@@ -1087,6 +1089,7 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
             " ".join(protocol.roles) if protocol.roles else None,
             protocol.consent_version,
             *(protocol.consent_text.get(lang) for lang in langs),
+            "no",
         ]
     )
     schedule = book.create_sheet("schedule")
