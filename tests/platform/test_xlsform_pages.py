@@ -57,8 +57,8 @@ CHOICES = [
 ]
 
 
-def _form(path: Path) -> Path:
-    survey = [list(r) for r in SURVEY]
+def _form(path: Path, *, uploads: bool = True) -> Path:
+    survey = [list(r) for r in SURVEY if uploads or r[0] != "image"]
     survey[10][0] = "rank things"
     survey[2] += [None] * 6 + ["a note for trainers"]
     book = openpyxl.Workbook()
