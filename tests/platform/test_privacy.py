@@ -29,6 +29,11 @@ TESTED_ROUTES = {
     ("GET", "/api/v1/me/push"),
     ("PUT", "/api/v1/me/push"),
     ("DELETE", "/api/v1/me/push"),
+    ("POST", "/api/v1/me/rating-sessions"),
+    ("GET", "/api/v1/me/rating-sessions/{session_id}"),
+    ("POST", "/api/v1/me/rating-sessions/{session_id}/samples"),
+    ("POST", "/api/v1/me/rating-sessions/{session_id}/stop"),
+    ("GET", "/api/v1/me/clock"),
 }
 
 
@@ -156,6 +161,85 @@ def test_push_subscriptions_stay_with_their_owner(app, client, couple, db):
     assert partner.status_code == missing.status_code == 404
     assert partner.content == missing.content
     assert db.scalars(select(PushSubscription.person_id)).all() == [couple.person_ids[1]]
+
+
+def _rating_couples(client, db):
+    from tests.platform.conftest import make_study
+    from tests.platform.test_ratings import RATINGS_PROTOCOL
+
+    made = make_study(db, RATINGS_PROTOCOL, couples=2)
+    for c in made:
+        for i in (0, 1):
+            client.post("/api/v1/me/consent", json={"version": 1}, headers=c.headers(i))
+    return made
+
+
+def _rating_batch(value, batch_id=None):
+    return {
+        "batch_id": str(batch_id or uuid.uuid4()),
+        "samples": [[1000.0, value], [1100.0, value]],
+        "clock": {"offset_ms": 0.0, "rtt_ms": 5.0, "at_ms": 1000.0},
+    }
+
+
+def test_rating_routes_never_show_the_partners_trace(client, db):
+    """Partner B rates; A's answers on every rating route carry nothing of B's samples,
+    and A reusing B's batch id stores A's own batch (201), not B's acknowledgement."""
+    from dyadlab.platform.tables import RatingSample
+
+    ours, _theirs = _rating_couples(client, db)
+    a, b = ours.headers(0), ours.headers(1)
+    start = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=b)
+    sid = start.json()["session_id"]
+    before = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()
+    batch_id = uuid.uuid4()
+    r = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples", json=_rating_batch(97.25, batch_id), headers=b
+    )
+    assert r.status_code == 201
+    after = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()
+    assert before == after and "97.25" not in str(after)
+    joined = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a)
+    assert joined.status_code == 200 and "97.25" not in joined.text
+    own = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples", json=_rating_batch(3, batch_id), headers=a
+    )
+    assert own.status_code == 201 and own.json()["stored"] == 2
+    rows = db.execute(select(RatingSample.person_id, RatingSample.value)).all()
+    assert sorted(rows) == sorted(
+        [(ours.person_ids[1], 97.25)] * 2 + [(ours.person_ids[0], 3.0)] * 2
+    )
+    clock_answer = client.get("/api/v1/me/clock", headers=a).json()
+    assert set(clock_answer) == {"server_ms"}
+
+
+def test_another_couples_rating_session_is_404_like_a_missing_one(client, db):
+    from dyadlab.platform.tables import RatingSample
+
+    ours, theirs = _rating_couples(client, db)
+    sid = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=theirs.headers(0)
+    ).json()["session_id"]
+    intruder = ours.headers(0)
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("POST", "/samples", _rating_batch(50)),
+        ("POST", "/stop", None),
+    ):
+        got = client.request(
+            method, f"/api/v1/me/rating-sessions/{sid}{suffix}", json=body, headers=intruder
+        )
+        missing = client.request(
+            method, f"/api/v1/me/rating-sessions/{10**6}{suffix}", json=body, headers=intruder
+        )
+        malformed = client.request(
+            method, f"/api/v1/me/rating-sessions/x{suffix}", json=body, headers=intruder
+        )
+        assert got.status_code == missing.status_code == malformed.status_code == 404, suffix
+        assert got.content == missing.content == malformed.content
+    assert db.scalar(select(func.count(RatingSample.id))) == 0
+    state = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=theirs.headers(1)).json()
+    assert state["running"] is True  # the intruder's stop did nothing
 
 
 # --------------------------------------------------------------------------- researchers

@@ -41,6 +41,7 @@ _TOP_KEYS = (
     "schedule",
     "questionnaires",
     "choices",
+    "rating_sessions",
 )
 _ITEM_KEYS = (
     "name",
@@ -388,6 +389,11 @@ def build_protocol_kwargs(
         raw.get("questionnaires"), p, languages, default, choices, item_types
     )
     schedule = _check_schedule(raw.get("schedule"), p, [q["name"] for q in questionnaires])
+    from dyadlab.platform._rating_checks import check_rating_sessions
+
+    ratings = check_rating_sessions(
+        raw.get("rating_sessions"), p, languages, default, [q["name"] for q in questionnaires]
+    )
     p.raise_if_any()
     return {
         "title": title,
@@ -399,6 +405,7 @@ def build_protocol_kwargs(
         "schedule": schedule,
         "questionnaires": questionnaires,
         "choices": choices,
+        "rating_sessions": ratings,
     }
 
 

@@ -1,0 +1,424 @@
+"""Continuous ratings: a couple's rating session, the idempotent sample upload, the export.
+
+The session
+-----------
+A protocol's ``rating_sessions`` entry is run by a couple as a
+:class:`~dyadlab.platform.tables.CoupleRatingSession`. Either partner starts it
+(:func:`start_session`); a second start by either partner while it runs returns the
+same session (``created=False``), so both rate on one session and one clock. It runs
+until a partner stops it (:func:`stop_session`) or ``max_minutes`` have passed. The
+markers (``start``, ``stop``) are common to both partners.
+
+Samples and clocks
+------------------
+A phone samples its slider ``rate_hz`` times a second and stamps every sample with its
+own clock, ``performance.timeOrigin + performance.now()`` (milliseconds; monotonic
+within a page). It estimates the server's clock minus its own NTP-style (a few round
+trips to ``GET /api/v1/me/clock``, the one with the shortest round trip kept: offset =
+server time − the midpoint of the round trip) when the session starts and again when it
+ends, and sends its latest estimate with every batch. The server keeps the device times
+as they came (:class:`~dyadlab.platform.tables.RatingSample`) and aligns them at export
+(:func:`clock_fit`): offset at the first estimate plus a linear drift to the last one.
+
+Idempotency
+-----------
+A batch carries a client-made UUID, unique per person in the database: the same batch
+again stores nothing and answers ``created=False`` (the phone keeps a batch until the
+server has acknowledged it, so it resends after a dropped connection).
+
+Privacy
+-------
+A session is looked up through the asking person's couple: another couple's session
+is answered exactly like one that does not exist (404). The samples are each partner's
+own; a partner's page never reads the other's.
+
+Examples
+--------
+>>> clock_fit([(1_000.0, 90_000.0), (61_000.0, 90_006.0)])
+(90000.0, 100.0, 1000.0)
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import pandas as pd
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dyadlab.platform.errors import InvalidError, NotFoundError
+from dyadlab.platform.services.consent import require_consent
+from dyadlab.platform.services.participants import person_context
+from dyadlab.platform.services.studies import get_study, study_protocol
+from dyadlab.platform.tables import (
+    Couple,
+    CoupleRatingSession,
+    Person,
+    RatingBatch,
+    RatingMarker,
+    RatingSample,
+)
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "MAX_SAMPLES_PER_BATCH",
+    "BatchResult",
+    "clock_fit",
+    "get_session",
+    "is_running",
+    "ratings_frame",
+    "session_state",
+    "start_session",
+    "stop_session",
+    "store_batch",
+]
+
+#: The most samples one upload may carry (ten minutes at 50 Hz).
+MAX_SAMPLES_PER_BATCH = 30_000
+#: The columns of :func:`ratings_frame`, in order.
+EXPORT_COLUMNS = (
+    "dyad",
+    "person",
+    "role",
+    "session",
+    "rating",
+    "t_ms",
+    "value",
+    "device_ms",
+    "clock_offset_ms",
+    "clock_drift_ppm",
+    "clock_rtt_ms",
+)
+# A drift is estimated only from clock estimates at least this far apart (device ms);
+# over a shorter span the two estimates' errors would dominate it.
+_MIN_DRIFT_SPAN_MS = 60_000.0
+
+_INSERT_SAMPLES = insert(cast(Table, RatingSample.__table__))
+_BY_BATCH = select(RatingBatch).where(
+    RatingBatch.person_id == bindparam("person_id"),
+    RatingBatch.batch_id == bindparam("batch_id"),
+)
+
+
+def is_running(row: CoupleRatingSession, now: datetime) -> bool:
+    """Whether a session still runs at ``now`` (not stopped, ``max_minutes`` not over)."""
+    return row.stopped_utc is None and now < row.ends_utc
+
+
+def _running_for(
+    session: Session, couple_id: int, rating: str, now: datetime
+) -> CoupleRatingSession | None:
+    return session.scalars(
+        select(CoupleRatingSession)
+        .where(
+            CoupleRatingSession.couple_id == couple_id,
+            CoupleRatingSession.rating == rating,
+            CoupleRatingSession.stopped_utc.is_(None),
+            CoupleRatingSession.ends_utc > now,
+        )
+        .order_by(CoupleRatingSession.id)
+    ).first()
+
+
+def start_session(
+    session: Session, person: Person, rating: str, *, now: datetime
+) -> tuple[CoupleRatingSession, bool]:
+    """Start the couple's session of ``rating``, or join the one that runs.
+
+    Returns the session and whether it was made now. Raises
+    :class:`~dyadlab.platform.errors.InvalidError` (``unknown_rating``) for a name the
+    protocol does not have, and the consent errors of
+    :func:`~dyadlab.platform.services.consent.require_consent`.
+    """
+    require_consent(session, person)
+    couple, study = person_context(session, person)
+    protocol = study_protocol(study)
+    names = [r.name for r in protocol.rating_sessions]
+    if rating not in names:
+        raise InvalidError(
+            f"rating {rating!r} is not one of this study's rating sessions "
+            f"({', '.join(names) or 'it has none'}).",
+            code="unknown_rating",
+        )
+    spec = protocol.rating_session(rating)
+    # Lock the couple's row (PostgreSQL; SQLite has one writer anyway), so two partners
+    # starting at the same moment find each other's session instead of making two.
+    session.execute(select(Couple.id).where(Couple.id == couple.id).with_for_update())
+    found = _running_for(session, couple.id, rating, now)
+    if found is not None:
+        return found, False
+    row = CoupleRatingSession(
+        couple_id=couple.id,
+        rating=rating,
+        started_utc=now,
+        ends_utc=now + timedelta(minutes=spec.max_minutes),
+    )
+    session.add(row)
+    session.flush()
+    session.add(RatingMarker(session_id=row.id, kind="start", source="partner", at_utc=now))
+    session.flush()
+    return row, True
+
+
+def get_session(session: Session, person: Person, session_id: str | int) -> CoupleRatingSession:
+    """The couple's session ``session_id``; 404 for any other (or a malformed id)."""
+    try:
+        number = int(str(session_id))
+    except ValueError:
+        raise NotFoundError() from None
+    if not 1 <= number < 2**31:
+        raise NotFoundError()
+    row = session.get(CoupleRatingSession, number)
+    if row is None or row.couple_id != person.couple_id:
+        raise NotFoundError()
+    return row
+
+
+def stop_session(
+    session: Session, person: Person, session_id: str | int, *, now: datetime
+) -> CoupleRatingSession:
+    """Stop the couple's session for both partners (a ``stop`` marker); a session that
+    has ended already is left as it is."""
+    require_consent(session, person)
+    row = get_session(session, person, session_id)
+    if is_running(row, now):
+        row.stopped_utc = now
+        session.add(RatingMarker(session_id=row.id, kind="stop", source="partner", at_utc=now))
+        session.flush()
+    return row
+
+
+def session_state(session: Session, row: CoupleRatingSession, *, now: datetime) -> dict[str, Any]:
+    """A session as the participant API shows it: times, whether it runs, the scale."""
+    couple = session.get(Couple, row.couple_id)
+    assert couple is not None  # a foreign key
+    study = get_study(session, couple.study_id)
+    spec = study_protocol(study).rating_session(row.rating)
+    return {
+        "session_id": row.id,
+        "rating": row.rating,
+        "started_at": row.started_utc,
+        "ends_at": row.ends_utc,
+        "stopped_at": row.stopped_utc,
+        "running": is_running(row, now),
+        "min": spec.min,
+        "max": spec.max,
+        "rate_hz": spec.rate_hz,
+    }
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`store_batch` did: ``created`` (False for a repeated batch), how many
+    samples the batch holds, and whether the session still runs."""
+
+    batch_id: uuid.UUID
+    created: bool
+    stored: int
+    running: bool
+
+
+def _check_samples(samples: Sequence[Sequence[float]], low: float, high: float) -> None:
+    if len(samples) > MAX_SAMPLES_PER_BATCH:
+        raise InvalidError(
+            f"samples: {len(samples)} samples in one batch; send at most "
+            f"{MAX_SAMPLES_PER_BATCH} (a batch every few seconds).",
+            code="too_many_samples",
+        )
+    for i, pair in enumerate(samples):
+        t_ms, value = pair
+        if not math.isfinite(t_ms) or not math.isfinite(value):
+            raise InvalidError(
+                f"samples[{i}]: [{t_ms}, {value}] is not a pair of finite numbers [t_ms, value].",
+                code="invalid_sample",
+            )
+        if not low <= value <= high:
+            raise InvalidError(
+                f"samples[{i}]: value {value:g} is outside the rating's range {low:g} to {high:g}.",
+                code="out_of_range",
+                details=[{"item": f"samples[{i}]", "message": "out of range", "code": "between"}],
+            )
+
+
+def store_batch(
+    session: Session,
+    person: Person,
+    session_id: str | int,
+    *,
+    batch_id: uuid.UUID,
+    samples: Sequence[Sequence[float]],
+    clock: dict[str, float],
+    now: datetime,
+) -> BatchResult:
+    """Store one upload of samples; a ``batch_id`` seen before stores nothing.
+
+    Samples are ``[device_ms, value]`` pairs. Raises
+    :class:`~dyadlab.platform.errors.NotFoundError` for a session that is not the
+    couple's, :class:`~dyadlab.platform.errors.InvalidError` for a value outside the
+    rating's range (naming the sample) or a value that is not a finite number.
+    Samples that arrive after the session ended are stored too (a phone that was offline
+    sends them late; the export places them by their own times).
+    """
+    require_consent(session, person)
+    row = get_session(session, person, session_id)
+    running = is_running(row, now)
+    params = {"person_id": person.id, "batch_id": batch_id}
+    seen = session.scalars(_BY_BATCH, params).first()
+    if seen is not None:
+        return BatchResult(batch_id, False, seen.n_samples, running)
+    _couple, study = person_context(session, person)
+    spec = study_protocol(study).rating_session(row.rating)
+    _check_samples(samples, spec.min, spec.max)
+    batch = RatingBatch(
+        session_id=row.id,
+        person_id=person.id,
+        batch_id=batch_id,
+        n_samples=len(samples),
+        received_utc=now,
+        clock_offset_ms=clock.get("offset_ms"),
+        clock_rtt_ms=clock.get("rtt_ms"),
+        clock_at_ms=clock.get("at_ms"),
+    )
+    try:
+        with session.begin_nested():
+            session.add(batch)
+            session.flush()
+    except IntegrityError:  # the same batch, racing itself: the other one stored it
+        seen = session.scalars(_BY_BATCH, params).first()
+        if seen is None:
+            raise
+        return BatchResult(batch_id, False, seen.n_samples, running)
+    if samples:
+        session.execute(
+            _INSERT_SAMPLES,
+            [
+                {
+                    "batch_pk": batch.id,
+                    "session_id": row.id,
+                    "person_id": person.id,
+                    "device_ms": float(t_ms),
+                    "value": float(value),
+                }
+                for t_ms, value in samples
+            ],
+        )
+    return BatchResult(batch_id, True, len(samples), running)
+
+
+# --------------------------------------------------------------------------- export
+def clock_fit(estimates: Sequence[tuple[float, float]]) -> tuple[float, float, float]:
+    """The clock alignment of one phone from its offset estimates.
+
+    Parameters
+    ----------
+    estimates : sequence of (at_ms, offset_ms)
+        Each estimate of server clock − device clock and the device time it was made
+        at (the round trip's midpoint), in any order.
+
+    Returns
+    -------
+    offset_ms, drift_ppm, at_ms
+        The offset at ``at_ms`` (the first estimate) and the drift in parts per million:
+        the server time of device time ``d`` is ``d + offset_ms + drift_ppm * 1e-6 *
+        (d - at_ms)``. The drift is the slope from the first estimate to the last when
+        they are at least a minute apart, else 0.
+
+    Examples
+    --------
+    >>> clock_fit([(0.0, 5.0)])
+    (5.0, 0.0, 0.0)
+    """
+    ordered = sorted(estimates)
+    if not ordered:
+        return 0.0, 0.0, 0.0
+    first_at, first_offset = ordered[0]
+    last_at, last_offset = ordered[-1]
+    span = last_at - first_at
+    drift = (last_offset - first_offset) / span * 1e6 if span >= _MIN_DRIFT_SPAN_MS else 0.0
+    return first_offset, drift, first_at
+
+
+def ratings_frame(session: Session, study_id: int) -> pd.DataFrame:
+    """All continuous ratings of a study in long format, one row per sample.
+
+    Columns (:data:`EXPORT_COLUMNS`): ``dyad`` (couple id), ``person``, ``role``,
+    ``session`` (the rating session's id), ``rating`` (its protocol name), ``t_ms``
+    (server-aligned milliseconds since the session's start), ``value``, ``device_ms``
+    (the phone's own time stamp), ``clock_offset_ms`` (server − phone clock applied to
+    this sample), ``clock_drift_ppm`` and ``clock_rtt_ms`` (the round trip of the
+    start's estimate: the offset is good to about half of it). Rows are sorted by
+    session, person and ``t_ms``; a batch sent twice is stored once. A person without
+    a clock estimate gets offset 0 (the phone's own clock).
+    """
+    get_study(session, study_id)
+    sessions = session.execute(
+        select(
+            CoupleRatingSession.id,
+            CoupleRatingSession.couple_id,
+            CoupleRatingSession.rating,
+            CoupleRatingSession.started_utc,
+        )
+        .join(Couple, Couple.id == CoupleRatingSession.couple_id)
+        .where(Couple.study_id == study_id)
+        .order_by(CoupleRatingSession.id)
+    ).all()
+    frames: list[pd.DataFrame] = []
+    roles = dict(
+        session.execute(
+            select(Person.id, Person.role)
+            .join(Couple, Couple.id == Person.couple_id)
+            .where(Couple.study_id == study_id)
+        ).all()
+    )
+    for sid, couple_id, rating, started in sessions:
+        clocks: dict[int, list[tuple[float, float, float]]] = {}
+        for person_id, at_ms, offset, rtt in session.execute(
+            select(
+                RatingBatch.person_id,
+                RatingBatch.clock_at_ms,
+                RatingBatch.clock_offset_ms,
+                RatingBatch.clock_rtt_ms,
+            ).where(RatingBatch.session_id == sid)
+        ):
+            if at_ms is not None and offset is not None:
+                clocks.setdefault(person_id, []).append((at_ms, offset, rtt or 0.0))
+        samples = pd.DataFrame(
+            session.execute(
+                select(RatingSample.person_id, RatingSample.device_ms, RatingSample.value).where(
+                    RatingSample.session_id == sid
+                )
+            ).all(),
+            columns=["person", "device_ms", "value"],
+        )
+        if samples.empty:
+            continue
+        start_ms = started.timestamp() * 1000.0
+        parts = []
+        for key, own in samples.groupby("person", sort=True):
+            estimates = clocks.get(int(cast(int, key)), [])
+            offset, drift, at = clock_fit([(a, o) for a, o, _ in estimates])
+            rtt = min(estimates)[2] if estimates else float("nan")
+            own = own.copy()
+            applied = offset + drift * 1e-6 * (own["device_ms"] - at)
+            own["clock_offset_ms"] = applied.round(3)
+            own["clock_drift_ppm"] = round(drift, 3)
+            own["clock_rtt_ms"] = rtt
+            own["t_ms"] = (own["device_ms"] + applied - start_ms).round(1)
+            parts.append(own)
+        frame = pd.concat(parts)
+        frame["dyad"] = couple_id
+        frame["session"] = sid
+        frame["rating"] = rating
+        frame["role"] = frame["person"].map(roles)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in EXPORT_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values(["session", "person", "t_ms"], kind="stable").reset_index(drop=True)
+    return out[list(EXPORT_COLUMNS)]

@@ -1,0 +1,275 @@
+"""Continuous ratings: the protocol section, the couple's session, the idempotent sample
+upload, the clock alignment of the export, and deletion on withdrawal."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dyadlab.exceptions import ProtocolError
+from dyadlab.platform.protocol import example_protocol, load_protocol, parse_protocol
+from dyadlab.platform.services.ratings import clock_fit, ratings_frame
+from dyadlab.platform.tables import RatingBatch, RatingSample
+from tests.platform.conftest import make_study
+
+RATINGS_PROTOCOL = Path(__file__).resolve().parents[2] / "src/dyadlab/examples/arousal_ratings.yaml"
+
+
+def _minimal(**rating):
+    return {
+        "study": "s",
+        "languages": ["en", "nl"],
+        "questionnaires": [
+            {
+                "name": "q",
+                "items": [{"name": "a", "type": "slider", "label": {"en": "A", "nl": "A"}}],
+            }
+        ],
+        "rating_sessions": [{"name": "arousal", "label": {"en": "A?", "nl": "O?"}, **rating}],
+    }
+
+
+# --------------------------------------------------------------------------- protocol
+def test_protocol_reads_the_contract_section():
+    p = load_protocol(RATINGS_PROTOCOL)
+    r = p.rating_session("arousal")
+    assert (r.min, r.max, r.rate_hz, r.max_minutes) == (0, 100, 10, 30)
+    assert r.label["nl"] == "Hoe seksueel opgewonden voel je je nu?"
+    assert r.anchors["max"]["en"] == "Extremely"
+    assert parse_protocol(p.to_dict()) == p
+
+
+def test_protocol_defaults_and_unchanged_hash_without_ratings():
+    r = parse_protocol(_minimal()).rating_session("arousal")
+    assert (r.min, r.max, r.rate_hz, r.max_minutes, r.orientation) == (
+        0,
+        100,
+        10,
+        30,
+        "vertical",
+    )
+    p = example_protocol()
+    assert "rating_sessions" not in p.to_dict()  # older protocols keep their content hash
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"rate_hz": 0}, "rating_sessions[0].rate_hz: must be between 1 and 50"),
+        ({"min": 10, "max": 5}, "rating_sessions[0].max: must be larger than min (10)"),
+        ({"max_minutes": 1000}, "rating_sessions[0].max_minutes: must be at most 240"),
+        ({"rate_hzz": 5}, "unknown key 'rate_hzz'; did you mean 'rate_hz'?"),
+        ({"orientation": "diagonal"}, "must be vertical or horizontal"),
+        ({"label": {"en": "only English"}}, "missing label in declared language 'nl'"),
+        ({"name": "q"}, "duplicate name 'q'"),
+    ],
+)
+def test_protocol_names_what_is_wrong(change, message):
+    with pytest.raises(ProtocolError, match=re.escape(message)):
+        parse_protocol(_minimal(**change))
+
+
+def test_unknown_rating_session_suggests_the_name():
+    with pytest.raises(ProtocolError, match="Did you mean 'arousal'"):
+        load_protocol(RATINGS_PROTOCOL).rating_session("arousl")
+
+
+# --------------------------------------------------------------------------- the API
+@pytest.fixture
+def pair(db, client):
+    """One couple of the ratings study, both partners consented."""
+    made = make_study(db, RATINGS_PROTOCOL, couples=2)
+    for couple in made:
+        for i in (0, 1):
+            r = client.post("/api/v1/me/consent", json={"version": 1}, headers=couple.headers(i))
+            assert r.status_code == 200, r.text
+    return made
+
+
+def _batch(samples, *, offset=0.0, at=0.0, batch_id=None):
+    return {
+        "batch_id": str(batch_id or uuid.uuid4()),
+        "samples": samples,
+        "clock": {"offset_ms": offset, "rtt_ms": 12.0, "at_ms": at},
+    }
+
+
+def test_either_partner_starts_and_the_other_joins(client, pair):
+    a, b = pair[0].headers(0), pair[0].headers(1)
+    first = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=b)
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["running"] is True and body["rate_hz"] == 10 and body["max"] == 100
+    again = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a)
+    assert again.status_code == 200
+    assert again.json()["session_id"] == body["session_id"]
+    other = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=pair[1].headers(0)
+    )
+    assert other.status_code == 201 and other.json()["session_id"] != body["session_id"]
+
+
+def test_a_stopped_or_timed_out_session_is_not_joined(client, pair, clock):
+    a, b = pair[0].headers(0), pair[0].headers(1)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    stopped = client.post(f"/api/v1/me/rating-sessions/{sid}/stop", headers=b)
+    assert stopped.status_code == 200 and stopped.json()["running"] is False
+    assert client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()["running"] is False
+    new = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a)
+    assert new.status_code == 201 and new.json()["session_id"] != sid
+    clock.advance(minutes=31)  # max_minutes is 30
+    assert client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()["running"] is False
+    later = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=b)
+    assert later.status_code == 201
+
+
+def test_samples_are_stored_once(client, pair, db):
+    a = pair[0].headers(0)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    batch = _batch([[1000.0, 0], [1100.0, 12.5], [1200.0, 100]])
+    url = f"/api/v1/me/rating-sessions/{sid}/samples"
+    first = client.post(url, json=batch, headers=a)
+    assert first.status_code == 201, first.text
+    assert first.json() == {"batch_id": batch["batch_id"], "stored": 3, "running": True}
+    again = client.post(url, json=batch, headers=a)
+    assert again.status_code == 200 and again.json()["stored"] == 3
+    assert db.scalar(select(func.count(RatingSample.id))) == 3
+    assert db.scalar(select(func.count(RatingBatch.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("samples", "status", "needle"),
+    [
+        ([[1000.0, 100.5]], 422, "samples[0]: value 100.5 is outside the rating's range 0 to 100"),
+        ([[1000.0, 5], [1100.0, -1]], 422, "samples[1]: value -1"),
+        ([[1000.0]], 422, "samples"),
+        ([["x", 5]], 422, "samples"),
+    ],
+)
+def test_bad_samples_are_refused_with_a_reason(client, pair, db, samples, status, needle):
+    a = pair[0].headers(0)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    r = client.post(f"/api/v1/me/rating-sessions/{sid}/samples", json=_batch(samples), headers=a)
+    assert r.status_code == status
+    assert needle in r.json()["error"]["message"]
+    assert db.scalar(select(func.count(RatingSample.id))) == 0
+
+
+def test_nan_sample_is_refused(client, pair):
+    a = pair[0].headers(0)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    raw = (
+        '{"batch_id": "%s", "samples": [[1, NaN]], '
+        '"clock": {"offset_ms": 0, "rtt_ms": 1, "at_ms": 0}}'
+    )
+    r = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples",
+        content=raw % uuid.uuid4(),
+        headers={**a, "content-type": "application/json"},
+    )
+    assert r.status_code == 422
+
+
+def test_unknown_rating_and_missing_consent(client, db, pair):
+    a = pair[0].headers(0)
+    r = client.post("/api/v1/me/rating-sessions", json={"rating": "arousl"}, headers=a)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_rating"
+    assert "arousal" in r.json()["error"]["message"]
+    fresh = make_study(db, RATINGS_PROTOCOL)[0]
+    r = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=fresh.headers(0)
+    )
+    assert r.status_code == 403
+
+
+def test_the_clock_answers_the_servers_time(client, pair, clock):
+    r = client.get("/api/v1/me/clock", headers=pair[0].headers(0))
+    assert r.status_code == 200
+    assert r.json()["server_ms"] == clock.now.timestamp() * 1000
+    assert client.get("/api/v1/me/clock").status_code == 401
+
+
+# --------------------------------------------------------------------------- export
+def test_clock_fit_offset_and_drift():
+    # a phone 90 s behind whose clock runs 50 ppm slow: after 10 minutes 30 ms more behind
+    offset, drift, at = clock_fit([(600_000.0, 90_030.0), (0.0, 90_000.0)])
+    assert (offset, at) == (90_000.0, 0.0)
+    assert drift == pytest.approx(50.0)
+    assert clock_fit([(0.0, 7.0), (30_000.0, 9.0)])[1] == 0.0  # too short for a drift
+
+
+def test_export_aligns_each_phone_to_the_server(client, pair, db, clock):
+    """Two phones with known clock errors rate a known trace: the export puts every
+    sample at its true server time (to the rounding of 0.1 ms)."""
+    a, b = pair[0].headers(0), pair[0].headers(1)
+    start = clock.now.timestamp() * 1000
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=b)
+    phones = {0: (-90_000.0, 0.0), 1: (2_500.0, 40.0)}  # device - server at start; drift ppm
+    true_t = [100.0 * k for k in range(6000)]  # ten minutes at 10 Hz after the start
+    for which, (lag, ppm) in phones.items():
+        device = [start + t + lag - ppm * 1e-6 * t for t in true_t]
+        values = [float(k % 101) if which == 0 else float(100 - k % 101) for k in range(6000)]
+        # offset estimates at start and at the end, as the phone makes them
+        first = {"offset_ms": -lag, "rtt_ms": 10.0, "at_ms": device[0]}
+        last = {"offset_ms": -(lag - ppm * 1e-6 * true_t[-1]), "rtt_ms": 9.0, "at_ms": device[-1]}
+        for j in range(0, 6000, 20):
+            clock_info = last if j + 20 >= 6000 else first
+            body = {
+                "batch_id": str(uuid.uuid4()),
+                "samples": [[device[k], values[k]] for k in range(j, j + 20)],
+                "clock": clock_info,
+            }
+            r = client.post(
+                f"/api/v1/me/rating-sessions/{sid}/samples",
+                json=body,
+                headers=pair[0].headers(which),
+            )
+            assert r.status_code == 201, r.text
+    frame = ratings_frame(db, pair[0].study_id)
+    assert list(frame.columns[:7]) == [
+        "dyad",
+        "person",
+        "role",
+        "session",
+        "rating",
+        "t_ms",
+        "value",
+    ]
+    assert len(frame) == 12000
+    for which, (_lag, ppm) in phones.items():
+        own = frame[frame["person"] == pair[0].person_ids[which]]
+        assert own["t_ms"].to_numpy() == pytest.approx(true_t, abs=0.11)
+        assert own["clock_drift_ppm"].iloc[0] == pytest.approx(ppm, abs=0.01)
+        assert set(own["role"]) == {"partner_a" if which == 0 else "partner_b"}
+    assert set(frame["rating"]) == {"arousal"} and set(frame["session"]) == {sid}
+
+
+def test_withdrawal_with_deletion_deletes_the_samples(client, pair, db):
+    a, b = pair[0].headers(0), pair[0].headers(1)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    for h in (a, b):
+        r = client.post(
+            f"/api/v1/me/rating-sessions/{sid}/samples", json=_batch([[1.0, 5]]), headers=h
+        )
+        assert r.status_code == 201
+    client.post("/api/v1/me/withdraw", json={"delete_data": True}, headers=a)
+    left = db.scalars(select(RatingSample.person_id)).all()
+    assert left == [pair[0].person_ids[1]]
+    assert db.scalar(select(func.count(RatingBatch.id))) == 1
