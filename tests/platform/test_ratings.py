@@ -273,3 +273,44 @@ def test_withdrawal_with_deletion_deletes_the_samples(client, pair, db):
     left = db.scalars(select(RatingSample.person_id)).all()
     assert left == [pair[0].person_ids[1]]
     assert db.scalar(select(func.count(RatingBatch.id))) == 1
+
+
+def test_cli_exports_the_ratings_in_long_format(
+    client, pair, database_url, monkeypatch, capsys, tmp_path
+):
+    import json
+
+    import pandas as pd
+
+    from dyadlab.cli import main
+
+    a, b = pair[0].headers(0), pair[0].headers(1)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    for h, value in ((a, 10), (b, 80)):
+        body = _batch([[1000.0, value], [1100.0, value + 1]], offset=5.0, at=1000.0)
+        assert (
+            client.post(
+                f"/api/v1/me/rating-sessions/{sid}/samples", json=body, headers=h
+            ).status_code
+            == 201
+        )
+    client.post(f"/api/v1/me/rating-sessions/{sid}/stop", headers=b)
+    monkeypatch.setenv("DYADLAB_DATABASE_URL", database_url)
+    target = tmp_path / "ratings.csv"
+    code = main(["export", str(pair[0].study_id), "--ratings", "--out", str(target), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert json.loads(out)["n_rows"] == 4 and json.loads(out)["n_sessions"] == 1
+    df = pd.read_csv(target)
+    assert list(df.columns[:7]) == ["dyad", "person", "role", "session", "rating", "t_ms", "value"]
+    assert {"clock_offset_ms", "clock_drift_ppm"} <= set(df.columns)
+    assert sorted(df["value"]) == [10, 11, 80, 81]
+    assert set(df["clock_offset_ms"]) == {5.0}
+    markers = pd.read_csv(tmp_path / "ratings_markers.csv")
+    assert list(markers["kind"]) == ["start", "stop"]
+    assert list(markers["source"]) == ["partner", "partner"]
+    code = main(["export", str(pair[0].study_id), "--ratings", "--out", str(tmp_path / "r.sav")])
+    err = capsys.readouterr().err
+    assert code != 0 and ".csv or .parquet" in err and "Traceback" not in err

@@ -345,6 +345,14 @@ def export_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Data file: .csv, .parquet or .sav (required).")
     ] = None,
+    ratings: Annotated[
+        bool,
+        typer.Option(
+            "--ratings",
+            help="Export the continuous ratings instead (long format, one row per sample; "
+            "markers beside it).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a study: data file plus codebook, compliance and withdrawals beside it."""
@@ -355,6 +363,9 @@ def export_command(
 
     if out is None:
         raise OptionError("export: --out FILE is required (.csv, .parquet or .sav).")
+    if ratings:
+        _export_ratings(settings, study, out, as_json)
+        return
     with _session(settings) as session:
         result = export_study(session, study, layout=format, out=out)
         audit(
@@ -377,6 +388,29 @@ def export_command(
     for w in result.withdrawals:
         deleted = ", data deleted" if w["data_deleted"] else ""
         typer.echo(f"Person {w['person']} (couple {w['dyad']}) withdrew{deleted}.")
+
+
+def _export_ratings(settings: Settings, study: int, out: Path, as_json: bool) -> None:
+    from dyadlab.platform.services.ratings import export_ratings
+    from dyadlab.platform.services.researchers import audit
+    from dyadlab.platform.tables import utcnow
+
+    with _session(settings) as session:
+        result = export_ratings(session, study, out, now=utcnow())
+        audit(
+            session,
+            "export",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={"format": "ratings", "file": out.suffix, "rows": result["n_rows"]},
+        )
+    if as_json:
+        _echo_json({"study_id": study, **result})
+        return
+    typer.echo(
+        f"Wrote {result['n_rows']} samples of {result['n_sessions']} rating sessions to {out}"
+    )
+    typer.echo(f"  and {result['files'][1]}")
 
 
 @researcher_app.command("add")

@@ -41,10 +41,12 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -70,8 +72,10 @@ __all__ = [
     "MAX_SAMPLES_PER_BATCH",
     "BatchResult",
     "clock_fit",
+    "export_ratings",
     "get_session",
     "is_running",
+    "markers_frame",
     "ratings_frame",
     "session_state",
     "start_session",
@@ -422,3 +426,93 @@ def ratings_frame(session: Session, study_id: int) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["session", "person", "t_ms"], kind="stable").reset_index(drop=True)
     return out[list(EXPORT_COLUMNS)]
+
+
+def markers_frame(session: Session, study_id: int, *, now: datetime) -> pd.DataFrame:
+    """The markers of a study's rating sessions, one row each: ``dyad, session, rating,
+    kind`` (``start``, ``stop``, ``stimulus``), ``label``, ``source`` (``partner``,
+    ``researcher``, ``timeout``), ``t_ms`` (server milliseconds since the session's
+    start) and ``at`` (UTC). A session that ran out of time without a stop gets its
+    ``stop`` at ``max_minutes`` (source ``timeout``) once that time has passed."""
+    get_study(session, study_id)
+    rows = session.execute(
+        select(
+            CoupleRatingSession.couple_id,
+            CoupleRatingSession.id,
+            CoupleRatingSession.rating,
+            CoupleRatingSession.started_utc,
+            CoupleRatingSession.ends_utc,
+            CoupleRatingSession.stopped_utc,
+            RatingMarker.kind,
+            RatingMarker.label,
+            RatingMarker.source,
+            RatingMarker.at_utc,
+        )
+        .join(Couple, Couple.id == CoupleRatingSession.couple_id)
+        .join(RatingMarker, RatingMarker.session_id == CoupleRatingSession.id)
+        .where(Couple.study_id == study_id)
+        .order_by(CoupleRatingSession.id, RatingMarker.at_utc, RatingMarker.id)
+    ).all()
+    records: list[dict[str, Any]] = []
+    timed_out: dict[int, tuple[int, str, datetime, datetime]] = {}
+    for couple_id, sid, rating, started, ends, stopped, kind, label, source, at in rows:
+        records.append(
+            {
+                "dyad": couple_id,
+                "session": sid,
+                "rating": rating,
+                "kind": kind,
+                "label": label,
+                "source": source,
+                "t_ms": round((at - started).total_seconds() * 1000.0, 1),
+                "at": at,
+            }
+        )
+        if stopped is None and ends <= now:
+            timed_out[sid] = (couple_id, rating, started, ends)
+    for sid, (couple_id, rating, started, ends) in timed_out.items():
+        records.append(
+            {
+                "dyad": couple_id,
+                "session": sid,
+                "rating": rating,
+                "kind": "stop",
+                "label": None,
+                "source": "timeout",
+                "t_ms": round((ends - started).total_seconds() * 1000.0, 1),
+                "at": ends,
+            }
+        )
+    columns = ["dyad", "session", "rating", "kind", "label", "source", "t_ms", "at"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.sort_values(["session", "t_ms"], kind="stable").reset_index(drop=True)
+
+
+def export_ratings(
+    session: Session, study_id: int, out: str | os.PathLike[str], *, now: datetime
+) -> dict[str, Any]:
+    """Write a study's continuous ratings (:func:`ratings_frame`) to ``out`` (``.csv`` or
+    ``.parquet``) and their markers (:func:`markers_frame`) beside it
+    (``ratings.csv`` gives ``ratings_markers.csv``).
+
+    Returns ``{"n_rows": …, "n_sessions": …, "files": [...]}``.
+    """
+    from dyadlab.io import write_table
+
+    path = Path(out)
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise InvalidError(
+            f"--out {path.name!r}: the ratings are written as .csv or .parquet; "
+            "give a file name ending in one of them.",
+            code="bad_format",
+        )
+    frame = ratings_frame(session, study_id)
+    markers = markers_frame(session, study_id, now=now)
+    marker_path = path.with_name(f"{path.stem}_markers{path.suffix}")
+    write_table(frame, path)
+    write_table(markers, marker_path)
+    return {
+        "n_rows": len(frame),
+        "n_sessions": int(frame["session"].nunique()) if len(frame) else 0,
+        "files": [str(path), str(marker_path)],
+    }
