@@ -347,15 +347,18 @@ STUDY_PAGES = {
     ("GET", "/r/studies/{study_id}/compliance"),
     ("POST", "/r/studies/{study_id}/members"),
     ("POST", "/r/studies/{study_id}/members/{researcher_id}/remove"),
+    ("GET", "/r/studies/{study_id}/ratings"),
+    ("GET", "/r/studies/{study_id}/ratings/{session_id}"),
 }
 
 
 def test_every_study_page_is_covered():
+    from dyadlab.platform.routes.pages_ratings import researcher_router
     from dyadlab.platform.routes.pages_researcher import router
 
     pages = {
         (method, route.path)
-        for route in router.routes
+        for route in [*router.routes, *researcher_router.routes]
         if getattr(route, "path", "").startswith("/r/studies/{study_id}")
         for method in getattr(route, "methods", ())
     }
@@ -380,12 +383,9 @@ def test_other_researcher_gets_404_on_every_study_page(client, couple, db, proto
             else None
         )
         owner_id = db.get(Study, couple.study_id).created_by
-        got = client.request(
-            method, path.format(study_id=couple.study_id, researcher_id=owner_id), data=data
-        )
-        missing = client.request(
-            method, path.format(study_id=missing_id, researcher_id=owner_id), data=data
-        )
+        ids = {"researcher_id": owner_id, "session_id": 1}
+        got = client.request(method, path.format(study_id=couple.study_id, **ids), data=data)
+        missing = client.request(method, path.format(study_id=missing_id, **ids), data=data)
         assert got.status_code == missing.status_code == 404, path
         assert _unnamed(got.text, couple.study_id) == _unnamed(missing.text, missing_id), path
     listed = client.get("/r/studies").text

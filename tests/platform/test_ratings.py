@@ -314,3 +314,56 @@ def test_cli_exports_the_ratings_in_long_format(
     code = main(["export", str(pair[0].study_id), "--ratings", "--out", str(tmp_path / "r.sav")])
     err = capsys.readouterr().err
     assert code != 0 and ".csv or .parquet" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- researchers
+def test_researcher_pages_show_both_traces_to_members_only(client, pair, db):
+    from tests.platform.conftest import ANALYST, OWNER, add_member
+    from tests.platform.test_pages_researcher import _login
+    from tests.platform.test_privacy import OTHER, _other_researcher, _unnamed
+
+    a, b = pair[0].headers(0), pair[0].headers(1)
+    sid = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a).json()[
+        "session_id"
+    ]
+    for h, values in ((a, [10, 20, 30]), (b, [90, 80, 70])):
+        samples = [[1000.0 + 100 * k, v] for k, v in enumerate(values)]
+        body = _batch(samples, offset=0.0, at=1000.0)
+        r = client.post(f"/api/v1/me/rating-sessions/{sid}/samples", json=body, headers=h)
+        assert r.status_code == 201
+    client.post(f"/api/v1/me/rating-sessions/{sid}/stop", headers=a)
+    study = pair[0].study_id
+
+    _login(client, db, OWNER)
+    listing = client.get(f"/r/studies/{study}/ratings")
+    assert listing.status_code == 200
+    assert f'href="/r/studies/{study}/ratings/{sid}"' in listing.text
+    assert f"person {pair[0].person_ids[0]}: 3" in listing.text
+    page = client.get(f"/r/studies/{study}/ratings/{sid}")
+    assert page.status_code == 200
+    assert page.text.count("<polyline") == 2 and "partner_a" in page.text
+    assert "stop at" in page.text
+    assert f'href="/r/studies/{study}/ratings"' in client.get(f"/r/studies/{study}").text
+    other_couples = client.get(f"/r/studies/{study}/ratings/{10**6}")
+    assert other_couples.status_code == 404
+
+    client.cookies.clear()
+    monitor = ("monitor@lab.example", "a monitor passphrase")
+    add_member(db, study, monitor, "monitor")
+    _login(client, db, monitor, role="analyst")
+    assert client.get(f"/r/studies/{study}/ratings/{sid}").status_code == 403
+    client.cookies.clear()
+    add_member(db, study, ANALYST, "analyst")
+    _login(client, db, ANALYST, role="analyst")
+    assert client.get(f"/r/studies/{study}/ratings/{sid}").status_code == 200
+
+    # another researcher (owner of a study of their own): the answer of a missing study
+    client.cookies.clear()
+    _other_researcher(client, db, RATINGS_PROTOCOL)
+    _login(client, db, OTHER)
+    for path in ("/r/studies/{}/ratings", "/r/studies/{}/ratings/" + str(sid)):
+        got = client.get(path.format(study))
+        missing = client.get(path.format(10**6))
+        assert got.status_code == missing.status_code == 404
+        assert _unnamed(got.text, study) == _unnamed(missing.text, 10**6)
+        assert "polyline" not in got.text

@@ -190,5 +190,6 @@ def install_pages(app: FastAPI) -> None:
 
     app.include_router(pages_participant.router)
     app.include_router(pages_ratings.router)
+    app.include_router(pages_ratings.researcher_router)
     app.include_router(pages_researcher.router)
     app.add_middleware(ParticipantCookieBridge)

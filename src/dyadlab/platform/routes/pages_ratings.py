@@ -1,4 +1,4 @@
-"""The participant's continuous-rating page: ``GET /s/rate/{n}`` (the protocol's n-th
+"""The continuous-rating pages: the participant's ``GET /s/rate/{n}`` (the protocol's n-th
 rating session, 1-based; the address does not name the rating).
 
 The page needs JavaScript (``static/rating.js``): a large one-thumb slider (also moved
@@ -12,14 +12,16 @@ only this person's own trace.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from dyadlab.platform.i18n import label_in, translator
 from dyadlab.platform.routes._pages import render
-from dyadlab.platform.routes.deps import DbSession
+from dyadlab.platform.routes._traces import LINE_STYLES, traces_svg
+from dyadlab.platform.routes.deps import DbSession, Now
 from dyadlab.platform.routes.pages_participant import (
     CurrentPersonOrNone,
     _context,
@@ -28,10 +30,18 @@ from dyadlab.platform.routes.pages_participant import (
     _no_session,
     _number_in_path,
 )
+from dyadlab.platform.routes.pages_researcher import (
+    ResearcherOrNone,
+    _page,
+    _study_or_page,
+    _to_login,
+)
+from dyadlab.platform.services import ratings
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
+from dyadlab.platform.tables import Study
 
-__all__ = ["RATING_TEXTS", "rating_links", "router"]
+__all__ = ["RATING_TEXTS", "rating_links", "researcher_router", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,4 +110,82 @@ def rating_page(
             high=_number(spec.max),
             config=config,
         ),
+    )
+
+
+# --------------------------------------------------------------------------- researchers
+#: The researcher's pages of a study's rating sessions (after the fact, never live):
+#: ``GET /r/studies/{id}/ratings`` lists them, ``GET /r/studies/{id}/ratings/{sid}``
+#: draws the two traces. Both need the ``export`` permission (they show the data).
+researcher_router = APIRouter(prefix="/r", include_in_schema=False)
+
+
+@researcher_router.get("/studies/{study_id}/ratings", response_class=HTMLResponse)
+def ratings_list_page(
+    study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone, now: Now
+) -> Response:
+    """The study's rating sessions: couple, rating, start, length, samples per partner."""
+    if researcher is None:
+        return _to_login()
+    study = _study_or_page(request, session, researcher, study_id, "export")
+    if not isinstance(study, Study):
+        return study
+    rows = ratings.session_overview(session, study.id, now=now)
+    return _page(request, "researcher/ratings.html", researcher, study=study, sessions=rows)
+
+
+@researcher_router.get("/studies/{study_id}/ratings/{session_id}", response_class=HTMLResponse)
+def rating_traces_page(
+    study_id: int,
+    session_id: str,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """One session's two traces (SVG and a table by second), its markers and clocks."""
+    if researcher is None:
+        return _to_login()
+    study = _study_or_page(request, session, researcher, study_id, "export")
+    if not isinstance(study, Study):
+        return study
+    found = ratings.session_in_study(session, study.id, session_id)
+    if found is None:
+        return _page(
+            request, "researcher/missing.html", researcher, status_code=404, study_id=study_id
+        )
+    spec = study_protocol(study).rating_session(found.rating)
+    frame = ratings.ratings_frame(session, study.id, session_id=found.id)
+    markers = ratings.markers_frame(session, study.id, now=now)
+    markers = markers[markers["session"] == found.id]
+    marks = [(str(k), float(t)) for k, t in zip(markers["kind"], markers["t_ms"], strict=True)]
+    svg = traces_svg(
+        frame,
+        low=spec.min,
+        high=spec.max,
+        markers=marks,
+        title=f"Ratings of session {found.id} ({found.rating})",
+    )
+    clocks = [
+        {
+            "person": int(cast(int, person)),
+            "role": own["role"].iloc[0] or "–",
+            "samples": len(own),
+            "offset": f"{own['clock_offset_ms'].iloc[0]:.1f}",
+            "drift": f"{own['clock_drift_ppm'].iloc[0]:.1f}",
+            "rtt": f"{own['clock_rtt_ms'].iloc[0]:.1f}",
+        }
+        for person, own in frame.groupby("person", sort=True)
+    ]
+    return _page(
+        request,
+        "researcher/rating_traces.html",
+        researcher,
+        study=study,
+        rating=found,
+        svg=Markup(svg),  # built from numbers and escaped text only
+        clocks=clocks,
+        markers=marks,
+        seconds=ratings.by_second(frame),
+        styles=LINE_STYLES,
     )

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,12 +71,15 @@ __all__ = [
     "EXPORT_COLUMNS",
     "MAX_SAMPLES_PER_BATCH",
     "BatchResult",
+    "by_second",
     "clock_fit",
     "export_ratings",
     "get_session",
     "is_running",
     "markers_frame",
     "ratings_frame",
+    "session_in_study",
+    "session_overview",
     "session_state",
     "start_session",
     "stop_session",
@@ -348,7 +351,9 @@ def clock_fit(estimates: Sequence[tuple[float, float]]) -> tuple[float, float, f
     return first_offset, drift, first_at
 
 
-def ratings_frame(session: Session, study_id: int) -> pd.DataFrame:
+def ratings_frame(
+    session: Session, study_id: int, *, session_id: int | None = None
+) -> pd.DataFrame:
     """All continuous ratings of a study in long format, one row per sample.
 
     Columns (:data:`EXPORT_COLUMNS`): ``dyad`` (couple id), ``person``, ``role``,
@@ -358,9 +363,11 @@ def ratings_frame(session: Session, study_id: int) -> pd.DataFrame:
     this sample), ``clock_drift_ppm`` and ``clock_rtt_ms`` (the round trip of the
     start's estimate: the offset is good to about half of it). Rows are sorted by
     session, person and ``t_ms``; a batch sent twice is stored once. A person without
-    a clock estimate gets offset 0 (the phone's own clock).
+    a clock estimate gets offset 0 (the phone's own clock). ``session_id``: only that
+    session's rows.
     """
     get_study(session, study_id)
+    only = () if session_id is None else (CoupleRatingSession.id == session_id,)
     sessions = session.execute(
         select(
             CoupleRatingSession.id,
@@ -369,7 +376,7 @@ def ratings_frame(session: Session, study_id: int) -> pd.DataFrame:
             CoupleRatingSession.started_utc,
         )
         .join(Couple, Couple.id == CoupleRatingSession.couple_id)
-        .where(Couple.study_id == study_id)
+        .where(Couple.study_id == study_id, *only)
         .order_by(CoupleRatingSession.id)
     ).all()
     frames: list[pd.DataFrame] = []
@@ -516,3 +523,85 @@ def export_ratings(
         "n_sessions": int(frame["session"].nunique()) if len(frame) else 0,
         "files": [str(path), str(marker_path)],
     }
+
+
+def session_in_study(
+    session: Session, study_id: int, session_id: str | int
+) -> CoupleRatingSession | None:
+    """The rating session ``session_id`` if it belongs to a couple of ``study_id``."""
+    try:
+        number = int(str(session_id))
+    except ValueError:
+        return None
+    if not 1 <= number < 2**31:
+        return None
+    return session.scalars(
+        select(CoupleRatingSession)
+        .join(Couple, Couple.id == CoupleRatingSession.couple_id)
+        .where(CoupleRatingSession.id == number, Couple.study_id == study_id)
+    ).first()
+
+
+def session_overview(session: Session, study_id: int, *, now: datetime) -> list[dict[str, Any]]:
+    """One row per rating session of a study: ``session, dyad, rating, started, minutes``
+    (until the stop, the time limit or now), ``running`` and ``samples`` (person ->
+    number of samples stored)."""
+    get_study(session, study_id)
+    rows = session.scalars(
+        select(CoupleRatingSession)
+        .join(Couple, Couple.id == CoupleRatingSession.couple_id)
+        .where(Couple.study_id == study_id)
+        .order_by(CoupleRatingSession.id)
+    ).all()
+    counts: dict[int, dict[int, int]] = {}
+    for sid, person_id, n in session.execute(
+        select(RatingBatch.session_id, RatingBatch.person_id, func.sum(RatingBatch.n_samples))
+        .join(CoupleRatingSession, CoupleRatingSession.id == RatingBatch.session_id)
+        .join(Couple, Couple.id == CoupleRatingSession.couple_id)
+        .where(Couple.study_id == study_id)
+        .group_by(RatingBatch.session_id, RatingBatch.person_id)
+    ):
+        counts.setdefault(sid, {})[person_id] = int(n or 0)
+    out = []
+    for row in rows:
+        end = row.stopped_utc or min(row.ends_utc, now)
+        out.append(
+            {
+                "session": row.id,
+                "dyad": row.couple_id,
+                "rating": row.rating,
+                "started": row.started_utc,
+                "minutes": round(max(0.0, (end - row.started_utc).total_seconds()) / 60, 1),
+                "running": is_running(row, now),
+                "samples": counts.get(row.id, {}),
+            }
+        )
+    return out
+
+
+def by_second(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The traces of :func:`ratings_frame` as a table by whole second: ``second`` and one
+    mean value per person (``values``: person -> mean, or None when the person has no
+    sample in that second).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"person": [1, 1, 2], "t_ms": [100, 1500, 200],
+    ...                       "value": [10, 30, 50]})
+    >>> by_second(frame)
+    [{'second': 0, 'values': {1: 10.0, 2: 50.0}}, {'second': 1, 'values': {1: 30.0, 2: None}}]
+    """
+    if frame.empty:
+        return []
+    second = (frame["t_ms"] // 1000).astype(int).rename("second")
+    table = frame.groupby([second, frame["person"]])["value"].mean().unstack("person")
+    return [
+        {
+            "second": int(cast(int, sec)),
+            "values": {
+                int(cast(int, p)): (None if pd.isna(v) else round(float(v), 1))
+                for p, v in row.items()
+            },
+        }
+        for sec, row in table.iterrows()
+    ]
