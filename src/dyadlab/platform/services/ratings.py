@@ -107,10 +107,18 @@ EXPORT_COLUMNS = (
 _MIN_DRIFT_SPAN_MS = 60_000.0
 
 _INSERT_SAMPLES = insert(cast(Table, RatingSample.__table__))
-_BY_BATCH = select(RatingBatch).where(
+_BATCHES = cast(Table, RatingBatch.__table__)
+_INSERT_BATCH = insert(_BATCHES).returning(_BATCHES.c.id)
+_BATCH_SIZE = select(RatingBatch.n_samples).where(
     RatingBatch.person_id == bindparam("person_id"),
     RatingBatch.batch_id == bindparam("batch_id"),
 )
+_SESSION_ROW = select(
+    CoupleRatingSession.couple_id,
+    CoupleRatingSession.rating,
+    CoupleRatingSession.stopped_utc,
+    CoupleRatingSession.ends_utc,
+).where(CoupleRatingSession.id == bindparam("id"))
 
 
 def is_running(row: CoupleRatingSession, now: datetime) -> bool:
@@ -173,13 +181,19 @@ def start_session(
     return row, True
 
 
+def _session_number(session_id: str | int) -> int | None:
+    """The id in an address, or None when it cannot be a session's id."""
+    text = str(session_id)
+    if not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number < 2**31 else None
+
+
 def get_session(session: Session, person: Person, session_id: str | int) -> CoupleRatingSession:
     """The couple's session ``session_id``; 404 for any other (or a malformed id)."""
-    try:
-        number = int(str(session_id))
-    except ValueError:
-        raise NotFoundError() from None
-    if not 1 <= number < 2**31:
+    number = _session_number(session_id)
+    if number is None:
         raise NotFoundError()
     row = session.get(CoupleRatingSession, number)
     if row is None or row.couple_id != person.couple_id:
@@ -273,41 +287,43 @@ def store_batch(
     sends them late; the export places them by their own times).
     """
     require_consent(session, person)
-    row = get_session(session, person, session_id)
-    running = is_running(row, now)
-    params = {"person_id": person.id, "batch_id": batch_id}
-    seen = session.scalars(_BY_BATCH, params).first()
-    if seen is not None:
-        return BatchResult(batch_id, False, seen.n_samples, running)
+    number = _session_number(session_id)
+    found = session.execute(_SESSION_ROW, {"id": number}).first() if number else None
+    if found is None or found.couple_id != person.couple_id:
+        raise NotFoundError()
+    running = found.stopped_utc is None and now < found.ends_utc
     _couple, study = person_context(session, person)
-    spec = study_protocol(study).rating_session(row.rating)
+    spec = study_protocol(study).rating_session(found.rating)
     _check_samples(samples, spec.min, spec.max)
-    batch = RatingBatch(
-        session_id=row.id,
-        person_id=person.id,
-        batch_id=batch_id,
-        n_samples=len(samples),
-        received_utc=now,
-        clock_offset_ms=clock.get("offset_ms"),
-        clock_rtt_ms=clock.get("rtt_ms"),
-        clock_at_ms=clock.get("at_ms"),
-    )
+    # Insert first and let the unique constraint find a repeated batch: a resend is rare,
+    # so the common path saves the look-up (Core statements: no ORM objects per batch).
     try:
-        with session.begin_nested():
-            session.add(batch)
-            session.flush()
-    except IntegrityError:  # the same batch, racing itself: the other one stored it
-        seen = session.scalars(_BY_BATCH, params).first()
-        if seen is None:
+        batch_pk = session.execute(
+            _INSERT_BATCH,
+            {
+                "session_id": number,
+                "person_id": person.id,
+                "batch_id": batch_id,
+                "n_samples": len(samples),
+                "received_utc": now,
+                "clock_offset_ms": clock.get("offset_ms"),
+                "clock_rtt_ms": clock.get("rtt_ms"),
+                "clock_at_ms": clock.get("at_ms"),
+            },
+        ).scalar_one()
+    except IntegrityError:  # stored before (a resend, or the same batch racing itself)
+        session.rollback()
+        stored = session.scalar(_BATCH_SIZE, {"person_id": person.id, "batch_id": batch_id})
+        if stored is None:
             raise
-        return BatchResult(batch_id, False, seen.n_samples, running)
+        return BatchResult(batch_id, False, int(stored), running)
     if samples:
         session.execute(
             _INSERT_SAMPLES,
             [
                 {
-                    "batch_pk": batch.id,
-                    "session_id": row.id,
+                    "batch_pk": batch_pk,
+                    "session_id": number,
                     "person_id": person.id,
                     "device_ms": float(t_ms),
                     "value": float(value),
@@ -529,11 +545,8 @@ def session_in_study(
     session: Session, study_id: int, session_id: str | int
 ) -> CoupleRatingSession | None:
     """The rating session ``session_id`` if it belongs to a couple of ``study_id``."""
-    try:
-        number = int(str(session_id))
-    except ValueError:
-        return None
-    if not 1 <= number < 2**31:
+    number = _session_number(session_id)
+    if number is None:
         return None
     return session.scalars(
         select(CoupleRatingSession)
