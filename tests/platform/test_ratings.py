@@ -367,3 +367,17 @@ def test_researcher_pages_show_both_traces_to_members_only(client, pair, db):
         assert got.status_code == missing.status_code == 404
         assert _unnamed(got.text, study) == _unnamed(missing.text, 10**6)
         assert "polyline" not in got.text
+
+
+def test_protocol_check_lists_the_rating_session_and_xlsform_refuses_it(tmp_path, capsys):
+    from dyadlab.cli import main
+    from dyadlab.platform.protocol import write_xlsform
+
+    assert main(["protocol", "check", str(RATINGS_PROTOCOL)]) == 0
+    assert "rating session arousal: 0 to 100 at 10 Hz, up to 30 min" in capsys.readouterr().out
+    with pytest.raises(ProtocolError, match="rating_sessions"):
+        write_xlsform(load_protocol(RATINGS_PROTOCOL), tmp_path / "p.xlsx")
+    assert not (tmp_path / "p.xlsx").exists()
+    code = main(["protocol", "convert", str(RATINGS_PROTOCOL), "--out", str(tmp_path / "p.xlsx")])
+    err = capsys.readouterr().err
+    assert code != 0 and "keep the protocol in YAML" in err and "Traceback" not in err

@@ -54,6 +54,7 @@ def summary(protocol: Any) -> dict[str, Any]:
         ],
         "schedule": [e.model_dump(exclude_defaults=True) for e in protocol.schedule],
         "choices": sorted(protocol.choices),
+        "rating_sessions": [r.name for r in protocol.rating_sessions],
     }
 
 
@@ -92,6 +93,11 @@ def check_command(
         }[entry.type]
         days = f", {entry.days} days" if entry.days else ""
         typer.echo(f"  schedule {entry.questionnaire}: {entry.type}, {detail}{days}")
+    for r in protocol.rating_sessions:
+        typer.echo(
+            f"  rating session {r.name}: {r.min:g} to {r.max:g} at {r.rate_hz:g} Hz, "
+            f"up to {r.max_minutes} min"
+        )
 
 
 @protocol_app.command("convert")
