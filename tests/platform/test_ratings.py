@@ -276,7 +276,7 @@ def test_withdrawal_with_deletion_deletes_the_samples(client, pair, db):
 
 
 def test_cli_exports_the_ratings_in_long_format(
-    client, pair, database_url, monkeypatch, capsys, tmp_path
+    client, pair, database_url, monkeypatch, capsys, tmp_path, clock
 ):
     import json
 
@@ -311,6 +311,19 @@ def test_cli_exports_the_ratings_in_long_format(
     markers = pd.read_csv(tmp_path / "ratings_markers.csv")
     assert list(markers["kind"]) == ["start", "stop"]
     assert list(markers["source"]) == ["partner", "partner"]
+    # dl.physio reads the export as one signal per person, on the server's clock
+    import dyadlab as dl
+
+    recs = dl.physio.read_ratings(target)
+    assert sorted(recs) == [(sid, p) for p in sorted(pair[0].person_ids)]
+    rec = recs[(sid, pair[0].person_ids[1])]
+    assert rec.channels == ["arousal"] and rec.clock == "server"
+    assert rec.signal("arousal").tolist() == [80.0, 81.0]
+    assert rec.rate("arousal") == pytest.approx(10.0)
+    assert rec.info["role"] == "partner_b" and rec.info["clock_offset_ms"] == 5.0
+    assert list(rec.events["label"]) == ["start", "stop"]
+    expected_s = (1000.0 + 5.0 - clock.now.timestamp() * 1000) / 1000  # device ms + offset
+    assert rec.time("arousal")[0] == pytest.approx(expected_s, abs=1e-4)
     code = main(["export", str(pair[0].study_id), "--ratings", "--out", str(tmp_path / "r.sav")])
     err = capsys.readouterr().err
     assert code != 0 and ".csv or .parquet" in err and "Traceback" not in err
