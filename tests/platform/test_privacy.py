@@ -270,6 +270,13 @@ OTHER_RESEARCHER_ROUTES = {
     ("POST", "/api/v1/researchers"),
     ("PATCH", "/api/v1/researchers/{researcher_id}"),
 }
+#: Researcher routes of continuous ratings (a study with rating sessions; tested in
+#: tests/platform/test_ratings.py::test_researcher_routes_start_and_mark, owner and
+#: other researcher alike).
+RATING_STUDY_ROUTES = {
+    ("POST", "/api/v1/studies/{study_id}/couples/{couple_id}/rating-sessions"),
+    ("POST", "/api/v1/studies/{study_id}/rating-sessions/{session_id}/markers"),
+}
 OTHER = ("other@lab.example", "another long passphrase")
 
 
@@ -281,7 +288,7 @@ def test_every_researcher_route_is_covered(app):
         if not path.startswith("/api/v1/me")
         for method in operations
     }
-    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES
+    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES | RATING_STUDY_ROUTES
 
 
 def _other_researcher(client, db, protocol_path):

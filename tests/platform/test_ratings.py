@@ -394,3 +394,84 @@ def test_protocol_check_lists_the_rating_session_and_xlsform_refuses_it(tmp_path
     code = main(["protocol", "convert", str(RATINGS_PROTOCOL), "--out", str(tmp_path / "p.xlsx")])
     err = capsys.readouterr().err
     assert code != 0 and "keep the protocol in YAML" in err and "Traceback" not in err
+
+
+def test_researcher_routes_start_and_mark(client, pair, db, clock):
+    """The researcher starts a couple's session and marks a stimulus; the partners join
+    it; another researcher gets the answer of a missing study on both routes; a monitor
+    may not; the marker is in the export."""
+    from tests.platform.conftest import OWNER, add_member, login
+    from tests.platform.test_privacy import OTHER, _other_researcher, _unnamed
+
+    study, couple = pair[0].study_id, pair[0].couple_id
+    owner = login(client, db, OWNER)
+    start_url = f"/api/v1/studies/{study}/couples/{couple}/rating-sessions"
+    r = client.post(start_url, json={"rating": "arousal"}, headers=owner)
+    assert r.status_code == 201, r.text
+    sid = r.json()["session_id"]
+    assert client.post(start_url, json={"rating": "arousal"}, headers=owner).status_code == 200
+    joined = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=pair[0].headers(1)
+    )
+    assert joined.status_code == 200 and joined.json()["session_id"] == sid
+    other_couple = f"/api/v1/studies/{study}/couples/{pair[1].couple_id + 100}/rating-sessions"
+    assert client.post(other_couple, json={"rating": "arousal"}, headers=owner).status_code == 404
+    bad = client.post(start_url, json={"rating": "arousl"}, headers=owner)
+    assert bad.status_code == 422 and "arousal" in bad.json()["error"]["message"]
+
+    clock.advance(seconds=90)
+    mark_url = f"/api/v1/studies/{study}/rating-sessions/{sid}/markers"
+    r = client.post(mark_url, json={"kind": "stimulus", "label": "film, part 2"}, headers=owner)
+    assert r.status_code == 201 and r.json()["t_ms"] == 90_000.0
+    bodies = {
+        start_url: {"rating": "arousal"},
+        mark_url: {"kind": "stimulus", "label": "x"},
+    }
+
+    monitor = ("monitor@lab.example", "a monitor passphrase")
+    add_member(db, study, monitor, "monitor")
+    as_monitor = login(client, db, monitor, role="analyst")
+    for url, body in bodies.items():
+        assert client.post(url, json=body, headers=as_monitor).status_code == 403
+
+    _other_researcher(client, db, RATINGS_PROTOCOL)
+    other = login(client, db, OTHER)
+    for url, body in bodies.items():
+        got = client.post(url, json=body, headers=other)
+        missing = client.post(
+            url.replace(f"/studies/{study}/", "/studies/1000000/"), json=body, headers=other
+        )
+        assert got.status_code == missing.status_code == 404
+        assert _unnamed(got.text, study) == _unnamed(missing.text, 10**6)
+
+    r = client.post(mark_url, json={"kind": "stop"}, headers=owner)
+    assert r.status_code == 201
+    state = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=pair[0].headers(0)).json()
+    assert state["running"] is False
+    assert client.post(mark_url, json={"kind": "stimulus"}, headers=owner).status_code == 409
+    markers = ratings_markers(db, study, clock)
+    assert list(
+        zip(markers["kind"], markers["source"], markers["label"].fillna(""), strict=True)
+    ) == [
+        ("start", "researcher", ""),
+        ("stimulus", "researcher", "film, part 2"),
+        ("stop", "researcher", ""),
+    ]
+
+
+def ratings_markers(db, study, clock):
+    from dyadlab.platform.services.ratings import markers_frame
+
+    return markers_frame(db, study, now=clock.now)
+
+
+def test_a_timed_out_session_gets_its_stop_marker(client, pair, db, clock):
+    a = pair[0].headers(0)
+    client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a)
+    assert list(ratings_markers(db, pair[0].study_id, clock)["kind"]) == ["start"]
+    clock.advance(minutes=30)
+    markers = ratings_markers(db, pair[0].study_id, clock)
+    assert list(zip(markers["kind"], markers["source"], markers["t_ms"], strict=True)) == [
+        ("start", "partner", 0.0),
+        ("stop", "timeout", 1_800_000.0),
+    ]

@@ -289,6 +289,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(api_participant.router)
     app.include_router(api_ratings.router)
+    app.include_router(api_ratings.researcher_router)
     app.include_router(api_researcher.router)
     app.include_router(push_worker.router)
     install_pages(app)

@@ -45,6 +45,8 @@ __all__ = [
     "RatingBatchIn",
     "RatingBatchOut",
     "RatingClockIn",
+    "RatingMarkerIn",
+    "RatingMarkerOut",
     "RatingSessionIn",
     "RatingSessionOut",
     "ResearcherCreate",
@@ -270,6 +272,25 @@ class RatingBatchOut(BaseModel):
     batch_id: uuid.UUID
     stored: int
     running: bool
+
+
+class RatingMarkerIn(_In):
+    """A moment of a running session, for both partners: ``stimulus`` (``label`` names
+    it) or ``stop`` (ends the session)."""
+
+    kind: Literal["stimulus", "stop"]
+    label: str | None = Field(default=None, max_length=200)
+
+
+class RatingMarkerOut(BaseModel):
+    """A stored marker; ``t_ms`` is server milliseconds since the session's start."""
+
+    session_id: int
+    kind: str
+    label: str | None
+    source: str
+    at: datetime
+    t_ms: float
 
 
 class ServerClockOut(BaseModel):

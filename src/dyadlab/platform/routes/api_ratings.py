@@ -9,6 +9,14 @@
     POST /api/v1/me/rating-sessions/{id}/stop        ends it for both partners
     GET  /api/v1/me/clock                            {"server_ms": ...}
 
+and for the researcher (the study's ``invite`` permission: owners and collaborators,
+who run the study)::
+
+    POST /api/v1/studies/{study_id}/couples/{couple_id}/rating-sessions
+                                                     {"rating": NAME} -> 201 new, 200 running
+    POST /api/v1/studies/{study_id}/rating-sessions/{session_id}/markers
+                                                     {"kind": "stimulus"|"stop", "label": ...}
+
 A session of another couple answers 404, exactly as one that does not exist
 (:mod:`dyadlab.platform.services.ratings`).
 """
@@ -20,18 +28,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from dyadlab.platform.routes.deps import CurrentPerson, DbSession, Now
+from dyadlab.platform.routes.deps import CurrentPerson, DbSession, InviteStudy, Now
 from dyadlab.platform.schemas import (
     ErrorOut,
     RatingBatchIn,
     RatingBatchOut,
+    RatingMarkerIn,
+    RatingMarkerOut,
     RatingSessionIn,
     RatingSessionOut,
     ServerClockOut,
 )
 from dyadlab.platform.services import ratings
 
-__all__ = ["router"]
+__all__ = ["researcher_router", "router"]
 
 router = APIRouter(prefix="/api/v1/me", tags=["participant"])
 
@@ -123,3 +133,48 @@ async def server_clock(request: Request, person: CurrentPerson) -> ServerClockOu
     phone's NTP-style offset estimate."""
     now: datetime = request.app.state.clock()
     return ServerClockOut(server_ms=now.timestamp() * 1000.0)
+
+
+researcher_router = APIRouter(prefix="/api/v1", tags=["researcher"])
+
+_R_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Not logged in."},
+    403: {"model": ErrorOut, "description": "Your role in this study does not allow it."},
+    404: {"model": ErrorOut, "description": "No such study, couple or session (or not yours)."},
+    409: {"model": ErrorOut, "description": "The session has ended."},
+    422: {"model": ErrorOut, "description": "Invalid content; the message names it."},
+}
+
+
+@researcher_router.post(
+    "/studies/{study_id}/couples/{couple_id}/rating-sessions",
+    response_model=RatingSessionOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": RatingSessionOut, "description": "It runs already."}, **_R_ERRORS},
+)
+def researcher_start_rating_session(
+    couple_id: int, body: RatingSessionIn, study: InviteStudy, session: DbSession, now: Now
+) -> Response:
+    """Start a couple's session of ``rating`` for both partners (in the lab); 200 with
+    the running one when a partner started it already."""
+    row, created = ratings.start_for_couple(session, study, couple_id, body.rating, now=now)
+    out = RatingSessionOut.model_validate(ratings.session_state(session, row, now=now))
+    session.commit()
+    return _json(out, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@researcher_router.post(
+    "/studies/{study_id}/rating-sessions/{session_id}/markers",
+    response_model=RatingMarkerOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_R_ERRORS,
+)
+def researcher_add_rating_marker(
+    session_id: str, body: RatingMarkerIn, study: InviteStudy, session: DbSession, now: Now
+) -> RatingMarkerOut:
+    """Mark a moment of a running session for both partners (a stimulus, or the stop)."""
+    marker = ratings.add_marker(
+        session, study, session_id, kind=body.kind, label=body.label, now=now
+    )
+    session.commit()
+    return RatingMarkerOut.model_validate(marker)

@@ -54,7 +54,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dyadlab.platform.errors import InvalidError, NotFoundError
+from dyadlab.platform.errors import ConflictError, InvalidError, NotFoundError
 from dyadlab.platform.services.consent import require_consent
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import get_study, study_protocol
@@ -65,12 +65,14 @@ from dyadlab.platform.tables import (
     RatingBatch,
     RatingMarker,
     RatingSample,
+    Study,
 )
 
 __all__ = [
     "EXPORT_COLUMNS",
     "MAX_SAMPLES_PER_BATCH",
     "BatchResult",
+    "add_marker",
     "by_second",
     "clock_fit",
     "export_ratings",
@@ -81,6 +83,7 @@ __all__ = [
     "session_in_study",
     "session_overview",
     "session_state",
+    "start_for_couple",
     "start_session",
     "stop_session",
     "store_batch",
@@ -153,6 +156,23 @@ def start_session(
     """
     require_consent(session, person)
     couple, study = person_context(session, person)
+    return _start(session, couple.id, study, rating, now=now, source="partner")
+
+
+def start_for_couple(
+    session: Session, study: Study, couple_id: int, rating: str, *, now: datetime
+) -> tuple[CoupleRatingSession, bool]:
+    """The researcher starts (or finds running) couple ``couple_id``'s session of
+    ``rating``; 404 for a couple that is not in ``study``."""
+    couple = session.get(Couple, couple_id) if 1 <= couple_id < 2**31 else None
+    if couple is None or couple.study_id != study.id:
+        raise NotFoundError()
+    return _start(session, couple.id, study, rating, now=now, source="researcher")
+
+
+def _start(
+    session: Session, couple_id: int, study: Study, rating: str, *, now: datetime, source: str
+) -> tuple[CoupleRatingSession, bool]:
     protocol = study_protocol(study)
     names = [r.name for r in protocol.rating_sessions]
     if rating not in names:
@@ -164,21 +184,58 @@ def start_session(
     spec = protocol.rating_session(rating)
     # Lock the couple's row (PostgreSQL; SQLite has one writer anyway), so two partners
     # starting at the same moment find each other's session instead of making two.
-    session.execute(select(Couple.id).where(Couple.id == couple.id).with_for_update())
-    found = _running_for(session, couple.id, rating, now)
+    session.execute(select(Couple.id).where(Couple.id == couple_id).with_for_update())
+    found = _running_for(session, couple_id, rating, now)
     if found is not None:
         return found, False
     row = CoupleRatingSession(
-        couple_id=couple.id,
+        couple_id=couple_id,
         rating=rating,
         started_utc=now,
         ends_utc=now + timedelta(minutes=spec.max_minutes),
     )
     session.add(row)
     session.flush()
-    session.add(RatingMarker(session_id=row.id, kind="start", source="partner", at_utc=now))
+    session.add(RatingMarker(session_id=row.id, kind="start", source=source, at_utc=now))
     session.flush()
     return row, True
+
+
+def add_marker(
+    session: Session,
+    study: Study,
+    session_id: str | int,
+    *,
+    kind: str,
+    label: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The researcher marks a moment of a running session for both partners:
+    ``stimulus`` (``label`` names it, e.g. a film's chapter) or ``stop`` (ends the
+    session). 404 for a session that is not the study's, 409 once it has ended."""
+    row = session_in_study(session, study.id, session_id)
+    if row is None:
+        raise NotFoundError()
+    if not is_running(row, now):
+        raise ConflictError(
+            f"rating session {row.id} has ended; markers can only be set while it runs.",
+            code="session_ended",
+        )
+    if kind == "stop":
+        row.stopped_utc = now
+    marker = RatingMarker(
+        session_id=row.id, kind=kind, label=label, source="researcher", at_utc=now
+    )
+    session.add(marker)
+    session.flush()
+    return {
+        "session_id": row.id,
+        "kind": kind,
+        "label": label,
+        "source": "researcher",
+        "at": now,
+        "t_ms": round((now - row.started_utc).total_seconds() * 1000.0, 1),
+    }
 
 
 def _session_number(session_id: str | int) -> int | None:
