@@ -475,3 +475,52 @@ def test_a_timed_out_session_gets_its_stop_marker(client, pair, db, clock):
         ("start", "partner", 0.0),
         ("stop", "timeout", 1_800_000.0),
     ]
+
+
+def test_partners_starting_at_the_same_moment_get_one_session(app, pair, database_url):
+    """Both partners press Start at once, eight times over: one session each time. On
+    PostgreSQL the couple's row lock serialises the two; on SQLite the loser may be told
+    the database is busy (503, the page tries again) but never gets a second session."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.exc import OperationalError
+
+    from dyadlab.platform.services.participants import person_by_token
+    from dyadlab.platform.services.ratings import start_session, stop_session
+    from dyadlab.platform.tables import CoupleRatingSession
+
+    tokens = pair[0].tokens
+    base = datetime(2026, 3, 3, 19, 30, tzinfo=UTC)
+    for round_ in range(8):
+        now = base + timedelta(hours=round_)
+        barrier = threading.Barrier(2)
+        got: list[object] = []
+
+        def press(token, barrier=barrier, now=now, got=got):
+            with app.state.sessionmaker() as db:
+                person = person_by_token(db, token)
+                barrier.wait()
+                try:
+                    row, _created = start_session(db, person, "arousal", now=now)
+                    db.commit()
+                    got.append(row.id)
+                except OperationalError as exc:
+                    got.append(exc)
+
+        threads = [threading.Thread(target=press, args=(t,)) for t in tokens]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        ids = {g for g in got if isinstance(g, int)}
+        assert len(ids) == 1, got
+        if database_url.startswith("postgresql"):
+            assert len(got) == 2 and all(isinstance(g, int) for g in got)
+        with app.state.sessionmaker() as db:
+            rows = db.scalars(
+                select(CoupleRatingSession).where(CoupleRatingSession.started_utc == now)
+            ).all()
+            assert len(rows) == 1
+            stop_session(db, person_by_token(db, tokens[0]), rows[0].id, now=now)
+            db.commit()

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -182,9 +182,11 @@ def _start(
             code="unknown_rating",
         )
     spec = protocol.rating_session(rating)
-    # Lock the couple's row (PostgreSQL; SQLite has one writer anyway), so two partners
-    # starting at the same moment find each other's session instead of making two.
-    session.execute(select(Couple.id).where(Couple.id == couple_id).with_for_update())
+    # Take the couple's row for writing before looking (a no-op UPDATE: a row lock on
+    # PostgreSQL, the write lock on SQLite, whose driver opens a transaction only at the
+    # first write), so two partners pressing Start at once find each other's session
+    # instead of making two (tests: test_partners_starting_at_the_same_moment_...).
+    session.execute(update(Couple).where(Couple.id == couple_id).values(seed=Couple.seed))
     found = _running_for(session, couple_id, rating, now)
     if found is not None:
         return found, False

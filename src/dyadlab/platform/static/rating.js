@@ -191,10 +191,7 @@
   function start() {
     startButton.disabled = true;
     statusNode.textContent = T.rating_preparing;
-    api("POST", "/api/v1/me/rating-sessions", { rating: CFG.rating }).then(function (r) {
-      if (!r.ok) { throw new Error("start " + r.status); }
-      return r.json();
-    }).then(function (data) {
+    startRequest(0).then(function (data) {
       state.session = data.session_id;
       box.dataset.session = String(data.session_id);
       return syncClock();
@@ -214,6 +211,20 @@
     }).catch(function () {
       startButton.disabled = false;
       statusNode.textContent = T.rating_failed;
+    });
+  }
+  /* The couple's session; a busy server (503/429: the partner pressed Start at the same
+     moment on SQLite) is asked again after its Retry-After, a few times. */
+  function startRequest(attempt) {
+    return api("POST", "/api/v1/me/rating-sessions", { rating: CFG.rating }).then(function (r) {
+      if ((r.status === 503 || r.status === 429) && attempt < 5) {
+        var wait = Number(r.headers.get("Retry-After")) || 1;
+        return new Promise(function (resolve) {
+          window.setTimeout(resolve, 1000 * Math.min(wait, 5) * (1 + Math.random() / 2));
+        }).then(function () { return startRequest(attempt + 1); });
+      }
+      if (!r.ok) { throw new Error("start " + r.status); }
+      return r.json();
     });
   }
   function end(byMe) {
