@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -209,3 +210,63 @@ def test_keyboard_and_english(live: LiveServer, browser: Browser, real_clock: No
     with live.session() as db:
         values = set(ratings_frame(db, study_id)["value"])
     assert {0.0, 3.0, 100.0} <= values
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_rating_pages_meet_wcag_21_aa(
+    live: LiveServer, browser: Browser, real_clock: None, lang: str
+) -> None:
+    """axe (WCAG 2.1 A/AA, 2.2 AA, best practice), reflow at 320 px and visible focus on
+    the rating page before and while rating, and on the researcher's two pages."""
+    a11y = pytest.importorskip("tests.platform.e2e.test_accessibility")
+    from dyadlab.platform.services.access import add_member
+    from dyadlab.platform.services.researchers import create_researcher
+
+    study_id, couple = _couple(live, languages=(lang, lang))
+    context = a11y._context(browser, phone=True, lang=lang)
+    page = a11y._page(context)
+    try:
+        page.goto(couple.partners[0].url)
+        page.wait_for_url(f"{live.url}/s/")
+        page.goto(f"{live.url}/s/rate/1")
+        for state in ("idle", "running"):
+            where = f"rating page, {state} ({lang})"
+            a11y.assert_accessible(page, where)
+            a11y.assert_reflows(page, where, large_text=True)
+            assert a11y.assert_focus_visible(page, where) > 0
+            if state == "idle":
+                page.locator("#rating-start").click()
+                expect(page.locator("#rating")).to_have_attribute("data-state", "running")
+                page.evaluate(SET_VALUE, 70)
+        page.locator("#rating-stop").click()
+        _wait_sent(page)
+        a11y.assert_accessible(page, f"rating page, ended ({lang})")
+    finally:
+        context.close()
+
+    email = f"ratings-{lang}@lab.example"
+    with live.session() as db:
+        create_researcher(db, email, "correct horse battery", role="owner")
+        add_member(db, study_id, email, "owner")
+        db.commit()
+    context = a11y._context(browser, phone=False, lang="en")
+    page = a11y._page(context)
+    try:
+        page.goto(f"{live.url}/r/login")
+        page.locator("#email").fill(email)
+        page.locator("#password").fill("correct horse battery")
+        page.locator("form[action='/r/login'] button[type=submit]").click()
+        page.wait_for_url(f"{live.url}/r/studies")
+        page.goto(f"{live.url}/r/studies/{study_id}/ratings")
+        page.get_by_role("link", name=re.compile(r"^\d+$")).first.click()
+        expect(page.locator("svg[role=img]")).to_be_visible()
+        for where in ("traces", "list"):
+            a11y.assert_accessible(page, f"researcher ratings {where}")
+            page.set_viewport_size(a11y.PHONE)
+            a11y.assert_accessible(page, f"researcher ratings {where} (phone)")
+            page.set_viewport_size(a11y.DESKTOP)
+            a11y.assert_reflows(page, f"researcher ratings {where}")
+            assert a11y.assert_focus_visible(page, f"researcher ratings {where}") > 0
+            page.goto(f"{live.url}/r/studies/{study_id}/ratings")
+    finally:
+        context.close()
