@@ -41,6 +41,7 @@ _TOP_KEYS = (
     "schedule",
     "questionnaires",
     "choices",
+    "analysis",
     "rating_sessions",
 )
 _ITEM_KEYS = (
@@ -389,6 +390,12 @@ def build_protocol_kwargs(
         raw.get("questionnaires"), p, languages, default, choices, item_types
     )
     schedule = _check_schedule(raw.get("schedule"), p, [q["name"] for q in questionnaires])
+    from dyadlab.platform._analysis_plan import check_analysis
+
+    # the plan names items: checked once the questionnaires are (no follow-on errors)
+    analysis = (
+        [] if p.found else check_analysis(raw.get("analysis"), p, questionnaires, schedule, choices)
+    )
     from dyadlab.platform._rating_checks import check_rating_sessions
 
     ratings = check_rating_sessions(
@@ -405,6 +412,7 @@ def build_protocol_kwargs(
         "schedule": schedule,
         "questionnaires": questionnaires,
         "choices": choices,
+        "analysis": analysis,
         "rating_sessions": ratings,
     }
 

@@ -225,6 +225,10 @@ def _read_book(book: Any, path: Path) -> tuple[dict[str, Any], Origins]:
         mapping["choices"] = _read_choices(sheets["choices"], default, origins)
     if "schedule" in sheets:
         mapping["schedule"] = _read_schedule(sheets["schedule"], origins)
+    if "analysis" in sheets:
+        from dyadlab.platform._xlsform_analysis import read_analysis_sheet
+
+        mapping["analysis"] = read_analysis_sheet(sheets["analysis"], origins)
     return mapping, origins
 
 
@@ -555,4 +559,7 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
             " ".join(str(m) for m in entry.reminders_after_minutes) or None
         )
         schedule.append([data.get(c) for c in _SCHEDULE_COLUMNS])
+    from dyadlab.platform._xlsform_analysis import write_analysis_sheet
+
+    write_analysis_sheet(book, protocol)
     book.save(path)

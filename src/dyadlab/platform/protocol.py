@@ -288,6 +288,9 @@ class Protocol(_Frozen):
     questionnaires : list of Questionnaire
     choices : dict
         Choice-list name -> list of :class:`Choice`.
+    analysis : list of dict
+        The preregistered analysis plan: one ``{"model": …, <argument>: …}`` per model
+        (see :mod:`dyadlab.platform._analysis_plan`); empty when the protocol has none.
 
     Examples
     --------
@@ -307,6 +310,7 @@ class Protocol(_Frozen):
     schedule: list[ScheduleEntry] = []
     questionnaires: list[Questionnaire]
     choices: dict[str, list[Choice]] = {}
+    analysis: list[dict[str, Any]] = []
     rating_sessions: list[RatingSession] = []
 
     # ----------------------------------------------------------------- look-ups
@@ -620,6 +624,8 @@ session 'arousal'; it has none.
                 name: [{"value": c.value, "label": dict(c.label)} for c in options]
                 for name, options in self.choices.items()
             },
+            # only when there is a plan, so that a protocol without one keeps its hash
+            **({"analysis": [dict(e) for e in self.analysis]} if self.analysis else {}),
         }
         if self.rating_sessions:  # left out when empty: older protocols keep their hash
             content["rating_sessions"] = _plain(rating_sessions_to_dict(self.rating_sessions))
@@ -629,7 +635,9 @@ session 'arousal'; it has none.
     def content_hash(self) -> str:
         """Return the sha256 (hex) of the canonical JSON of :meth:`to_dict`.
 
-        Two protocols with the same content (from YAML, XLSForm or a dict) share it.
+        Two protocols with the same content (from YAML, XLSForm or a dict) share it. The
+        analysis plan is part of the content: the plan shown when a study was created is
+        provably the plan a report of that study ran.
         """
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -744,7 +752,7 @@ def parse_protocol(
     mapping : mapping
         The content of a protocol YAML file (keys ``study``, ``languages``,
         ``default_language``, ``dyad``, ``consent``, ``schedule``, ``questionnaires``,
-        ``choices``), or the output of :meth:`Protocol.to_dict`.
+        ``choices`` and the optional ``analysis`` plan), or the output of :meth:`Protocol.to_dict`.
     origins : mapping, optional
         Path tuple -> place in the source file (``"survey sheet, row 7"``), used by the
         spreadsheet and REDCap readers so that errors name rows instead of YAML paths.

@@ -19,7 +19,7 @@ the ORM (see :func:`_refuse_change`).
 Examples
 --------
 >>> sorted(Base.metadata.tables)[:3]
-['audit_log', 'consent_events', 'couples']
+['analysis_runs', 'audit_log', 'consent_events']
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -51,6 +52,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 __all__ = [
+    "AnalysisRun",
     "AuditLog",
     "Base",
     "ConsentEvent",
@@ -394,6 +396,35 @@ class AuditLog(Base):
     subject: Mapped[str | None] = mapped_column(String(320), nullable=True)
     client: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class AnalysisRun(Base):
+    """One run of a study's analysis plan from the researcher's "Analyses" page.
+
+    ``status`` is ``queued``, ``running``, ``done`` or ``failed``; ``done`` of ``total``
+    steps are finished (the export, then each model), ``step`` names the current one.
+    ``report`` is the finished HTML report; ``message`` says why a run failed. The run
+    lives in the database, so its page survives a reload and any server process can
+    show it (:mod:`dyadlab.platform.services.analysis_runs`).
+    """
+
+    __tablename__ = "analysis_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    researcher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("researchers.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=1)
+    step: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    protocol_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    report: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 def _refuse_change(mapper: Mapper[Any], connection: Any, target: Any) -> None:
