@@ -270,3 +270,26 @@ def test_rating_pages_meet_wcag_21_aa(
             page.goto(f"{live.url}/r/studies/{study_id}/ratings")
     finally:
         context.close()
+
+
+def test_quick_exit_deletes_unsent_ratings(
+    live: LiveServer, browser: Browser, real_clock: None
+) -> None:
+    """While uploads fail, batches wait on the device; the quick exit deletes them (the
+    partner who picks up the phone finds nothing) and lands on the neutral exit page."""
+    _study_id, couple = _couple(live, languages=("en", "en"))
+    context, page = _phone(browser, live, couple.partners[0].url)
+    try:
+        page.get_by_role("button", name="Start").click()
+        expect(page.locator("#rating")).to_have_attribute("data-state", "running")
+        page.route("**/samples", lambda route: route.abort("internetdisconnected"))
+        page.evaluate(SET_VALUE, 42)
+        expect(page.locator("#rating")).not_to_have_attribute("data-waiting", "0", timeout=10_000)
+        keys = page.evaluate("Object.keys(localStorage)")
+        assert any(k.startswith("dyadlab:rating:") for k in keys), keys
+        page.get_by_role("link", name="Quick exit").click()
+        page.wait_for_url(f"{live.url}/exit")
+        keys = page.evaluate("Object.keys(localStorage)")
+        assert not any(k.startswith("dyadlab:rating:") for k in keys), keys
+    finally:
+        context.close()
