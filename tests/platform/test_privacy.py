@@ -356,6 +356,7 @@ STUDY_PAGES = {
     ("POST", "/r/studies/{study_id}/members/{researcher_id}/remove"),
     ("GET", "/r/studies/{study_id}/ratings"),
     ("GET", "/r/studies/{study_id}/ratings/{session_id}"),
+    ("GET", "/r/studies/{study_id}/ratings/export"),
     # with an existing run as well: tests/platform/test_pages_analyses.py
     ("GET", "/r/studies/{study_id}/analyses"),
     ("POST", "/r/studies/{study_id}/analyses"),

@@ -359,6 +359,19 @@ def test_researcher_pages_show_both_traces_to_members_only(client, pair, db):
     assert f'href="/r/studies/{study}/ratings"' in client.get(f"/r/studies/{study}").text
     other_couples = client.get(f"/r/studies/{study}/ratings/{10**6}")
     assert other_couples.status_code == 404
+    download = client.get(f"/r/studies/{study}/ratings/export")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/zip"
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        assert sorted(archive.namelist()) == ["ratings.csv", "ratings_markers.csv"]
+        assert archive.read("ratings.csv").decode().count("\n") == 7  # header + 6 samples
+    from dyadlab.platform.tables import AuditLog
+
+    actions = db.scalars(select(AuditLog.action).where(AuditLog.study_id == study)).all()
+    assert "view_ratings" in actions and "export" in actions
 
     client.cookies.clear()
     monitor = ("monitor@lab.example", "a monitor passphrase")
@@ -374,7 +387,11 @@ def test_researcher_pages_show_both_traces_to_members_only(client, pair, db):
     client.cookies.clear()
     _other_researcher(client, db, RATINGS_PROTOCOL)
     _login(client, db, OTHER)
-    for path in ("/r/studies/{}/ratings", "/r/studies/{}/ratings/" + str(sid)):
+    for path in (
+        "/r/studies/{}/ratings",
+        "/r/studies/{}/ratings/" + str(sid),
+        "/r/studies/{}/ratings/export",
+    ):
         got = client.get(path.format(study))
         missing = client.get(path.format(10**6))
         assert got.status_code == missing.status_code == 404

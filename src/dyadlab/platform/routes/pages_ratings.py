@@ -12,6 +12,10 @@ only this person's own trace.
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
+from pathlib import Path
 from typing import Any, cast
 
 from fastapi import APIRouter, Request
@@ -32,11 +36,12 @@ from dyadlab.platform.routes.pages_participant import (
 )
 from dyadlab.platform.routes.pages_researcher import (
     ResearcherOrNone,
+    _client,
     _page,
     _study_or_page,
     _to_login,
 )
-from dyadlab.platform.services import ratings
+from dyadlab.platform.services import ratings, researchers
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
 from dyadlab.platform.tables import Study
@@ -116,7 +121,9 @@ def rating_page(
 # --------------------------------------------------------------------------- researchers
 #: The researcher's pages of a study's rating sessions (after the fact, never live):
 #: ``GET /r/studies/{id}/ratings`` lists them, ``GET /r/studies/{id}/ratings/{sid}``
-#: draws the two traces. Both need the ``export`` permission (they show the data).
+#: draws the two traces, ``GET /r/studies/{id}/ratings/export`` downloads the export.
+#: All need the ``export`` permission (they show the data); viewing traces and
+#: downloading are written to the audit log.
 researcher_router = APIRouter(prefix="/r", include_in_schema=False)
 
 
@@ -132,6 +139,42 @@ def ratings_list_page(
         return study
     rows = ratings.session_overview(session, study.id, now=now)
     return _page(request, "researcher/ratings.html", researcher, study=study, sessions=rows)
+
+
+@researcher_router.get("/studies/{study_id}/ratings/export", response_class=Response)
+def ratings_export_download(
+    study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone, now: Now
+) -> Response:
+    """A ZIP of the study's ratings export (``ratings.csv`` and ``ratings_markers.csv``,
+    as ``dyadlab export STUDY --ratings`` writes them), written to the audit log."""
+    if researcher is None:
+        return _to_login()
+    study = _study_or_page(request, session, researcher, study_id, "export")
+    if not isinstance(study, Study):
+        return study
+    with tempfile.TemporaryDirectory(prefix="dyadlab-ratings-") as tmp:
+        result = ratings.export_ratings(session, study.id, Path(tmp) / "ratings.csv", now=now)
+        researchers.audit(
+            session,
+            "export",
+            researcher_id=researcher.id,
+            study_id=study.id,
+            client=_client(request),
+            detail={"format": "ratings", "file": ".csv", "rows": result["n_rows"]},
+        )
+        session.commit()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in result["files"]:
+                archive.write(name, arcname=Path(name).name)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="study{study.id}_ratings.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @researcher_router.get("/studies/{study_id}/ratings/{session_id}", response_class=HTMLResponse)
@@ -156,6 +199,16 @@ def rating_traces_page(
         )
     spec = study_protocol(study).rating_session(found.rating)
     frame = ratings.ratings_frame(session, study.id, session_id=found.id)
+    researchers.audit(  # the page shows the samples themselves, as an export does
+        session,
+        "view_ratings",
+        researcher_id=researcher.id,
+        study_id=study.id,
+        subject=f"rating_session:{found.id}",
+        client=_client(request),
+        detail={"samples": len(frame)},
+    )
+    session.commit()
     markers = ratings.markers_frame(session, study.id, now=now)
     markers = markers[markers["session"] == found.id]
     marks = [(str(k), float(t)) for k, t in zip(markers["kind"], markers["t_ms"], strict=True)]
