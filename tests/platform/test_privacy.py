@@ -357,6 +357,8 @@ STUDY_PAGES = {
     ("GET", "/r/studies/{study_id}/ratings"),
     ("GET", "/r/studies/{study_id}/ratings/{session_id}"),
     ("GET", "/r/studies/{study_id}/ratings/export"),
+    ("POST", "/r/studies/{study_id}/ratings/start"),
+    ("POST", "/r/studies/{study_id}/ratings/{session_id}/markers"),
     # with an existing run as well: tests/platform/test_pages_analyses.py
     ("GET", "/r/studies/{study_id}/analyses"),
     ("POST", "/r/studies/{study_id}/analyses"),

@@ -541,3 +541,52 @@ def test_partners_starting_at_the_same_moment_get_one_session(app, pair, databas
             assert len(rows) == 1
             stop_session(db, person_by_token(db, tokens[0]), rows[0].id, now=now)
             db.commit()
+
+
+def test_researcher_forms_start_mark_and_stop(client, pair, db, clock):
+    import re as _re
+
+    from tests.platform.conftest import OWNER, add_member
+    from tests.platform.test_pages_researcher import _login
+
+    study, couple = pair[0].study_id, pair[0].couple_id
+    _login(client, db, OWNER)
+    page = client.get(f"/r/studies/{study}/ratings").text
+    csrf = _re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = client.post(
+        f"/r/studies/{study}/ratings/start",
+        data={"csrf": csrf, "couple": str(couple), "rating": "arousal"},
+    )
+    assert r.status_code == 200 and "started" in r.text
+    sid = int(_re.search(r"Session (\d+) \(arousal\)", r.text).group(1))
+    assert "Mark stimulus" in r.text
+    for couple_text, needle in (("abc", "not a couple"), ("999999", "has no couple 999999")):
+        bad = client.post(
+            f"/r/studies/{study}/ratings/start",
+            data={"csrf": csrf, "couple": couple_text, "rating": "arousal"},
+        )
+        assert bad.status_code == 422 and needle in bad.text
+    clock.advance(seconds=12)
+    url = f"/r/studies/{study}/ratings/{sid}/markers"
+    r = client.post(url, data={"csrf": csrf, "kind": "stimulus", "label": "film"})
+    assert r.status_code == 200 and "Marked stimulus" in r.text and "12.0 s" in r.text
+    assert client.post(url, data={"csrf": "wrong", "kind": "stop"}).status_code == 403
+    r = client.post(url, data={"csrf": csrf, "kind": "stop"})
+    assert r.status_code == 200 and "Mark stimulus" not in r.text
+    again = client.post(url, data={"csrf": csrf, "kind": "stop"})
+    assert again.status_code == 422 and "has ended" in again.text
+    markers = ratings_markers(db, study, clock)
+    assert list(markers["kind"]) == ["start", "stimulus", "stop"]
+
+    client.cookies.clear()
+    analyst = ("analyst2@lab.example", "an analyst passphrase")
+    add_member(db, study, analyst, "analyst")
+    _login(client, db, analyst, role="analyst")
+    page = client.get(f"/r/studies/{study}/ratings").text
+    assert "Start a couple" not in page  # the analyst may look, not run
+    csrf = _re.search(r'name="csrf" value="([^"]+)"', client.get("/r/studies").text).group(1)
+    r = client.post(
+        f"/r/studies/{study}/ratings/start",
+        data={"csrf": csrf, "couple": str(couple), "rating": "arousal"},
+    )
+    assert r.status_code == 403

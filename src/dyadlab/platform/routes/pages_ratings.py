@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from dyadlab.platform.errors import ConflictError, InvalidError, NotFoundError
 from dyadlab.platform.i18n import label_in, translator
 from dyadlab.platform.routes._pages import render
 from dyadlab.platform.routes._traces import LINE_STYLES, traces_svg
@@ -35,16 +37,19 @@ from dyadlab.platform.routes.pages_participant import (
     _number_in_path,
 )
 from dyadlab.platform.routes.pages_researcher import (
+    PostedForm,
     ResearcherOrNone,
     _client,
+    _form_refused,
     _page,
     _study_or_page,
+    _text,
     _to_login,
 )
-from dyadlab.platform.services import ratings, researchers
+from dyadlab.platform.services import access, ratings, researchers
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
-from dyadlab.platform.tables import Study
+from dyadlab.platform.tables import Researcher, Study
 
 __all__ = ["RATING_TEXTS", "rating_links", "researcher_router", "router"]
 
@@ -127,18 +132,118 @@ def rating_page(
 researcher_router = APIRouter(prefix="/r", include_in_schema=False)
 
 
+def _ratings_list(
+    request: Request,
+    session: DbSession,
+    researcher: Researcher,
+    study: Study,
+    now: datetime,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    role = access.member_roles(session, researcher.id).get(study.id)
+    return _page(
+        request,
+        "researcher/ratings.html",
+        researcher,
+        status_code=status_code,
+        study=study,
+        sessions=ratings.session_overview(session, study.id, now=now),
+        names=[r.name for r in study_protocol(study).rating_sessions],
+        can_run=access.allowed(role, "invite"),
+        error=error,
+        notice=notice,
+    )
+
+
 @researcher_router.get("/studies/{study_id}/ratings", response_class=HTMLResponse)
 def ratings_list_page(
     study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone, now: Now
 ) -> Response:
-    """The study's rating sessions: couple, rating, start, length, samples per partner."""
+    """The study's rating sessions: couple, rating, start, length, samples per partner;
+    for owners and collaborators also forms to start a couple's session and to mark a
+    running one (a stimulus, or the stop)."""
     if researcher is None:
         return _to_login()
     study = _study_or_page(request, session, researcher, study_id, "export")
     if not isinstance(study, Study):
         return study
-    rows = ratings.session_overview(session, study.id, now=now)
-    return _page(request, "researcher/ratings.html", researcher, study=study, sessions=rows)
+    return _ratings_list(request, session, researcher, study, now)
+
+
+@researcher_router.post("/studies/{study_id}/ratings/start", response_class=HTMLResponse)
+def ratings_start_post(
+    study_id: int,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Start a couple's session for both partners (owners and collaborators)."""
+    if researcher is None:
+        return _to_login()
+    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    if refused is not None:
+        return refused
+    study = access.study_for(session, researcher, study_id, "invite")
+    couple, rating = _text(form, "couple"), _text(form, "rating")
+    try:
+        if not couple.isdigit() or len(couple) > 9:
+            raise InvalidError(f"Couple {couple!r} is not a couple's number (e.g. 12).")
+        row, created = ratings.start_for_couple(session, study, int(couple), rating, now=now)
+    except NotFoundError:
+        message = f"Study {study.id} has no couple {couple}; see the compliance page."
+        return _ratings_list(
+            request, session, researcher, study, now, error=message, status_code=422
+        )
+    except InvalidError as exc:
+        return _ratings_list(
+            request, session, researcher, study, now, error=exc.message, status_code=422
+        )
+    session.commit()
+    done = "started" if created else "was running already"
+    notice = f"Session {row.id} ({row.rating}) for couple {couple} {done}."
+    return _ratings_list(request, session, researcher, study, now, notice=notice)
+
+
+@researcher_router.post(
+    "/studies/{study_id}/ratings/{session_id}/markers", response_class=HTMLResponse
+)
+def ratings_marker_post(
+    study_id: int,
+    session_id: str,
+    request: Request,
+    form: PostedForm,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+    now: Now,
+) -> Response:
+    """Mark a running session for both partners: a stimulus (with its label) or the stop."""
+    if researcher is None:
+        return _to_login()
+    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    if refused is not None:
+        return refused
+    study = access.study_for(session, researcher, study_id, "invite")
+    kind = _text(form, "kind")
+    label = _text(form, "label")[:200] or None
+    try:
+        if kind not in ("stimulus", "stop"):
+            raise InvalidError(f"A marker is a stimulus or a stop, not {kind[:40]!r}.")
+        marker = ratings.add_marker(session, study, session_id, kind=kind, label=label, now=now)
+    except (NotFoundError, ConflictError, InvalidError) as exc:
+        status_code = 404 if isinstance(exc, NotFoundError) else 422
+        message = exc.message if not isinstance(exc, NotFoundError) else "No such session."
+        return _ratings_list(
+            request, session, researcher, study, now, error=message, status_code=status_code
+        )
+    session.commit()
+    seconds = marker["t_ms"] / 1000
+    notice = f"Marked {kind} in session {marker['session_id']} at {seconds:.1f} s."
+    return _ratings_list(request, session, researcher, study, now, notice=notice)
 
 
 @researcher_router.get("/studies/{study_id}/ratings/export", response_class=Response)
