@@ -69,6 +69,7 @@ __all__ = [
     "Study",
     "StudyMember",
     "UTCDateTime",
+    "Upload",
     "utcnow",
 ]
 
@@ -377,6 +378,29 @@ class RatingSample(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     device_ms: Mapped[float] = mapped_column(Double())
     value: Mapped[float] = mapped_column(Double())
+
+
+class Upload(Base):
+    """A file given as the answer to an ``image``, ``audio`` or ``file`` item (XLSForm).
+
+    The response's answer holds a reference (``upload``: this id, ``filename``,
+    ``content_type``, ``size``, ``sha256``); the bytes are kept here, at most
+    :data:`~dyadlab.platform.protocol.MAX_UPLOAD_BYTES` each. Only the person who gave
+    the file and the study's researchers (through the export's reference) reach it; the
+    rows go with the person's responses on withdrawal with deletion."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    item: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditLog(Base):

@@ -57,6 +57,7 @@ from dyadlab.platform.tables import (
     RatingBatch,
     RatingSample,
     Response,
+    Upload,
     utcnow,
 )
 
@@ -146,6 +147,7 @@ def withdraw(
         deleted = len(
             session.scalars(select(Response.id).where(Response.person_id == person.id)).all()
         )
+        session.execute(delete(Upload).where(Upload.person_id == person.id))
         session.execute(delete(Response).where(Response.person_id == person.id))
         session.execute(delete(Delivery).where(Delivery.person_id == person.id))
         session.execute(delete(RatingSample).where(RatingSample.person_id == person.id))
