@@ -29,6 +29,11 @@ TESTED_ROUTES = {
     ("GET", "/api/v1/me/push"),
     ("PUT", "/api/v1/me/push"),
     ("DELETE", "/api/v1/me/push"),
+    ("POST", "/api/v1/me/rating-sessions"),
+    ("GET", "/api/v1/me/rating-sessions/{session_id}"),
+    ("POST", "/api/v1/me/rating-sessions/{session_id}/samples"),
+    ("POST", "/api/v1/me/rating-sessions/{session_id}/stop"),
+    ("GET", "/api/v1/me/clock"),
 }
 
 
@@ -158,6 +163,85 @@ def test_push_subscriptions_stay_with_their_owner(app, client, couple, db):
     assert db.scalars(select(PushSubscription.person_id)).all() == [couple.person_ids[1]]
 
 
+def _rating_couples(client, db):
+    from tests.platform.conftest import make_study
+    from tests.platform.test_ratings import RATINGS_PROTOCOL
+
+    made = make_study(db, RATINGS_PROTOCOL, couples=2)
+    for c in made:
+        for i in (0, 1):
+            client.post("/api/v1/me/consent", json={"version": 1}, headers=c.headers(i))
+    return made
+
+
+def _rating_batch(value, batch_id=None):
+    return {
+        "batch_id": str(batch_id or uuid.uuid4()),
+        "samples": [[1000.0, value], [1100.0, value]],
+        "clock": {"offset_ms": 0.0, "rtt_ms": 5.0, "at_ms": 1000.0},
+    }
+
+
+def test_rating_routes_never_show_the_partners_trace(client, db):
+    """Partner B rates; A's answers on every rating route carry nothing of B's samples,
+    and A reusing B's batch id stores A's own batch (201), not B's acknowledgement."""
+    from dyadlab.platform.tables import RatingSample
+
+    ours, _theirs = _rating_couples(client, db)
+    a, b = ours.headers(0), ours.headers(1)
+    start = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=b)
+    sid = start.json()["session_id"]
+    before = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()
+    batch_id = uuid.uuid4()
+    r = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples", json=_rating_batch(97.25, batch_id), headers=b
+    )
+    assert r.status_code == 201
+    after = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()
+    assert before == after and "97.25" not in str(after)
+    joined = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a)
+    assert joined.status_code == 200 and "97.25" not in joined.text
+    own = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples", json=_rating_batch(3, batch_id), headers=a
+    )
+    assert own.status_code == 201 and own.json()["stored"] == 2
+    rows = db.execute(select(RatingSample.person_id, RatingSample.value)).all()
+    assert sorted(rows) == sorted(
+        [(ours.person_ids[1], 97.25)] * 2 + [(ours.person_ids[0], 3.0)] * 2
+    )
+    clock_answer = client.get("/api/v1/me/clock", headers=a).json()
+    assert set(clock_answer) == {"server_ms"}
+
+
+def test_another_couples_rating_session_is_404_like_a_missing_one(client, db):
+    from dyadlab.platform.tables import RatingSample
+
+    ours, theirs = _rating_couples(client, db)
+    sid = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=theirs.headers(0)
+    ).json()["session_id"]
+    intruder = ours.headers(0)
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("POST", "/samples", _rating_batch(50)),
+        ("POST", "/stop", None),
+    ):
+        got = client.request(
+            method, f"/api/v1/me/rating-sessions/{sid}{suffix}", json=body, headers=intruder
+        )
+        missing = client.request(
+            method, f"/api/v1/me/rating-sessions/{10**6}{suffix}", json=body, headers=intruder
+        )
+        malformed = client.request(
+            method, f"/api/v1/me/rating-sessions/x{suffix}", json=body, headers=intruder
+        )
+        assert got.status_code == missing.status_code == malformed.status_code == 404, suffix
+        assert got.content == missing.content == malformed.content
+    assert db.scalar(select(func.count(RatingSample.id))) == 0
+    state = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=theirs.headers(1)).json()
+    assert state["running"] is True  # the intruder's stop did nothing
+
+
 # --------------------------------------------------------------------------- researchers
 #: Every researcher route of the API with a request that would succeed for the study's
 #: owner; another researcher (an owner account, owner of a study of their own) must get
@@ -186,6 +270,13 @@ OTHER_RESEARCHER_ROUTES = {
     ("POST", "/api/v1/researchers"),
     ("PATCH", "/api/v1/researchers/{researcher_id}"),
 }
+#: Researcher routes of continuous ratings (a study with rating sessions; tested in
+#: tests/platform/test_ratings.py::test_researcher_routes_start_and_mark, owner and
+#: other researcher alike).
+RATING_STUDY_ROUTES = {
+    ("POST", "/api/v1/studies/{study_id}/couples/{couple_id}/rating-sessions"),
+    ("POST", "/api/v1/studies/{study_id}/rating-sessions/{session_id}/markers"),
+}
 OTHER = ("other@lab.example", "another long passphrase")
 
 
@@ -197,7 +288,7 @@ def test_every_researcher_route_is_covered(app):
         if not path.startswith("/api/v1/me")
         for method in operations
     }
-    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES
+    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES | RATING_STUDY_ROUTES
 
 
 def _other_researcher(client, db, protocol_path):
@@ -263,6 +354,11 @@ STUDY_PAGES = {
     ("GET", "/r/studies/{study_id}/compliance"),
     ("POST", "/r/studies/{study_id}/members"),
     ("POST", "/r/studies/{study_id}/members/{researcher_id}/remove"),
+    ("GET", "/r/studies/{study_id}/ratings"),
+    ("GET", "/r/studies/{study_id}/ratings/{session_id}"),
+    ("GET", "/r/studies/{study_id}/ratings/export"),
+    ("POST", "/r/studies/{study_id}/ratings/start"),
+    ("POST", "/r/studies/{study_id}/ratings/{session_id}/markers"),
     # with an existing run as well: tests/platform/test_pages_analyses.py
     ("GET", "/r/studies/{study_id}/analyses"),
     ("POST", "/r/studies/{study_id}/analyses"),
@@ -272,11 +368,15 @@ STUDY_PAGES = {
 
 
 def test_every_study_page_is_covered():
-    from dyadlab.platform.routes import pages_analyses, pages_researcher
+    from dyadlab.platform.routes import pages_analyses, pages_ratings, pages_researcher
 
     pages = {
         (method, route.path)
-        for router in (pages_researcher.router, pages_analyses.router)
+        for router in (
+            pages_researcher.router,
+            pages_analyses.router,
+            pages_ratings.researcher_router,
+        )
         for route in router.routes
         if getattr(route, "path", "").startswith("/r/studies/{study_id}")
         for method in getattr(route, "methods", ())
@@ -302,7 +402,7 @@ def test_other_researcher_gets_404_on_every_study_page(client, couple, db, proto
             else None
         )
         owner_id = db.get(Study, couple.study_id).created_by
-        ids = {"researcher_id": owner_id, "run_id": 1}
+        ids = {"researcher_id": owner_id, "run_id": 1, "session_id": 1}
         got = client.request(method, path.format(study_id=couple.study_id, **ids), data=data)
         missing = client.request(method, path.format(study_id=missing_id, **ids), data=data)
         assert got.status_code == missing.status_code == 404, path

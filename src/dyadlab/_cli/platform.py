@@ -354,6 +354,14 @@ def export_command(
             help="Export the history interviews' episodes instead (--out .csv or .json).",
         ),
     ] = False,
+    ratings: Annotated[
+        bool,
+        typer.Option(
+            "--ratings",
+            help="Export the continuous ratings instead (long format, one row per sample; "
+            "markers beside it).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a study: data file plus codebook, compliance and withdrawals beside it."""
@@ -364,8 +372,13 @@ def export_command(
 
     if out is None:
         raise OptionError("export: --out FILE is required (.csv, .parquet or .sav).")
+    if history and ratings:
+        raise OptionError("export: give --history or --ratings, not both (one file each).")
     if history:
         _export_history(settings, study, out, as_json=as_json)
+        return
+    if ratings:
+        _export_ratings(settings, study, out, as_json)
         return
     with _session(settings) as session:
         result = export_study(session, study, layout=format, out=out)
@@ -429,6 +442,29 @@ def _export_history(settings: Settings, study: int, out: Path, *, as_json: bool)
         _echo_json({"study_id": study, "history": True, "file": str(out), "n_rows": len(rows)})
         return
     typer.echo(f"Wrote {len(rows)} episodes to {out}")
+
+
+def _export_ratings(settings: Settings, study: int, out: Path, as_json: bool) -> None:
+    from dyadlab.platform.services.ratings import export_ratings
+    from dyadlab.platform.services.researchers import audit
+    from dyadlab.platform.tables import utcnow
+
+    with _session(settings) as session:
+        result = export_ratings(session, study, out, now=utcnow())
+        audit(
+            session,
+            "export",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={"format": "ratings", "file": out.suffix, "rows": result["n_rows"]},
+        )
+    if as_json:
+        _echo_json({"study_id": study, **result})
+        return
+    typer.echo(
+        f"Wrote {result['n_rows']} samples of {result['n_sessions']} rating sessions to {out}"
+    )
+    typer.echo(f"  and {result['files'][1]}")
 
 
 @study_app.command("analyse")

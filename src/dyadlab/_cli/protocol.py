@@ -56,6 +56,7 @@ def summary(protocol: Any) -> dict[str, Any]:
         "schedule": [e.model_dump(exclude_defaults=True) for e in protocol.schedule],
         "choices": sorted(protocol.choices),
         "analysis": [dict(e) for e in protocol.analysis],
+        "rating_sessions": [r.name for r in protocol.rating_sessions],
     }
 
 
@@ -106,6 +107,11 @@ def check_command(
         models = ", ".join(e["model"] for e in protocol.analysis)
         n = len(protocol.analysis)
         typer.echo(f"  analysis plan: {n} model{'s' if n > 1 else ''} ({models})")
+    for r in protocol.rating_sessions:
+        typer.echo(
+            f"  rating session {r.name}: {r.min:g} to {r.max:g} at {r.rate_hz:g} Hz, "
+            f"up to {r.max_minutes} min"
+        )
     for message in info["warnings"]:
         typer.echo(f"  warning: {message}")
 

@@ -1066,6 +1066,11 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
     >>> path.exists()
     True
     """
+    if protocol.rating_sessions:  # no sheet for them yet: refuse rather than drop them
+        raise ProtocolError(
+            "write_xlsform(): this protocol has rating_sessions, which an XLSForm "
+            "spreadsheet cannot hold yet; keep the protocol in YAML."
+        )
     import openpyxl
 
     langs = protocol.languages

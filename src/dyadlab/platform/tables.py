@@ -30,11 +30,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -54,6 +57,7 @@ __all__ = [
     "Base",
     "ConsentEvent",
     "Couple",
+    "CoupleRatingSession",
     "Delivery",
     "HistoryCalendarDay",
     "HistoryEdit",
@@ -64,6 +68,9 @@ __all__ = [
     "HistoryPartner",
     "Person",
     "PushSubscription",
+    "RatingBatch",
+    "RatingMarker",
+    "RatingSample",
     "Researcher",
     "Response",
     "Study",
@@ -296,6 +303,88 @@ class PushSubscription(Base):
     p256dh: Mapped[str] = mapped_column(String(256))
     auth: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CoupleRatingSession(Base):
+    """A couple's continuous-rating session (a protocol's ``rating_sessions`` entry, run once).
+
+    Started by either partner; the other partner joins the same row while it runs
+    (``stopped_utc`` is null and ``ends_utc``, the start plus the protocol's
+    ``max_minutes``, has not passed). Each partner's samples are their own rows of
+    :class:`RatingSample`; the markers (:class:`RatingMarker`) are common to both.
+    """
+
+    __tablename__ = "rating_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[str] = mapped_column(String(128))
+    started_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_utc: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RatingMarker(Base):
+    """A moment of a rating session common to both partners: ``start``, ``stop`` or a
+    ``stimulus`` event (``label`` names it), with who set it (``source``: ``partner``,
+    ``researcher`` or ``timeout``)."""
+
+    __tablename__ = "rating_markers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("rating_sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingBatch(Base):
+    """One upload of samples from a partner's phone.
+
+    ``batch_id`` is made by the phone and unique per person (a repeated upload finds
+    the stored row and stores nothing). ``clock_offset_ms`` is the phone's estimate of
+    the server's clock minus its own (``performance.timeOrigin + performance.now()``),
+    made NTP-style at ``clock_at_ms`` (device time) with round-trip time ``clock_rtt_ms``.
+    """
+
+    __tablename__ = "rating_batches"
+    __table_args__ = (
+        UniqueConstraint("person_id", "batch_id", name="uq_rating_batches_person_batch"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("rating_sessions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    n_samples: Mapped[int] = mapped_column(Integer)
+    received_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    clock_offset_ms: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    clock_rtt_ms: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    clock_at_ms: Mapped[float | None] = mapped_column(Double(), nullable=True)
+
+
+class RatingSample(Base):
+    """One sampled value: ``device_ms`` on the phone's clock, aligned to the server's at
+    export (:mod:`dyadlab.platform.services.ratings`)."""
+
+    __tablename__ = "rating_samples"
+    __table_args__ = (Index("ix_rating_samples_session_person", "session_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    batch_pk: Mapped[int] = mapped_column(
+        ForeignKey("rating_batches.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("rating_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    device_ms: Mapped[float] = mapped_column(Double())
+    value: Mapped[float] = mapped_column(Double())
 
 
 class Upload(Base):

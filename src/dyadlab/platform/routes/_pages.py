@@ -190,10 +190,13 @@ def install_pages(app: FastAPI) -> None:
         pages_analyses,
         pages_history,
         pages_participant,
+        pages_ratings,
         pages_researcher,
     )
 
     app.include_router(pages_participant.router)
+    app.include_router(pages_ratings.router)
+    app.include_router(pages_ratings.researcher_router)
     app.include_router(pages_researcher.router)
     app.include_router(pages_analyses.router)
     app.include_router(pages_history.router)

@@ -275,12 +275,17 @@ def home(
     blocked = _gate(request, session, person)
     if blocked is not None or person is None:
         return blocked or _no_session(request)
+    from dyadlab.platform.routes.pages_ratings import rating_links
+
     t = translator(person.language)
     scheduled, events = _prompt_views(session, person, now, t)
+    ratings = rating_links(study_protocol(person_context(session, person)[1]), t.language)
     return render(
         request,
         "participant/home.html",
-        _context(request, person, scheduled=scheduled, events=events, sent=bool(sent)),
+        _context(
+            request, person, scheduled=scheduled, events=events, ratings=ratings, sent=bool(sent)
+        ),
     )
 
 

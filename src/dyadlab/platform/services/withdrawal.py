@@ -57,6 +57,8 @@ from dyadlab.platform.tables import (
     Delivery,
     Person,
     PushSubscription,
+    RatingBatch,
+    RatingSample,
     Response,
     Upload,
     utcnow,
@@ -152,6 +154,8 @@ def withdraw(
         session.execute(delete(Response).where(Response.person_id == person.id))
         session.execute(delete(Delivery).where(Delivery.person_id == person.id))
         delete_interviews(session, person.id)
+        session.execute(delete(RatingSample).where(RatingSample.person_id == person.id))
+        session.execute(delete(RatingBatch).where(RatingBatch.person_id == person.id))
         person.email = None
         person.data_deleted = True
         about = partner_items(study_protocol(study))
