@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -114,27 +114,31 @@ def vpa_command(
     typer.echo(result.to_json() if as_json else result.summary())
 
 
-def synchrony_command(
-    data: DataFile,
-    a: Annotated[str | None, typer.Option("--a", help="Column of series a (required).")] = None,
-    b: Annotated[str | None, typer.Option("--b", help="Column of series b (required).")] = None,
-    rate: RateOption = None,
-    window: Annotated[float | None, typer.Option("--window", help="Window, s (required).")] = None,
-    step: Annotated[float | None, typer.Option("--step", help="Step, s (required).")] = None,
-    max_lag: Annotated[
-        float | None, typer.Option("--max-lag", help="Largest lag, s (required).")
-    ] = None,
-    lag_step: Annotated[
-        float | None, typer.Option("--lag-step", help="Lag increment, s (required).")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Run :func:`dyadlab.physio.synchrony` on two columns and print the result."""
+AOption = Annotated[str | None, typer.Option("--a", help="Column of series a (required).")]
+WindowOption = Annotated[float | None, typer.Option("--window", help="Window, s (required).")]
+StepOption = Annotated[float | None, typer.Option("--step", help="Step, s (required).")]
+MaxLagOption = Annotated[float | None, typer.Option("--max-lag", help="Largest lag, s (required).")]
+LagStepOption = Annotated[
+    float | None, typer.Option("--lag-step", help="Lag increment, s (required).")
+]
+
+
+def _two_series(
+    command: str,
+    data: Path,
+    a: str | None,
+    b: str | None,
+    rate: float | None,
+    window: float | None,
+    step: float | None,
+    max_lag: float | None,
+    lag_step: float | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float, dict[str, Any]]:
+    """The two columns, the rate and the WCC settings of ``synchrony``/``surrogates``."""
     from dyadlab.io import read_table
-    from dyadlab.physio._synchrony import synchrony
 
     require_options(
-        "physio synchrony",
+        f"physio {command}",
         [
             (a, "--a", "name the column of the first partner's series"),
             (b, "--b", "name the column of the second partner's series"),
@@ -149,39 +153,43 @@ def synchrony_command(
     assert window is not None and step is not None and max_lag is not None
     assert lag_step is not None
     frame = read_table(data)
-    result = synchrony(
-        _column(frame, a, data),
-        _column(frame, b, data),
-        rate,
-        window=window,
-        step=step,
-        max_lag=max_lag,
-        lag_step=lag_step,
-    )
+    settings = {"window": window, "step": step, "max_lag": max_lag, "lag_step": lag_step}
+    return _column(frame, a, data), _column(frame, b, data), rate, settings
+
+
+def synchrony_command(
+    data: DataFile,
+    a: AOption = None,
+    b: Annotated[str | None, typer.Option("--b", help="Column of series b (required).")] = None,
+    rate: RateOption = None,
+    window: WindowOption = None,
+    step: StepOption = None,
+    max_lag: MaxLagOption = None,
+    lag_step: LagStepOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run :func:`dyadlab.physio.synchrony` on two columns and print the result."""
+    from dyadlab.physio._synchrony import synchrony
+
+    x, y, fs, settings = _two_series("synchrony", data, a, b, rate, window, step, max_lag, lag_step)
+    result = synchrony(x, y, fs, **settings)
     typer.echo(result.to_json() if as_json else result.summary())
-
-
-MethodOption = Annotated[
-    str, typer.Option("--method", help="Surrogates: circular, segment or iaaft.")
-]
 
 
 def surrogates_command(
     data: DataFile,
-    a: Annotated[str | None, typer.Option("--a", help="Column of series a (required).")] = None,
+    a: AOption = None,
     b: Annotated[
         str | None, typer.Option("--b", help="Column of series b, replaced by surrogates.")
     ] = None,
     rate: RateOption = None,
-    window: Annotated[float | None, typer.Option("--window", help="Window, s (required).")] = None,
-    step: Annotated[float | None, typer.Option("--step", help="Step, s (required).")] = None,
-    max_lag: Annotated[
-        float | None, typer.Option("--max-lag", help="Largest lag, s (required).")
-    ] = None,
-    lag_step: Annotated[
-        float | None, typer.Option("--lag-step", help="Lag increment, s (required).")
-    ] = None,
-    method: MethodOption = "circular",
+    window: WindowOption = None,
+    step: StepOption = None,
+    max_lag: MaxLagOption = None,
+    lag_step: LagStepOption = None,
+    method: Annotated[
+        str, typer.Option("--method", help="Surrogates: circular, segment or iaaft.")
+    ] = "circular",
     n: Annotated[int, typer.Option("--n", help="Number of surrogates.", min=1)] = 200,
     statistic: Annotated[
         str, typer.Option("--statistic", help="mean_abs_r, mean_peak_r or mean_r_lag0.")
@@ -195,38 +203,13 @@ def surrogates_command(
     """Run :func:`dyadlab.physio.surrogate_test` on two columns and print the result."""
     import json
 
-    from dyadlab.io import read_table
     from dyadlab.physio._surrogates import surrogate_test
 
-    require_options(
-        "physio surrogates",
-        [
-            (a, "--a", "name the column of the first partner's series"),
-            (b, "--b", "name the column of the second partner's series"),
-            (rate, "--rate", "give the sampling rate in Hz"),
-            (window, "--window", "give the window length in seconds"),
-            (step, "--step", "give the step between windows in seconds"),
-            (max_lag is not None, "--max-lag", "give the largest lag in seconds"),
-            (lag_step, "--lag-step", "give the lag increment in seconds"),
-        ],
+    x, y, fs, settings = _two_series(
+        "surrogates", data, a, b, rate, window, step, max_lag, lag_step
     )
-    assert a is not None and b is not None and rate is not None
-    assert window is not None and step is not None and max_lag is not None
-    assert lag_step is not None
-    frame = read_table(data)
     result = surrogate_test(
-        _column(frame, a, data),
-        _column(frame, b, data),
-        rate,
-        window=window,
-        step=step,
-        max_lag=max_lag,
-        lag_step=lag_step,
-        method=method,
-        n=n,
-        statistic=statistic,
-        segment=segment,
-        rng=seed,
+        x, y, fs, **settings, method=method, n=n, statistic=statistic, segment=segment, rng=seed
     )
     typer.echo(json.dumps(result.to_dict()) if as_json else result.summary())
 
