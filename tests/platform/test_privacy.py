@@ -439,3 +439,139 @@ def test_accounts_are_for_admins_only(client, couple, db, protocol_path):
     admin_id = listed["root@lab.example"]["id"]
     r = client.patch(f"/api/v1/researchers/{admin_id}", json={"active": False}, headers=admin)
     assert r.status_code == 409
+
+
+# --------------------------------------------------------------------------- history
+#: Every page of the history interview (GET, or POST with a form that works for a
+#: member who may interview); ``{person_id}`` is partner A, ``{item_id}`` one of A's
+#: episodes.
+HISTORY_PAGES = {
+    ("GET", "/r/studies/{study_id}/history"),
+    ("GET", "/r/studies/{study_id}/history-export"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/start"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/settings"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/tlfb"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/tlfb"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/edits"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/timeline"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}/delete"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/episode/{item_id}/spell"),
+}
+HISTORY_SECRET = "HISTORY-SECRET-4b1d"
+HISTORY_PSEUDONYM = "Pseudo-7c2e"
+
+
+def test_every_history_page_is_covered():
+    from dyadlab.platform.routes.pages_history import router
+
+    pages = {
+        (method, route.path) for route in router.routes for method in getattr(route, "methods", ())
+    }
+    assert pages == HISTORY_PAGES
+
+
+def _history_of_a(db, couple):
+    """Partner A's interview: one partner, one episode with a secret note."""
+    from datetime import date
+
+    from dyadlab.platform.services import history
+
+    person = db.get(Person, couple.person_ids[0])
+    owner = db.get(Study, couple.study_id).created_by
+    row = history.start_interview(db, couple.study_id, person, by=owner, birth="2003-05")
+    partner = history.add_item(
+        db, row, "partner", {"pseudonym": HISTORY_PSEUDONYM}, by=owner, today=date(2026, 3, 3)
+    )
+    episode = history.add_item(
+        db,
+        row,
+        "episode",
+        {
+            "partner": str(partner.id),
+            "type": "dating",
+            "start": "2019",
+            "ongoing": "on",
+            "notes": HISTORY_SECRET,
+        },
+        by=owner,
+        today=date(2026, 3, 3),
+    )
+    db.commit()
+    return episode.id
+
+
+def _history_form(csrf):
+    """A form that every history POST accepts from a member who may interview."""
+    return {
+        "csrf": csrf,
+        "kind": "first_kiss",
+        "when": "2019",
+        "birth": "2003-05",
+        "pseudonym": "P2",
+        "type": "romantic",
+        "start": "2019",
+        "ongoing": "on",
+        "reason": "test",
+    }
+
+
+def test_other_researcher_gets_404_on_every_history_page(client, couple, db, protocol_path):
+    from tests.platform.test_pages_researcher import _login
+
+    item_id = _history_of_a(db, couple)
+    _other_researcher(client, db, protocol_path)
+    client.cookies.clear()
+    _login(client, db, OTHER)
+    import re
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/r/studies").text).group(1)
+    for method, path in sorted(HISTORY_PAGES):
+        data = _history_form(csrf) if method == "POST" else None
+        urls = [
+            path.format(
+                study_id=study, person_id=couple.person_ids[0], kind="episode", item_id=item_id
+            )
+            for study in (couple.study_id, 10**6)
+        ]
+        got, missing = (client.request(method, url, data=data) for url in urls)
+        assert got.status_code == missing.status_code == 404, (path, got.status_code)
+        assert _unnamed(got.text, couple.study_id) == _unnamed(missing.text, 10**6), path
+        assert HISTORY_SECRET not in got.text
+    # a person of another study, asked for in the other researcher's own study: 404 too
+    own = db.scalars(select(StudyMember.study_id).where(StudyMember.study_id != couple.study_id))
+    own_id = next(iter(own))
+    r = client.get(f"/r/studies/{own_id}/history/{couple.person_ids[0]}")
+    assert r.status_code == 404
+    from dyadlab.platform.tables import HistoryEpisode, HistoryInterview
+
+    assert len(db.scalars(select(HistoryInterview)).all()) == 1  # nothing was started
+    db.expire_all()
+    assert db.get(HistoryEpisode, item_id).notes == HISTORY_SECRET  # nor changed
+
+
+def test_participants_never_see_an_interview(client, couple, db):
+    item_id = _history_of_a(db, couple)
+    base = f"/r/studies/{couple.study_id}/history/{couple.person_ids[0]}"
+    for which in (0, 1):  # the respondent, and the partner
+        client.cookies.clear()
+        client.cookies.set("dyadlab_p", couple.tokens[which])
+        for url in (
+            base,
+            f"/r/studies/{couple.study_id}/history",
+            f"/r/studies/{couple.study_id}/history-export",
+        ):
+            r = client.get(url, headers=couple.headers(which), follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"] == "/r/login", url
+        r = client.post(
+            f"{base}/episode/{item_id}/delete",
+            data={"reason": "x"},
+            headers=couple.headers(which),
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/r/login"
+        for url in ("/api/v1/me", "/api/v1/me/responses", "/api/v1/me/prompts", "/s/"):
+            r = client.get(url, headers=couple.headers(which))
+            assert HISTORY_SECRET not in r.text and HISTORY_PSEUDONYM not in r.text, url

@@ -131,3 +131,22 @@ def test_result_report_as_word_from_the_suffix(tmp_path: Path) -> None:
     (table,) = doc.tables
     assert table.rows[0].cells[1].text == "b"
     assert any(p.text.startswith("We estimated the actor–partner") for p in doc.paragraphs)
+
+
+def test_the_analysis_plan_report_is_written_as_word(tmp_path: Path) -> None:
+    """Issue 23's ``dyadlab study analyse --format docx`` goes through write_report."""
+    import docx
+
+    from dyadlab.report.plan import PlanStep, write_plan_report
+
+    df = dl.simulate_apim(40, rng=2)
+    out, _ = write_plan_report(
+        tmp_path / "plan.docx",
+        df,
+        [PlanStep("apim", {"y": "y", "x": "x"})],
+        dyad="dyad",
+        person="person",
+        format="docx",
+    )
+    doc = docx.Document(str(out))
+    assert any(t.rows[0].cells[1].text == "b" for t in doc.tables)

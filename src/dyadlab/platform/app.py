@@ -140,7 +140,9 @@ class SecurityHeadersMiddleware:
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-content-type-options", b"nosniff"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+            # geolocation for the page's own script only: an XLSForm geopoint item reads
+            # the location when the participant presses its button, never otherwise
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
         if hsts:

@@ -318,7 +318,7 @@ def analysis_sections(
     if labels is None:
         labels = role_labels(data, role)
     keys: dict[str, Any] = {"dyad": dyad, "person": person, "role": role, "time": time}
-    add_nonindependence(report, frame, variables=variables, **keys)
+    add_nonindependence(report, frame, variables=variables, labels=labels, **keys)
     if y is not None:
         add_apim(report, frame, y=y, x=xs, labels=labels, **keys)
     if y is not None and time is not None:
@@ -433,6 +433,7 @@ def add_nonindependence(
     time: str | None = None,
     key: str = "nonindependence",
     title: str = "Nonindependence",
+    labels: Mapping[Any, str] | None = None,
     **options: Any,
 ) -> None:
     """Add the nonindependence section(s) of ``variables`` (on person means in a diary);
@@ -459,6 +460,7 @@ def add_nonindependence(
                 role=part_role,
                 **options,
             ),
+            labels=labels,
         )
 
 

@@ -210,13 +210,14 @@ h1{font-size:1.7rem}h2{font-size:1.3rem;border-bottom:1px solid #ddd;padding-bot
 margin-top:2rem}h3{font-size:1.05rem}
 .table-scroll,.figure-scroll{max-width:100%;overflow-x:auto}
 .table-scroll:focus{outline:2px solid #4a6fa5}
-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem;overflow-wrap:normal}
-th,td{padding:.25rem .6rem;text-align:right;white-space:nowrap}
+table{border-collapse:collapse;margin:.5rem 0 .6rem;font-size:.9rem;overflow-wrap:normal;
+line-height:1.3}
+th,td{padding:.15rem .6rem;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left;white-space:normal;min-width:8rem;
 max-width:min(18rem,48vw);overflow-wrap:anywhere}
 thead th{border-top:2px solid #1d1d1f;border-bottom:1px solid #1d1d1f;font-weight:normal}
 tbody tr:last-child td,tbody tr:last-child th{border-bottom:2px solid #1d1d1f}
-tbody th{font-weight:normal}tr.group th{font-style:italic;padding-top:.5rem}
+tbody th{font-weight:normal}tr.group th{font-style:italic;padding-top:.35rem}
 tbody th[scope=row]{padding-left:1.4rem}
 table.data td,table.data th{border-bottom:1px solid #e5e5e5}
 .apa-table{margin:1rem 0}.apa-note{font-size:.85rem;color:#333;margin-top:0}

@@ -391,7 +391,9 @@ def _item_view(
         view[key] = label_in(texts, language, protocol.default_language) if texts else None
     view["required_if"] = item.required_if
     view["calculation"] = item.calculation
-    if value is None and item.default is not None and not _DYNAMIC.search(item.default):
+    literal = item.default is not None and not _DYNAMIC.search(item.default)
+    view["default"] = item.default if literal else None
+    if value is None and literal:
         value = item.default.split() if item.type == "multiple" else item.default
     if item.type == "multiple":
         view["value"] = [str(v) for v in value] if isinstance(value, list) else []

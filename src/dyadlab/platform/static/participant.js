@@ -662,6 +662,11 @@
       }
       var shown = !expression || relevantNow(expression, values);
       if (!shown && !item.hidden) { clear(item); }
+      if (shown && item.hidden && item.dataset.default !== undefined && isEmpty(valueOf(item))) {
+        /* asked again: its default (XLSForm "default") is filled in again */
+        var d = item.dataset.default;
+        setValue(item, item.dataset.type === "multiple" ? d.split(/\s+/) : d);
+      }
       item.hidden = !shown;
       inputsOf(item).forEach(function (i) { i.disabled = !shown; });
       if (shown) {
