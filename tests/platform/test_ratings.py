@@ -269,6 +269,14 @@ def test_withdrawal_with_deletion_deletes_the_samples(client, pair, db):
             f"/api/v1/me/rating-sessions/{sid}/samples", json=_batch([[1.0, 5]]), headers=h
         )
         assert r.status_code == 201
+    frame = ratings_frame(db, pair[0].study_id)
+    assert not frame["withdrawn"].any()
+    client.post("/api/v1/me/withdraw", json={"delete_data": False}, headers=b)
+    frame = ratings_frame(db, pair[0].study_id)
+    assert frame.groupby("person")["withdrawn"].first().to_dict() == {
+        pair[0].person_ids[0]: False,
+        pair[0].person_ids[1]: True,  # left, without deletion: the samples stay, flagged
+    }
     client.post("/api/v1/me/withdraw", json={"delete_data": True}, headers=a)
     left = db.scalars(select(RatingSample.person_id)).all()
     assert left == [pair[0].person_ids[1]]

@@ -104,6 +104,7 @@ EXPORT_COLUMNS = (
     "clock_offset_ms",
     "clock_drift_ppm",
     "clock_rtt_ms",
+    "withdrawn",
 )
 # A drift is estimated only from clock estimates at least this far apart (device ms);
 # over a shorter span the two estimates' errors would dominate it.
@@ -435,8 +436,10 @@ def ratings_frame(
     ``session`` (the rating session's id), ``rating`` (its protocol name), ``t_ms``
     (server-aligned milliseconds since the session's start), ``value``, ``device_ms``
     (the phone's own time stamp), ``clock_offset_ms`` (server − phone clock applied to
-    this sample), ``clock_drift_ppm`` and ``clock_rtt_ms`` (the round trip of the
-    start's estimate: the offset is good to about half of it). Rows are sorted by
+    this sample), ``clock_drift_ppm``, ``clock_rtt_ms`` (the round trip of the
+    start's estimate: the offset is good to about half of it) and ``withdrawn`` (the
+    person has left the study; their samples until then stay unless they asked for
+    deletion). Rows are sorted by
     session, person and ``t_ms``; a batch sent twice is stored once. A person without
     a clock estimate gets offset 0 (the phone's own clock). ``session_id``: only that
     session's rows.
@@ -455,13 +458,13 @@ def ratings_frame(
         .order_by(CoupleRatingSession.id)
     ).all()
     frames: list[pd.DataFrame] = []
-    roles = dict(
-        session.execute(
-            select(Person.id, Person.role)
-            .join(Couple, Couple.id == Person.couple_id)
-            .where(Couple.study_id == study_id)
-        ).all()
-    )
+    people = session.execute(
+        select(Person.id, Person.role, Person.status)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Couple.study_id == study_id)
+    ).all()
+    roles = {pid: role for pid, role, _status in people}
+    withdrawn = {pid: status == "withdrawn" for pid, _role, status in people}
     for sid, couple_id, rating, started in sessions:
         clocks: dict[int, list[tuple[float, float, float]]] = {}
         for person_id, at_ms, offset, rtt in session.execute(
@@ -502,6 +505,7 @@ def ratings_frame(
         frame["session"] = sid
         frame["rating"] = rating
         frame["role"] = frame["person"].map(roles)
+        frame["withdrawn"] = frame["person"].map(withdrawn).astype(bool)
         frames.append(frame)
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in EXPORT_COLUMNS})
