@@ -8,13 +8,16 @@ For each model, on data that exercises its warnings where it has any:
   the same call, run in-process through the Typer app;
 - the input DataFrame is left unchanged;
 - every message in ``.warnings`` was also issued, once, as a DyadlabWarning (or its
-  subclass ConvergenceWarning), and nothing else was issued.
+  subclass ConvergenceWarning), and nothing else was issued;
+- the result is immutable (a frozen dataclass, ``extra`` read-only) and every typed
+  attribute of its class reads.
 
 A new model adds one ``Case`` here (docs/adding_a_model.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import warnings
@@ -32,7 +35,7 @@ import dyadlab as dl
 from dyadlab.cli import app
 from dyadlab.exceptions import DyadlabWarning
 from dyadlab.io import read_table
-from dyadlab.models._result import ESTIMATE_COLUMNS
+from dyadlab.models._result import ESTIMATE_COLUMNS, ModelResult
 from tests.reference.fixtures import REPO
 
 DATA = REPO / "tests" / "reference" / "data"
@@ -279,6 +282,22 @@ def test_warnings_are_mirrored(case: Case, fitted: dict[str, Any]) -> None:
     ]
     assert [str(w.message) for w in caught] == list(result.warnings)
     assert result.to_dict()["warnings"] == list(result.warnings)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.estimates], ids=str)
+def test_result_is_frozen_and_typed(case: Case, fitted: dict[str, Any]) -> None:
+    result, _, _ = _result(case, fitted)
+    assert isinstance(result, ModelResult)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.n_obs = 0
+    with pytest.raises(TypeError):
+        result.extra["model"] = "changed"
+    # every typed attribute a result class adds reads from this result
+    for klass in type(result).__mro__[: type(result).__mro__.index(ModelResult)]:
+        for name, attr in vars(klass).items():
+            if isinstance(attr, property) and not name.startswith("_"):
+                getattr(result, name)
+    assert result.r_call is None or result.r_call.startswith(("nlme::", "lme4::", "lavaan::"))
 
 
 def test_some_case_warns() -> None:

@@ -61,7 +61,58 @@ _FUNC = "apim"
 
 
 class ApimResult(ModelResult):
-    """The result of :func:`apim`: a :class:`ModelResult` with an APIM path diagram."""
+    """The result of :func:`apim`: a :class:`ModelResult` with k, simple slopes and an
+    APIM path diagram.
+
+    Examples
+    --------
+    >>> import dyadlab as dl
+    >>> from dyadlab.data.datasets import load_acitelli
+    >>> res = dl.apim(load_acitelli(), y="satisfaction", x="tension", dyad="cuplid")
+    >>> list(res.k[["predictor", "ci_method"]].iloc[0])
+    ['tension', 'delta']
+    >>> res.r_call
+    'nlme::gls(y ~ x + x_partner, correlation = corCompSymm(form = ~ 1 | dyad), method = "REML")'
+    """
+
+    @property
+    def k(self) -> pd.DataFrame:
+        """k = partner / actor per predictor (and role): estimate, se, interval, pattern."""
+        return pd.DataFrame(list(self.extra.get("k") or []))
+
+    @property
+    def simple_slopes(self) -> pd.DataFrame | None:
+        """Actor and partner effects at moderator values (None without a moderator)."""
+        slopes = self.extra.get("simple_slopes")
+        return None if slopes is None else pd.DataFrame(list(slopes))
+
+    @property
+    def n_rows_used(self) -> int:
+        """Person rows used in the fit."""
+        return int(self.extra["n_rows_used"])
+
+    @property
+    def n_rows_dropped(self) -> int:
+        """Person rows of the data left out of the fit."""
+        return int(self.extra["n_rows_dropped"])
+
+    @property
+    def r_call(self) -> str:
+        """The R call whose numbers this result reproduces (see the module's table)."""
+        if self.call.get("method") == "sem":
+            if self.distinguishable:
+                return 'lavaan::sem(apim_model, data = wide, missing = "ml")'
+            return "lavaan::sem(olsen_kenny_model, data = wide)  # Olsen & Kenny (2006)"
+        if self.distinguishable:
+            return (
+                "nlme::gls(y ~ 0 + role + role:x + role:x_partner, correlation = "
+                "corCompSymm(form = ~ 1 | dyad), weights = varIdent(form = ~ 1 | role), "
+                'method = "REML")'
+            )
+        return (
+            "nlme::gls(y ~ x + x_partner, correlation = corCompSymm(form = ~ 1 | dyad), "
+            'method = "REML")'
+        )
 
     def plot(self, ax: Any = None, *, predictor: str | None = None) -> Any:
         """Draw the APIM path diagram with the estimates on the arrows.
@@ -100,7 +151,7 @@ class ApimResult(ModelResult):
         if extra_fit:
             head, sep, tail = text.partition("\n\nWarnings:")
             text = head + "\n" + "\n".join(extra_fit) + sep + tail
-        ks = self.extra.get("k") or []
+        ks = list(self.extra.get("k") or [])
         if ks:
             mod = self.call.get("moderator")
             at = f" at {mod} = 0" if mod else ""

@@ -87,9 +87,30 @@ _FUNC = "truth_bias"
 _SMALL_LOG_SD = -4.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class TruthBiasResult(ModelResult):
     """The result of :func:`truth_bias`; adds :meth:`plot`."""
+
+    @property
+    def truth_mean(self) -> float:
+        """M, the grand mean of the truth subtracted from truth and judgment."""
+        return float(self.extra["truth_mean"])
+
+    @property
+    def n_excluded(self) -> int:
+        """Rows left out of the fit."""
+        return int(self.extra["n_excluded"])
+
+    @property
+    def excluded(self) -> dict[str, int]:
+        """Rows left out, by reason."""
+        return {str(k): int(v) for k, v in self.extra["excluded"].items()}
+
+    @property
+    def random_covariance(self) -> dict[str, Any] | None:
+        """Names and matrix of the random effects' covariance (None without them)."""
+        cov = self.extra.get("random_covariance")
+        return None if cov is None else dict(cov)
 
     def plot(self, ax: Any = None) -> Any:
         """Directional bias, truth force and assumed similarity by role, with CIs.

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ from dyadlab.models._result import ModelResult, estimates_frame, present
 __all__ = ["ConcordanceResult", "concordance", "concordance_apim", "simulate_concordance"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConcordanceResult(ModelResult):
     """:class:`~dyadlab.models._result.ModelResult` of :func:`concordance` with
     ``persons`` (per-person r, n_eff) and ``lags`` (pooled r per lag) in ``extra``."""
@@ -344,8 +344,7 @@ def concordance_apim(
         residual=residual,
         level=level,
     )
-    res.extra["concordance_outcome"] = outcome
-    return res
+    return replace(res, extra={**res.extra, "concordance_outcome": outcome})
 
 
 def simulate_concordance(

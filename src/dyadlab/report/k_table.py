@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -31,7 +32,7 @@ def k_summary(result: Any) -> tuple[pd.DataFrame, list[str]]:
     """The k table (empty for a model without k) and its sentences, headed by a title."""
     from dyadlab.models.apim import k_sentence
 
-    extra = result.extra if isinstance(getattr(result, "extra", None), dict) else {}
+    extra = result.extra if isinstance(getattr(result, "extra", None), Mapping) else {}
     raw = extra.get("k")
     rows: list[dict[str, Any]] = (
         [{str(c): v for c, v in r.items()} for r in raw.to_dict("records")]

@@ -58,7 +58,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SurveyResult(ModelResult):
     """Design-based estimates (see :mod:`dyadlab.survey`).
 
