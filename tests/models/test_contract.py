@@ -71,7 +71,6 @@ class Case:
     kwargs: dict[str, Any] = field(hash=False)
     argv: list[str] | None = field(hash=False)
     estimates: bool = True  # power analyses have no estimates table
-    warns: bool = True  # power analyses keep their notes in .warnings only
 
     def __str__(self) -> str:
         return self.name
@@ -204,7 +203,6 @@ CASES = [
         "survey_panel.csv",
         {"var": ["loneliness"], "by": "relationship"},
         ["survey", "mean", "{data}", *_flags(var="loneliness", by="relationship"), *_DESIGN],
-        warns=False,  # survey keeps its notes in .warnings only (not yet issued)
     ),
     Case(
         "power_apim",
@@ -213,7 +211,6 @@ CASES = [
         {"actor": 0.3, "partner": 0.15, "r_x": 0.3, "r_e": 0.3, "dyads": 100},
         ["power", "apim", *_flags(actor=0.3, partner=0.15, r_x=0.3, r_e=0.3, dyads=100)],
         estimates=False,
-        warns=False,
     ),
     Case(
         "power_diary",
@@ -223,7 +220,6 @@ CASES = [
         | {"seed": 0, "progress": False},
         ["power", "diary", *_flags(actor=0.1, partner=0.05, couples=20, days=7), *_REPS],
         estimates=False,
-        warns=False,
     ),
 ]
 
@@ -274,7 +270,7 @@ def test_input_is_not_mutated(case: Case) -> None:
     pd.testing.assert_frame_equal(frame, before)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.warns], ids=str)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_warnings_are_mirrored(case: Case, fitted: dict[str, Any]) -> None:
     result, _, caught = _result(case, fitted)
     assert all(issubclass(w.category, DyadlabWarning) for w in caught), [

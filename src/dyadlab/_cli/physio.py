@@ -13,7 +13,6 @@ $ dyadlab physio synchrony couple.csv --a woman --b man --rate 10 --window 30 \\
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -22,8 +21,8 @@ import numpy.typing as npt
 import pandas as pd
 import typer
 
-from dyadlab._cli._common import DataFile, JsonOption, require_options
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+from dyadlab._cli._common import DataFile, JsonOption, notes_in_result, require_options
+from dyadlab.exceptions import DyadicDataError
 
 HELP = "Genital psychophysiology and partners' synchrony: VPA beats, windowed cross-correlation."
 
@@ -81,8 +80,7 @@ def vpa_command(
     assert signal is not None and rate is not None
     frame = read_table(data)
     log = EditLog.load(edits) if edits is not None else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DyadlabWarning)
+    with notes_in_result():
         result = vpa(_column(frame, signal, data), rate, edits=log)
     typer.echo(result.to_json() if as_json else result.summary())
 
@@ -122,13 +120,14 @@ def synchrony_command(
     assert window is not None and step is not None and max_lag is not None
     assert lag_step is not None
     frame = read_table(data)
-    result = synchrony(
-        _column(frame, a, data),
-        _column(frame, b, data),
-        rate,
-        window=window,
-        step=step,
-        max_lag=max_lag,
-        lag_step=lag_step,
-    )
+    with notes_in_result():
+        result = synchrony(
+            _column(frame, a, data),
+            _column(frame, b, data),
+            rate,
+            window=window,
+            step=step,
+            max_lag=max_lag,
+            lag_step=lag_step,
+        )
     typer.echo(result.to_json() if as_json else result.summary())

@@ -33,7 +33,7 @@ from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
 from dyadlab.models._diary_sim import DiaryParams, simulate, unexplained
-from dyadlab.models._result import present
+from dyadlab.models._result import emit, present
 
 __all__ = ["DiaryPowerResult", "diary"]
 
@@ -410,5 +410,5 @@ def diary(
         seed=seed,
         distinguishable=bool(distinguishable),
         params=info,
-        warnings=warnings,
+        warnings=emit(warnings),
     )

@@ -30,7 +30,7 @@ from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, streams
 from dyadlab.models._power_diary import DiaryPowerResult, diary
 from dyadlab.models._power_mc import Design, chunk_sizes, combine, count_chunk
-from dyadlab.models._result import present
+from dyadlab.models._result import emit, present
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -424,5 +424,5 @@ def apim(
         distinguishable=design.distinguishable,
         replications=reps,
         curve=curve,
-        warnings=warnings,
+        warnings=emit(warnings),
     )

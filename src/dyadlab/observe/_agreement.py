@@ -21,7 +21,7 @@ import pandas as pd
 
 from dyadlab._validation import check_option, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame, present
+from dyadlab.models._result import ModelResult, emit, estimates_frame, present
 from dyadlab.observe._kappa import agreement_weights, cohen_kappa, fleiss_kappa, gwet_ac1
 from dyadlab.observe._krippendorff import krippendorff_alpha, krippendorff_bootstrap
 from dyadlab.observe._ratings import Ratings, ratings_matrix
@@ -296,7 +296,7 @@ def agreement(
         estimation=REFERENCE[method]
         if ci == "jackknife"
         else f"Krippendorff (2011); percentile bootstrap over units ({n_boot} resamples)",
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call=call,
         extra={

@@ -26,7 +26,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame, present
+from dyadlab.models._result import ModelResult, emit, estimates_frame, present
 from dyadlab.observe._window import session_units
 from dyadlab.observe._window_counts import two_by_two, window_counts
 from dyadlab.observe.sessions import CodedSessions
@@ -247,7 +247,7 @@ def demand_withdraw(
         distinguishable=distinguishable,
         roles=roles,
         estimation="time-window sequential (Bakeman & Quera 2011)",
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call=call,
         extra={"window": window, "unit": unit, "table": table},

@@ -20,7 +20,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, emit, estimates_frame
 from dyadlab.observe._lag_tables import lag_counts, table_statistics
 from dyadlab.observe._ratings import sorted_categories
 
@@ -178,7 +178,7 @@ def sequential(
                 "p": float(stats.chi2.sf(lr, df)) if df > 0 else None,
             }
         ],
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call={"session": session, "code": code, "lag": lag, "order": order},
         extra={"lag": lag, "codes": [str(c) for c in categories], "table": table},

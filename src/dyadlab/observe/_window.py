@@ -23,7 +23,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, emit, estimates_frame
 from dyadlab.observe._ratings import sorted_categories
 from dyadlab.observe._window_counts import two_by_two, window_counts
 
@@ -201,7 +201,7 @@ def window_table(
         distinguishable=False,
         roles=[],
         estimation="time-window sequential (Bakeman & Quera 2011)",
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call=call,
         extra={

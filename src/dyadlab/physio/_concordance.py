@@ -21,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,8 +30,8 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_numeric
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
-from dyadlab.models._result import ModelResult, estimates_frame, present
+from dyadlab.exceptions import DyadicDataError
+from dyadlab.models._result import ModelResult, emit, estimates_frame, present
 
 __all__ = ["ConcordanceResult", "concordance", "concordance_apim", "simulate_concordance"]
 
@@ -252,8 +251,7 @@ def concordance(
         )
     else:
         warns.append(f"between-person r needs at least 4 persons; there are {n_p}.")
-    for w_ in warns:
-        warnings.warn(w_, DyadlabWarning, stacklevel=2)
+    warns = emit(warns)
     n_dyads = int(frame[dyad].nunique()) if dyad else 0
     return ConcordanceResult(
         model="physio_concordance",
