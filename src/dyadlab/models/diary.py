@@ -614,7 +614,7 @@ def diary(
             layout,
             structure,
             cov,
-            method=estimator,  # type: ignore[arg-type]
+            estimator=estimator,  # type: ignore[arg-type]
         )
     except np.linalg.LinAlgError as exc:
         from dyadlab.models._numerics import collinear_note

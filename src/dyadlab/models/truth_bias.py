@@ -363,11 +363,11 @@ def _fit(
     meth: Any = estimator
     if not random:
         Z0 = np.zeros((len(des.y), 0))  # no random effects: the engine's GLS case
-        return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), method=meth)
+        return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), estimator=meth)
     cov: CovarianceStructure = PersonEffects(
         distinguishable=distinguishable, n_slopes=2 if similarity else 1
     )
-    fit = fit_mixed(des.X, des.y, des.Z, layout, residual, cov, method=meth)
+    fit = fit_mixed(des.X, des.y, des.Z, layout, residual, cov, estimator=meth)
     # slope variances near zero: re-examined (the log-SD plateau), the better fit kept
     k0 = cov.intercepts.n_params if isinstance(cov, PersonEffects) else 0
     return refit_small_log_sds(
@@ -379,7 +379,7 @@ def _fit(
         residual,
         cov,
         positions=np.arange(k0, cov.n_params),
-        method=meth,
+        estimator=meth,
         below=_SMALL_LOG_SD,
     )
 

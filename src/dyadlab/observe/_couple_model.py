@@ -228,7 +228,7 @@ def couple_model(
             layout,
             Independent(distinguishable=False),
             Unstructured(1 if repeated else 0),
-            method=estimator,  # type: ignore[arg-type]
+            estimator=estimator,  # type: ignore[arg-type]
         )
     except np.linalg.LinAlgError as exc:
         raise DyadicDataError(

@@ -100,7 +100,7 @@ def concordance_slope(
         layout,
         Independent(distinguishable=False),
         Unstructured(2),
-        method="REML" if method == "REML" else "ML",
+        estimator="REML" if method == "REML" else "ML",
     )
     se = np.sqrt(np.diag(fit.vcov))
     rows = [
