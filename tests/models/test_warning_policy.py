@@ -82,6 +82,9 @@ def test_notes_are_issued_once_and_kept(name: str) -> None:
     assert all(issubclass(w.category, DyadlabWarning) for w in caught)
     assert [str(w.message) for w in caught] == list(result.warnings)
     assert caught[0].filename == __file__  # points at the caller's line, not dyadlab's
+    for name in dir(type(result)):  # and every typed attribute of the result reads
+        if isinstance(getattr(type(result), name, None), property) and not name.startswith("_"):
+            getattr(result, name)
 
 
 def test_a_boundary_variance_of_the_concordance_slope_is_a_convergence_warning() -> None:

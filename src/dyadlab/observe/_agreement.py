@@ -48,6 +48,27 @@ class AgreementResult(ModelResult):
     """The agreement coefficient; with exactly two coders, ``confusion`` and ``plot()``."""
 
     @property
+    def n_units(self) -> int:
+        """Units that entered the coefficient (coded by at least two coders)."""
+        return int(self.extra["n_units"])
+
+    @property
+    def coders(self) -> list[str]:
+        """The coders, as strings, in the order of the data."""
+        return [str(c) for c in self.extra["coders"]]
+
+    @property
+    def categories(self) -> list[str]:
+        """The codes, as strings."""
+        return [str(c) for c in self.extra["categories"]]
+
+    @property
+    def observed_agreement(self) -> float | None:
+        """The observed agreement the coefficient corrects for chance."""
+        value = self.extra.get("observed_agreement")
+        return None if value is None else float(value)
+
+    @property
     def confusion(self) -> pd.DataFrame | None:
         """The two coders' K × K table over the units both coded (None for 3+ coders)."""
         table = self.extra.get("confusion")

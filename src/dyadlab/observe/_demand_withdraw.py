@@ -64,7 +64,13 @@ class DemandWithdrawResult(ModelResult):
 
     @property
     def table(self) -> pd.DataFrame:
+        """One row per couple and direction."""
         return pd.DataFrame(self.extra["table"], columns=DW_COLUMNS)
+
+    @property
+    def window(self) -> float:
+        """The window after a demand in which a withdrawal counts, in seconds."""
+        return float(self.extra["window"])
 
     def plot(self, ax: Axes | None = None) -> Figure:
         """Each couple's Yule's Q in one direction against the other (a point per couple).

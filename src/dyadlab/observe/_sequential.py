@@ -49,7 +49,18 @@ class SequentialResult(ModelResult):
 
     @property
     def table(self) -> pd.DataFrame:
+        """Every cell, per session and pooled (the columns above)."""
         return pd.DataFrame(self.extra["table"], columns=TABLE_COLUMNS)
+
+    @property
+    def lag(self) -> int:
+        """The lag of the given → target pairs."""
+        return int(self.extra["lag"])
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes, as strings."""
+        return [str(c) for c in self.extra["codes"]]
 
 
 def _structural(zeros: Any, categories: list[Any], func: str) -> np.ndarray | None:

@@ -52,7 +52,18 @@ class WindowResult(ModelResult):
 
     @property
     def table(self) -> pd.DataFrame:
+        """Every 2 × 2 cell, per session and pooled."""
         return pd.DataFrame(self.extra["table"], columns=WINDOW_COLUMNS)
+
+    @property
+    def window(self) -> float:
+        """The window after the given code's onset, in seconds."""
+        return float(self.extra["window"])
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes, as strings."""
+        return [str(c) for c in self.extra["codes"]]
 
 
 def session_units(

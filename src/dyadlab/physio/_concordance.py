@@ -48,6 +48,11 @@ class ConcordanceResult(ModelResult):
         return pd.DataFrame(self.extra["persons"])
 
     @property
+    def lag_convention(self) -> str:
+        """What a positive lag means, in words."""
+        return str(self.extra["lag_convention"])
+
+    @property
     def lags(self) -> pd.DataFrame:
         """Pooled within-person r per lag: ``lag, r, ci_low, ci_high, z, se_z, p, n_persons``."""
         return pd.DataFrame(self.extra["lags"])

@@ -69,6 +69,11 @@ class SurveyResult(ModelResult):
 
     vcov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
+    @property
+    def design(self) -> dict[str, Any]:
+        """The design as used: weights, strata, clusters, fpc, df and the lonely-PSU rule."""
+        return dict(self.extra.get("design", {}))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict ``dyadlab survey … --json`` prints."""
         out = super().to_dict()
