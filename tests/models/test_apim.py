@@ -440,3 +440,18 @@ def test_mlm_by_the_engine_equals_the_closed_form_gls_of_the_bootstrap(role: str
     np.testing.assert_allclose(engine.vcov, closed.vcov, rtol=1e-5, atol=1e-10)
     assert engine.loglik == pytest.approx(closed.loglik, abs=1e-8)
     assert (engine.rho, engine.delta) == pytest.approx((closed.rho, closed.delta), abs=1e-5)
+
+
+def _gls_cases() -> list[object]:
+    from tests.reference.fixtures import cases
+
+    return [c for c in cases("apim_mlm") if "role" not in c.args and isinstance(c.call, str)]
+
+
+@pytest.mark.parametrize("case", _gls_cases(), ids=str)
+def test_r_call_is_the_nlme_call_of_the_reference(case) -> None:  # type: ignore[no-untyped-def]
+    """``ApimResult.r_call`` writes the formula the R reference script fitted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        res = dl.apim(case.data, **case.args)
+    assert " ".join(res.r_call.split()) == " ".join(case.call.split())

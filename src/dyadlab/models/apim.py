@@ -71,8 +71,8 @@ class ApimResult(ModelResult):
     >>> res = dl.apim(load_acitelli(), y="satisfaction", x="tension", dyad="cuplid")
     >>> list(res.k[["predictor", "ci_method"]].iloc[0])
     ['tension', 'delta']
-    >>> res.r_call
-    'nlme::gls(y ~ x + x_partner, correlation = corCompSymm(form = ~ 1 | dyad), method = "REML")'
+    >>> res.r_call[:60]
+    'nlme::gls(satisfaction ~ tension + tension_partner, correlat'
     """
 
     @property
@@ -103,16 +103,20 @@ class ApimResult(ModelResult):
             if self.distinguishable:
                 return 'lavaan::sem(apim_model, data = wide, missing = "ml")'
             return "lavaan::sem(olsen_kenny_model, data = wide)  # Olsen & Kenny (2006)"
+        first = self.roles[0] if self.distinguishable else None
+        terms = [
+            _r_term(str(r.effect), str(r.predictor))
+            for r in self.estimates.itertuples(index=False)
+            if r.effect != "intercept" and (first is None or r.role == first)
+        ]
+        cs = "correlation = corCompSymm(form = ~1 | dyad)"
         if self.distinguishable:
-            return (
-                "nlme::gls(y ~ 0 + role + role:x + role:x_partner, correlation = "
-                "corCompSymm(form = ~ 1 | dyad), weights = varIdent(form = ~ 1 | role), "
-                'method = "REML")'
-            )
-        return (
-            "nlme::gls(y ~ x + x_partner, correlation = corCompSymm(form = ~ 1 | dyad), "
-            'method = "REML")'
-        )
+            role = f"factor({self.call['role']})"
+            rhs = " + ".join([f"0 + {role}", *(f"{role}:{t}" for t in terms)])
+            cs += f", weights = varIdent(form = ~1 | {self.call['role']})"
+        else:
+            rhs = " + ".join(terms)
+        return f'nlme::gls({self.call["y"]} ~ {rhs}, {cs}, method = "REML", na.action = na.omit)'
 
     def plot(self, ax: Any = None, *, predictor: str | None = None) -> Any:
         """Draw the APIM path diagram with the estimates on the arrows.
@@ -161,6 +165,19 @@ class ApimResult(ModelResult):
                 lines.append(f"  {k['predictor']}{who}: {k_sentence(k, self.level)}")
             text += "\n" + "\n".join(lines)
         return text
+
+
+def _r_term(effect: str, predictor: str) -> str:
+    """An APIM estimate's term as nlme's formula names it (``x_partner``, ``x:m``).
+
+    Examples
+    --------
+    >>> _r_term("partner:years", "x")
+    'x_partner:years'
+    """
+    base, _, moderator = effect.partition(":")
+    name = f"{predictor}_partner" if base == "partner" else predictor
+    return f"{name}:{moderator}" if moderator else name
 
 
 _BASE_FIT = ("loglik", "aic", "bic", "n_params", "converged")
