@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -294,6 +295,8 @@ def test_result_is_frozen_and_typed(case: Case, fitted: dict[str, Any]) -> None:
             if isinstance(attr, property) and not name.startswith("_"):
                 getattr(result, name)
     assert result.r_call is None or result.r_call.startswith(("nlme::", "lme4::", "lavaan::"))
+    # a frozen result still pickles (Dask workers, caches) and round-trips its JSON
+    assert pickle.loads(pickle.dumps(result)).to_dict() == result.to_dict()
 
 
 def test_some_case_warns() -> None:
