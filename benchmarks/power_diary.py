@@ -14,7 +14,9 @@ Printed:
    the batched fit power.diary uses (``_diary_fastfit``, all replications of a chunk at
    once), ``dl.diary`` on each data set, and ``nlme::lme`` with the same model
    (``benchmarks/_rscript.py``), with the ratios. PowerLAPIM refits with ``nlme::lme``
-   one data set at a time.
+   one data set at a time;
+4. the time of one Laplace refit of a yes/no diary (``family="binomial"``, the same
+   design) against ``lme4::glmer`` on the same data sets.
 
 The machine is shared: wall time suffers from other jobs, CPU time less so.
 Run: ``python benchmarks/power_diary.py`` (``--no-dask``, ``--no-r`` to skip parts,
@@ -180,6 +182,54 @@ def refit_times(use_r: bool) -> None:
     )
 
 
+GLMER_SCRIPT = r"""
+suppressPackageStartupMessages(library(lme4))
+d <- read.csv("{path}")
+times <- c()
+for (r in unique(d$rep)) {
+  w <- d[d$rep == r, ]
+  p <- w[, c("dyad", "time", "person", "x")]
+  names(p) <- c("dyad", "time", "pp", "x_partner")
+  m <- merge(w, p, by = c("dyad", "time"))
+  m <- m[m$person != m$pp, ]
+  m$role <- factor(m$role)
+  t0 <- proc.time()
+  fit <- glmer(y ~ 0 + role + role:x + role:x_partner + (0 + role | dyad), data = m,
+               family = binomial)
+  times <- c(times, (proc.time() - t0)[["elapsed"]])
+}
+cat(sprintf("%.6f\n", mean(times)))
+"""
+
+
+def binomial_refit_times(use_r: bool) -> None:
+    from dyadlab.models._power_diary import _glmm_tests
+
+    p = DiaryParams(
+        actor=(0.4, 0.4), partner=(0.2, 0.2), sd_intercept=(1.0, 1.0), family="binomial"
+    )
+    reps = LME_REPS
+    sim = simulate(
+        p, couples=REFIT_COUPLES, days=REFIT_DAYS, reps=reps, rng=np.random.default_rng(8)
+    )
+    print(f"one Laplace refit of a yes/no diary at {REFIT_COUPLES} couples × {REFIT_DAYS} days:")
+    _glmm_tests(sim, True, 0.05)  # warm-up
+    wall, _, _ = timed(_glmm_tests, sim, True, 0.05)
+    t_fit = wall / reps
+    print(f"  dyadlab (power.diary's refit):   {1e3 * t_fit:8.2f} ms per refit")
+    if not use_r:
+        return
+    data = pd.concat([to_frame(sim, r).assign(rep=r) for r in range(reps)], ignore_index=True)
+    out = run_r_on_frame(GLMER_SCRIPT, data)
+    if out is None:
+        print("  lme4::glmer: Rscript or lme4 not available; skipped")
+        return
+    print(
+        f"  lme4::glmer, one at a time:      {1e3 * out[0]:8.2f} ms per refit "
+        f"({out[0] / t_fit:.1f}× dyadlab)"
+    )
+
+
 def _load() -> None:
     one, five, _ = os.getloadavg()
     print(f"(load average {one:.1f} / {five:.1f} on {os.cpu_count()} cores: with load above the")
@@ -191,12 +241,15 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=1000)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-r", action="store_true")
+    ap.add_argument("--no-binomial", action="store_true")
     args = ap.parse_args()
     _load()
     local = local_grid(args.replications)
     if not args.no_dask:
         dask_grid(args.replications, local)
     refit_times(not args.no_r)
+    if not args.no_binomial:
+        binomial_refit_times(not args.no_r)
 
 
 if __name__ == "__main__":

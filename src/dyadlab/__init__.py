@@ -46,7 +46,7 @@ _LAZY: dict[str, str] = {
 }
 
 # sub-packages reached as attributes (``dl.survey.mean``), imported on first use.
-_SUBPACKAGES: frozenset[str] = frozenset({"observe", "physio", "report", "survey"})
+_SUBPACKAGES: frozenset[str] = frozenset({"history", "observe", "physio", "report", "survey"})
 
 __all__ = ["__version__", *sorted(_LAZY)]
 

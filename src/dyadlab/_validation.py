@@ -17,11 +17,12 @@ import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from dyadlab.exceptions import DyadicDataError, OptionError
+
+if TYPE_CHECKING:  # pandas loads with the first data check, not with the CLI
+    import pandas as pd
 
 __all__ = [
     "check_columns",
@@ -160,6 +161,8 @@ def check_columns(data: pd.DataFrame, columns: Iterable[str | None], *, func: st
 
 def check_numeric(data: pd.DataFrame, columns: Iterable[str], *, func: str) -> None:
     """Raise :class:`DyadicDataError` if a column holds values that are not numbers."""
+    import pandas as pd
+
     for column in columns:
         series = data[column]
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):

@@ -11,7 +11,15 @@ import pytest
 
 from dyadlab.cli import main
 from dyadlab.io import read_table
-from dyadlab.physio import EditLog, simulate_vpa, synchrony, vpa
+from dyadlab.physio import (
+    EditLog,
+    concordance,
+    simulate_concordance,
+    simulate_vpa,
+    surrogate_test,
+    synchrony,
+    vpa,
+)
 
 
 def test_vpa_json_equals_the_function(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,3 +138,108 @@ def test_synchrony_shorter_than_a_window(
     ]
     assert main(argv) == 1
     assert "shorter than one window" in capsys.readouterr().err
+
+
+def _sync_args(path: Path) -> list[str]:
+    return [
+        str(path),
+        "--a",
+        "woman",
+        "--b",
+        "man",
+        "--rate",
+        "10",
+        "--window",
+        "20",
+        "--step",
+        "10",
+        "--max-lag",
+        "3",
+        "--lag-step",
+        "0.5",
+    ]
+
+
+def test_surrogates_json_equals_the_function(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(0)
+    a = np.convolve(rng.standard_normal(1300), np.ones(5), "valid")[:1200]
+    b = np.roll(a, 10) + rng.standard_normal(1200)
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"woman": a, "man": b}).to_csv(path, index=False)
+    argv = ["physio", "surrogates", *_sync_args(path), "--method", "iaaft", "--n", "19"]
+    assert main([*argv, "--seed", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    frame = pd.read_csv(path)
+    want = surrogate_test(
+        frame["woman"].to_numpy(),
+        frame["man"].to_numpy(),
+        10,
+        window=20,
+        step=10,
+        max_lag=3,
+        lag_step=0.5,
+        method="iaaft",
+        n=19,
+        rng=1,
+    )
+    assert out["model"] == "physio_surrogates"
+    assert out["method"] == "iaaft"
+    assert out["n_surrogates"] == 19
+    assert out["estimates"][0]["estimate"] == pytest.approx(want.observed, abs=1e-12)
+    assert out["estimates"][0]["p"] == pytest.approx(want.p)
+    assert out["surrogate_mean"] == pytest.approx(float(np.mean(want.surrogates)), abs=1e-12)
+    assert want.p <= 0.1  # a leads b by 1 s: the real pair beats its surrogates
+    assert main([*argv, "--seed", "1"]) == 0
+    assert "iaaft surrogates" in capsys.readouterr().out
+    assert main([*argv, "--method", "shuffle"]) == 1
+    err = capsys.readouterr().err
+    assert "method='shuffle' is not allowed" in err and "Traceback" not in err
+
+
+def test_concordance_json_equals_the_function(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = simulate_concordance(n_dyads=6, n_epochs=60, r=0.5, lag=1, rng=3)
+    path = tmp_path / "epochs.csv"
+    data.to_csv(path, index=False)
+    argv = [
+        "physio",
+        "concordance",
+        str(path),
+        "--subjective",
+        "subjective",
+        "--genital",
+        "genital",
+        "--person",
+        "person",
+        "--time",
+        "epoch",
+        "--dyad",
+        "dyad",
+        "--lag",
+        "0",
+        "--lag",
+        "1",
+        "--json",
+    ]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = concordance(
+        read_table(path),
+        subjective="subjective",
+        genital="genital",
+        person="person",
+        time="epoch",
+        dyad="dyad",
+        lags=[0, 1],
+    )
+    got = pd.DataFrame(out["estimates"]).set_index("effect")["estimate"]
+    expect = want.estimates.set_index("effect")["estimate"]
+    assert list(got.index) == list(expect.index) and len(got) > 0
+    np.testing.assert_allclose(got.to_numpy(float), expect.to_numpy(float), rtol=1e-12)
+    lags = want.lags.set_index("lag")["r"]
+    assert lags[1] > lags[0]  # the simulated subjective trace lags the genital one by 1
+    assert main([*argv[:7], *argv[9:]]) == 2
+    assert "--person is required" in capsys.readouterr().err

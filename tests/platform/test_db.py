@@ -21,6 +21,7 @@ from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import AuditLog, Base, ConsentEvent, Couple, Person, Study
 
 TABLES = {
+    "analysis_runs",
     "audit_log",
     "consent_events",
     "couples",
@@ -285,4 +286,28 @@ def test_migration_0004_study_members_makes_creators_owners(database_url):
         assert conn.exec_driver_sql("SELECT title FROM studies").scalar() == "b"
     upgrade_database(engine)
     assert "study_members" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_migration_0008_analysis_runs_up_down_up(database_url):
+    engine = make_engine(database_url)
+    upgrade_database(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO studies (title, protocol, protocol_hash, created_at) "
+            "VALUES ('a', '{}', 'h', '2026-03-01 10:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO analysis_runs (study_id, status, done, total, step, protocol_hash, "
+            "created_at, updated_at) SELECT id, 'done', 2, 2, 'x', 'h', "
+            "'2026-03-01 10:00:00', '2026-03-01 10:00:00' FROM studies"
+        )
+    with engine.begin() as conn:  # deleting the study deletes its runs
+        conn.exec_driver_sql("DELETE FROM studies")
+        assert conn.exec_driver_sql("SELECT count(*) FROM analysis_runs").scalar() == 0
+    downgrade_database(engine, "0008-1")  # the revision before 0008, wherever it is chained
+    assert "analysis_runs" not in inspect(engine).get_table_names()
+    assert "studies" in inspect(engine).get_table_names()
+    upgrade_database(engine)
+    assert "analysis_runs" in inspect(engine).get_table_names()
     engine.dispose()

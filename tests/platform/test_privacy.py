@@ -263,14 +263,20 @@ STUDY_PAGES = {
     ("GET", "/r/studies/{study_id}/compliance"),
     ("POST", "/r/studies/{study_id}/members"),
     ("POST", "/r/studies/{study_id}/members/{researcher_id}/remove"),
+    # with an existing run as well: tests/platform/test_pages_analyses.py
+    ("GET", "/r/studies/{study_id}/analyses"),
+    ("POST", "/r/studies/{study_id}/analyses"),
+    ("GET", "/r/studies/{study_id}/analyses/{run_id}/status"),
+    ("GET", "/r/studies/{study_id}/analyses/{run_id}/report"),
 }
 
 
 def test_every_study_page_is_covered():
-    from dyadlab.platform.routes.pages_researcher import router
+    from dyadlab.platform.routes import pages_analyses, pages_researcher
 
     pages = {
         (method, route.path)
+        for router in (pages_researcher.router, pages_analyses.router)
         for route in router.routes
         if getattr(route, "path", "").startswith("/r/studies/{study_id}")
         for method in getattr(route, "methods", ())
@@ -296,12 +302,9 @@ def test_other_researcher_gets_404_on_every_study_page(client, couple, db, proto
             else None
         )
         owner_id = db.get(Study, couple.study_id).created_by
-        got = client.request(
-            method, path.format(study_id=couple.study_id, researcher_id=owner_id), data=data
-        )
-        missing = client.request(
-            method, path.format(study_id=missing_id, researcher_id=owner_id), data=data
-        )
+        ids = {"researcher_id": owner_id, "run_id": 1}
+        got = client.request(method, path.format(study_id=couple.study_id, **ids), data=data)
+        missing = client.request(method, path.format(study_id=missing_id, **ids), data=data)
         assert got.status_code == missing.status_code == 404, path
         assert _unnamed(got.text, couple.study_id) == _unnamed(missing.text, missing_id), path
     listed = client.get("/r/studies").text

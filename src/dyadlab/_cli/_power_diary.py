@@ -6,6 +6,7 @@ Examples
 --------
 $ dyadlab power diary --actor 0.2 --partner 0.1 --couples 40 --couples 80 --days 14 --json
 $ dyadlab power diary --actor 0.2 --partner 0.1 --couples 40 --days 14 --scheduler tcp://h:8786
+$ dyadlab power diary --actor 0.5 --partner 0.25 --couples 60 --days 21 --family binomial
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def power_diary_command(
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="gaussian, or binomial for a yes/no outcome (effects in log-odds; slower).",
+        ),
+    ] = "gaussian",
 ) -> None:
     """Run :func:`dyadlab.power.diary` and print the result."""
     from dyadlab._cli._dask import dask_client
@@ -77,5 +85,6 @@ def power_diary_command(
             distinguishable=not indistinguishable,
             progress=False if as_json else None,
             client=client,
+            family=family,
         )
     typer.echo(result.to_json() if as_json else result.summary())

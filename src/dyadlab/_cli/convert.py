@@ -12,10 +12,12 @@ dyadlab: wrote 148 rows × 15 columns (dyad format) to couples_wide.parquet
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
+
+if TYPE_CHECKING:  # pandas loads when the command runs, not at start-up
+    import pandas as pd
 
 HELP = (
     "Reshape couples' data: individual (one row per person) ⇄ pairwise (plus partner "

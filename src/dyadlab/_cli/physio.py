@@ -1,30 +1,49 @@
-"""``dyadlab physio``: VPA beat by beat and partners' synchrony from a data file.
+"""``dyadlab physio``: VPA, synchrony, its surrogate test and concordance from a data file.
 
-Thin commands over :func:`dyadlab.physio.vpa` and :func:`dyadlab.physio.synchrony`:
-each reads the data file (one row per sample), calls the function and prints the
-summary, or with ``--json`` exactly one JSON object.
+Thin commands over :func:`dyadlab.physio.vpa`, :func:`dyadlab.physio.synchrony`,
+:func:`dyadlab.physio.surrogate_test` and :func:`dyadlab.physio.concordance`: each reads
+the data file (one row per sample, or per person-epoch for concordance), calls the
+function and prints the summary, or with ``--json`` exactly one JSON object.
 
 Examples
 --------
 $ dyadlab physio vpa session.csv --signal vpa_ac --rate 1000 --json
 $ dyadlab physio synchrony couple.csv --a woman --b man --rate 10 --window 30 \\
       --step 5 --max-lag 5 --lag-step 0.1 --json
+$ dyadlab physio surrogates couple.csv --a woman --b man --rate 10 --window 30 \\
+      --step 5 --max-lag 5 --lag-step 0.1 --method iaaft --n 200 --seed 1 --json
+$ dyadlab physio concordance epochs.csv --subjective rating --genital vpa \\
+      --person person --time epoch --dyad couple --lag 0 --lag 1 --json
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 import typer
 
-from dyadlab._cli._common import DataFile, JsonOption, notes_in_result, require_options
+from dyadlab._cli._common import (
+    DataFile,
+    DyadOption,
+    JsonOption,
+    LevelOption,
+    PersonOption,
+    notes_in_result,
+    print_result,
+    require_options,
+)
 from dyadlab.exceptions import DyadicDataError
 
-HELP = "Genital psychophysiology and partners' synchrony: VPA beats, windowed cross-correlation."
+if TYPE_CHECKING:  # numpy and pandas load when a command runs, not at start-up
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+HELP = (
+    "Genital psychophysiology and partners' arousal: VPA beats, windowed cross-correlation, "
+    "surrogate tests, subjective–genital concordance."
+)
 
 RateOption = Annotated[float | None, typer.Option("--rate", help="Sampling rate in Hz (required).")]
 
@@ -38,10 +57,19 @@ def register(app: typer.Typer) -> None:
     physio_app.command(
         "synchrony", help="Windowed lagged cross-correlation (Boker et al. 2002) with peaks."
     )(synchrony_command)
+    physio_app.command(
+        "surrogates", help="Is the synchrony above chance? Circular, segment or IAAFT surrogates."
+    )(surrogates_command)
+    physio_app.command(
+        "concordance", help="Subjective–genital concordance (Chivers et al. 2010) per lag."
+    )(concordance_command)
     app.add_typer(physio_app, name="physio")
 
 
 def _column(frame: pd.DataFrame, column: str, data: Path) -> npt.NDArray[np.float64]:
+    import numpy as np
+    import pandas as pd
+
     if column not in frame.columns:
         from dyadlab._validation import closest
 
@@ -131,3 +159,120 @@ def synchrony_command(
             lag_step=lag_step,
         )
     typer.echo(result.to_json() if as_json else result.summary())
+
+
+MethodOption = Annotated[
+    str, typer.Option("--method", help="Surrogates: circular, segment or iaaft.")
+]
+
+
+def surrogates_command(
+    data: DataFile,
+    a: Annotated[str | None, typer.Option("--a", help="Column of series a (required).")] = None,
+    b: Annotated[
+        str | None, typer.Option("--b", help="Column of series b, replaced by surrogates.")
+    ] = None,
+    rate: RateOption = None,
+    window: Annotated[float | None, typer.Option("--window", help="Window, s (required).")] = None,
+    step: Annotated[float | None, typer.Option("--step", help="Step, s (required).")] = None,
+    max_lag: Annotated[
+        float | None, typer.Option("--max-lag", help="Largest lag, s (required).")
+    ] = None,
+    lag_step: Annotated[
+        float | None, typer.Option("--lag-step", help="Lag increment, s (required).")
+    ] = None,
+    method: MethodOption = "circular",
+    n: Annotated[int, typer.Option("--n", help="Number of surrogates.", min=1)] = 200,
+    statistic: Annotated[
+        str, typer.Option("--statistic", help="mean_abs_r, mean_peak_r or mean_r_lag0.")
+    ] = "mean_abs_r",
+    segment: Annotated[
+        float | None, typer.Option("--segment", help="Segment length, s (default: --window).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run :func:`dyadlab.physio.surrogate_test` on two columns and print the result."""
+    import json
+
+    from dyadlab.io import read_table
+    from dyadlab.physio._surrogates import surrogate_test
+
+    require_options(
+        "physio surrogates",
+        [
+            (a, "--a", "name the column of the first partner's series"),
+            (b, "--b", "name the column of the second partner's series"),
+            (rate, "--rate", "give the sampling rate in Hz"),
+            (window, "--window", "give the window length in seconds"),
+            (step, "--step", "give the step between windows in seconds"),
+            (max_lag is not None, "--max-lag", "give the largest lag in seconds"),
+            (lag_step, "--lag-step", "give the lag increment in seconds"),
+        ],
+    )
+    assert a is not None and b is not None and rate is not None
+    assert window is not None and step is not None and max_lag is not None
+    assert lag_step is not None
+    frame = read_table(data)
+    result = surrogate_test(
+        _column(frame, a, data),
+        _column(frame, b, data),
+        rate,
+        window=window,
+        step=step,
+        max_lag=max_lag,
+        lag_step=lag_step,
+        method=method,
+        n=n,
+        statistic=statistic,
+        segment=segment,
+        rng=seed,
+    )
+    typer.echo(json.dumps(result.to_dict()) if as_json else result.summary())
+
+
+def concordance_command(
+    data: DataFile,
+    subjective: Annotated[
+        str | None, typer.Option("--subjective", help="Column of the rating (required).")
+    ] = None,
+    genital: Annotated[
+        str | None, typer.Option("--genital", help="Column of the genital measure (required).")
+    ] = None,
+    person: PersonOption = None,
+    time: Annotated[
+        str | None, typer.Option("--time", help="Integer epoch column (required).")
+    ] = None,
+    dyad: DyadOption = None,
+    lag: Annotated[
+        list[int] | None,
+        typer.Option("--lag", help="Lag in epochs (genital leads when > 0); repeat for more."),
+    ] = None,
+    level: LevelOption = 0.95,
+    as_json: JsonOption = False,
+) -> None:
+    """Run :func:`dyadlab.physio.concordance` on a person-epoch file and print the result."""
+    from dyadlab.io import read_table
+    from dyadlab.physio._concordance import concordance
+
+    require_options(
+        "physio concordance",
+        [
+            (subjective, "--subjective", "name the column of the subjective rating"),
+            (genital, "--genital", "name the column of the genital measure"),
+            (person, "--person", "name the person id column"),
+            (time, "--time", "name the integer epoch column"),
+        ],
+    )
+    print_result(
+        concordance,
+        read_table(data),
+        subjective=subjective,
+        genital=genital,
+        person=person,
+        time=time,
+        dyad=dyad,
+        lags=lag or [0],
+        level=level,
+        as_json=as_json,
+    )

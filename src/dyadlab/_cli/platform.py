@@ -1,4 +1,4 @@
-"""Platform operations: ``dyadlab study create|invite|list|withdraw``, ``dyadlab study
+"""Platform operations: ``dyadlab study create|invite|list|withdraw|analyse``, ``dyadlab study
 member add|remove|list``, ``dyadlab export``, ``dyadlab researcher add``,
 ``dyadlab reminders send|push-keys`` and ``dyadlab serve``.
 
@@ -17,6 +17,7 @@ $ dyadlab study invite 1 --couples 2 --json
 $ dyadlab study invite 1 --couples 3 --roles woman,woman   # a same-role couple, 3 times
 $ dyadlab study invite 1 --couples 2 --indistinguishable    # couples without roles
 $ dyadlab export 1 --format individual --out diary.csv
+$ dyadlab study analyse 1 --out report.html                 # the protocol's analysis plan
 $ dyadlab reminders push-keys >> .env                       # Web Push keys, once
 $ dyadlab serve --port 8000 --workers 2
 """
@@ -377,6 +378,75 @@ def export_command(
     for w in result.withdrawals:
         deleted = ", data deleted" if w["data_deleted"] else ""
         typer.echo(f"Person {w['person']} (couple {w['dyad']}) withdrew{deleted}.")
+
+
+@study_app.command("analyse")
+def analyse_command(
+    study: Annotated[int, typer.Argument(help="Study id.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The report file to write (required).")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="html (default) or docx.")] = "html",
+    extra: Annotated[
+        Path | None,
+        typer.Option(
+            "--extra",
+            help="YAML file with an 'analysis:' list of models beyond the plan, written "
+            "like the protocol's; reported as not preregistered.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the study's preregistered analysis plan on its data so far and write the report.
+
+    The data are exported as `dyadlab export` does (individual format); the report gives
+    the protocol's hash and the study's creation time. Every run is audit-logged.
+    """
+    settings = _settings()
+    from dyadlab.exceptions import OptionError
+    from dyadlab.platform.services.analyses import analyse_study
+    from dyadlab.platform.services.researchers import audit
+
+    if out is None:
+        raise OptionError("study analyse: --out FILE is required (e.g. --out report.html).")
+    models: Any = []
+    if extra is not None:
+        from dyadlab.platform.protocol import _read_yaml
+
+        models = _read_yaml(extra).get("analysis")
+        if not isinstance(models, list):
+            raise OptionError(
+                f"study analyse: {extra.name} must have an 'analysis:' key with a list of "
+                "models, as in a protocol."
+            )
+    call = "dyadlab " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else ""
+    with _session(settings) as session:
+        result = analyse_study(
+            session,
+            study,
+            out=out,
+            format=format.lower(),
+            extra=models,
+            call=call or f"dyadlab study analyse {study} --out {out}",
+        )
+        audit(
+            session,
+            "analyse",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={
+                "format": result.format,
+                "rows": result.n_rows,
+                "models": len(result.models),
+                "exploratory": sum(not m["preregistered"] for m in result.models),
+            },
+        )
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    fitted = ", ".join(result.results) or "none"
+    typer.echo(f"Wrote {result.report} ({result.n_rows} rows; fitted: {fitted}).")
+    typer.echo(f"Protocol hash {result.protocol_hash}.")
 
 
 @researcher_app.command("add")

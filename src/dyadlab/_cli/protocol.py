@@ -54,6 +54,7 @@ def summary(protocol: Any) -> dict[str, Any]:
         ],
         "schedule": [e.model_dump(exclude_defaults=True) for e in protocol.schedule],
         "choices": sorted(protocol.choices),
+        "analysis": [dict(e) for e in protocol.analysis],
     }
 
 
@@ -92,6 +93,10 @@ def check_command(
         }[entry.type]
         days = f", {entry.days} days" if entry.days else ""
         typer.echo(f"  schedule {entry.questionnaire}: {entry.type}, {detail}{days}")
+    if protocol.analysis:
+        models = ", ".join(e["model"] for e in protocol.analysis)
+        n = len(protocol.analysis)
+        typer.echo(f"  analysis plan: {n} model{'s' if n > 1 else ''} ({models})")
 
 
 @protocol_app.command("convert")

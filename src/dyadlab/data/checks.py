@@ -212,9 +212,12 @@ def check_dyads(
     else:
         group = _codes(data, [dyad, time]) if time else dyad_codes
         rows_per_group = np.bincount(group)
-        first = np.unique(group, return_index=True)[1]
-        persons_per_dyad = np.zeros(n_dyads, dtype=np.int64)
-        np.maximum.at(persons_per_dyad, dyad_codes[first], rows_per_group)
+        if time:
+            first = np.unique(group, return_index=True)[1]
+            persons_per_dyad = np.zeros(n_dyads, dtype=np.int64)
+            np.maximum.at(persons_per_dyad, dyad_codes[first], rows_per_group)
+        else:  # the groups are the dyads
+            persons_per_dyad = rows_per_group.astype(np.int64)
         unit = "rows per dyad at one occasion" if time else "persons per dyad"
     big = persons_per_dyad > 2
     if big.any():
@@ -255,10 +258,19 @@ def dyads_without_distinct_roles(
     [2]
     """
     group = _codes(data, [dyad, time]) if time else _codes(data, [dyad])
-    with_role = _codes(data, [dyad, time, role] if time else [dyad, role])
     rows = np.bincount(group)
-    first = np.unique(with_role, return_index=True)[1]
-    distinct = np.bincount(group[first], minlength=len(rows))
+    # roles per group: few role values, so mark (group, role) cells rather than sort
+    # the rows' combined codes (a missing role is a value of its own here)
+    role_code, uniques = pd.factorize(data[role])
+    k = len(uniques) + 1
+    if len(rows) * k <= 8 * len(data) + 1024:
+        seen = np.zeros(len(rows) * k, dtype=bool)
+        seen[group * k + role_code + 1] = True
+        distinct = seen.reshape(len(rows), k).sum(axis=1)
+    else:
+        with_role = _codes(data, [dyad, time, role] if time else [dyad, role])
+        first = np.unique(with_role, return_index=True)[1]
+        distinct = np.bincount(group[first], minlength=len(rows))
     bad_group = (rows >= 2) & (distinct < rows)
     mask = bad_group[group]
     return _first_of(mask, data[dyad])
@@ -341,7 +353,7 @@ def check_analysis_variables(data: pd.DataFrame, columns: Iterable[str], *, func
                 f"{func}(): column {column!r} has no values (all missing). Choose a variable "
                 "with data."
             )
-        if values.nunique() == 1:
+        if values.min() == values.max():  # constant; cheaper than nunique() on many rows
             raise DyadicDataError(
                 f"{func}(): column {column!r} is constant (every value is "
                 f"{_fmt(values.iloc[0])}), so it cannot explain or be explained by anything. "

@@ -1,46 +1,35 @@
 """The demo's report: the study on the platform, the analyses, and the simulation's truth.
 
-The analyses themselves are those of ``dyadlab report``
-(:func:`dyadlab.report.analysis.analysis_sections`) on the exported file, exactly as a
-researcher would run them: nonindependence and the APIM on person means, the diary APIM
-(daily relationship satisfaction on desire and conflict), the diary GLMM of the yes/no
-``had_sex`` (binomial, :func:`dyadlab.report.glmm_section.glmm_sections`) and truth and
-bias (the judgment ``partner_desire`` against the partner's own ``desire``). The demo adds a
-first section on how the study went (compliance heat map) and a last one that puts the
-estimates beside the values the simulated couples were drawn from.
+The analyses are the example protocol's preregistered plan (its ``analysis`` section),
+run on the exported file by :func:`dyadlab.report.plan.plan_sections` as
+``dyadlab study analyse`` runs it: nonindependence and the APIM on person means, the
+diary APIM (daily relationship satisfaction on desire and conflict), the diary GLMM of
+the yes/no ``had_sex`` (binomial) and truth and bias (the judgment ``partner_desire``
+against the partner's own ``desire``). The demo adds a first section on how the study
+went (compliance heat map) and a last one that puts the estimates beside the values the
+simulated couples were drawn from.
 
 Examples
 --------
 >>> from dyadlab.demo.analyses import demo_report  # doctest: +SKIP
->>> demo_report(export_dir, out="report.html", plan=plan, run=run)  # doctest: +SKIP
+>>> demo_report(data, files, out="report.html", plan=plan, steps=steps)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from dyadlab.demo.simulate_answers import AnswerPlan
 from dyadlab.report.html import Section, figure_from_matplotlib
 
-__all__ = ["DEMO_COLUMNS", "GLMM_COLUMNS", "demo_report", "study_section", "truth_section"]
+if TYPE_CHECKING:
+    from dyadlab.report.plan import PlanStep
 
-# What the demo analyses, in the export's column names.
-DEMO_COLUMNS: dict[str, Any] = {
-    "dyad": "dyad",
-    "person": "person",
-    "role": "role",
-    "time": "diary_day",
-    "y": "relationship_satisfaction",
-    "x": ["desire", "conflict"],
-    "judgment": "partner_desire",
-    "truth": "desire",
-}
-
-# The binary diary outcome fitted as a GLMM (family="binomial") with the same predictors.
-GLMM_COLUMNS: dict[str, Any] = {k: DEMO_COLUMNS[k] for k in ("dyad", "person", "role", "time", "x")}
+__all__ = ["demo_report", "study_section", "truth_section"]
 
 
 def study_section(
@@ -152,6 +141,8 @@ def demo_report(
     plan: AnswerPlan,
     requests: int,
     call: str,
+    steps: Sequence[PlanStep],
+    plan_text: str = "",
     figures_dir: Path | None = None,
 ) -> tuple[Path, Any]:
     """Write the demo's one HTML report (and its figures as PNG and SVG).
@@ -169,6 +160,11 @@ def demo_report(
         HTTP requests the simulated study sent.
     call : str
         The command that made the report.
+    steps : sequence of PlanStep
+        The study's analysis plan
+        (:func:`dyadlab.platform.services.analyses.plan_steps`).
+    plan_text : str
+        The plan section's text (the protocol's hash and the study's creation time).
     figures_dir : Path, optional
 
     Returns
@@ -176,17 +172,15 @@ def demo_report(
     (Path, AnalysisReport)
     """
     from dyadlab.io import read_table
-    from dyadlab.report.analysis import analysis_sections
-    from dyadlab.report.glmm_section import glmm_sections
     from dyadlab.report.html import Provenance, file_sha256, write_report
+    from dyadlab.report.plan import plan_sections
 
     data = read_table(data_path)
     first = study_section(data, files, plan, requests)
-    report = analysis_sections(data, **DEMO_COLUMNS)
-    binary = glmm_sections(data, y="had_sex", **GLMM_COLUMNS)
-    report.results.update(binary.results)
-    sections = [first, *report.sections, *binary.sections]
-    sections.append(truth_section(report.results, plan.truth))
+    report = plan_sections(
+        data, steps, dyad="dyad", person="person", role="role", plan_text=plan_text
+    )
+    sections = [first, *report.sections, truth_section(report.results, plan.truth)]
     provenance = Provenance(call=call, data_sha256=file_sha256(data_path), data_name=data_path.name)
     title = f"dyadlab demo: a {plan.n_days}-day couples' diary, collected and analysed"
     path = write_report(out, title, sections, provenance=provenance, figures_dir=figures_dir)

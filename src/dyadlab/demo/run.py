@@ -8,8 +8,8 @@
    couples, and let every partner consent and answer through the HTTP API while the
    platform's clock moves from evening to evening (:mod:`dyadlab.demo.study`).
 3. Export the data in individual format (the export service behind ``dyadlab export``).
-4. Analyse the export and write one HTML report with its figures as PNG and SVG
-   (:mod:`dyadlab.demo.analyses`).
+4. Run the protocol's preregistered analysis plan on the export and write one HTML
+   report with its figures as PNG and SVG (:mod:`dyadlab.demo.analyses`).
 5. Unless ``serve=False``: serve the platform on the real clock and print the address
    and a researcher login, so the user can look around.
 
@@ -241,12 +241,13 @@ def run_demo(
 
         export_task = bars.add_task("Exporting (individual format)", total=1)
         t = time.perf_counter()
-        files = _export(app, run.study_id, folder / "data" / "diary.csv", run.end)
+        files, n_rows = _export(app, run.study_id, folder / "data" / "diary.csv", run.end)
         bars.update(export_task, completed=1)
         timings["export"] = time.perf_counter() - t
 
         report_task = bars.add_task("Analyses and report", total=1)
         t = time.perf_counter()
+        steps, text = _study_plan(app, run.study_id, run.end, n_rows)
         report, analyses = demo_report(
             files["data"],
             files,
@@ -254,6 +255,8 @@ def run_demo(
             plan=plan,
             requests=run.requests,
             call=call,
+            steps=steps,
+            plan_text=text,
             figures_dir=folder / "figures",
         )
         bars.update(report_task, completed=1)
@@ -289,7 +292,7 @@ def run_demo(
     return result
 
 
-def _export(app: Any, study_id: int, out: Path, now: Any) -> dict[str, Path]:
+def _export(app: Any, study_id: int, out: Path, now: Any) -> tuple[dict[str, Path], int]:
     from dyadlab.platform.services.export import export_study
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -299,7 +302,17 @@ def _export(app: Any, study_id: int, out: Path, now: Any) -> dict[str, Path]:
     files = {"data": out}
     for path in result.files[1:]:
         files[path.stem.removeprefix(f"{out.stem}_")] = path
-    return files
+    return files, result.n_rows
+
+
+def _study_plan(app: Any, study_id: int, now: Any, n_rows: int) -> tuple[list[Any], str]:
+    """The study's analysis plan as report steps, and the text naming its protocol hash."""
+    from dyadlab.platform.services.analyses import plan_steps, plan_text
+    from dyadlab.platform.services.studies import get_study, study_protocol
+
+    with app.state.sessionmaker() as session:
+        study = get_study(session, study_id)
+        return plan_steps(study_protocol(study)), plan_text(study, now, n_rows)
 
 
 def _serve(result: DemoResult, port: int, console: Any, quiet: bool) -> None:

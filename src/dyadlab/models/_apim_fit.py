@@ -31,9 +31,11 @@ from dyadlab.models._gls import GlsFit, fit_gls, gls_bootstrap_dist, gls_bootstr
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 from dyadlab.models._sem import (
     apim_spec,
+    exo_loglik,
     fiml_fixed_x_batch,
     fit_sem,
     saturated_loglik,
+    sem_data,
 )
 
 __all__ = [
@@ -121,10 +123,11 @@ def _check_rank(x: Array, labels: list[str], *, unit: str = "dyads") -> str | No
         )
     scale = np.sqrt((x**2).mean(axis=0))
     xs = x / np.where(scale > 0, scale, 1.0)
-    if np.linalg.matrix_rank(xs) == p:
+    sv = np.linalg.svd(xs, compute_uv=False)
+    # the rank as np.linalg.matrix_rank finds it, from the same singular values
+    if int((sv > sv.max(initial=0.0) * max(n, p) * np.finfo(float).eps).sum()) == p:
         # condition number of the scaled design (a predictor's mean far from 0 adds
         # about mean / SD, so 1e4 means terms that nearly repeat each other)
-        sv = np.linalg.svd(xs, compute_uv=False)
         cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
         if cond > 1e4:
             return (
@@ -220,12 +223,11 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
     _check_outcomes(data[:, :2], m + 1, des.roles)
     spec = apim_spec(m, terms, term_groups=groups)
-    fit = fit_sem(data, spec)
+    moments = sem_data(data)  # one pass over the rows for the four fits below
+    fit = fit_sem(moments, spec)
     warns += [near] if near else []
     warns += _fit_warnings(fit.vcov)
-    xd = data[:, 2:]
-    x_ll = saturated_loglik(xd)
-    ll = fit.loglik - x_ll
+    ll = fit.loglik - exo_loglik(moments)
     coef: dict[Key, int] = {}
     for r in range(2):
         coef[("intercept", None, r)] = int(spec.a_idx[r])
@@ -253,7 +255,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
         ("equal_roles", ("intercept", "actor", "partner", "variance")),
     ]:
         con = apim_spec(m, terms, term_groups=groups, equal=equal)
-        cfit = fit_sem(data, con, compute_se=False)
+        cfit = fit_sem(moments, con, compute_se=False)
         lr = max(2 * (fit.loglik - cfit.loglik), 0.0)
         dfree = spec.n_params - con.n_params
         if not (np.isfinite(lr) and abs(cfit.loglik) < 1e250 and abs(fit.loglik) < 1e250):

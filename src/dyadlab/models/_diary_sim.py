@@ -16,6 +16,10 @@ at both levels. Person-days are missing at random with probability ``missing``; 
 couple drops out with probability ``dropout`` after a day drawn uniformly from the
 days before the last. The arrays are shaped ``(replications, couples, days)``.
 
+With ``family="binomial"`` the same linear predictor without ``e`` is a log-odds, and
+``y`` is 1 with probability ``1 / (1 + exp(-(c_r + a_r x_dtr + p_r x_dts + u_dr)))``:
+the two-intercept dyadic GLMM of ``dl.diary(..., family="binomial")``.
+
 Examples
 --------
 >>> import numpy as np
@@ -29,9 +33,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads when a replication is written out, not with power
+    import pandas as pd
 
 __all__ = ["DiaryParams", "Simulated", "simulate", "to_frame"]
 
@@ -55,6 +62,7 @@ class DiaryParams:
     missing: float = 0.0
     dropout: float = 0.0
     distinguishable: bool = True
+    family: str = "gaussian"
 
     @staticmethod
     def standardised(
@@ -138,6 +146,13 @@ def simulate(
     w = rng.standard_normal(shape) @ cx.T * math.sqrt(1.0 - p.x_icc)
     x = b + w
     u = rng.standard_normal((reps, couples, 1, 2)) @ _chol(p.g()).T
+    a, pp, c = np.array(p.actor), np.array(p.partner), np.array(p.intercept)
+    if p.family == "binomial":
+        from scipy import special
+
+        logit = c + a * x + pp * x[..., ::-1] + u
+        y = (rng.random(shape) < special.expit(logit)).astype(float)
+        return Simulated(x=x, y=y, keep=_kept(p, couples, days, reps, rng))
     eta = rng.standard_normal(shape) @ _chol(p.sigma()).T
     if p.ar1:
         e = np.empty(shape)
@@ -147,8 +162,15 @@ def simulate(
             e[:, :, t] = p.ar1 * e[:, :, t - 1] + s * eta[:, :, t]
     else:
         e = eta
-    a, pp, c = np.array(p.actor), np.array(p.partner), np.array(p.intercept)
     y = c + a * x + pp * x[..., ::-1] + u + e
+    return Simulated(x=x, y=y, keep=_kept(p, couples, days, reps, rng))
+
+
+def _kept(
+    p: DiaryParams, couples: int, days: int, reps: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Couple-days in the data: missing person-days and dropout as :class:`DiaryParams` says."""
+    shape = (reps, couples, days, 2)
     keep = np.ones((reps, couples, days), dtype=bool)
     if p.missing:
         keep &= (rng.random(shape) >= p.missing).all(axis=-1)
@@ -156,7 +178,7 @@ def simulate(
         drops = rng.random((reps, couples)) < p.dropout
         last = rng.integers(1, days, size=(reps, couples))  # days kept: 1 .. days-1
         keep &= ~(drops[..., None] & (np.arange(days) >= last[..., None]))
-    return Simulated(x=x, y=y, keep=keep)
+    return keep
 
 
 def to_frame(sim: Simulated, rep: int = 0) -> pd.DataFrame:
@@ -164,6 +186,8 @@ def to_frame(sim: Simulated, rep: int = 0) -> pd.DataFrame:
 
     Columns ``dyad, person, role, time, x, y``; a missing day has no rows.
     """
+    import pandas as pd
+
     _, n, t, _ = sim.y.shape
     d, day, m = np.meshgrid(np.arange(n), np.arange(t), np.arange(2), indexing="ij")
     keep = np.broadcast_to(sim.keep[rep][..., None], (n, t, 2))

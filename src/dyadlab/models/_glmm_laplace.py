@@ -64,6 +64,7 @@ from numpy.polynomial.hermite import hermgauss
 from scipy import optimize, sparse
 
 from dyadlab.models._glmm_family import FAMILIES, Family
+from dyadlab.models._numerics import blas_single_thread
 
 __all__ = ["Blocks", "Cholesky", "Exchangeable", "GlmmFit", "GlmmProblem", "fit_glmm"]
 
@@ -430,7 +431,10 @@ def fit_glmm(
     """Maximise the Laplace (``nagq = 1``) or AGQ log-likelihood; see the module docstring."""
     # far from the optimum exp() may overflow and a trial point may be infinite; the
     # search steps back from those points, so numpy's warnings would only be noise
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+    with (
+        np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"),
+        blas_single_thread(),
+    ):
         return _fit(X, y, blocks, family, structure, nagq)
 
 

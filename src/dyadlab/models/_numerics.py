@@ -18,13 +18,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "blas_single_thread",
     "fd_derivatives",
     "fd_hessian",
     "newton_polish",
@@ -33,6 +36,32 @@ __all__ = [
 ]
 
 Array = np.ndarray
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def blas_single_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread.
+
+    An optimiser on a few parameters (L-BFGS-B on a GLMM's 9) calls BLAS on tiny
+    vectors hundreds of times; OpenBLAS's thread hand-off costs more than the work, and
+    on a busy machine it made a binomial diary fit 3× slower (0.45 s against 0.13 s).
+    The controller is built once: entering costs about 0.1 ms.
+
+    Examples
+    --------
+    >>> with blas_single_thread():
+    ...     float(np.dot(np.ones(3), np.ones(3)))
+    3.0
+    """
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield
 
 
 def fd_derivatives(

@@ -7,6 +7,12 @@ partner effects. Replications are refitted many at once from sufficient statisti
 (:mod:`dyadlab.models._diary_fastfit`), and run in seeded chunks locally or on a Dask
 cluster (:mod:`dyadlab.models._chunked`) with identical results.
 
+With ``family="binomial"`` a yes/no daily outcome is simulated from the two-intercept
+dyadic GLMM and every replication is refitted by the Laplace approximation of
+``dl.diary(..., family="binomial")`` (as ``lme4::glmer``), one at a time: about 0.1–0.5 s
+per fit, so a grid point of 1,000 replications takes minutes — run it on a Dask cluster
+(``client=``) for whole grids.
+
 Examples
 --------
 >>> import dyadlab as dl
@@ -26,21 +32,22 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
-from dyadlab._validation import check_range
+from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
-from dyadlab.models._diary_sim import DiaryParams, simulate, unexplained
-from dyadlab.models._result import emit, present
+from dyadlab.models._diary_sim import DiaryParams, Simulated, simulate, unexplained
 
 __all__ = ["DiaryPowerResult", "diary"]
 
 _FUNC = "power.diary"
 _EFFECTS = ("actor", "partner")
-#: replications per chunk: fixed, so that the seed streams do not depend on the client
-CHUNK = 100
+#: replications per chunk: fixed per family, so that the seed streams do not depend on
+#: the client (binomial refits are one at a time: smaller chunks spread over workers)
+CHUNK = {"gaussian": 100, "binomial": 10}
+FAMILIES = tuple(CHUNK)
 
 
 @dataclass
@@ -63,6 +70,7 @@ class DiaryPowerResult:
     distinguishable: bool
     params: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    family: str = "gaussian"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict that ``dyadlab power diary --json`` prints."""
@@ -77,7 +85,12 @@ class DiaryPowerResult:
             "seed": self.seed,
             "distinguishable": self.distinguishable,
             "params": dict(self.params),
-            "method": "montecarlo (REML refit of each replication, as nlme::lme)",
+            "family": self.family,
+            "method": (
+                "montecarlo (Laplace refit of each replication, as lme4::glmer; Wald z tests)"
+                if self.family == "binomial"
+                else "montecarlo (REML refit of each replication, as nlme::lme)"
+            ),
             "warnings": list(self.warnings),
         }
 
@@ -89,8 +102,10 @@ class DiaryPowerResult:
         """A readable table of power by couples and days."""
         kind = "distinguishable" if self.distinguishable else "indistinguishable"
         p = self.params
+        outcome = ", yes/no outcome (log-odds effects)" if self.family == "binomial" else ""
         lines = [
-            f"dyadlab power_diary — Monte Carlo, {self.replications} replications, {kind} dyads",
+            f"dyadlab power_diary — Monte Carlo, {self.replications} replications, {kind} "
+            f"dyads{outcome}",
             f"actor = {_show(p['actor'])}, partner = {_show(p['partner'])}, "
             f"alpha = {self.alpha:g} (two-sided)",
             "",
@@ -112,6 +127,8 @@ class DiaryPowerResult:
 
     def plot(self, *, target: float | None = 0.8) -> Any:
         """Power curves (see :func:`dyadlab.report.power_diary_plot.plot_power_grid`)."""
+        from dyadlab.models._result import present
+
         return present("power_diary_plot", "plot_power_grid")(
             self.grid, alpha=self.alpha, target=target
         )
@@ -130,11 +147,14 @@ def run_chunk(
 ) -> dict[str, Any]:
     """Simulate and refit one chunk; counts of significant effects per role."""
     sim = simulate(p, couples=couples, days=days, reps=reps, rng=np.random.default_rng(seed))
-    fit = fit_batch(sufficient_stats(sim, p.distinguishable), start=true_theta(p))
-    ok = fit.converged & np.isfinite(fit.se).all(axis=1)
-    t = fit.beta[ok] / fit.se[ok]
-    crit = stats.t.ppf(1.0 - alpha / 2.0, fit.df[ok])
-    sig = np.abs(t) > crit
+    if p.family == "binomial":
+        ok, sig = _glmm_tests(sim, p.distinguishable, alpha)
+    else:
+        fit = fit_batch(sufficient_stats(sim, p.distinguishable), start=true_theta(p))
+        ok = fit.converged & np.isfinite(fit.se).all(axis=1)
+        t = fit.beta[ok] / fit.se[ok]
+        crit = special.stdtrit(fit.df[ok], 1.0 - alpha / 2.0)
+        sig = np.abs(t) > crit
     # columns: (int1, int2, actor1, actor2, partner1, partner2) or (int, actor, partner)
     cols = (
         {"actor": [2, 3], "partner": [4, 5]}
@@ -146,6 +166,44 @@ def run_chunk(
         "failed": int((~ok).sum()),
         "hits": {e: [int(sig[:, c].sum()) for c in cs] for e, cs in cols.items()},
     }
+
+
+def _glmm_tests(
+    sim: Simulated, distinguishable: bool, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refit each binary replication by Laplace; (converged, |z| > crit per coefficient).
+
+    The design is the one :func:`dyadlab.diary` builds with ``center="none"``: columns
+    ``(int_1, int_2, actor_1, actor_2, partner_1, partner_2)`` with correlated random
+    intercepts per role (``Cholesky(2)``), or ``(int, actor, partner)`` with
+    exchangeable ones.
+    """
+    from dyadlab.models._glmm_laplace import Blocks, Cholesky, Exchangeable, fit_glmm
+
+    reps, n, t, _ = sim.y.shape
+    dyad = np.broadcast_to(np.arange(n)[:, None, None], (n, t, 2))
+    member = np.broadcast_to(np.arange(2), (n, t, 2))
+    crit = special.ndtri(1.0 - alpha / 2.0)
+    ok = np.zeros(reps, dtype=bool)
+    sig = np.zeros((reps, 6 if distinguishable else 3), dtype=bool)
+    for r in range(reps):
+        keep = np.broadcast_to(sim.keep[r][..., None], (n, t, 2))
+        x, xp = sim.x[r][keep], sim.x[r][..., ::-1][keep]
+        m = member[keep]
+        if distinguishable:
+            one = np.column_stack([m == 0, m == 1]).astype(float)
+            X = np.column_stack([one, one * x[:, None], one * xp[:, None]])
+            structure: Cholesky | Exchangeable = Cholesky(2)
+        else:
+            X = np.column_stack([np.ones(len(x)), x, xp])
+            structure = Exchangeable()
+        _, groups = np.unique(dyad[keep], return_inverse=True)
+        fit = fit_glmm(X, sim.y[r][keep], Blocks(groups, m), "binomial", structure)
+        se = np.sqrt(np.diag(fit.vcov))
+        ok[r] = fit.converged and bool(np.isfinite(se).all())
+        if ok[r]:
+            sig[r] = np.abs(fit.beta / se) > crit
+    return ok, sig[ok]
 
 
 def _check_grid(name: str, values: int | Sequence[int], low: int) -> list[int]:
@@ -202,6 +260,7 @@ def diary(
     intercept: float | tuple[float, float] = 0.0,
     sd_intercept: float | tuple[float, float] | None = None,
     sd_residual: float | tuple[float, float] | None = None,
+    family: str = "gaussian",
     progress: bool | None = None,
 ) -> DiaryPowerResult:
     """Monte Carlo power of actor and partner effects in a couples' diary study.
@@ -212,7 +271,8 @@ def diary(
         Actor and partner effects of the daily predictor, for both roles or per role
         (first role first). Standardised (x and y with unit variance) unless
         ``sd_intercept`` and ``sd_residual`` are given (then on y's raw scale, x with
-        unit variance, as PowerLAPIM's inputs).
+        unit variance, as PowerLAPIM's inputs). With ``family="binomial"``: log-odds
+        per SD of x.
     couples, days : int or sequence of int
         The grid: numbers of couples (at least 4) and of diary days (at least 2).
     replications : int
@@ -229,7 +289,9 @@ def diary(
         ``dl.diary(..., role=...)``), or pooled effects with exchangeable partners.
     icc : float
         Standardised effects: share of the variance the predictors leave that lies
-        between couples' members (random intercepts), in [0, 1).
+        between couples' members (random intercepts), in [0, 1). Binomial: the
+        latent-scale ICC, ``sd² / (sd² + π²/3)``, that sets the random-intercept SD
+        unless ``sd_intercept`` is given.
     cor_intercepts : float
         Correlation of the partners' random intercepts.
     r_e : float
@@ -245,10 +307,15 @@ def diary(
     dropout : float
         Probability that a couple drops out, after a uniformly drawn day.
     intercept : float or pair
-        Fixed intercepts (no effect on power).
+        Fixed intercepts (no effect on power of a Gaussian outcome; for a binomial one
+        the log-odds of a yes at x = 0, which does matter).
     sd_intercept, sd_residual : float or pair, optional
         Raw random-intercept and residual SDs (both or neither); replace the
-        standardised split of ``icc``.
+        standardised split of ``icc``. Binomial: ``sd_intercept`` only (log-odds).
+    family : {"gaussian", "binomial"}
+        The daily outcome: continuous, or yes/no (the dyadic GLMM of
+        ``dl.diary(..., family="binomial")``; ``r_e``, ``ar1`` and ``sd_residual`` do
+        not apply; each replication is a Laplace refit with Wald z tests).
     progress : bool, optional
         Progress bar on stderr (Rich; Dask's on a cluster); default when stderr is a
         terminal.
@@ -275,6 +342,10 @@ def diary(
     standardised effects the variance left, ``1 - a² - p² - 2 a p r_x``, is split into
     ``icc`` (intercepts) and ``1 - icc`` (residuals). Power pools the two roles' tests
     (``power_by_role`` has each); the MC standard error is ``sqrt(p (1 - p) / R)``.
+
+    Binomial: ``logit P(y = 1) = c_r + a_r x_dtr + p_r x_dts + u_dr``, fitted as
+    ``lme4::glmer(y ~ 0 + role + role:x + role:x_partner + (0 + role | dyad), family =
+    binomial)``.
 
     References
     ----------
@@ -314,6 +385,7 @@ def diary(
     for name, v in (("missing", missing), ("dropout", dropout), ("icc", icc)):
         check_range(name, _number(name, v), func=_FUNC, low=0.0, high=0.99)
     check_range("x_icc", _number("x_icc", x_icc), func=_FUNC, low=0.0, high=1.0)
+    check_option("family", family, FAMILIES, func=_FUNC)
     check_client(client, func=_FUNC)
     extra = {
         "cor_intercepts": float(cor_intercepts),
@@ -324,8 +396,31 @@ def diary(
         "dropout": float(dropout),
         "distinguishable": bool(distinguishable),
     }
-    standardised = sd_intercept is None and sd_residual is None
-    if standardised:
+    standardised = sd_intercept is None and sd_residual is None and family == "gaussian"
+    if family == "binomial":
+        if sd_residual is not None or ar1:
+            raise OptionError(
+                f"{_FUNC}(): a yes/no outcome has no daily residual: leave sd_residual and "
+                "ar1 out with family='binomial' (the random intercepts carry the couples' "
+                "dependence)."
+            )
+        sd_i = (
+            _pair("sd_intercept", sd_intercept)
+            if sd_intercept is not None
+            else (math.sqrt(icc / (1.0 - icc) * math.pi**2 / 3.0),) * 2
+        )
+        if min(sd_i) < 0:
+            raise OptionError(f"{_FUNC}(): sd_intercept must be >= 0 (got {sd_i}).")
+        params = DiaryParams(
+            actor=a,
+            partner=p,
+            sd_intercept=sd_i,
+            sd_residual=(1.0, 1.0),
+            r_x=float(r_x),
+            family="binomial",
+            **extra,
+        )
+    elif standardised:
         for k in (0, 1):
             left = unexplained(a[k], p[k], float(r_x))
             if left <= 0:
@@ -359,7 +454,7 @@ def diary(
     reps = int(replications)
     cells = [(c, d) for c in grid_c for d in grid_d]
     root = seed_sequence(seed, func=_FUNC)
-    sizes = split(reps, CHUNK)
+    sizes = split(reps, CHUNK[family])
     args: list[tuple[Any, ...]] = []
     seeds: list[np.random.SeedSequence] = []
     for (c, d), cell_seq in zip(cells, root.spawn(len(cells)), strict=True):
@@ -393,16 +488,25 @@ def diary(
                 "were left out."
             )
         grid.append(row)
+    binomial = family == "binomial"
     info = {
         "actor": list(a) if distinguishable else a[0],
         "partner": list(p) if distinguishable else p[0],
         "standardised": standardised,
-        "icc": float(icc) if standardised else None,
+        "scale": "log-odds" if binomial else ("standardised" if standardised else "raw"),
+        "icc": float(icc) if standardised or (binomial and sd_intercept is None) else None,
+        "intercept": list(params.intercept),
         "sd_intercept": list(params.sd_intercept),
-        "sd_residual": list(params.sd_residual),
+        "sd_residual": None if binomial else list(params.sd_residual),
         "r_x": float(r_x),
-        **{k: v for k, v in extra.items() if k != "distinguishable"},
+        **{
+            k: v
+            for k, v in extra.items()
+            if k != "distinguishable" and not (binomial and k in ("r_e", "ar1"))
+        },
     }
+    from dyadlab.models._emit import emit  # no pandas: the analytic path stays light
+
     return DiaryPowerResult(
         grid=grid,
         alpha=float(alpha),
@@ -411,4 +515,5 @@ def diary(
         distinguishable=bool(distinguishable),
         params=info,
         warnings=emit(warnings),
+        family=family,
     )

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from dyadlab.models._chunked import split
 
@@ -190,7 +190,7 @@ def chunk_sizes(n: int, replications: int) -> list[int]:
 def critical_t(design: Design, n: int) -> tuple[int, float]:
     """Residual df of the test at ``n`` dyads and its two-sided critical t."""
     df = n - 3 if design.distinguishable else 2 * n - 3
-    return df, float(stats.t.ppf(1.0 - design.alpha / 2.0, df))
+    return df, float(special.stdtrit(df, 1.0 - design.alpha / 2.0))
 
 
 def count_chunk(design: Design, n: int, reps: int, seed: Any) -> dict[str, int]:

@@ -48,7 +48,16 @@ from dyadlab.models._bootstrap import safe_solve
 from dyadlab.models._numerics import fd_hessian
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 
-__all__ = ["SemFit", "SemSpec", "apim_spec", "fit_sem", "saturated_loglik"]
+__all__ = [
+    "SemData",
+    "SemFit",
+    "SemSpec",
+    "apim_spec",
+    "exo_loglik",
+    "fit_sem",
+    "saturated_loglik",
+    "sem_data",
+]
 
 Array = NDArray[np.float64]
 _LOG2PI = float(np.log(2 * np.pi))
@@ -212,11 +221,20 @@ class _Pattern:
 
 def _patterns(data: Array, weights: Array) -> list[_Pattern]:
     miss = np.isnan(data)
-    keys, inverse = np.unique(miss, axis=0, return_inverse=True)
+    if not miss.any():  # complete data: one pattern, the sample moments
+        n = float(weights.sum())
+        if n <= 0:
+            return []
+        mean = (weights @ data) / n
+        c = data - mean
+        return [_Pattern(np.arange(data.shape[1]), n, mean, (c * weights[:, None]).T @ c)]
+    # one integer code per missing pattern (np.unique on rows sorts far slower)
+    codes = miss @ (1 << np.arange(data.shape[1], dtype=np.int64))
+    keys, inverse = np.unique(codes, return_inverse=True)
     out = []
     for k in range(len(keys)):
         rows = inverse.ravel() == k
-        obs = np.flatnonzero(~keys[k])
+        obs = np.flatnonzero(~miss[np.argmax(rows)])
         if obs.size == 0:
             continue
         w = weights[rows]
@@ -255,6 +273,36 @@ def _loglik_grad(
     return ll, g_mu, g_sig
 
 
+def _chain(spec: SemSpec, theta: Array, mx: Array, sx: Array, g_mu: Array, g_sig: Array) -> Array:
+    """Gradient in ``theta`` from the gradients in the implied mean and covariance.
+
+    The chain rule through :func:`implied` written out, so that a gradient costs a few
+    small matrix products rather than the 2k evaluations of :func:`_jacobians`.
+    """
+    b = _fill(spec.b_idx, theta)
+    if not spec.fixed_x:
+        mx = _fill(spec.mx_idx, theta)
+        sx = _fill(spec.sx_idx, theta)
+    gy, gx = g_mu[:2], g_mu[2:]
+    gyy, gyx, gxy, gxx = g_sig[:2, :2], g_sig[:2, 2:], g_sig[2:, :2], g_sig[2:, 2:]
+    # mu_y = a + B mx; Sigma_yy = B Sx B' + Psi; Sigma_yx = B Sx; Sigma_xy = Sx B'
+    d_b = np.outer(gy, mx) + (gyy + gyy.T) @ b @ sx + gyx @ sx + gxy.T @ sx
+    k = len(theta)
+    grad = np.zeros(k)
+
+    def add(idx: NDArray[np.int64], values: Array) -> None:
+        on = idx >= 0
+        grad[:] += np.bincount(idx[on], weights=values[on], minlength=k)
+
+    add(spec.b_idx, d_b)
+    add(spec.a_idx, gy)
+    add(spec.psi_idx, np.array([gyy[0, 0], gyy[1, 1], gyy[0, 1] + gyy[1, 0]]))
+    if not spec.fixed_x:
+        add(spec.mx_idx, b.T @ gy + gx)
+        add(spec.sx_idx, b.T @ gyy @ b + b.T @ gyx + gxy @ b + gxx)
+    return grad
+
+
 def _jacobians(spec: SemSpec, theta: Array, mx: Array, sx: Array) -> tuple[Array, Array]:
     """d mu / d theta and d Sigma / d theta; exact: implied() is quadratic in theta."""
     k = len(theta)
@@ -272,6 +320,53 @@ def _jacobians(spec: SemSpec, theta: Array, mx: Array, sx: Array) -> tuple[Array
 
 
 @dataclass
+class SemData:
+    """Dyad rows reduced to what the likelihood needs, made once for several fits.
+
+    The log-likelihood depends on the rows only through, per missing pattern, the
+    (weighted) count, mean and centred cross-products. With complete data that is one
+    pattern, the sample moments, and no fit goes back to the rows (lavaan's way); with
+    missing values the rows are kept for the start values (FIML).
+    """
+
+    pats: list[_Pattern]
+    n: float
+    complete: bool
+    mx: Array  # exogenous sample means and covariance (lavaan's fixed.x)
+    sx: Array
+    rows: Array  # the rows kept (none when complete)
+    w: Array
+
+
+def sem_data(data: Array, weights: Array | None = None) -> SemData:
+    """Reduce ``data`` (rows = dyads; y_1, y_2, exogenous) to its pattern moments.
+
+    Rows whose every entry is missing are left out.
+
+    Examples
+    --------
+    >>> d = sem_data(np.array([[1.0, 2, 0], [2, 1, 1], [3, 5, 0]]))
+    >>> d.complete, d.n, d.mx.tolist()
+    (True, 3.0, [0.3333333333333333])
+    """
+    data = np.asarray(data, dtype=float)
+    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~np.isnan(data).all(axis=1)
+    data, w = data[keep], w[keep]
+    n = float(w.sum())
+    pats = _patterns(data, w)
+    complete = len(pats) == 1 and len(pats[0].obs) == data.shape[1]
+    if complete:
+        mx = pats[0].mean[2:]
+        sx = pats[0].cross[2:, 2:] / n
+        return SemData(pats, n, True, mx, sx, data[:0], w[:0])
+    x = data[:, 2:]
+    mx = (w @ x) / n
+    xc = x - mx
+    return SemData(pats, n, False, mx, (xc * w[:, None]).T @ xc / n, data, w)
+
+
+@dataclass
 class SemFit:
     """An ML fit: parameters, their covariance matrix and the log-likelihood."""
 
@@ -285,7 +380,7 @@ class SemFit:
 
 
 def fit_sem(
-    data: Array,
+    data: Array | SemData,
     spec: SemSpec,
     *,
     weights: Array | None = None,
@@ -302,32 +397,24 @@ def fit_sem(
     skips the final Newton polish and the information matrix (for bootstrap refits);
     ``hess_inv`` (a parameter covariance matrix, e.g. of the full-data fit) starts BFGS
     with a good curvature estimate, so refits near the optimum take few iterations.
+    ``data`` may be a :class:`SemData` from :func:`sem_data` (then without ``weights``),
+    so that several models of the same rows share one pass over them.
     """
-    data = np.asarray(data, dtype=float)
-    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
-    keep = ~np.isnan(data).all(axis=1)
-    data, w = data[keep], w[keep]
-    n = float(w.sum())
+    sd = data if isinstance(data, SemData) else sem_data(data, weights)
+    n, pats, complete = sd.n, sd.pats, sd.complete
     m = spec.n_exo
-    pats = _patterns(data, w)
-    complete = len(pats) == 1 and len(pats[0].obs) == data.shape[1]
     if spec.fixed_x:
-        x = data[:, 2:]
-        mx = (w @ x) / n
-        xc = x - mx
-        sx = (xc * w[:, None]).T @ xc / n
+        mx, sx = sd.mx, sd.sx
     else:
         mx, sx = np.zeros(m), np.zeros((m, m))
-    theta0 = _start(data, w, spec, mx, sx) if start is None else np.asarray(start, float)
+    theta0 = _start(sd, spec) if start is None else np.asarray(start, float)
 
     def negll(theta: Array) -> tuple[float, Array]:
         mu, sig = implied(spec, theta, mx, sx)
         ll, gm, gs = _loglik_grad(pats, mu, sig, True)
         if not np.isfinite(ll):
             return 1e300, np.zeros_like(theta)
-        jm, js = _jacobians(spec, theta, mx, sx)
-        g = gm @ jm + np.einsum("ij,ijk->k", gs, js)
-        return -ll / n, -g / n
+        return -ll / n, -_chain(spec, theta, mx, sx, gm, gs) / n
 
     options: dict[str, Any] = {"gtol": 1e-9, "maxiter": 2000}
     if hess_inv is not None and np.all(np.isfinite(hess_inv)):
@@ -411,8 +498,11 @@ def _expected_info(
     return info
 
 
-def _start(data: Array, w: Array, spec: SemSpec, mx: Array, sx: Array) -> Array:
+def _start(sd: SemData, spec: SemSpec) -> Array:
     """Start values: per-outcome least squares on the rows where it is observed."""
+    if sd.complete:
+        return _start_from_moments(sd, spec)
+    data, w = sd.rows, sd.w
     k = spec.n_params
     theta = np.zeros(k)
     cnt = np.zeros(k)
@@ -449,6 +539,53 @@ def _start(data: Array, w: Array, spec: SemSpec, mx: Array, sx: Array) -> Array:
     return theta / np.maximum(cnt, 1)
 
 
+def exo_loglik(sd: SemData) -> float:
+    """Saturated log-likelihood of the (complete, fixed) exogenous columns of ``sd``.
+
+    The part of a fixed-x fit's likelihood that lavaan leaves out; equals
+    ``saturated_loglik(data[:, 2:])``, from the moments already at hand.
+    """
+    m = sd.sx.shape[0]
+    logdet = float(np.linalg.slogdet(sd.sx)[1]) if m else 0.0
+    return float(-0.5 * sd.n * (m * _LOG2PI + logdet + m))
+
+
+def _start_from_moments(sd: SemData, spec: SemSpec) -> Array:
+    """:func:`_start` for complete data, from the sample moments alone."""
+    k = spec.n_params
+    theta = np.zeros(k)
+    cnt = np.zeros(k)
+    mean, cov = sd.pats[0].mean, sd.pats[0].cross / sd.n
+    coefs = []
+    for r in range(2):
+        cols = 2 + np.flatnonzero(spec.b_idx[r] >= 0)
+        b = np.linalg.lstsq(cov[np.ix_(cols, cols)], cov[cols, r], rcond=None)[0]
+        coefs.append((cols, b))
+        theta[spec.a_idx[r]] += mean[r] - mean[cols] @ b
+        cnt[spec.a_idx[r]] += 1
+        for col, bj in zip(cols - 2, b, strict=True):
+            theta[spec.b_idx[r, col]] += bj
+            cnt[spec.b_idx[r, col]] += 1
+
+    def resid_cov(r: int, s: int) -> float:
+        (cr, br), (cs, bs) = coefs[r], coefs[s]
+        return float(cov[r, s] - br @ cov[cr, s] - bs @ cov[cs, r] + br @ cov[np.ix_(cr, cs)] @ bs)
+
+    for idx, val in zip(
+        spec.psi_idx, [resid_cov(0, 0), resid_cov(1, 1), resid_cov(0, 1)], strict=True
+    ):
+        theta[idx] += val
+        cnt[idx] += 1
+    if not spec.fixed_x:
+        for j in range(spec.n_exo):
+            theta[spec.mx_idx[j]] += mean[2 + j]
+            cnt[spec.mx_idx[j]] += 1
+            for kk in range(spec.n_exo):
+                theta[spec.sx_idx[j, kk]] += cov[2 + j, 2 + kk]
+                cnt[spec.sx_idx[j, kk]] += 1
+    return theta / np.maximum(cnt, 1)
+
+
 def saturated_loglik(data: Array, weights: Array | None = None) -> float:
     """Log-likelihood of the unrestricted normal model (means and covariances free).
 
@@ -462,10 +599,10 @@ def saturated_loglik(data: Array, weights: Array | None = None) -> float:
     miss = np.isnan(data)
     mu = np.nanmean(data, axis=0)
     filled = np.where(miss, mu, data)
-    sig = np.cov(filled.T, aweights=w, bias=True) + np.diag(np.full(data.shape[1], 1e-6))
-    pats = _patterns(data, w)
     if not miss.any():
         return complete_saturated_loglik(data, w)
+    sig = np.cov(filled.T, aweights=w, bias=True) + np.diag(np.full(data.shape[1], 1e-6))
+    pats = _patterns(data, w)
     old = -np.inf
     for _ in range(5000):
         # E step: expected sufficient statistics

@@ -94,6 +94,62 @@ class DiaryResult(ModelResult):
             self._plot_data, **self._plot_keys, dyads=dyads, max_dyads=max_dyads
         )
 
+    def refit(self, outcomes: Any) -> Any:
+        """Refit this model to many outcome vectors at once (simulation, bootstrap).
+
+        Parameters
+        ----------
+        outcomes : array (reps, rows of the data) or (rows,)
+            New outcome values, aligned with the rows of the data passed to
+            :func:`diary`; needed wherever the original outcome entered the fit.
+
+        Returns
+        -------
+        DiaryRefits
+            ``beta``, ``se`` (reps × fixed effects, in the order of ``estimates``),
+            ``loglik``, ``converged``, ``labels``; ``table()`` in long format.
+
+        Notes
+        -----
+        Every refit starts at this fit's variance parameters. For ``residual="cs"``
+        with REML, one predictor and no covariates, centring or random slopes, and both
+        partners in every occasion of the fit, all replications are fitted together
+        from per-couple sufficient statistics (``batched`` True); otherwise the engine
+        refits each one. See :mod:`dyadlab.models._diary_refit`.
+
+        Examples
+        --------
+        >>> import dyadlab as dl
+        >>> df = dl.simulate_diary(30, 10, rng=2)
+        >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time")
+        >>> again = res.refit(df["y"].to_numpy())
+        >>> bool(abs(again.beta[0] - res.estimates["estimate"]).max() < 1e-6)
+        True
+        """
+        from dyadlab.models._diary_refit import refit
+
+        return refit(self, outcomes)
+
+    def simulate(self, reps: int, *, rng: Any = None) -> np.ndarray:
+        """Draw ``reps`` outcome vectors from the fitted model (``residual="cs"``).
+
+        Random intercepts, daily residuals and fixed effects at their estimates; the
+        rows are those of the data (NaN where a row is not in the fit), ready for
+        :meth:`refit`: ``res.refit(res.simulate(1000, rng=1))`` is a parametric
+        bootstrap.
+
+        Examples
+        --------
+        >>> import dyadlab as dl
+        >>> df = dl.simulate_diary(30, 10, rng=2)
+        >>> res = dl.diary(df, y="y", x="x", dyad="dyad", person="person", time="time")
+        >>> res.simulate(5, rng=1).shape
+        (5, 600)
+        """
+        from dyadlab.models._diary_refit import simulate_outcomes
+
+        return simulate_outcomes(self, reps, rng)
+
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
@@ -296,6 +352,7 @@ def _prepare(
     out["_member"] = member[rows]
     out["_time"] = tval[rows]
     out["_person"] = pkey[rows]
+    out["_row"] = rows  # positions in ``data`` (DiaryResult.refit maps outcomes by them)
     return out, predictors, excluded
 
 
@@ -606,6 +663,19 @@ def diary(
     distinguishable = bool(roles)
     structure = _RESIDUALS[residual](distinguishable=distinguishable)
     cov = Unstructured(Z.shape[1]) if distinguishable else Exchangeable(Z.shape[1] // 2)
+    start = None
+    if (residual, estimator, center, random_slopes, len(xs), covs) == (
+        "cs",
+        "REML",
+        "none",
+        False,
+        1,
+        [],
+    ):
+        from dyadlab.models._diary_refit import engine_start
+
+        # the default model starts at its optimum, found from sufficient statistics
+        start = engine_start(df, predictors[0][0], y, distinguishable)
     try:
         fit = fit_mixed(
             X,
@@ -615,6 +685,7 @@ def diary(
             structure,
             cov,
             estimator=estimator,  # type: ignore[arg-type]
+            start=start,
         )
     except np.linalg.LinAlgError as exc:
         from dyadlab.models._numerics import collinear_note

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, streams
 from dyadlab.models._power_diary import DiaryPowerResult, diary
 from dyadlab.models._power_mc import Design, chunk_sizes, combine, count_chunk
-from dyadlab.models._result import emit, present
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -163,12 +162,16 @@ class PowerResult:
         matplotlib.figure.Figure
             The figure that holds the curve (``fig.axes[0]``).
         """
+        from dyadlab.models._result import present
+
         return cast("Figure", present("power_plot", "power_curve")(self, ax=ax, target=target))
 
 
 def _nct_power(ncp: float, df: float, alpha: float) -> float:
-    crit = stats.t.ppf(1.0 - alpha / 2.0, df)
-    return float(stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp))
+    # scipy.special rather than scipy.stats: the CLI's start-up (issue 21). The upper
+    # tail P(T > c | ncp) is the lower tail of -T, a noncentral t with -ncp.
+    crit = special.stdtrit(df, 1.0 - alpha / 2.0)
+    return float(special.nctdtr(df, -ncp, -crit) + special.nctdtr(df, ncp, -crit))
 
 
 def _analytic_point(design: Design, n: int) -> dict[str, float]:
@@ -412,6 +415,8 @@ def apim(
     power: dict[str, Any] = {
         e: (curve[0][e] if single else [row[e] for row in curve]) for e in _EFFECTS
     }
+    from dyadlab.models._emit import emit  # no pandas: the analytic path stays light
+
     return PowerResult(
         power=power,
         method=method,

@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "simulate_vpa": "dyadlab.physio.simulate",
     "standardize": "dyadlab.physio.epochs",
     "synchrony": "dyadlab.physio._synchrony",
+    "thermal_roi": "dyadlab.physio.thermal",
     "vpa": "dyadlab.physio._vpa",
     "bin_ratings": "dyadlab.physio.grid",
     "read_acq": "dyadlab.physio.readers",

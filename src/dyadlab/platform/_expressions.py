@@ -18,7 +18,14 @@ The grammar (lowest precedence first)::
               | "(" expr ")"
 
 Functions: ``not(x)``, ``selected(${item}, 'value')``, ``count-selected(${item})``,
-``string-length(x)``, ``true()`` and ``false()``.
+``selected-at(${item}, n)``, ``string-length(x)``, ``true()``, ``false()``,
+``if(c, a, b)``, ``concat(a, …)``, ``coalesce(a, b)``, ``round(x[, digits])`` (half
+up), ``int(x)`` (towards zero), ``number(x)``, ``string(x)``, ``boolean(x)``,
+``floor(x)``, ``ceiling(x)``, ``abs(x)``, ``pow(x, y)``, ``min(…)``, ``max(…)``,
+``contains(a, b)``, ``starts-with(a, b)``, ``ends-with(a, b)``, ``substr(s, start[,
+end])`` (0-based, end excluded), ``regex(s, pattern)``, ``today()`` (``YYYY-MM-DD``),
+``now()`` (``YYYY-MM-DDTHH:MM``) and ``once(x)`` (``x``). The participant pages'
+script evaluates the same functions the same way.
 
 Semantics follow ODK/XLSForm where it matters for skip logic:
 
@@ -45,6 +52,7 @@ False
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -64,7 +72,33 @@ _FUNCTIONS: dict[str, tuple[int, int]] = {
     "string-length": (1, 1),
     "true": (0, 0),
     "false": (0, 0),
+    "if": (3, 3),
+    "concat": (1, 20),
+    "coalesce": (2, 2),
+    "round": (1, 2),
+    "int": (1, 1),
+    "number": (1, 1),
+    "string": (1, 1),
+    "boolean": (1, 1),
+    "floor": (1, 1),
+    "ceiling": (1, 1),
+    "abs": (1, 1),
+    "pow": (2, 2),
+    "min": (1, 20),
+    "max": (1, 20),
+    "contains": (2, 2),
+    "starts-with": (2, 2),
+    "ends-with": (2, 2),
+    "substr": (2, 3),
+    "regex": (2, 2),
+    "selected-at": (2, 2),
+    "today": (0, 0),
+    "now": (0, 0),
+    "once": (1, 1),
 }
+#: A regex with a quantified group that itself repeats (``(a+)+``) can take exponential
+#: time on a long answer; such patterns are refused.
+_NESTED_QUANTIFIER = re.compile(r"\([^()]*[*+}][^()]*\)\s*[*+{]")
 _KEYWORDS = ("and", "or", "div", "mod")
 _MAX_LENGTH = 2000  # characters of one expression
 _MAX_DEPTH = 40  # nested parentheses, calls and unary minus
@@ -403,7 +437,12 @@ def _evaluate(node: _Node, values: dict[str, Any], current: Any) -> Any:
         if node.op in ("=", "!=", "<", "<=", ">", ">="):
             return _compare(node.op, left, right)
         return _arithmetic(node.op, left, right)
+    if node.name == "if":  # only the branch taken is evaluated
+        branch = node.args[1] if is_true(_evaluate(node.args[0], values, current)) else node.args[2]
+        return _evaluate(branch, values, current)
     args = [_evaluate(arg, values, current) for arg in node.args]
+    if node.name in _MORE:
+        return _MORE[node.name](args)
     if node.name == "not":
         return not is_true(args[0])
     if node.name == "selected":
@@ -413,6 +452,98 @@ def _evaluate(node: _Node, values: dict[str, Any], current: Any) -> Any:
     if node.name == "string-length":
         return len(_text(args[0]))
     return node.name == "true"
+
+
+def _numbers(args: list[Any]) -> list[float]:
+    out = [_number(a) for a in args]
+    return [math.nan if n is None else n for n in out]
+
+
+def _round(args: list[Any]) -> float:
+    x = _numbers(args[:1])[0]
+    digits = int(_numbers(args[1:2])[0]) if len(args) > 1 else 0
+    factor = 10.0**digits
+    return math.floor(x * factor + 0.5) / factor if not math.isnan(x) else math.nan
+
+
+def _min_max(args: list[Any], pick: Any) -> float:
+    numbers = _numbers(args)
+    return math.nan if any(math.isnan(n) for n in numbers) else float(pick(numbers))
+
+
+def _substr(args: list[Any]) -> str:
+    text = _text(args[0])
+    start = _numbers(args[1:2])[0]
+    end = _numbers(args[2:3])[0] if len(args) > 2 else float(len(text))
+    if math.isnan(start) or math.isnan(end):
+        return ""
+    return text[max(int(start), 0) : max(int(end), 0)]
+
+
+def _regex(args: list[Any]) -> bool:
+    pattern = _text(args[1])
+    if _NESTED_QUANTIFIER.search(pattern):
+        return False
+    try:
+        return re.search(pattern, _text(args[0])) is not None
+    except re.error:
+        return False
+
+
+def _selected_at(args: list[Any]) -> str:
+    chosen = _selection(args[0])
+    n = _numbers(args[1:2])[0]
+    return chosen[int(n)] if not math.isnan(n) and 0 <= int(n) < len(chosen) else ""
+
+
+def _one_number(function: Any) -> Any:
+    def apply(args: list[Any]) -> float:
+        x = _numbers(args)[0]
+        return math.nan if math.isnan(x) else float(function(x))
+
+    return apply
+
+
+def _today(args: list[Any]) -> str:
+    return _dt.date.today().isoformat()
+
+
+def _now(args: list[Any]) -> str:
+    return _dt.datetime.now().strftime("%Y-%m-%dT%H:%M")
+
+
+_MORE: dict[str, Any] = {
+    "concat": lambda a: "".join(_text(v) for v in a),
+    "coalesce": lambda a: a[1] if _is_empty(a[0]) else a[0],
+    "round": _round,
+    "int": _one_number(math.trunc),
+    "number": lambda a: _numbers(a)[0],
+    "string": lambda a: _text(a[0]),
+    "boolean": lambda a: is_true(a[0]),
+    "floor": _one_number(math.floor),
+    "ceiling": _one_number(math.ceil),
+    "abs": _one_number(abs),
+    "pow": lambda a: _pow(*_numbers(a)),
+    "min": lambda a: _min_max(a, min),
+    "max": lambda a: _min_max(a, max),
+    "contains": lambda a: _text(a[1]) in _text(a[0]),
+    "starts-with": lambda a: _text(a[0]).startswith(_text(a[1])),
+    "ends-with": lambda a: _text(a[0]).endswith(_text(a[1])),
+    "substr": _substr,
+    "regex": _regex,
+    "selected-at": _selected_at,
+    "today": _today,
+    "now": _now,
+    "once": lambda a: a[0],
+}
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        result = math.pow(x, y)
+    except (ValueError, OverflowError):
+        return math.nan
+    return result if math.isfinite(result) else math.nan
 
 
 def _collect_refs(node: _Node, into: set[str]) -> bool:

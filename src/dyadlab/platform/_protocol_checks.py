@@ -41,6 +41,7 @@ _TOP_KEYS = (
     "schedule",
     "questionnaires",
     "choices",
+    "analysis",
 )
 _ITEM_KEYS = (
     "name",
@@ -55,6 +56,15 @@ _ITEM_KEYS = (
     "constraint",
     "constraint_message",
     "about",
+    "hint",
+    "guidance_hint",
+    "required_if",
+    "calculation",
+    "default",
+    "choice_filter",
+    "section",
+    "repeat",
+    "repeat_index",
 )
 _ENTRY_KEYS = (
     "questionnaire",
@@ -71,7 +81,7 @@ _ENTRY_KEYS = (
     "triggers_partner",
     "trigger_window_minutes",
 )
-_CHOICE_TYPES = ("likert", "single", "multiple")
+_CHOICE_TYPES = ("likert", "single", "multiple", "rank")
 _RANGE_TYPES = ("slider", "integer", "decimal")
 _SCHEDULE_TYPES = ("daily", "random", "event")
 _ONLY = {  # schedule fields -> the types that may use them
@@ -242,9 +252,9 @@ def _bool(value: Any, path: Path, p: _Problems) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in ("yes", "true", "1", "y"):
+    if text in ("yes", "true", "1", "y", "true()"):
         return True
-    if text in ("no", "false", "0", "n"):
+    if text in ("no", "false", "0", "n", "false()"):
         return False
     p.add(path, f"must be yes or no (true/false), got {_r(value)}")
     return False
@@ -314,7 +324,7 @@ def _choice_value(value: Any, path: Path, p: _Problems) -> int | str | None:
     text = str(value).strip()
     if re.fullmatch(r"-?\d+", text) and str(int(text)) == text:
         return int(text)
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
+    if not re.fullmatch(r"[\w.-]+", text):  # letters of any script, no spaces
         p.add(path, f"choice value {_r(text)} must be a number or a code without spaces")
         return None
     return text
@@ -388,6 +398,12 @@ def build_protocol_kwargs(
         raw.get("questionnaires"), p, languages, default, choices, item_types
     )
     schedule = _check_schedule(raw.get("schedule"), p, [q["name"] for q in questionnaires])
+    from dyadlab.platform._analysis_plan import check_analysis
+
+    # the plan names items: checked once the questionnaires are (no follow-on errors)
+    analysis = (
+        [] if p.found else check_analysis(raw.get("analysis"), p, questionnaires, schedule, choices)
+    )
     p.raise_if_any()
     return {
         "title": title,
@@ -399,6 +415,7 @@ def build_protocol_kwargs(
         "schedule": schedule,
         "questionnaires": questionnaires,
         "choices": choices,
+        "analysis": analysis,
     }
 
 
@@ -415,25 +432,39 @@ def _check_choices(
         entries = _list(options, path, p, "choices with value and label")
         if not entries:
             p.add(path, "choice list is empty; give at least one choice")
-        seen: list[int | str] = []
+        seen: list[tuple[Any, ...]] = []
         parsed: list[dict[str, Any]] = []
         for j, entry in enumerate(entries):
             epath: Path = (*path, j)
             option = _mapping(entry, epath, p, "value and label")
-            _keys(option, ("value", "label"), epath, p)
+            _keys(option, ("value", "label", "properties"), epath, p)
             value = _choice_value(option.get("value"), (*epath, "value"), p)
             label = _labels(
                 option.get("label"), (*epath, "label"), p, languages, default, required=True
             )
             if value is None:
                 continue
-            if value in seen:
+            properties = _mapping(option.get("properties") or {}, (*epath, "properties"), p, "")
+            # a value may repeat when the choices' other columns tell the copies apart
+            # (XLSForm's allow_choice_duplicates, for a choice_filter)
+            key = (value, tuple(sorted((str(k), str(v)) for k, v in properties.items())))
+            if key in seen:
                 p.add(
                     (*epath, "value"), f"duplicate choice value {_r(value)} in list {_r(list_name)}"
                 )
                 continue
-            seen.append(value)
-            parsed.append({"value": value, "label": label})
+            seen.append(key)
+            parsed.append(
+                {
+                    "value": value,
+                    "label": label,
+                    **(
+                        {"properties": {str(k): str(v) for k, v in properties.items()}}
+                        if properties
+                        else {}
+                    ),
+                }
+            )
         result[str(list_name)] = parsed
     return result
 
@@ -455,13 +486,21 @@ def _check_questionnaires(
     for i, entry in enumerate(entries):
         path: Path = ("questionnaires", i)
         q = _mapping(entry, path, p, "name, label and items")
-        _keys(q, ("name", "label", "items"), path, p)
+        _keys(q, ("name", "label", "items", "sections"), path, p)
         name = _name(q.get("name"), (*path, "name"), p)
         if name is not None:
             if name in q_names:
                 p.add((*path, "name"), f"duplicate questionnaire name {_r(name)}")
             q_names[name] = i
         label = _labels(q.get("label"), (*path, "label"), p, languages, default, required=False)
+        sections = {
+            str(key): _labels(
+                text, (*path, "sections", str(key)), p, languages, default, required=False
+            )
+            for key, text in _mapping(
+                q.get("sections") or {}, (*path, "sections"), p, "section name: label"
+            ).items()
+        }
         items = _list(q.get("items"), (*path, "items"), p, "items")
         if not items:
             p.add((*path, "items"), "a questionnaire needs at least one item")
@@ -481,7 +520,14 @@ def _check_questionnaires(
             item_places[item["name"]] = p.where(ipath)
             parsed.append(item)
         _check_logic(parsed, path, p)
-        result.append({"name": name or f"questionnaire_{i}", "label": label, "items": parsed})
+        result.append(
+            {
+                "name": name or f"questionnaire_{i}",
+                "label": label,
+                "items": parsed,
+                **({"sections": sections} if sections else {}),
+            }
+        )
     return result
 
 
@@ -504,9 +550,38 @@ def _check_item(
             f"unknown item type {_r(kind)}{_suggest_listing(kind, item_types, 'Allowed')}",
         )
         kind = None
-    label = _labels(item.get("label"), (*path, "label"), p, languages, default, required=True)
+    label = _labels(
+        item.get("label"), (*path, "label"), p, languages, default, required=kind != "calculate"
+    )
     out: dict[str, Any] = {"name": name, "type": kind, "label": label}
-    out["required"] = _bool(item.get("required"), (*path, "required"), p)
+    required = item.get("required")
+    if isinstance(required, str) and required.strip().lower() not in _BOOL_WORDS:
+        out["required"] = False  # an expression: asked as required_if
+        out["required_if"] = _expression_text(required, (*path, "required"), p)
+    else:
+        out["required"] = _bool(required, (*path, "required"), p)
+        if item.get("required_if") is not None:
+            out["required_if"] = _expression_text(
+                item.get("required_if"), (*path, "required_if"), p
+            )
+    for key in ("hint", "guidance_hint"):
+        if item.get(key) is not None:
+            out[key] = _labels(item.get(key), (*path, key), p, languages, default, required=False)
+    for key in ("default", "section", "choice_filter", "repeat"):
+        text = _text(item.get(key), (*path, key), p)
+        if text is not None:
+            out[key] = text
+    if item.get("repeat_index") is not None:
+        out["repeat_index"] = _integer(item.get("repeat_index"), (*path, "repeat_index"), p, low=1)
+    calculation = item.get("calculation")
+    if kind == "calculate" and calculation is None:
+        p.add((*path, "calculation"), "a calculate item needs a calculation (an expression)")
+    elif calculation is not None:
+        if kind != "calculate":
+            p.add((*path, "calculation"), f"applies to calculate items, not to {_r(kind)}")
+        out["calculation"] = _expression_text(calculation, (*path, "calculation"), p)
+    if out.get("choice_filter") and kind not in _CHOICE_TYPES:
+        p.add((*path, "choice_filter"), f"applies to choice items, not to {_r(kind)}")
     about = _text(item.get("about"), (*path, "about"), p) or "self"
     if about not in ("self", "partner"):
         p.add((*path, "about"), f"must be 'self' or 'partner', got {_r(about)}")
@@ -579,11 +654,26 @@ def _check_item(
     return out
 
 
+_BOOL_WORDS = ("yes", "true", "1", "y", "no", "false", "0", "n", "", "true()", "false()")
+
+
+def _expression_text(value: Any, path: Path, p: _Problems) -> str | None:
+    text = _text(value, path, p)
+    if text is None:
+        return None
+    try:
+        parse_expression(text)
+    except ExpressionError as exc:
+        p.add(path, str(exc))
+        return None
+    return text
+
+
 def _check_logic(items: list[dict[str, Any]], path: Path, p: _Problems) -> None:
     names = [i["name"] for i in items]
     for j, item in enumerate(items):
         ipath: Path = (*path, "items", j)
-        for key in ("relevant", "constraint"):
+        for key in ("relevant", "constraint", "required_if", "calculation"):
             if item.get(key) is None:
                 continue
             expr = parse_expression(item[key])

@@ -8,8 +8,11 @@ Import (:func:`read_redcap_dictionary`, used by ``load_protocol("x.csv")``):
   ``@DYADLAB-LIKERT`` annotation), ``checkbox`` -> multiple choice, ``yesno`` and
   ``truefalse`` -> yes/no, ``slider`` -> slider (Text Validation Min/Max, default 0-100),
   ``notes`` -> text, ``text`` -> text, or integer / decimal / date / time by its
-  validation (``integer``; ``number``…; ``date_ymd``…; ``time``…); ``descriptive``,
-  ``calc``, ``file``, ``sql`` and ``signature`` fields are refused with their row;
+  validation (``integer``; ``number``…; ``date_ymd``…; ``time``…); ``descriptive`` ->
+  a note; ``calc`` -> a calculation (``[x]`` -> ``${x}``, ``/`` -> ``div``, ``^`` ->
+  ``pow()``, ``rounddown``/``roundup`` -> ``floor``/``ceiling``; other REDCap functions
+  such as ``datediff`` are refused with their row); ``file`` -> a file upload;
+  ``sql`` fields and signatures are refused with their row;
 - choices ``1, Strongly disagree | 2, Disagree`` become a choice list named
   ``<field>_choices`` (or by ``@DYADLAB-CHOICES=name``), shared by fields with the same
   choices;
@@ -98,7 +101,20 @@ _KEYS = {  # short name -> how the header starts (lower case)
     "required": "required field",
     "annotation": "field annotation",
 }
-_UNSUPPORTED = ("descriptive", "calc", "file", "sql", "signature")
+_UNSUPPORTED = ("sql", "signature")
+_SUPPORTED = (
+    "text",
+    "notes",
+    "radio",
+    "dropdown",
+    "checkbox",
+    "yesno",
+    "truefalse",
+    "slider",
+    "calc",
+    "descriptive",
+    "file",
+)
 _CONSTRAINT = re.compile(r'@DYADLAB-CONSTRAINT=("(?:[^"\\]|\\.)*")')
 
 
@@ -161,6 +177,12 @@ def read_redcap_dictionary(
     by_form: dict[str, dict[str, Any]] = {}
     choices: dict[str, list[dict[str, Any]]] = {}
     shared: dict[str, str] = {}  # choices text -> list name
+    if len(fields) < 2:
+        first = repr(fields[0][1]["name"]) if fields else "none"
+        raise ProtocolError(
+            f"{path.name}: the dictionary has no field to ask besides REDCap's record "
+            f"identifier ({first}); add the questionnaire's fields after it"
+        )
     for number, values in fields[1:]:  # the first field is REDCap's record identifier
         where = f"REDCap dictionary, row {number}"
         form = values["form"]
@@ -195,21 +217,24 @@ def _field(
     annotation = values.get("annotation", "")
     validation = values.get("validation", "").lower()
     item: dict[str, Any] = {"name": name, "label": {language: values["label"]}}
-    if kind in _UNSUPPORTED or kind not in (
-        "text",
-        "notes",
-        "radio",
-        "dropdown",
-        "checkbox",
-        "yesno",
-        "truefalse",
-        "slider",
-    ):
+    if kind in _UNSUPPORTED or kind not in _SUPPORTED:
         raise ProtocolError(
             f"{where}: field {name!r} has type {kind!r}, which dyadlab cannot ask; "
-            "supported: text, notes, radio, dropdown, checkbox, yesno, truefalse, slider"
+            f"supported: {', '.join(_SUPPORTED)}"
         )
-    if kind in ("radio", "dropdown", "checkbox"):
+    if kind == "file" and validation == "signature":
+        raise ProtocolError(
+            f"{where}: field {name!r} is a signature, which the participant pages cannot "
+            "draw; ask a yes/no or text field instead"
+        )
+    if kind == "descriptive":
+        item["type"] = "note"
+    elif kind == "calc":
+        item["type"] = "calculate"
+        item["calculation"] = _from_calculation(values.get("choices", ""), where, kinds)
+    elif kind == "file":
+        item["type"] = "file"
+    elif kind in ("radio", "dropdown", "checkbox"):
         item["type"] = "multiple" if kind == "checkbox" else "single"
         if kind != "checkbox" and "@DYADLAB-LIKERT" in annotation:
             item["type"] = "likert"
@@ -280,7 +305,28 @@ def _choice_list(
     return list_name
 
 
-def _from_branching(logic: str, where: str, kinds: dict[str, str]) -> str:
+_POWER = re.compile(
+    r"(\([^()]*\)|\$\{\w+\}|\d+(?:\.\d+)?)\s*\^\s*(\([^()]*\)|\$\{\w+\}|\d+(?:\.\d+)?)"
+)
+
+
+def _from_calculation(text: str, where: str, kinds: dict[str, str]) -> str:
+    """A REDCap calculation as an expression: ``[x]`` -> ``${x}``, ``a/b`` -> ``a div b``,
+    ``(a)^(b)`` -> ``pow((a), (b))``; REDCap's own functions (``datediff``, ``sum``, …)
+    are refused with the row."""
+    expression = _from_branching(text, where, kinds, parse=False).replace("/", " div ")
+    while _POWER.search(expression):
+        expression = _POWER.sub(r"pow(\1, \2)", expression)
+    expression = re.sub(r"\brounddown\(([^(),]*)\)", r"floor(\1)", expression)
+    expression = re.sub(r"\broundup\(([^(),]*)\)", r"ceiling(\1)", expression)
+    try:
+        parse_expression(expression)
+    except ExpressionError as exc:
+        raise ProtocolError(f"{where}: calculation {text!r}: {exc}") from None
+    return expression
+
+
+def _from_branching(logic: str, where: str, kinds: dict[str, str], *, parse: bool = True) -> str:
     if re.search(r"\]\s*\[", logic):
         raise ProtocolError(
             f"{where}: branching logic {logic!r} refers to another event ([event][field]); "
@@ -306,6 +352,8 @@ def _from_branching(logic: str, where: str, kinds: dict[str, str]) -> str:
         return f"${{{field}}} {op} '{'yes' if value == '1' else 'no'}'"
 
     text = re.sub(r"\$\{(\w+)\}\s*(=|!=)\s*(['\"]?)([01])\3", yes_no, text)
+    if not parse:
+        return text
     try:
         parse_expression(text)
     except ExpressionError as exc:

@@ -115,6 +115,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page_error": "Something went wrong. Please try again.",
         "slider_type": "Type a number from {min} to {max}.",
         "slider_clear": "Clear answer",
+        "rank_position": "Place of {choice}",
+        "rank_help": "Give every option its own place, 1 first.",
+        "acknowledge_ok": "OK",
+        "geopoint_help": (
+            "Type the latitude and longitude (for example 52.37 4.89), or use the button. "
+            "Your location is only read when you press it, and only this answer keeps it."
+        ),
+        "geopoint_button": "Use my location",
+        "geopoint_failed": "Your location could not be read; type it instead.",
+        "more_help": "More help",
+        "upload_help": (
+            "A file of at most {max}. Only the researchers see it, never your partner."
+        ),
         "answer_unknown_item": "This question is not part of this questionnaire.",
         "answer_not_a_number": "Please give a number.",
         "answer_ambiguous_number": (
@@ -260,6 +273,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page_error": "Er ging iets mis. Probeer het opnieuw.",
         "slider_type": "Typ een getal van {min} tot en met {max}.",
         "slider_clear": "Antwoord wissen",
+        "rank_position": "Plaats van {choice}",
+        "rank_help": "Geef elke keuze een eigen plaats, 1 eerst.",
+        "acknowledge_ok": "OK",
+        "geopoint_help": (
+            "Typ de breedte- en lengtegraad (bijvoorbeeld 52.37 4.89), of gebruik de knop. "
+            "Je locatie wordt alleen gelezen als je erop drukt, en alleen dit antwoord bewaart hem."
+        ),
+        "geopoint_button": "Mijn locatie gebruiken",
+        "geopoint_failed": "Je locatie kon niet worden gelezen; typ hem in.",
+        "more_help": "Meer uitleg",
+        "upload_help": (
+            "Een bestand van hoogstens {max}. Alleen de onderzoekers zien het, nooit je partner."
+        ),
         "answer_unknown_item": "Deze vraag hoort niet bij deze vragenlijst.",
         "answer_not_a_number": "Vul een getal in.",
         "answer_ambiguous_number": (
@@ -342,6 +368,8 @@ SCRIPT_KEYS: tuple[str, ...] = (
     "csrf_failed",
     "slider_range",
     "slider_clear",
+    "geopoint_button",
+    "geopoint_failed",
     "answer_unknown_item",
     "answer_not_a_number",
     "answer_ambiguous_number",

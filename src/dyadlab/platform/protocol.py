@@ -1,7 +1,7 @@
 """Study protocols: questionnaires, answer choices, schedule and consent, read from a file.
 
 A protocol is written in YAML (see ``dyadlab/examples/daily_diary.yaml``), as an
-XLSForm-compatible spreadsheet (``.xlsx``; see :mod:`dyadlab.platform._xlsform`) or as a
+XLSForm-compatible spreadsheet (``.xlsx``, ``.xls``; see :mod:`dyadlab.platform._xlsform`) or as a
 REDCap data dictionary (``.csv``; see :mod:`dyadlab.platform._redcap`). All three become
 the same immutable :class:`Protocol`, whose :meth:`Protocol.to_dict` is the YAML content
 and whose :attr:`Protocol.content_hash` identifies it. :func:`write_xlsform` writes a
@@ -48,6 +48,8 @@ Examples
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as _dt
 import hashlib
 import json
@@ -73,6 +75,9 @@ __all__ = [
     "ANSWER_ERROR_CODES",
     "ITEM_TYPES",
     "MAX_PROTOCOL_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "UNANSWERED_TYPES",
+    "UPLOAD_TYPES",
     "AnswerError",
     "Choice",
     "Item",
@@ -87,7 +92,25 @@ __all__ = [
 ]
 
 ItemType = Literal[
-    "slider", "likert", "single", "multiple", "yes_no", "integer", "decimal", "text", "time", "date"
+    "slider",
+    "likert",
+    "single",
+    "multiple",
+    "yes_no",
+    "integer",
+    "decimal",
+    "text",
+    "time",
+    "date",
+    "datetime",
+    "note",
+    "calculate",
+    "acknowledge",
+    "rank",
+    "geopoint",
+    "image",
+    "audio",
+    "file",
 ]
 #: The item types a protocol may use.
 ITEM_TYPES: tuple[str, ...] = (
@@ -101,7 +124,22 @@ ITEM_TYPES: tuple[str, ...] = (
     "text",
     "time",
     "date",
+    "datetime",
+    "note",
+    "calculate",
+    "acknowledge",
+    "rank",
+    "geopoint",
+    "image",
+    "audio",
+    "file",
 )
+#: Item types answered with a file (kept in the ``uploads`` table, never in the answers).
+UPLOAD_TYPES: tuple[str, ...] = ("image", "audio", "file")
+#: The largest file one answer may carry (the platform refuses requests above 1 MB).
+MAX_UPLOAD_BYTES = 600_000
+#: Item types without an answer of the participant's own (shown, or computed).
+UNANSWERED_TYPES: tuple[str, ...] = ("note", "calculate")
 _TEXT_MAX = 5000
 #: The ``code`` of each answer problem (:class:`AnswerError`), and its ``params``.
 ANSWER_ERROR_CODES: dict[str, tuple[str, ...]] = {
@@ -144,6 +182,7 @@ class Choice(_Frozen):
 
     value: int | str
     label: dict[str, str]
+    properties: dict[str, str] = {}
 
 
 class Item(_Frozen):
@@ -153,6 +192,14 @@ class Item(_Frozen):
     names the choice list of Likert, single and multiple-choice items; ``relevant`` and
     ``constraint`` are XLSForm expressions; ``about="partner"`` marks a judgment of the
     partner (the *judgment* of the truth-and-bias model).
+
+    From XLSForm: ``hint`` and ``guidance_hint`` are shown under the label;
+    ``required_if`` is a ``required`` expression; ``calculation`` is the expression of
+    a ``calculate`` item (computed, not asked); ``default`` the answer filled in first;
+    ``choice_filter`` limits the choices shown (the choices' ``properties`` and
+    ``name`` may be used in it); ``section`` names the group the item is in; ``repeat``
+    and ``repeat_index`` mark the copy of an XLSForm repeat group the item belongs to (its
+    answers are also exported in long format, one row per copy).
 
     Examples
     --------
@@ -173,6 +220,15 @@ class Item(_Frozen):
     constraint: str | None = None
     constraint_message: dict[str, str] | None = None
     about: Literal["self", "partner"] = "self"
+    hint: dict[str, str] | None = None
+    guidance_hint: dict[str, str] | None = None
+    required_if: str | None = None
+    calculation: str | None = None
+    default: str | None = None
+    choice_filter: str | None = None
+    section: str | None = None
+    repeat: str | None = None
+    repeat_index: int | None = None
 
 
 class Questionnaire(_Frozen):
@@ -187,6 +243,7 @@ class Questionnaire(_Frozen):
     name: str
     items: list[Item]
     label: dict[str, str] = {}
+    sections: dict[str, dict[str, str]] = {}
 
     def item(self, name: str) -> Item:
         """Return the item called ``name``; raise :class:`ProtocolError` if there is none."""
@@ -286,6 +343,9 @@ class Protocol(_Frozen):
     questionnaires : list of Questionnaire
     choices : dict
         Choice-list name -> list of :class:`Choice`.
+    analysis : list of dict
+        The preregistered analysis plan: one ``{"model": …, <argument>: …}`` per model
+        (see :mod:`dyadlab.platform._analysis_plan`); empty when the protocol has none.
 
     Examples
     --------
@@ -305,6 +365,7 @@ class Protocol(_Frozen):
     schedule: list[ScheduleEntry] = []
     questionnaires: list[Questionnaire]
     choices: dict[str, list[Choice]] = {}
+    analysis: list[dict[str, Any]] = []
 
     # ----------------------------------------------------------------- look-ups
     @cached_property
@@ -434,6 +495,12 @@ class Protocol(_Frozen):
         typed: dict[str, Any] = {}
         for item in q.items:
             raw = answers.get(item.name)
+            if item.type in UNANSWERED_TYPES:
+                if item.type == "note" and not _is_blank(raw):
+                    problems[item.name] = _problem(
+                        "is a note, which takes no answer; leave it out", "wrong_type"
+                    )
+                continue  # a calculation is computed below, whatever the device sent
             if _is_blank(raw):
                 continue
             try:
@@ -451,9 +518,20 @@ class Protocol(_Frozen):
                         "not_relevant",
                     )
                 continue
+            if item.type == "calculate" and item.calculation:
+                value = _calculated(
+                    parse_expression(item.calculation).evaluate({**typed, **cleaned})
+                )
+                if value is not None:
+                    cleaned[item.name] = value
+                continue
+            required = item.required or (
+                item.required_if is not None
+                and parse_expression(item.required_if).is_true({**typed, **cleaned})
+            )
             if item.name in typed:
                 cleaned[item.name] = typed[item.name]
-            elif item.required and item.name not in problems:
+            elif required and item.name not in problems:
                 problems[item.name] = _problem("an answer is required", "required")
         for item in q.items:
             if item.constraint and item.name in cleaned:
@@ -532,6 +610,27 @@ class Protocol(_Frozen):
                     max=_TEXT_MAX,
                 )
             return raw
+        if kind == "datetime":
+            return _datetime(raw)
+        if kind == "acknowledge":
+            if raw is True or (isinstance(raw, str) and raw.strip().upper() in ("OK", "YES")):
+                return "OK"
+            raise _BadAnswerError(f"must be 'OK' (acknowledged), got {_r(raw)}", "wrong_type")
+        if kind == "rank":
+            parts = raw.split() if isinstance(raw, str) else raw
+            if not isinstance(parts, list | tuple):
+                raise _BadAnswerError(f"must be a list of choices, got {_r(raw)}", "wrong_type")
+            ranked = [self._choice(item, part) for part in parts]
+            every = [c.value for c in self.choices[item.choices or ""]]
+            if sorted(map(str, ranked)) != sorted(map(str, every)):
+                raise _BadAnswerError(
+                    f"must put every choice in order, each once; got {_r(raw)}", "wrong_type"
+                )
+            return ranked
+        if kind == "geopoint":
+            return _geopoint(raw)
+        if kind in UPLOAD_TYPES:
+            return _upload(kind, raw)
         if kind == "date":
             try:
                 return _dt.date.fromisoformat(str(raw).strip()).isoformat()
@@ -587,22 +686,34 @@ class Protocol(_Frozen):
                     {
                         "name": q.name,
                         **({"label": dict(q.label)} if q.label else {}),
+                        **({"sections": dict(q.sections)} if q.sections else {}),
                         "items": [i.model_dump(exclude_defaults=True) for i in q.items],
                     }
                 )
                 for q in self.questionnaires
             ],
             "choices": {
-                name: [{"value": c.value, "label": dict(c.label)} for c in options]
+                name: [
+                    {
+                        "value": c.value,
+                        "label": dict(c.label),
+                        **({"properties": dict(c.properties)} if c.properties else {}),
+                    }
+                    for c in options
+                ]
                 for name, options in self.choices.items()
             },
+            # only when there is a plan, so that a protocol without one keeps its hash
+            **({"analysis": [dict(e) for e in self.analysis]} if self.analysis else {}),
         }
 
     @property
     def content_hash(self) -> str:
         """Return the sha256 (hex) of the canonical JSON of :meth:`to_dict`.
 
-        Two protocols with the same content (from YAML, XLSForm or a dict) share it.
+        Two protocols with the same content (from YAML, XLSForm or a dict) share it. The
+        analysis plan is part of the content: the plan shown when a study was created is
+        provably the plan a report of that study ran.
         """
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -672,6 +783,107 @@ def _as_number(raw: Any) -> float:
     return number
 
 
+def _calculated(value: Any) -> Any:
+    """The stored value of a calculation: a number, text, or None when it has no value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() else value
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return value
+
+
+def _datetime(raw: Any) -> str:
+    """A date and time as ``YYYY-MM-DDTHH:MM`` (seconds and a time zone are dropped)."""
+    text = str(raw).strip()
+    try:
+        value = _dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise _BadAnswerError(
+            f"must be a date and time written YYYY-MM-DDTHH:MM, got {_r(raw)}", "wrong_type"
+        ) from None
+    return value.strftime("%Y-%m-%dT%H:%M")
+
+
+def _geopoint(raw: Any) -> str:
+    """A location as ``"latitude longitude [altitude [accuracy]]"`` (ODK's geopoint)."""
+    if isinstance(raw, Mapping):
+        keys = ("latitude", "longitude", "altitude", "accuracy")
+        parts: Any = [raw[k] for k in keys if raw.get(k) is not None]
+    else:
+        parts = raw.split() if isinstance(raw, str) else raw
+    if not isinstance(parts, list | tuple) or not 2 <= len(parts) <= 4:
+        raise _BadAnswerError(
+            f"must be a location 'latitude longitude', got {_r(raw)}", "wrong_type"
+        )
+    numbers = [_as_number(p) for p in parts]
+    if not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+        raise _BadAnswerError(
+            f"latitude must lie between -90 and 90 and longitude between -180 and 180, got "
+            f"{_r(raw)}",
+            "wrong_type",
+        )
+    if len(numbers) == 4 and numbers[3] < 0:
+        raise _BadAnswerError(f"accuracy cannot be negative, got {_r(raw)}", "wrong_type")
+    return " ".join(_fmt(n) for n in numbers)
+
+
+_SIGNATURES = {  # the first bytes of the image formats a phone makes
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"GIF8": "image/gif",
+    b"RIFF": "image/webp",
+}
+
+
+def _upload(kind: str, raw: Any) -> dict[str, Any]:
+    """A file answer: ``{"filename", "content_type", "data"}`` with the bytes in base64.
+
+    Returns the same with ``size`` and ``sha256``; the caller stores the bytes and keeps
+    a reference (see :mod:`dyadlab.platform.services.responses`).
+    """
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("data"), str):
+        raise _BadAnswerError(
+            'must be a file: {"filename": …, "content_type": …, "data": base64}', "wrong_type"
+        )
+    try:
+        data = base64.b64decode(raw["data"], validate=True)
+    except (ValueError, binascii.Error):
+        raise _BadAnswerError("the file's data is not valid base64", "wrong_type") from None
+    if not data:
+        raise _BadAnswerError("the file is empty", "wrong_type")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _BadAnswerError(
+            f"the file has {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted",
+            "too_long",
+            length=len(data),
+            max=MAX_UPLOAD_BYTES,
+        )
+    content_type = str(raw.get("content_type") or "application/octet-stream").lower()
+    filename = str(raw.get("filename") or kind).replace("/", "_").replace("\\", "_")[:200]
+    if kind == "image" and not any(data.startswith(sig) for sig in _SIGNATURES):
+        raise _BadAnswerError("must be a JPEG, PNG, GIF or WebP image", "wrong_type")
+    if kind == "image":
+        content_type = next(t for sig, t in _SIGNATURES.items() if data.startswith(sig))
+    if kind == "audio" and not content_type.startswith("audio/"):
+        raise _BadAnswerError(f"must be a sound file, got {content_type!r}", "wrong_type")
+    problem = text_problem(filename)
+    if problem is not None:
+        raise _BadAnswerError(f"file name {problem}", "bad_character")
+    return {
+        "filename": filename,
+        "content_type": content_type[:128],
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "data": raw["data"],
+    }
+
+
 def _range_code(low: float | None, high: float | None) -> tuple[str, dict[str, Any]]:
     """The code and values of an out-of-range answer (``between``, ``at_least``, ``at_most``)."""
     bounds = {"min": _number_or_none(low), "max": _number_or_none(high)}
@@ -717,7 +929,7 @@ def parse_protocol(
     mapping : mapping
         The content of a protocol YAML file (keys ``study``, ``languages``,
         ``default_language``, ``dyad``, ``consent``, ``schedule``, ``questionnaires``,
-        ``choices``), or the output of :meth:`Protocol.to_dict`.
+        ``choices`` and the optional ``analysis`` plan), or the output of :meth:`Protocol.to_dict`.
     origins : mapping, optional
         Path tuple -> place in the source file (``"survey sheet, row 7"``), used by the
         spreadsheet and REDCap readers so that errors name rows instead of YAML paths.
@@ -745,7 +957,7 @@ def parse_protocol(
 
 
 def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
-    """Read a protocol file: YAML (``.yaml``/``.yml``), XLSForm (``.xlsx``) or REDCap (``.csv``).
+    """Read a protocol file: YAML (``.yaml``), XLSForm (``.xlsx``/``.xls``) or REDCap (``.csv``).
 
     Parameters
     ----------
@@ -785,7 +997,7 @@ def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
     mapping: Mapping[str, Any] | None = None
     if suffix in (".yaml", ".yml"):
         mapping = _read_yaml(path)
-    elif suffix == ".xlsx":
+    elif suffix in (".xlsx", ".xls"):
         from dyadlab.platform._xlsform import read_xlsform
 
         mapping, origins = read_xlsform(path)
@@ -800,7 +1012,7 @@ def load_protocol(path: str | Path, *, language: str = "en") -> Protocol:
         return parse_protocol(mapping, origins=origins)
     raise ProtocolError(
         f"load_protocol(): {path.name!r} has suffix {suffix or '(none)'!r}; a protocol is a "
-        "YAML file (.yaml, .yml), an XLSForm spreadsheet (.xlsx) or a REDCap data "
+        "YAML file (.yaml, .yml), an XLSForm spreadsheet (.xlsx, .xls) or a REDCap data "
         "dictionary (.csv)."
     )
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -48,6 +49,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 __all__ = [
+    "AnalysisRun",
     "AuditLog",
     "Base",
     "ConsentEvent",
@@ -60,6 +62,7 @@ __all__ = [
     "Study",
     "StudyMember",
     "UTCDateTime",
+    "Upload",
     "utcnow",
 ]
 
@@ -288,6 +291,29 @@ class PushSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Upload(Base):
+    """A file given as the answer to an ``image``, ``audio`` or ``file`` item (XLSForm).
+
+    The response's answer holds a reference (``upload``: this id, ``filename``,
+    ``content_type``, ``size``, ``sha256``); the bytes are kept here, at most
+    :data:`~dyadlab.platform.protocol.MAX_UPLOAD_BYTES` each. Only the person who gave
+    the file and the study's researchers (through the export's reference) reach it; the
+    rows go with the person's responses on withdrawal with deletion."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    item: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AuditLog(Base):
     """Append-only record of logins, exports, withdrawals and deletions."""
 
@@ -305,6 +331,35 @@ class AuditLog(Base):
     subject: Mapped[str | None] = mapped_column(String(320), nullable=True)
     client: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class AnalysisRun(Base):
+    """One run of a study's analysis plan from the researcher's "Analyses" page.
+
+    ``status`` is ``queued``, ``running``, ``done`` or ``failed``; ``done`` of ``total``
+    steps are finished (the export, then each model), ``step`` names the current one.
+    ``report`` is the finished HTML report; ``message`` says why a run failed. The run
+    lives in the database, so its page survives a reload and any server process can
+    show it (:mod:`dyadlab.platform.services.analysis_runs`).
+    """
+
+    __tablename__ = "analysis_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    researcher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("researchers.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=1)
+    step: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    protocol_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    report: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 def _refuse_change(mapper: Mapper[Any], connection: Any, target: Any) -> None:

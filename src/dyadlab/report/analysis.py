@@ -45,7 +45,16 @@ from dyadlab.models._result import ESTIMATE_COLUMNS
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
 from dyadlab.report.k_table import k_summary
 
-__all__ = ["AnalysisReport", "analysis_sections", "write_analysis_report"]
+__all__ = [
+    "AnalysisReport",
+    "add_apim",
+    "add_diary",
+    "add_nonindependence",
+    "add_truth_bias",
+    "analysis_sections",
+    "prepare_data",
+    "write_analysis_report",
+]
 
 _FUNC = "analysis_sections"
 
@@ -275,8 +284,6 @@ def analysis_sections(
         A named column does not exist, a variable is not numeric (after yes/no coding),
         a key is missing, or a dyad holds more than two persons (or duplicate rows).
     """
-    import dyadlab as dl
-
     xs = _as_list(x)
     if (y is None) != (not xs):
         raise OptionError(f"{_FUNC}(): give both y and x (the APIM), or neither.")
@@ -298,16 +305,53 @@ def analysis_sections(
             "or leave family out."
         )
     variables = list(dict.fromkeys([v for v in [y, *xs, judgment, truth] if v is not None]))
+    frame, report = prepare_data(
+        data, variables, dyad=dyad, person=person, role=role, time=time, func=_FUNC
+    )
+    keys: dict[str, Any] = {"dyad": dyad, "person": person, "role": role, "time": time}
+    add_nonindependence(report, frame, variables=variables, **keys)
+    if y is not None:
+        add_apim(report, frame, y=y, x=xs, **keys)
+    if y is not None and time is not None:
+        add_diary(report, frame, y=y, x=xs, family=family, trajectories=trajectories, **keys)
+    if judgment is not None and truth is not None:
+        add_truth_bias(report, frame, judgment=judgment, truth=truth, **keys)
+    return report
+
+
+def prepare_data(
+    data: pd.DataFrame,
+    variables: Sequence[str],
+    *,
+    dyad: str,
+    person: str | None = None,
+    role: str | None = None,
+    time: str | None = None,
+    func: str = _FUNC,
+) -> tuple[pd.DataFrame, AnalysisReport]:
+    """Check ``data`` once for a whole report; code yes/no as 1/0; the "Data" section.
+
+    Returns the frame to analyse (``variables`` as floats) and a report holding the
+    "Data" section and the notes on coding.
+
+    Examples
+    --------
+    >>> import dyadlab as dl
+    >>> frame, rep = prepare_data(dl.simulate_apim(10, rng=1), ["y", "x"], dyad="dyad")
+    >>> [s.title for s in rep.sections], frame["y"].dtype
+    (['Data'], dtype('float64'))
+    """
+    variables = list(variables)
     keys = [k for k in (dyad, person, role, time) if k is not None]
-    check_not_empty(data, func=_FUNC)
-    check_columns(data, [*keys, *variables], func=_FUNC)
+    check_not_empty(data, func=func)
+    check_columns(data, [*keys, *variables], func=func)
     # the checks of the model functions, once for the whole report (one line each)
-    check_keys(data, dyad=dyad, person=person, time=time, func=_FUNC)
+    check_keys(data, dyad=dyad, person=person, time=time, func=func)
     frame, notes = code_yes_no(data, variables)
-    check_numeric(frame, variables, func=_FUNC)
+    check_numeric(frame, variables, func=func)
     for v in variables:
         frame[v] = pd.to_numeric(frame[v], errors="coerce").astype(float)
-    check_dyads(frame, dyad=dyad, person=person, time=time, allow_incomplete=True, func=_FUNC)
+    check_dyads(frame, dyad=dyad, person=person, time=time, allow_incomplete=True, func=func)
     report = AnalysisReport(notes=notes)
     n_dyads = frame[dyad].nunique()
     summary = [f"{len(frame)} rows, {n_dyads} dyads" + (f", occasions in {time!r}" if time else "")]
@@ -322,20 +366,54 @@ def analysis_sections(
     described = frame[variables].describe().T.reset_index(names="variable")
     described.insert(1, "missing", missing.to_numpy())
     report.sections.append(Section("Data", text="\n\n".join(summary), tables=[("", described)]))
+    return frame, report
 
-    level_data = frame
-    level_text = ""
-    if time is not None:
-        assert person is not None  # checked above
-        level_data = _person_means(frame, variables, dyad=dyad, person=person, role=role)
-        level_text = "On each person's mean over their answered occasions."
-    groups = _groups(level_data, dyad, role)
-    for suffix, label, part, part_role in groups:
+
+def _levels(
+    frame: pd.DataFrame,
+    variables: list[str],
+    *,
+    dyad: str,
+    person: str | None,
+    role: str | None,
+    time: str | None,
+) -> tuple[pd.DataFrame, str]:
+    """The data of a cross-sectional model: person means when the data are a diary."""
+    if time is None:
+        return frame, ""
+    assert person is not None  # time needs person (checked by the callers)
+    means = _person_means(frame, variables, dyad=dyad, person=person, role=role)
+    return means, "On each person's mean over their answered occasions."
+
+
+def add_nonindependence(
+    report: AnalysisReport,
+    frame: pd.DataFrame,
+    *,
+    variables: Sequence[str],
+    dyad: str,
+    person: str | None = None,
+    role: str | None = None,
+    time: str | None = None,
+    key: str = "nonindependence",
+    title: str = "Nonindependence",
+    **options: Any,
+) -> None:
+    """Add the nonindependence section(s) of ``variables`` (on person means in a diary);
+    ``options`` go to :func:`dyadlab.nonindependence`."""
+    import dyadlab as dl
+
+    variables = _as_list(variables)
+    extra = _as_list(options.get("covariates"))
+    part_data, text = _levels(
+        frame, [*variables, *extra], dyad=dyad, person=person, role=role, time=time
+    )
+    for suffix, label, part, part_role in _groups(part_data, dyad, role):
         _attempt(
             report,
-            f"nonindependence{suffix}",
-            f"Nonindependence{label}",
-            level_text,
+            f"{key}{suffix}",
+            f"{title}{label}",
+            text,
             partial(
                 dl.nonindependence,
                 part,
@@ -343,72 +421,155 @@ def analysis_sections(
                 dyad=dyad,
                 person=person,
                 role=part_role,
+                **options,
             ),
         )
-    if y is not None:
-        for suffix, label, part, part_role in groups:
-            title = "APIM on person means" if time is not None else "APIM"
-            _attempt(
-                report,
-                f"apim{suffix}",
-                f"{title}{label}",
-                level_text,
-                partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role),
-                partial(_path_diagrams, predictors=xs, label=label),
-            )
-    if y is not None and time is not None and family != "gaussian":
-        assert person is not None
+
+
+def add_apim(
+    report: AnalysisReport,
+    frame: pd.DataFrame,
+    *,
+    y: str,
+    x: str | Sequence[str],
+    dyad: str,
+    person: str | None = None,
+    role: str | None = None,
+    time: str | None = None,
+    key: str = "apim",
+    title: str | None = None,
+    **options: Any,
+) -> None:
+    """Add the APIM section(s) with path diagrams (on person means in a diary);
+    ``options`` go to :func:`dyadlab.apim`."""
+    import dyadlab as dl
+
+    xs = _as_list(x)
+    extra = _as_list(options.get("covariates")) + _as_list(options.get("moderator"))
+    part_data, text = _levels(
+        frame, [y, *xs, *extra], dyad=dyad, person=person, role=role, time=time
+    )
+    title = title or ("APIM on person means" if time is not None else "APIM")
+    for suffix, label, part, part_role in _groups(part_data, dyad, role):
+        _attempt(
+            report,
+            f"{key}{suffix}",
+            f"{title}{label}",
+            text,
+            partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role, **options),
+            partial(_path_diagrams, predictors=xs, label=label),
+        )
+
+
+def add_diary(
+    report: AnalysisReport,
+    frame: pd.DataFrame,
+    *,
+    y: str,
+    x: str | Sequence[str],
+    dyad: str,
+    person: str,
+    time: str,
+    role: str | None = None,
+    family: str = "gaussian",
+    trajectories: int = 6,
+    key: str = "diary",
+    title: str = "Diary APIM",
+    **options: Any,
+) -> None:
+    """Add the diary APIM section(s) with the trajectories plot, or with another
+    ``family`` the dyadic GLMM's (:func:`dyadlab.report.glmm_section.glmm_sections`);
+    ``options`` go to :func:`dyadlab.diary`."""
+    import dyadlab as dl
+
+    xs = _as_list(x)
+    if family != "gaussian":
         from dyadlab.report.glmm_section import glmm_sections
 
         glmm = glmm_sections(
-            frame, y=y, x=xs, dyad=dyad, person=person, time=time, role=role, family=family
+            frame,
+            y=y,
+            x=xs,
+            dyad=dyad,
+            person=person,
+            time=time,
+            role=role,
+            family=family,
+            key=f"{key}_glmm",
+            **options,
         )
         report.sections += glmm.sections
         report.results.update(glmm.results)
-    elif y is not None and time is not None:
-        assert person is not None
-        for suffix, label, part, part_role in _groups(frame, dyad, role):
-            _attempt(
-                report,
-                f"diary{suffix}",
-                f"Diary APIM{label}",
-                f"Daily {y} on the person's own and the partner's {', '.join(xs)} "
-                "(two-intercept multilevel APIM).",
-                partial(
-                    dl.diary, part, y=y, x=xs, dyad=dyad, person=person, time=time, role=part_role
-                ),
-                # The trajectories show data, not the fit: drawn once.
-                partial(
-                    _plot_figures,
-                    title="Diary trajectories",
-                    caption=f"Daily {y} of up to {trajectories} couples, one line per partner.",
-                    max_dyads=trajectories,
-                )
-                if suffix in ("", "_by_role")
-                else None,
+        return
+    for suffix, label, part, part_role in _groups(frame, dyad, role):
+        _attempt(
+            report,
+            f"{key}{suffix}",
+            f"{title}{label}",
+            f"Daily {y} on the person's own and the partner's {', '.join(xs)} "
+            "(two-intercept multilevel APIM).",
+            partial(
+                dl.diary,
+                part,
+                y=y,
+                x=xs,
+                dyad=dyad,
+                person=person,
+                time=time,
+                role=part_role,
+                **options,
+            ),
+            # The trajectories show data, not the fit: drawn once.
+            partial(
+                _plot_figures,
+                title="Diary trajectories",
+                caption=f"Daily {y} of up to {trajectories} couples, one line per partner.",
+                max_dyads=trajectories,
             )
-    if judgment is not None and truth is not None:
-        for suffix, label, part, part_role in _groups(frame, dyad, role):
-            _attempt(
-                report,
-                f"truth_bias{suffix}",
-                f"Truth and bias{label}",
-                f"{judgment} (the judgment of the partner) on the partner's {truth} (truth "
-                f"force) and the judge's own {truth} (assumed similarity), centred on the "
-                f"mean of {truth}; the intercept is the directional bias.",
-                partial(
-                    dl.truth_bias,
-                    part,
-                    judgment=judgment,
-                    truth=truth,
-                    dyad=dyad,
-                    person=person,
-                    time=time,
-                    role=part_role,
-                ),
-                partial(_plot_figures, title=f"Truth and bias{label}"),
-            )
-    return report
+            if suffix in ("", "_by_role")
+            else None,
+        )
+
+
+def add_truth_bias(
+    report: AnalysisReport,
+    frame: pd.DataFrame,
+    *,
+    judgment: str,
+    truth: str,
+    dyad: str,
+    person: str | None = None,
+    role: str | None = None,
+    time: str | None = None,
+    key: str = "truth_bias",
+    title: str = "Truth and bias",
+    **options: Any,
+) -> None:
+    """Add the truth-and-bias section(s) with their plot; ``options`` go to
+    :func:`dyadlab.truth_bias`."""
+    import dyadlab as dl
+
+    for suffix, label, part, part_role in _groups(frame, dyad, role):
+        _attempt(
+            report,
+            f"{key}{suffix}",
+            f"{title}{label}",
+            f"{judgment} (the judgment of the partner) on the partner's {truth} (truth "
+            f"force) and the judge's own {truth} (assumed similarity), centred on the "
+            f"mean of {truth}; the intercept is the directional bias.",
+            partial(
+                dl.truth_bias,
+                part,
+                judgment=judgment,
+                truth=truth,
+                dyad=dyad,
+                person=person,
+                time=time,
+                role=part_role,
+                **options,
+            ),
+            partial(_plot_figures, title=f"{title}{label}"),
+        )
 
 
 def write_analysis_report(

@@ -49,6 +49,8 @@ def glmm_sections(
     time: str,
     role: str | None = None,
     family: str = "binomial",
+    key: str = "diary_glmm",
+    **options: Any,
 ) -> AnalysisReport:
     """Fit the diary GLMM of ``y`` and return its report sections (one per group).
 
@@ -63,6 +65,10 @@ def glmm_sections(
     dyad, person, time, role : str
         Key columns, as :func:`dyadlab.diary`.
     family : {"binomial", "poisson", "negative_binomial"}
+    key : str
+        The results' key (suffixed ``_by_role`` and ``_all`` in a mixed study).
+    **options
+        Passed to :func:`dyadlab.diary` (``center``, ``covariates`` …).
 
     Returns
     -------
@@ -80,7 +86,7 @@ def glmm_sections(
         before = len(report.sections)
         _attempt(
             report,
-            f"diary_glmm{suffix}",
+            f"{key}{suffix}",
             f"Diary GLMM: {y} ({family}){label}",
             f"Daily {y} on the person's own and the partner's {', '.join(xs)}: the dyadic "
             f"GLMM with the partners' correlated random intercepts (Laplace, as lme4::glmer); "
@@ -95,10 +101,11 @@ def glmm_sections(
                 time=time,
                 role=part_role,
                 family=family,
+                **options,
             ),
             partial(_plot_figures, title=f"Predicted {y}{label}"),
         )
-        result: Any = report.results.get(f"diary_glmm{suffix}")
+        result: Any = report.results.get(f"{key}{suffix}")
         if result is not None and len(report.sections) > before:
             name = "Odds ratios" if family == "binomial" else "Rate ratios"
             section = report.sections[-1]

@@ -580,6 +580,12 @@ def _r_compliance(live: LiveServer, page: Page, study: int) -> None:
     expect(page.locator("details.heatmap-table table")).to_be_visible()
 
 
+def _r_analyses(live: LiveServer, page: Page, study: int) -> None:
+    _logged_in(live, page)
+    page.goto(f"{live.url}/r/studies/{study}/analyses")
+    expect(page.locator("#plan-title")).to_be_visible()
+
+
 def _index(live: LiveServer, page: Page, study: int) -> None:
     page.goto(f"{live.url}/")
 
@@ -595,6 +601,7 @@ RESEARCHER_PAGES: dict[str, Callable[[LiveServer, Page, int], None]] = {
     "study, invitation error": _r_invite_error,
     "study not found": _r_missing,
     "compliance heat map": _r_compliance,
+    "analyses": _r_analyses,
 }
 
 

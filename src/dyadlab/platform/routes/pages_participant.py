@@ -23,11 +23,13 @@ page shows or hints at the partner's answers.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import re
 import uuid
 import zoneinfo
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -42,6 +44,7 @@ from dyadlab._validation import closest
 from dyadlab.platform._expressions import ExpressionError, parse_expression
 from dyadlab.platform.errors import ConflictError, ForbiddenError, InvalidError
 from dyadlab.platform.i18n import Translator, label_in, translator
+from dyadlab.platform.protocol import MAX_UPLOAD_BYTES, UPLOAD_TYPES
 from dyadlab.platform.routes._messages import answer_error_text, problem_text
 from dyadlab.platform.routes._pages import (
     CSRF_FIELD,
@@ -78,8 +81,12 @@ _DEFAULT_TITLES = {
 }
 
 
-async def _read_form(request: Request) -> FormData:
-    return await request.form()
+async def _read_form(request: Request) -> AsyncIterator[FormData]:
+    form = await request.form()
+    try:
+        yield form
+    finally:
+        await form.close()  # the temporary files of a multipart form (uploads)
 
 
 PostedForm = Annotated[FormData, Depends(_read_form)]
@@ -339,6 +346,10 @@ def consent_post(
     return _see_other("/s/")
 
 
+#: A default that is an expression (``today()``, ``${other}``): not filled in as text.
+_DYNAMIC = re.compile(r"\$\{|\(")
+
+
 def _text(form: FormData, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
@@ -370,8 +381,21 @@ def _item_view(
         "min_text": "" if item.min is None else _number_text(item.min),
         "max_text": "" if item.max is None else _number_text(item.max),
     }
+    for key in ("hint", "guidance_hint"):
+        texts = getattr(item, key)
+        view[key] = label_in(texts, language, protocol.default_language) if texts else None
+    view["required_if"] = item.required_if
+    view["calculation"] = item.calculation
+    if value is None and item.default is not None and not _DYNAMIC.search(item.default):
+        value = item.default.split() if item.type == "multiple" else item.default
     if item.type == "multiple":
         view["value"] = [str(v) for v in value] if isinstance(value, list) else []
+    elif item.type == "rank":
+        order = [str(v) for v in value] if isinstance(value, list) else []
+        view["rank"] = [
+            (v, text, order.index(v) + 1 if v in order else None) for v, text in view["choices"]
+        ]
+        view["value"] = order
     else:
         view["value"] = "" if value is None else str(value)
     if item.type == "slider":
@@ -421,6 +445,12 @@ def _form_page(
         _item_view(protocol, item, t.language, values.get(item.name), by_item.get(item.name))
         for item in questionnaire.items
     ]
+    section = None
+    for item, view in zip(questionnaire.items, items, strict=True):
+        if item.section != section and item.section in questionnaire.sections:
+            texts = questionnaire.sections[item.section]
+            view["section_label"] = label_in(texts, t.language, protocol.default_language)
+        section = item.section
     kind = prompts[0].kind if prompts else _kind_of(protocol, questionnaire.name)
     return render(
         request,
@@ -436,6 +466,8 @@ def _form_page(
             items=items,
             item_names={i["name"] for i in items},
             item_titles={i["name"]: i["label"] for i in items},
+            uploads=any(i.type in UPLOAD_TYPES for i in questionnaire.items),
+            upload_max=f"{MAX_UPLOAD_BYTES // 1000} KB",
             errors=errors,
             error_message=None,
             notice=notice,
@@ -480,6 +512,16 @@ def posted_answers(questionnaire: Any, form: FormData, *, language: str = "en") 
             if chosen:
                 raw[item.name] = chosen
             continue
+        if item.type == "rank":
+            ranked = _ranked(item.name, form)
+            if ranked:
+                raw[item.name] = ranked
+            continue
+        if item.type in UPLOAD_TYPES:
+            given = _uploaded(form.get(item.name))
+            if given is not None:
+                raw[item.name] = given
+            continue
         value = form.get(item.name)
         if isinstance(value, str) and value.strip():
             raw[item.name] = value if item.type == "text" else value.strip()
@@ -494,9 +536,46 @@ def posted_answers(questionnaire: Any, form: FormData, *, language: str = "en") 
                 shown = True
             if not shown:
                 continue
+        if item.type == "calculate" and item.calculation:
+            try:  # for the skip logic of later items; the server computes it again
+                value = parse_expression(item.calculation).evaluate({**raw, **kept})
+            except ExpressionError:
+                continue
+            if value not in (None, "") and value == value:  # not NaN
+                kept[item.name] = value
+            continue
         if item.name in raw:
             kept[item.name] = raw[item.name]
     return kept
+
+
+def _uploaded(value: Any) -> dict[str, Any] | None:
+    """A file posted in a multipart form as the API's file answer (base64), or None.
+
+    At most one byte more than the limit is read: validate_answers names the size."""
+    if isinstance(value, str) or value is None or not getattr(value, "filename", ""):
+        return None
+    data = value.file.read(MAX_UPLOAD_BYTES + 1)
+    if not data:
+        return None
+    return {
+        "filename": value.filename,
+        "content_type": value.content_type or "application/octet-stream",
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+
+
+def _ranked(name: str, form: FormData) -> list[str]:
+    """A rank item's choices in the order of the places given (``NAME__VALUE`` = place);
+    a place that is not a number is kept last, so that the server names the problem."""
+    prefix = f"{name}__"
+    places: list[tuple[float, str]] = []
+    for key, value in form.multi_items():
+        if key.startswith(prefix) and isinstance(value, str) and value.strip():
+            text = value.strip()
+            place = float(text) if text.isdigit() else float("inf")
+            places.append((place, key[len(prefix) :]))
+    return [choice for _, choice in sorted(places)]
 
 
 @router.post("/s/q/{number}", response_class=HTMLResponse)

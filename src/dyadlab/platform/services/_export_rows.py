@@ -246,7 +246,8 @@ def item_columns(protocol: Any) -> dict[tuple[str, str], str]:
 
 def _coded_column(raw: pd.Series, item_type: str) -> pd.Series:
     """An item's stored answers (``object``) as the export codes them: yes/no as 1/0,
-    multiple choice joined by ``;``, anything else as it is (answers are stored as
+    multiple choice and rank orders joined by ``;``, a file as ``name (upload ID)``,
+    anything else as it is (answers are stored as
     :meth:`~dyadlab.platform.protocol.Protocol.validate_answers` types them: only
     multiple-choice answers are lists)."""
     if item_type == "yes_no":
@@ -255,7 +256,14 @@ def _coded_column(raw: pd.Series, item_type: str) -> pd.Series:
             values = raw.to_numpy(dtype=object).copy()
             values[words] = (values[words] == "yes").astype(int).tolist()
             return pd.Series(values, index=raw.index, dtype=object)
-    if item_type != "multiple":
+    if item_type in ("image", "audio", "file"):  # a reference to the uploads table
+        values = raw.to_numpy(dtype=object).copy()
+        for k in np.flatnonzero(raw.notna().to_numpy()):
+            v = values[k]
+            if isinstance(v, dict):
+                values[k] = f"{v.get('filename')} (upload {v.get('upload')})"
+        return pd.Series(values, index=raw.index, dtype=object)
+    if item_type not in ("multiple", "rank"):
         return raw
     values = raw.to_numpy(dtype=object).copy()
     for k in np.flatnonzero(raw.notna().to_numpy()):

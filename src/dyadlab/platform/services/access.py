@@ -15,8 +15,9 @@ monitor         yes    yes         no      no      no        no
 ==============  =====  ==========  ======  ======  ========  =======
 
 ``read`` is the study's protocol and counts; ``compliance`` the compliance figures
-(counts and rates, no answers); ``export`` the answers themselves; ``members`` adding,
-changing and removing members.
+(counts and rates, no answers); ``export`` the answers themselves (the export, and the
+"Analyses" page, whose reports are made of the answers); ``members`` adding, changing
+and removing members.
 
 A researcher who is not a member of a study gets :class:`NotFoundError` — the same
 answer, word for word, as for a study that does not exist, so nobody learns which

@@ -28,6 +28,7 @@ partner included, is indistinguishable from one that does not exist.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -45,7 +46,7 @@ from dyadlab.platform.errors import ConflictError, InvalidError
 from dyadlab.platform.services.consent import require_consent
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
-from dyadlab.platform.tables import Couple, Person, Response, Study, utcnow
+from dyadlab.platform.tables import Couple, Person, Response, Study, Upload, utcnow
 
 __all__ = [
     "SubmitResult",
@@ -250,6 +251,7 @@ def submit_response(
         cleaned = protocol.validate_answers(questionnaire, answers, language=person.language)
     except AnswerError as exc:
         raise InvalidError(str(exc), code="invalid_answer", details=list(exc.errors)) from exc
+    cleaned, files = _split_uploads(protocol, questionnaire, cleaned, person, submission_id, now)
     at = _effective_time(now, finished_at, grace_min)
     rows: Sequence[Any] | None = couple_rows
     attempt = 0
@@ -293,7 +295,43 @@ def submit_response(
                 code="already_answered",
             ) from None
         key = inserted.inserted_primary_key
+        if files:
+            session.execute(insert(cast(Table, Upload.__table__)), files)
         return SubmitResult(Response(id=key[0] if key else None, **values), created=True)
+
+
+def _split_uploads(
+    protocol: Any,
+    questionnaire: str,
+    cleaned: dict[str, Any],
+    person: Person,
+    submission_id: uuid.UUID,
+    now: datetime,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The answers with each file replaced by a reference, and the ``uploads`` rows."""
+    from dyadlab.platform.protocol import UPLOAD_TYPES
+
+    files: list[dict[str, Any]] = []
+    out = dict(cleaned)
+    for item in protocol.questionnaire(questionnaire).items:
+        if item.type not in UPLOAD_TYPES or item.name not in out:
+            continue
+        given = out[item.name]
+        upload_id = uuid.uuid4()
+        reference = {k: given[k] for k in ("filename", "content_type", "size", "sha256")}
+        out[item.name] = {"upload": str(upload_id), **reference}
+        files.append(
+            {
+                "id": upload_id,
+                "person_id": person.id,
+                "submission_id": submission_id,
+                "item": item.name,
+                "data": base64.b64decode(given["data"]),
+                "created_at": now,
+                **reference,
+            }
+        )
+    return out, files
 
 
 def _not_open_message(kind: str | None) -> str:

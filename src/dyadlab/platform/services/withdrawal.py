@@ -55,6 +55,7 @@ from dyadlab.platform.tables import (
     Person,
     PushSubscription,
     Response,
+    Upload,
     utcnow,
 )
 
@@ -144,6 +145,7 @@ def withdraw(
         deleted = len(
             session.scalars(select(Response.id).where(Response.person_id == person.id)).all()
         )
+        session.execute(delete(Upload).where(Upload.person_id == person.id))
         session.execute(delete(Response).where(Response.person_id == person.id))
         session.execute(delete(Delivery).where(Delivery.person_id == person.id))
         person.email = None

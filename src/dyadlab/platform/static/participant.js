@@ -173,7 +173,17 @@
   /* ------------------------------------------------------------ expressions */
   var TOKEN = /\s+|\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}|(\d+\.\d*|\.\d+|\d+)|('[^']*'|"[^"]*")|(<=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)|([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)*)|(\.)/y;
   var LEVELS = [["or"], ["and"], ["=", "!="], ["<", "<=", ">", ">="], ["+", "-"], ["*", "div", "mod"]];
-  var ARITY = { "not": 1, "selected": 2, "count-selected": 1, "string-length": 1, "true": 0, "false": 0 };
+  /* function -> [least, most] arguments: the same functions as the server's evaluator */
+  var ARITY = {
+    "not": [1, 1], "selected": [2, 2], "count-selected": [1, 1], "string-length": [1, 1],
+    "true": [0, 0], "false": [0, 0], "if": [3, 3], "concat": [1, 20], "coalesce": [2, 2],
+    "round": [1, 2], "int": [1, 1], "number": [1, 1], "string": [1, 1], "boolean": [1, 1],
+    "floor": [1, 1], "ceiling": [1, 1], "abs": [1, 1], "pow": [2, 2], "min": [1, 20],
+    "max": [1, 20], "contains": [2, 2], "starts-with": [2, 2], "ends-with": [2, 2],
+    "substr": [2, 3], "regex": [2, 2], "selected-at": [2, 2], "today": [0, 0], "now": [0, 0],
+    "once": [1, 1]
+  };
+  var NESTED_QUANTIFIER = /\([^()]*[*+}][^()]*\)\s*[*+{]/;
 
   function tokenize(text) {
     var tokens = [];
@@ -234,7 +244,9 @@
           while (is([","])) { i++; args.push(binary(0)); }
         }
         expect(")");
-        if (args.length !== ARITY[t.text]) { throw new Error("arity"); }
+        if (args.length < ARITY[t.text][0] || args.length > ARITY[t.text][1]) {
+          throw new Error("arity");
+        }
         return { k: "call", name: t.text, args: args };
       }
       throw new Error("unexpected " + t.text);
@@ -318,7 +330,12 @@
         if (["=", "!=", "<", "<=", ">", ">="].indexOf(node.op) >= 0) { return compare(node.op, l, r); }
         return arithmetic(node.op, l, r);
       default:
+        if (node.name === "if") {
+          return evaluate(truth(evaluate(node.args[0], values, current)) ? node.args[1] : node.args[2],
+                          values, current);
+        }
         var args = node.args.map(function (a) { return evaluate(a, values, current); });
+        if (MORE.hasOwnProperty(node.name)) { return MORE[node.name](args); }
         if (node.name === "not") { return !truth(args[0]); }
         if (node.name === "selected") { return selection(args[0]).indexOf(text(args[1])) >= 0; }
         if (node.name === "count-selected") { return selection(args[0]).length; }
@@ -326,6 +343,62 @@
         return node.name === "true";
     }
   }
+  function numbers(args) {
+    return args.map(function (a) { var n = num(a); return n === null ? NaN : n; });
+  }
+  function oneNumber(f) {
+    return function (a) { var x = numbers(a)[0]; return isNaN(x) ? NaN : f(x); };
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localDate(d) {
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+  }
+  var MORE = {
+    "concat": function (a) { return a.map(text).join(""); },
+    "coalesce": function (a) { return isEmpty(a[0]) ? a[1] : a[0]; },
+    "round": function (a) {
+      var x = numbers(a)[0];
+      var f = Math.pow(10, a.length > 1 ? Math.trunc(numbers(a)[1]) : 0);
+      return isNaN(x) ? NaN : Math.floor(x * f + 0.5) / f;
+    },
+    "int": oneNumber(Math.trunc),
+    "number": function (a) { return numbers(a)[0]; },
+    "string": function (a) { return text(a[0]); },
+    "boolean": function (a) { return truth(a[0]); },
+    "floor": oneNumber(Math.floor),
+    "ceiling": oneNumber(Math.ceil),
+    "abs": oneNumber(Math.abs),
+    "pow": function (a) { var r = Math.pow(numbers(a)[0], numbers(a)[1]); return isFinite(r) ? r : NaN; },
+    "min": function (a) { var n = numbers(a); return n.some(isNaN) ? NaN : Math.min.apply(null, n); },
+    "max": function (a) { var n = numbers(a); return n.some(isNaN) ? NaN : Math.max.apply(null, n); },
+    "contains": function (a) { return text(a[0]).indexOf(text(a[1])) >= 0; },
+    "starts-with": function (a) { return text(a[0]).indexOf(text(a[1])) === 0; },
+    "ends-with": function (a) {
+      var s = text(a[0]), e = text(a[1]);
+      return s.length >= e.length && s.slice(s.length - e.length) === e;
+    },
+    "substr": function (a) {
+      var s = text(a[0]), n = numbers(a);
+      var end = a.length > 2 ? n[2] : s.length;
+      if (isNaN(n[1]) || isNaN(end)) { return ""; }
+      return s.slice(Math.max(Math.trunc(n[1]), 0), Math.max(Math.trunc(end), 0));
+    },
+    "regex": function (a) {
+      var pattern = text(a[1]);
+      if (NESTED_QUANTIFIER.test(pattern)) { return false; }
+      try { return new RegExp(pattern).test(text(a[0])); } catch (e) { return false; }
+    },
+    "selected-at": function (a) {
+      var chosen = selection(a[0]), n = numbers(a)[1];
+      return !isNaN(n) && Math.trunc(n) >= 0 && Math.trunc(n) < chosen.length ? chosen[Math.trunc(n)] : "";
+    },
+    "today": function () { return localDate(new Date()); },
+    "now": function () {
+      var d = new Date();
+      return localDate(d) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    },
+    "once": function (a) { return a[0]; }
+  };
   var parsed = {};
   function relevantNow(expression, values) {
     try {
@@ -393,6 +466,16 @@
   function valueOf(item) {
     var type = item.dataset.type;
     var inputs = inputsOf(item);
+    if (type === "note") { return ""; }
+    if (type === "image" || type === "audio" || type === "file") {
+      return inputs[0].files && inputs[0].files.length ? inputs[0].files[0].name : "";
+    }
+    if (type === "acknowledge") { return inputs[0].checked ? "OK" : ""; }
+    if (type === "rank") {
+      var placed = inputs.filter(function (i) { return i.value !== ""; });
+      placed.sort(function (a, b) { return Number(a.value) - Number(b.value); });
+      return placed.map(function (i) { return i.dataset.choice; });
+    }
     if (type === "multiple") {
       return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
     }
@@ -410,6 +493,16 @@
   function setValue(item, value) {
     var type = item.dataset.type;
     var inputs = inputsOf(item);
+    if (type === "note" || type === "image" || type === "audio" || type === "file") { return; }
+    if (type === "acknowledge") { inputs[0].checked = value === "OK"; return; }
+    if (type === "rank") {
+      var order = Array.isArray(value) ? value.map(String) : [];
+      inputs.forEach(function (i) {
+        var at = order.indexOf(i.dataset.choice);
+        i.value = at >= 0 ? String(at + 1) : "";
+      });
+      return;
+    }
     if (type === "multiple" || type === "likert" || type === "single" || type === "yes_no") {
       var chosen = Array.isArray(value) ? value.map(String) : [String(value)];
       inputs.forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
@@ -515,11 +608,55 @@
     });
     showSlider(item);
   }
+  /* A location: typed, or read from the browser -- only when the person presses the
+   * button (the page never asks for it by itself). */
+  function upgradeGeopoint(item) {
+    if (!navigator.geolocation) { return; }
+    var field = inputsOf(item)[0];
+    var button = doc.createElement("button");
+    button.type = "button";
+    button.className = "geopoint-use";
+    button.textContent = msg("geopoint_button");
+    field.parentNode.insertBefore(button, field.nextSibling);
+    button.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var c = pos.coords;
+        field.value = [c.latitude, c.longitude, c.altitude || 0, c.accuracy || 0].join(" ");
+        applyLogic();
+        saveDraft();
+      }, function () {
+        var e = doc.getElementById("e-" + item.dataset.item);
+        e.textContent = msg("geopoint_failed");
+        e.hidden = false;
+      }, { enableHighAccuracy: true, timeout: 20000 });
+    });
+  }
   /* Answers of the questions shown now, in order; hides the others (skip logic). */
+  function calculated(item, values) {
+    var v;
+    try {
+      if (!parsed.hasOwnProperty(item.dataset.calculation)) {
+        parsed[item.dataset.calculation] = parse(item.dataset.calculation);
+      }
+      v = evaluate(parsed[item.dataset.calculation], values, null);
+    } catch (e) {
+      v = "";
+    }
+    if (typeof v === "number" && !isFinite(v)) { v = ""; }
+    if (typeof v === "boolean") { v = v ? "true" : "false"; }
+    return isEmpty(v) ? "" : v;
+  }
   function applyLogic() {
     var values = {};
     items.forEach(function (item) {
       var expression = item.dataset.relevant;
+      if (item.dataset.type === "calculate") {
+        var relevant = !expression || relevantNow(expression, values);
+        var v = relevant ? calculated(item, values) : "";
+        inputsOf(item)[0].value = text(v);
+        if (!isEmpty(v)) { values[item.dataset.item] = v; }
+        return;
+      }
       var shown = !expression || relevantNow(expression, values);
       if (!shown && !item.hidden) { clear(item); }
       item.hidden = !shown;
@@ -588,10 +725,12 @@
     summary.hidden = false;
     summary.focus();
   }
-  function checkRequired() {
+  function checkRequired(values) {
     var errors = [];
     items.forEach(function (item) {
-      if (item.hidden || !item.dataset.required) { return; }
+      var required = item.dataset.required ||
+        (item.dataset.requiredIf && relevantNow(item.dataset.requiredIf, values || {}));
+      if (item.hidden || !required) { return; }
       if (isEmpty(valueOf(item))) {
         errors.push({ item: item.dataset.item, local: true,
           message: item.dataset.type === "slider" ? msg("slider_untouched") : msg("required") });
@@ -612,6 +751,7 @@
     form.noValidate = true;
     items.forEach(function (item) {
       if (item.dataset.type === "slider") { upgradeSlider(item); }
+      if (item.dataset.type === "geopoint") { upgradeGeopoint(item); }
     });
     var draft = load(draftKey, null);
     if (draft && draft.answers) {
@@ -637,8 +777,11 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var answers = applyLogic();
-      var missing = checkRequired();
+      var missing = checkRequired(answers);
       if (missing.length) { showErrors(missing); return; }
+      /* A form with files is posted by the browser itself (multipart): files are not
+       * kept on the device, so it needs a connection when it is sent. */
+      if (form.dataset.uploads) { store(draftKey, null); form.submit(); return; }
       showErrors([]);
       var current = saveDraft();
       var queue = load(PENDING_KEY, []);

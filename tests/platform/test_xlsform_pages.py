@@ -1,0 +1,261 @@
+"""An XLSForm with the ODK features dyadlab maps (repeat, hint, note, calculate, rank,
+geopoint, dateTime, acknowledge, required expressions, or_other): its protocol, its page
+and a form posted without JavaScript."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from dyadlab.exceptions import DyadlabWarning
+from dyadlab.platform.protocol import AnswerError, load_protocol
+from dyadlab.platform.tables import Response, Upload
+from tests.platform.conftest import make_study
+from tests.platform.test_pages_participant import _consented, _csrf
+
+SURVEY = [
+    [
+        *("type", "name", "label::English (en)", "hint::English (en)", "required", "relevant"),
+        *("calculation", "repeat_count", "repeat_max", "default", "tutorial notes"),
+    ],
+    ["begin_group", "evening", "Evening"],
+    ["note", "intro", "Welcome", "Take your time"],
+    ["integer", "n_kids", "How many children?", "Count every child", "yes"],
+    ["calculate", "double", None, None, None, None, "${n_kids} * 2"],
+    ["begin_repeat", "kid", "Child", None, None, None, None, "${n_kids}", 3],
+    ["text", "kid_name", "Name of the child", None, "yes"],
+    ["end_repeat", "kid"],
+    ["select_one colours or_other", "colour", "Favourite colour?"],
+    ["dateTime", "when", "When did it start?"],
+    ["rank", "order", "Order these", None, "${n_kids} > 1"],
+    ["geopoint", "where", "Where are you?"],
+    ["acknowledge", "ok", "I read this"],
+    ["decimal", "score", "A score", None, None, "${double} > 2", None, None, None, "1.5"],
+    ["image", "photo", "A photo of the place"],
+    ["start", "start"],
+    ["deviceid", "device"],
+    ["end_group", "evening"],
+]
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+CHOICES = [
+    ["list_name", "name", "label::English (en)"],
+    ["colours", "red", "Red"],
+    ["colours", "blue", "Blue"],
+    ["things", "a", "A"],
+    ["things", "b", "B"],
+    ["things", "c", "C"],
+]
+
+
+def _form(path: Path) -> Path:
+    survey = [list(r) for r in SURVEY]
+    survey[10][0] = "rank things"
+    survey[2] += [None] * 6 + ["a note for trainers"]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheets: dict[str, list[list[Any]]] = {
+        "survey": survey,
+        "choices": CHOICES,
+        "settings": [["form_title", "form_id", "public_key"], ["Kids", "kids", "xyz"]],
+        "schedule": [
+            ["questionnaire", "type", "time", "window_minutes"],
+            ["evening", "daily", dt.time(20, 0), 240],
+        ],
+    }
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def form_path(tmp_path: Path) -> Path:
+    return _form(tmp_path / "kids.xlsx")
+
+
+def test_the_features_become_items(form_path: Path) -> None:
+    with pytest.warns(DyadlabWarning) as caught:
+        protocol = load_protocol(form_path)
+    text = " ".join(str(w.message) for w in caught)
+    assert "'tutorial notes'" in text and "'settings public_key'" in text
+    assert "deviceid" in text  # skipped, and said so
+    q = protocol.questionnaire("evening")
+    names = [i.name for i in q.items]
+    assert names == [
+        "intro",
+        "n_kids",
+        "double",
+        "kid_name_1",
+        "kid_name_2",
+        "kid_name_3",
+        "colour",
+        "colour_other",
+        "when",
+        "order",
+        "where",
+        "ok",
+        "score",
+        "photo",
+    ]
+    assert q.item("intro").type == "note" and q.item("intro").hint == {"en": "Take your time"}
+    assert q.item("double").calculation == "${n_kids} * 2"
+    assert q.item("kid_name_2").relevant == "(${n_kids}) >= 2"
+    assert (q.item("kid_name_2").repeat, q.item("kid_name_2").repeat_index) == ("kid", 2)
+    assert q.item("kid_name_2").section == "kid_2" and q.sections["kid_2"] == {"en": "Child (2)"}
+    assert q.item("colour_other").relevant == "selected(${colour}, 'other')"
+    assert [c.value for c in protocol.choices["colours"]] == ["red", "blue", "other"]
+    assert q.item("order").required_if == "${n_kids} > 1"
+    assert q.item("score").default == "1.5"
+    assert {i.type for i in q.items} >= {"datetime", "rank", "geopoint", "acknowledge"}
+
+
+def test_answers_of_the_new_types(form_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        protocol = load_protocol(form_path)
+    answers = {
+        "n_kids": "2",
+        "double": "999",  # whatever the device says, the server computes it
+        "kid_name_1": "Ann",
+        "kid_name_2": "Bo",
+        "when": "2026-03-03T20:15:30",
+        "order": ["c", "a", "b"],
+        "where": "52.37 4.89 3 10",
+        "ok": "OK",
+        "score": "3",
+    }
+    clean = protocol.validate_answers("evening", answers)
+    assert clean["double"] == 4 and clean["when"] == "2026-03-03T20:15"
+    assert clean["order"] == ["c", "a", "b"] and clean["where"] == "52.37 4.89 3 10"
+    with pytest.raises(AnswerError) as info:
+        protocol.validate_answers(
+            "evening",
+            {**answers, "order": ["a", "b"], "where": "95 4", "kid_name_3": "Cy", "intro": "x"},
+        )
+    problems = {e["item"]: e["code"] for e in info.value.errors}
+    assert problems == {
+        "intro": "wrong_type",
+        "kid_name_3": "not_relevant",
+        "order": "wrong_type",
+        "where": "wrong_type",
+    }
+    with pytest.raises(AnswerError, match=r"'order'.*required"):
+        protocol.validate_answers("evening", {k: v for k, v in answers.items() if k != "order"})
+    one = {"n_kids": "1", "kid_name_1": "Ann"}
+    assert protocol.validate_answers("evening", one)["double"] == 2  # order not required
+
+
+@pytest.fixture
+def kids_pair(db, tmp_path: Path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        return make_study(db, _form(tmp_path / "kids.xlsx"))[0]
+
+
+def test_the_page_shows_hints_notes_sections_and_new_fields(client, kids_pair) -> None:
+    _consented(client, kids_pair.tokens[0])
+    page = client.get("/s/q/1").text
+    assert '<p class="q note">Welcome</p>' in page
+    assert '<p class="hint" id="h-intro">Take your time</p>' in page
+    assert 'aria-describedby="h-n_kids e-n_kids"' in page
+    assert '<h2 class="section">Child (2)</h2>' in page
+    assert re.search(r'data-calculation="\$\{n_kids\} \* 2"\s+hidden', page)
+    assert 'type="datetime-local"' in page
+    assert page.count('name="order__') == 3
+    assert 'class="geopoint"' in page and "only this answer keeps it" in page
+    assert 'name="ok" value="OK"' in page
+    assert 'value="1.5"' in page  # the default
+    assert 'enctype="multipart/form-data"' in page
+    assert 'type="file" id="f-photo" name="photo"' in page and "never your partner" in page
+
+
+def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
+    _consented(client, kids_pair.tokens[0])
+    page = client.get("/s/q/1").text
+    sid = re.search(r'name="submission_id" value="([^"]+)"', page).group(1)
+    data = {
+        "csrf": _csrf(page),
+        "submission_id": sid,
+        "n_kids": "2",
+        "kid_name_1": "Ann",
+        "kid_name_2": "Bo",
+        "kid_name_3": "Cy",  # shown without JavaScript; dropped: only two children
+        "colour": "other",
+        "colour_other": "teal",
+        "when": "2026-03-03T20:15",
+        "order__a": "2",
+        "order__b": "3",
+        "order__c": "1",
+        "where": "52.37 4.89",
+        "ok": "OK",
+        "score": "1.5",
+    }
+    files = {"photo": ("place.png", PNG, "image/png")}
+    r = client.post("/s/q/1", data=data, files=files, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    row = db.scalars(select(Response)).one()
+    photo = row.answers.pop("photo")
+    stored = db.get(Upload, uuid.UUID(photo["upload"]))
+    assert stored is not None and stored.data == PNG and stored.person_id == row.person_id
+    assert photo == {
+        "upload": str(stored.id),
+        "filename": "place.png",
+        "content_type": "image/png",
+        "size": len(PNG),
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+    }
+    assert row.answers == {
+        "n_kids": 2,
+        "double": 4,
+        "kid_name_1": "Ann",
+        "kid_name_2": "Bo",
+        "colour": "other",
+        "colour_other": "teal",
+        "when": "2026-03-03T20:15",
+        "order": ["c", "a", "b"],
+        "where": "52.37 4.89",
+        "ok": "OK",
+        "score": 1.5,
+    }
+
+
+def test_files_through_the_api_are_checked_and_kept_apart(client, db, kids_pair) -> None:
+    for i in (0, 1):
+        r = client.post("/api/v1/me/consent", json={"version": 1}, headers=kids_pair.headers(i))
+        assert r.status_code == 200, r.text
+    base = {"n_kids": 1, "kid_name_1": "Ann"}
+
+    def post(photo: dict[str, Any], who: int = 0) -> Any:
+        body = {
+            "submission_id": str(uuid.uuid4()),
+            "questionnaire": "evening",
+            "answers": {**base, "photo": photo},
+        }
+        return client.post("/api/v1/me/responses", json=body, headers=kids_pair.headers(who))
+
+    too_big = base64.b64encode(PNG * 1000).decode()
+    r = post({"filename": "a.png", "content_type": "image/png", "data": too_big})
+    assert r.status_code in (413, 422)
+    r = post({"filename": "a.txt", "content_type": "image/png", "data": "aGVsbG8="})
+    assert r.status_code == 422 and "JPEG, PNG" in r.text
+    data = base64.b64encode(PNG).decode()
+    r = post({"filename": "a.png", "content_type": "image/png", "data": data})
+    assert r.status_code == 201, r.text
+    assert data not in r.text  # the answer keeps a reference, not the file
+    mine = client.get("/api/v1/me/responses", headers=kids_pair.headers(0)).json()
+    assert mine["responses"][0]["answers"]["photo"]["filename"] == "a.png"
+    theirs = client.get("/api/v1/me/responses", headers=kids_pair.headers(1)).json()
+    assert theirs["responses"] == []
+    assert db.scalars(select(Upload)).one().data == PNG
