@@ -128,7 +128,7 @@ def test_demo_report_holds_the_analyses_and_provenance(demo_out: Path) -> None:
         "APIM on person means",
         "Diary APIM",
         "Diary GLMM: had_sex (binomial)",
-        "Odds ratios",
+        "<em>OR</em>",  # the odds ratios: a column of the GLMM's APA table
         "Truth and bias",
         "Estimates and the simulation",
     ):

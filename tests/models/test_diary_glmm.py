@@ -211,7 +211,8 @@ def test_plot_and_report(binary, tmp_path):  # type: ignore[no-untyped-def]
     yes_no = binary.assign(y=binary["y"].map({0: "no", 1: "yes"}))
     rep = glmm_sections(yes_no, **KEYS, role="role")
     assert rep.sections[0].title == "Diary GLMM: y (binomial)"
-    assert [t for t, _ in rep.sections[0].tables][:2] == ["Estimates", "Odds ratios"]
+    (table,) = rep.sections[0].apa  # the estimates with their odds ratios, one table
+    assert [c.header for c in table.columns][:4] == ["b", "SE", "95% CI", "OR"]
     assert rep.sections[0].figures and rep.notes == ["y: yes = 1, no = 0"]
 
 

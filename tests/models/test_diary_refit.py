@@ -149,3 +149,46 @@ def test_no_start_from_sufficient_statistics_without_both_partners() -> None:
         res = dl.diary(df, **KEYS, role="role")
     model = dr._model(res)
     assert dr.engine_start(model.arrays, model.predictors[0][0], "y", True) is None
+
+
+@pytest.mark.parametrize("options", [{"residual": "ar1"}, {"estimator": "ML"}])
+def test_engine_refits_steered_by_the_fits_curvature_equal_full_fits(
+    options: dict[str, str],
+) -> None:
+    df = dl.simulate_diary(40, 10, rng=14)
+    res = dl.diary(df, **KEYS, role="role", **options)
+    outcomes = dl.diary(df, **KEYS, role="role").simulate(3, rng=4)
+    again = res.refit(outcomes)
+    assert not again.batched and again.converged.all()
+    for r in range(3):
+        full = dl.diary(df.assign(y=outcomes[r]), **KEYS, role="role", **options)
+        assert again.beta[r] == pytest.approx(full.estimates["estimate"].to_numpy(), abs=1e-6)
+        assert again.se[r] == pytest.approx(full.estimates["se"].to_numpy(), rel=1e-5)
+        assert again.loglik[r] == pytest.approx(full.fit["loglik"], abs=1e-6)
+
+
+def test_pair_statistics_equal_those_of_the_padded_arrays() -> None:
+    """The refits' statistics (products over the pairs of rows) equal
+    sufficient_stats of the couples padded to a common number of days."""
+    from dyadlab.models._diary_fastfit import sufficient_stats
+    from dyadlab.models._diary_sim import Simulated
+
+    df = dl.simulate_diary(30, 8, rng=15)
+    df = df[~df["time"].isin([2, 5]) | (df["dyad"] % 4 != 0)]  # couples with 6 or 8 days
+    res = dl.diary(df, **KEYS, role="role")
+    model = dr._model(res)
+    pairs = dr._pairs(model.arrays)
+    assert pairs is not None
+    pair_dyad, day, days = pairs
+    y = dr._outcomes(model, res.simulate(3, rng=5)).reshape(3, -1, 2)
+    x = model.arrays[model.predictors[0][0]].reshape(-1, 2)
+    couples = int(pair_dyad.max()) + 1
+    xg = np.zeros((3, couples, days, 2))
+    yg = np.zeros((3, couples, days, 2))
+    keep = np.zeros((3, couples, days), dtype=bool)
+    xg[:, pair_dyad, day], yg[:, pair_dyad, day], keep[:, pair_dyad, day] = x, y, True
+    padded = sufficient_stats(Simulated(x=xg, y=yg, keep=keep), True)
+    ours = dr._pair_stats(x, y, pair_dyad, True)
+    assert sorted(padded.days.tolist()) == [6, 8]
+    for name in ("within", "between", "n_couples", "days", "n_obs"):
+        assert getattr(ours, name) == pytest.approx(getattr(padded, name), abs=1e-9), name

@@ -21,10 +21,11 @@ OTHER = ("other@lab.example", "another long passphrase")
 
 #: The role table of docs/reference/access.md, written out independently of the code.
 EXPECTED = {
-    "owner": {"read", "compliance", "export", "invite", "withdraw", "members"},
-    "collaborator": {"read", "compliance", "export", "invite"},
+    "owner": {"read", "compliance", "export", "invite", "withdraw", "members", "interview"},
+    "collaborator": {"read", "compliance", "export", "invite", "interview"},
     "analyst": {"read", "compliance", "export"},
     "monitor": {"read", "compliance"},
+    "interviewer": {"read", "interview"},
 }
 
 

@@ -124,12 +124,25 @@ def test_plan_is_part_of_the_hash_and_no_plan_keeps_the_old_hash() -> None:
             "analysis[2].name: name 'a' is used by another model of the plan",
         ),
         ("diary", "analysis: must be a list"),
+        (
+            [{"model": "nonindependence", "var": ["desire"], "variables": ["conflict"]}],
+            "analysis[0].variables: variables is given twice",
+        ),
     ],
 )
 def test_a_bad_plan_is_refused_with_its_place(plan: Any, expected: str) -> None:
     with pytest.raises(ProtocolError) as err:
         parse_protocol(_content(plan))
     assert expected in str(err.value)
+
+
+def test_a_diary_model_needs_more_than_one_day() -> None:
+    content = _content([PLAN[0]])
+    content["schedule"][0]["days"] = 1
+    with pytest.raises(ProtocolError, match="asked on 1 day only; a diary model needs"):
+        parse_protocol(content)
+    content["analysis"] = [{"model": "apim", "y": "relationship_satisfaction", "x": "desire"}]
+    assert parse_protocol(content).analysis[0]["model"] == "apim"
 
 
 def test_plan_is_checked_only_on_an_otherwise_valid_protocol() -> None:
@@ -212,3 +225,28 @@ def test_cli_refuses_a_protocol_with_a_missing_item(tmp_path, monkeypatch, capsy
     path.write_text(yaml.safe_dump(_content(PLAN)), encoding="utf-8")
     assert main(["protocol", "check", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["analysis"][1]["model"] == "truth_bias"
+
+
+def test_upload_page_refuses_an_xlsform_whose_plan_names_a_missing_item(
+    client, db, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    from tests.platform.test_pages_researcher import _csrf, _login
+
+    path = tmp_path / "diary.xlsx"
+    write_xlsform(example_protocol(), path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["analysis"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=6, column=header.index("truth") + 1, value="desir")
+    book.save(path)
+    _login(client, db)
+    r = client.post(
+        "/r/studies",
+        data={"csrf": _csrf(client.get("/r/studies").text)},
+        files={"protocol": ("diary.xlsx", path.read_bytes(), "application/octet-stream")},
+    )
+    assert r.status_code == 422
+    assert "analysis sheet, row 6, column truth: there is no item" in r.text
+    assert "did you mean" in r.text

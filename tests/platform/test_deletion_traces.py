@@ -68,3 +68,44 @@ def test_deleted_text_is_not_left_in_the_sqlite_files(client, couple, db, databa
     from sqlalchemy import text
 
     assert db.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+def test_deleted_interview_is_not_left_in_the_sqlite_files(client, couple, db, database_url):
+    """A deleting withdrawal removes the history interview, notes and edit log included,
+    from the database file and its ``-wal`` file."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from dyadlab.platform.services import history
+    from dyadlab.platform.tables import HistoryEdit, Person
+
+    path = _sqlite_file(database_url)
+    person = db.get(Person, couple.person_ids[0])
+    row = history.start_interview(db, couple.study_id, person, by=None, birth="2003-05")
+    today = date(2026, 3, 3)
+    partner = history.add_item(db, row, "partner", {"pseudonym": "P1"}, by=None, today=today)
+    history.add_item(
+        db,
+        row,
+        "episode",
+        {
+            "partner": str(partner.id),
+            "type": "fwb",
+            "start": "2020",
+            "ongoing": "on",
+            "notes": MARKER * 20,
+        },
+        by=None,
+        today=today,
+    )
+    db.commit()
+    files = [path, path.with_name(path.name + "-wal")]
+    assert any(MARKER.encode() in f.read_bytes() for f in files if f.exists())
+    r = client.post("/api/v1/me/withdraw", json={"delete_data": True}, headers=couple.headers(0))
+    assert r.status_code == 200
+    for f in files:
+        if f.exists():
+            assert MARKER.encode() not in f.read_bytes(), f.name
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(HistoryEdit)) == 0

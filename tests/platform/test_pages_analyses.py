@@ -121,6 +121,19 @@ def test_a_run_without_progress_is_shown_as_stopped(client, couple, db) -> None:
     assert late["status"] == "failed" and "start it again" in late["message"]
 
 
+def test_a_second_run_waits_for_the_first(client, couple, db) -> None:
+    from dyadlab.platform.services.analysis_runs import start_run
+
+    start_run(db, db.get(Study, couple.study_id), researcher_id=None)  # queued, not launched
+    db.commit()
+    _login(client, db)
+    page = client.get(f"/r/studies/{couple.study_id}/analyses")
+    assert "analyses.js" in page.text and "<progress" in page.text
+    r = client.post(f"/r/studies/{couple.study_id}/analyses", data={"csrf": _csrf(page.text)})
+    assert r.status_code == 409 and "is still going" in r.text
+    assert len(db.scalars(select(AnalysisRun)).all()) == 1
+
+
 def test_csrf_and_roles(client, couple, db) -> None:
     add_member(db, couple.study_id, ANALYST, "analyst")
     add_member(db, couple.study_id, MONITOR, "monitor")
@@ -193,3 +206,21 @@ def test_partner_tokens_reach_no_analysis(client, couple, db) -> None:
     )
     assert r.status_code == 303 and r.headers["location"] == "/r/login"
     assert len(db.scalars(select(AnalysisRun)).all()) == 1
+
+
+def test_a_study_without_a_plan_says_so(client, db) -> None:
+    from dyadlab.platform.protocol import example_protocol, parse_protocol
+    from dyadlab.platform.services.studies import create_study
+    from tests.platform.conftest import researcher_id
+
+    content = example_protocol().to_dict()
+    del content["analysis"]
+    study = create_study(db, parse_protocol(content), created_by=researcher_id(db))
+    db.commit()
+    _login(client, db)
+    page = client.get(f"/r/studies/{study.id}/analyses")
+    assert page.status_code == 200 and "has no analysis plan" in page.text
+    assert "Run the plan" not in page.text
+    r = client.post(f"/r/studies/{study.id}/analyses", data={"csrf": _csrf(page.text)})
+    assert r.status_code == 409 and "has no analysis plan" in r.text
+    assert db.scalar(select(AnalysisRun.id)) is None

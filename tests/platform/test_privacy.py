@@ -29,6 +29,11 @@ TESTED_ROUTES = {
     ("GET", "/api/v1/me/push"),
     ("PUT", "/api/v1/me/push"),
     ("DELETE", "/api/v1/me/push"),
+    ("POST", "/api/v1/me/rating-sessions"),
+    ("GET", "/api/v1/me/rating-sessions/{session_id}"),
+    ("POST", "/api/v1/me/rating-sessions/{session_id}/samples"),
+    ("POST", "/api/v1/me/rating-sessions/{session_id}/stop"),
+    ("GET", "/api/v1/me/clock"),
 }
 
 
@@ -158,6 +163,85 @@ def test_push_subscriptions_stay_with_their_owner(app, client, couple, db):
     assert db.scalars(select(PushSubscription.person_id)).all() == [couple.person_ids[1]]
 
 
+def _rating_couples(client, db):
+    from tests.platform.conftest import make_study
+    from tests.platform.test_ratings import RATINGS_PROTOCOL
+
+    made = make_study(db, RATINGS_PROTOCOL, couples=2)
+    for c in made:
+        for i in (0, 1):
+            client.post("/api/v1/me/consent", json={"version": 1}, headers=c.headers(i))
+    return made
+
+
+def _rating_batch(value, batch_id=None):
+    return {
+        "batch_id": str(batch_id or uuid.uuid4()),
+        "samples": [[1000.0, value], [1100.0, value]],
+        "clock": {"offset_ms": 0.0, "rtt_ms": 5.0, "at_ms": 1000.0},
+    }
+
+
+def test_rating_routes_never_show_the_partners_trace(client, db):
+    """Partner B rates; A's answers on every rating route carry nothing of B's samples,
+    and A reusing B's batch id stores A's own batch (201), not B's acknowledgement."""
+    from dyadlab.platform.tables import RatingSample
+
+    ours, _theirs = _rating_couples(client, db)
+    a, b = ours.headers(0), ours.headers(1)
+    start = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=b)
+    sid = start.json()["session_id"]
+    before = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()
+    batch_id = uuid.uuid4()
+    r = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples", json=_rating_batch(97.25, batch_id), headers=b
+    )
+    assert r.status_code == 201
+    after = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=a).json()
+    assert before == after and "97.25" not in str(after)
+    joined = client.post("/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=a)
+    assert joined.status_code == 200 and "97.25" not in joined.text
+    own = client.post(
+        f"/api/v1/me/rating-sessions/{sid}/samples", json=_rating_batch(3, batch_id), headers=a
+    )
+    assert own.status_code == 201 and own.json()["stored"] == 2
+    rows = db.execute(select(RatingSample.person_id, RatingSample.value)).all()
+    assert sorted(rows) == sorted(
+        [(ours.person_ids[1], 97.25)] * 2 + [(ours.person_ids[0], 3.0)] * 2
+    )
+    clock_answer = client.get("/api/v1/me/clock", headers=a).json()
+    assert set(clock_answer) == {"server_ms"}
+
+
+def test_another_couples_rating_session_is_404_like_a_missing_one(client, db):
+    from dyadlab.platform.tables import RatingSample
+
+    ours, theirs = _rating_couples(client, db)
+    sid = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=theirs.headers(0)
+    ).json()["session_id"]
+    intruder = ours.headers(0)
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("POST", "/samples", _rating_batch(50)),
+        ("POST", "/stop", None),
+    ):
+        got = client.request(
+            method, f"/api/v1/me/rating-sessions/{sid}{suffix}", json=body, headers=intruder
+        )
+        missing = client.request(
+            method, f"/api/v1/me/rating-sessions/{10**6}{suffix}", json=body, headers=intruder
+        )
+        malformed = client.request(
+            method, f"/api/v1/me/rating-sessions/x{suffix}", json=body, headers=intruder
+        )
+        assert got.status_code == missing.status_code == malformed.status_code == 404, suffix
+        assert got.content == missing.content == malformed.content
+    assert db.scalar(select(func.count(RatingSample.id))) == 0
+    state = client.get(f"/api/v1/me/rating-sessions/{sid}", headers=theirs.headers(1)).json()
+    assert state["running"] is True  # the intruder's stop did nothing
+
+
 # --------------------------------------------------------------------------- researchers
 #: Every researcher route of the API with a request that would succeed for the study's
 #: owner; another researcher (an owner account, owner of a study of their own) must get
@@ -186,6 +270,13 @@ OTHER_RESEARCHER_ROUTES = {
     ("POST", "/api/v1/researchers"),
     ("PATCH", "/api/v1/researchers/{researcher_id}"),
 }
+#: Researcher routes of continuous ratings (a study with rating sessions; tested in
+#: tests/platform/test_ratings.py::test_researcher_routes_start_and_mark, owner and
+#: other researcher alike).
+RATING_STUDY_ROUTES = {
+    ("POST", "/api/v1/studies/{study_id}/couples/{couple_id}/rating-sessions"),
+    ("POST", "/api/v1/studies/{study_id}/rating-sessions/{session_id}/markers"),
+}
 OTHER = ("other@lab.example", "another long passphrase")
 
 
@@ -197,7 +288,7 @@ def test_every_researcher_route_is_covered(app):
         if not path.startswith("/api/v1/me")
         for method in operations
     }
-    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES
+    assert routes == set(STUDY_ROUTES) | OTHER_RESEARCHER_ROUTES | RATING_STUDY_ROUTES
 
 
 def _other_researcher(client, db, protocol_path):
@@ -263,6 +354,11 @@ STUDY_PAGES = {
     ("GET", "/r/studies/{study_id}/compliance"),
     ("POST", "/r/studies/{study_id}/members"),
     ("POST", "/r/studies/{study_id}/members/{researcher_id}/remove"),
+    ("GET", "/r/studies/{study_id}/ratings"),
+    ("GET", "/r/studies/{study_id}/ratings/{session_id}"),
+    ("GET", "/r/studies/{study_id}/ratings/export"),
+    ("POST", "/r/studies/{study_id}/ratings/start"),
+    ("POST", "/r/studies/{study_id}/ratings/{session_id}/markers"),
     # with an existing run as well: tests/platform/test_pages_analyses.py
     ("GET", "/r/studies/{study_id}/analyses"),
     ("POST", "/r/studies/{study_id}/analyses"),
@@ -272,11 +368,15 @@ STUDY_PAGES = {
 
 
 def test_every_study_page_is_covered():
-    from dyadlab.platform.routes import pages_analyses, pages_researcher
+    from dyadlab.platform.routes import pages_analyses, pages_ratings, pages_researcher
 
     pages = {
         (method, route.path)
-        for router in (pages_researcher.router, pages_analyses.router)
+        for router in (
+            pages_researcher.router,
+            pages_analyses.router,
+            pages_ratings.researcher_router,
+        )
         for route in router.routes
         if getattr(route, "path", "").startswith("/r/studies/{study_id}")
         for method in getattr(route, "methods", ())
@@ -302,7 +402,7 @@ def test_other_researcher_gets_404_on_every_study_page(client, couple, db, proto
             else None
         )
         owner_id = db.get(Study, couple.study_id).created_by
-        ids = {"researcher_id": owner_id, "run_id": 1}
+        ids = {"researcher_id": owner_id, "run_id": 1, "session_id": 1}
         got = client.request(method, path.format(study_id=couple.study_id, **ids), data=data)
         missing = client.request(method, path.format(study_id=missing_id, **ids), data=data)
         assert got.status_code == missing.status_code == 404, path
@@ -339,3 +439,139 @@ def test_accounts_are_for_admins_only(client, couple, db, protocol_path):
     admin_id = listed["root@lab.example"]["id"]
     r = client.patch(f"/api/v1/researchers/{admin_id}", json={"active": False}, headers=admin)
     assert r.status_code == 409
+
+
+# --------------------------------------------------------------------------- history
+#: Every page of the history interview (GET, or POST with a form that works for a
+#: member who may interview); ``{person_id}`` is partner A, ``{item_id}`` one of A's
+#: episodes.
+HISTORY_PAGES = {
+    ("GET", "/r/studies/{study_id}/history"),
+    ("GET", "/r/studies/{study_id}/history-export"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/start"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/settings"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/tlfb"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/tlfb"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/edits"),
+    ("GET", "/r/studies/{study_id}/history/{person_id}/timeline"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/{kind}/{item_id}/delete"),
+    ("POST", "/r/studies/{study_id}/history/{person_id}/episode/{item_id}/spell"),
+}
+HISTORY_SECRET = "HISTORY-SECRET-4b1d"
+HISTORY_PSEUDONYM = "Pseudo-7c2e"
+
+
+def test_every_history_page_is_covered():
+    from dyadlab.platform.routes.pages_history import router
+
+    pages = {
+        (method, route.path) for route in router.routes for method in getattr(route, "methods", ())
+    }
+    assert pages == HISTORY_PAGES
+
+
+def _history_of_a(db, couple):
+    """Partner A's interview: one partner, one episode with a secret note."""
+    from datetime import date
+
+    from dyadlab.platform.services import history
+
+    person = db.get(Person, couple.person_ids[0])
+    owner = db.get(Study, couple.study_id).created_by
+    row = history.start_interview(db, couple.study_id, person, by=owner, birth="2003-05")
+    partner = history.add_item(
+        db, row, "partner", {"pseudonym": HISTORY_PSEUDONYM}, by=owner, today=date(2026, 3, 3)
+    )
+    episode = history.add_item(
+        db,
+        row,
+        "episode",
+        {
+            "partner": str(partner.id),
+            "type": "dating",
+            "start": "2019",
+            "ongoing": "on",
+            "notes": HISTORY_SECRET,
+        },
+        by=owner,
+        today=date(2026, 3, 3),
+    )
+    db.commit()
+    return episode.id
+
+
+def _history_form(csrf):
+    """A form that every history POST accepts from a member who may interview."""
+    return {
+        "csrf": csrf,
+        "kind": "first_kiss",
+        "when": "2019",
+        "birth": "2003-05",
+        "pseudonym": "P2",
+        "type": "romantic",
+        "start": "2019",
+        "ongoing": "on",
+        "reason": "test",
+    }
+
+
+def test_other_researcher_gets_404_on_every_history_page(client, couple, db, protocol_path):
+    from tests.platform.test_pages_researcher import _login
+
+    item_id = _history_of_a(db, couple)
+    _other_researcher(client, db, protocol_path)
+    client.cookies.clear()
+    _login(client, db, OTHER)
+    import re
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/r/studies").text).group(1)
+    for method, path in sorted(HISTORY_PAGES):
+        data = _history_form(csrf) if method == "POST" else None
+        urls = [
+            path.format(
+                study_id=study, person_id=couple.person_ids[0], kind="episode", item_id=item_id
+            )
+            for study in (couple.study_id, 10**6)
+        ]
+        got, missing = (client.request(method, url, data=data) for url in urls)
+        assert got.status_code == missing.status_code == 404, (path, got.status_code)
+        assert _unnamed(got.text, couple.study_id) == _unnamed(missing.text, 10**6), path
+        assert HISTORY_SECRET not in got.text
+    # a person of another study, asked for in the other researcher's own study: 404 too
+    own = db.scalars(select(StudyMember.study_id).where(StudyMember.study_id != couple.study_id))
+    own_id = next(iter(own))
+    r = client.get(f"/r/studies/{own_id}/history/{couple.person_ids[0]}")
+    assert r.status_code == 404
+    from dyadlab.platform.tables import HistoryEpisode, HistoryInterview
+
+    assert len(db.scalars(select(HistoryInterview)).all()) == 1  # nothing was started
+    db.expire_all()
+    assert db.get(HistoryEpisode, item_id).notes == HISTORY_SECRET  # nor changed
+
+
+def test_participants_never_see_an_interview(client, couple, db):
+    item_id = _history_of_a(db, couple)
+    base = f"/r/studies/{couple.study_id}/history/{couple.person_ids[0]}"
+    for which in (0, 1):  # the respondent, and the partner
+        client.cookies.clear()
+        client.cookies.set("dyadlab_p", couple.tokens[which])
+        for url in (
+            base,
+            f"/r/studies/{couple.study_id}/history",
+            f"/r/studies/{couple.study_id}/history-export",
+        ):
+            r = client.get(url, headers=couple.headers(which), follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"] == "/r/login", url
+        r = client.post(
+            f"{base}/episode/{item_id}/delete",
+            data={"reason": "x"},
+            headers=couple.headers(which),
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/r/login"
+        for url in ("/api/v1/me", "/api/v1/me/responses", "/api/v1/me/prompts", "/s/"):
+            r = client.get(url, headers=couple.headers(which))
+            assert HISTORY_SECRET not in r.text and HISTORY_PSEUDONYM not in r.text, url

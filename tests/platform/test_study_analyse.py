@@ -89,6 +89,7 @@ def test_cli_report_numbers_equal_the_models_on_the_export(demo_db, tmp_path, ca
     for title in ("Plan 3: Diary APIM", "Plan 5: Truth and bias", "Analysis plan"):
         assert title in html
     assert "Not preregistered" not in html
+    assert "- model: truth_bias\n  judgment: partner_desire\n  truth: desire" in html
     assert [m["preregistered"] for m in result["models"]] == [True] * 5
 
 
@@ -113,23 +114,17 @@ def test_extra_models_are_marked_not_preregistered(demo_db, tmp_path, capsys) ->
     html = report.read_text(encoding="utf-8")
     assert "Not preregistered: Diary APIM" in html
     assert "not in the preregistered plan (exploratory)" in html
+    assert "# added by hand, not preregistered:\nextra:\n- model: diary" in html
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "docx"], "writes reports as HTML only, not docx; use --format html"),
         (["--format", "pdf"], "format='pdf'"),
         ([], "--out FILE is required"),
     ],
 )
 def test_cli_refuses_bad_options_clearly(demo_db, tmp_path, capsys, args, message) -> None:
-    import inspect
-
-    from dyadlab.report.html import write_report
-
-    if args[:2] == ["--format", "docx"] and "format" in inspect.signature(write_report).parameters:
-        pytest.skip("this version writes docx")
     out = [] if not args and message.startswith("--out") else ["--out", tmp_path / "r.x"]
     code, _, err = _run(capsys, "study", "analyse", 1, *out, *args)
     assert code == 2
@@ -162,3 +157,33 @@ def test_a_study_without_a_plan_says_how_to_get_one(tmp_path, monkeypatch, capsy
     code, _, err = _run(capsys, "study", "analyse", 1, "--out", tmp_path / "r.html")
     assert code == 1
     assert "has no analysis plan" in err and "--extra" in err
+
+
+def _shown(cells: set[str], value: float) -> bool:
+    """Whether some cell shows ``value`` rounded to the cell's own decimals."""
+    for text in cells:
+        t = text.replace("\u2212", "-").strip()
+        try:
+            number = float(t)
+        except ValueError:
+            continue
+        decimals = len(t.split(".")[1]) if "." in t else 0
+        if abs(number - value) <= 0.5 * 10.0**-decimals + 1e-12:
+            return True
+    return False
+
+
+def test_cli_writes_the_plan_report_as_word(demo_db, tmp_path, capsys) -> None:
+    docx = pytest.importorskip("docx")
+    report = tmp_path / "plan.docx"
+    code, out, err = _run(
+        capsys, "study", "analyse", 1, "--out", report, "--format", "docx", "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    document = docx.Document(str(report))
+    cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
+    actor = [
+        r["estimate"] for r in result["results"]["diary_all"]["estimates"] if r["effect"] == "actor"
+    ]
+    assert actor and all(_shown(cells, v) for v in actor)

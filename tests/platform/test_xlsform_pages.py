@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -57,8 +58,8 @@ CHOICES = [
 ]
 
 
-def _form(path: Path) -> Path:
-    survey = [list(r) for r in SURVEY]
+def _form(path: Path, *, uploads: bool = True) -> Path:
+    survey = [list(r) for r in SURVEY if uploads or r[0] != "image"]
     survey[10][0] = "rank things"
     survey[2] += [None] * 6 + ["a note for trainers"]
     book = openpyxl.Workbook()
@@ -259,3 +260,20 @@ def test_files_through_the_api_are_checked_and_kept_apart(client, db, kids_pair)
     theirs = client.get("/api/v1/me/responses", headers=kids_pair.headers(1)).json()
     assert theirs["responses"] == []
     assert db.scalars(select(Upload)).one().data == PNG
+
+
+def test_repeats_are_exported_in_long_format(client, db, kids_pair, tmp_path: Path) -> None:
+    from dyadlab.platform.services.export import export_study
+
+    test_a_form_posted_without_javascript(client, db, kids_pair)
+    result = export_study(db, kids_pair.study_id, out=tmp_path / "kids.csv")
+    repeats = pd.read_csv(tmp_path / "kids_repeats.csv")
+    assert tmp_path / "kids_repeats.csv" in result.files
+    assert list(repeats.columns[-3:]) == ["repeat", "instance", "kid_name"]
+    assert repeats[["repeat", "instance", "kid_name"]].values.tolist() == [
+        ["kid", 1, "Ann"],
+        ["kid", 2, "Bo"],
+    ]
+    wide = pd.read_csv(tmp_path / "kids.csv")
+    answered = wide[wide["status"] != "missed"]
+    assert answered[["kid_name_1", "kid_name_2"]].values.tolist() == [["Ann", "Bo"]]

@@ -19,6 +19,7 @@ from dyadlab.report.html import (
     Section,
     figure_from_matplotlib,
     file_sha256,
+    png_size,
     render_report,
     write_report,
 )
@@ -65,11 +66,17 @@ def test_write_report_writes_png_and_svg_beside(tmp_path):
     assert out.read_text().startswith("<!DOCTYPE html>")
     names = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert names == [
+        "actor-partner-2.pdf",
         "actor-partner-2.png",
         "actor-partner-2.svg",
+        "actor-partner.pdf",
         "actor-partner.png",
         "actor-partner.svg",
     ]
+    # the files are for print: PNG at 300 dpi (the page embeds the 120 dpi one), PDF
+    assert (tmp_path / "figs" / "actor-partner.png").read_bytes() == fig.png_print
+    assert fig.size_px[0] * 300 // 120 - 2 <= png_size(fig.png_print or b"")[0]
+    assert (tmp_path / "figs" / "actor-partner.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "figs" / "actor-partner.svg").read_text().lstrip().startswith("<?xml")
 
 

@@ -22,14 +22,19 @@ def test_analysis_report_shows_k_with_interval(tmp_path: Path) -> None:
         x="tension",
     )
     (apim,) = [s for s in rep.sections if s.title == "APIM"]
-    captions = [c for c, _ in apim.tables]
-    assert "k = partner / actor" in captions
-    frame = dict(apim.tables)["k = partner / actor"]
-    assert list(frame["role"]) == ["-1", "1"]
-    assert frame["ci_low"].notna().all() and frame["se"].notna().all()
+    (table,) = apim.apa
+    (k_group,) = [g for g in table.groups if g.title == "k = partner / actor"]
+    assert [r.raw["role"] for r in k_group.rows] == ["-1", "1"]
+    first = k_group.rows[0]
+    assert first.raw["estimate"] == res_k(rep)[0]["estimate"]
+    assert first.cells["ci"] == "[0.09, 0.68]" and first.cells["se"] == "0.15"
     html = out.read_text()
-    assert "tension [-1]: k = 0.389 (SE 0.151), 95% CI [0.093, 0.685] (delta method)" in html
-    assert "negligible" not in html
+    assert "tension, -1</th><td>0.39</td><td>0.15</td><td>[0.09, 0.68]</td>" in html
+    assert "no simple pattern" in html and "negligible" not in html
+
+
+def res_k(rep: object) -> list[dict[str, object]]:
+    return rep.results["apim"].extra["k"]  # type: ignore[attr-defined, no-any-return]
 
 
 def test_result_report_has_a_k_table(tmp_path: Path) -> None:

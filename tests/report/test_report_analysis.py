@@ -169,4 +169,4 @@ def test_a_plot_that_cannot_be_drawn_is_said_so_and_the_rest_is_kept() -> None:
     (section,) = report.sections
     assert "No figure: plot(): nothing to plot" in section.text
     assert not section.figures and "apim" in report.results
-    assert section.tables[0][0] == "Estimates"
+    assert section.apa[0].groups[0].title == "Intercepts"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import dyadlab as dl
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.report.html import write_report
 from dyadlab.report.plan import PlanStep, plan_sections, report_format_options, write_plan_report
 
 
@@ -105,19 +102,24 @@ def test_a_model_that_cannot_be_fitted_gets_a_section_saying_why() -> None:
     assert "Not fitted" in rep.sections[-1].text
 
 
-def test_docx_is_refused_until_the_report_can_write_it(tmp_path) -> None:
-    if "format" in inspect.signature(write_report).parameters:
-        assert report_format_options("docx") == {"format": "docx"}
-        return
-    with pytest.raises(OptionError, match="HTML only, not docx"):
-        write_plan_report(
-            tmp_path / "r.docx",
-            dl.simulate_apim(20, rng=1),
-            [PlanStep("apim", {"y": "y", "x": "x"})],
-            dyad="dyad",
-            person="person",
-            format="docx",
-        )
-    assert not (tmp_path / "r.docx").exists()
+def test_the_plan_report_is_written_as_word(tmp_path) -> None:
+    docx = pytest.importorskip("docx")
+    df = dl.simulate_apim(40, actor=0.4, partner=0.2, rng=1)
+    path, rep = write_plan_report(
+        tmp_path / "r.docx",
+        df,
+        [PlanStep("apim", {"y": "y", "x": "x"})],
+        dyad="dyad",
+        person="person",
+        role="role",
+        format="docx",
+    )
+    document = docx.Document(str(path))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert cells, "the Word report has no table"
+    result = next(iter(rep.results.values()))
+    actor = result.estimates.query("effect == 'actor'")["estimate"]
+    assert len(actor) > 0
+    assert any(f"{v:.2f}" in cells for v in actor)
     with pytest.raises(OptionError, match="format"):
         report_format_options("pdf")

@@ -17,6 +17,7 @@ $ dyadlab study invite 1 --couples 2 --json
 $ dyadlab study invite 1 --couples 3 --roles woman,woman   # a same-role couple, 3 times
 $ dyadlab study invite 1 --couples 2 --indistinguishable    # couples without roles
 $ dyadlab export 1 --format individual --out diary.csv
+$ dyadlab export 1 --history --out episodes.csv             # history interview episodes
 $ dyadlab study analyse 1 --out report.html                 # the protocol's analysis plan
 $ dyadlab reminders push-keys >> .env                       # Web Push keys, once
 $ dyadlab serve --port 8000 --workers 2
@@ -51,7 +52,7 @@ _NEEDED = ("fastapi", "sqlalchemy", "alembic", "argon2", "uvicorn")
 study_app = typer.Typer(help="Create studies and invite couples.", no_args_is_help=True)
 researcher_app = typer.Typer(help="Researcher accounts.", no_args_is_help=True)
 member_app = typer.Typer(
-    help="A study's members and their roles (owner, collaborator, analyst, monitor).",
+    help="A study's members and their roles (owner, collaborator, analyst, monitor, interviewer).",
     no_args_is_help=True,
 )
 reminders_app = typer.Typer(help="Reminders (e-mail and Web Push).", no_args_is_help=True)
@@ -346,6 +347,21 @@ def export_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Data file: .csv, .parquet or .sav (required).")
     ] = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Export the history interviews' episodes instead (--out .csv or .json).",
+        ),
+    ] = False,
+    ratings: Annotated[
+        bool,
+        typer.Option(
+            "--ratings",
+            help="Export the continuous ratings instead (long format, one row per sample; "
+            "markers beside it).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a study: data file plus codebook, compliance and withdrawals beside it."""
@@ -356,6 +372,14 @@ def export_command(
 
     if out is None:
         raise OptionError("export: --out FILE is required (.csv, .parquet or .sav).")
+    if history and ratings:
+        raise OptionError("export: give --history or --ratings, not both (one file each).")
+    if history:
+        _export_history(settings, study, out, as_json=as_json)
+        return
+    if ratings:
+        _export_ratings(settings, study, out, as_json)
+        return
     with _session(settings) as session:
         result = export_study(session, study, layout=format, out=out)
         audit(
@@ -378,6 +402,69 @@ def export_command(
     for w in result.withdrawals:
         deleted = ", data deleted" if w["data_deleted"] else ""
         typer.echo(f"Person {w['person']} (couple {w['dyad']}) withdrew{deleted}.")
+
+
+def _export_history(settings: Settings, study: int, out: Path, *, as_json: bool) -> None:
+    """``dyadlab export STUDY --history --out FILE``: the episodes as CSV or JSON."""
+    from dyadlab.exceptions import OptionError
+    from dyadlab.platform.services.history import export_csv, export_more, export_rows
+    from dyadlab.platform.services.history_tlfb import calendar_rows
+    from dyadlab.platform.services.researchers import audit
+    from dyadlab.platform.services.studies import get_study
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise OptionError(
+            f"export --history: --out {out.name!r} must end in .csv or .json "
+            "(the episodes as CSV, or as JSON with pseudonyms and notes)."
+        )
+    with _session(settings) as session:
+        get_study(session, study)  # a missing study: one clear line
+        rows = export_rows(session, study)
+        if suffix == ".csv":
+            out.write_text(export_csv(rows), encoding="utf-8")
+        else:
+            body = {
+                "study_id": study,
+                "episodes": rows,
+                **export_more(session, study),
+                "calendar": calendar_rows(session, study),
+            }
+            out.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
+        audit(
+            session,
+            "export",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={"format": f"history_{suffix[1:]}", "rows": len(rows)},
+        )
+    if as_json:
+        _echo_json({"study_id": study, "history": True, "file": str(out), "n_rows": len(rows)})
+        return
+    typer.echo(f"Wrote {len(rows)} episodes to {out}")
+
+
+def _export_ratings(settings: Settings, study: int, out: Path, as_json: bool) -> None:
+    from dyadlab.platform.services.ratings import export_ratings
+    from dyadlab.platform.services.researchers import audit
+    from dyadlab.platform.tables import utcnow
+
+    with _session(settings) as session:
+        result = export_ratings(session, study, out, now=utcnow())
+        audit(
+            session,
+            "export",
+            study_id=study,
+            subject=f"cli:{os.environ.get('USER', 'unknown')}",
+            detail={"format": "ratings", "file": out.suffix, "rows": result["n_rows"]},
+        )
+    if as_json:
+        _echo_json({"study_id": study, **result})
+        return
+    typer.echo(
+        f"Wrote {result['n_rows']} samples of {result['n_sessions']} rating sessions to {out}"
+    )
+    typer.echo(f"  and {result['files'][1]}")
 
 
 @study_app.command("analyse")

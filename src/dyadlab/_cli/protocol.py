@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,6 +56,7 @@ def summary(protocol: Any) -> dict[str, Any]:
         "schedule": [e.model_dump(exclude_defaults=True) for e in protocol.schedule],
         "choices": sorted(protocol.choices),
         "analysis": [dict(e) for e in protocol.analysis],
+        "rating_sessions": [r.name for r in protocol.rating_sessions],
     }
 
 
@@ -69,11 +71,19 @@ def check_command(
         typer.Option("--source-language", help="Language of a REDCap dictionary's labels."),
     ] = "en",
 ) -> None:
-    """Read a protocol and report its problems (one line naming the place) or its content."""
+    """Read a protocol and report its problems (one line naming the place) or its content.
+
+    What a spreadsheet has that dyadlab does not use (columns, settings, metadata) is
+    listed as warnings: in the text after the summary, in the JSON as ``warnings``.
+    """
+    from dyadlab.exceptions import DyadlabWarning
     from dyadlab.platform.protocol import load_protocol
 
-    protocol = load_protocol(path, language=source_language)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DyadlabWarning)
+        protocol = load_protocol(path, language=source_language)
     info = summary(protocol)
+    info["warnings"] = [str(w.message) for w in caught if issubclass(w.category, DyadlabWarning)]
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False))
         return
@@ -97,6 +107,13 @@ def check_command(
         models = ", ".join(e["model"] for e in protocol.analysis)
         n = len(protocol.analysis)
         typer.echo(f"  analysis plan: {n} model{'s' if n > 1 else ''} ({models})")
+    for r in protocol.rating_sessions:
+        typer.echo(
+            f"  rating session {r.name}: {r.min:g} to {r.max:g} at {r.rate_hz:g} Hz, "
+            f"up to {r.max_minutes} min"
+        )
+    for message in info["warnings"]:
+        typer.echo(f"  warning: {message}")
 
 
 @protocol_app.command("convert")

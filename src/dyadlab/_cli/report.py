@@ -23,8 +23,9 @@ from typing import Annotated
 import typer
 
 HELP = (
-    "Write a self-contained HTML report of the dyadic analyses that fit a data file "
-    "(nonindependence, APIM, diary APIM, truth and bias), with its figures as PNG and SVG."
+    "Write a report of the dyadic analyses that fit a data file (nonindependence, APIM, "
+    "diary APIM, truth and bias): APA tables, figures (PNG, SVG, PDF), methods paragraphs; "
+    "as self-contained HTML, Word (.docx), LaTeX or Markdown."
 )
 
 
@@ -36,9 +37,17 @@ def register(app: typer.Typer) -> None:
 def report_command(
     data: Annotated[Path, typer.Argument(help="Data file in individual format.")],
     dyad: Annotated[str | None, typer.Option("--dyad", help="Dyad id column (required).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="The HTML report to write.")] = Path(
-        "report.html"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="The report to write (.html, .docx, .tex or .md).")
+    ] = Path("report.html"),
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="html, docx (Word tables), tex (LaTeX, booktabs) or md; default from the "
+            "suffix of --out.",
+        ),
+    ] = None,
     person: Annotated[str | None, typer.Option("--person", help="Person id column.")] = None,
     role: Annotated[
         str | None,
@@ -83,6 +92,11 @@ def report_command(
     assert dyad is not None
     frame = read_table(data)
     call = "dyadlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if len(sys.argv) > 1 else ""
+    from dyadlab.report.html import report_format
+
+    kind = report_format(out, format.lower() if format else None)
+    if format is not None and out.suffix.lower() in (".html", "") and kind != "html":
+        out = out.with_suffix(f".{kind}")  # --format docx with the default --out
     figures_dir = figures or out.parent / "figures"  # the demo's name as well
     path, report = write_analysis_report(
         out,
@@ -100,6 +114,7 @@ def report_command(
         judgment=judgment,
         truth=truth,
         family=family.lower(),
+        format=kind,
     )
     if not report.results:
         why = next((s for s in report.sections if "Not fitted:" in s.text), None)

@@ -143,6 +143,7 @@ def demo_report(
     call: str,
     steps: Sequence[PlanStep],
     plan_text: str = "",
+    plan_listing: str = "",
     figures_dir: Path | None = None,
 ) -> tuple[Path, Any]:
     """Write the demo's one HTML report (and its figures as PNG and SVG).
@@ -165,6 +166,8 @@ def demo_report(
         (:func:`dyadlab.platform.services.analyses.plan_steps`).
     plan_text : str
         The plan section's text (the protocol's hash and the study's creation time).
+    plan_listing : str
+        The plan as the protocol writes it.
     figures_dir : Path, optional
 
     Returns
@@ -178,7 +181,13 @@ def demo_report(
     data = read_table(data_path)
     first = study_section(data, files, plan, requests)
     report = plan_sections(
-        data, steps, dyad="dyad", person="person", role="role", plan_text=plan_text
+        data,
+        steps,
+        dyad="dyad",
+        person="person",
+        role="role",
+        plan_text=plan_text,
+        plan_listing=plan_listing,
     )
     sections = [first, *report.sections, truth_section(report.results, plan.truth)]
     provenance = Provenance(call=call, data_sha256=file_sha256(data_path), data_name=data_path.name)

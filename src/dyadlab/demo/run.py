@@ -247,7 +247,7 @@ def run_demo(
 
         report_task = bars.add_task("Analyses and report", total=1)
         t = time.perf_counter()
-        steps, text = _study_plan(app, run.study_id, run.end, n_rows)
+        steps, text, listing = _study_plan(app, run.study_id, run.end, n_rows)
         report, analyses = demo_report(
             files["data"],
             files,
@@ -257,6 +257,7 @@ def run_demo(
             call=call,
             steps=steps,
             plan_text=text,
+            plan_listing=listing,
             figures_dir=folder / "figures",
         )
         bars.update(report_task, completed=1)
@@ -305,14 +306,16 @@ def _export(app: Any, study_id: int, out: Path, now: Any) -> tuple[dict[str, Pat
     return files, result.n_rows
 
 
-def _study_plan(app: Any, study_id: int, now: Any, n_rows: int) -> tuple[list[Any], str]:
-    """The study's analysis plan as report steps, and the text naming its protocol hash."""
-    from dyadlab.platform.services.analyses import plan_steps, plan_text
+def _study_plan(app: Any, study_id: int, now: Any, n_rows: int) -> tuple[list[Any], str, str]:
+    """The study's analysis plan as report steps, the text naming its protocol hash, and
+    the plan as written."""
+    from dyadlab.platform.services.analyses import plan_listing, plan_steps, plan_text
     from dyadlab.platform.services.studies import get_study, study_protocol
 
     with app.state.sessionmaker() as session:
         study = get_study(session, study_id)
-        return plan_steps(study_protocol(study)), plan_text(study, now, n_rows)
+        protocol = study_protocol(study)
+        return plan_steps(protocol), plan_text(study, now, n_rows), plan_listing(protocol)
 
 
 def _serve(result: DemoResult, port: int, console: Any, quiet: bool) -> None:

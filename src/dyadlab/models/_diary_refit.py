@@ -10,8 +10,10 @@ does that without paying a whole fit per replication:
   has both partners' rows: each replication is reduced to per-couple sufficient
   statistics and all replications are fitted together by Newton steps on array
   expressions (:mod:`dyadlab.models._diary_fastfit`, the machinery of diary power);
-* **warm-started** otherwise: the engine (:func:`~dyadlab.models._engine.fit_mixed`)
-  refits each replication starting from the original fit's variance parameters.
+* **warm-started** otherwise: the engine's likelihood of each replication is maximised
+  from the original fit's variance parameters by steps steered by that fit's inverse
+  Hessian (a few gradient evaluations; :func:`~dyadlab.models._engine.fit_mixed` in
+  full where a variance sits at its boundary or the steps do not converge).
 
 Both start at the fitted model's variance parameters, which are close to the optimum
 of every replication drawn from it. :meth:`DiaryResult.simulate` draws outcomes from
@@ -38,8 +40,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats
-from dyadlab.models._diary_sim import Simulated
+from dyadlab.models._diary_fastfit import Stats, fit_batch
 
 if TYPE_CHECKING:
     from dyadlab.models.diary import DiaryResult
@@ -198,20 +199,6 @@ def _start(result: DiaryResult) -> np.ndarray:
     return np.array([*res_sd, z("residual_correlation"), *int_sd, z("cor_intercepts")], dtype=float)
 
 
-def _grid(
-    values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row values (..., rows in pairs) as (..., couples, days, 2) and the kept days."""
-    pair_dyad, day, days = pairs
-    couples = int(pair_dyad.max()) + 1
-    lead = values.shape[:-1]
-    out = np.zeros((*lead, couples, days, 2))
-    out[..., pair_dyad, day, :] = values.reshape(*lead, -1, 2)
-    keep = np.zeros((couples, days), dtype=bool)
-    keep[pair_dyad, day] = True
-    return out, keep
-
-
 def engine_start(
     arrays: dict[str, np.ndarray], x: str, y: str, distinguishable: bool
 ) -> np.ndarray | None:
@@ -228,15 +215,15 @@ def engine_start(
     pairs = _pairs(arrays)
     if pairs is None:
         return None
-    xg, keep = _grid(arrays[x], pairs)
-    yg, _ = _grid(arrays[y], pairs)
-    sim = Simulated(x=xg[None], y=yg[None], keep=keep[None])
     # moment start: half of the outcome's variance between couples, half within
     sd = max(float(np.std(arrays[y])), 1e-8)
     ls, z = math.log(sd * math.sqrt(0.5)), math.atanh(0.2)
     start = np.array([ls, ls, z, ls, ls, 0.0] if distinguishable else [ls, z, ls, 0.0])
     with np.errstate(all="ignore"):
-        fit = fit_batch(sufficient_stats(sim, distinguishable), start=start)
+        stats = _pair_stats(
+            arrays[x].reshape(-1, 2), arrays[y].reshape(1, -1, 2), pairs[0], distinguishable
+        )
+        fit = fit_batch(stats, start=start)
     theta = fit.theta[0]
     if not (fit.converged[0] and np.all(np.isfinite(theta))):
         return None
@@ -260,26 +247,64 @@ def engine_start(
     return out if np.all(np.isfinite(out)) and np.all(np.abs(out) < 7) else None
 
 
+def _pair_stats(
+    x: np.ndarray, y: np.ndarray, pair_dyad: np.ndarray, distinguishable: bool
+) -> Stats:
+    """:func:`~dyadlab.models._diary_fastfit.sufficient_stats` of replications that
+    share the predictor: ``x`` (pairs, 2), ``y`` (reps, pairs, 2), pairs sorted by couple.
+
+    The predictor's products are made once; those with the outcome are matrix products
+    over the pairs, without padding the couples to a common number of days.
+    """
+    reps = len(y)
+    first = np.r_[0, np.flatnonzero(np.diff(pair_dyad)) + 1]
+    t_d = np.diff(np.r_[first, len(pair_dyad)]).astype(float)  # days per couple
+    xm = np.add.reduceat(x, first, axis=0) / t_d[:, None]  # (n, 2)
+    ym = np.add.reduceat(y, first, axis=1) / t_d[None, :, None]  # (reps, n, 2)
+    xd = x - xm[pair_dyad]
+    within = np.zeros((reps, 5, 5))
+    within[:, 1:3, 1:3] = xd.T @ xd
+    # the deviations of x sum to zero within a couple, so x's products with y need no
+    # centring of y
+    xy = np.einsum("pk,rpl->rkl", xd, y)
+    within[:, 1:3, 3:5] = xy
+    within[:, 3:5, 1:3] = xy.transpose(0, 2, 1)
+    within[:, 3:5, 3:5] = np.einsum("rpk,rpl->rkl", y, y) - np.einsum("n,rnk,rnl->rkl", t_d, ym, ym)
+    days = np.unique(t_d).astype(int)
+    between = np.empty((reps, len(days), 5, 5))
+    c3 = np.column_stack([np.ones(len(t_d)), xm])  # (1, x̄1, x̄2) per couple
+    for g, d in enumerate(days):
+        on = t_d == d
+        cg, yg = c3[on], ym[:, on]
+        between[:, g, :3, :3] = cg.T @ cg
+        cy = np.einsum("na,rnl->ral", cg, yg)
+        between[:, g, :3, 3:] = cy
+        between[:, g, 3:, :3] = cy.transpose(0, 2, 1)
+        between[:, g, 3:, 3:] = np.einsum("rnk,rnl->rkl", yg, yg)
+    counts = np.array([(t_d == d).sum() for d in days], dtype=float)
+    return Stats(
+        within=within,
+        between=between,
+        n_couples=np.broadcast_to(counts, (reps, len(days))).copy(),
+        days=days,
+        n_obs=np.full(reps, 2.0 * t_d.sum()),
+        distinguishable=distinguishable,
+    )
+
+
 def _refit_batched(
     model: _Model, result: DiaryResult, y: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    pair_dyad, _, days = pairs
-    couples = int(pair_dyad.max()) + 1
+    pair_dyad = pairs[0]
     key = next(k for k, effect, _ in model.predictors if effect == "actor")
-    x, keep = _grid(model.arrays[key], pairs)
+    x = model.arrays[key].reshape(-1, 2)
     start = _start(result)
     reps = len(y)
-    chunk = max(1, _BATCH_VALUES // max(couples * days * 2, 1))
+    chunk = max(1, _BATCH_VALUES // max(y.shape[1], 1))
     out: list[Any] = []
     for lo in range(0, reps, chunk):
-        part = y[lo : lo + chunk]
-        yy, _ = _grid(part, pairs)
-        sim = Simulated(
-            x=np.broadcast_to(x, yy.shape),
-            y=yy,
-            keep=np.broadcast_to(keep, yy.shape[:3]),
-        )
-        fit = fit_batch(sufficient_stats(sim, result.distinguishable), start=start)
+        part = y[lo : lo + chunk].reshape(-1, len(x), 2)
+        fit = fit_batch(_pair_stats(x, part, pair_dyad, result.distinguishable), start=start)
         out.append((fit.beta, fit.se, -0.5 * fit.criterion, fit.converged))
     beta, se, ll, conv = (np.concatenate([o[i] for o in out]) for i in range(4))
     return beta, se, ll, conv
@@ -300,23 +325,87 @@ def _refit_engine(
     q = model.Z.shape[1]
     cov = Unstructured(q) if distinguishable else Exchangeable(q // 2)
     estimator = call["estimator"]
-    # the original fit's variance parameters start every refit
-    start = fit_mixed(
-        model.X, a[call["y"]], model.Z, layout, structure, cov, estimator=estimator
-    ).theta
+    # the original fit: its variance parameters start every refit, and its curvature
+    # (the inverse Hessian) steers the steps
+    first = fit_mixed(model.X, a[call["y"]], model.Z, layout, structure, cov, estimator=estimator)
+    curvature = first.theta_cov
     reps, p = len(y), model.X.shape[1]
     beta, se = np.full((reps, p), np.nan), np.full((reps, p), np.nan)
     ll, conv = np.full(reps, np.nan), np.zeros(reps, dtype=bool)
     for r in range(reps):
-        try:
-            fit = fit_mixed(
-                model.X, y[r], model.Z, layout, structure, cov, estimator=estimator, start=start
-            )
-        except (np.linalg.LinAlgError, ValueError):
-            continue
-        beta[r], se[r] = fit.beta, np.sqrt(np.diag(fit.vcov))
-        ll[r], conv[r] = fit.loglik, fit.converged
+        out = None
+        if curvature is not None and np.all(np.isfinite(curvature)):
+            out = _steer(model, y[r], layout, structure, cov, estimator, first.theta, curvature)
+        if out is None:  # a variance at its boundary, or no convergence: the full fit
+            try:
+                fit = fit_mixed(
+                    model.X,
+                    y[r],
+                    model.Z,
+                    layout,
+                    structure,
+                    cov,
+                    estimator=estimator,
+                    start=first.theta,
+                )
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            out = (fit.beta, np.sqrt(np.diag(fit.vcov)), fit.loglik, fit.converged)
+        beta[r], se[r], ll[r], conv[r] = out
     return beta, se, ll, conv
+
+
+def _steer(
+    model: _Model,
+    y: np.ndarray,
+    layout: Any,
+    structure: Any,
+    cov: Any,
+    estimator: str,
+    theta0: np.ndarray,
+    curvature: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
+    """Maximise the profiled likelihood of one replication by steps ``curvature @ grad``.
+
+    ``curvature`` is the original fit's inverse Hessian of the negative log-likelihood:
+    a replication drawn from (or near) that fit has nearly the same curvature, so the
+    steps converge in a few gradient evaluations, where a quasi-Newton search starts
+    learning the curvature anew. None when the steps do not converge (the caller then
+    fits in full).
+    """
+    from dyadlab.models._engine import loglik_gradient, profiled_loglik
+
+    X, Z = model.X, model.Z
+    (n, p), q = X.shape, Z.shape[1]
+    prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
+    args = (prepared, cov, q, p, n, estimator)
+    theta = theta0.copy()
+    try:
+        with np.errstate(all="ignore"):
+            ll, grad = loglik_gradient(theta, *args)
+            for _ in range(40):
+                step = curvature @ grad
+                scale = 1.0
+                for _ in range(12):  # halve until the likelihood does not fall
+                    trial = theta + scale * step
+                    ll_t = profiled_loglik(trial, *args)[0]
+                    if np.isfinite(ll_t) and ll_t >= ll - 1e-10 * abs(ll):
+                        break
+                    scale /= 2
+                else:
+                    return None
+                theta = trial
+                if np.max(np.abs(scale * step)) < 1e-8:
+                    break
+                ll, grad = loglik_gradient(theta, *args)
+            else:
+                return None
+            ll, info = profiled_loglik(theta, *args)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return None
+    sigma2 = float(info["sigma2"])
+    vcov = sigma2 * (n / (n - p) if estimator == "ML" else 1.0) * np.linalg.inv(info["XVX"])
+    return np.asarray(info["beta"]), np.sqrt(np.diag(vcov)), float(ll), True
 
 
 def refit(result: DiaryResult, outcomes: Any) -> DiaryRefits:
@@ -349,16 +438,22 @@ def simulate_outcomes(result: DiaryResult, reps: int, rng: Any = None) -> np.nda
     def value(name: str, role: Any = None) -> float:
         return _component(result, name, role)
 
-    def cov2(sd: list[float], cor: float) -> np.ndarray:
-        return np.array([[sd[0] ** 2, cor * sd[0] * sd[1]], [cor * sd[0] * sd[1], sd[1] ** 2]])
+    def draw(sd: list[float], cor: float, size: tuple[int, int]) -> np.ndarray:
+        """Pairs with SDs ``sd`` and correlation ``cor`` (a 2 × 2 Cholesky by hand: a
+        BLAS product over millions of pairs stalls on a busy machine)."""
+        z = gen.standard_normal((*size, 2))
+        out = np.empty_like(z)
+        out[..., 0] = sd[0] * z[..., 0]
+        out[..., 1] = sd[1] * (cor * z[..., 0] + math.sqrt(max(1.0 - cor * cor, 0.0)) * z[..., 1])
+        return out
 
-    g = cov2([value("sd_intercept", r) for r in roles], value("cor_intercepts"))
-    sigma = cov2([value("sd_residual", r) for r in roles], value("residual_correlation"))
     member, dyad = a["_member"], a["_dyad"]
     occasion = np.unique(np.column_stack([dyad, a["_time"]]), axis=0, return_inverse=True)[1]
     n_dyads, n_occ = int(dyad.max()) + 1, int(occasion.max()) + 1
-    u = gen.multivariate_normal(np.zeros(2), g, size=(reps, n_dyads), method="cholesky")
-    e = gen.multivariate_normal(np.zeros(2), sigma, size=(reps, n_occ), method="cholesky")
+    sd_u = [value("sd_intercept", r) for r in roles]
+    sd_e = [value("sd_residual", r) for r in roles]
+    u = draw(sd_u, value("cor_intercepts"), (reps, n_dyads))
+    e = draw(sd_e, value("residual_correlation"), (reps, n_occ))
     fitted = model.X @ beta + u[:, dyad, member] + e[:, occasion.ravel(), member]
     out = np.full((reps, model.n_data), np.nan)
     out[:, model.rows] = fitted

@@ -349,6 +349,38 @@ class ModelResult:
         write = present("result_report", "write_result_report")
         return Path(write(self, path, title=title, data_path=data_path, figures_dir=figures_dir))
 
+    def table(
+        self,
+        *,
+        style: str = "apa",
+        format: str = "html",
+        labels: Mapping[Any, str] | None = None,
+        title: str | None = None,
+        number: int | None = None,
+        path: str | Path | None = None,
+    ) -> Any:
+        """Return this result's publication table (APA 7) as text, or Word bytes.
+
+        ``format`` is ``"html"``, ``"markdown"``, ``"latex"`` (booktabs), ``"csv"`` (the
+        unrounded numbers) or ``"docx"`` (bytes; needs ``pip install
+        'dyadlab[publish]'``). ``labels`` names roles and variables, e.g.
+        ``{-1: "wife", 1: "husband"}``. With ``path`` the table is written there and the
+        path is returned. See :func:`dyadlab.report.publish.result_table`.
+
+        Examples
+        --------
+        >>> res.table(format="latex", labels={-1: "wife", 1: "husband"})  # doctest: +SKIP
+        """
+        make = present("publish", "result_table")
+        return make(
+            self,
+            style=style,
+            format=format,
+            labels=labels,
+            title=title,
+            number=number,
+            path=path,
+        )
+
     def _repr_html_(self) -> str:
-        body = self.estimates.to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        return f"<p><b>dyadlab {self.model}</b> ({self.estimation})</p>{body}"
+        return str(present("publish", "result_table")(self, format="html"))

@@ -400,6 +400,8 @@ def fit_sem(
     ``data`` may be a :class:`SemData` from :func:`sem_data` (then without ``weights``),
     so that several models of the same rows share one pass over them.
     """
+    if isinstance(data, SemData) and weights is not None:
+        raise ValueError("fit_sem(): weights go with the rows; sem_data() already applied them.")
     sd = data if isinstance(data, SemData) else sem_data(data, weights)
     n, pats, complete = sd.n, sd.pats, sd.complete
     m = spec.n_exo

@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -118,15 +118,28 @@ class ApimResult(ModelResult):
             rhs = " + ".join(terms)
         return f'nlme::gls({self.call["y"]} ~ {rhs}, {cs}, method = "REML", na.action = na.omit)'
 
-    def plot(self, ax: Any = None, *, predictor: str | None = None) -> Any:
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        predictor: str | None = None,
+        labels: Mapping[Any, str] | None = None,
+        show: str = "stars",
+        data: pd.DataFrame | None = None,
+    ) -> Any:
         """Draw the APIM path diagram with the estimates on the arrows.
 
         One panel per predictor, or only ``predictor``; with ``ax``, one panel in that
-        Axes. Significant effects (p < 1 - level) are drawn solid and marked with ``*``;
-        others dashed. Boxes fit their (wrapped) variable names. Returns the matplotlib
-        Figure.
+        Axes. Significant effects (p < 1 - level) are drawn solid; others dashed. Each
+        estimate has the decimals its SE calls for, with stars (``show="stars"``), its
+        CI (``"ci"``) or alone (``"none"``); ``labels`` names roles and variables
+        (``{-1: "wife"}``); with ``data`` (the data the model was fitted to) each
+        label adds the standardised effect β. Boxes fit their (wrapped) variable names.
+        Returns the matplotlib Figure.
         """
-        return present("apim_plot", "path_diagram")(self, ax=ax, predictor=predictor)
+        return present("apim_plot", "path_diagram")(
+            self, ax=ax, predictor=predictor, labels=labels, show=show, data=data
+        )
 
     def plot_simple_slopes(self, ax: Any = None) -> Any:
         """Plot the simple slopes of a moderated APIM (actor and partner effects by

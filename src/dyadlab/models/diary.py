@@ -114,8 +114,9 @@ class DiaryResult(ModelResult):
         Every refit starts at this fit's variance parameters. For ``residual="cs"``
         with REML, one predictor and no covariates, centring or random slopes, and both
         partners in every occasion of the fit, all replications are fitted together
-        from per-couple sufficient statistics (``batched`` True); otherwise the engine
-        refits each one. See :mod:`dyadlab.models._diary_refit`.
+        from per-couple sufficient statistics (``batched`` True); otherwise each one is
+        refitted on the engine, steered by this fit's curvature. See
+        :mod:`dyadlab.models._diary_refit`.
 
         Examples
         --------

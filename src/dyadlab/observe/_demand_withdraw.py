@@ -62,8 +62,8 @@ DW_COLUMNS = [
 class DemandWithdrawResult(ModelResult):
     """Per-couple demand → withdraw tables; ``table`` has one row per couple and direction."""
 
-    @property
-    def table(self) -> pd.DataFrame:
+    @property  # the cell table of this result; its APA table: dyadlab.report.apa_table
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
         """One row per couple and direction."""
         return pd.DataFrame(self.extra["table"], columns=DW_COLUMNS)
 

@@ -47,8 +47,8 @@ class SequentialResult(ModelResult):
     expected, transitional_probability, adjusted_residual, p, yules_q, odds_ratio``.
     """
 
-    @property
-    def table(self) -> pd.DataFrame:
+    @property  # the cell table of this result; its APA table: dyadlab.report.apa_table
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
         """Every cell, per session and pooled (the columns above)."""
         return pd.DataFrame(self.extra["table"], columns=TABLE_COLUMNS)
 

@@ -50,8 +50,8 @@ WINDOW_COLUMNS = [
 class WindowResult(ModelResult):
     """A :class:`~dyadlab.models._result.ModelResult` whose ``table`` holds every 2 × 2 cell."""
 
-    @property
-    def table(self) -> pd.DataFrame:
+    @property  # the cell table of this result; its APA table: dyadlab.report.apa_table
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
         """Every 2 × 2 cell, per session and pooled."""
         return pd.DataFrame(self.extra["table"], columns=WINDOW_COLUMNS)
 

@@ -57,6 +57,7 @@ _LAZY: dict[str, str] = {
     "read_acq": "dyadlab.physio.readers",
     "read_csv": "dyadlab.physio.readers",
     "read_edf": "dyadlab.physio.readers",
+    "read_ratings": "dyadlab.physio.ratings",
     "read_recording": "dyadlab.physio.readers",
     "read_xdf": "dyadlab.physio.readers",
     "resample": "dyadlab.physio.grid",

@@ -23,10 +23,10 @@ The checks, each a message naming the entry and the argument: the model is known
 required arguments are there and no unknown one is; an item exists (with the closest name
 as a hint); an item is a number (slider, Likert, integer, decimal, yes/no, or a single
 choice with numeric values); a model's items are answered at the same occasions (one
-questionnaire, scheduled daily or at random — event reports have no fixed occasions);
-the diary's ``family`` fits its outcome (yes/no for binomial, a count for poisson); a
-truth-and-bias judgment is an item marked ``about: partner`` and its truth one about
-oneself.
+questionnaire, scheduled daily or at random — event reports have no fixed occasions —
+and on more than one day for the diary model); the diary's ``family`` fits its outcome
+(yes/no for binomial, a count for poisson); a truth-and-bias judgment is an item marked
+``about: partner`` and its truth one about oneself.
 
 Examples
 --------
@@ -127,6 +127,7 @@ def check_analysis(
         item["name"]: (q["name"], item) for q in questionnaires for item in q["items"]
     }
     kinds = {e.get("questionnaire"): e.get("type") for e in schedule}
+    days = {e.get("questionnaire"): e.get("days") for e in schedule}
     result: list[dict[str, Any]] = []
     names: set[str] = set()
     for i, raw_entry in enumerate(entries):
@@ -146,11 +147,16 @@ def check_analysis(
         before = len(p.found)
         entry: dict[str, Any] = {"model": model}
         used: list[tuple[str, str]] = []  # (argument, item name)
+        seen: set[str] = set()
         for key, value in raw_entry.items():
             arg = _ALIASES.get(str(key), str(key))
             where = (*path, arg)
             if arg == "model":
                 continue
+            if arg in seen:
+                p.add(where, f"{arg} is given twice (as var and as variables); keep one")
+                continue
+            seen.add(arg)
             if arg == "name":
                 if not isinstance(value, str) or not _NAME.match(value):
                     p.add(where, f"name {_r(value)} must use letters, digits and _ only")
@@ -229,7 +235,7 @@ def check_analysis(
             if arg not in given:
                 p.add(path, f"{model} needs {_r(arg)}; add it (an item name)")
         if len(p.found) == before:  # the design is checked on an entry without problems
-            _check_design(entry, used, items, kinds, path, p)
+            _check_design(entry, used, items, kinds, days, path, p)
         result.append(entry)
     return result
 
@@ -239,6 +245,7 @@ def _check_design(
     used: list[tuple[str, str]],
     items: Mapping[str, tuple[str, Mapping[str, Any]]],
     kinds: Mapping[Any, Any],
+    days: Mapping[Any, Any],
     path: tuple[str | int, ...],
     p: Any,
 ) -> None:
@@ -266,6 +273,13 @@ def _check_design(
             path,
             f"{model}: questionnaire {source!r} is {how}, so its answers have no fixed "
             "occasions to analyse; use items of a questionnaire scheduled daily or at random",
+        )
+        return
+    if model == "diary" and kind == "daily" and days.get(source) == 1:
+        p.add(
+            path,
+            f"diary: questionnaire {source!r} is asked on 1 day only; a diary model needs "
+            "repeated occasions (more days, or the apim model for one occasion)",
         )
         return
     if model == "diary":

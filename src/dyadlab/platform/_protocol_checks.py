@@ -42,6 +42,7 @@ _TOP_KEYS = (
     "questionnaires",
     "choices",
     "analysis",
+    "rating_sessions",
 )
 _ITEM_KEYS = (
     "name",
@@ -404,6 +405,11 @@ def build_protocol_kwargs(
     analysis = (
         [] if p.found else check_analysis(raw.get("analysis"), p, questionnaires, schedule, choices)
     )
+    from dyadlab.platform._rating_checks import check_rating_sessions
+
+    ratings = check_rating_sessions(
+        raw.get("rating_sessions"), p, languages, default, [q["name"] for q in questionnaires]
+    )
     p.raise_if_any()
     return {
         "title": title,
@@ -416,6 +422,7 @@ def build_protocol_kwargs(
         "questionnaires": questionnaires,
         "choices": choices,
         "analysis": analysis,
+        "rating_sessions": ratings,
     }
 
 

@@ -63,7 +63,13 @@ from dyadlab.exceptions import DyadlabWarning, ProtocolError
 if TYPE_CHECKING:
     from dyadlab.platform.protocol import Protocol
 
-__all__ = ["LANGUAGE_NAMES", "REFUSED_TYPES", "read_xlsform", "write_xlsform"]
+__all__ = [
+    "LANGUAGE_NAMES",
+    "REFUSED_TYPES",
+    "SUPPORTED_TYPES",
+    "read_xlsform",
+    "write_xlsform",
+]
 
 #: Language names (lower case) read as codes in ``label::NAME`` columns.
 LANGUAGE_NAMES: dict[str, str] = {
@@ -115,6 +121,40 @@ LANGUAGE_NAMES: dict[str, str] = {
     "hungarian": "hu",
     "persian": "fa",
     "farsi": "fa",
+}
+
+#: XLSForm types dyadlab asks: type -> what the participant pages show.
+SUPPORTED_TYPES: dict[str, str] = {
+    "select_one": "single choice (Likert with appearance likert)",
+    "select_multiple": "multiple choice",
+    "select_one_external": "single choice, its list from the external_choices sheet",
+    "rank": "the choices put in order",
+    "range": "slider",
+    "integer": "whole number",
+    "decimal": "number",
+    "text": "text",
+    "date": "date",
+    "time": "time",
+    "dateTime": "date and time",
+    "note": "text shown, no answer",
+    "calculate": "computed by the page and again by the server",
+    "acknowledge": "an OK box",
+    "geopoint": "latitude and longitude, typed or read on a button press",
+    "image": "photo upload (at most 600 KB)",
+    "audio": "sound upload (at most 600 KB)",
+    "file": "file upload (at most 600 KB)",
+    "begin_group": "a section (the top-level groups of a form with a schedule sheet are "
+    "its questionnaires)",
+    "begin_repeat": "numbered copies of its items (repeat_count, at most repeat_max = 5)",
+    "start": "skipped: the platform records when a form is opened and sent",
+    "end": "skipped: the platform records when a form is opened and sent",
+    "today": "skipped: the platform records the date",
+    "deviceid": "skipped with a warning: never collected",
+    "phonenumber": "skipped with a warning: never collected",
+    "username": "skipped with a warning: never collected",
+    "email": "skipped with a warning: never collected",
+    "audit": "skipped with a warning: not recorded",
+    "hidden": "skipped with a warning: nothing fills it in a browser",
 }
 
 #: XLSForm types a phone browser cannot offer: type -> what to use instead.
@@ -193,7 +233,8 @@ _SETTINGS_USED = (
     "consent_version",
     "consent_text",
 )
-_SETTINGS_QUIET = ("form_id", "id_string", "version")
+#: Settings read by pyxform itself, or naming the ODK form (not used by the platform).
+_SETTINGS_QUIET = ("form_id", "id_string", "version", "clean_text_values")
 _SCHEDULE_COLUMNS = (
     "questionnaire",
     "type",
@@ -353,6 +394,15 @@ class _Reader:
 
     # ------------------------------------------------------------- structure
     def read(self, form: dict[str, Any]) -> dict[str, Any]:
+        for meta in (c for c in form.get("children", []) if _is_meta_group(c)):
+            self._number_rows(meta.get("children") or [])
+            for child in meta.get("children") or []:
+                if child.get("name") != "instanceID":
+                    self.notes.append(
+                        f"{self.where(self.number(child))}: metadata {child.get('name')!r} "
+                        f"({child.get('type')}) is not "
+                        "recorded: the participant pages have no such log"
+                    )
         children = [c for c in form.get("children", []) if not _is_meta_group(c)]
         self._number_rows(children)
         self.choices = self._choices(form.get("choices") or {})
@@ -856,6 +906,11 @@ def read_xlsform(path: Path) -> tuple[dict[str, Any], Origins]:
         )
     except PyXFormError as exc:
         raise ProtocolError(f"{path.name}: {exc}") from None
+    except Exception as exc:  # pyxform fails on some malformed forms without a message
+        raise ProtocolError(
+            f"{path.name}: pyxform cannot read this form ({type(exc).__name__}: {exc}); "
+            "check it with ODK's XLSForm checker (getodk.org/xlsform)"
+        ) from None
     mapping: dict[str, Any] = {"study": path.stem}
     mapping.update(reader.read_settings())
     content = reader.read(form)
@@ -1011,6 +1066,11 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
     >>> path.exists()
     True
     """
+    if protocol.rating_sessions:  # no sheet for them yet: refuse rather than drop them
+        raise ProtocolError(
+            "write_xlsform(): this protocol has rating_sessions, which an XLSForm "
+            "spreadsheet cannot hold yet; keep the protocol in YAML."
+        )
     import openpyxl
 
     langs = protocol.languages
@@ -1096,6 +1156,7 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
     settings = book.create_sheet("settings")
     settings_columns = ["form_title", "default_language", "languages", "roles", "consent_version"]
     settings_columns += [f"consent_text::{lang}" for lang in langs]
+    settings_columns += ["clean_text_values"]  # keep the texts' spaces as they are
     settings.append(settings_columns)
     settings.append(
         [
@@ -1105,6 +1166,7 @@ def write_xlsform(protocol: Protocol, path: str | Path) -> None:
             " ".join(protocol.roles) if protocol.roles else None,
             protocol.consent_version,
             *(protocol.consent_text.get(lang) for lang in langs),
+            "no",
         ]
     )
     schedule = book.create_sheet("schedule")

@@ -39,7 +39,7 @@ from dyadlab.exceptions import DyadlabError
 from dyadlab.platform.admission import AdmissionMiddleware, pool_size_for
 from dyadlab.platform.db import POOL_SIZE, make_engine, make_sessionmaker, upgrade_database
 from dyadlab.platform.errors import PlatformError
-from dyadlab.platform.routes import api_participant, api_researcher, push_worker
+from dyadlab.platform.routes import api_participant, api_ratings, api_researcher, push_worker
 from dyadlab.platform.routes._pages import install_pages
 from dyadlab.platform.security import install_log_redaction
 from dyadlab.platform.settings import Settings
@@ -140,7 +140,9 @@ class SecurityHeadersMiddleware:
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-content-type-options", b"nosniff"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+            # geolocation for the page's own script only: an XLSForm geopoint item reads
+            # the location when the participant presses its button, never otherwise
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
         if hsts:
@@ -288,6 +290,8 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(api_participant.router)
+    app.include_router(api_ratings.router)
+    app.include_router(api_ratings.researcher_router)
     app.include_router(api_researcher.router)
     app.include_router(push_worker.router)
     install_pages(app)

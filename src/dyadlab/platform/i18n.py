@@ -170,6 +170,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "timezone_unknown": "'{tz}' is not a time zone name like Europe/Amsterdam.",
         "email_invalid": "This is not an e-mail address like name@example.org.",
         "timezone_suggestion": "Did you mean {hint}?",
+        "rating_heading": "Rate as you go",
+        "rating_intro": (
+            "Move the slider whenever your feeling changes, with your thumb or the arrow "
+            "keys. Your ratings are saved every few seconds. Nobody else sees them, your "
+            "partner neither."
+        ),
+        "rating_start": "Start",
+        "rating_stop": "Stop",
+        "rating_preparing": "Preparing…",
+        "rating_running": "Recording. Keep this page open and the screen on.",
+        "rating_waiting": "{n} part(s) kept on this device, waiting to be sent.",
+        "rating_sending_last": "Sending the last ratings…",
+        "rating_ended": "The session has ended. Thank you!",
+        "rating_ended_waiting": (
+            "The session has ended. Some ratings are still on this device; keep this page "
+            "open until they are sent."
+        ),
+        "rating_value": "Value: {value}",
+        "rating_failed": "Something went wrong; please tell the research team.",
+        "rating_needs_script": "This page needs JavaScript to record your ratings.",
         "language_unknown": "Please choose a language from the list.",
         "push_title": "Reminders on this device",
         "push_help": (
@@ -331,6 +351,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "timezone_unknown": "'{tz}' is geen naam van een tijdzone zoals Europe/Amsterdam.",
         "email_invalid": "Dit is geen e-mailadres zoals naam@voorbeeld.nl.",
         "timezone_suggestion": "Bedoel je {hint}?",
+        "rating_heading": "Doorlopend beoordelen",
+        "rating_intro": (
+            "Beweeg de schuifregelaar zodra je gevoel verandert, met je duim of de "
+            "pijltjestoetsen. Je scores worden om de paar seconden opgeslagen. Niemand "
+            "anders ziet ze, je partner ook niet."
+        ),
+        "rating_start": "Starten",
+        "rating_stop": "Stoppen",
+        "rating_preparing": "Voorbereiden…",
+        "rating_running": "Bezig met opnemen. Laat deze pagina open en het scherm aan.",
+        "rating_waiting": "{n} deel/delen bewaard op dit apparaat, wachten op verzending.",
+        "rating_sending_last": "De laatste scores worden verstuurd…",
+        "rating_ended": "De sessie is afgelopen. Dank je wel!",
+        "rating_ended_waiting": (
+            "De sessie is afgelopen. Er staan nog scores op dit apparaat; laat deze pagina "
+            "open tot ze verstuurd zijn."
+        ),
+        "rating_value": "Waarde: {value}",
+        "rating_failed": "Er ging iets mis; laat het het onderzoeksteam weten.",
+        "rating_needs_script": "Deze pagina heeft JavaScript nodig om je scores op te nemen.",
         "language_unknown": "Kies een taal uit de lijst.",
         "push_title": "Herinneringen op dit apparaat",
         "push_help": (

@@ -68,6 +68,7 @@ from dyadlab.exceptions import DyadlabError, ProtocolError
 from dyadlab.platform._expressions import parse_expression
 from dyadlab.platform._inputs import text_problem, tree_problem
 from dyadlab.platform._protocol_checks import YES_NO_LABELS, _r, build_protocol_kwargs
+from dyadlab.platform._rating_checks import RatingSession, rating_sessions_to_dict
 from dyadlab.platform._redcap import to_redcap_dictionary
 from dyadlab.platform._xlsform import write_xlsform
 
@@ -83,6 +84,7 @@ __all__ = [
     "Item",
     "Protocol",
     "Questionnaire",
+    "RatingSession",
     "ScheduleEntry",
     "example_protocol",
     "load_protocol",
@@ -366,6 +368,7 @@ class Protocol(_Frozen):
     questionnaires: list[Questionnaire]
     choices: dict[str, list[Choice]] = {}
     analysis: list[dict[str, Any]] = []
+    rating_sessions: list[RatingSession] = []
 
     # ----------------------------------------------------------------- look-ups
     @cached_property
@@ -388,6 +391,27 @@ class Protocol(_Frozen):
                 f"protocol {self.title!r} has no questionnaire {name!r}; it has "
                 f"{', '.join(self._by_name)}" + (f". Did you mean {hint!r}?" if hint else ".")
             ) from None
+
+    def rating_session(self, name: str) -> RatingSession:
+        """Return the rating session called ``name``; raise :class:`ProtocolError` if unknown.
+
+        Examples
+        --------
+        >>> example_protocol().rating_session("arousal")
+        Traceback (most recent call last):
+        ...
+        dyadlab.exceptions.ProtocolError: protocol 'Daily intimacy in couples' has no rating \
+session 'arousal'; it has none.
+        """
+        names = [r.name for r in self.rating_sessions]
+        for r in self.rating_sessions:
+            if r.name == name:
+                return r
+        hint = closest(name, names)
+        raise ProtocolError(
+            f"protocol {self.title!r} has no rating session {name!r}; it has "
+            f"{', '.join(names) or 'none'}" + (f". Did you mean {hint!r}?" if hint else ".")
+        )
 
     def schedule_entry(self, questionnaire: str) -> ScheduleEntry | None:
         """Return the schedule entry of ``questionnaire``, or None if it has none.
@@ -674,7 +698,7 @@ class Protocol(_Frozen):
         dyad: dict[str, Any] = {"size": 2}
         if self.roles is not None:
             dyad["roles"] = list(self.roles)
-        return {
+        content: dict[str, Any] = {
             "study": self.title,
             "languages": list(self.languages),
             "default_language": self.default_language,
@@ -706,6 +730,9 @@ class Protocol(_Frozen):
             # only when there is a plan, so that a protocol without one keeps its hash
             **({"analysis": [dict(e) for e in self.analysis]} if self.analysis else {}),
         }
+        if self.rating_sessions:  # left out when empty: older protocols keep their hash
+            content["rating_sessions"] = _plain(rating_sessions_to_dict(self.rating_sessions))
+        return content
 
     @property
     def content_hash(self) -> str:

@@ -42,12 +42,20 @@ __all__ = [
     "PushStatusOut",
     "PushSubscriptionIn",
     "PushSubscriptionOut",
+    "RatingBatchIn",
+    "RatingBatchOut",
+    "RatingClockIn",
+    "RatingMarkerIn",
+    "RatingMarkerOut",
+    "RatingSessionIn",
+    "RatingSessionOut",
     "ResearcherCreate",
     "ResearcherOut",
     "ResearcherUpdate",
     "ResponseIn",
     "ResponseOut",
     "ResponsesOut",
+    "ServerClockOut",
     "StudyCreate",
     "StudyDetailOut",
     "StudyOut",
@@ -216,6 +224,79 @@ class WithdrawOut(BaseModel):
     status: str
     data_deleted: bool
     deleted_responses: int
+
+
+class RatingSessionIn(_In):
+    """Start (or join) the couple's session of a protocol's rating."""
+
+    rating: str = Field(max_length=128, description="The name in the protocol's rating_sessions.")
+
+
+class RatingSessionOut(BaseModel):
+    """A couple's rating session: its times, whether it runs, and the scale."""
+
+    session_id: int
+    rating: str
+    started_at: datetime
+    ends_at: datetime = Field(description="When it ends by itself (the protocol's max_minutes).")
+    stopped_at: datetime | None
+    running: bool
+    min: float
+    max: float
+    rate_hz: float
+
+
+class RatingClockIn(_In):
+    """The phone's latest estimate of the server's clock minus its own (milliseconds),
+    the round trip it came from and the device time it was made at."""
+
+    offset_ms: float = Field(allow_inf_nan=False)
+    rtt_ms: float = Field(ge=0, allow_inf_nan=False)
+    at_ms: float = Field(allow_inf_nan=False)
+
+
+class RatingBatchIn(_In):
+    """One upload: ``samples`` are ``[t_ms, value]`` pairs, ``t_ms`` on the phone's clock
+    (``performance.timeOrigin + performance.now()``). ``batch_id`` is made by the phone
+    and makes resending safe."""
+
+    batch_id: uuid.UUID
+    samples: list[tuple[float, float]] = Field(max_length=30_000)
+    clock: RatingClockIn
+
+
+class RatingBatchOut(BaseModel):
+    """The server has the batch (201 now, 200 before); ``running`` says whether the
+    session still runs (the partner or the time may have ended it)."""
+
+    batch_id: uuid.UUID
+    stored: int
+    running: bool
+
+
+class RatingMarkerIn(_In):
+    """A moment of a running session, for both partners: ``stimulus`` (``label`` names
+    it) or ``stop`` (ends the session)."""
+
+    kind: Literal["stimulus", "stop"]
+    label: str | None = Field(default=None, max_length=200)
+
+
+class RatingMarkerOut(BaseModel):
+    """A stored marker; ``t_ms`` is server milliseconds since the session's start."""
+
+    session_id: int
+    kind: str
+    label: str | None
+    source: str
+    at: datetime
+    t_ms: float
+
+
+class ServerClockOut(BaseModel):
+    """The server's clock in Unix milliseconds (for the phone's NTP-style estimate)."""
+
+    server_ms: float
 
 
 StudyRole = Literal["owner", "collaborator", "analyst", "monitor"]

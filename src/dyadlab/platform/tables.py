@@ -18,8 +18,8 @@ the ORM (see :func:`_refuse_change`).
 
 Examples
 --------
->>> sorted(Base.metadata.tables)[:3]
-['audit_log', 'consent_events', 'couples']
+>>> {"analysis_runs", "audit_log", "consent_events", "couples"} <= set(Base.metadata.tables)
+True
 """
 
 from __future__ import annotations
@@ -30,11 +30,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -54,9 +57,20 @@ __all__ = [
     "Base",
     "ConsentEvent",
     "Couple",
+    "CoupleRatingSession",
     "Delivery",
+    "HistoryCalendarDay",
+    "HistoryEdit",
+    "HistoryEpisode",
+    "HistoryInterview",
+    "HistoryLandmark",
+    "HistoryMilestone",
+    "HistoryPartner",
     "Person",
     "PushSubscription",
+    "RatingBatch",
+    "RatingMarker",
+    "RatingSample",
     "Researcher",
     "Response",
     "Study",
@@ -291,6 +305,88 @@ class PushSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class CoupleRatingSession(Base):
+    """A couple's continuous-rating session (a protocol's ``rating_sessions`` entry, run once).
+
+    Started by either partner; the other partner joins the same row while it runs
+    (``stopped_utc`` is null and ``ends_utc``, the start plus the protocol's
+    ``max_minutes``, has not passed). Each partner's samples are their own rows of
+    :class:`RatingSample`; the markers (:class:`RatingMarker`) are common to both.
+    """
+
+    __tablename__ = "rating_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[str] = mapped_column(String(128))
+    started_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_utc: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RatingMarker(Base):
+    """A moment of a rating session common to both partners: ``start``, ``stop`` or a
+    ``stimulus`` event (``label`` names it), with who set it (``source``: ``partner``,
+    ``researcher`` or ``timeout``)."""
+
+    __tablename__ = "rating_markers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("rating_sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RatingBatch(Base):
+    """One upload of samples from a partner's phone.
+
+    ``batch_id`` is made by the phone and unique per person (a repeated upload finds
+    the stored row and stores nothing). ``clock_offset_ms`` is the phone's estimate of
+    the server's clock minus its own (``performance.timeOrigin + performance.now()``),
+    made NTP-style at ``clock_at_ms`` (device time) with round-trip time ``clock_rtt_ms``.
+    """
+
+    __tablename__ = "rating_batches"
+    __table_args__ = (
+        UniqueConstraint("person_id", "batch_id", name="uq_rating_batches_person_batch"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("rating_sessions.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    n_samples: Mapped[int] = mapped_column(Integer)
+    received_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    clock_offset_ms: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    clock_rtt_ms: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    clock_at_ms: Mapped[float | None] = mapped_column(Double(), nullable=True)
+
+
+class RatingSample(Base):
+    """One sampled value: ``device_ms`` on the phone's clock, aligned to the server's at
+    export (:mod:`dyadlab.platform.services.ratings`)."""
+
+    __tablename__ = "rating_samples"
+    __table_args__ = (Index("ix_rating_samples_session_person", "session_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    batch_pk: Mapped[int] = mapped_column(
+        ForeignKey("rating_batches.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("rating_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    device_ms: Mapped[float] = mapped_column(Double())
+    value: Mapped[float] = mapped_column(Double())
+
+
 class Upload(Base):
     """A file given as the answer to an ``image``, ``audio`` or ``file`` item (XLSForm).
 
@@ -362,6 +458,168 @@ class AnalysisRun(Base):
     report: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
+class HistoryInterview(Base):
+    """A relational and sexual history interview of one participant (the respondent).
+
+    One per person. ``birth`` is the respondent's birth month (``YYYY-MM``, for ages and
+    age-dated answers), ``language`` the language of the interview pages (``en``,
+    ``nl``). Its landmarks, partners, episodes, milestones and edit log are deleted with
+    it (withdrawal with deletion: :mod:`dyadlab.platform.services.withdrawal`).
+    """
+
+    __tablename__ = "history_interviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), unique=True
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    birth: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_by: Mapped[int | None] = mapped_column(
+        ForeignKey("researchers.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class HistoryLandmark(Base):
+    """A recall anchor: a school year, a move, a job, … (``kind``), from ``start_value``
+    to ``end_value`` (fuzzy dates: :mod:`dyadlab.platform.services.history_dates`)."""
+
+    __tablename__ = "history_landmarks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(120))
+    start_value: Mapped[str] = mapped_column(String(16))
+    start_precision: Mapped[str] = mapped_column(String(8))
+    end_value: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    end_precision: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HistoryPartner(Base):
+    """A partner on the respondent's roster: a number (1, 2, … per interview) and a
+    pseudonym — never a name."""
+
+    __tablename__ = "history_partners"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "number", name="uq_history_partners_interview_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HistoryEpisode(Base):
+    """One spell of a relationship with one partner, of one ``type``.
+
+    A change of type is a new spell: the old one ends and a new one starts, pointing back
+    with ``previous_id``. Episodes may overlap (concurrency is allowed). ``end_value`` is
+    empty while ``ongoing``.
+    """
+
+    __tablename__ = "history_episodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("history_partners.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(16))
+    start_value: Mapped[str] = mapped_column(String(16))
+    start_precision: Mapped[str] = mapped_column(String(8))
+    end_value: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    end_precision: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    ongoing: Mapped[bool] = mapped_column(Boolean, default=False)
+    certainty: Mapped[int] = mapped_column(Integer)
+    exclusivity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cohabitation: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("history_episodes.id", ondelete="SET NULL"), nullable=True
+    )
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HistoryMilestone(Base):
+    """A milestone (first kiss, first intercourse, "I love you", moving in, break-up, …),
+    with a partner or without one."""
+
+    __tablename__ = "history_milestones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("history_partners.id", ondelete="CASCADE"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    when_value: Mapped[str] = mapped_column(String(16))
+    when_precision: Mapped[str] = mapped_column(String(8))
+    certainty: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HistoryCalendarDay(Base):
+    """One cell of the Timeline Followback calendar: the number of sexual contacts on
+    ``day`` with partner ``partner_id`` (None: someone not on the roster). Days without
+    a row had none."""
+
+    __tablename__ = "history_tlfb_days"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "day", "partner_id", name="uq_history_tlfb_days_cell"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("history_partners.id", ondelete="CASCADE"), nullable=True
+    )
+    contacts: Mapped[int] = mapped_column(Integer)
+
+
+class HistoryEdit(Base):
+    """Every change to an interview: who (``researcher_id``), when (``at``), why
+    (``reason``), and the row before and after (``before``, ``after``; JSON).
+
+    Rows are never changed (UPDATE is refused); they are deleted only with their
+    interview, when the respondent withdraws and asks for deletion.
+    """
+
+    __tablename__ = "history_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("history_interviews.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    researcher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("researchers.id", ondelete="SET NULL"), nullable=True
+    )
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
 def _refuse_change(mapper: Mapper[Any], connection: Any, target: Any) -> None:
     raise RuntimeError(f"{type(target).__name__} rows are append-only")
 
@@ -369,3 +627,4 @@ def _refuse_change(mapper: Mapper[Any], connection: Any, target: Any) -> None:
 for _cls in (ConsentEvent, AuditLog):
     event.listen(_cls, "before_update", _refuse_change)
     event.listen(_cls, "before_delete", _refuse_change)
+event.listen(HistoryEdit, "before_update", _refuse_change)

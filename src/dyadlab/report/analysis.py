@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -41,9 +41,9 @@ import pandas as pd
 from dyadlab._validation import check_columns, check_numeric, check_option
 from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
 from dyadlab.exceptions import DyadlabError, DyadlabWarning, OptionError
-from dyadlab.models._result import ESTIMATE_COLUMNS
+from dyadlab.report.apa_table import apa_table
 from dyadlab.report.html import Figure, Provenance, Section, figure_from_matplotlib, write_report
-from dyadlab.report.k_table import k_summary
+from dyadlab.report.methods import methods_paragraph
 
 __all__ = [
     "AnalysisReport",
@@ -53,6 +53,7 @@ __all__ = [
     "add_truth_bias",
     "analysis_sections",
     "prepare_data",
+    "role_labels",
     "write_analysis_report",
 ]
 
@@ -130,26 +131,24 @@ def _plot_figures(result: Any, *, title: str, caption: str = "", **options: Any)
     return [figure_from_matplotlib(result.plot(**options), title, caption=caption)]
 
 
-def _path_diagrams(result: Any, *, predictors: list[str], label: str) -> list[Figure]:
-    """One APIM path diagram per predictor."""
+def _path_diagrams(
+    result: Any,
+    *,
+    predictors: list[str],
+    label: str,
+    labels: Mapping[Any, str] | None = None,
+    data: pd.DataFrame | None = None,
+) -> list[Figure]:
+    """One APIM path diagram per predictor (with β when ``data`` is given)."""
     return [
         figure_from_matplotlib(
-            result.plot(predictor=x),
+            result.plot(predictor=x, labels=labels, data=data),
             f"APIM path diagram, {x}{label}"
             if len(predictors) > 1
             else f"APIM path diagram{label}",
         )
         for x in predictors
     ]
-
-
-def _estimates_table(result: Any) -> pd.DataFrame:
-    est: pd.DataFrame = result.estimates[
-        [c for c in ESTIMATE_COLUMNS if c in result.estimates.columns]
-    ].copy()
-    if "df" in est.columns and est["df"].isna().all():
-        est = est.drop(columns="df")
-    return est
 
 
 def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
@@ -161,27 +160,28 @@ def _blank_none(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _result_section(title: str, result: Any, text: str, figures: list[Figure]) -> Section:
-    tables: list[tuple[str, pd.DataFrame]] = [("Estimates", _estimates_table(result))]
-    k_frame, k_lines = k_summary(result)
-    if len(k_frame):
-        tables.append(("k = partner / actor", k_frame))
-    if len(result.variance_components):
-        tables.append(("Variance components", result.variance_components))
-    if result.tests:
-        tables.append(("Tests", pd.DataFrame(result.tests)))
+def _result_section(
+    title: str,
+    result: Any,
+    text: str,
+    figures: list[Figure],
+    labels: Mapping[Any, str] | None = None,
+    data: pd.DataFrame | None = None,
+) -> Section:
+    """A model's section: its APA table (every number once), figures and methods; with
+    ``data``, the table adds the standardised effects (β)."""
+    methods, references = methods_paragraph(result, labels=labels)
     lines = [text] if text else []
-    lines.append(
-        f"{result.n_dyads} dyads, {result.n_obs} rows; "
-        + ("distinguishable" if result.distinguishable else "indistinguishable")
-        + (f" (roles: {', '.join(map(str, result.roles))})" if result.roles else "")
-        + f"; {result.estimation}."
-    )
-    lines += k_lines
     if result.warnings:
         lines.append("Warnings: " + " ".join(str(w) for w in result.warnings))
-    tables = [(caption, _blank_none(frame)) for caption, frame in tables]
-    return Section(title=title, text="\n\n".join(lines), tables=tables, figures=figures)
+    return Section(
+        title=title,
+        text="\n\n".join(lines),
+        apa=[apa_table(result, labels=labels, data=data)],
+        figures=figures,
+        methods=methods,
+        references=references,
+    )
 
 
 def _attempt(
@@ -191,6 +191,8 @@ def _attempt(
     text: str,
     fit: Callable[[], Any],
     plot: Callable[[Any], list[Figure]] | None = None,
+    labels: Mapping[Any, str] | None = None,
+    data: pd.DataFrame | None = None,
 ) -> None:
     try:
         with warnings.catch_warnings():
@@ -213,7 +215,7 @@ def _attempt(
             figures = plot(result)
         except (DyadlabError, np.linalg.LinAlgError) as exc:
             text = f"{text}\n\nNo figure: {exc}" if text else f"No figure: {exc}"
-    report.sections.append(_result_section(title, result, text, figures))
+    report.sections.append(_result_section(title, result, text, figures, labels, data))
 
 
 def _groups(
@@ -245,6 +247,7 @@ def analysis_sections(
     truth: str | None = None,
     trajectories: int = 6,
     family: str = "gaussian",
+    labels: Mapping[Any, str] | None = None,
 ) -> AnalysisReport:
     """Run the dyadic analyses that fit ``data`` and return report sections.
 
@@ -267,6 +270,10 @@ def analysis_sections(
         The diary outcome's distribution: with another than ``"gaussian"`` (and
         ``time``), the diary section is the dyadic GLMM of
         :func:`dyadlab.report.glmm_section.glmm_sections` instead of the diary APIM.
+    labels : mapping, optional
+        Display names for roles and variables in tables and path diagrams, e.g.
+        ``{-1: "wife", 1: "husband"}``. Default: the value labels of the ``role``
+        column kept in ``data.attrs["value_labels"]`` (SPSS, Stata, platform exports).
 
     Returns
     -------
@@ -308,15 +315,44 @@ def analysis_sections(
     frame, report = prepare_data(
         data, variables, dyad=dyad, person=person, role=role, time=time, func=_FUNC
     )
+    if labels is None:
+        labels = role_labels(data, role)
     keys: dict[str, Any] = {"dyad": dyad, "person": person, "role": role, "time": time}
-    add_nonindependence(report, frame, variables=variables, **keys)
+    add_nonindependence(report, frame, variables=variables, labels=labels, **keys)
     if y is not None:
-        add_apim(report, frame, y=y, x=xs, **keys)
+        add_apim(report, frame, y=y, x=xs, labels=labels, **keys)
     if y is not None and time is not None:
-        add_diary(report, frame, y=y, x=xs, family=family, trajectories=trajectories, **keys)
+        add_diary(
+            report,
+            frame,
+            y=y,
+            x=xs,
+            family=family,
+            trajectories=trajectories,
+            labels=labels,
+            **keys,
+        )
     if judgment is not None and truth is not None:
-        add_truth_bias(report, frame, judgment=judgment, truth=truth, **keys)
+        add_truth_bias(report, frame, judgment=judgment, truth=truth, labels=labels, **keys)
     return report
+
+
+def role_labels(data: pd.DataFrame, role: str | None) -> dict[Any, str] | None:
+    """The value labels of the ``role`` column kept in ``data.attrs["value_labels"]``
+    (SPSS, Stata, platform exports), or None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"role": [-1, 1]})
+    >>> d.attrs["value_labels"] = {"role": {-1: "wife", 1: "husband"}}
+    >>> role_labels(d, "role")
+    {-1: 'wife', 1: 'husband'}
+    """
+    if role is None:
+        return None
+    stored = data.attrs.get("value_labels") or {}
+    return dict(stored.get(role) or {}) or None
 
 
 def prepare_data(
@@ -397,6 +433,7 @@ def add_nonindependence(
     time: str | None = None,
     key: str = "nonindependence",
     title: str = "Nonindependence",
+    labels: Mapping[Any, str] | None = None,
     **options: Any,
 ) -> None:
     """Add the nonindependence section(s) of ``variables`` (on person means in a diary);
@@ -423,6 +460,7 @@ def add_nonindependence(
                 role=part_role,
                 **options,
             ),
+            labels=labels,
         )
 
 
@@ -438,6 +476,7 @@ def add_apim(
     time: str | None = None,
     key: str = "apim",
     title: str | None = None,
+    labels: Mapping[Any, str] | None = None,
     **options: Any,
 ) -> None:
     """Add the APIM section(s) with path diagrams (on person means in a diary);
@@ -457,7 +496,9 @@ def add_apim(
             f"{title}{label}",
             text,
             partial(dl.apim, part, y=y, x=xs, dyad=dyad, person=person, role=part_role, **options),
-            partial(_path_diagrams, predictors=xs, label=label),
+            partial(_path_diagrams, predictors=xs, label=label, labels=labels, data=part),
+            labels,
+            part,
         )
 
 
@@ -475,6 +516,7 @@ def add_diary(
     trajectories: int = 6,
     key: str = "diary",
     title: str = "Diary APIM",
+    labels: Mapping[Any, str] | None = None,
     **options: Any,
 ) -> None:
     """Add the diary APIM section(s) with the trajectories plot, or with another
@@ -496,6 +538,7 @@ def add_diary(
             role=role,
             family=family,
             key=f"{key}_glmm",
+            labels=labels,
             **options,
         )
         report.sections += glmm.sections
@@ -528,6 +571,8 @@ def add_diary(
             )
             if suffix in ("", "_by_role")
             else None,
+            labels,
+            part,
         )
 
 
@@ -543,6 +588,7 @@ def add_truth_bias(
     time: str | None = None,
     key: str = "truth_bias",
     title: str = "Truth and bias",
+    labels: Mapping[Any, str] | None = None,
     **options: Any,
 ) -> None:
     """Add the truth-and-bias section(s) with their plot; ``options`` go to
@@ -569,6 +615,7 @@ def add_truth_bias(
                 **options,
             ),
             partial(_plot_figures, title=f"{title}{label}"),
+            labels,
         )
 
 
@@ -582,14 +629,15 @@ def write_analysis_report(
     figures_dir: str | Path | None = None,
     before: Sequence[Section] = (),
     after: Sequence[Section] = (),
+    format: str | None = None,
     **columns: Any,
 ) -> tuple[Path, AnalysisReport]:
-    """Run :func:`analysis_sections` and write one self-contained HTML report.
+    """Run :func:`analysis_sections` and write one report (HTML, Word, LaTeX or Markdown).
 
     Parameters
     ----------
     path : path
-        The HTML file.
+        The report file.
     data : DataFrame
     data_path : path, optional
         The data file, whose SHA-256 the report states.
@@ -600,6 +648,9 @@ def write_analysis_report(
         Also write every figure there as PNG and SVG.
     before, after : sequence of Section
         Extra sections around the analyses.
+    format : {"html", "docx", "tex", "md"}, optional
+        Default: from the suffix of ``path``, else HTML (see
+        :func:`dyadlab.report.html.write_report`).
     **columns
         Passed to :func:`analysis_sections` (``dyad``, ``person``, ``y``, ``x`` …).
 
@@ -625,5 +676,7 @@ def write_analysis_report(
         data_name=Path(data_path).name if data_path is not None else None,
     )
     sections = [*before, *report.sections, *after]
-    out = write_report(path, title, sections, provenance=provenance, figures_dir=figures_dir)
+    out = write_report(
+        path, title, sections, provenance=provenance, figures_dir=figures_dir, format=format
+    )
     return out, report

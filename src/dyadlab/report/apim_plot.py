@@ -22,29 +22,54 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dyadlab.report.apa_format import decimals_for, format_number, stars
+from dyadlab.report.apa_labels import Labels
+
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from dyadlab.models.apim import ApimResult
 
-__all__ = ["path_diagram", "simple_slopes_plot", "stars"]
+__all__ = ["FONT", "path_diagram", "path_label", "simple_slopes_plot", "stars"]
 
 
-def stars(p: float | None) -> str:
-    """Significance marks: ``***`` p < .001, ``**`` p < .01, ``*`` p < .05."""
-    if p is None or not np.isfinite(p):
-        return ""
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+#: the size of every text in the diagram (points): at 120 dpi the figure keeps 10 px
+#: text when shown 320 px wide, the width of a phone's page
+FONT = 10.5
+#: the panel's size in inches (one panel per predictor)
+PANEL = (4.4, 3.5)
 
 
-def _pick(
-    res: ApimResult, effect: str, predictor: str | None, role: str | None
-) -> tuple[float, float]:
+def _pick(res: ApimResult, effect: str, predictor: str | None, role: str | None) -> dict[str, Any]:
     est = res.estimates
     rows = est[(est["effect"] == effect) & (est["predictor"] == predictor)]
     if role is not None:
         rows = rows[rows["role"] == role]
     if rows.empty:
-        return float("nan"), float("nan")
-    return float(rows["estimate"].iloc[0]), float(rows["p"].iloc[0])
+        return {"estimate": float("nan"), "p": float("nan")}
+    return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
+
+
+def path_label(row: Mapping[str, Any], show: str = "stars") -> str:
+    """An arrow's label: the estimate with as many decimals as its SE needs (a per-unit
+    effect on a 0–100 scale prints ``0.0213``, not ``0.02``), and stars or the CI.
+
+    Examples
+    --------
+    >>> path_label({"estimate": 0.02134, "se": 0.0041, "p": 2e-7})
+    '0.0213***'
+    >>> path_label({"estimate": -0.416, "se": 0.0495, "p": 1e-9, "ci_low": -0.513,
+    ...             "ci_high": -0.319}, show="ci")
+    '−0.416\\n[−0.513, −0.319]'
+    """
+    est = row.get("estimate")
+    if est is None or not np.isfinite(est):
+        return "—"
+    d = decimals_for(row.get("se"), est)
+    text = format_number(est, d)
+    if show == "ci" and row.get("ci_low") is not None and np.isfinite(row["ci_low"]):
+        return f"{text}\n[{format_number(row['ci_low'], d)}, {format_number(row['ci_high'], d)}]"
+    return text + (stars(row.get("p")) if show == "stars" else "")
 
 
 def _wrap(text: str, width: int = 16) -> str:
@@ -69,18 +94,42 @@ def _wrap(text: str, width: int = 16) -> str:
     return "\n".join(lines)
 
 
-def path_diagram(res: ApimResult, *, ax: Any = None, predictor: str | None = None) -> Any:
+def path_diagram(
+    res: ApimResult,
+    *,
+    ax: Any = None,
+    predictor: str | None = None,
+    labels: Mapping[Any, str] | None = None,
+    show: str = "stars",
+    data: Any = None,
+) -> Any:
     """Draw the APIM path diagram(s) and return the matplotlib Figure.
 
     One panel per predictor (or only ``predictor``); with ``ax``, one panel (the first
     predictor unless ``predictor`` is given) is drawn into that Axes and its Figure is
     returned. Solid arrows are significant at 1 - ``res.level``, dashed ones are not;
-    each label carries the estimate and its significance stars. Boxes grow with their
-    text; long variable names are wrapped.
+    each label carries the estimate with the decimals its SE calls for, and its
+    significance stars (``show="stars"``), its confidence interval (``"ci"``) or
+    nothing (``"none"``). ``labels`` names the roles and variables
+    (``{-1: "wife"}``). With ``data`` (the data the model was fitted to) each label
+    adds the standardised effect, ``β = b × SD(x) / SD(y)`` (see
+    :func:`dyadlab.report.apa_table.standardized_effects`). Boxes grow with their text;
+    long variable names are wrapped.
+    Every text is at least 10.5 pt, so the diagram stays readable at phone width and
+    in print (save it as SVG, PDF or PNG at 300 dpi).
     """
     import matplotlib.pyplot as plt
 
+    from dyadlab._validation import check_option
     from dyadlab.exceptions import OptionError
+
+    check_option("show", show, ["stars", "ci", "none"], func="plot")
+    names = Labels(labels)
+    betas: dict[tuple[str, str, Any], float] = {}
+    if data is not None:
+        from dyadlab.report.apa_table import standardized_effects
+
+        betas = standardized_effects(res, data)
 
     preds = [str(v) for v in res.call.get("x", [])] or [
         str(v) for v in res.estimates["predictor"].dropna().unique()
@@ -94,41 +143,52 @@ def path_diagram(res: ApimResult, *, ax: Any = None, predictor: str | None = Non
         preds = [predictor]
     if ax is not None:
         preds = preds[:1]
-        _panel(res, ax, preds[0])
+        _panel(res, ax, preds[0], names, show, betas)
         return ax.figure
-    fig, axes = plt.subplots(len(preds), 1, figsize=(7.5, 4.4 * len(preds)), squeeze=False)
+    width, height = PANEL
+    fig, axes = plt.subplots(len(preds), 1, figsize=(width, height * len(preds)), squeeze=False)
     # the layout is fixed before drawing: arrows are placed from the boxes' measured size
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.5 / (4.4 * len(preds)))
+    fig.subplots_adjust(
+        left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / (height * len(preds)), hspace=0.25
+    )
     for a, pred in zip(axes[:, 0], preds, strict=True):
-        _panel(res, a, pred)
+        _panel(res, a, pred, names, show, betas)
     return fig
 
 
-def _panel(res: ApimResult, ax: Any, pred: str) -> None:
+def _panel(
+    res: ApimResult,
+    ax: Any,
+    pred: str,
+    labels: Labels,
+    show: str,
+    betas: Mapping[tuple[str, str, Any], float],
+) -> None:
     """One path diagram (one predictor) in ``ax``."""
     from matplotlib.patches import FancyArrowPatch
 
-    y = str(res.call.get("y", "y"))
+    y = labels.var(res.call.get("y", "y"))
     roles: list[str | None] = list(res.roles) if res.distinguishable else [None, None]
-    names = [str(r) for r in res.roles] if res.distinguishable else ["member 1", "member 2"]
+    names = [labels.role(r) for r in res.roles] if res.distinguishable else ["member 1", "member 2"]
+    x_name = labels.var(pred)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
-    title = f"APIM: {pred} → {y}"
-    ax.set_title(title if len(title) <= 70 else f"APIM: {pred}\n→ {y}")
-    rows = (0.76, 0.24)
-    col_x, col_y = 0.17, 0.66
+    title = f"APIM: {x_name} → {y}"
+    ax.set_title(title if len(title) <= 36 else f"APIM: {x_name}\n→ {y}", fontsize=FONT + 0.5)
+    rows = (0.78, 0.22)
+    col_x, col_y = 0.16, 0.70
     style = {"boxstyle": "round,pad=0.5", "fc": "#f3f3f3", "ec": "black"}
     boxes: dict[tuple[str, int], Any] = {}
     for i in range(2):
-        for kind, cx, var in (("x", col_x, pred), ("y", col_y, y)):
+        for kind, cx, var in (("x", col_x, x_name), ("y", col_y, y)):
             boxes[(kind, i)] = ax.text(
                 cx,
                 rows[i],
-                f"{_wrap(var)}\n({_wrap(names[i])})",
+                f"{_wrap(var, 12)}\n({_wrap(names[i], 12)})",
                 ha="center",
                 va="center",
-                fontsize=9,
+                fontsize=FONT,
                 bbox=style,
                 zorder=3,
             )
@@ -145,14 +205,16 @@ def _panel(res: ApimResult, ax: Any, pred: str) -> None:
     def arrow(
         a: tuple[float, float],
         b: tuple[float, float],
-        est: float,
-        p: float,
+        row: dict[str, Any],
         frac: float,
         rad: float = 0.0,
         both: bool = False,
         dx: float = 0.0,
+        text: str | None = None,
+        dy: float = 0.0,
     ) -> None:
-        sig = both or (np.isfinite(p) and p < alpha)
+        p = row.get("p")
+        sig = both or (p is not None and np.isfinite(p) and p < alpha)
         ax.add_patch(
             FancyArrowPatch(
                 a,
@@ -166,14 +228,22 @@ def _panel(res: ApimResult, ax: Any, pred: str) -> None:
                 zorder=2,
             )
         )
-        text = "—" if not np.isfinite(est) else f"{est:.2f}{stars(p)}"
-        at = (a[0] + frac * (b[0] - a[0]) + dx, a[1] + frac * (b[1] - a[1]))
+        at = (a[0] + frac * (b[0] - a[0]) + dx, a[1] + frac * (b[1] - a[1]) + dy)
+        if text is None:
+            text = path_label(row, show)
+            key = (
+                str(row.get("effect")),
+                pred,
+                None if row.get("role") is None else str(row["role"]),
+            )
+            if key in betas:
+                text += f"\nβ = {format_number(betas[key], 2)}"
         ax.text(
             *at,
             text,
             ha="center",
             va="center",
-            fontsize=9,
+            fontsize=FONT,
             bbox={"fc": "white", "ec": "none", "pad": 1},
             zorder=4,
         )
@@ -181,13 +251,15 @@ def _panel(res: ApimResult, ax: Any, pred: str) -> None:
     for i in range(2):
         j = 1 - i
         src, dst = ext[("x", i)], ext[("y", i)]
-        a, pa = _pick(res, "actor", pred, roles[i])
-        arrow((src.x1, rows[i]), (dst.x0, rows[i]), a, pa, 0.5)
-        p, pp = _pick(res, "partner", pred, roles[i])
+        # actor labels sit outside the pair of arrows, partner labels near their source:
+        # no label overlaps another, however many decimals or a CI it holds
+        lift = (0.085 if show == "ci" or betas else 0.06) * (1 if i == 0 else -1)
+        actor = _pick(res, "actor", pred, roles[i])
+        arrow((src.x1, rows[i]), (dst.x0, rows[i]), actor, 0.5, dy=lift)
         src_p = ext[("x", j)]
         start = (src_p.x1, src_p.y0 if j == 0 else src_p.y1)
         end = (dst.x0, dst.y1 if i == 0 else dst.y0)
-        arrow(start, end, p, pp, 0.25 if i == 0 else 0.75)
+        arrow(start, end, _pick(res, "partner", pred, roles[i]), 0.2)
     vc = res.variance_components
     rho = vc[vc["name"] == "residual_correlation"]["estimate"]
     r_est = float(rho.iloc[0]) if len(rho) else float("nan")
@@ -196,19 +268,20 @@ def _panel(res: ApimResult, ax: Any, pred: str) -> None:
     arrow(
         (right - 0.02, top),
         (right - 0.02, bottom),
-        r_est,
-        float("nan"),
+        {"estimate": r_est, "p": float("nan")},
         0.5,
         rad=-0.5,
         both=True,
-        dx=0.06 + 0.25 * (top - bottom) / 2,
+        dx=0.05 + 0.25 * (top - bottom) / 2,
+        text="—" if not np.isfinite(r_est) else format_number(r_est, 2, leading_zero=False),
     )
     ax.text(
-        right + 0.04 + 0.25 * (top - bottom) / 2,
-        (top + bottom) / 2 - 0.07,
-        "residual r",
+        right + 0.05 + 0.25 * (top - bottom) / 2,
+        (top + bottom) / 2 - 0.09,
+        "residual\nr",
         ha="center",
-        fontsize=7,
+        va="top",
+        fontsize=FONT,
     )
 
 

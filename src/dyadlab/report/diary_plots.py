@@ -37,7 +37,7 @@ def plot_trajectories(
     role: str | None = None,
     dyads: Sequence[Any] | None = None,
     max_dyads: int = 6,
-    ncols: int = 3,
+    ncols: int = 2,
 ) -> Any:
     """Draw each couple's daily outcome, one panel per couple, one line per partner.
 
@@ -54,7 +54,8 @@ def plot_trajectories(
     max_dyads : int
         At most this many panels when ``dyads`` is not given.
     ncols : int
-        Panels per row.
+        Panels per row (two keep the text, at least 10 pt, readable at a phone's width
+        when the report scrolls the figure sideways).
 
     Returns
     -------
@@ -84,7 +85,7 @@ def plot_trajectories(
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.6 * ncols, 2.6 * nrows), sharey=True, squeeze=False
+        nrows, ncols, figsize=(3.1 * ncols, 2.4 * nrows), sharey=True, squeeze=False
     )
     colours = ["#1b6ca8", "#d1495b"]
     roles = sorted(pd.unique(data[role].dropna()), key=str) if role else []
@@ -103,11 +104,12 @@ def plot_trajectories(
             label = str(rows[role].iloc[0]) if role else f"person {pid}"
             c = colours[roles.index(rows[role].iloc[0]) % 2] if role else colours[j % 2]
             ax.plot(t, v, marker="o", markersize=2.5, linewidth=1.2, color=c, label=label)
-        ax.set_title(f"{dyad} {d}", fontsize=9)
-        ax.set_xlabel(time)
+        ax.set_title(f"{dyad} {d}", fontsize=10.5)
+        ax.set_xlabel(time, fontsize=10)
+        ax.tick_params(labelsize=10)
         if k % ncols == 0:
-            ax.set_ylabel(y)
-        ax.legend(fontsize=7, frameon=False)
+            ax.set_ylabel(y, fontsize=10)
+        ax.legend(fontsize=10, frameon=False)
     for k in range(len(chosen), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     fig.tight_layout()

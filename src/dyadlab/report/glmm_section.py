@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -30,7 +30,6 @@ from dyadlab.report.analysis import (
     AnalysisReport,
     _as_list,
     _attempt,
-    _blank_none,
     _groups,
     _plot_figures,
     code_yes_no,
@@ -50,6 +49,7 @@ def glmm_sections(
     role: str | None = None,
     family: str = "binomial",
     key: str = "diary_glmm",
+    labels: Mapping[Any, str] | None = None,
     **options: Any,
 ) -> AnalysisReport:
     """Fit the diary GLMM of ``y`` and return its report sections (one per group).
@@ -67,6 +67,8 @@ def glmm_sections(
     family : {"binomial", "poisson", "negative_binomial"}
     key : str
         The results' key (suffixed ``_by_role`` and ``_all`` in a mixed study).
+    labels : mapping, optional
+        Display names for roles and variables in the tables (``{-1: "wife"}``).
     **options
         Passed to :func:`dyadlab.diary` (``center``, ``covariates`` …).
 
@@ -83,7 +85,6 @@ def glmm_sections(
     report = AnalysisReport(notes=notes)
     scale = "log-odds" if family == "binomial" else "log-rate"
     for suffix, label, part, part_role in _groups(frame, dyad, role):
-        before = len(report.sections)
         _attempt(
             report,
             f"{key}{suffix}",
@@ -104,11 +105,6 @@ def glmm_sections(
                 **options,
             ),
             partial(_plot_figures, title=f"Predicted {y}{label}"),
+            labels,
         )
-        result: Any = report.results.get(f"{key}{suffix}")
-        if result is not None and len(report.sections) > before:
-            name = "Odds ratios" if family == "binomial" else "Rate ratios"
-            section = report.sections[-1]
-            tables = list(section.tables)
-            section.tables = [*tables[:1], (name, _blank_none(result.ratios)), *tables[1:]]
     return report

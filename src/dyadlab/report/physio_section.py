@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from dyadlab.report.apa_table import apa_table
 from dyadlab.report.html import Section, figure_from_matplotlib
 
 __all__ = ["physio_sections"]
@@ -91,7 +92,8 @@ def physio_sections(
         sections.append(
             Section(
                 "Subjective–genital concordance",
-                preformatted=concordance.summary(),
+                # the estimates once, as an APA table (no text dump of the same numbers)
+                apa=[apa_table(concordance)],
                 tables=[("Pooled r by lag", concordance.lags)],
                 figures=[figure_from_matplotlib(fig, "Concordance forest plot")],
             )

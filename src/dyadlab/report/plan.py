@@ -27,7 +27,6 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +56,7 @@ __all__ = [
 ]
 
 _FUNC = "plan_sections"
-#: The report file formats (docx when :func:`dyadlab.report.html.write_report` offers it).
+#: The report file formats (Word through :func:`dyadlab.report.html.write_report`).
 REPORT_FORMATS = ("html", "docx")
 _ADD: dict[str, Callable[..., None]] = {
     "nonindependence": add_nonindependence,
@@ -162,6 +161,7 @@ def plan_sections(
     person: str,
     role: str | None = None,
     plan_text: str = "",
+    plan_listing: str = "",
     progress: Progress | None = None,
 ) -> AnalysisReport:
     """Run every step of a plan on ``data`` and return the report's sections.
@@ -175,6 +175,9 @@ def plan_sections(
         Key columns.
     plan_text : str
         Text of the first section, above the plan table (e.g. the protocol's hash).
+    plan_listing : str
+        The plan as written (e.g. the protocol's ``analysis`` section in YAML), shown
+        as it is in the first section.
     progress : callable, optional
         Called as ``progress(done, total, what)`` after each step.
 
@@ -205,7 +208,12 @@ def plan_sections(
             )
     report = AnalysisReport()
     report.sections.append(
-        Section("Analysis plan", text=plan_text, tables=[("Models", plan_table(steps))])
+        Section(
+            "Analysis plan",
+            text=plan_text,
+            tables=[("Models", plan_table(steps))],
+            preformatted=plan_listing,
+        )
     )
     # the rows and occasions each step uses; one "Data" section per distinct set
     groups: dict[tuple[Any, ...], list[int]] = {}
@@ -261,23 +269,14 @@ def report_format_options(format: str) -> dict[str, Any]:
     Raises
     ------
     OptionError
-        An unknown format, or ``docx`` when this version's ``write_report`` cannot write it.
+        An unknown format.
 
     Examples
     --------
-    >>> report_format_options("html")
-    {}
+    >>> report_format_options("docx")
+    {'format': 'docx'}
     """
     format = check_option("format", format, REPORT_FORMATS, func="write_plan_report")
-    if format == "html":
-        return {}
-    # The docx writer of dyadlab.report takes format=; until it is there, say so instead
-    # of writing HTML into a .docx file.
-    if "format" not in inspect.signature(write_report).parameters:
-        raise OptionError(
-            f"this version of dyadlab writes reports as HTML only, not {format}; use "
-            "--format html (format='html')."
-        )
     return {"format": format}
 
 
@@ -291,6 +290,7 @@ def write_plan_report(
     role: str | None = None,
     title: str = "dyadlab analysis plan",
     plan_text: str = "",
+    plan_listing: str = "",
     provenance: Provenance | None = None,
     before: Sequence[Section] = (),
     after: Sequence[Section] = (),
@@ -304,7 +304,7 @@ def write_plan_report(
     ----------
     path : path
         The report file.
-    data, steps, dyad, person, role, plan_text, progress
+    data, steps, dyad, person, role, plan_text, plan_listing, progress
         As :func:`plan_sections`.
     title : str
     provenance : Provenance, optional
@@ -335,7 +335,14 @@ def write_plan_report(
     """
     options = report_format_options(format)
     report = plan_sections(
-        data, steps, dyad=dyad, person=person, role=role, plan_text=plan_text, progress=progress
+        data,
+        steps,
+        dyad=dyad,
+        person=person,
+        role=role,
+        plan_text=plan_text,
+        plan_listing=plan_listing,
+        progress=progress,
     )
     sections = [*before, *report.sections, *after]
     out = write_report(

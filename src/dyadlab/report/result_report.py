@@ -11,19 +11,17 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from dyadlab.report.analysis import _result_section
 from dyadlab.report.html import (
     Provenance,
-    Section,
     figure_from_matplotlib,
     file_sha256,
     write_report,
 )
-from dyadlab.report.k_table import k_summary
 
 __all__ = ["write_result_report"]
 
@@ -35,8 +33,13 @@ def write_result_report(
     title: str | None = None,
     data_path: str | Path | None = None,
     figures_dir: str | Path | None = None,
+    format: str | None = None,
+    labels: Mapping[Any, str] | None = None,
 ) -> Path:
-    """Write ``result`` (any model's result) as HTML: summary, tables, plot, provenance.
+    """Write ``result`` (any model's result): its APA table, plot, methods, provenance.
+
+    ``format`` is ``"html"``, ``"docx"``, ``"tex"`` or ``"md"`` (default: from the
+    suffix of ``path``); ``labels`` names roles and variables.
 
     See :meth:`dyadlab.models._result.ModelResult.report`.
     """
@@ -44,20 +47,7 @@ def write_result_report(
     plot = getattr(result, "plot", None)
     if callable(plot):
         figures.append(figure_from_matplotlib(plot(), f"{result.model} plot"))
-    tables: list[tuple[str, pd.DataFrame]] = [("Estimates", result.estimates)]
-    k_frame, _ = k_summary(result)
-    if len(k_frame):
-        tables.append(("k = partner / actor", k_frame))
-    if len(result.variance_components):
-        tables.append(("Variance components", result.variance_components))
-    if result.tests:
-        tables.append(("Tests", pd.DataFrame(result.tests)))
-    section = Section(
-        title=f"{result.model} ({result.estimation})",
-        preformatted=result.summary(),
-        tables=tables,
-        figures=figures,
-    )
+    section = _result_section(f"{result.model} ({result.estimation})", result, "", figures, labels)
     call = ", ".join(f"{k}={v!r}" for k, v in result.call.items())
     provenance = Provenance(
         call=f"dl.{result.model}(data, {call})" if call else f"dl.{result.model}(data)",
@@ -70,4 +60,5 @@ def write_result_report(
         [section],
         provenance=provenance,
         figures_dir=figures_dir,
+        format=format,
     )

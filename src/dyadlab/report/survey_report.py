@@ -25,6 +25,7 @@ from dyadlab.report.html import (
     file_sha256,
     write_report,
 )
+from dyadlab.report.methods import methods_paragraph
 from dyadlab.report.survey_plot import forest_plot
 
 __all__ = ["write_survey_report"]
@@ -54,10 +55,13 @@ def write_survey_report(
     design = result.extra.get("design", {})
     tables.append(("Design", pd.DataFrame([{k: str(v) for k, v in design.items()}])))
     fig = forest_plot(result, min_n=min_n, max_rse=max_rse)
+    methods, references = methods_paragraph(result)
     section = Section(
         title=f"{result.model} ({result.estimation})",
-        preformatted=result.summary(),
+        # the estimates once: the flagged table (no text dump of the same numbers)
         tables=tables,
+        methods=methods,
+        references=references,
         figures=[figure_from_matplotlib(fig, f"{result.model}: estimates and CIs")],
     )
     call = ", ".join(f"{k}={v!r}" for k, v in result.call.items())

@@ -186,9 +186,18 @@ class ParticipantCookieBridge:
 
 def install_pages(app: FastAPI) -> None:
     """Add the participant and researcher pages and the participant cookie bridge."""
-    from dyadlab.platform.routes import pages_analyses, pages_participant, pages_researcher
+    from dyadlab.platform.routes import (
+        pages_analyses,
+        pages_history,
+        pages_participant,
+        pages_ratings,
+        pages_researcher,
+    )
 
     app.include_router(pages_participant.router)
+    app.include_router(pages_ratings.router)
+    app.include_router(pages_ratings.researcher_router)
     app.include_router(pages_researcher.router)
     app.include_router(pages_analyses.router)
+    app.include_router(pages_history.router)
     app.add_middleware(ParticipantCookieBridge)

@@ -275,12 +275,17 @@ def home(
     blocked = _gate(request, session, person)
     if blocked is not None or person is None:
         return blocked or _no_session(request)
+    from dyadlab.platform.routes.pages_ratings import rating_links
+
     t = translator(person.language)
     scheduled, events = _prompt_views(session, person, now, t)
+    ratings = rating_links(study_protocol(person_context(session, person)[1]), t.language)
     return render(
         request,
         "participant/home.html",
-        _context(request, person, scheduled=scheduled, events=events, sent=bool(sent)),
+        _context(
+            request, person, scheduled=scheduled, events=events, ratings=ratings, sent=bool(sent)
+        ),
     )
 
 
@@ -386,7 +391,9 @@ def _item_view(
         view[key] = label_in(texts, language, protocol.default_language) if texts else None
     view["required_if"] = item.required_if
     view["calculation"] = item.calculation
-    if value is None and item.default is not None and not _DYNAMIC.search(item.default):
+    literal = item.default is not None and not _DYNAMIC.search(item.default)
+    view["default"] = item.default if literal else None
+    if value is None and literal:
         value = item.default.split() if item.type == "multiple" else item.default
     if item.type == "multiple":
         view["value"] = [str(v) for v in value] if isinstance(value, list) else []

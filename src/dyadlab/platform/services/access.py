@@ -5,19 +5,22 @@ Every researcher route, page and export that touches a study goes through
 is a :class:`~dyadlab.platform.tables.StudyMember` row; what each role may do is the
 table :data:`PERMISSIONS`:
 
-==============  =====  ==========  ======  ======  ========  =======
-study role      read   compliance  export  invite  withdraw  members
-==============  =====  ==========  ======  ======  ========  =======
-owner           yes    yes         yes     yes     yes       yes
-collaborator    yes    yes         yes     yes     no        no
-analyst         yes    yes         yes     no      no        no
-monitor         yes    yes         no      no      no        no
-==============  =====  ==========  ======  ======  ========  =======
+==============  =====  ==========  ======  ======  ========  =======  =========
+study role      read   compliance  export  invite  withdraw  members  interview
+==============  =====  ==========  ======  ======  ========  =======  =========
+owner           yes    yes         yes     yes     yes       yes      yes
+collaborator    yes    yes         yes     yes     no        no       yes
+analyst         yes    yes         yes     no      no        no       no
+monitor         yes    yes         no      no      no        no       no
+interviewer     yes    no          no      no      no        no       yes
+==============  =====  ==========  ======  ======  ========  =======  =========
 
 ``read`` is the study's protocol and counts; ``compliance`` the compliance figures
 (counts and rates, no answers); ``export`` the answers themselves (the export, and the
 "Analyses" page, whose reports are made of the answers); ``members`` adding, changing
-and removing members.
+and removing members; ``interview`` running the relational and sexual history
+interviews (:mod:`dyadlab.platform.services.history`): an interviewer sees the study
+and its interviews, nothing else.
 
 A researcher who is not a member of a study gets :class:`NotFoundError` — the same
 answer, word for word, as for a study that does not exist, so nobody learns which
@@ -61,7 +64,7 @@ __all__ = [
     "study_for",
 ]
 
-STUDY_ROLES = ("owner", "collaborator", "analyst", "monitor")
+STUDY_ROLES = ("owner", "collaborator", "analyst", "monitor", "interviewer")
 
 #: What the actions mean, in the words of the 403 message ("... does not allow you to ...").
 ACTIONS: Mapping[str, str] = {
@@ -71,16 +74,18 @@ ACTIONS: Mapping[str, str] = {
     "invite": "invite couples",
     "withdraw": "record a withdrawal",
     "members": "manage this study's members",
+    "interview": "run this study's history interviews",
 }
 
 #: The study roles allowed to do each action (the table in the module notes).
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     "read": frozenset(STUDY_ROLES),
-    "compliance": frozenset(STUDY_ROLES),
+    "compliance": frozenset({"owner", "collaborator", "analyst", "monitor"}),
     "export": frozenset({"owner", "collaborator", "analyst"}),
     "invite": frozenset({"owner", "collaborator"}),
     "withdraw": frozenset({"owner"}),
     "members": frozenset({"owner"}),
+    "interview": frozenset({"owner", "collaborator", "interviewer"}),
 }
 
 

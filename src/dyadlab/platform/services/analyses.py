@@ -41,7 +41,14 @@ if TYPE_CHECKING:
     from dyadlab.platform.protocol import Protocol
     from dyadlab.report.plan import PlanStep
 
-__all__ = ["AnalyseResult", "analyse_study", "check_extra", "plan_steps", "plan_text"]
+__all__ = [
+    "AnalyseResult",
+    "analyse_study",
+    "check_extra",
+    "plan_listing",
+    "plan_steps",
+    "plan_text",
+]
 
 Progress = Callable[[int, int, str], None]
 
@@ -142,6 +149,27 @@ class AnalyseResult:
             "models": self.models,
             "results": {key: result.to_dict() for key, result in self.results.items()},
         }
+
+
+def plan_listing(protocol: Protocol, extra: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The protocol's ``analysis`` section as YAML, and the models added by hand.
+
+    Examples
+    --------
+    >>> from dyadlab.platform.protocol import example_protocol
+    >>> print(plan_listing(example_protocol()).splitlines()[:3])
+    ['analysis:', '- model: nonindependence', '  variables:']
+    """
+    import yaml
+
+    text = yaml.safe_dump(
+        {"analysis": [dict(e) for e in protocol.analysis]}, sort_keys=False, allow_unicode=True
+    )
+    if extra:
+        text += "# added by hand, not preregistered:\n" + yaml.safe_dump(
+            {"extra": [dict(e) for e in extra]}, sort_keys=False, allow_unicode=True
+        )
+    return text
 
 
 def plan_text(study: Any, exported_at: datetime, n_rows: int, extra: int = 0) -> str:
@@ -251,6 +279,7 @@ def analyse_study(
             role="role",
             title=f"{study.title}: analysis plan",
             plan_text=plan_text(study, now, exported.n_rows, len(added)),
+            plan_listing=plan_listing(protocol, added),
             provenance=provenance,
             format=format,
             progress=None

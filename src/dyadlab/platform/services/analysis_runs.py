@@ -59,7 +59,8 @@ def start_run(
     Raises
     ------
     DyadlabError
-        The study's protocol has no analysis plan.
+        The study's protocol has no analysis plan, or a run of it is still going (a
+        second click would only queue the same work).
     """
     from dyadlab.platform.services.studies import study_protocol
 
@@ -70,6 +71,12 @@ def start_run(
             "'analysis' section, fixed when the study is created."
         )
     now = utcnow()
+    for earlier in list_runs(session, study.id, limit=5):
+        if run_state(earlier, now)["status"] in ("queued", "running"):
+            raise DyadlabError(
+                f"Run {earlier.id} of this plan is still going; its report will be here "
+                "when it is done."
+            )
     run = AnalysisRun(
         study_id=study.id,
         researcher_id=researcher_id,

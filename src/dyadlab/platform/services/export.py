@@ -3,7 +3,9 @@
 Files written next to ``out`` (``study.csv`` gives ``study.csv``, ``study_codebook.csv``,
 ``study_compliance_persons.csv``, ``study_compliance_couples.csv``,
 ``study_compliance_days.csv``, ``study_withdrawals.csv`` and, when the protocol has
-event-contingent questionnaires, ``study_events.csv`` in the data file's format):
+event-contingent questionnaires, ``study_events.csv`` in the data file's format; when
+it has XLSForm repeat groups, ``study_repeats.csv`` in long format, see
+:func:`repeat_frame`):
 
 - **individual** (canonical): one row per person and scheduled prompt — answered or
   missed — with the key columns ``dyad, person, role, diary_day, prompt_number,
@@ -345,6 +347,11 @@ def export_study(
         ev_path = _sibling(out, "events")
         _write(events, ev_path, protocol)
         files.append(ev_path)
+    repeats = repeat_frame(protocol, frame, events)
+    if not repeats.empty:
+        rep_path = _sibling(out, "repeats")
+        _write(repeats, rep_path, protocol)
+        files.append(rep_path)
     latency = pd.to_numeric(report.persons["median_latency_min"], errors="coerce").dropna()
     summary = {
         "time": time,
@@ -369,6 +376,50 @@ def export_study(
         ],
         compliance=summary,
     )
+
+
+_REPEAT_KEYS = ("dyad", "person", "role", "occasion", "diary_day", "questionnaire", "prompt_key")
+
+
+def repeat_frame(protocol: Any, *frames: pd.DataFrame) -> pd.DataFrame:
+    """The answers inside XLSForm repeat groups in long format: one row per response and
+    copy of a repeat that has an answer, with ``repeat`` (the group's name), ``instance``
+    (1, 2, …) and one column per item of the group, named without the copy's ``_k``.
+
+    ``frames`` are the individual-format rows (scheduled prompts, event reports). The
+    same answers are also in the data file, one column per copy (``name_1``, …).
+    """
+    colmap = item_columns(protocol)
+    groups: dict[str, dict[int, dict[str, str]]] = {}
+    for q in protocol.questionnaires:
+        for item in q.items:
+            if not item.repeat or not item.repeat_index:
+                continue
+            if re.fullmatch(rf"{re.escape(item.repeat)}_more_\d+", item.name):
+                continue  # "add another?", not an item of the group
+            base = item.name[: -len(f"_{item.repeat_index}")]
+            groups.setdefault(item.repeat, {}).setdefault(item.repeat_index, {})[base] = colmap[
+                (q.name, item.name)
+            ]
+    records: list[dict[str, Any]] = []
+    columns: list[str] = []
+    for frame in frames:
+        keys = [k for k in _REPEAT_KEYS if k in frame.columns]
+        columns += [k for k in keys if k not in columns]
+        for row in frame.to_dict("records"):
+            for repeat, copies in groups.items():
+                for instance, items in sorted(copies.items()):
+                    values = {base: row.get(col) for base, col in items.items()}
+                    if all(v is None or (isinstance(v, float) and v != v) for v in values.values()):
+                        continue
+                    records.append(
+                        {**{k: row[k] for k in keys}, "repeat": repeat, "instance": instance}
+                        | values
+                    )
+    if not records:
+        return pd.DataFrame()
+    bases = list(dict.fromkeys(b for c in groups.values() for i in c.values() for b in i))
+    return pd.DataFrame.from_records(records, columns=[*columns, "repeat", "instance", *bases])
 
 
 def _roles_split(frame: pd.DataFrame) -> bool:

@@ -6,8 +6,10 @@ Under the GDPR, data about a person's sex life is a special category, and what o
 partner reports *about* the other is the other's personal data too. So deleting a
 person's data removes:
 
-1. every response the person gave (``responses`` rows), and their reminder records
-   (``deliveries``) and e-mail address;
+1. every response the person gave (``responses`` rows), their reminder records
+   (``deliveries``) and e-mail address, and their relational and sexual history
+   interview with its edit log (:func:`dyadlab.platform.services.history.
+   delete_interviews`);
 2. in the **partner's** responses, every item the protocol marks ``about: partner``
    (judgments of the withdrawing person). The partner's own answers about themselves
    stay. The removed item names are kept in ``responses.redacted_items`` so the export
@@ -45,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from dyadlab.platform.db import checkpoint_after_delete
 from dyadlab.platform.errors import ConflictError, NotFoundError
+from dyadlab.platform.services.history import delete_interviews
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
 from dyadlab.platform.tables import (
@@ -54,6 +57,8 @@ from dyadlab.platform.tables import (
     Delivery,
     Person,
     PushSubscription,
+    RatingBatch,
+    RatingSample,
     Response,
     Upload,
     utcnow,
@@ -148,6 +153,9 @@ def withdraw(
         session.execute(delete(Upload).where(Upload.person_id == person.id))
         session.execute(delete(Response).where(Response.person_id == person.id))
         session.execute(delete(Delivery).where(Delivery.person_id == person.id))
+        delete_interviews(session, person.id)
+        session.execute(delete(RatingSample).where(RatingSample.person_id == person.id))
+        session.execute(delete(RatingBatch).where(RatingBatch.person_id == person.id))
         person.email = None
         person.data_deleted = True
         about = partner_items(study_protocol(study))

@@ -45,6 +45,8 @@
    *   partner who picks up the phone must not find them; on a phone that is offline they
    *   are lost, and the page says so next to the button and wherever it says answers
    *   are waiting on the device);
+   * - continuous-rating batches not yet sent ("dyadlab:rating:PERSON:…", rating.js) are
+   *   deleted (not sent: a rating session stops with the exit);
    * - sessionStorage is cleared;
    * - the page's history entry is replaced by the exit page (location.replace). Links
    *   between the study pages replace their entry as well, so the study has one entry in
@@ -57,7 +59,8 @@
       var doomed = [];
       for (var i = 0; i < window.localStorage.length; i++) {
         var key = window.localStorage.key(i);
-        if (key === "dyadlab:pending:" + person || key.indexOf("dyadlab:draft:" + person + ":") === 0) {
+        if (key === "dyadlab:pending:" + person || key.indexOf("dyadlab:draft:" + person + ":") === 0 ||
+            key.indexOf("dyadlab:rating:" + person + ":") === 0) {
           doomed.push(key);
         }
       }
@@ -659,6 +662,11 @@
       }
       var shown = !expression || relevantNow(expression, values);
       if (!shown && !item.hidden) { clear(item); }
+      if (shown && item.hidden && item.dataset.default !== undefined && isEmpty(valueOf(item))) {
+        /* asked again: its default (XLSForm "default") is filled in again */
+        var d = item.dataset.default;
+        setValue(item, item.dataset.type === "multiple" ? d.split(/\s+/) : d);
+      }
       item.hidden = !shown;
       inputsOf(item).forEach(function (i) { i.disabled = !shown; });
       if (shown) {
