@@ -8,6 +8,7 @@ import pytest
 
 import dyadlab as dl
 from dyadlab.cli import main
+from dyadlab.exceptions import DyadlabWarning
 
 ARGS = ["power", "apim", "--actor", "0.3", "--partner", "0.15", "--r-x", "0.3", "--r-e", "0.3"]
 
@@ -42,17 +43,18 @@ def test_montecarlo_alpha_and_grid(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["method"] == "montecarlo" and out["alpha"] == 0.1 and out["replications"] == 200
     assert out["dyads"] == [40, 80] and len(out["curve"]) == 2
-    again = dl.power.apim(
-        actor=0.3,
-        partner=0.15,
-        r_x=0.3,
-        r_e=0.3,
-        dyads=[40, 80],
-        alpha=0.1,
-        method="montecarlo",
-        replications=200,
-        rng=3,
-    )
+    with pytest.warns(DyadlabWarning, match="Only 200 replications"):
+        again = dl.power.apim(
+            actor=0.3,
+            partner=0.15,
+            r_x=0.3,
+            r_e=0.3,
+            dyads=[40, 80],
+            alpha=0.1,
+            method="montecarlo",
+            replications=200,
+            rng=3,
+        )
     assert out["power"] == again.power
 
 

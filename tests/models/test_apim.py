@@ -184,12 +184,13 @@ def test_non_convergence_is_warned_and_reported(monkeypatch: pytest.MonkeyPatch)
     import dataclasses
 
     from dyadlab.models import _apim_fit
-    from dyadlab.models._gls import fit_gls as real
+
+    real = _apim_fit.fit_mixed
 
     def stuck(*args: object, **kwargs: object) -> object:
         return dataclasses.replace(real(*args, **kwargs), converged=False)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_apim_fit, "fit_gls", stuck)
+    monkeypatch.setattr(_apim_fit, "fit_mixed", stuck)
     with pytest.warns(DyadlabWarning, match="did not converge"):
         res = dl.apim(_sim(), y="y", x="x", dyad="couple")
     assert res.fit["converged"] is False
@@ -422,3 +423,35 @@ def test_no_warning_leaks_for_clean_data() -> None:
         res = dl.apim(_sim(), y="y", x="x", dyad="couple", role="role")
     assert res.warnings == []
     assert res.fit["converged"] is True
+
+
+@pytest.mark.parametrize("role", ["role", None])
+def test_mlm_by_the_engine_equals_the_closed_form_gls_of_the_bootstrap(role: str | None) -> None:
+    """The point fit (engine) and the bootstrap's refits (closed-form GLS) are one model."""
+    from dyadlab.models._apim_design import prepare
+    from dyadlab.models._apim_fit import gls_by_engine, pairwise_design
+    from dyadlab.models._gls import fit_gls
+
+    des = prepare(_sim(n=80, seed=4), y="y", x=["x"], dyad="couple", role=role, func="apim")
+    y, x, dyad, member, _ = pairwise_design(des)
+    engine = gls_by_engine(y, x, dyad, member, distinguishable=role is not None)
+    closed = fit_gls(y, x, dyad, member if role else None)
+    np.testing.assert_allclose(engine.beta, closed.beta, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(engine.vcov, closed.vcov, rtol=1e-5, atol=1e-10)
+    assert engine.loglik == pytest.approx(closed.loglik, abs=1e-8)
+    assert (engine.rho, engine.delta) == pytest.approx((closed.rho, closed.delta), abs=1e-5)
+
+
+def _gls_cases() -> list[object]:
+    from tests.reference.fixtures import cases
+
+    return [c for c in cases("apim_mlm") if "role" not in c.args and isinstance(c.call, str)]
+
+
+@pytest.mark.parametrize("case", _gls_cases(), ids=str)
+def test_r_call_is_the_nlme_call_of_the_reference(case) -> None:  # type: ignore[no-untyped-def]
+    """``ApimResult.r_call`` writes the formula the R reference script fitted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        res = dl.apim(case.data, **case.args)
+    assert " ".join(res.r_call.split()) == " ".join(case.call.split())

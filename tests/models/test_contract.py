@@ -8,14 +8,18 @@ For each model, on data that exercises its warnings where it has any:
   the same call, run in-process through the Typer app;
 - the input DataFrame is left unchanged;
 - every message in ``.warnings`` was also issued, once, as a DyadlabWarning (or its
-  subclass ConvergenceWarning), and nothing else was issued.
+  subclass ConvergenceWarning), and nothing else was issued;
+- the result is immutable (a frozen dataclass, ``extra`` read-only) and every typed
+  attribute of its class reads.
 
 A new model adds one ``Case`` here (docs/adding_a_model.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -32,7 +36,7 @@ import dyadlab as dl
 from dyadlab.cli import app
 from dyadlab.exceptions import DyadlabWarning
 from dyadlab.io import read_table
-from dyadlab.models._result import ESTIMATE_COLUMNS
+from dyadlab.models._result import ESTIMATE_COLUMNS, ModelResult
 from tests.reference.fixtures import REPO
 
 DATA = REPO / "tests" / "reference" / "data"
@@ -68,7 +72,6 @@ class Case:
     kwargs: dict[str, Any] = field(hash=False)
     argv: list[str] | None = field(hash=False)
     estimates: bool = True  # power analyses have no estimates table
-    warns: bool = True  # power analyses keep their notes in .warnings only
 
     def __str__(self) -> str:
         return self.name
@@ -201,7 +204,6 @@ CASES = [
         "survey_panel.csv",
         {"var": ["loneliness"], "by": "relationship"},
         ["survey", "mean", "{data}", *_flags(var="loneliness", by="relationship"), *_DESIGN],
-        warns=False,  # survey keeps its notes in .warnings only (not yet issued)
     ),
     Case(
         "power_apim",
@@ -210,7 +212,6 @@ CASES = [
         {"actor": 0.3, "partner": 0.15, "r_x": 0.3, "r_e": 0.3, "dyads": 100},
         ["power", "apim", *_flags(actor=0.3, partner=0.15, r_x=0.3, r_e=0.3, dyads=100)],
         estimates=False,
-        warns=False,
     ),
     Case(
         "power_diary",
@@ -220,7 +221,6 @@ CASES = [
         | {"seed": 0, "progress": False},
         ["power", "diary", *_flags(actor=0.1, partner=0.05, couples=20, days=7), *_REPS],
         estimates=False,
-        warns=False,
     ),
 ]
 
@@ -271,7 +271,7 @@ def test_input_is_not_mutated(case: Case) -> None:
     pd.testing.assert_frame_equal(frame, before)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.warns], ids=str)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_warnings_are_mirrored(case: Case, fitted: dict[str, Any]) -> None:
     result, _, caught = _result(case, fitted)
     assert all(issubclass(w.category, DyadlabWarning) for w in caught), [
@@ -279,6 +279,24 @@ def test_warnings_are_mirrored(case: Case, fitted: dict[str, Any]) -> None:
     ]
     assert [str(w.message) for w in caught] == list(result.warnings)
     assert result.to_dict()["warnings"] == list(result.warnings)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.estimates], ids=str)
+def test_result_is_frozen_and_typed(case: Case, fitted: dict[str, Any]) -> None:
+    result, _, _ = _result(case, fitted)
+    assert isinstance(result, ModelResult)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.n_obs = 0
+    with pytest.raises(TypeError):
+        result.extra["model"] = "changed"
+    # every typed attribute a result class adds reads from this result
+    for klass in type(result).__mro__[: type(result).__mro__.index(ModelResult)]:
+        for name, attr in vars(klass).items():
+            if isinstance(attr, property) and not name.startswith("_"):
+                getattr(result, name)
+    assert result.r_call is None or result.r_call.startswith(("nlme::", "lme4::", "lavaan::"))
+    # a frozen result still pickles (Dask workers, caches) and round-trips its JSON
+    assert pickle.loads(pickle.dumps(result)).to_dict() == result.to_dict()
 
 
 def test_some_case_warns() -> None:

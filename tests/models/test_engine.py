@@ -209,7 +209,7 @@ def test_no_random_effects_is_gls_and_equals_a_zero_column() -> None:
     assert gls.residual_params == pytest.approx(dummy.residual_params, rel=1e-6)
 
 
-@pytest.mark.parametrize("method", ["REML", "ML"])
+@pytest.mark.parametrize("estimator", ["REML", "ML"])
 @pytest.mark.parametrize(
     "structure",
     [
@@ -220,7 +220,7 @@ def test_no_random_effects_is_gls_and_equals_a_zero_column() -> None:
     ids=lambda v: type(v).__name__,
 )
 @pytest.mark.parametrize("cov_name", ["un2", "un4", "exch2", "none", "blocked"])
-def test_gradient_equals_finite_differences(structure, cov_name, method):  # type: ignore[no-untyped-def]
+def test_gradient_equals_finite_differences(structure, cov_name, estimator):  # type: ignore[no-untyped-def]
     """The analytic gradient of the profiled (RE)ML criterion (covariance parameters)
     equals central differences of the likelihood, for every residual structure."""
     rng = np.random.default_rng(11)
@@ -246,13 +246,13 @@ def test_gradient_equals_finite_differences(structure, cov_name, method):  # typ
     q = Z.shape[1]
     prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
     theta = rng.normal(scale=0.5, size=cov.n_params + structure.n_params)
-    ll, grad = loglik_gradient(theta, prepared, cov, q, 2, n, method)
-    assert ll == pytest.approx(profiled_loglik(theta, prepared, cov, q, 2, n, method)[0])
+    ll, grad = loglik_gradient(theta, prepared, cov, q, 2, n, estimator)
+    assert ll == pytest.approx(profiled_loglik(theta, prepared, cov, q, 2, n, estimator)[0])
     h = 1e-5
     fd = [
         (
-            profiled_loglik(theta + e, prepared, cov, q, 2, n, method)[0]
-            - profiled_loglik(theta - e, prepared, cov, q, 2, n, method)[0]
+            profiled_loglik(theta + e, prepared, cov, q, 2, n, estimator)[0]
+            - profiled_loglik(theta - e, prepared, cov, q, 2, n, estimator)[0]
         )
         / (2 * h)
         for e in np.eye(len(theta)) * h
@@ -307,16 +307,16 @@ def test_refit_small_log_sds_keeps_the_better_fit() -> None:
     y = X @ [1.0, 0.5] + (ind * u).sum(axis=1) + rng.normal(size=n)
     cs = CompoundSymmetry(distinguishable=True)
     cov = Blocked([Unstructured(2), Diagonal(2)])
-    fit = fit_mixed(X, y, Z, layout, cs, cov, method="ML")
+    fit = fit_mixed(X, y, Z, layout, cs, cov, estimator="ML")
     assert (
         refit_small_log_sds(
-            fit, X, y, Z, layout, cs, cov, positions=np.array([], dtype=int), method="ML"
+            fit, X, y, Z, layout, cs, cov, positions=np.array([], dtype=int), estimator="ML"
         )
         is fit
     )
     assert np.min(fit.theta[3:5]) < -4.0
     again = refit_small_log_sds(
-        fit, X, y, Z, layout, cs, cov, positions=np.arange(3, 5), method="ML"
+        fit, X, y, Z, layout, cs, cov, positions=np.arange(3, 5), estimator="ML"
     )
     assert again.loglik >= fit.loglik
     assert again.converged

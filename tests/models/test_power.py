@@ -10,7 +10,16 @@ import pytest
 import dyadlab as dl
 from dyadlab.exceptions import OptionError
 from dyadlab.models._power_mc import fit_distinguishable, fit_indistinguishable
-from tests.reference.fixtures import assert_close_est, assert_close_se, cases
+from tests.reference.fixtures import (
+    DATA_WARNINGS_EXPECTED,
+    assert_close_est,
+    assert_close_se,
+    cases,
+)
+
+# few Monte Carlo replications on purpose (fast tests): the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = DATA_WARNINGS_EXPECTED
 
 ANALYTIC = [c for c in cases("power_apim") if c.name.startswith("analytic_")]
 PUBLISHED = [c for c in cases("power_apim") if c.name.startswith("published_")]

@@ -11,6 +11,11 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED
+
+# few Monte Carlo replications on purpose (fast tests): the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = DATA_WARNINGS_EXPECTED
 
 distributed = pytest.importorskip("distributed")
 

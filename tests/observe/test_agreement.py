@@ -20,6 +20,10 @@ from dyadlab.observe._kappa import agreement_weights, cohen_kappa
 from dyadlab.observe._krippendorff import difference_matrix, krippendorff_alpha
 from tests.reference import fixtures as reference
 
+# the data leave rows out or have small cells on purpose: the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = reference.DATA_WARNINGS_EXPECTED
+
 NAN = np.nan
 WIKI = [
     [NAN, NAN, NAN, NAN, NAN, 3, 4, 1, 2, 1, 1, 3, 3, NAN, 3],

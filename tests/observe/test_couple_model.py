@@ -18,6 +18,10 @@ import dyadlab as dl
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning
 from tests.reference import fixtures as reference
 
+# the data leave rows out or have small cells on purpose: the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = reference.DATA_WARNINGS_EXPECTED
+
 CASES = [c for c in reference.cases("observe") if c.model == "observe_couple_model"]
 
 

@@ -10,6 +10,11 @@ import pytest
 
 import dyadlab as dl
 from dyadlab.exceptions import DyadicDataError, OptionError
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED
+
+# the data leave rows out or have small cells on purpose: the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = DATA_WARNINGS_EXPECTED
 
 matplotlib.use("Agg")
 

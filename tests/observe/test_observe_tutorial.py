@@ -12,6 +12,11 @@ import matplotlib
 import pytest
 
 from dyadlab.exceptions import ConvergenceWarning
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED
+
+# the data leave rows out or have small cells on purpose: the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = DATA_WARNINGS_EXPECTED
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "observe.md"
 PAIR = re.compile(r"```python\n(?P<code>.*?)```\s*(?:```text\n(?P<out>.*?)```)?", re.S)

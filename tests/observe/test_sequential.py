@@ -15,6 +15,11 @@ import pytest
 import dyadlab as dl
 from dyadlab.exceptions import DyadicDataError
 from dyadlab.observe._lag_tables import _hat_diagonal, ipf_expected, table_statistics
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED
+
+# the data leave rows out or have small cells on purpose: the DyadlabWarning saying so
+# is expected here (tests/models/test_warning_policy.py checks it is issued)
+pytestmark = DATA_WARNINGS_EXPECTED
 
 CODES = ["H+", "Ho", "H-", "W+", "Wo", "W-"]
 GRIFFIN_GOTTMAN = np.array(

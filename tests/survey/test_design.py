@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 import dyadlab as dl
-from dyadlab.exceptions import DyadicDataError, OptionError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, DyadlabWarning, OptionError
+from tests.reference.fixtures import DATA_WARNINGS_EXPECTED
+
+# simulate_panel leaves values missing on purpose: the estimates say so with a warning
+pytestmark = DATA_WARNINGS_EXPECTED
 
 
 @pytest.fixture
@@ -79,7 +83,9 @@ def test_bad_options(panel: pd.DataFrame) -> None:
 def test_domains_keep_every_row_and_psu(panel: pd.DataFrame) -> None:
     """A domain SE uses all PSUs: equal to the full-sample SE of y·1{domain} ratio form."""
     d = _design(panel)
-    res = d.mean("loneliness", by="relationship")
+    with pytest.warns(DyadlabWarning, match="'loneliness' missing are outside") as caught:
+        res = d.mean("loneliness", by="relationship")
+    assert [str(w.message) for w in caught] == res.warnings  # issued once, and kept
     assert res.estimates["n"].sum() == panel["loneliness"].notna().sum()
     # the domain mean is the ratio of totals of y·1{g} and 1{g} over the whole design
     g = panel["relationship"] == "single"
@@ -187,3 +193,16 @@ def test_replicate_design_bad_input(panel: pd.DataFrame) -> None:
     np.testing.assert_allclose(
         again.mean("loneliness").estimates["se"], rep.mean("loneliness").estimates["se"]
     )
+
+
+def test_glm_that_does_not_converge_issues_a_convergence_warning(
+    panel: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dyadlab.survey import _glm
+
+    real = _glm._irls
+    monkeypatch.setattr(_glm, "_irls", lambda *a, **k: real(*a, **{**k, "max_iter": 1}))
+    with pytest.warns(ConvergenceWarning, match=r"survey.glm\(\): the fit did not converge"):
+        res = _design(panel).glm("lonely_often", ["loneliness"], family="quasibinomial")
+    assert res.fit["converged"] is False
+    assert any("did not converge (IRLS, 1 iterations)" in w for w in res.warnings)

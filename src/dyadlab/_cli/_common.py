@@ -12,7 +12,8 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -106,7 +107,14 @@ def print_result(model: Callable[..., Any], data: Any, *, as_json: bool, **argum
     The model's :class:`~dyadlab.exceptions.DyadlabWarning` messages are part of the
     result (its summary and JSON), so they are not printed a second time on stderr.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DyadlabWarning)
+    with notes_in_result():
         result = model(data, **arguments)
     typer.echo(result.to_json() if as_json else result.summary())
+
+
+@contextmanager
+def notes_in_result() -> Iterator[None]:
+    """Silence the DyadlabWarnings of a call whose result prints them (summary, JSON)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        yield

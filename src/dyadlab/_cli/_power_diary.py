@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from dyadlab._cli._common import notes_in_result
 from dyadlab._cli._dask import HELP as SCHEDULER_HELP
 
 HELP = (
@@ -72,7 +73,7 @@ def power_diary_command(
     if not days:
         raise OptionError("power diary: --days is required; e.g. --days 14 --days 21.")
     assert actor is not None and partner is not None
-    with dask_client(scheduler, "power diary") as client:
+    with dask_client(scheduler, "power diary") as client, notes_in_result():
         result = diary(
             actor=actor,
             partner=partner,

@@ -18,7 +18,6 @@ $ dyadlab physio concordance epochs.csv --subjective rating --genital vpa \\
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,10 +29,11 @@ from dyadlab._cli._common import (
     JsonOption,
     LevelOption,
     PersonOption,
+    notes_in_result,
     print_result,
     require_options,
 )
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+from dyadlab.exceptions import DyadicDataError
 
 if TYPE_CHECKING:  # numpy and pandas load when a command runs, not at start-up
     import numpy as np
@@ -108,8 +108,7 @@ def vpa_command(
     assert signal is not None and rate is not None
     frame = read_table(data)
     log = EditLog.load(edits) if edits is not None else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DyadlabWarning)
+    with notes_in_result():
         result = vpa(_column(frame, signal, data), rate, edits=log)
     typer.echo(result.to_json() if as_json else result.summary())
 
@@ -172,7 +171,8 @@ def synchrony_command(
     from dyadlab.physio._synchrony import synchrony
 
     x, y, fs, settings = _two_series("synchrony", data, a, b, rate, window, step, max_lag, lag_step)
-    result = synchrony(x, y, fs, **settings)
+    with notes_in_result():
+        result = synchrony(x, y, fs, **settings)
     typer.echo(result.to_json() if as_json else result.summary())
 
 
@@ -208,9 +208,10 @@ def surrogates_command(
     x, y, fs, settings = _two_series(
         "surrogates", data, a, b, rate, window, step, max_lag, lag_step
     )
-    result = surrogate_test(
-        x, y, fs, **settings, method=method, n=n, statistic=statistic, segment=segment, rng=seed
-    )
+    with notes_in_result():
+        result = surrogate_test(
+            x, y, fs, **settings, method=method, n=n, statistic=statistic, segment=segment, rng=seed
+        )
     typer.echo(json.dumps(result.to_dict()) if as_json else result.summary())
 
 

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from dyadlab._cli._common import notes_in_result
 from dyadlab._cli._dask import HELP as SCHEDULER_HELP
 
 HELP = "Power analysis before a study: how likely N dyads are to detect an effect."
@@ -100,7 +101,10 @@ def power_apim_command(
         "r_x": _required("--r-x", r_x),
         "r_e": _required("--r-e", r_e),
     }
-    with dask_client(scheduler if method == "montecarlo" else None, "power apim") as client:
+    with (
+        dask_client(scheduler if method == "montecarlo" else None, "power apim") as client,
+        notes_in_result(),
+    ):
         result = apim(
             **kwargs,
             dyads=dyads[0] if len(dyads) == 1 else dyads,

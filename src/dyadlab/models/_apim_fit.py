@@ -24,7 +24,10 @@ from scipy import stats
 
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
-from dyadlab.models._gls import fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
+from dyadlab.models._engine import fit_mixed
+from dyadlab.models._engine_covariance import Unstructured
+from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
+from dyadlab.models._gls import GlsFit, fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 from dyadlab.models._sem import (
     apim_spec,
@@ -530,6 +533,46 @@ def _cfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float | None:
 
 
 # ---- MLM ------------------------------------------------------------------------------
+def gls_by_engine(
+    y: Array, x: Array, dyad: NDArray[Any], member: NDArray[Any], *, distinguishable: bool
+) -> GlsFit:
+    """``nlme::gls`` REML (corCompSymm, varIdent by role) fitted by the engine.
+
+    The engine's model without random effects (:func:`~dyadlab.models._engine.fit_mixed`
+    with ``q = 0``), the one REML path of the Gaussian models; ``fit_gls`` is kept for the
+    bootstrap's weighted and batched refits only, and for a design so nearly collinear
+    that the engine's rank check refuses it (the APIM fits it and warns, see
+    ``_check_rank``).
+    """
+    order = np.lexsort((member, dyad))
+    _, code = np.unique(dyad[order], return_inverse=True)
+    layout = RowLayout(dyad=code, member=member[order].astype(int), time=np.zeros(len(order)))
+    try:
+        fit = fit_mixed(
+            x[order],
+            y[order],
+            np.zeros((len(order), 0)),
+            layout,
+            CompoundSymmetry(distinguishable=distinguishable),
+            Unstructured(0),
+            estimator="REML",
+        )
+    except np.linalg.LinAlgError:
+        return fit_gls(y, x, dyad, member if distinguishable else None)
+    return GlsFit(
+        beta=fit.beta,
+        vcov=fit.vcov,
+        sigma=float(np.sqrt(fit.sigma2)),
+        rho=float(fit.residual_params["rho"]),
+        delta=float(fit.residual_params.get("sd_ratio", 1.0)),
+        loglik=float(fit.loglik),
+        n_obs=len(order),
+        n_coef=x.shape[1],
+        n_var_params=2 if distinguishable else 1,
+        converged=bool(fit.converged),
+    )
+
+
 def mlm(des: Design, *, level: float) -> Fitted:
     """nlme::gls() REML, compound symmetry within dyad (+ varIdent by role)."""
     yv, xm, dyv, mv, labels = pairwise_design(des)
@@ -547,7 +590,7 @@ def mlm(des: Design, *, level: float) -> Fitted:
         )
     near = _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels], unit="persons")
     role = mv[ok] if des.distinguishable else None
-    fit = fit_gls(yv[ok], xm[ok], dyv[ok], role)
+    fit = gls_by_engine(yv[ok], xm[ok], dyv[ok], mv[ok], distinguishable=des.distinguishable)
     warns += [near] if near else []
     warns += _fit_warnings(fit.vcov)
     coef: dict[Key, int] = {}

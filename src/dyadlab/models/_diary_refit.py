@@ -324,10 +324,10 @@ def _refit_engine(
     structure = _RESIDUALS[call["residual"]](distinguishable=distinguishable)
     q = model.Z.shape[1]
     cov = Unstructured(q) if distinguishable else Exchangeable(q // 2)
-    method = call["estimator"]
+    estimator = call["estimator"]
     # the original fit: its variance parameters start every refit, and its curvature
     # (the inverse Hessian) steers the steps
-    first = fit_mixed(model.X, a[call["y"]], model.Z, layout, structure, cov, method=method)
+    first = fit_mixed(model.X, a[call["y"]], model.Z, layout, structure, cov, estimator=estimator)
     curvature = first.theta_cov
     reps, p = len(y), model.X.shape[1]
     beta, se = np.full((reps, p), np.nan), np.full((reps, p), np.nan)
@@ -335,11 +335,18 @@ def _refit_engine(
     for r in range(reps):
         out = None
         if curvature is not None and np.all(np.isfinite(curvature)):
-            out = _steer(model, y[r], layout, structure, cov, method, first.theta, curvature)
+            out = _steer(model, y[r], layout, structure, cov, estimator, first.theta, curvature)
         if out is None:  # a variance at its boundary, or no convergence: the full fit
             try:
                 fit = fit_mixed(
-                    model.X, y[r], model.Z, layout, structure, cov, method=method, start=first.theta
+                    model.X,
+                    y[r],
+                    model.Z,
+                    layout,
+                    structure,
+                    cov,
+                    estimator=estimator,
+                    start=first.theta,
                 )
             except (np.linalg.LinAlgError, ValueError):
                 continue
@@ -354,7 +361,7 @@ def _steer(
     layout: Any,
     structure: Any,
     cov: Any,
-    method: str,
+    estimator: str,
     theta0: np.ndarray,
     curvature: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
@@ -371,7 +378,7 @@ def _steer(
     X, Z = model.X, model.Z
     (n, p), q = X.shape, Z.shape[1]
     prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
-    args = (prepared, cov, q, p, n, method)
+    args = (prepared, cov, q, p, n, estimator)
     theta = theta0.copy()
     try:
         with np.errstate(all="ignore"):
@@ -397,7 +404,7 @@ def _steer(
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return None
     sigma2 = float(info["sigma2"])
-    vcov = sigma2 * (n / (n - p) if method == "ML" else 1.0) * np.linalg.inv(info["XVX"])
+    vcov = sigma2 * (n / (n - p) if estimator == "ML" else 1.0) * np.linalg.inv(info["XVX"])
     return np.asarray(info["beta"]), np.sqrt(np.diag(vcov)), float(ll), True
 
 

@@ -154,7 +154,7 @@ class EngineFit:
     residual_params: dict[str, float]
     theta: np.ndarray
     loglik: float
-    method: str
+    estimator: str
     n_obs: int
     n_groups: int
     n_params: int
@@ -175,7 +175,7 @@ def _core(
     q: int,
     p: int,
     n: int,
-    method: str,
+    estimator: str,
     score: bool = False,
 ) -> tuple[float, dict[str, Any]]:
     """Profiled log-likelihood from the Lambda-weighted cross products (Woodbury).
@@ -183,7 +183,7 @@ def _core(
     With ``q = 0`` (no random effects: a GLS model) the Woodbury correction vanishes.
     """
     if q == 0:
-        ll0, info0 = _profile(WW, logdet_r, 0.0, p, n, method)
+        ll0, info0 = _profile(WW, logdet_r, 0.0, p, n, estimator)
         if score:
             info0["score_S"] = np.zeros((0, 0))
         return ll0, info0
@@ -197,9 +197,9 @@ def _core(
     Y = YT[:, q:, :] if score else YT
     logdet_m = 2.0 * float(np.log(diag).sum())
     corr = sum(Y[i] @ Y[i].T for i in range(q))
-    ll, info = _profile(WW[q:, q:] - corr, logdet_r, logdet_m, p, n, method)
+    ll, info = _profile(WW[q:, q:] - corr, logdet_r, logdet_m, p, n, estimator)
     if score:
-        info["score_S"] = _cov_score(ZW, F, L, YT, info, q, p, method)
+        info["score_S"] = _cov_score(ZW, F, L, YT, info, q, p, estimator)
     return ll, info
 
 
@@ -211,7 +211,7 @@ def _cov_score(
     info: dict[str, Any],
     q: int,
     p: int,
-    method: str,
+    estimator: str,
 ) -> np.ndarray:
     """The q × q matrix ``S`` of the gradient with respect to ``psi = F F'``.
 
@@ -234,7 +234,7 @@ def _cov_score(
     B = Q[:, q : q + p, :]
     c = Q[:, q + p, :] - np.einsum("apd,p->ad", B, info["beta"])
     S = G - (c @ c.T) / info["sigma2"]
-    if method == "REML":
+    if estimator == "REML":
         Ainv_B = np.linalg.solve(info["XVX"], B.transpose(1, 0, 2).reshape(p, -1))
         S -= np.einsum("apd,pbd->ab", B, Ainv_B.reshape(p, q, -1))
     out: np.ndarray = 0.5 * (S + S.T)
@@ -242,7 +242,7 @@ def _cov_score(
 
 
 def _profile(
-    full: np.ndarray, logdet_r: float, logdet_m: float, p: int, n: int, method: str
+    full: np.ndarray, logdet_r: float, logdet_m: float, p: int, n: int, estimator: str
 ) -> tuple[float, dict[str, Any]]:
     """Profile beta and sigma2 out of ``[X y]' V^-1 [X y]`` (``full``)."""
     XVX = full[:p, :p]
@@ -251,10 +251,10 @@ def _profile(
     cx = np.linalg.cholesky(XVX)
     beta = np.linalg.solve(XVX, XVy)
     rss = float(yVy - XVy @ beta)
-    nr = n - p if method == "REML" else n
+    nr = n - p if estimator == "REML" else n
     sigma2 = rss / nr
     ll = -0.5 * (nr * (_LOG2PI + 1.0 + math.log(sigma2)) + logdet_r + logdet_m)
-    if method == "REML":
+    if estimator == "REML":
         ll -= float(np.log(np.diagonal(cx)).sum())
     return ll, {"beta": beta, "XVX": XVX, "sigma2": sigma2}
 
@@ -291,7 +291,7 @@ def profiled_loglik(
     q: int,
     p: int,
     n: int,
-    method: str,
+    estimator: str,
     score: bool = False,
 ) -> tuple[float, dict[str, Any]]:
     """Profiled (restricted) log-likelihood at the variance parameters ``theta``.
@@ -301,7 +301,7 @@ def profiled_loglik(
     k = cov.n_params
     F = cov.factor(theta[:k])
     ZW, WW, logdet_r = prepared.cross(theta[k:])
-    return _core(ZW, WW, logdet_r, F, q, p, n, method, score)
+    return _core(ZW, WW, logdet_r, F, q, p, n, estimator, score)
 
 
 def loglik_gradient(
@@ -311,7 +311,7 @@ def loglik_gradient(
     q: int,
     p: int,
     n: int,
-    method: str,
+    estimator: str,
     h: float = 1e-5,
     central: bool = True,
 ) -> tuple[float, np.ndarray]:
@@ -323,7 +323,7 @@ def loglik_gradient(
     by forward differences (``central=False``: one evaluation each, as quasi-Newton needs).
     """
     k = cov.n_params
-    ll, info = profiled_loglik(theta, prepared, cov, q, p, n, method, score=True)
+    ll, info = profiled_loglik(theta, prepared, cov, q, p, n, estimator, score=True)
     grad = np.empty(len(theta))
     if k:
         SF = info["score_S"] @ cov.factor(theta[:k])
@@ -339,13 +339,13 @@ def loglik_gradient(
             dn = theta.copy()
             up[i] += h
             dn[i] -= h
-            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, method)
-            ld, _ = profiled_loglik(dn, prepared, cov, q, p, n, method)
+            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, estimator)
+            ld, _ = profiled_loglik(dn, prepared, cov, q, p, n, estimator)
             grad[i] = (lu - ld) / (2 * h)
         else:  # forward, scipy's 2-point step: one evaluation per parameter
             step = 1.49e-8 * max(1.0, abs(float(theta[i])))
             up[i] += step
-            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, method)
+            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, estimator)
             grad[i] = (lu - ll) / (up[i] - theta[i])
     return ll, grad
 
@@ -392,7 +392,7 @@ def fit_mixed(
     residual: ResidualStructure,
     cov: CovarianceStructure,
     *,
-    method: Literal["REML", "ML"] = "REML",
+    estimator: Literal["REML", "ML"] = "REML",
     start: np.ndarray | None = None,
     fixed: dict[int, float] | None = None,
 ) -> EngineFit:
@@ -414,7 +414,7 @@ def fit_mixed(
         The residual covariance structure (compound symmetry, AR(1), Kronecker).
     cov : CovarianceStructure
         The structure of ``psi`` (unstructured or exchangeable between members).
-    method : {"REML", "ML"}
+    estimator : {"REML", "ML"}
     start : ndarray, optional
         Starting values of the unconstrained parameters (covariance, then residual).
     fixed : dict, optional
@@ -459,7 +459,7 @@ def fit_mixed(
 
     def objective(t: np.ndarray) -> float:
         try:
-            ll, _ = profiled_loglik(full_theta(t), prepared, cov, q, p, n, method)
+            ll, _ = profiled_loglik(full_theta(t), prepared, cov, q, p, n, estimator)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return 1e100
         return -ll if math.isfinite(ll) else 1e100
@@ -467,7 +467,7 @@ def fit_mixed(
     def objective_grad(t: np.ndarray, central: bool = True) -> tuple[float, np.ndarray]:
         try:
             th = full_theta(t)
-            ll, g = loglik_gradient(th, prepared, cov, q, p, n, method, central=central)
+            ll, g = loglik_gradient(th, prepared, cov, q, p, n, estimator, central=central)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return 1e100, np.zeros(len(t))
         if not (math.isfinite(ll) and np.all(np.isfinite(g))):
@@ -500,14 +500,14 @@ def fit_mixed(
         iterations = int(res.nit) + n_newton
         message = str(res.message)
         converged = bool(f_hat < 1e99 and (newton_ok or res.success))
-    ll, info = profiled_loglik(theta, prepared, cov, q, p, n, method)
+    ll, info = profiled_loglik(theta, prepared, cov, q, p, n, estimator)
     sigma2 = float(info["sigma2"])
     # nlme scales the fixed effects' covariance by the REML-type variance even under ML
-    scale = sigma2 * (n / (n - p) if method == "ML" else 1.0)
+    scale = sigma2 * (n / (n - p) if estimator == "ML" else 1.0)
     vcov = scale * np.linalg.inv(info["XVX"])
     n_var = cov.n_params + residual.n_params - len(fixed) + 1
     n_params = p + n_var
-    n_bic = n - p if method == "REML" else n
+    n_bic = n - p if estimator == "REML" else n
     boundary = cov.at_boundary(theta[:k]) + residual.at_boundary(theta[k:])
     starts = np.flatnonzero(np.r_[True, np.diff(layout.dyad) != 0])
     F = cov.factor(theta[:k])
@@ -520,7 +520,7 @@ def fit_mixed(
         residual_params=residual.natural(theta[k:]),
         theta=theta,
         loglik=float(ll),
-        method=method,
+        estimator=estimator,
         n_obs=n,
         n_groups=len(starts),
         n_params=n_params,
@@ -544,7 +544,7 @@ def refit_small_log_sds(
     cov: CovarianceStructure,
     *,
     positions: np.ndarray,
-    method: Literal["REML", "ML"] = "REML",
+    estimator: Literal["REML", "ML"] = "REML",
     below: float = -4.0,
 ) -> EngineFit:
     """Re-examine log-SD parameters that ended near zero variance; the better fit.
@@ -578,7 +578,7 @@ def refit_small_log_sds(
         trial = t.copy()
         trial[i] = value
         try:
-            ll, _ = profiled_loglik(trial, prepared, cov, q, p, n, method)
+            ll, _ = profiled_loglik(trial, prepared, cov, q, p, n, estimator)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return 1e100
         return -ll if math.isfinite(ll) else 1e100
@@ -596,7 +596,7 @@ def refit_small_log_sds(
         )
         t[i] = float(res.x) if res.fun <= min(vals) else best
     try:
-        again = fit_mixed(X, y, Z, layout, residual, cov, method=method, start=t)
+        again = fit_mixed(X, y, Z, layout, residual, cov, estimator=estimator, start=t)
     except (np.linalg.LinAlgError, ValueError):
         return fit
     return again if again.loglik > fit.loglik + 1e-9 and again.converged else fit

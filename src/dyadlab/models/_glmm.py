@@ -58,7 +58,7 @@ _FUNC = "diary"
 _OVERDISPERSED = 1.2
 
 
-@dataclass
+@dataclass(frozen=True)
 class GlmmDiaryResult(DiaryResult):
     """:class:`~dyadlab.models.diary.DiaryResult` of a binary or count outcome.
 
@@ -71,9 +71,25 @@ class GlmmDiaryResult(DiaryResult):
     _curve: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
+    def family(self) -> str:
+        """The response family (``"binomial"``, ``"poisson"``, ``"negative_binomial"``)."""
+        return str(self.extra["family"])
+
+    @property
+    def link(self) -> str:
+        """The link of the estimates' scale (``"logit"``, ``"log"``)."""
+        return str(self.extra["link"])
+
+    @property
+    def overdispersion(self) -> dict[str, Any] | None:
+        """Pearson chi-square over residual df of a Poisson fit (None for other families)."""
+        od = self.extra.get("overdispersion")
+        return None if od is None else dict(od)
+
+    @property
     def ratios(self) -> pd.DataFrame:
         """Odds ratios (binomial) or rate ratios (counts) with their confidence limits."""
-        return pd.DataFrame(self.extra[_ratio_key(str(self.extra.get("family")))])
+        return pd.DataFrame(self.extra[_ratio_key(self.family)])
 
     def plot(self, *, predictor: str | None = None, **_ignored: Any) -> Any:
         """Predicted probabilities or counts over ``predictor`` per role (see
@@ -88,7 +104,7 @@ class GlmmDiaryResult(DiaryResult):
         """The diary summary, with the odds (or rate) ratios after the estimates."""
         text = super().summary()
         ratios = self.ratios
-        name = "Odds ratios" if self.extra.get("family") == "binomial" else "Rate ratios"
+        name = "Odds ratios" if self.family == "binomial" else "Rate ratios"
         lines = ["", f"{name} (exp of the estimates) with {self.level:.0%} CI:"]
         for r in ratios.itertuples(index=False):
             label = " ".join(str(v) for v in (r.effect, r.predictor, r.role) if v is not None)

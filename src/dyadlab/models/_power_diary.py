@@ -505,6 +505,8 @@ def diary(
             if k != "distinguishable" and not (binomial and k in ("r_e", "ar1"))
         },
     }
+    from dyadlab.models._emit import emit  # no pandas: the analytic path stays light
+
     return DiaryPowerResult(
         grid=grid,
         alpha=float(alpha),
@@ -512,6 +514,6 @@ def diary(
         seed=seed,
         distinguishable=bool(distinguishable),
         params=info,
-        warnings=warnings,
+        warnings=emit(warnings),
         family=family,
     )

@@ -3,8 +3,10 @@
 One class, :class:`ModelResult`, holds what design.md promises for every model: a tidy
 ``estimates`` table, ``variance_components``, ``fit``, ``tests``, ``warnings``, a readable
 ``summary()`` and a JSON-ready ``to_dict()`` (the object ``dyadlab <model> --json``
-prints). Models add their own fields through ``extra`` (for example the APIM's ``k``)
-and may subclass to add ``plot()``.
+prints). A result is immutable (a frozen dataclass). Each model subclasses it and reads
+its own outputs through typed attributes (``ApimResult.k`` a DataFrame, ``r_call`` the R
+call reproduced); ``extra`` is the read-only mapping of those outputs as the JSON gives
+them, kept for older code (``res.extra["k"]`` still works).
 
 Examples
 --------
@@ -19,8 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-import warnings as _warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -30,75 +31,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dyadlab._validation import outside_stacklevel
-from dyadlab.exceptions import DyadlabWarning
+from dyadlab.models._emit import convergence_warnings, emit
 
 __all__ = [
     "ESTIMATE_COLUMNS",
     "VARIANCE_COLUMNS",
     "ModelResult",
+    "ReadOnlyMapping",
     "convergence_warnings",
     "emit",
     "estimates_frame",
     "jsonable",
     "present",
 ]
-
-
-def emit(messages: Sequence[str], category: type[DyadlabWarning] = DyadlabWarning) -> list[str]:
-    """Issue each message as a warning of ``category``; return them for ``.warnings``.
-
-    The one warning rule of dyadlab's models: every message a result carries in
-    ``.warnings`` (and in its JSON) is issued once as a Python warning —
-    :class:`~dyadlab.exceptions.ConvergenceWarning` for a fit that did not converge or a
-    variance at its boundary (see :func:`convergence_warnings`),
-    :class:`~dyadlab.exceptions.DyadlabWarning` for everything else (rows left out, few
-    dyads, …). The warning points at the user's line that called the model.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     kept = emit(["3 rows were left out."])
-    >>> kept, caught[0].category.__name__
-    (['3 rows were left out.'], 'DyadlabWarning')
-    """
-    level = outside_stacklevel()
-    for message in messages:
-        _warnings.warn(message, category, stacklevel=level)
-    return list(messages)
-
-
-def convergence_warnings(
-    *,
-    func: str,
-    converged: bool,
-    detail: str = "",
-    boundary: Sequence[str] = (),
-    estimation: str = "ML",
-    hint: str = "the model may be over-specified for these data",
-) -> list[str]:
-    """The messages of a fit that did not converge or has variances at their boundary.
-
-    One wording for every model; pass the result to ``emit(..., ConvergenceWarning)``.
-
-    Examples
-    --------
-    >>> msgs = convergence_warnings(func="diary", converged=True, estimation="REML",
-    ...                             boundary=["sd_intercept at zero"])
-    >>> msgs
-    ['diary(): sd_intercept at zero; the model may be over-specified for these data.']
-    """
-    out = []
-    if not converged:
-        why = f" ({detail})" if detail else ""
-        out.append(
-            f"{func}(): the fit did not converge{why}; the estimates may not be the "
-            f"{estimation} estimates."
-        )
-    out += [f"{func}(): {b}; {hint}." for b in boundary]
-    return out
 
 
 def present(module: str, function: str) -> Callable[..., Any]:
@@ -196,7 +141,42 @@ def _label(value: Any) -> str:
     return str(value)
 
 
-@dataclass
+class ReadOnlyMapping(Mapping[str, Any]):
+    """A mapping that cannot be changed (and, unlike ``MappingProxyType``, pickles).
+
+    Examples
+    --------
+    >>> m = ReadOnlyMapping({"k": 1})
+    >>> m["k"], dict(m) == {"k": 1}
+    (1, True)
+    >>> m["k"] = 2
+    Traceback (most recent call last):
+    ...
+    TypeError: 'ReadOnlyMapping' object does not support item assignment
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyMapping({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ReadOnlyMapping, (self._data,))
+
+
+@dataclass(frozen=True)
 class ModelResult:
     """What a dyadlab model returns.
 
@@ -229,8 +209,17 @@ class ModelResult:
     call : dict
         The arguments of the call, for reproducibility (the JSON's last key, ``call``;
         REML or ML is ``estimator``).
-    extra : dict
-        Model-specific JSON-ready fields, placed in ``to_dict()`` after ``estimates``.
+    extra : mapping
+        Model-specific JSON-ready fields, placed in ``to_dict()`` after ``estimates``;
+        read-only. Read them through the subclass's typed attributes (``ApimResult.k``,
+        ``DiaryResult.excluded``, …): item access (``res.extra["k"]``) is kept for older
+        code only.
+    r_call : str or None
+        The R call whose numbers this result reproduces (the JSON's ``reproduces`` where
+        a model gives it), or None.
+
+    The result is frozen: ``res.n_obs = 3`` raises ``FrozenInstanceError``; derive a
+    changed copy with :func:`dataclasses.replace`.
     """
 
     model: str
@@ -248,7 +237,16 @@ class ModelResult:
     warnings: list[str] = field(default_factory=list)
     level: float = 0.95
     call: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", ReadOnlyMapping(self.extra))
+
+    @property
+    def r_call(self) -> str | None:
+        """The R call whose numbers this result reproduces, or None where none is named."""
+        call = self.extra.get("reproduces")
+        return None if call is None else str(call)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready dict that ``dyadlab <model> --json`` prints."""

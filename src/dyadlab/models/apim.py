@@ -61,7 +61,62 @@ _FUNC = "apim"
 
 
 class ApimResult(ModelResult):
-    """The result of :func:`apim`: a :class:`ModelResult` with an APIM path diagram."""
+    """The result of :func:`apim`: a :class:`ModelResult` with k, simple slopes and an
+    APIM path diagram.
+
+    Examples
+    --------
+    >>> import dyadlab as dl
+    >>> from dyadlab.data.datasets import load_acitelli
+    >>> res = dl.apim(load_acitelli(), y="satisfaction", x="tension", dyad="cuplid")
+    >>> list(res.k[["predictor", "ci_method"]].iloc[0])
+    ['tension', 'delta']
+    >>> res.r_call[:60]
+    'nlme::gls(satisfaction ~ tension + tension_partner, correlat'
+    """
+
+    @property
+    def k(self) -> pd.DataFrame:
+        """k = partner / actor per predictor (and role): estimate, se, interval, pattern."""
+        return pd.DataFrame(list(self.extra.get("k") or []))
+
+    @property
+    def simple_slopes(self) -> pd.DataFrame | None:
+        """Actor and partner effects at moderator values (None without a moderator)."""
+        slopes = self.extra.get("simple_slopes")
+        return None if slopes is None else pd.DataFrame(list(slopes))
+
+    @property
+    def n_rows_used(self) -> int:
+        """Person rows used in the fit."""
+        return int(self.extra["n_rows_used"])
+
+    @property
+    def n_rows_dropped(self) -> int:
+        """Person rows of the data left out of the fit."""
+        return int(self.extra["n_rows_dropped"])
+
+    @property
+    def r_call(self) -> str:
+        """The R call whose numbers this result reproduces (see the module's table)."""
+        if self.call.get("method") == "sem":
+            if self.distinguishable:
+                return 'lavaan::sem(apim_model, data = wide, missing = "ml")'
+            return "lavaan::sem(olsen_kenny_model, data = wide)  # Olsen & Kenny (2006)"
+        first = self.roles[0] if self.distinguishable else None
+        terms = [
+            _r_term(str(r.effect), str(r.predictor))
+            for r in self.estimates.itertuples(index=False)
+            if r.effect != "intercept" and (first is None or r.role == first)
+        ]
+        cs = "correlation = corCompSymm(form = ~1 | dyad)"
+        if self.distinguishable:
+            role = f"factor({self.call['role']})"
+            rhs = " + ".join([f"0 + {role}", *(f"{role}:{t}" for t in terms)])
+            cs += f", weights = varIdent(form = ~1 | {self.call['role']})"
+        else:
+            rhs = " + ".join(terms)
+        return f'nlme::gls({self.call["y"]} ~ {rhs}, {cs}, method = "REML", na.action = na.omit)'
 
     def plot(
         self,
@@ -113,7 +168,7 @@ class ApimResult(ModelResult):
         if extra_fit:
             head, sep, tail = text.partition("\n\nWarnings:")
             text = head + "\n" + "\n".join(extra_fit) + sep + tail
-        ks = self.extra.get("k") or []
+        ks = list(self.extra.get("k") or [])
         if ks:
             mod = self.call.get("moderator")
             at = f" at {mod} = 0" if mod else ""
@@ -123,6 +178,19 @@ class ApimResult(ModelResult):
                 lines.append(f"  {k['predictor']}{who}: {k_sentence(k, self.level)}")
             text += "\n" + "\n".join(lines)
         return text
+
+
+def _r_term(effect: str, predictor: str) -> str:
+    """An APIM estimate's term as nlme's formula names it (``x_partner``, ``x:m``).
+
+    Examples
+    --------
+    >>> _r_term("partner:years", "x")
+    'x_partner:years'
+    """
+    base, _, moderator = effect.partition(":")
+    name = f"{predictor}_partner" if base == "partner" else predictor
+    return f"{name}:{moderator}" if moderator else name
 
 
 _BASE_FIT = ("loglik", "aic", "bic", "n_params", "converged")

@@ -63,12 +63,27 @@ _CORR = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class DiaryResult(ModelResult):
     """:class:`~dyadlab.models._result.ModelResult` of :func:`diary`, with ``plot()``."""
 
     _plot_data: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     _plot_keys: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_excluded(self) -> int:
+        """Person-occasion rows left out of the fit."""
+        return int(self.extra["n_excluded"])
+
+    @property
+    def excluded(self) -> dict[str, int]:
+        """Rows left out, by reason (``no_partner_row``, ``missing_predictor``, …)."""
+        return {str(k): int(v) for k, v in self.extra["excluded"].items()}
+
+    @property
+    def n_persons(self) -> int:
+        """Persons with at least one row used."""
+        return int(self.extra["n_persons"])
 
     def plot(self, *, dyads: Sequence[Any] | None = None, max_dyads: int = 6) -> Any:
         """Per-couple trajectories of the outcome (see
@@ -670,7 +685,7 @@ def diary(
             layout,
             structure,
             cov,
-            method=estimator,  # type: ignore[arg-type]
+            estimator=estimator,  # type: ignore[arg-type]
             start=start,
         )
     except np.linalg.LinAlgError as exc:

@@ -58,9 +58,19 @@ _N_PARAMS = 18  # 12 paths + 2 × (2 residual variances + 1 covariance)
 _N_PARAMS_POOLED = 12  # 6 paths + 2 intercepts + 2 residual variances + 2 covariances
 
 
-@dataclass
+@dataclass(frozen=True)
 class MediationResult(ModelResult):
     """A :class:`~dyadlab.models._result.ModelResult` with a path diagram."""
+
+    @property
+    def bootstrap(self) -> dict[str, Any]:
+        """The resampling: ``resamples``, ``method``, ``unit``, ``failed``, ``applies_to``."""
+        return dict(self.extra["bootstrap"])
+
+    @property
+    def n_dyads_dropped(self) -> int:
+        """Dyads left out of the fit (a missing value)."""
+        return int(self.extra["n_dyads_dropped"])
 
     def plot(self, ax: Axes | None = None) -> Figure:
         """Draw the path diagram with the estimates on the arrows; return the matplotlib

@@ -48,9 +48,37 @@ from dyadlab.models._nonindependence_math import (
 )
 from dyadlab.models._result import VARIANCE_COLUMNS, ModelResult, emit, estimates_frame
 
-__all__ = ["nonindependence"]
+__all__ = ["NonindependenceResult", "nonindependence"]
 
 _FUNC = "nonindependence"
+
+
+class NonindependenceResult(ModelResult):
+    """The result of :func:`nonindependence`, with its counts as typed attributes."""
+
+    @property
+    def variables(self) -> list[str]:
+        """The variables whose partners' similarity was estimated."""
+        return [str(v) for v in self.extra["variables"]]
+
+    @property
+    def n_dyads_used(self) -> dict[str, int]:
+        """Per variable, the dyads with both members' values."""
+        return {str(k): int(v) for k, v in self.extra["n_dyads_used"].items()}
+
+    @property
+    def n_excluded_dyads(self) -> dict[str, int]:
+        """Per variable, the dyads left out (a value missing)."""
+        return {str(k): int(v) for k, v in self.extra["n_excluded_dyads"].items()}
+
+    @property
+    def f_df(self) -> dict[str, list[float]] | None:
+        """Per variable, the two df of the intraclass correlation's F test (None for
+        Pearson correlations)."""
+        f_df = self.extra.get("f_df")
+        return None if f_df is None else {str(k): list(v) for k, v in f_df.items()}
+
+
 #: fewest complete dyads a correlation is computed from
 MIN_DYADS = 3
 
@@ -172,7 +200,7 @@ def nonindependence(
     role: str | None = None,
     covariates: str | Sequence[str] | None = None,
     level: float = 0.95,
-) -> ModelResult:
+) -> NonindependenceResult:
     """Measure how alike partners are, and test whether their roles distinguish them.
 
     Parameters
@@ -197,17 +225,17 @@ def nonindependence(
 
     Returns
     -------
-    ModelResult
+    NonindependenceResult
         ``model = "nonindependence"``. ``estimates`` has one row per variable and
         effect, with columns ``effect`` (``pearson_r`` with a role, else ``icc`` and
         ``pairwise_r``), ``predictor`` (the variable), ``role`` (None), ``estimate``,
         ``se`` (``sqrt((1 - r^2) / df)`` for ``pearson_r``, ``1 / sqrt(n)`` for
         ``pairwise_r``, none for ``icc``), ``statistic`` (t, z or F), ``df`` (t's df;
-        F's two df are in ``extra["f_df"]``), ``p``, ``ci_low``, ``ci_high``.
+        F's two df are in ``.f_df``), ``p``, ``ci_low``, ``ci_high``.
         With a role, ``tests`` holds ``{"name": "distinguishability", "statistic",
-        "df", "p", "n_dyads", ...}``. ``extra`` holds ``n_dyads_used`` and
-        ``n_excluded_dyads`` per variable (missing values), ``covariates`` and, without
-        a role, the F test's df per variable. ``variance_components`` holds the mean
+        "df", "p", "n_dyads", ...}``. ``.n_dyads_used`` and ``.n_excluded_dyads``
+        give the dyads per variable (missing values) and, without a role, ``.f_df``
+        the F test's df per variable (all also in the JSON). ``variance_components`` holds the mean
         squares (indistinguishable) or each role's variance (distinguishable).
 
     Raises
@@ -347,7 +375,7 @@ def nonindependence(
     if f_df:
         extra["f_df"] = f_df
     vc = pd.DataFrame(vc_rows, columns=[*VARIANCE_COLUMNS, "variable"])
-    return ModelResult(
+    return NonindependenceResult(
         model=_FUNC,
         estimates=estimates_frame(rows, level=level),
         n_dyads=dyads.n,

@@ -415,6 +415,8 @@ def apim(
     power: dict[str, Any] = {
         e: (curve[0][e] if single else [row[e] for row in curve]) for e in _EFFECTS
     }
+    from dyadlab.models._emit import emit  # no pandas: the analytic path stays light
+
     return PowerResult(
         power=power,
         method=method,
@@ -427,5 +429,5 @@ def apim(
         distinguishable=design.distinguishable,
         replications=reps,
         curve=curve,
-        warnings=warnings,
+        warnings=emit(warnings),
     )

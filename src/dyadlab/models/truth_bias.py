@@ -87,9 +87,30 @@ _FUNC = "truth_bias"
 _SMALL_LOG_SD = -4.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class TruthBiasResult(ModelResult):
     """The result of :func:`truth_bias`; adds :meth:`plot`."""
+
+    @property
+    def truth_mean(self) -> float:
+        """M, the grand mean of the truth subtracted from truth and judgment."""
+        return float(self.extra["truth_mean"])
+
+    @property
+    def n_excluded(self) -> int:
+        """Rows left out of the fit."""
+        return int(self.extra["n_excluded"])
+
+    @property
+    def excluded(self) -> dict[str, int]:
+        """Rows left out, by reason."""
+        return {str(k): int(v) for k, v in self.extra["excluded"].items()}
+
+    @property
+    def random_covariance(self) -> dict[str, Any] | None:
+        """Names and matrix of the random effects' covariance (None without them)."""
+        cov = self.extra.get("random_covariance")
+        return None if cov is None else dict(cov)
 
     def plot(self, ax: Any = None) -> Any:
         """Directional bias, truth force and assumed similarity by role, with CIs.
@@ -342,11 +363,11 @@ def _fit(
     meth: Any = estimator
     if not random:
         Z0 = np.zeros((len(des.y), 0))  # no random effects: the engine's GLS case
-        return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), method=meth)
+        return fit_mixed(des.X, des.y, Z0, layout, residual, Unstructured(0), estimator=meth)
     cov: CovarianceStructure = PersonEffects(
         distinguishable=distinguishable, n_slopes=2 if similarity else 1
     )
-    fit = fit_mixed(des.X, des.y, des.Z, layout, residual, cov, method=meth)
+    fit = fit_mixed(des.X, des.y, des.Z, layout, residual, cov, estimator=meth)
     # slope variances near zero: re-examined (the log-SD plateau), the better fit kept
     k0 = cov.intercepts.n_params if isinstance(cov, PersonEffects) else 0
     return refit_small_log_sds(
@@ -358,7 +379,7 @@ def _fit(
         residual,
         cov,
         positions=np.arange(k0, cov.n_params),
-        method=meth,
+        estimator=meth,
         below=_SMALL_LOG_SD,
     )
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from dyadlab._validation import check_option, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame, present
+from dyadlab.models._result import ModelResult, emit, estimates_frame, present
 from dyadlab.observe._kappa import agreement_weights, cohen_kappa, fleiss_kappa, gwet_ac1
 from dyadlab.observe._krippendorff import krippendorff_alpha, krippendorff_bootstrap
 from dyadlab.observe._ratings import Ratings, ratings_matrix
@@ -46,6 +46,27 @@ REFERENCE = {
 
 class AgreementResult(ModelResult):
     """The agreement coefficient; with exactly two coders, ``confusion`` and ``plot()``."""
+
+    @property
+    def n_units(self) -> int:
+        """Units that entered the coefficient (coded by at least two coders)."""
+        return int(self.extra["n_units"])
+
+    @property
+    def coders(self) -> list[str]:
+        """The coders, as strings, in the order of the data."""
+        return [str(c) for c in self.extra["coders"]]
+
+    @property
+    def categories(self) -> list[str]:
+        """The codes, as strings."""
+        return [str(c) for c in self.extra["categories"]]
+
+    @property
+    def observed_agreement(self) -> float | None:
+        """The observed agreement the coefficient corrects for chance."""
+        value = self.extra.get("observed_agreement")
+        return None if value is None else float(value)
 
     @property
     def confusion(self) -> pd.DataFrame | None:
@@ -296,7 +317,7 @@ def agreement(
         estimation=REFERENCE[method]
         if ci == "jackknife"
         else f"Krippendorff (2011); percentile bootstrap over units ({n_boot} resamples)",
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call=call,
         extra={

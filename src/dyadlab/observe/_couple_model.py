@@ -32,7 +32,22 @@ from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import Independent, RowLayout
 from dyadlab.models._result import ModelResult, convergence_warnings, emit, estimates_frame
 
-__all__ = ["couple_model"]
+__all__ = ["CoupleModelResult", "couple_model"]
+
+
+class CoupleModelResult(ModelResult):
+    """The couple-level model of coded ratings, with its outcome and formula."""
+
+    @property
+    def outcome(self) -> str:
+        """The modelled outcome: the rating column, or ``"fisher_z"`` when transformed."""
+        return str(self.extra["outcome"])
+
+    @property
+    def model_formula(self) -> str:
+        """The model as an lme4-style formula."""
+        return str(self.extra["model_formula"])
+
 
 CELLS = ("count", "given_units", "target_units", "units")
 
@@ -113,7 +128,7 @@ def couple_model(
     estimator: str = "REML",
     confidence: float = 0.95,
     method: str | None = None,
-) -> ModelResult:
+) -> CoupleModelResult:
     """Regress a per-couple statistic on predictors with a random intercept per couple.
 
     Parameters
@@ -153,7 +168,7 @@ def couple_model(
 
     Returns
     -------
-    ModelResult
+    CoupleModelResult
         ``model`` ``"observe_couple_model"``; ``estimates``: ``effect`` ``intercept``
         (predictor null) and ``coefficient`` (predictor as R names it, e.g.
         ``directionsecond->first``) with t tests on nlme's df; ``variance_components``:
@@ -228,7 +243,7 @@ def couple_model(
             layout,
             Independent(distinguishable=False),
             Unstructured(1 if repeated else 0),
-            method=estimator,  # type: ignore[arg-type]
+            estimator=estimator,  # type: ignore[arg-type]
         )
     except np.linalg.LinAlgError as exc:
         raise DyadicDataError(
@@ -271,7 +286,7 @@ def couple_model(
         estimation=estimator,
         hint="the couples differ no more than their rows do",
     )
-    return ModelResult(
+    return CoupleModelResult(
         model="observe_couple_model",
         estimates=estimates_frame(rows, level=confidence),
         n_dyads=len(couples),

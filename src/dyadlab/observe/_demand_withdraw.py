@@ -26,7 +26,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame, present
+from dyadlab.models._result import ModelResult, emit, estimates_frame, present
 from dyadlab.observe._window import session_units
 from dyadlab.observe._window_counts import two_by_two, window_counts
 from dyadlab.observe.sessions import CodedSessions
@@ -64,7 +64,13 @@ class DemandWithdrawResult(ModelResult):
 
     @property  # the cell table of this result; its APA table: dyadlab.report.apa_table
     def table(self) -> pd.DataFrame:  # type: ignore[override]
+        """One row per couple and direction."""
         return pd.DataFrame(self.extra["table"], columns=DW_COLUMNS)
+
+    @property
+    def window(self) -> float:
+        """The window after a demand in which a withdrawal counts, in seconds."""
+        return float(self.extra["window"])
 
     def plot(self, ax: Axes | None = None) -> Figure:
         """Each couple's Yule's Q in one direction against the other (a point per couple).
@@ -247,7 +253,7 @@ def demand_withdraw(
         distinguishable=distinguishable,
         roles=roles,
         estimation="time-window sequential (Bakeman & Quera 2011)",
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call=call,
         extra={"window": window, "unit": unit, "table": table},

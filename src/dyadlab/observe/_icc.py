@@ -34,7 +34,27 @@ from dyadlab._validation import check_columns, check_numeric, check_range, show_
 from dyadlab.exceptions import DyadicDataError
 from dyadlab.models._result import ModelResult, estimates_frame
 
-__all__ = ["icc"]
+__all__ = ["IccResult", "icc"]
+
+
+class IccResult(ModelResult):
+    """The six intraclass correlations, with the design's counts and mean squares."""
+
+    @property
+    def n_targets(self) -> int:
+        """Targets rated (rows of the targets × raters table)."""
+        return int(self.extra["n_targets"])
+
+    @property
+    def n_raters(self) -> int:
+        """Raters (columns of the table)."""
+        return int(self.extra["n_raters"])
+
+    @property
+    def mean_squares(self) -> dict[str, float]:
+        """The two-way ANOVA's ``between_targets``, ``within_targets``, ``raters`` and
+        ``residual`` mean squares."""
+        return {str(k): float(v) for k, v in self.extra["mean_squares"].items()}
 
 
 def _table(data: pd.DataFrame, target: str, rater: str, value: str) -> np.ndarray:
@@ -70,7 +90,7 @@ def _table(data: pd.DataFrame, target: str, rater: str, value: str) -> np.ndarra
 
 def icc(
     data: pd.DataFrame, *, target: str, rater: str, value: str, confidence: float = 0.95
-) -> ModelResult:
+) -> IccResult:
     """Shrout & Fleiss' six intraclass correlations with F tests and CIs.
 
     Parameters
@@ -84,7 +104,7 @@ def icc(
 
     Returns
     -------
-    ModelResult
+    IccResult
         ``model`` ``"observe_icc"``; six ``estimates`` rows, ``effect`` ``ICC1, ICC2,
         ICC3, ICC1k, ICC2k, ICC3k``; ``statistic`` is the F value with ``df`` its
         numerator df (denominator df in ``tests``); ``se`` is null.
@@ -161,7 +181,7 @@ def icc(
             "p": stats.f.sf(fj, k - 1, d2d),
         },
     ]
-    return ModelResult(
+    return IccResult(
         model="observe_icc",
         estimates=est,
         n_dyads=0,

@@ -20,7 +20,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, emit, estimates_frame
 from dyadlab.observe._lag_tables import lag_counts, table_statistics
 from dyadlab.observe._ratings import sorted_categories
 
@@ -49,7 +49,18 @@ class SequentialResult(ModelResult):
 
     @property  # the cell table of this result; its APA table: dyadlab.report.apa_table
     def table(self) -> pd.DataFrame:  # type: ignore[override]
+        """Every cell, per session and pooled (the columns above)."""
         return pd.DataFrame(self.extra["table"], columns=TABLE_COLUMNS)
+
+    @property
+    def lag(self) -> int:
+        """The lag of the given → target pairs."""
+        return int(self.extra["lag"])
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes, as strings."""
+        return [str(c) for c in self.extra["codes"]]
 
 
 def _structural(zeros: Any, categories: list[Any], func: str) -> np.ndarray | None:
@@ -178,7 +189,7 @@ def sequential(
                 "p": float(stats.chi2.sf(lr, df)) if df > 0 else None,
             }
         ],
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call={"session": session, "code": code, "lag": lag, "order": order},
         extra={"lag": lag, "codes": [str(c) for c in categories], "table": table},

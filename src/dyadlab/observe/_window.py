@@ -23,7 +23,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, emit, estimates_frame
 from dyadlab.observe._ratings import sorted_categories
 from dyadlab.observe._window_counts import two_by_two, window_counts
 
@@ -52,7 +52,18 @@ class WindowResult(ModelResult):
 
     @property  # the cell table of this result; its APA table: dyadlab.report.apa_table
     def table(self) -> pd.DataFrame:  # type: ignore[override]
+        """Every 2 × 2 cell, per session and pooled."""
         return pd.DataFrame(self.extra["table"], columns=WINDOW_COLUMNS)
+
+    @property
+    def window(self) -> float:
+        """The window after the given code's onset, in seconds."""
+        return float(self.extra["window"])
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes, as strings."""
+        return [str(c) for c in self.extra["codes"]]
 
 
 def session_units(
@@ -201,7 +212,7 @@ def window_table(
         distinguishable=False,
         roles=[],
         estimation="time-window sequential (Bakeman & Quera 2011)",
-        warnings=warnings,
+        warnings=emit(warnings),
         level=confidence,
         call=call,
         extra={

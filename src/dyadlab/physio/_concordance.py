@@ -21,9 +21,8 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,13 +30,13 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_numeric
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
-from dyadlab.models._result import ModelResult, estimates_frame, present
+from dyadlab.exceptions import DyadicDataError
+from dyadlab.models._result import ModelResult, emit, estimates_frame, present
 
 __all__ = ["ConcordanceResult", "concordance", "concordance_apim", "simulate_concordance"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConcordanceResult(ModelResult):
     """:class:`~dyadlab.models._result.ModelResult` of :func:`concordance` with
     ``persons`` (per-person r, n_eff) and ``lags`` (pooled r per lag) in ``extra``."""
@@ -47,6 +46,11 @@ class ConcordanceResult(ModelResult):
         """One row per person and lag: ``person, lag, n, phi_subjective, phi_genital,
         n_eff, r, z, se_z``."""
         return pd.DataFrame(self.extra["persons"])
+
+    @property
+    def lag_convention(self) -> str:
+        """What a positive lag means, in words."""
+        return str(self.extra["lag_convention"])
 
     @property
     def lags(self) -> pd.DataFrame:
@@ -252,8 +256,7 @@ def concordance(
         )
     else:
         warns.append(f"between-person r needs at least 4 persons; there are {n_p}.")
-    for w_ in warns:
-        warnings.warn(w_, DyadlabWarning, stacklevel=2)
+    warns = emit(warns)
     n_dyads = int(frame[dyad].nunique()) if dyad else 0
     return ConcordanceResult(
         model="physio_concordance",
@@ -344,8 +347,7 @@ def concordance_apim(
         residual=residual,
         level=level,
     )
-    res.extra["concordance_outcome"] = outcome
-    return res
+    return replace(res, extra={**res.extra, "concordance_outcome": outcome})
 
 
 def simulate_concordance(

@@ -8,11 +8,17 @@ one block per person; reproduces ``nlme::lme(genital ~ subjective, random = ~ su
 Examples
 --------
 >>> import dyadlab as dl
+>>> import warnings
 >>> d = dl.physio.simulate_concordance(n_dyads=10, n_epochs=40, r=0.5, rng=1)
->>> res = dl.physio.concordance_slope(d, subjective="subjective", genital="genital",
-...                                   person="person", dyad="dyad", time="epoch")
+>>> with warnings.catch_warnings():  # simulated: one slope for every person
+...     warnings.simplefilter("ignore")
+...     res = dl.physio.concordance_slope(d, subjective="subjective", genital="genital",
+...                                       person="person", dyad="dyad", time="epoch")
 >>> res.estimates["effect"].tolist()
 ['intercept', 'concordance_slope']
+>>> res.warnings[0][:56]
+'concordance_slope(): random effect 2: variance (or a cor'
+
 """
 
 from __future__ import annotations
@@ -21,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from dyadlab._validation import check_columns, check_numeric
-from dyadlab.exceptions import DyadicDataError
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import fit_mixed
 from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import Independent, RowLayout
-from dyadlab.models._result import ModelResult, estimates_frame
+from dyadlab.models._result import ModelResult, convergence_warnings, emit, estimates_frame
 
 __all__ = ["concordance_slope"]
 
@@ -94,7 +100,7 @@ def concordance_slope(
         layout,
         Independent(distinguishable=False),
         Unstructured(2),
-        method="REML" if method == "REML" else "ML",
+        estimator="REML" if method == "REML" else "ML",
     )
     se = np.sqrt(np.diag(fit.vcov))
     rows = [
@@ -138,7 +144,16 @@ def concordance_slope(
             "converged": fit.converged,
             "n_persons": n_persons,
         },
-        warnings=list(fit.boundary),
+        warnings=emit(
+            convergence_warnings(
+                func=func,
+                converged=fit.converged,
+                detail=fit.message,
+                boundary=fit.boundary,
+                estimation=method,
+            ),
+            ConvergenceWarning,
+        ),
         level=level,
         call={
             "subjective": subjective,

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab.exceptions import DyadicDataError
-from dyadlab.models._result import jsonable, present
+from dyadlab.models._result import emit, jsonable, present
 
 __all__ = ["CONVENTION", "SynchronyResult", "synchrony", "wcc_matrix"]
 
@@ -369,5 +369,5 @@ def synchrony(
             "peak": peak,
             "peak_span": int(peak_span),
         },
-        warnings=warns,
+        warnings=emit(warns),
     )

@@ -21,15 +21,14 @@ True
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
-from dyadlab.models._result import jsonable, present
+from dyadlab.exceptions import DyadicDataError
+from dyadlab.models._result import emit, jsonable, present
 from dyadlab.physio._beats import (
     BeatSettings,
     bandpass,
@@ -329,8 +328,6 @@ def vpa(
             f"{100 * beats['rejected'].mean():.0f} % of beats were rejected; look at the "
             "signal (plot()) before using its VPA."
         )
-    for w in warns:
-        warnings.warn(w, DyadlabWarning, stacklevel=2)
     settings = {**asdict(s), "band": list(s.band), "jump_guard": s.guard(), "sampling_rate": fs}
     return VPAResult(
         beats=beats[[*BEAT_COLUMNS, "_onset", "_peak"]].reset_index(drop=True),
@@ -339,7 +336,7 @@ def vpa(
         sampling_rate=fs,
         start=float(start),
         edits=edits_frame,
-        warnings=warns,
+        warnings=emit(warns),
     )
 
 

@@ -25,14 +25,14 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from dyadlab.exceptions import DyadicDataError, DyadlabWarning
+from dyadlab.exceptions import DyadicDataError
+from dyadlab.models._result import emit
 from dyadlab.physio.recording import Recording
 
 __all__ = ["Alignment", "align", "fit_clock", "shared_events"]
@@ -203,8 +203,7 @@ def align(
         )
         used.append(pairs.assign(device=name, residual_ms=resid * 1000))
         out[name] = rec.shifted(offset, drift_v, clock=ref_name)
-    for w in warns:
-        warnings.warn(w, DyadlabWarning, stacklevel=2)
+    warns = emit(warns)
     events = (
         pd.concat(used, ignore_index=True)[
             ["device", "label", "k", "device_s", "reference_s", "residual_ms"]

@@ -156,7 +156,7 @@ def _stat_column(est: pd.DataFrame, model: str = "") -> Column:
 
 def _ratio_rows(result: Any) -> tuple[str, dict[tuple[Any, Any, Any], dict[str, Any]]]:
     for key, name in (("odds_ratios", "OR"), ("rate_ratios", "IRR")):
-        rows = result.extra.get(key) if isinstance(result.extra, dict) else None
+        rows = result.extra.get(key) if isinstance(result.extra, Mapping) else None
         if rows:
             return name, {(r.get("effect"), r.get("predictor"), r.get("role")): r for r in rows}
     return "", {}
@@ -194,7 +194,7 @@ def _missing(value: Any) -> bool:
 
 def reproduces(result: Any) -> str:
     """The R call whose numbers ``result`` reproduces, or ``""`` when not known."""
-    extra = result.extra if isinstance(result.extra, dict) else {}
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
     if extra.get("reproduces"):
         return str(extra["reproduces"])
     model, method = result.model, str(result.call.get("method", ""))
@@ -223,7 +223,7 @@ def reproduces(result: Any) -> str:
 
 
 def _n_text(result: Any) -> str:
-    extra = result.extra if isinstance(result.extra, dict) else {}
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
     persons = extra.get("n_persons")
     if str(result.model).startswith("survey"):
         return f"N = {result.n_obs} respondents"
@@ -237,7 +237,7 @@ def _n_text(result: Any) -> str:
 
 
 def _left_out(result: Any) -> str:
-    extra = result.extra if isinstance(result.extra, dict) else {}
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
     parts = []
     dropped = extra.get("n_rows_dropped") or extra.get("n_dyads_dropped")
     if dropped:
@@ -299,7 +299,7 @@ def standardized_effects(result: Any, data: pd.DataFrame) -> dict[tuple[str, str
     >>> bool(abs(beta[("actor", "x", "wife")] - expected) < 1e-12)
     True
     """
-    extra = result.extra if isinstance(result.extra, dict) else {}
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
     if result.model not in _BETA_MODELS or extra.get("family") not in (None, "gaussian"):
         return {}
     y, role = result.call.get("y"), result.call.get("role")
@@ -436,7 +436,7 @@ def apa_table(
         group.rows.append(ApaRow(_row_label(result, row, names), cells, raw))
     out = list(groups.values())
 
-    extra = result.extra if isinstance(result.extra, dict) else {}
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
     k_rows = extra.get("k")
     if isinstance(k_rows, pd.DataFrame):
         k_rows = k_rows.to_dict("records")

@@ -60,7 +60,7 @@ REFERENCES = {
 
 
 def _n(result: Any) -> str:
-    extra = result.extra if isinstance(result.extra, dict) else {}
+    extra = result.extra if isinstance(result.extra, Mapping) else {}
     persons = extra.get("n_persons")
     if persons is not None:
         return f"{result.n_dyads} dyads ({persons} persons, {result.n_obs} observations)"

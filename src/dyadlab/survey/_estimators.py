@@ -26,8 +26,8 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_numeric, check_option, show_ids
-from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._result import estimates_frame
+from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
+from dyadlab.models._result import emit, estimates_frame
 from dyadlab.survey._result import SurveyResult, critical
 from dyadlab.survey._variance import DomainColumns, design_variance
 
@@ -240,7 +240,9 @@ def _result(
     call: dict[str, Any],
     tests: list[dict[str, Any]] | None = None,
     fit: dict[str, Any] | None = None,
+    convergence: Sequence[str] = (),
 ) -> SurveyResult:
+    """The result of every survey estimate; its notes are issued through ``emit``."""
     return SurveyResult(
         model=model,
         estimates=frame,
@@ -251,7 +253,7 @@ def _result(
         estimation=design.estimation,
         tests=tests or [],
         fit=fit or {},
-        warnings=warnings,
+        warnings=emit(warnings) + emit(convergence, ConvergenceWarning),
         level=level,
         call={**design.call, **{k: v for k, v in call.items() if v is not None}},
         extra={"design": design.info()},

@@ -29,7 +29,7 @@ from scipy import stats
 
 from dyadlab._validation import check_columns, check_option, show_ids
 from dyadlab.exceptions import DyadicDataError
-from dyadlab.models._result import estimates_frame
+from dyadlab.models._result import convergence_warnings, estimates_frame
 from dyadlab.survey._estimators import _label, _result
 from dyadlab.survey._result import critical
 from dyadlab.survey._variance import design_variance
@@ -309,8 +309,12 @@ def glm(
             f"{n_out} respondents with a missing outcome or predictor have zero influence "
             "(kept in the design, as R's svyglm)."
         )
-    if not converged:
-        warnings.append(f"IRLS did not converge in {iterations} iterations.")
+    convergence = convergence_warnings(
+        func=_FUNC,
+        converged=converged,
+        detail=f"IRLS, {iterations} iterations",
+        estimation="pseudo-likelihood",
+    )
     fit = {
         "n_used": int(used.sum()),
         "df_residual": int(df_resid),
@@ -328,6 +332,7 @@ def glm(
         {"y": y, "x": xs, "family": family},
         tests=tests,
         fit=fit,
+        convergence=convergence,
     )
 
 

@@ -58,7 +58,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SurveyResult(ModelResult):
     """Design-based estimates (see :mod:`dyadlab.survey`).
 
@@ -68,6 +68,11 @@ class SurveyResult(ModelResult):
     """
 
     vcov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    @property
+    def design(self) -> dict[str, Any]:
+        """The design as used: weights, strata, clusters, fpc, df and the lonely-PSU rule."""
+        return dict(self.extra.get("design", {}))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict ``dyadlab survey … --json`` prints."""
