@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from dyadlab.exceptions import DyadlabWarning
 from dyadlab.platform.protocol import AnswerError, load_protocol
-from dyadlab.platform.tables import Response, Upload
+from dyadlab.platform.tables import AuditLog, Response, Upload
 from tests.platform.conftest import make_study
 from tests.platform.test_pages_participant import _consented, _csrf
 
@@ -285,3 +285,21 @@ def test_repeats_are_exported_in_long_format(client, db, kids_pair, tmp_path: Pa
     wide = pd.read_csv(tmp_path / "kids.csv")
     answered = wide[wide["status"] != "missed"]
     assert answered[["kid_name_1", "kid_name_2"]].values.tolist() == [["Ann", "Bo"]]
+
+
+def test_a_researcher_uploads_a_real_xls_form(client, db) -> None:
+    from tests.platform.test_pages_researcher import _csrf as _r_csrf
+    from tests.platform.test_pages_researcher import _login
+
+    _login(client, db)
+    tutorial = Path(__file__).parent / "data" / "xlsforms" / "pyxform" / "example_xls"
+    r = client.post(
+        "/r/studies",
+        data={"csrf": _r_csrf(client.get("/r/studies").text)},
+        files={"protocol": ("tutorial.xls", (tutorial / "tutorial.xls").read_bytes())},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "create_study")).one()
+    assert audit.detail["file"] == "tutorial.xls"
+    assert any("'tutorial notes'" in note for note in audit.detail["ignored"])
