@@ -110,3 +110,14 @@ def test_the_example_output_is_current(capsys: pytest.CaptureFixture[str]) -> No
     assert block is not None
     for line in block.group(1).splitlines():
         assert line.strip() in printed, line
+
+
+def test_check_json_lists_the_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from dyadlab.cli import main
+
+    assert main(["protocol", "check", str(CORPUS / "tutorial.xls"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["questionnaires"][0]["n_items"] == 54
+    assert any("'tutorial notes'" in w for w in info["warnings"])

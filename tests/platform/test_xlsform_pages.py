@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from dyadlab.exceptions import DyadlabWarning
 from dyadlab.platform.protocol import AnswerError, load_protocol
-from dyadlab.platform.tables import Response, Upload
+from dyadlab.platform.tables import AuditLog, Response, Upload
 from tests.platform.conftest import make_study
 from tests.platform.test_pages_participant import _consented, _csrf
 
@@ -28,6 +28,7 @@ SURVEY = [
     [
         *("type", "name", "label::English (en)", "hint::English (en)", "required", "relevant"),
         *("calculation", "repeat_count", "repeat_max", "default", "tutorial notes"),
+        "choice_filter",
     ],
     ["begin_group", "evening", "Evening"],
     ["note", "intro", "Welcome", "Take your time"],
@@ -42,6 +43,7 @@ SURVEY = [
     ["geopoint", "where", "Where are you?"],
     ["acknowledge", "ok", "I read this"],
     ["decimal", "score", "A score", None, None, "${double} > 2", None, None, None, "1.5"],
+    ["select_one sizes", "home", "How big is your home?", *[None] * 8, "min_kids <= ${n_kids}"],
     ["image", "photo", "A photo of the place"],
     ["start", "start"],
     ["deviceid", "device"],
@@ -49,7 +51,9 @@ SURVEY = [
 ]
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 CHOICES = [
-    ["list_name", "name", "label::English (en)"],
+    ["list_name", "name", "label::English (en)", "min_kids"],
+    ["sizes", "small", "Small", 0],
+    ["sizes", "big", "Big", 2],
     ["colours", "red", "Red"],
     ["colours", "blue", "Blue"],
     ["things", "a", "A"],
@@ -108,6 +112,7 @@ def test_the_features_become_items(form_path: Path) -> None:
         "where",
         "ok",
         "score",
+        "home",
         "photo",
     ]
     assert q.item("intro").type == "note" and q.item("intro").hint == {"en": "Take your time"}
@@ -156,6 +161,9 @@ def test_answers_of_the_new_types(form_path: Path) -> None:
         protocol.validate_answers("evening", {k: v for k, v in answers.items() if k != "order"})
     one = {"n_kids": "1", "kid_name_1": "Ann"}
     assert protocol.validate_answers("evening", one)["double"] == 2  # order not required
+    assert protocol.validate_answers("evening", {**answers, "home": "big"})["home"] == "big"
+    with pytest.raises(AnswerError, match="not among the choices shown"):
+        protocol.validate_answers("evening", {**one, "home": "big"})  # filtered out
 
 
 @pytest.fixture
@@ -277,3 +285,21 @@ def test_repeats_are_exported_in_long_format(client, db, kids_pair, tmp_path: Pa
     wide = pd.read_csv(tmp_path / "kids.csv")
     answered = wide[wide["status"] != "missed"]
     assert answered[["kid_name_1", "kid_name_2"]].values.tolist() == [["Ann", "Bo"]]
+
+
+def test_a_researcher_uploads_a_real_xls_form(client, db) -> None:
+    from tests.platform.test_pages_researcher import _csrf as _r_csrf
+    from tests.platform.test_pages_researcher import _login
+
+    _login(client, db)
+    tutorial = Path(__file__).parent / "data" / "xlsforms" / "pyxform" / "example_xls"
+    r = client.post(
+        "/r/studies",
+        data={"csrf": _r_csrf(client.get("/r/studies").text)},
+        files={"protocol": ("tutorial.xls", (tutorial / "tutorial.xls").read_bytes())},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "create_study")).one()
+    assert audit.detail["file"] == "tutorial.xls"
+    assert any("'tutorial notes'" in note for note in audit.detail["ignored"])

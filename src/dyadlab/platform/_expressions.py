@@ -62,7 +62,15 @@ from typing import Any
 from dyadlab._validation import closest
 from dyadlab.exceptions import ProtocolError
 
-__all__ = ["Expression", "ExpressionError", "is_true", "parse_expression", "unparse"]
+__all__ = [
+    "CHOICE_PREFIX",
+    "Expression",
+    "ExpressionError",
+    "is_true",
+    "parse_choice_filter",
+    "parse_expression",
+    "unparse",
+]
 
 #: function name -> (minimum, maximum) number of arguments
 _FUNCTIONS: dict[str, tuple[int, int]] = {
@@ -188,7 +196,8 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, choice_columns: bool = False) -> None:
+        self.choice_columns = choice_columns
         if len(text) > _MAX_LENGTH:
             raise ExpressionError(
                 f"expression of {len(text)} characters is too long (at most {_MAX_LENGTH})"
@@ -288,6 +297,8 @@ class _Parser:
 
     def _call(self, token: _Token) -> _Node:
         name = token.text
+        if not self._is("(") and self.choice_columns and name not in _KEYWORDS:
+            return _Ref(CHOICE_PREFIX + name)  # a column of the choice (choice_filter)
         if not self._is("("):
             if name in _KEYWORDS:
                 raise self._fail(token, f"{name!r} needs a value on both sides")
@@ -606,6 +617,33 @@ class Expression:
     def is_true(self, values: dict[str, Any], *, current: Any = None) -> bool:
         """Return the expression's value as a condition (see :func:`is_true`)."""
         return is_true(self.evaluate(values, current=current))
+
+
+#: How a choice_filter's bare names (the choices sheet's columns) are passed as values.
+CHOICE_PREFIX = "@"
+
+
+@lru_cache(maxsize=1024)
+def parse_choice_filter(text: str) -> Expression:
+    """Parse an XLSForm ``choice_filter``: bare names are the choice's columns.
+
+    ``name`` is the choice's value, ``label`` its label and any other name one of its
+    ``properties``; they are evaluated as ``values["@name"]`` (see
+    :data:`CHOICE_PREFIX`). ``label::English`` is read as ``label``.
+
+    Examples
+    --------
+    >>> expr = parse_choice_filter("cf = ${state}")
+    >>> expr.evaluate({"state": "texas", "@cf": "texas"})
+    True
+    >>> sorted(expr.references)
+    ['@cf', 'state']
+    """
+    # a column in one language (label::English) is read as the column (label)
+    root = _Parser(re.sub(r"\b([A-Za-z_]\w*)::\w+", r"\1", text), choice_columns=True).parse()
+    refs: set[str] = set()
+    uses_current = _collect_refs(root, refs)
+    return Expression(text=text, root=root, references=frozenset(refs), uses_current=uses_current)
 
 
 @lru_cache(maxsize=1024)

@@ -22,7 +22,7 @@ from typing import Any
 
 from dyadlab._validation import closest
 from dyadlab.exceptions import ProtocolError
-from dyadlab.platform._expressions import ExpressionError, parse_expression
+from dyadlab.platform._expressions import ExpressionError, parse_choice_filter, parse_expression
 
 __all__ = ["YES_NO_LABELS", "build_protocol_kwargs", "path_text"]
 
@@ -589,6 +589,11 @@ def _check_item(
         out["calculation"] = _expression_text(calculation, (*path, "calculation"), p)
     if out.get("choice_filter") and kind not in _CHOICE_TYPES:
         p.add((*path, "choice_filter"), f"applies to choice items, not to {_r(kind)}")
+    elif out.get("choice_filter"):
+        try:
+            parse_choice_filter(out["choice_filter"])
+        except ExpressionError as exc:
+            p.add((*path, "choice_filter"), str(exc))
     about = _text(item.get("about"), (*path, "about"), p) or "self"
     if about not in ("self", "partner"):
         p.add((*path, "about"), f"must be 'self' or 'partner', got {_r(about)}")

@@ -65,7 +65,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dyadlab._validation import closest
 from dyadlab.exceptions import DyadlabError, ProtocolError
-from dyadlab.platform._expressions import parse_expression
+from dyadlab.platform._expressions import CHOICE_PREFIX, parse_choice_filter, parse_expression
 from dyadlab.platform._inputs import text_problem, tree_problem
 from dyadlab.platform._protocol_checks import YES_NO_LABELS, _r, build_protocol_kwargs
 from dyadlab.platform._rating_checks import RatingSession, rating_sessions_to_dict
@@ -457,6 +457,42 @@ session 'arousal'; it has none.
             for c in self.choices[item.choices]
         ]
 
+    def filtered_choices(self, item: Item, values: Mapping[str, Any]) -> list[int | str]:
+        """Return the values of the choices of ``item`` its ``choice_filter`` keeps.
+
+        Examples
+        --------
+        >>> p = parse_protocol({"study": "s", "questionnaires": [{"name": "q", "items": [
+        ...     {"name": "state", "type": "single", "label": "State", "choices": "states"},
+        ...     {"name": "city", "type": "single", "label": "City", "choices": "cities",
+        ...      "choice_filter": "st = ${state}"}]}],
+        ...     "choices": {"states": [{"value": "tx", "label": "Texas"},
+        ...                            {"value": "wa", "label": "Washington"}],
+        ...                 "cities": [{"value": "austin", "label": "Austin",
+        ...                             "properties": {"st": "tx"}},
+        ...                            {"value": "seattle", "label": "Seattle",
+        ...                             "properties": {"st": "wa"}}]}})
+        >>> item = p.questionnaire("q").item("city")
+        >>> p.filtered_choices(item, {"state": "wa"})
+        ['seattle']
+        """
+        options = self.choices.get(item.choices or "", [])
+        if not item.choice_filter:
+            return [c.value for c in options]
+        expression = parse_choice_filter(item.choice_filter)
+        kept: list[int | str] = []
+        for choice in options:
+            columns: dict[str, Any] = {
+                f"{CHOICE_PREFIX}{k}": v for k, v in choice.properties.items()
+            }
+            columns[f"{CHOICE_PREFIX}name"] = choice.value
+            columns[f"{CHOICE_PREFIX}label"] = choice.label.get(
+                self.default_language, next(iter(choice.label.values()), "")
+            )
+            if expression.is_true({**values, **columns}):
+                kept.append(choice.value)
+        return kept
+
     # ----------------------------------------------------------------- answers
     def validate_answers(
         self, questionnaire: str, answers: Mapping[str, Any], *, language: str | None = None
@@ -553,6 +589,19 @@ session 'arousal'; it has none.
                 item.required_if is not None
                 and parse_expression(item.required_if).is_true({**typed, **cleaned})
             )
+            if item.name in typed and item.choice_filter:
+                shown = [str(v) for v in self.filtered_choices(item, {**typed, **cleaned})]
+                given = typed[item.name]
+                chosen = given if isinstance(given, list) else [given]
+                if any(str(v) not in shown for v in chosen) or (
+                    item.type == "rank" and len(chosen) != len(shown)
+                ):
+                    problems[item.name] = _problem(
+                        f"{_r(given)} is not among the choices shown ({', '.join(shown)}); "
+                        f"its choice_filter is {item.choice_filter!r}",
+                        "not_a_choice",
+                    )
+                    continue
             if item.name in typed:
                 cleaned[item.name] = typed[item.name]
             elif required and item.name not in problems:

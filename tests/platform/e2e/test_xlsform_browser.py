@@ -65,7 +65,11 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
         kids = [page.locator(f"#item-kid_name_{k}") for k in (1, 2, 3)]
         for kid in kids:
             expect(kid).to_be_hidden()
+        page.get_by_label("How many children?").fill("1")
+        expect(page.get_by_label("Small", exact=True)).to_be_visible()
+        expect(page.get_by_label("Big", exact=True)).to_be_hidden()  # choice_filter
         page.get_by_label("How many children?").fill("2")
+        expect(page.get_by_label("Big", exact=True)).to_be_visible()
         expect(kids[0]).to_be_visible()
         expect(kids[1]).to_be_visible()
         expect(kids[2]).to_be_hidden()  # the repeat asks as many copies as the count

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 import re
 import uuid
@@ -390,6 +391,17 @@ def _item_view(
         texts = getattr(item, key)
         view[key] = label_in(texts, language, protocol.default_language) if texts else None
     view["required_if"] = item.required_if
+    view["choice_filter"] = item.choice_filter
+    view["props"] = [
+        json.dumps(
+            {
+                "@name": c.value,
+                "@label": label_in(c.label, protocol.default_language, protocol.default_language),
+                **{f"@{k}": v for k, v in c.properties.items()},
+            }
+        )
+        for c in (protocol.choices.get(item.choices or "", []) if item.choice_filter else [])
+    ]
     view["calculation"] = item.calculation
     literal = item.default is not None and not _DYNAMIC.search(item.default)
     view["default"] = item.default if literal else None

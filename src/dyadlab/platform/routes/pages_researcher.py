@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 import tempfile
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,7 +44,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
-from dyadlab.exceptions import OptionError, ProtocolError
+from dyadlab.exceptions import DyadlabWarning, OptionError, ProtocolError
 from dyadlab.platform.errors import (
     AuthError,
     ConflictError,
@@ -71,7 +72,7 @@ router = APIRouter(prefix="/r", include_in_schema=False)
 
 MAX_COUPLES_PER_FORM = 500
 MAX_PROTOCOL_BYTES = 1_000_000  # the app refuses larger request bodies (413)
-_PROTOCOL_SUFFIXES = (".yaml", ".yml", ".xlsx", ".csv")
+_PROTOCOL_SUFFIXES = (".yaml", ".yml", ".xlsx", ".xls", ".csv")
 
 
 async def _read_form(request: Request) -> FormData:
@@ -255,8 +256,11 @@ async def _protocol_upload(request: Request) -> tuple[FormData, tuple[str, bytes
 ProtocolUpload = Annotated[tuple[FormData, tuple[str, bytes] | None], Depends(_protocol_upload)]
 
 
-def protocol_from_upload(filename: str, content: bytes) -> Any:
+def protocol_from_upload(filename: str, content: bytes) -> tuple[Any, list[str]]:
     """Read an uploaded protocol file with :func:`~dyadlab.platform.protocol.load_protocol`.
+
+    Returns the protocol and what the reader ignored (its warnings: columns, settings
+    and metadata of an XLSForm that dyadlab does not use), for the audit log.
 
     Raises
     ------
@@ -270,7 +274,7 @@ def protocol_from_upload(filename: str, content: bytes) -> Any:
     Traceback (most recent call last):
     ...
     dyadlab.exceptions.ProtocolError: 'diary.docx': a protocol is a YAML file (.yaml, .yml), \
-an XLSForm spreadsheet (.xlsx) or a REDCap data dictionary (.csv).
+an XLSForm spreadsheet (.xlsx, .xls) or a REDCap data dictionary (.csv).
     """
     from dyadlab.platform.protocol import load_protocol
 
@@ -278,7 +282,7 @@ an XLSForm spreadsheet (.xlsx) or a REDCap data dictionary (.csv).
     if suffix not in _PROTOCOL_SUFFIXES:
         raise ProtocolError(
             f"{Path(filename).name!r}: a protocol is a YAML file (.yaml, .yml), an XLSForm "
-            "spreadsheet (.xlsx) or a REDCap data dictionary (.csv)."
+            "spreadsheet (.xlsx, .xls) or a REDCap data dictionary (.csv)."
         )
     if len(content) > MAX_PROTOCOL_BYTES:
         raise ProtocolError(f"{Path(filename).name!r} is larger than 1 MB.")
@@ -286,7 +290,11 @@ an XLSForm spreadsheet (.xlsx) or a REDCap data dictionary (.csv).
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name) or f"protocol{suffix}"
         path = Path(tmp) / safe
         path.write_bytes(content)
-        return load_protocol(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DyadlabWarning)
+            protocol = load_protocol(path)
+    notes = [str(w.message) for w in caught if issubclass(w.category, DyadlabWarning)]
+    return protocol, notes
 
 
 @router.post("/studies", response_class=HTMLResponse)
@@ -318,7 +326,7 @@ def create_study_post(
             request, session, researcher, error="Choose a protocol file.", status_code=422
         )
     try:
-        protocol = protocol_from_upload(*file)
+        protocol, ignored = protocol_from_upload(*file)
     except ProtocolError as exc:
         return _studies_page(request, session, researcher, error=str(exc), status_code=422)
     study = studies.create_study(session, protocol, created_by=researcher.id)
@@ -328,7 +336,11 @@ def create_study_post(
         researcher_id=researcher.id,
         study_id=study.id,
         client=_client(request),
-        detail={"file": Path(file[0]).name, "protocol_hash": study.protocol_hash},
+        detail={
+            "file": Path(file[0]).name,
+            "protocol_hash": study.protocol_hash,
+            **({"ignored": ignored} if ignored else {}),
+        },
     )
     session.commit()
     return RedirectResponse(f"/r/studies/{study.id}", status_code=303)

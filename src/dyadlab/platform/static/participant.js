@@ -207,7 +207,7 @@
     return tokens;
   }
 
-  function parse(text) {
+  function parse(text, bare) {
     var tokens = tokenize(text);
     var i = 0;
     function peek() { return tokens[i]; }
@@ -239,6 +239,9 @@
       if (t.kind === "ref") { return { k: "ref", name: t.text }; }
       if (t.kind === "dot") { return { k: "cur" }; }
       if (t.kind === "op" && t.text === "(") { var n = binary(0); expect(")"); return n; }
+      if (t.kind === "name" && bare && !is(["("]) && LEVELS.every(function (l) { return l.indexOf(t.text) < 0; })) {
+        return { k: "ref", name: "@" + t.text }; /* a column of the choice (choice_filter) */
+      }
       if (t.kind === "name" && ARITY.hasOwnProperty(t.text) && is(["("])) {
         i++;
         var args = [];
@@ -649,6 +652,29 @@
     if (typeof v === "boolean") { v = v ? "true" : "false"; }
     return isEmpty(v) ? "" : v;
   }
+  /* XLSForm choice_filter: only the choices it keeps are shown (and can be chosen). */
+  function filterChoices(item, values) {
+    var key = "cf:" + item.dataset.choiceFilter;
+    try {
+      if (!parsed.hasOwnProperty(key)) {
+        parsed[key] = parse(item.dataset.choiceFilter.replace(/\b([A-Za-z_]\w*)::\w+/g, "$1"), true);
+      }
+    } catch (e) {
+      return; /* show every choice; the server checks again */
+    }
+    item.querySelectorAll(".option[data-props]").forEach(function (option) {
+      var props = JSON.parse(option.dataset.props);
+      var scope = {};
+      Object.keys(values).forEach(function (k) { scope[k] = values[k]; });
+      Object.keys(props).forEach(function (k) { scope[k] = props[k]; });
+      var keep = truth(evaluate(parsed[key], scope, null));
+      option.hidden = !keep;
+      option.querySelectorAll("input, select").forEach(function (i) {
+        if (!keep) { if (i.tagName === "SELECT") { i.value = ""; } else { i.checked = false; } }
+        i.disabled = !keep;
+      });
+    });
+  }
   function applyLogic() {
     var values = {};
     items.forEach(function (item) {
@@ -669,6 +695,7 @@
       }
       item.hidden = !shown;
       inputsOf(item).forEach(function (i) { i.disabled = !shown; });
+      if (shown && item.dataset.choiceFilter) { filterChoices(item, values); }
       if (shown) {
         var v = valueOf(item);
         if (!isEmpty(v)) { values[item.dataset.item] = v; }
