@@ -239,7 +239,7 @@ def test_html_report_includes_the_plot(
     path = diary_fit.report(tmp_path / "tb.html")  # type: ignore[operator]
     html = path.read_text()
     assert "truth_bias" in html and "<img" in html
-    assert "assumed_similarity" in html
+    assert "Assumed similarity" in html  # the APA table labels the effect
 
 
 def test_role_that_does_not_split_a_dyad_is_refused(small: pd.DataFrame) -> None:
