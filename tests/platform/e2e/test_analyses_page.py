@@ -40,25 +40,41 @@ def demo_server(demo_out: Path, tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def _table(page: Page, title_start: str, title_has: str) -> pd.DataFrame:
-    """The first table (estimates) of the report section whose title matches."""
+    """The coefficients of the APA table of the section whose title matches: one row per
+    row of the table with an SE (``label``, ``b``, ``se`` as shown)."""
     section = (
         page.locator("section")
         .filter(has=page.locator("h2", has_text=title_start))
         .filter(has=page.locator("h2", has_text=title_has))
     )
     expect(section).to_have_count(1)
-    table = section.locator("table").first
-    header = [t.strip() for t in table.locator("thead th").all_inner_texts()]
-    rows = [
-        [c.strip() for c in row.locator("th, td").all_inner_texts()]
-        for row in table.locator("tbody tr").all()
-    ]
-    width = len(rows[0])
-    return pd.DataFrame(rows, columns=header[-width:])
+    table = section.locator("figure.apa-table table").first
+    rows = []
+    for row in table.locator("tbody tr:not(.group)").all():
+        label = row.locator("th").inner_text().strip()
+        cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+        if len(cells) >= 2 and cells[1]:
+            rows.append({"label": label, "b": cells[0], "se": cells[1]})
+    return pd.DataFrame(rows, columns=["label", "b", "se"])
 
 
-def _shown(values: pd.Series) -> list[str]:
-    return [f"{v:.4g}" for v in values]
+def _grouped(estimates: pd.DataFrame) -> pd.DataFrame:
+    """The estimates in the order of the APA table: effects in order of first
+    appearance, each effect's rows together."""
+    order = {e: i for i, e in enumerate(dict.fromkeys(estimates["effect"]))}
+    return estimates.sort_values("effect", key=lambda c: c.map(order), kind="stable")
+
+
+def _equal_as_shown(shown: pd.Series, values: pd.Series) -> bool:
+    """Each shown number is the value rounded to the decimals it is shown with."""
+    if len(shown) != len(values) or len(shown) == 0:
+        return False
+    for text, value in zip(shown, values, strict=True):
+        t = text.replace("\u2212", "-")
+        decimals = len(t.split(".")[1]) if "." in t else 0
+        if abs(float(t) - float(value)) > 0.5 * 10.0**-decimals + 1e-12:
+            return False
+    return True
 
 
 def test_analyst_runs_the_plan_views_and_downloads_the_report(
@@ -109,10 +125,13 @@ def test_analyst_runs_the_plan_views_and_downloads_the_report(
             role="role",
             **keys,
         )
-    assert diary_table["effect"].tolist() == diary.estimates["effect"].tolist()
-    assert diary_table["estimate"].tolist() == _shown(diary.estimates["estimate"])
-    assert diary_table["se"].tolist() == _shown(diary.estimates["se"])
-    assert truth_table["estimate"].tolist() == _shown(tb.estimates["estimate"])
+    # the APA table groups the rows by effect (intercepts, actor, partner …)
+    diary_rows = _grouped(diary.estimates)
+    assert _equal_as_shown(diary_table["b"], diary_rows["estimate"])
+    assert _equal_as_shown(diary_table["se"], diary_rows["se"])
+    tb_rows = _grouped(tb.estimates)
+    assert _equal_as_shown(truth_table["b"], tb_rows["estimate"])
+    assert _equal_as_shown(truth_table["se"], tb_rows["se"])
     with live.session() as session:
         from dyadlab.platform.tables import Study
 
