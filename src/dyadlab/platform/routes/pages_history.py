@@ -113,6 +113,26 @@ def _person(
     return person, researcher
 
 
+def _interview(
+    request: Request,
+    session: Session,
+    researcher: Researcher | None,
+    study_id: int,
+    person_id: int,
+    form: Any = None,
+) -> tuple[Person, Researcher, history.Interview] | Response:
+    """As :func:`_person`, and the person's interview (the 404 page if it was not
+    started)."""
+    checked = _person(request, session, researcher, study_id, person_id, form)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return _missing(request, researcher, study_id)
+    return person, researcher, loaded
+
+
 #: form field -> the message key of its label (for errors in the interview's language)
 _LABELS = {
     "birth": "birth",
@@ -375,13 +395,10 @@ def _change(
 ) -> Response:
     """Check login, access (404), CSRF; run ``change(interview, fields)``; answer with a
     303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
-    checked = _person(request, session, researcher, study_id, person_id, form)
+    checked = _interview(request, session, researcher, study_id, person_id, form)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    person, researcher, loaded = checked
     fields = _form(form)
     try:
         found = change(loaded.row, fields)
@@ -437,13 +454,10 @@ def edits_page(
     researcher: ResearcherOrNone,
 ) -> Response:
     """The interview's edit log, newest first."""
-    checked = _person(request, session, researcher, study_id, person_id)
+    checked = _interview(request, session, researcher, study_id, person_id)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    _, researcher, loaded = checked
     t = history_translator(loaded.row.language)
     return _page(
         request,
@@ -467,13 +481,10 @@ def timeline_page(
     now: Now,
 ) -> Response:
     """The timeline alone, for interviewer and respondent to look at together."""
-    checked = _person(request, session, researcher, study_id, person_id)
+    checked = _interview(request, session, researcher, study_id, person_id)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    _, researcher, loaded = checked
     t = history_translator(loaded.row.language)
     return _page(
         request,
@@ -589,13 +600,10 @@ def tlfb_post(
     now: Now,
 ) -> Response:
     """Save the calendar (one edit-log row with the cells changed)."""
-    checked = _person(request, session, researcher, study_id, person_id, form)
+    checked = _interview(request, session, researcher, study_id, person_id, form)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    person, researcher, loaded = checked
     days = _days(_text(form, "days"))
     fields = _form(form)
     try:
