@@ -55,7 +55,7 @@ from dyadlab.platform.routes.pages_researcher import (
     ResearcherOrNone,
     _client,
     _page,
-    _study_or_page,
+    _signed_in_study,
     _text,
     _to_login,
 )
@@ -87,11 +87,10 @@ def _person(
     the study, the person is in it and (for a posted ``form``) the CSRF token is right
     and the person has not withdrawn; else the page to answer with: the login, 404 (for
     both a missing study and a missing person), 403, 409 (withdrawn: nothing changes)."""
-    if researcher is None:
-        return _to_login()
-    found = _study_or_page(request, session, researcher, study_id, "interview")
-    if not isinstance(found, Study):
-        return found
+    checked = _signed_in_study(request, session, researcher, study_id, "interview")
+    if isinstance(checked, Response):
+        return checked
+    _, researcher = checked
     try:
         person = study_person(session, study_id, person_id)
     except NotFoundError:
@@ -170,11 +169,10 @@ def interviews_page(
     study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
 ) -> Response:
     """The study's persons, each with their interview (open) or a form to start it."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "interview")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "interview")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     return _page(
         request,
         "history/index.html",
@@ -196,11 +194,10 @@ def export_history(
 ) -> Response:
     """The study's episodes as CSV (the columns of ``dyadlab.history``) or JSON (with
     pseudonyms, notes, spells and the calendar days); written to the audit log."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     if format not in ("csv", "json"):
         return _page(
             request,
