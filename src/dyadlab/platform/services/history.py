@@ -961,6 +961,21 @@ def probes(interview: Interview, today: date) -> list[Probe]:
 
 
 # --------------------------------------------------------------------------- export
+def _study_interviews(session: Session, study_id: int) -> list[tuple[HistoryInterview, Interview]]:
+    """Every interview of the study, loaded, by person id."""
+    rows = session.scalars(
+        select(HistoryInterview)
+        .where(HistoryInterview.study_id == study_id)
+        .order_by(HistoryInterview.person_id)
+    ).all()
+    found = []
+    for row in rows:
+        loaded = load_interview(session, study_id, row.person_id)
+        assert loaded is not None
+        found.append((row, loaded))
+    return found
+
+
 def export_rows(session: Session, study_id: int) -> list[dict[str, Any]]:
     """One row per episode of every interview in the study, in the CSV's columns
     (:data:`EXPORT_COLUMNS`) plus ``episode``, ``previous``, ``ongoing``,
@@ -971,14 +986,7 @@ def export_rows(session: Session, study_id: int) -> list[dict[str, Any]]:
     (``p<person>-<number>``): pseudonyms and notes go only to the JSON export.
     """
     rows: list[dict[str, Any]] = []
-    interviews = session.scalars(
-        select(HistoryInterview)
-        .where(HistoryInterview.study_id == study_id)
-        .order_by(HistoryInterview.person_id)
-    ).all()
-    for row in interviews:
-        loaded = load_interview(session, study_id, row.person_id)
-        assert loaded is not None
+    for row, loaded in _study_interviews(session, study_id):
         for ep, start, end in loaded.episodes:
             partner = loaded.partner(ep.partner_id)
             number = partner.number if partner else 0
@@ -1011,14 +1019,7 @@ def export_more(session: Session, study_id: int) -> dict[str, list[dict[str, Any
     partner) and ``landmarks`` (``person, kind, label, start, end, start_precision,
     end_precision``) — the inputs of ``dyadlab.history.milestone_ages``."""
     out: dict[str, list[dict[str, Any]]] = {"persons": [], "milestones": [], "landmarks": []}
-    interviews = session.scalars(
-        select(HistoryInterview)
-        .where(HistoryInterview.study_id == study_id)
-        .order_by(HistoryInterview.person_id)
-    ).all()
-    for row in interviews:
-        loaded = load_interview(session, study_id, row.person_id)
-        assert loaded is not None
+    for row, loaded in _study_interviews(session, study_id):
         person = str(row.person_id)
         out["persons"].append({"person": person, "birth": row.birth or ""})
         for m, when in loaded.milestones:
