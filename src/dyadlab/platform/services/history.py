@@ -47,6 +47,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dyadlab.exceptions import DyadlabError
+from dyadlab.history.episodes import COLUMNS
 from dyadlab.platform._inputs import readable, text_problem
 from dyadlab.platform.services.history_dates import (
     FuzzyDate,
@@ -122,16 +123,7 @@ EXCLUSIVITY: tuple[str, ...] = ("exclusive", "open", "unclear")
 GENDERS: tuple[str, ...] = ("woman", "man", "non_binary", "other")
 ENTITIES: tuple[str, ...] = ("landmark", "partner", "episode", "milestone")
 #: The columns of the episodes CSV (the contract ``dyadlab.history`` reads).
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "person",
-    "partner",
-    "type",
-    "start",
-    "end",
-    "start_precision",
-    "end_precision",
-    "certainty",
-)
+EXPORT_COLUMNS: tuple[str, ...] = COLUMNS
 #: Younger than this at an episode's start or a milestone: a question to ask.
 YOUNG_AGE = 12
 #: A time without any episode of at least this many days between two: a question.
