@@ -699,6 +699,14 @@ def update_item(
     return row
 
 
+#: what a partner's deletion takes with it, in this order (the edit log's kinds)
+_PARTNER_ROWS: tuple[tuple[str, Any], ...] = (
+    ("episode", HistoryEpisode),
+    ("milestone", HistoryMilestone),
+    ("tlfb", HistoryCalendarDay),
+)
+
+
 def remove_item(
     session: Session,
     interview: HistoryInterview,
@@ -717,22 +725,9 @@ def remove_item(
     before = _snapshot(row)
     if entity == "partner":
         kids: list[tuple[str, Any]] = [
-            ("episode", kid)
-            for kid in session.scalars(
-                select(HistoryEpisode).where(HistoryEpisode.partner_id == row.id)
-            )
-        ]
-        kids += [
-            ("milestone", kid)
-            for kid in session.scalars(
-                select(HistoryMilestone).where(HistoryMilestone.partner_id == row.id)
-            )
-        ]
-        kids += [
-            ("tlfb", kid)
-            for kid in session.scalars(
-                select(HistoryCalendarDay).where(HistoryCalendarDay.partner_id == row.id)
-            )
+            (kind, kid)
+            for kind, model in _PARTNER_ROWS
+            for kid in session.scalars(select(model).where(model.partner_id == row.id))
         ]
         for kind, kid in kids:
             _log(
