@@ -390,15 +390,15 @@ def _change(
     form_id: str,
     change: Any,
 ) -> Response:
-    """Check login, access (404), CSRF; run ``change(interview, fields)``; answer with a
-    303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
+    """Check login, access (404), CSRF; run ``change(interview, fields, researcher_id)``;
+    answer with a 303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
     checked = _interview(request, session, researcher, study_id, person_id, form)
     if isinstance(checked, Response):
         return checked
     person, researcher, loaded = checked
     fields = _form(form)
     try:
-        found = change(loaded.row, fields)
+        found = change(loaded.row, fields, researcher.id)
     except HistoryInputError as exc:
         session.rollback()
         t = history_translator(loaded.row.language)
@@ -426,9 +426,8 @@ def settings_post(
     now: Now,
 ) -> Response:
     """Change the birth month or the interview's language."""
-    by = researcher.id if researcher else None
 
-    def change(row: Any, fields: dict[str, str]) -> bool:
+    def change(row: Any, fields: dict[str, str], by: int) -> bool:
         history.update_interview(
             session,
             row,
@@ -630,21 +629,14 @@ def add_post(
     now: Now,
 ) -> Response:
     """Add a landmark, partner, episode or milestone."""
-    by = researcher.id if researcher else None
     if kind not in _KINDS:
         return _unknown(request, researcher, study_id)
     form_id = f"add-{kind}" + (f"-{_text(form, 'partner')}" if kind == "episode" else "")
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        form_id,
-        lambda row, fields: history.add_item(session, row, kind, fields, by=by, today=now.date()),
-    )
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.add_item(session, row, kind, fields, by=by, today=now.date())
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
 
 
 def _unknown(request: Request, researcher: Researcher | None, study_id: int) -> Response:
@@ -666,22 +658,14 @@ def edit_post(
     now: Now,
 ) -> Response:
     """Change a landmark, partner, episode or milestone (a reason is required)."""
-    by = researcher.id if researcher else None
     if kind not in _KINDS:
         return _unknown(request, researcher, study_id)
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        f"edit-{kind}-{item_id}",
-        lambda row, fields: history.update_item(
-            session, row, kind, item_id, fields, by=by, today=now.date()
-        ),
-    )
+    form_id = f"edit-{kind}-{item_id}"
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.update_item(session, row, kind, item_id, fields, by=by, today=now.date())
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
 
 
 @router.post("/history/{person_id}/{kind}/{item_id}/delete", response_class=HTMLResponse)
@@ -698,20 +682,14 @@ def delete_post(
 ) -> Response:
     """Delete a landmark, partner (with their episodes and milestones), episode or
     milestone (a reason is required)."""
-    by = researcher.id if researcher else None
     if kind not in _KINDS:
         return _unknown(request, researcher, study_id)
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        f"delete-{kind}-{item_id}",
-        lambda row, fields: history.remove_item(session, row, kind, item_id, fields, by=by),
-    )
+    form_id = f"delete-{kind}-{item_id}"
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.remove_item(session, row, kind, item_id, fields, by=by)
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
 
 
 @router.post("/history/{person_id}/episode/{item_id}/spell", response_class=HTMLResponse)
@@ -726,17 +704,9 @@ def spell_post(
     now: Now,
 ) -> Response:
     """The type of an episode changed: end this spell and start a new one."""
-    by = researcher.id if researcher else None
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        f"spell-episode-{item_id}",
-        lambda row, fields: history.change_type(
-            session, row, item_id, fields, by=by, today=now.date()
-        ),
-    )
+    form_id = f"spell-episode-{item_id}"
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.change_type(session, row, item_id, fields, by=by, today=now.date())
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
