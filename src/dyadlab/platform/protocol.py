@@ -59,7 +59,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -115,27 +115,7 @@ ItemType = Literal[
     "file",
 ]
 #: The item types a protocol may use.
-ITEM_TYPES: tuple[str, ...] = (
-    "slider",
-    "likert",
-    "single",
-    "multiple",
-    "yes_no",
-    "integer",
-    "decimal",
-    "text",
-    "time",
-    "date",
-    "datetime",
-    "note",
-    "calculate",
-    "acknowledge",
-    "rank",
-    "geopoint",
-    "image",
-    "audio",
-    "file",
-)
+ITEM_TYPES: tuple[str, ...] = get_args(ItemType)
 #: Item types answered with a file (kept in the ``uploads`` table, never in the answers).
 UPLOAD_TYPES: tuple[str, ...] = ("image", "audio", "file")
 #: The largest file one answer may carry (the platform refuses requests above 1 MB).

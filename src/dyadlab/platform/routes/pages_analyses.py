@@ -36,9 +36,8 @@ from dyadlab.platform.routes.pages_researcher import (
     ResearcherOrNone,
     _client,
     _page,
-    _study_or_page,
+    _signed_in_study,
     _text,
-    _to_login,
 )
 from dyadlab.platform.services import analysis_runs, studies
 from dyadlab.platform.tables import AnalysisRun, Researcher, Study
@@ -106,11 +105,10 @@ def _run_or_page(
     """The run if the researcher may see it (``finished``: and it has a report), else the
     answer: the login, the study's 404/403 page, or one 404 page for a run that does not
     exist, belongs to another study or (``finished``) has no report."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     try:
         run = analysis_runs.get_run(session, study.id, run_id)
     except NotFoundError:
@@ -132,11 +130,10 @@ def analyses_page(
     study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone, now: Now
 ) -> Response:
     """The plan and the latest runs, with their progress."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     return _analyses_page(request, session, researcher, study, now)
 
 
@@ -150,11 +147,10 @@ def analyses_run_post(
     now: Now,
 ) -> Response:
     """Start a run of the plan on the data so far (a background job)."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     if not csrf_ok(request, _text(form, CSRF_FIELD)):
         return _analyses_page(
             request,

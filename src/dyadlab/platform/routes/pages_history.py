@@ -55,7 +55,7 @@ from dyadlab.platform.routes.pages_researcher import (
     ResearcherOrNone,
     _client,
     _page,
-    _study_or_page,
+    _signed_in_study,
     _text,
     _to_login,
 )
@@ -87,11 +87,10 @@ def _person(
     the study, the person is in it and (for a posted ``form``) the CSRF token is right
     and the person has not withdrawn; else the page to answer with: the login, 404 (for
     both a missing study and a missing person), 403, 409 (withdrawn: nothing changes)."""
-    if researcher is None:
-        return _to_login()
-    found = _study_or_page(request, session, researcher, study_id, "interview")
-    if not isinstance(found, Study):
-        return found
+    checked = _signed_in_study(request, session, researcher, study_id, "interview")
+    if isinstance(checked, Response):
+        return checked
+    _, researcher = checked
     try:
         person = study_person(session, study_id, person_id)
     except NotFoundError:
@@ -111,6 +110,26 @@ def _person(
             ),
         )
     return person, researcher
+
+
+def _interview(
+    request: Request,
+    session: Session,
+    researcher: Researcher | None,
+    study_id: int,
+    person_id: int,
+    form: Any = None,
+) -> tuple[Person, Researcher, history.Interview] | Response:
+    """As :func:`_person`, and the person's interview (the 404 page if it was not
+    started)."""
+    checked = _person(request, session, researcher, study_id, person_id, form)
+    if isinstance(checked, Response):
+        return checked
+    person, researcher = checked
+    loaded = history.load_interview(session, study_id, person.id)
+    if loaded is None:
+        return _missing(request, researcher, study_id)
+    return person, researcher, loaded
 
 
 #: form field -> the message key of its label (for errors in the interview's language)
@@ -150,11 +169,10 @@ def interviews_page(
     study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
 ) -> Response:
     """The study's persons, each with their interview (open) or a form to start it."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "interview")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "interview")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     return _page(
         request,
         "history/index.html",
@@ -176,11 +194,10 @@ def export_history(
 ) -> Response:
     """The study's episodes as CSV (the columns of ``dyadlab.history``) or JSON (with
     pseudonyms, notes, spells and the calendar days); written to the audit log."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     if format not in ("csv", "json"):
         return _page(
             request,
@@ -373,18 +390,15 @@ def _change(
     form_id: str,
     change: Any,
 ) -> Response:
-    """Check login, access (404), CSRF; run ``change(interview, fields)``; answer with a
-    303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
-    checked = _person(request, session, researcher, study_id, person_id, form)
+    """Check login, access (404), CSRF; run ``change(interview, fields, researcher_id)``;
+    answer with a 303 to the page (at ``#form_id``'s section), or the page with the error (422)."""
+    checked = _interview(request, session, researcher, study_id, person_id, form)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    person, researcher, loaded = checked
     fields = _form(form)
     try:
-        found = change(loaded.row, fields)
+        found = change(loaded.row, fields, researcher.id)
     except HistoryInputError as exc:
         session.rollback()
         t = history_translator(loaded.row.language)
@@ -412,9 +426,8 @@ def settings_post(
     now: Now,
 ) -> Response:
     """Change the birth month or the interview's language."""
-    by = researcher.id if researcher else None
 
-    def change(row: Any, fields: dict[str, str]) -> bool:
+    def change(row: Any, fields: dict[str, str], by: int) -> bool:
         history.update_interview(
             session,
             row,
@@ -437,13 +450,10 @@ def edits_page(
     researcher: ResearcherOrNone,
 ) -> Response:
     """The interview's edit log, newest first."""
-    checked = _person(request, session, researcher, study_id, person_id)
+    checked = _interview(request, session, researcher, study_id, person_id)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    _, researcher, loaded = checked
     t = history_translator(loaded.row.language)
     return _page(
         request,
@@ -467,13 +477,10 @@ def timeline_page(
     now: Now,
 ) -> Response:
     """The timeline alone, for interviewer and respondent to look at together."""
-    checked = _person(request, session, researcher, study_id, person_id)
+    checked = _interview(request, session, researcher, study_id, person_id)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    _, researcher, loaded = checked
     t = history_translator(loaded.row.language)
     return _page(
         request,
@@ -589,13 +596,10 @@ def tlfb_post(
     now: Now,
 ) -> Response:
     """Save the calendar (one edit-log row with the cells changed)."""
-    checked = _person(request, session, researcher, study_id, person_id, form)
+    checked = _interview(request, session, researcher, study_id, person_id, form)
     if isinstance(checked, Response):
         return checked
-    person, researcher = checked
-    loaded = history.load_interview(session, study_id, person.id)
-    if loaded is None:
-        return _missing(request, researcher, study_id)
+    person, researcher, loaded = checked
     days = _days(_text(form, "days"))
     fields = _form(form)
     try:
@@ -625,21 +629,14 @@ def add_post(
     now: Now,
 ) -> Response:
     """Add a landmark, partner, episode or milestone."""
-    by = researcher.id if researcher else None
     if kind not in _KINDS:
         return _unknown(request, researcher, study_id)
     form_id = f"add-{kind}" + (f"-{_text(form, 'partner')}" if kind == "episode" else "")
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        form_id,
-        lambda row, fields: history.add_item(session, row, kind, fields, by=by, today=now.date()),
-    )
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.add_item(session, row, kind, fields, by=by, today=now.date())
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
 
 
 def _unknown(request: Request, researcher: Researcher | None, study_id: int) -> Response:
@@ -661,22 +658,14 @@ def edit_post(
     now: Now,
 ) -> Response:
     """Change a landmark, partner, episode or milestone (a reason is required)."""
-    by = researcher.id if researcher else None
     if kind not in _KINDS:
         return _unknown(request, researcher, study_id)
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        f"edit-{kind}-{item_id}",
-        lambda row, fields: history.update_item(
-            session, row, kind, item_id, fields, by=by, today=now.date()
-        ),
-    )
+    form_id = f"edit-{kind}-{item_id}"
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.update_item(session, row, kind, item_id, fields, by=by, today=now.date())
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
 
 
 @router.post("/history/{person_id}/{kind}/{item_id}/delete", response_class=HTMLResponse)
@@ -693,20 +682,14 @@ def delete_post(
 ) -> Response:
     """Delete a landmark, partner (with their episodes and milestones), episode or
     milestone (a reason is required)."""
-    by = researcher.id if researcher else None
     if kind not in _KINDS:
         return _unknown(request, researcher, study_id)
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        f"delete-{kind}-{item_id}",
-        lambda row, fields: history.remove_item(session, row, kind, item_id, fields, by=by),
-    )
+    form_id = f"delete-{kind}-{item_id}"
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.remove_item(session, row, kind, item_id, fields, by=by)
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)
 
 
 @router.post("/history/{person_id}/episode/{item_id}/spell", response_class=HTMLResponse)
@@ -721,17 +704,9 @@ def spell_post(
     now: Now,
 ) -> Response:
     """The type of an episode changed: end this spell and start a new one."""
-    by = researcher.id if researcher else None
-    return _change(
-        request,
-        form,
-        session,
-        researcher,
-        study_id,
-        person_id,
-        now,
-        f"spell-episode-{item_id}",
-        lambda row, fields: history.change_type(
-            session, row, item_id, fields, by=by, today=now.date()
-        ),
-    )
+    form_id = f"spell-episode-{item_id}"
+
+    def change(row: Any, fields: dict[str, str], by: int) -> Any:
+        return history.change_type(session, row, item_id, fields, by=by, today=now.date())
+
+    return _change(request, form, session, researcher, study_id, person_id, now, form_id, change)

@@ -444,17 +444,33 @@ def _study_or_page(
         )
 
 
+def _signed_in_study(
+    request: Request,
+    session: DbSession,
+    researcher: Researcher | None,
+    study_id: int,
+    action: str,
+) -> tuple[Study, Researcher] | Response:
+    """The study and the researcher if one is logged in and may do ``action`` in the
+    study, else the page to answer with: the login, or :func:`_study_or_page`'s 404/403."""
+    if researcher is None:
+        return _to_login()
+    found = _study_or_page(request, session, researcher, study_id, action)
+    if not isinstance(found, Study):
+        return found
+    return found, researcher
+
+
 @router.get("/studies/{study_id}", response_class=HTMLResponse)
 def study_page(
     study_id: int, request: Request, session: DbSession, researcher: ResearcherOrNone
 ) -> Response:
     """One study: protocol in brief, invitation form (owners, collaborators) and export
     (owners, collaborators, analysts)."""
-    if researcher is None:
-        return _to_login()
-    found = _study_or_page(request, session, researcher, study_id, "read")
-    if not isinstance(found, Study):
-        return found
+    checked = _signed_in_study(request, session, researcher, study_id, "read")
+    if isinstance(checked, Response):
+        return checked
+    _, researcher = checked
     return _study_page(request, session, researcher, study_id)
 
 
@@ -668,11 +684,10 @@ def compliance_page(
     threshold: str | None = None,
 ) -> Response:
     """Compliance per couple (flagged below the threshold), per person and per day."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "compliance")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "compliance")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     level = _parse_threshold(threshold, settings.compliance_threshold)
     report = compliance.study_compliance(session, study.id, threshold=level, now=now)
     couples = [

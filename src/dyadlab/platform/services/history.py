@@ -47,6 +47,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dyadlab.exceptions import DyadlabError
+from dyadlab.history.episodes import COLUMNS
 from dyadlab.platform._inputs import readable, text_problem
 from dyadlab.platform.services.history_dates import (
     FuzzyDate,
@@ -122,16 +123,7 @@ EXCLUSIVITY: tuple[str, ...] = ("exclusive", "open", "unclear")
 GENDERS: tuple[str, ...] = ("woman", "man", "non_binary", "other")
 ENTITIES: tuple[str, ...] = ("landmark", "partner", "episode", "milestone")
 #: The columns of the episodes CSV (the contract ``dyadlab.history`` reads).
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "person",
-    "partner",
-    "type",
-    "start",
-    "end",
-    "start_precision",
-    "end_precision",
-    "certainty",
-)
+EXPORT_COLUMNS: tuple[str, ...] = COLUMNS
 #: Younger than this at an episode's start or a milestone: a question to ask.
 YOUNG_AGE = 12
 #: A time without any episode of at least this many days between two: a question.
@@ -707,6 +699,14 @@ def update_item(
     return row
 
 
+#: what a partner's deletion takes with it, in this order (the edit log's kinds)
+_PARTNER_ROWS: tuple[tuple[str, Any], ...] = (
+    ("episode", HistoryEpisode),
+    ("milestone", HistoryMilestone),
+    ("tlfb", HistoryCalendarDay),
+)
+
+
 def remove_item(
     session: Session,
     interview: HistoryInterview,
@@ -725,22 +725,9 @@ def remove_item(
     before = _snapshot(row)
     if entity == "partner":
         kids: list[tuple[str, Any]] = [
-            ("episode", kid)
-            for kid in session.scalars(
-                select(HistoryEpisode).where(HistoryEpisode.partner_id == row.id)
-            )
-        ]
-        kids += [
-            ("milestone", kid)
-            for kid in session.scalars(
-                select(HistoryMilestone).where(HistoryMilestone.partner_id == row.id)
-            )
-        ]
-        kids += [
-            ("tlfb", kid)
-            for kid in session.scalars(
-                select(HistoryCalendarDay).where(HistoryCalendarDay.partner_id == row.id)
-            )
+            (kind, kid)
+            for kind, model in _PARTNER_ROWS
+            for kid in session.scalars(select(model).where(model.partner_id == row.id))
         ]
         for kind, kid in kids:
             _log(
@@ -961,6 +948,21 @@ def probes(interview: Interview, today: date) -> list[Probe]:
 
 
 # --------------------------------------------------------------------------- export
+def _study_interviews(session: Session, study_id: int) -> list[tuple[HistoryInterview, Interview]]:
+    """Every interview of the study, loaded, by person id."""
+    rows = session.scalars(
+        select(HistoryInterview)
+        .where(HistoryInterview.study_id == study_id)
+        .order_by(HistoryInterview.person_id)
+    ).all()
+    found = []
+    for row in rows:
+        loaded = load_interview(session, study_id, row.person_id)
+        assert loaded is not None
+        found.append((row, loaded))
+    return found
+
+
 def export_rows(session: Session, study_id: int) -> list[dict[str, Any]]:
     """One row per episode of every interview in the study, in the CSV's columns
     (:data:`EXPORT_COLUMNS`) plus ``episode``, ``previous``, ``ongoing``,
@@ -971,14 +973,7 @@ def export_rows(session: Session, study_id: int) -> list[dict[str, Any]]:
     (``p<person>-<number>``): pseudonyms and notes go only to the JSON export.
     """
     rows: list[dict[str, Any]] = []
-    interviews = session.scalars(
-        select(HistoryInterview)
-        .where(HistoryInterview.study_id == study_id)
-        .order_by(HistoryInterview.person_id)
-    ).all()
-    for row in interviews:
-        loaded = load_interview(session, study_id, row.person_id)
-        assert loaded is not None
+    for row, loaded in _study_interviews(session, study_id):
         for ep, start, end in loaded.episodes:
             partner = loaded.partner(ep.partner_id)
             number = partner.number if partner else 0
@@ -1011,14 +1006,7 @@ def export_more(session: Session, study_id: int) -> dict[str, list[dict[str, Any
     partner) and ``landmarks`` (``person, kind, label, start, end, start_precision,
     end_precision``) — the inputs of ``dyadlab.history.milestone_ages``."""
     out: dict[str, list[dict[str, Any]]] = {"persons": [], "milestones": [], "landmarks": []}
-    interviews = session.scalars(
-        select(HistoryInterview)
-        .where(HistoryInterview.study_id == study_id)
-        .order_by(HistoryInterview.person_id)
-    ).all()
-    for row in interviews:
-        loaded = load_interview(session, study_id, row.person_id)
-        assert loaded is not None
+    for row, loaded in _study_interviews(session, study_id):
         person = str(row.person_id)
         out["persons"].append({"person": person, "birth": row.birth or ""})
         for m, when in loaded.milestones:
