@@ -16,7 +16,11 @@ Printed:
    (``benchmarks/_rscript.py``), with the ratios. PowerLAPIM refits with ``nlme::lme``
    one data set at a time;
 4. the time of one Laplace refit of a yes/no diary (``family="binomial"``, the same
-   design) against ``lme4::glmer`` on the same data sets.
+   design) against ``lme4::glmer`` on the same data sets;
+5. a yes/no grid point (40 couples × 14 days, ``--binomial-reps`` replications, one
+   Laplace refit each) in this process and on a ``LocalCluster`` of 1 and of 2 workers:
+   CPU-bound work in chunks of 10, where a second worker should nearly halve the wall
+   time; the numbers must equal the local run's.
 
 The machine is shared: wall time suffers from other jobs, CPU time less so.
 Run: ``python benchmarks/power_diary.py`` (``--no-dask``, ``--no-r`` to skip parts,
@@ -230,6 +234,51 @@ def binomial_refit_times(use_r: bool) -> None:
     )
 
 
+BINOMIAL = {"actor": 0.4, "partner": 0.2, "intercept": -1.0, "couples": [40], "days": [14]}
+
+
+def dask_binomial(reps: int) -> None:
+    def run(client: Any = None) -> Any:
+        return dl.power.diary(
+            **BINOMIAL,
+            replications=reps,
+            seed=7,
+            family="binomial",
+            client=client,
+            progress=False,
+        )
+
+    print(f"yes/no grid point, 40 couples × 14 days × {reps} replications (Laplace refits):")
+    wall, cpu, local = timed(run)
+    print(f"  this process: {wall:.1f} s wall ({cpu:.1f} s CPU), {reps / wall:.1f} refits/s")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        print("  Dask: distributed is not installed; skipped")
+        return
+    walls = {}
+    for workers in (1, 2):
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        with cluster, Client(cluster) as client:
+            dl.power.diary(
+                **{**BINOMIAL, "couples": [10], "days": [5]},
+                replications=100,
+                seed=1,
+                family="binomial",
+                client=client,
+                progress=False,
+            )  # warm-up: imports on the workers
+            wall, _, res = timed(run, client)
+        walls[workers] = wall
+        print(
+            f"  LocalCluster, {workers} worker(s): {wall:.1f} s wall; equal to local: "
+            f"{res.grid == local.grid}"
+        )
+    print(f"  speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}× (wall)")
+
+
 def _load() -> None:
     one, five, _ = os.getloadavg()
     print(f"(load average {one:.1f} / {five:.1f} on {os.cpu_count()} cores: with load above the")
@@ -242,6 +291,7 @@ def main() -> None:
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-r", action="store_true")
     ap.add_argument("--no-binomial", action="store_true")
+    ap.add_argument("--binomial-reps", type=int, default=200)
     args = ap.parse_args()
     _load()
     local = local_grid(args.replications)
@@ -250,6 +300,8 @@ def main() -> None:
     refit_times(not args.no_r)
     if not args.no_binomial:
         binomial_refit_times(not args.no_r)
+        if not args.no_dask:
+            dask_binomial(args.binomial_reps)
 
 
 if __name__ == "__main__":
