@@ -38,7 +38,7 @@ SURVEY = [
     ["text", "kid_name", "Name of the child", None, "yes"],
     ["end_repeat", "kid"],
     ["select_one colours or_other", "colour", "Favourite colour?"],
-    ["dateTime", "when", "When did it start?"],
+    ["dateTime", "when", "When did it start?", "For all ${n_kids} children & <you>"],
     ["rank", "order", "Order these", None, "${n_kids} > 1"],
     ["geopoint", "where", "Where are you?"],
     ["acknowledge", "ok", "I read this"],
@@ -186,8 +186,22 @@ def test_the_page_shows_hints_notes_sections_and_new_fields(client, kids_pair) -
     assert 'class="geopoint"' in page and "only this answer keeps it" in page
     assert 'name="ok" value="OK"' in page
     assert 'value="1.5"' in page  # the default
+    # ${n_kids} in a hint: filled in (no answer yet: empty), escaped, template kept for JS
+    assert (
+        '<span class="piped" data-text="For all ${n_kids} children &amp; &lt;you&gt;">'
+        "For all  children &amp; &lt;you&gt;</span>"
+    ) in page
     assert 'enctype="multipart/form-data"' in page
     assert 'type="file" id="f-photo" name="photo"' in page and "never your partner" in page
+
+
+def test_a_page_shown_again_fills_in_the_answers(client, kids_pair) -> None:
+    _consented(client, kids_pair.tokens[0])
+    page = client.get("/s/q/1").text
+    data = {"csrf": _csrf(page), "submission_id": str(uuid.uuid4()), "n_kids": "2"}
+    r = client.post("/s/q/1", data=data, follow_redirects=False)
+    assert r.status_code == 422, r.text  # a name is required for both children
+    assert "For all 2 children &amp; &lt;you&gt;</span>" in r.text
 
 
 def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:

@@ -75,6 +75,7 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
         expect(kids[2]).to_be_hidden()  # the repeat asks as many copies as the count
         expect(page.get_by_role("heading", name="Child (2)")).to_be_visible()
         expect(page.locator('input[name="double"]')).to_have_value("4")  # calculated
+        expect(page.locator("#h-when")).to_have_text("For all 2 children & <you>")  # ${n_kids}
         kids[0].get_by_role("textbox").fill("Ann")
         kids[1].get_by_role("textbox").fill("Bo")
         page.get_by_label("Red", exact=True).check()

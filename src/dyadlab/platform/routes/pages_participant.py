@@ -39,10 +39,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from dyadlab._validation import closest
-from dyadlab.platform._expressions import ExpressionError, parse_expression
+from dyadlab.platform._expressions import ExpressionError, fill_references, parse_expression
 from dyadlab.platform.errors import ConflictError, ForbiddenError, InvalidError
 from dyadlab.platform.i18n import Translator, label_in, translator
 from dyadlab.platform.protocol import MAX_UPLOAD_BYTES, UPLOAD_TYPES
@@ -373,6 +374,17 @@ def _questionnaire_by_number(protocol: Any, number: int) -> Any | None:
     return None
 
 
+def _piped(text: str | None, values: dict[str, Any]) -> Any:
+    """A label or hint with ``${name}`` filled in from ``values`` (XLSForm "piping"),
+    kept in ``data-text`` so that the page script fills it in again as answers change.
+    Both the text and the template are escaped."""
+    if text is None or "${" not in text:
+        return text
+    return Markup('<span class="piped" data-text="{}">{}</span>').format(
+        text, fill_references(text, values)
+    )
+
+
 def _item_view(
     protocol: Any, item: Any, language: str, value: Any, error: str | None
 ) -> dict[str, Any]:
@@ -464,6 +476,9 @@ def _form_page(
         _item_view(protocol, item, t.language, values.get(item.name), by_item.get(item.name))
         for item in questionnaire.items
     ]
+    for view in items:
+        for key in ("label", "hint", "guidance_hint"):
+            view[key] = _piped(view[key], values)
     section = None
     for item, view in zip(questionnaire.items, items, strict=True):
         if item.section != section and item.section in questionnaire.sections:

@@ -701,7 +701,18 @@
         if (!isEmpty(v)) { values[item.dataset.item] = v; }
       }
     });
+    fillPiped(values);
     return values;
+  }
+  /* XLSForm "piping": ${name} in a label or hint shows the current answer of name (the
+   * server fills it in the same way, dyadlab.platform._expressions.fill_references). */
+  var REFERENCE = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
+  function fillPiped(values) {
+    form.querySelectorAll(".piped[data-text]").forEach(function (span) {
+      span.textContent = span.dataset.text.replace(REFERENCE, function (m, name) {
+        return values.hasOwnProperty(name) ? text(values[name]) : "";
+      });
+    });
   }
   function saveDraft(extra) {
     var draft = load(draftKey, {}) || {};
