@@ -254,6 +254,75 @@ def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
     }
 
 
+def _download_url(db, kids_pair) -> str:
+    upload = db.scalars(select(Upload)).one()
+    return f"/r/studies/{kids_pair.study_id}/uploads/{upload.id}"
+
+
+def test_researchers_download_an_upload_as_an_export(client, db, kids_pair) -> None:
+    from tests.platform.conftest import ANALYST, OWNER, add_member
+    from tests.platform.test_pages_researcher import _login
+
+    test_a_form_posted_without_javascript(client, db, kids_pair)
+    url = _download_url(db, kids_pair)
+    add_member(db, kids_pair.study_id, ANALYST, "analyst")
+    add_member(db, kids_pair.study_id, ("monitor@lab.example", "monitor passphrase"), "monitor")
+    for who in (OWNER, ANALYST):
+        client.cookies.clear()
+        _login(client, db, who)
+        r = client.get(url)
+        assert r.status_code == 200 and r.content == PNG, who
+        assert r.headers["content-type"] == "image/png"
+        assert r.headers["content-disposition"] == (
+            "attachment; filename=\"place.png\"; filename*=UTF-8''place.png"
+        )
+        assert r.headers["x-content-type-options"] == "nosniff"
+    logged = db.scalars(select(AuditLog).where(AuditLog.subject.like("upload:%"))).all()
+    assert [(a.action, a.subject) for a in logged] == [("export", f"upload:{url[-36:]}")] * 2
+    assert {"format": "upload", "item": "photo", "bytes": len(PNG)}.items() <= logged[
+        0
+    ].detail.items()
+    client.cookies.clear()
+    _login(client, db, ("monitor@lab.example", "monitor passphrase"))
+    r = client.get(url)  # a monitor sees compliance, not answers
+    assert r.status_code == 403 and PNG not in r.content
+    client.cookies.clear()
+    _login(client, db)
+    for wrong in (f"{url[:-36]}{uuid.uuid4()}", f"{url[:-36]}not-an-id"):
+        r = client.get(wrong)
+        assert r.status_code == 404 and PNG not in r.content
+
+
+def test_participants_never_download_an_upload(client, db, kids_pair) -> None:
+    test_a_form_posted_without_javascript(client, db, kids_pair)  # partner 0 sent it
+    url = _download_url(db, kids_pair)
+    for which in (1, 0):  # the partner, and even the person who gave it
+        client.cookies.clear()
+        client.cookies.set("dyadlab_p", kids_pair.tokens[which])
+        r = client.get(url, headers=kids_pair.headers(which), follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/r/login"
+        assert PNG not in r.content
+
+
+def test_another_researcher_gets_404_for_an_upload(client, db, kids_pair, tmp_path) -> None:
+    from tests.platform.test_pages_researcher import _login
+    from tests.platform.test_privacy import OTHER, _other_researcher, _unnamed
+
+    test_a_form_posted_without_javascript(client, db, kids_pair)
+    url = _download_url(db, kids_pair)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        _other_researcher(client, db, _form(tmp_path / "own.xlsx"))
+    client.cookies.clear()
+    _login(client, db, OTHER)
+    got = client.get(url)
+    missing_id = 10**6
+    missing = client.get(url.replace(f"/studies/{kids_pair.study_id}/", f"/studies/{missing_id}/"))
+    assert got.status_code == missing.status_code == 404
+    assert PNG not in got.content
+    assert _unnamed(got.text, kids_pair.study_id) == _unnamed(missing.text, missing_id)
+
+
 def test_files_through_the_api_are_checked_and_kept_apart(client, db, kids_pair) -> None:
     for i in (0, 1):
         r = client.post("/api/v1/me/consent", json={"version": 1}, headers=kids_pair.headers(i))

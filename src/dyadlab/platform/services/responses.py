@@ -56,6 +56,7 @@ __all__ = [
     "open_prompts_for",
     "response_to_dict",
     "submit_response",
+    "upload_in_study",
 ]
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -400,6 +401,22 @@ def get_response(session: Session, person: Person, submission_id: str) -> Respon
     except ValueError:
         wanted = uuid.UUID(int=0)
     return _stored(session, person, wanted)
+
+
+def upload_in_study(session: Session, study_id: int, upload_id: str) -> Upload | None:
+    """The uploaded file ``upload_id`` if a participant of ``study_id`` gave it, else
+    ``None`` -- also for a malformed id or a file of another study (the same query runs
+    in every case)."""
+    try:
+        wanted = uuid.UUID(upload_id)
+    except ValueError:
+        wanted = uuid.UUID(int=0)
+    return session.scalars(
+        select(Upload)
+        .join(Person, Person.id == Upload.person_id)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Upload.id == wanted, Couple.study_id == study_id)
+    ).first()
 
 
 def _iso(value: datetime | None) -> str | None:
