@@ -47,6 +47,7 @@ SURVEY = [
     ["image", "photo", "A photo of the place"],
     ["start", "start"],
     ["deviceid", "device"],
+    ["date", "day", "Which day?", *[None] * 6, "today()"],
     ["end_group", "evening"],
 ]
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -114,6 +115,7 @@ def test_the_features_become_items(form_path: Path) -> None:
         "score",
         "home",
         "photo",
+        "day",
     ]
     assert q.item("intro").type == "note" and q.item("intro").hint == {"en": "Take your time"}
     assert q.item("double").calculation == "${n_kids} * 2"
@@ -124,6 +126,7 @@ def test_the_features_become_items(form_path: Path) -> None:
     assert [c.value for c in protocol.choices["colours"]] == ["red", "blue", "other"]
     assert q.item("order").required_if == "${n_kids} > 1"
     assert q.item("score").default == "1.5"
+    assert q.item("day").default == "today()"
     assert {i.type for i in q.items} >= {"datetime", "rank", "geopoint", "acknowledge"}
 
 
@@ -186,6 +189,7 @@ def test_the_page_shows_hints_notes_sections_and_new_fields(client, kids_pair) -
     assert 'class="geopoint"' in page and "only this answer keeps it" in page
     assert 'name="ok" value="OK"' in page
     assert 'value="1.5"' in page  # the default
+    assert 'data-default-expr="today()"' in page  # filled in by the page script
     # ${n_kids} in a hint: filled in (no answer yet: empty), escaped, template kept for JS
     assert (
         '<span class="piped" data-text="For all ${n_kids} children &amp; &lt;you&gt;">'

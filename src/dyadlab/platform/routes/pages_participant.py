@@ -353,7 +353,8 @@ def consent_post(
     return _see_other("/s/")
 
 
-#: A default that is an expression (``today()``, ``${other}``): not filled in as text.
+#: A default that is an expression (``today()``, ``${other}``): not filled in as text;
+#: the page script evaluates it when the page is loaded (``data-default-expr``).
 _DYNAMIC = re.compile(r"\$\{|\(")
 
 
@@ -417,6 +418,7 @@ def _item_view(
     view["calculation"] = item.calculation
     literal = item.default is not None and not _DYNAMIC.search(item.default)
     view["default"] = item.default if literal else None
+    view["default_expr"] = item.default if item.default is not None and not literal else None
     if value is None and literal:
         value = item.default.split() if item.type == "multiple" else item.default
     if item.type == "multiple":
