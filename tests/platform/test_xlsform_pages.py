@@ -274,6 +274,8 @@ def test_researchers_download_an_upload_as_an_export(client, db, kids_pair) -> N
     for who in (OWNER, ANALYST):
         client.cookies.clear()
         _login(client, db, who)
+        study_page = client.get(url.split("/uploads/")[0]).text
+        assert f'<a href="{url}" download>place.png</a>' in study_page  # listed there
         r = client.get(url)
         assert r.status_code == 200 and r.content == PNG, who
         assert r.headers["content-type"] == "image/png"
@@ -290,6 +292,7 @@ def test_researchers_download_an_upload_as_an_export(client, db, kids_pair) -> N
     _login(client, db, ("monitor@lab.example", "monitor passphrase"))
     r = client.get(url)  # a monitor sees compliance, not answers
     assert r.status_code == 403 and PNG not in r.content
+    assert "place.png" not in client.get(url.split("/uploads/")[0]).text
     client.cookies.clear()
     _login(client, db)
     for wrong in (f"{url[:-36]}{uuid.uuid4()}", f"{url[:-36]}not-an-id"):

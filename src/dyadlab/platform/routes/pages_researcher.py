@@ -390,6 +390,7 @@ def _study_page(
     protocol = studies.study_protocol(study)
     settings: Settings = request.app.state.settings
     role = access.member_roles(session, researcher.id).get(study.id)
+    can = {action: access.allowed(role, action) for action in access.PERMISSIONS}
     return _page(
         request,
         "researcher/study.html",
@@ -400,7 +401,8 @@ def _study_page(
         protocol=protocol,
         schedule=_schedule_rows(protocol),
         role=role,
-        can={action: access.allowed(role, action) for action in access.PERMISSIONS},
+        can=can,
+        uploads=responses.study_uploads(session, study.id) if can["export"] else [],
         members=access.list_members(session, study.id),
         study_roles=access.STUDY_ROLES,
         invited=invited,

@@ -55,6 +55,7 @@ __all__ = [
     "list_responses",
     "open_prompts_for",
     "response_to_dict",
+    "study_uploads",
     "submit_response",
     "upload_in_study",
 ]
@@ -401,6 +402,29 @@ def get_response(session: Session, person: Person, submission_id: str) -> Respon
     except ValueError:
         wanted = uuid.UUID(int=0)
     return _stored(session, person, wanted)
+
+
+def study_uploads(session: Session, study_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest ``limit`` uploaded files of a study, without their bytes: ``id, couple,
+    person, item, filename, size, received`` (newest first)."""
+    rows = session.execute(
+        select(
+            Upload.id,
+            Couple.id,
+            Person.id,
+            Upload.item,
+            Upload.filename,
+            Upload.size,
+            Upload.created_at,
+        )
+        .join(Person, Person.id == Upload.person_id)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Couple.study_id == study_id)
+        .order_by(Upload.created_at.desc(), Upload.id)
+        .limit(limit)
+    ).all()
+    keys = ("id", "couple", "person", "item", "filename", "size", "received")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def upload_in_study(session: Session, study_id: int, upload_id: str) -> Upload | None:
