@@ -56,7 +56,7 @@ CHOICES = [
     ["sizes", "small", "Small", 0],
     ["sizes", "big", "Big", 2],
     ["colours", "red", "Red"],
-    ["colours", "blue", "Blue"],
+    ["colours", "blue", "Blue (${n_kids})"],
     ["things", "a", "A"],
     ["things", "b", "B"],
     ["things", "c", "C"],
@@ -189,6 +189,7 @@ def test_the_page_shows_hints_notes_sections_and_new_fields(client, kids_pair) -
     assert 'class="geopoint"' in page and "only this answer keeps it" in page
     assert 'name="ok" value="OK"' in page
     assert 'value="1.5"' in page  # the default
+    assert '<span class="piped" data-text="Blue (${n_kids})">Blue ()</span>' in page
     assert 'data-default-expr="today()"' in page  # filled in by the page script
     # ${n_kids} in a hint: filled in (no answer yet: empty), escaped, template kept for JS
     assert (

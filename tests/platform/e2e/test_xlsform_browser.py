@@ -81,6 +81,7 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
         expect(page.locator("#h-when")).to_have_text("For all 2 children & <you>")  # ${n_kids}
         kids[0].get_by_role("textbox").fill("Ann")
         kids[1].get_by_role("textbox").fill("Bo")
+        expect(page.get_by_label("Blue (2)", exact=True)).to_be_visible()  # ${n_kids}
         page.get_by_label("Red", exact=True).check()
         page.locator("#f-when").fill("2026-03-03T20:15")
         order = page.locator("#item-order select")

@@ -481,6 +481,7 @@ def _form_page(
     for view in items:
         for key in ("label", "hint", "guidance_hint"):
             view[key] = _piped(view[key], values)
+        view["choices"] = [(v, _piped(text, values)) for v, text in view["choices"]]
     section = None
     for item, view in zip(questionnaire.items, items, strict=True):
         if item.section != section and item.section in questionnaire.sections:
