@@ -699,11 +699,10 @@ def upload_download(
     Like an export: for owners, collaborators and analysts (the ``export`` permission),
     written to the audit log. A file of another study, a malformed id and a missing file
     all give the same 404 page."""
-    if researcher is None:
-        return _to_login()
-    study = _study_or_page(request, session, researcher, study_id, "export")
-    if not isinstance(study, Study):
-        return study
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
     upload = responses.upload_in_study(session, study.id, upload_id)
     if upload is None:
         return _page(

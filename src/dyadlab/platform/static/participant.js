@@ -637,7 +637,6 @@
       }, { enableHighAccuracy: true, timeout: 20000 });
     });
   }
-  /* Answers of the questions shown now, in order; hides the others (skip logic). */
   /* The value of a calculation (or of a default that is an expression). */
   function calculated(expression, values) {
     var v;
@@ -674,6 +673,7 @@
       });
     });
   }
+  /* Answers of the questions shown now, in order; hides the others (skip logic). */
   function applyLogic() {
     var values = {};
     items.forEach(function (item) {
