@@ -352,6 +352,8 @@ STUDY_PAGES = {
     ("GET", "/r/studies/{study_id}"),
     ("POST", "/r/studies/{study_id}/invite"),
     ("GET", "/r/studies/{study_id}/compliance"),
+    # with a real upload (partner, other researcher, roles): tests/platform/test_xlsform_pages.py
+    ("GET", "/r/studies/{study_id}/uploads/{upload_id}"),
     ("POST", "/r/studies/{study_id}/members"),
     ("POST", "/r/studies/{study_id}/members/{researcher_id}/remove"),
     ("GET", "/r/studies/{study_id}/ratings"),
@@ -402,7 +404,7 @@ def test_other_researcher_gets_404_on_every_study_page(client, couple, db, proto
             else None
         )
         owner_id = db.get(Study, couple.study_id).created_by
-        ids = {"researcher_id": owner_id, "run_id": 1, "session_id": 1}
+        ids = {"researcher_id": owner_id, "run_id": 1, "session_id": 1, "upload_id": uuid.uuid4()}
         got = client.request(method, path.format(study_id=couple.study_id, **ids), data=data)
         missing = client.request(method, path.format(study_id=missing_id, **ids), data=data)
         assert got.status_code == missing.status_code == 404, path

@@ -38,7 +38,7 @@ SURVEY = [
     ["text", "kid_name", "Name of the child", None, "yes"],
     ["end_repeat", "kid"],
     ["select_one colours or_other", "colour", "Favourite colour?"],
-    ["dateTime", "when", "When did it start?"],
+    ["dateTime", "when", "When did it start?", "For all ${n_kids} children & <you>"],
     ["rank", "order", "Order these", None, "${n_kids} > 1"],
     ["geopoint", "where", "Where are you?"],
     ["acknowledge", "ok", "I read this"],
@@ -47,6 +47,7 @@ SURVEY = [
     ["image", "photo", "A photo of the place"],
     ["start", "start"],
     ["deviceid", "device"],
+    ["date", "day", "Which day?", *[None] * 6, "today()"],
     ["end_group", "evening"],
 ]
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -55,7 +56,7 @@ CHOICES = [
     ["sizes", "small", "Small", 0],
     ["sizes", "big", "Big", 2],
     ["colours", "red", "Red"],
-    ["colours", "blue", "Blue"],
+    ["colours", "blue", "Blue (${n_kids})"],
     ["things", "a", "A"],
     ["things", "b", "B"],
     ["things", "c", "C"],
@@ -114,6 +115,7 @@ def test_the_features_become_items(form_path: Path) -> None:
         "score",
         "home",
         "photo",
+        "day",
     ]
     assert q.item("intro").type == "note" and q.item("intro").hint == {"en": "Take your time"}
     assert q.item("double").calculation == "${n_kids} * 2"
@@ -124,6 +126,7 @@ def test_the_features_become_items(form_path: Path) -> None:
     assert [c.value for c in protocol.choices["colours"]] == ["red", "blue", "other"]
     assert q.item("order").required_if == "${n_kids} > 1"
     assert q.item("score").default == "1.5"
+    assert q.item("day").default == "today()"
     assert {i.type for i in q.items} >= {"datetime", "rank", "geopoint", "acknowledge"}
 
 
@@ -186,8 +189,24 @@ def test_the_page_shows_hints_notes_sections_and_new_fields(client, kids_pair) -
     assert 'class="geopoint"' in page and "only this answer keeps it" in page
     assert 'name="ok" value="OK"' in page
     assert 'value="1.5"' in page  # the default
+    assert '<span class="piped" data-text="Blue (${n_kids})">Blue ()</span>' in page
+    assert 'data-default-expr="today()"' in page  # filled in by the page script
+    # ${n_kids} in a hint: filled in (no answer yet: empty), escaped, template kept for JS
+    assert (
+        '<span class="piped" data-text="For all ${n_kids} children &amp; &lt;you&gt;">'
+        "For all  children &amp; &lt;you&gt;</span>"
+    ) in page
     assert 'enctype="multipart/form-data"' in page
     assert 'type="file" id="f-photo" name="photo"' in page and "never your partner" in page
+
+
+def test_a_page_shown_again_fills_in_the_answers(client, kids_pair) -> None:
+    _consented(client, kids_pair.tokens[0])
+    page = client.get("/s/q/1").text
+    data = {"csrf": _csrf(page), "submission_id": str(uuid.uuid4()), "n_kids": "2"}
+    r = client.post("/s/q/1", data=data, follow_redirects=False)
+    assert r.status_code == 422, r.text  # a name is required for both children
+    assert "For all 2 children &amp; &lt;you&gt;</span>" in r.text
 
 
 def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
@@ -238,6 +257,78 @@ def test_a_form_posted_without_javascript(client, db, kids_pair) -> None:
         "ok": "OK",
         "score": 1.5,
     }
+
+
+def _download_url(db, kids_pair) -> str:
+    upload = db.scalars(select(Upload)).one()
+    return f"/r/studies/{kids_pair.study_id}/uploads/{upload.id}"
+
+
+def test_researchers_download_an_upload_as_an_export(client, db, kids_pair) -> None:
+    from tests.platform.conftest import ANALYST, OWNER, add_member
+    from tests.platform.test_pages_researcher import _login
+
+    test_a_form_posted_without_javascript(client, db, kids_pair)
+    url = _download_url(db, kids_pair)
+    add_member(db, kids_pair.study_id, ANALYST, "analyst")
+    add_member(db, kids_pair.study_id, ("monitor@lab.example", "monitor passphrase"), "monitor")
+    for who in (OWNER, ANALYST):
+        client.cookies.clear()
+        _login(client, db, who)
+        study_page = client.get(url.split("/uploads/")[0]).text
+        assert f'<a href="{url}" download>place.png</a>' in study_page  # listed there
+        r = client.get(url)
+        assert r.status_code == 200 and r.content == PNG, who
+        assert r.headers["content-type"] == "image/png"
+        assert r.headers["content-disposition"] == (
+            "attachment; filename=\"place.png\"; filename*=UTF-8''place.png"
+        )
+        assert r.headers["x-content-type-options"] == "nosniff"
+    logged = db.scalars(select(AuditLog).where(AuditLog.subject.like("upload:%"))).all()
+    assert [(a.action, a.subject) for a in logged] == [("export", f"upload:{url[-36:]}")] * 2
+    assert {"format": "upload", "item": "photo", "bytes": len(PNG)}.items() <= logged[
+        0
+    ].detail.items()
+    client.cookies.clear()
+    _login(client, db, ("monitor@lab.example", "monitor passphrase"))
+    r = client.get(url)  # a monitor sees compliance, not answers
+    assert r.status_code == 403 and PNG not in r.content
+    assert "place.png" not in client.get(url.split("/uploads/")[0]).text
+    client.cookies.clear()
+    _login(client, db)
+    for wrong in (f"{url[:-36]}{uuid.uuid4()}", f"{url[:-36]}not-an-id"):
+        r = client.get(wrong)
+        assert r.status_code == 404 and PNG not in r.content
+
+
+def test_participants_never_download_an_upload(client, db, kids_pair) -> None:
+    test_a_form_posted_without_javascript(client, db, kids_pair)  # partner 0 sent it
+    url = _download_url(db, kids_pair)
+    for which in (1, 0):  # the partner, and even the person who gave it
+        client.cookies.clear()
+        client.cookies.set("dyadlab_p", kids_pair.tokens[which])
+        r = client.get(url, headers=kids_pair.headers(which), follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/r/login"
+        assert PNG not in r.content
+
+
+def test_another_researcher_gets_404_for_an_upload(client, db, kids_pair, tmp_path) -> None:
+    from tests.platform.test_pages_researcher import _login
+    from tests.platform.test_privacy import OTHER, _other_researcher, _unnamed
+
+    test_a_form_posted_without_javascript(client, db, kids_pair)
+    url = _download_url(db, kids_pair)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DyadlabWarning)
+        _other_researcher(client, db, _form(tmp_path / "own.xlsx"))
+    client.cookies.clear()
+    _login(client, db, OTHER)
+    got = client.get(url)
+    missing_id = 10**6
+    missing = client.get(url.replace(f"/studies/{kids_pair.study_id}/", f"/studies/{missing_id}/"))
+    assert got.status_code == missing.status_code == 404
+    assert PNG not in got.content
+    assert _unnamed(got.text, kids_pair.study_id) == _unnamed(missing.text, missing_id)
 
 
 def test_files_through_the_api_are_checked_and_kept_apart(client, db, kids_pair) -> None:

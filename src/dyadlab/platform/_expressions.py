@@ -66,6 +66,7 @@ __all__ = [
     "CHOICE_PREFIX",
     "Expression",
     "ExpressionError",
+    "fill_references",
     "is_true",
     "parse_choice_filter",
     "parse_expression",
@@ -674,6 +675,26 @@ def parse_expression(text: str) -> Expression:
     refs: set[str] = set()
     uses_current = _collect_refs(root, refs)
     return Expression(text=text, root=root, references=frozenset(refs), uses_current=uses_current)
+
+
+_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
+
+
+def fill_references(text: str, values: dict[str, Any]) -> str:
+    """A label or hint with each ``${name}`` replaced by the current answer of ``name``.
+
+    XLSForm semantics: an item without an answer gives the empty text; a multiple choice
+    gives its values separated by spaces. The result is plain text (the page escapes it).
+    The participant page script does the same as answers change.
+
+    Examples
+    --------
+    >>> fill_references("How old is ${child}? (${ages})", {"child": "Ann", "ages": [3, 5]})
+    'How old is Ann? (3 5)'
+    >>> fill_references("Hello ${nobody}!", {})
+    'Hello !'
+    """
+    return _REFERENCE.sub(lambda m: _text(values.get(m.group(1))), text)
 
 
 def unparse(expression: Expression, *, ref: str = "${{{name}}}") -> str:

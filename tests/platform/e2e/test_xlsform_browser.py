@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -26,6 +27,7 @@ from tests.platform.test_xlsform_pages import _form
 
 pytestmark = pytest.mark.browser
 SHOT = "/tmp/dyadlab_xlsform_form.png"
+TODAY = EVENING_DAY3.astimezone(ZoneInfo(TZ)).date().isoformat()
 SENT = "Thank you, your answers have been received."
 
 
@@ -50,6 +52,7 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
         has_touch=True,
         geolocation={"latitude": 52.37, "longitude": 4.89, "accuracy": 12},
         permissions=["geolocation"],
+        timezone_id=TZ,
     )
     page = context.new_page()
     page.clock.set_fixed_time(EVENING_DAY3)
@@ -75,8 +78,10 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
         expect(kids[2]).to_be_hidden()  # the repeat asks as many copies as the count
         expect(page.get_by_role("heading", name="Child (2)")).to_be_visible()
         expect(page.locator('input[name="double"]')).to_have_value("4")  # calculated
+        expect(page.locator("#h-when")).to_have_text("For all 2 children & <you>")  # ${n_kids}
         kids[0].get_by_role("textbox").fill("Ann")
         kids[1].get_by_role("textbox").fill("Bo")
+        expect(page.get_by_label("Blue (2)", exact=True)).to_be_visible()  # ${n_kids}
         page.get_by_label("Red", exact=True).check()
         page.locator("#f-when").fill("2026-03-03T20:15")
         order = page.locator("#item-order select")
@@ -86,6 +91,7 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
         expect(page.locator("#f-where")).to_have_value("52.37 4.89 0 12")
         page.get_by_label("OK", exact=True).check()
         expect(page.locator("#f-score")).to_have_value("1.5")  # the default
+        expect(page.locator("#f-day")).to_have_value(TODAY)  # today(), on the phone's clock
         page.screenshot(path=SHOT, full_page=True)
         page.get_by_role("button", name="Send").click()
         expect(page.locator("#form-status")).to_have_text(SENT)
@@ -102,6 +108,7 @@ def test_an_xlsform_answered_on_a_phone(live: LiveServer, browser: Browser, tmp_
             "where": "52.37 4.89 0 12",
             "ok": "OK",
             "score": 1.5,
+            "day": TODAY,
         }
         assert problems == []
     finally:

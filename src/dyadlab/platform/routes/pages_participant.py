@@ -39,10 +39,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from dyadlab._validation import closest
-from dyadlab.platform._expressions import ExpressionError, parse_expression
+from dyadlab.platform._expressions import ExpressionError, fill_references, parse_expression
 from dyadlab.platform.errors import ConflictError, ForbiddenError, InvalidError
 from dyadlab.platform.i18n import Translator, label_in, translator
 from dyadlab.platform.protocol import MAX_UPLOAD_BYTES, UPLOAD_TYPES
@@ -352,7 +353,8 @@ def consent_post(
     return _see_other("/s/")
 
 
-#: A default that is an expression (``today()``, ``${other}``): not filled in as text.
+#: A default that is an expression (``today()``, ``${other}``): not filled in as text;
+#: the page script evaluates it when the page is loaded (``data-default-expr``).
 _DYNAMIC = re.compile(r"\$\{|\(")
 
 
@@ -371,6 +373,17 @@ def _questionnaire_by_number(protocol: Any, number: int) -> Any | None:
     if 1 <= number <= len(protocol.questionnaires):
         return protocol.questionnaires[number - 1]
     return None
+
+
+def _piped(text: str | None, values: dict[str, Any]) -> Any:
+    """A label or hint with ``${name}`` filled in from ``values`` (XLSForm "piping"),
+    kept in ``data-text`` so that the page script fills it in again as answers change.
+    Both the text and the template are escaped."""
+    if text is None or "${" not in text:
+        return text
+    return Markup('<span class="piped" data-text="{}">{}</span>').format(
+        text, fill_references(text, values)
+    )
 
 
 def _item_view(
@@ -405,6 +418,7 @@ def _item_view(
     view["calculation"] = item.calculation
     literal = item.default is not None and not _DYNAMIC.search(item.default)
     view["default"] = item.default if literal else None
+    view["default_expr"] = item.default if item.default is not None and not literal else None
     if value is None and literal:
         value = item.default.split() if item.type == "multiple" else item.default
     if item.type == "multiple":
@@ -464,6 +478,10 @@ def _form_page(
         _item_view(protocol, item, t.language, values.get(item.name), by_item.get(item.name))
         for item in questionnaire.items
     ]
+    for view in items:
+        for key in ("label", "hint", "guidance_hint"):
+            view[key] = _piped(view[key], values)
+        view["choices"] = [(v, _piped(text, values)) for v, text in view["choices"]]
     section = None
     for item, view in zip(questionnaire.items, items, strict=True):
         if item.section != section and item.section in questionnaire.sections:

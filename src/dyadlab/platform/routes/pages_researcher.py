@@ -15,6 +15,9 @@ Addresses::
     POST /r/studies/{id}/members/{rid}/remove  (owner) remove a member
     GET  /r/studies/{id}/compliance    per couple (flagged below the threshold), per
                                        person, and a couple-by-day heat map (SVG)
+    GET  /r/studies/{id}/uploads/{uid} (export permission) one uploaded file (an
+                                       ``image``/``audio``/``file`` answer; its id is in
+                                       the export), as an attachment, audit-logged
 
 Every study page checks the researcher's role in that study with
 :func:`dyadlab.platform.services.access.study_for` (through :func:`_study_or_page`): a
@@ -38,6 +41,7 @@ import warnings
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -62,7 +66,14 @@ from dyadlab.platform.routes.deps import (
     Now,
     set_session_cookie,
 )
-from dyadlab.platform.services import access, compliance, invitations, researchers, studies
+from dyadlab.platform.services import (
+    access,
+    compliance,
+    invitations,
+    researchers,
+    responses,
+    studies,
+)
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import Researcher, Study
 
@@ -379,6 +390,7 @@ def _study_page(
     protocol = studies.study_protocol(study)
     settings: Settings = request.app.state.settings
     role = access.member_roles(session, researcher.id).get(study.id)
+    can = {action: access.allowed(role, action) for action in access.PERMISSIONS}
     return _page(
         request,
         "researcher/study.html",
@@ -389,7 +401,8 @@ def _study_page(
         protocol=protocol,
         schedule=_schedule_rows(protocol),
         role=role,
-        can={action: access.allowed(role, action) for action in access.PERMISSIONS},
+        can=can,
+        uploads=responses.study_uploads(session, study.id) if can["export"] else [],
         members=access.list_members(session, study.id),
         study_roles=access.STUDY_ROLES,
         invited=invited,
@@ -671,6 +684,52 @@ def _parse_threshold(raw: str | None, default: float) -> float:
     if value > 1:
         value = value / 100
     return min(max(value, 0.0), 1.0)
+
+
+@router.get("/studies/{study_id}/uploads/{upload_id}", response_class=Response)
+def upload_download(
+    study_id: int,
+    upload_id: str,
+    request: Request,
+    session: DbSession,
+    researcher: ResearcherOrNone,
+) -> Response:
+    """One uploaded file of the study (its id is in the export), as an attachment.
+
+    Like an export: for owners, collaborators and analysts (the ``export`` permission),
+    written to the audit log. A file of another study, a malformed id and a missing file
+    all give the same 404 page."""
+    checked = _signed_in_study(request, session, researcher, study_id, "export")
+    if isinstance(checked, Response):
+        return checked
+    study, researcher = checked
+    upload = responses.upload_in_study(session, study.id, upload_id)
+    if upload is None:
+        return _page(
+            request, "researcher/missing.html", researcher, status_code=404, study_id=study_id
+        )
+    researchers.audit(
+        session,
+        "export",
+        researcher_id=researcher.id,
+        study_id=study.id,
+        subject=f"upload:{upload.id}",
+        client=_client(request),
+        detail={"format": "upload", "item": upload.item, "bytes": upload.size},
+    )
+    session.commit()
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", upload.filename).strip("._") or "upload"
+    return Response(
+        upload.data,
+        media_type=upload.content_type,
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(upload.filename)}"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/studies/{study_id}/compliance", response_class=HTMLResponse)

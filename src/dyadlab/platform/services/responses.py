@@ -55,7 +55,9 @@ __all__ = [
     "list_responses",
     "open_prompts_for",
     "response_to_dict",
+    "study_uploads",
     "submit_response",
+    "upload_in_study",
 ]
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -400,6 +402,45 @@ def get_response(session: Session, person: Person, submission_id: str) -> Respon
     except ValueError:
         wanted = uuid.UUID(int=0)
     return _stored(session, person, wanted)
+
+
+def study_uploads(session: Session, study_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest ``limit`` uploaded files of a study, without their bytes: ``id, couple,
+    person, item, filename, size, received`` (newest first)."""
+    rows = session.execute(
+        select(
+            Upload.id,
+            Couple.id,
+            Person.id,
+            Upload.item,
+            Upload.filename,
+            Upload.size,
+            Upload.created_at,
+        )
+        .join(Person, Person.id == Upload.person_id)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Couple.study_id == study_id)
+        .order_by(Upload.created_at.desc(), Upload.id)
+        .limit(limit)
+    ).all()
+    keys = ("id", "couple", "person", "item", "filename", "size", "received")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def upload_in_study(session: Session, study_id: int, upload_id: str) -> Upload | None:
+    """The uploaded file ``upload_id`` if a participant of ``study_id`` gave it, else
+    ``None`` -- also for a malformed id or a file of another study (the same query runs
+    in every case)."""
+    try:
+        wanted = uuid.UUID(upload_id)
+    except ValueError:
+        wanted = uuid.UUID(int=0)
+    return session.scalars(
+        select(Upload)
+        .join(Person, Person.id == Upload.person_id)
+        .join(Couple, Couple.id == Person.couple_id)
+        .where(Upload.id == wanted, Couple.study_id == study_id)
+    ).first()
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -637,14 +637,12 @@
       }, { enableHighAccuracy: true, timeout: 20000 });
     });
   }
-  /* Answers of the questions shown now, in order; hides the others (skip logic). */
-  function calculated(item, values) {
+  /* The value of a calculation (or of a default that is an expression). */
+  function calculated(expression, values) {
     var v;
     try {
-      if (!parsed.hasOwnProperty(item.dataset.calculation)) {
-        parsed[item.dataset.calculation] = parse(item.dataset.calculation);
-      }
-      v = evaluate(parsed[item.dataset.calculation], values, null);
+      if (!parsed.hasOwnProperty(expression)) { parsed[expression] = parse(expression); }
+      v = evaluate(parsed[expression], values, null);
     } catch (e) {
       v = "";
     }
@@ -675,23 +673,23 @@
       });
     });
   }
+  /* Answers of the questions shown now, in order; hides the others (skip logic). */
   function applyLogic() {
     var values = {};
     items.forEach(function (item) {
       var expression = item.dataset.relevant;
       if (item.dataset.type === "calculate") {
         var relevant = !expression || relevantNow(expression, values);
-        var v = relevant ? calculated(item, values) : "";
+        var v = relevant ? calculated(item.dataset.calculation, values) : "";
         inputsOf(item)[0].value = text(v);
         if (!isEmpty(v)) { values[item.dataset.item] = v; }
         return;
       }
       var shown = !expression || relevantNow(expression, values);
       if (!shown && !item.hidden) { clear(item); }
-      if (shown && item.hidden && item.dataset.default !== undefined && isEmpty(valueOf(item))) {
+      if (shown && item.hidden && isEmpty(valueOf(item))) {
         /* asked again: its default (XLSForm "default") is filled in again */
-        var d = item.dataset.default;
-        setValue(item, item.dataset.type === "multiple" ? d.split(/\s+/) : d);
+        fillDefault(item, values);
       }
       item.hidden = !shown;
       inputsOf(item).forEach(function (i) { i.disabled = !shown; });
@@ -701,7 +699,28 @@
         if (!isEmpty(v)) { values[item.dataset.item] = v; }
       }
     });
+    fillPiped(values);
     return values;
+  }
+  /* An item's XLSForm "default": a literal (data-default), or an expression such as
+   * today() or now() (data-default-expr) evaluated with the answers known now. */
+  function fillDefault(item, values) {
+    var d = item.dataset.default;
+    if (d === undefined && item.dataset.defaultExpr !== undefined) {
+      d = text(calculated(item.dataset.defaultExpr, values));
+    }
+    if (d === undefined || d === "") { return; }
+    setValue(item, item.dataset.type === "multiple" ? d.split(/\s+/) : d);
+  }
+  /* XLSForm "piping": ${name} in a label or hint shows the current answer of name (the
+   * server fills it in the same way, dyadlab.platform._expressions.fill_references). */
+  var REFERENCE = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
+  function fillPiped(values) {
+    form.querySelectorAll(".piped[data-text]").forEach(function (span) {
+      span.textContent = span.dataset.text.replace(REFERENCE, function (m, name) {
+        return values.hasOwnProperty(name) ? text(values[name]) : "";
+      });
+    });
   }
   function saveDraft(extra) {
     var draft = load(draftKey, {}) || {};
@@ -797,6 +816,14 @@
         }
       });
     }
+    /* dynamic defaults (today(), now()) are filled in when the page is loaded, into
+       the questions shown and still empty (a draft's answer is kept) */
+    var known = applyLogic();
+    items.forEach(function (item) {
+      if (item.dataset.defaultExpr !== undefined && !item.hidden && isEmpty(valueOf(item))) {
+        fillDefault(item, known);
+      }
+    });
     applyLogic();
     var onEdit = function () {
       applyLogic();
