@@ -457,7 +457,10 @@ def test_researcher_routes_start_and_mark(client, pair, db, clock):
     add_member(db, study, monitor, "monitor")
     as_monitor = login(client, db, monitor, role="analyst")
     for url, body in bodies.items():
-        assert client.post(url, json=body, headers=as_monitor).status_code == 403
+        refused = client.post(url, json=body, headers=as_monitor)
+        assert refused.status_code == 403
+        message = refused.json()["error"]["message"]
+        assert message.endswith("(monitor) does not allow you to run this study's rating sessions.")
 
     _other_researcher(client, db, RATINGS_PROTOCOL)
     other = login(client, db, OTHER)
@@ -597,4 +600,4 @@ def test_researcher_forms_start_mark_and_stop(client, pair, db, clock):
         f"/r/studies/{study}/ratings/start",
         data={"csrf": csrf, "couple": str(couple), "rating": "arousal"},
     )
-    assert r.status_code == 403
+    assert r.status_code == 403 and "run this study&#39;s rating sessions" in r.text

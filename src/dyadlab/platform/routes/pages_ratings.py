@@ -152,7 +152,7 @@ def _ratings_list(
         study=study,
         sessions=ratings.session_overview(session, study.id, now=now),
         names=[r.name for r in study_protocol(study).rating_sessions],
-        can_run=access.allowed(role, "invite"),
+        can_run=access.allowed(role, "run_sessions"),
         error=error,
         notice=notice,
     )
@@ -185,10 +185,10 @@ def ratings_start_post(
     """Start a couple's session for both partners (owners and collaborators)."""
     if researcher is None:
         return _to_login()
-    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    refused = _form_refused(request, session, researcher, study_id, form, "run_sessions")
     if refused is not None:
         return refused
-    study = access.study_for(session, researcher, study_id, "invite")
+    study = access.study_for(session, researcher, study_id, "run_sessions")
     couple, rating = _text(form, "couple"), _text(form, "rating")
     try:
         if not couple.isdigit() or len(couple) > 9:
@@ -224,10 +224,10 @@ def ratings_marker_post(
     """Mark a running session for both partners: a stimulus (with its label) or the stop."""
     if researcher is None:
         return _to_login()
-    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    refused = _form_refused(request, session, researcher, study_id, form, "run_sessions")
     if refused is not None:
         return refused
-    study = access.study_for(session, researcher, study_id, "invite")
+    study = access.study_for(session, researcher, study_id, "run_sessions")
     kind = _text(form, "kind")
     label = _text(form, "label")[:200] or None
     try:
