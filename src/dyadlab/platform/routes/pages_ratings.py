@@ -5,7 +5,8 @@ The page needs JavaScript (``static/rating.js``): a large one-thumb slider (also
 with the arrow keys, Page Up/Down, Home and End) sampled ``rate_hz`` times a second on
 the device's monotonic clock, the clock offset to the server estimated NTP-style at the
 start and the end, and uploads every two seconds kept in the browser until the server
-acknowledges them (:mod:`dyadlab.platform.routes.api_ratings`). Like every participant
+acknowledges them (:mod:`dyadlab.platform.routes.api_ratings`); reloaded while the
+couple's session runs, it goes on rating in that session. Like every participant
 page it is in the person's language, titled "Study", has the quick exit, and shows
 only this person's own trace.
 """
