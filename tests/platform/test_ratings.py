@@ -631,7 +631,9 @@ def test_researcher_forms_start_mark_and_stop(client, pair, db, clock):
     assert r.status_code == 403 and "run this study&#39;s rating sessions" in r.text
 
 
-def test_stimulus_chapters_become_markers_when_the_researcher_starts(client, db, clock, tmp_path):
+def test_stimulus_chapters_become_markers_when_the_researcher_starts(
+    client, db, clock, tmp_path, capsys
+):
     """A partner starts; 10 s later the researcher presses start (the video starts): each
     chapter is a stimulus marker at that press plus its start_s, on the server's clock,
     once; a chapter shows once its time has come, and not after the session's stop."""
@@ -649,6 +651,10 @@ def test_stimulus_chapters_become_markers_when_the_researcher_starts(client, db,
     }
     path = tmp_path / "chapters.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    from dyadlab.cli import main
+
+    assert main(["protocol", "check", str(path)]) == 0
+    assert "up to 30 min, 3 stimulus chapters" in capsys.readouterr().out
     (couple,) = make_study(db, path)
     study = couple.study_id
     r = client.post("/api/v1/me/consent", json={"version": 1}, headers=couple.headers(0))
