@@ -21,8 +21,17 @@ OTHER = ("other@lab.example", "another long passphrase")
 
 #: The role table of docs/reference/access.md, written out independently of the code.
 EXPECTED = {
-    "owner": {"read", "compliance", "export", "invite", "withdraw", "members", "interview"},
-    "collaborator": {"read", "compliance", "export", "invite", "interview"},
+    "owner": {
+        "read",
+        "compliance",
+        "export",
+        "invite",
+        "withdraw",
+        "members",
+        "interview",
+        "run_sessions",
+    },
+    "collaborator": {"read", "compliance", "export", "invite", "interview", "run_sessions"},
     "analyst": {"read", "compliance", "export"},
     "monitor": {"read", "compliance"},
     "interviewer": {"read", "interview"},

@@ -66,11 +66,39 @@ def test_protocol_defaults_and_unchanged_hash_without_ratings():
         ({"orientation": "diagonal"}, "must be vertical or horizontal"),
         ({"label": {"en": "only English"}}, "missing label in declared language 'nl'"),
         ({"name": "q"}, "duplicate name 'q'"),
+        (
+            {
+                "stimulus": {
+                    "chapters": [{"label": "a", "start_s": 10}, {"label": "b", "start_s": 5}]
+                }
+            },
+            "stimulus.chapters[1].start_s: must be later than the chapter before it (10 s)",
+        ),
+        (
+            {"stimulus": {"chapters": [{"label": "a", "start_s": 1800}]}},
+            "start_s: must be between 0 and the session's 1800 seconds (max_minutes 30)",
+        ),
+        ({"stimulus": {"chapter": []}}, "unknown key 'chapter'; did you mean 'chapters'?"),
+        ({"stimulus": {"chapters": [{"start_s": 1}]}}, "chapters[0].label: is missing"),
+        ({"stimulus": {"chapters": [{"label": "a"}]}}, "chapters[0].start_s: is missing"),
     ],
 )
 def test_protocol_names_what_is_wrong(change, message):
     with pytest.raises(ProtocolError, match=re.escape(message)):
         parse_protocol(_minimal(**change))
+
+
+def test_protocol_reads_stimulus_chapters_and_keeps_older_hashes():
+    chapters = [{"label": "neutral", "start_s": 0}, {"label": "erotic", "start_s": 60.5}]
+    p = parse_protocol(_minimal(stimulus={"chapters": chapters}))
+    got = p.rating_session("arousal").stimulus
+    assert got is not None
+    assert [(c.label, c.start_s) for c in got.chapters] == [("neutral", 0.0), ("erotic", 60.5)]
+    assert p.to_dict()["rating_sessions"][0]["stimulus"] == {"chapters": chapters}
+    assert parse_protocol(p.to_dict()) == p
+    without = parse_protocol(_minimal())
+    assert "stimulus" not in without.to_dict()["rating_sessions"][0]  # its hash is unchanged
+    assert p.content_hash != without.content_hash
 
 
 def test_unknown_rating_session_suggests_the_name():
@@ -457,7 +485,10 @@ def test_researcher_routes_start_and_mark(client, pair, db, clock):
     add_member(db, study, monitor, "monitor")
     as_monitor = login(client, db, monitor, role="analyst")
     for url, body in bodies.items():
-        assert client.post(url, json=body, headers=as_monitor).status_code == 403
+        refused = client.post(url, json=body, headers=as_monitor)
+        assert refused.status_code == 403
+        message = refused.json()["error"]["message"]
+        assert message.endswith("(monitor) does not allow you to run this study's rating sessions.")
 
     _other_researcher(client, db, RATINGS_PROTOCOL)
     other = login(client, db, OTHER)
@@ -597,4 +628,65 @@ def test_researcher_forms_start_mark_and_stop(client, pair, db, clock):
         f"/r/studies/{study}/ratings/start",
         data={"csrf": csrf, "couple": str(couple), "rating": "arousal"},
     )
-    assert r.status_code == 403
+    assert r.status_code == 403 and "run this study&#39;s rating sessions" in r.text
+
+
+def test_stimulus_chapters_become_markers_when_the_researcher_starts(
+    client, db, clock, tmp_path, capsys
+):
+    """A partner starts; 10 s later the researcher presses start (the video starts): each
+    chapter is a stimulus marker at that press plus its start_s, on the server's clock,
+    once; a chapter shows once its time has come, and not after the session's stop."""
+    import yaml
+
+    from tests.platform.conftest import OWNER, login, make_study
+
+    raw = yaml.safe_load(RATINGS_PROTOCOL.read_text(encoding="utf-8"))
+    raw["rating_sessions"][0]["stimulus"] = {
+        "chapters": [
+            {"label": "neutral", "start_s": 0},
+            {"label": "erotic", "start_s": 60},
+            {"label": "credits", "start_s": 1000},
+        ]
+    }
+    path = tmp_path / "chapters.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    from dyadlab.cli import main
+
+    assert main(["protocol", "check", str(path)]) == 0
+    assert "up to 30 min, 3 stimulus chapters" in capsys.readouterr().out
+    (couple,) = make_study(db, path)
+    study = couple.study_id
+    r = client.post("/api/v1/me/consent", json={"version": 1}, headers=couple.headers(0))
+    assert r.status_code == 200
+    started = client.post(
+        "/api/v1/me/rating-sessions", json={"rating": "arousal"}, headers=couple.headers(0)
+    )
+    assert started.status_code == 201
+    assert list(ratings_markers(db, study, clock)["kind"]) == ["start"]  # no chapters yet
+
+    clock.advance(seconds=10)
+    owner = login(client, db, OWNER)
+    url = f"/api/v1/studies/{study}/couples/{couple.couple_id}/rating-sessions"
+    for _ in range(2):  # pressed twice: the chapters once
+        r = client.post(url, json={"rating": "arousal"}, headers=owner)
+        assert r.status_code == 200 and r.json()["session_id"] == started.json()["session_id"]
+    got = ratings_markers(db, study, clock)
+    assert list(zip(got["label"].fillna(""), got["source"], got["t_ms"], strict=True)) == [
+        ("", "partner", 0.0),
+        ("neutral", "chapters", 10_000.0),
+    ]
+    clock.advance(seconds=70)  # 80 s since the start: the second chapter has played
+    assert list(ratings_markers(db, study, clock)["t_ms"]) == [0.0, 10_000.0, 70_000.0]
+    sid = started.json()["session_id"]
+    mark = f"/api/v1/studies/{study}/rating-sessions/{sid}/markers"
+    assert client.post(mark, json={"kind": "stop"}, headers=owner).status_code == 201
+    clock.advance(seconds=2_000)  # the third chapter's time has passed, after the stop
+    got = ratings_markers(db, study, clock)
+    assert list(zip(got["kind"], got["label"].fillna(""), strict=True)) == [
+        ("start", ""),
+        ("stimulus", "neutral"),
+        ("stimulus", "erotic"),
+        ("stop", ""),
+    ]
+    assert list(got["t_ms"]) == [0.0, 10_000.0, 70_000.0, 80_000.0]

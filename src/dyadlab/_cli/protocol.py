@@ -108,9 +108,11 @@ def check_command(
         n = len(protocol.analysis)
         typer.echo(f"  analysis plan: {n} model{'s' if n > 1 else ''} ({models})")
     for r in protocol.rating_sessions:
+        n_chapters = len(r.stimulus.chapters) if r.stimulus is not None else 0
+        chapters = f", {n_chapters} stimulus chapter{'s' * (n_chapters != 1)}" if n_chapters else ""
         typer.echo(
             f"  rating session {r.name}: {r.min:g} to {r.max:g} at {r.rate_hz:g} Hz, "
-            f"up to {r.max_minutes} min"
+            f"up to {r.max_minutes} min{chapters}"
         )
     for message in info["warnings"]:
         typer.echo(f"  warning: {message}")

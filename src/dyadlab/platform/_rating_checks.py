@@ -16,6 +16,15 @@ own phone while the value is sampled ``rate_hz`` times a second, for at most
         rate_hz: 10                    # default 10; 1 to 50
         max_minutes: 30                # default 30; 1 to 240
         orientation: vertical          # vertical (default) or horizontal
+        stimulus:                      # optional: a video's chapters, as markers
+          chapters:
+            - {label: "neutral", start_s: 0}
+            - {label: "erotic", start_s: 180}
+
+The chapters become ``stimulus`` markers of a session when a researcher starts it (or
+presses start for a session a partner started), at the start plus ``start_s`` seconds
+on the server's clock: the researcher starts the video and the session together.
+Chapter starts increase strictly and lie within ``max_minutes``.
 
 Defaults filled in here are shown by :meth:`Protocol.to_dict`. The section is left out
 of :meth:`Protocol.to_dict` when a protocol has no rating sessions, so the content hash
@@ -54,7 +63,14 @@ from dyadlab.platform._protocol_checks import (
     _text,
 )
 
-__all__ = ["RATING_KEYS", "RatingSession", "check_rating_sessions", "rating_sessions_to_dict"]
+__all__ = [
+    "RATING_KEYS",
+    "RatingChapter",
+    "RatingSession",
+    "RatingStimulus",
+    "check_rating_sessions",
+    "rating_sessions_to_dict",
+]
 
 #: The keys a rating session may have.
 RATING_KEYS = (
@@ -66,10 +82,31 @@ RATING_KEYS = (
     "rate_hz",
     "max_minutes",
     "orientation",
+    "stimulus",
 )
+_CHAPTER_KEYS = ("label", "start_s")
+_MAX_LABEL = 200  # the markers' label column
 _ORIENTATIONS = ("vertical", "horizontal")
 _MAX_RATE_HZ = 50.0
 _MAX_MINUTES = 240
+
+
+class RatingChapter(BaseModel):
+    """One chapter of a rating session's stimulus: its label and its start (seconds
+    after the session's start)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    start_s: float
+
+
+class RatingStimulus(BaseModel):
+    """A rating session's stimulus: the chapters of the video shown during it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chapters: list[RatingChapter] = []
 
 
 class RatingSession(BaseModel):
@@ -91,6 +128,7 @@ class RatingSession(BaseModel):
     rate_hz: float = 10.0
     max_minutes: int = 30
     orientation: Literal["vertical", "horizontal"] = "vertical"
+    stimulus: RatingStimulus | None = None
 
     @property
     def period_ms(self) -> float:
@@ -154,6 +192,7 @@ def check_rating_sessions(
                 f"{_suggest(orientation, _ORIENTATIONS)}",
             )
             orientation = "vertical"
+        stimulus = _stimulus(r.get("stimulus"), (*path, "stimulus"), p, minutes or 30)
         result.append(
             {
                 "name": name or f"rating_{i}",
@@ -164,9 +203,47 @@ def check_rating_sessions(
                 "rate_hz": rate or 10.0,
                 "max_minutes": minutes or 30,
                 "orientation": orientation,
+                "stimulus": stimulus,
             }
         )
     return result
+
+
+def _stimulus(raw: Any, path: Path, p: _Problems, minutes: int) -> dict[str, Any] | None:
+    """Check a rating session's ``stimulus`` (``chapters``: label and start_s each)."""
+    if raw is None:
+        return None
+    stimulus = _mapping(raw, path, p, "chapters")
+    _keys(stimulus, ("chapters",), path, p)
+    chapters: list[dict[str, Any]] = []
+    last: float | None = None
+    for j, entry in enumerate(_list(stimulus.get("chapters"), (*path, "chapters"), p, "chapters")):
+        where: Path = (*path, "chapters", j)
+        chapter = _mapping(entry, where, p, "label and start_s")
+        _keys(chapter, _CHAPTER_KEYS, where, p)
+        label = _text(chapter.get("label"), (*where, "label"), p, required=True)
+        if label is not None and len(label) > _MAX_LABEL:
+            p.add((*where, "label"), f"must be at most {_MAX_LABEL} characters, got {len(label)}")
+        start = _number(chapter.get("start_s"), (*where, "start_s"), p)
+        if start is None:
+            if "start_s" not in chapter:
+                p.add((*where, "start_s"), "is missing; it is required (seconds from the start)")
+            continue
+        if not 0 <= start < minutes * 60:
+            p.add(
+                (*where, "start_s"),
+                f"must be between 0 and the session's {minutes * 60} seconds (max_minutes "
+                f"{minutes}), got {start:g}",
+            )
+        elif last is not None and start <= last:
+            p.add(
+                (*where, "start_s"),
+                f"must be later than the chapter before it ({last:g} s), got {start:g}; "
+                "list the chapters in the order they play",
+            )
+        last = start
+        chapters.append({"label": label or f"chapter_{j + 1}", "start_s": start})
+    return {"chapters": chapters}
 
 
 def rating_sessions_to_dict(sessions: Sequence[RatingSession]) -> list[dict[str, Any]]:
@@ -174,6 +251,7 @@ def rating_sessions_to_dict(sessions: Sequence[RatingSession]) -> list[dict[str,
     out: list[dict[str, Any]] = []
     for s in sessions:
         data: Mapping[str, Any] = s.model_dump()
-        entry = {k: v for k, v in data.items() if not (k == "anchors" and not v)}
+        # left out when empty: a protocol without them keeps its content hash
+        entry = {k: v for k, v in data.items() if not (k in ("anchors", "stimulus") and not v)}
         out.append(entry)
     return out

@@ -327,7 +327,8 @@ class CoupleRatingSession(Base):
 class RatingMarker(Base):
     """A moment of a rating session common to both partners: ``start``, ``stop`` or a
     ``stimulus`` event (``label`` names it), with who set it (``source``: ``partner``,
-    ``researcher`` or ``timeout``)."""
+    ``researcher``, ``timeout``, or ``chapters``: a stimulus chapter of the protocol,
+    written when the researcher starts the session, possibly for a later time)."""
 
     __tablename__ = "rating_markers"
 

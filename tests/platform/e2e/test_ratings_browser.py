@@ -6,7 +6,9 @@
 - the other phone's clock is 90 s wrong: its estimated offset is within 50 ms of the
   truth, and its trace lands on the server's time line;
 - either partner starts, the other joins the same session; Stop ends it on both phones;
-- the slider works by keyboard, the page is in Dutch and in English.
+- the slider works by keyboard, the page is in Dutch and in English;
+- a reload while the session runs goes on rating in the same session, from the value
+  the slider held.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import select
 
 from dyadlab.platform.protocol import load_protocol
 from dyadlab.platform.services.consent import give_consent
@@ -199,6 +202,15 @@ def test_keyboard_and_english(live: LiveServer, browser: Browser, real_clock: No
         time.sleep(0.5)
         page.keyboard.press("End")
         time.sleep(0.5)
+        session = page.locator("#rating").get_attribute("data-session")
+        page.reload()  # mid-session: the page goes on in the same session
+        expect(page.locator("#rating")).to_have_attribute("data-state", "running")
+        assert page.locator("#rating").get_attribute("data-session") == session
+        expect(page.locator("#rating-value")).to_have_text("Value: 100")
+        expect(page.get_by_role("button", name="Start")).to_be_hidden()
+        expect(slider).to_be_focused()
+        page.keyboard.press("ArrowDown")
+        time.sleep(2.5)  # at least one batch after the reload
         page.get_by_role("button", name="Stop").click()
         _wait_sent(page)
         expect(page.locator("#rating-status")).to_have_text("The session has ended. Thank you!")
@@ -208,8 +220,15 @@ def test_keyboard_and_english(live: LiveServer, browser: Browser, real_clock: No
     finally:
         ctx.close()
     with live.session() as db:
-        values = set(ratings_frame(db, study_id)["value"])
-    assert {0.0, 3.0, 100.0} <= values
+        frame = ratings_frame(db, study_id)
+        sessions = db.scalars(
+            select(CoupleRatingSession.id).where(CoupleRatingSession.couple_id == couple.couple_id)
+        ).all()
+    assert {0.0, 3.0, 100.0, 99.0} <= set(frame["value"])
+    assert sessions == [int(session or 0)] and set(frame["session"]) == set(sessions)
+    # one trace across the reload: the times go on from before it, none twice
+    assert frame["device_ms"].is_monotonic_increasing and frame["device_ms"].is_unique
+    assert frame["value"].iloc[-1] == 99.0
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])

@@ -9,8 +9,8 @@
     POST /api/v1/me/rating-sessions/{id}/stop        ends it for both partners
     GET  /api/v1/me/clock                            {"server_ms": ...}
 
-and for the researcher (the study's ``invite`` permission: owners and collaborators,
-who run the study)::
+and for the researcher (the study's ``run_sessions`` permission: owners and
+collaborators, who run the study)::
 
     POST /api/v1/studies/{study_id}/couples/{couple_id}/rating-sessions
                                                      {"rating": NAME} -> 201 new, 200 running
@@ -28,7 +28,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from dyadlab.platform.routes.deps import CurrentPerson, DbSession, InviteStudy, Now
+from dyadlab.platform.routes.deps import CurrentPerson, DbSession, Now, RunSessionsStudy
 from dyadlab.platform.schemas import (
     ErrorOut,
     RatingBatchIn,
@@ -153,7 +153,7 @@ _R_ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: {"model": RatingSessionOut, "description": "It runs already."}, **_R_ERRORS},
 )
 def researcher_start_rating_session(
-    couple_id: int, body: RatingSessionIn, study: InviteStudy, session: DbSession, now: Now
+    couple_id: int, body: RatingSessionIn, study: RunSessionsStudy, session: DbSession, now: Now
 ) -> Response:
     """Start a couple's session of ``rating`` for both partners (in the lab); 200 with
     the running one when a partner started it already."""
@@ -170,7 +170,7 @@ def researcher_start_rating_session(
     responses=_R_ERRORS,
 )
 def researcher_add_rating_marker(
-    session_id: str, body: RatingMarkerIn, study: InviteStudy, session: DbSession, now: Now
+    session_id: str, body: RatingMarkerIn, study: RunSessionsStudy, session: DbSession, now: Now
 ) -> RatingMarkerOut:
     """Mark a moment of a running session for both partners (a stimulus, or the stop)."""
     marker = ratings.add_marker(

@@ -7,7 +7,8 @@ request must carry ``X-CSRF-Token`` (returned at login). A token made before the
 researcher's last logout is refused (``Researcher.session_version``).
 
 Study routes take the study through one of :data:`ReadStudy`, :data:`ComplianceStudy`,
-:data:`ExportStudy`, :data:`InviteStudy`, :data:`WithdrawStudy` and :data:`MembersStudy`:
+:data:`ExportStudy`, :data:`InviteStudy`, :data:`WithdrawStudy`, :data:`MembersStudy` and
+:data:`RunSessionsStudy`:
 each is :func:`dyadlab.platform.services.access.study_for` with its action, so access
 is decided in one place (a non-member gets 404 like a missing study, a member whose
 role does not allow the action 403).
@@ -46,6 +47,7 @@ __all__ = [
     "MembersStudy",
     "Now",
     "ReadStudy",
+    "RunSessionsStudy",
     "StudyId",
     "WithdrawStudy",
     "csrf_token",
@@ -195,3 +197,4 @@ ExportStudy = Annotated[Study, Depends(study_access("export"))]
 InviteStudy = Annotated[Study, Depends(study_access("invite"))]
 WithdrawStudy = Annotated[Study, Depends(study_access("withdraw"))]
 MembersStudy = Annotated[Study, Depends(study_access("members"))]
+RunSessionsStudy = Annotated[Study, Depends(study_access("run_sessions"))]

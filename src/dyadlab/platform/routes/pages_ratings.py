@@ -5,7 +5,8 @@ The page needs JavaScript (``static/rating.js``): a large one-thumb slider (also
 with the arrow keys, Page Up/Down, Home and End) sampled ``rate_hz`` times a second on
 the device's monotonic clock, the clock offset to the server estimated NTP-style at the
 start and the end, and uploads every two seconds kept in the browser until the server
-acknowledges them (:mod:`dyadlab.platform.routes.api_ratings`). Like every participant
+acknowledges them (:mod:`dyadlab.platform.routes.api_ratings`); reloaded while the
+couple's session runs, it goes on rating in that session. Like every participant
 page it is in the person's language, titled "Study", has the quick exit, and shows
 only this person's own trace.
 """
@@ -152,7 +153,7 @@ def _ratings_list(
         study=study,
         sessions=ratings.session_overview(session, study.id, now=now),
         names=[r.name for r in study_protocol(study).rating_sessions],
-        can_run=access.allowed(role, "invite"),
+        can_run=access.allowed(role, "run_sessions"),
         error=error,
         notice=notice,
     )
@@ -185,10 +186,10 @@ def ratings_start_post(
     """Start a couple's session for both partners (owners and collaborators)."""
     if researcher is None:
         return _to_login()
-    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    refused = _form_refused(request, session, researcher, study_id, form, "run_sessions")
     if refused is not None:
         return refused
-    study = access.study_for(session, researcher, study_id, "invite")
+    study = access.study_for(session, researcher, study_id, "run_sessions")
     couple, rating = _text(form, "couple"), _text(form, "rating")
     try:
         if not couple.isdigit() or len(couple) > 9:
@@ -224,10 +225,10 @@ def ratings_marker_post(
     """Mark a running session for both partners: a stimulus (with its label) or the stop."""
     if researcher is None:
         return _to_login()
-    refused = _form_refused(request, session, researcher, study_id, form, "invite")
+    refused = _form_refused(request, session, researcher, study_id, form, "run_sessions")
     if refused is not None:
         return refused
-    study = access.study_for(session, researcher, study_id, "invite")
+    study = access.study_for(session, researcher, study_id, "run_sessions")
     kind = _text(form, "kind")
     label = _text(form, "label")[:200] or None
     try:

@@ -5,22 +5,24 @@ Every researcher route, page and export that touches a study goes through
 is a :class:`~dyadlab.platform.tables.StudyMember` row; what each role may do is the
 table :data:`PERMISSIONS`:
 
-==============  =====  ==========  ======  ======  ========  =======  =========
-study role      read   compliance  export  invite  withdraw  members  interview
-==============  =====  ==========  ======  ======  ========  =======  =========
-owner           yes    yes         yes     yes     yes       yes      yes
-collaborator    yes    yes         yes     yes     no        no       yes
-analyst         yes    yes         yes     no      no        no       no
-monitor         yes    yes         no      no      no        no       no
-interviewer     yes    no          no      no      no        no       yes
-==============  =====  ==========  ======  ======  ========  =======  =========
+==============  =====  ==========  ======  ======  ========  =======  =========  ============
+study role      read   compliance  export  invite  withdraw  members  interview  run_sessions
+==============  =====  ==========  ======  ======  ========  =======  =========  ============
+owner           yes    yes         yes     yes     yes       yes      yes        yes
+collaborator    yes    yes         yes     yes     no        no       yes        yes
+analyst         yes    yes         yes     no      no        no       no         no
+monitor         yes    yes         no      no      no        no       no         no
+interviewer     yes    no          no      no      no        no       yes        no
+==============  =====  ==========  ======  ======  ========  =======  =========  ============
 
 ``read`` is the study's protocol and counts; ``compliance`` the compliance figures
 (counts and rates, no answers); ``export`` the answers themselves (the export, and the
 "Analyses" page, whose reports are made of the answers); ``members`` adding, changing
 and removing members; ``interview`` running the relational and sexual history
 interviews (:mod:`dyadlab.platform.services.history`): an interviewer sees the study
-and its interviews, nothing else.
+and its interviews, nothing else; ``run_sessions`` starting a couple's continuous-rating
+session and marking it (a stimulus, the stop) in the lab
+(:mod:`dyadlab.platform.services.ratings`; seeing the traces is ``export``).
 
 A researcher who is not a member of a study gets :class:`NotFoundError` — the same
 answer, word for word, as for a study that does not exist, so nobody learns which
@@ -75,6 +77,7 @@ ACTIONS: Mapping[str, str] = {
     "withdraw": "record a withdrawal",
     "members": "manage this study's members",
     "interview": "run this study's history interviews",
+    "run_sessions": "run this study's rating sessions",
 }
 
 #: The study roles allowed to do each action (the table in the module notes).
@@ -86,6 +89,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "withdraw": frozenset({"owner"}),
     "members": frozenset({"owner"}),
     "interview": frozenset({"owner", "collaborator", "interviewer"}),
+    "run_sessions": frozenset({"owner", "collaborator"}),
 }
 
 

@@ -7,7 +7,11 @@ A protocol's ``rating_sessions`` entry is run by a couple as a
 (:func:`start_session`); a second start by either partner while it runs returns the
 same session (``created=False``), so both rate on one session and one clock. It runs
 until a partner stops it (:func:`stop_session`) or ``max_minutes`` have passed. The
-markers (``start``, ``stop``) are common to both partners.
+markers (``start``, ``stop``, ``stimulus``) are common to both partners. A rating whose
+protocol lists a video's chapters (``stimulus: {chapters: [{label, start_s}]}``) gets a
+``stimulus`` marker per chapter (source ``chapters``) when a researcher starts the
+session (:func:`start_for_couple`): at that moment plus ``start_s`` on the server's
+clock. The chapters after a session's end are left out of :func:`markers_frame`.
 
 Samples and clocks
 ------------------
@@ -164,11 +168,37 @@ def start_for_couple(
     session: Session, study: Study, couple_id: int, rating: str, *, now: datetime
 ) -> tuple[CoupleRatingSession, bool]:
     """The researcher starts (or finds running) couple ``couple_id``'s session of
-    ``rating``; 404 for a couple that is not in ``study``."""
+    ``rating``; 404 for a couple that is not in ``study``.
+
+    When the protocol gives the rating's stimulus chapters, this press is the video's
+    start: each chapter becomes a ``stimulus`` marker at ``now`` plus its ``start_s``
+    (once per session: pressing again for a running session adds none).
+    """
     couple = session.get(Couple, couple_id) if 1 <= couple_id < 2**31 else None
     if couple is None or couple.study_id != study.id:
         raise NotFoundError()
-    return _start(session, couple.id, study, rating, now=now, source="researcher")
+    row, created = _start(session, couple.id, study, rating, now=now, source="researcher")
+    stimulus = study_protocol(study).rating_session(rating).stimulus
+    if stimulus is not None and stimulus.chapters:
+        marked = session.scalar(
+            select(func.count())
+            .select_from(RatingMarker)
+            .where(RatingMarker.session_id == row.id, RatingMarker.source == "chapters")
+        )
+        if not marked:
+            for chapter in stimulus.chapters:
+                at = now + timedelta(seconds=chapter.start_s)
+                session.add(
+                    RatingMarker(
+                        session_id=row.id,
+                        kind="stimulus",
+                        label=chapter.label,
+                        source="chapters",
+                        at_utc=at,
+                    )
+                )
+            session.flush()
+    return row, created
 
 
 def _start(
@@ -517,9 +547,11 @@ def ratings_frame(
 def markers_frame(session: Session, study_id: int, *, now: datetime) -> pd.DataFrame:
     """The markers of a study's rating sessions, one row each: ``dyad, session, rating,
     kind`` (``start``, ``stop``, ``stimulus``), ``label``, ``source`` (``partner``,
-    ``researcher``, ``timeout``), ``t_ms`` (server milliseconds since the session's
-    start) and ``at`` (UTC). A session that ran out of time without a stop gets its
-    ``stop`` at ``max_minutes`` (source ``timeout``) once that time has passed."""
+    ``researcher``, ``timeout``, ``chapters``), ``t_ms`` (server milliseconds since the
+    session's start) and ``at`` (UTC). A session that ran out of time without a stop gets
+    its ``stop`` at ``max_minutes`` (source ``timeout``) once that time has passed. A
+    chapter's marker appears once its time has come, and not when the session ended
+    before it."""
     get_study(session, study_id)
     rows = session.execute(
         select(
@@ -542,6 +574,8 @@ def markers_frame(session: Session, study_id: int, *, now: datetime) -> pd.DataF
     records: list[dict[str, Any]] = []
     timed_out: dict[int, tuple[int, str, datetime, datetime]] = {}
     for couple_id, sid, rating, started, ends, stopped, kind, label, source, at in rows:
+        if source == "chapters" and at > min(stopped or ends, ends, now):
+            continue  # not played (yet): the session ended before this chapter
         records.append(
             {
                 "dyad": couple_id,

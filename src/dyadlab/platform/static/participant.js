@@ -45,8 +45,9 @@
    *   partner who picks up the phone must not find them; on a phone that is offline they
    *   are lost, and the page says so next to the button and wherever it says answers
    *   are waiting on the device);
-   * - continuous-rating batches not yet sent ("dyadlab:rating:PERSON:…", rating.js) are
-   *   deleted (not sent: a rating session stops with the exit);
+   * - continuous-rating batches not yet sent and the session being rated
+   *   ("dyadlab:rating:PERSON:…", rating.js) are deleted (not sent: a rating session
+   *   stops with the exit);
    * - sessionStorage is cleared;
    * - the page's history entry is replaced by the exit page (location.replace). Links
    *   between the study pages replace their entry as well, so the study has one entry in

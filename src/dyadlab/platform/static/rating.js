@@ -16,6 +16,13 @@
  * - The session ends for both partners when either presses Stop, or at max_minutes: an
  *   acknowledgement saying running=false ends it on the other phone within a batch.
  * - A wake lock keeps the screen on while rating (when the browser offers one).
+ * - The session this phone rates in, and the slider's value, are kept in localStorage
+ *   ("dyadlab:rating:PERSON:session") until it ends: after a reload (or a crash) the
+ *   page asks the server whether that session still runs (GET
+ *   /api/v1/me/rating-sessions/ID) and, if so, shows it running and goes on sampling
+ *   and sending into the same session from the value the slider held (the samples taken
+ *   before the reload are queued when the page is left; the moments the page was away
+ *   stay a gap in the trace; the clock is estimated again).
  * - Quick exit (participant.js) deletes the queue from the device.
  */
 (function () {
@@ -30,6 +37,7 @@
   var csrfNode = document.querySelector('meta[name="csrf-token"]');
   var CSRF = csrfNode ? csrfNode.getAttribute("content") : "";
   var QUEUE_KEY = "dyadlab:rating:" + PERSON + ":queue";
+  var SESSION_KEY = "dyadlab:rating:" + PERSON + ":session";
   var PERIOD = 1000 / CFG.rate_hz;
   var BATCH_MS = 2000;
   var SYNC_ROUNDS = 5;
@@ -127,6 +135,23 @@
     });
   }
 
+  /* ------------------------------------------------------------ the session on the device */
+  function remember() {
+    try {
+      window.localStorage.setItem(SESSION_KEY, JSON.stringify(
+        { rating: CFG.rating, session: state.session, value: Number(slider.value) }));
+    } catch (e) { /* storage disabled: a reload shows Start, which joins the session */ }
+  }
+  function remembered() {
+    try {
+      var kept = JSON.parse(window.localStorage.getItem(SESSION_KEY) || "null");
+      return kept && kept.rating === CFG.rating && kept.session ? kept : null;
+    } catch (e) { return null; }
+  }
+  function forget() {
+    try { window.localStorage.removeItem(SESSION_KEY); } catch (e) { /* disabled */ }
+  }
+
   /* ------------------------------------------------------------ the clock */
   function syncClock() {
     var best = null;
@@ -194,21 +219,51 @@
     startRequest(0).then(function (data) {
       state.session = data.session_id;
       box.dataset.session = String(data.session_id);
+      remember();
       return syncClock();
-    }).then(function (estimate) {
-      state.clock = estimate;
-      state.running = true;
-      box.dataset.state = "running";
-      slider.disabled = false;
-      startButton.hidden = true;
-      stopButton.hidden = false;
-      slider.focus();
-      wake();
-      state.t0 = deviceNow();
-      state.k = 0;
-      sample();
-      showStatus();
-    }).catch(function () {
+    }).then(run).catch(function () {
+      startButton.disabled = false;
+      statusNode.textContent = T.rating_failed;
+    });
+  }
+  function run(estimate) {
+    state.clock = estimate;
+    state.running = true;
+    box.dataset.state = "running";
+    slider.disabled = false;
+    startButton.hidden = true;
+    stopButton.hidden = false;
+    slider.focus();
+    wake();
+    state.t0 = deviceNow();
+    state.k = 0;
+    sample();
+    showStatus();
+  }
+  /* After a reload: the session this phone rated in, if it still runs, goes on. */
+  function resume(kept) {
+    startButton.disabled = true;
+    statusNode.textContent = T.rating_preparing;
+    var path = "/api/v1/me/rating-sessions/" + encodeURIComponent(kept.session);
+    return api("GET", path).then(function (r) {
+      if (r.status === 404) { return { running: false }; }
+      if (!r.ok) { throw new Error("session " + r.status); }
+      return r.json();
+    }).then(function (data) {
+      if (!data.running) {
+        forget();
+        startButton.disabled = false;
+        showStatus();
+        return;
+      }
+      state.session = kept.session;
+      box.dataset.session = String(kept.session);
+      if (typeof kept.value === "number" && isFinite(kept.value)) {
+        slider.value = String(kept.value);
+        showValue();
+      }
+      return syncClock().then(run);
+    }).catch(function () {  /* offline: Start joins the session when it is back */
       startButton.disabled = false;
       statusNode.textContent = T.rating_failed;
     });
@@ -246,6 +301,7 @@
       cutBatch(true);
       return flush();
     }).then(function () {
+      forget();
       state.ended = true;
       box.dataset.state = "ended";
       done.hidden = false;
@@ -254,13 +310,21 @@
   }
 
   slider.step = String((CFG.max - CFG.min) / 100);
-  slider.addEventListener("input", showValue);
+  slider.addEventListener("input", function () {
+    showValue();
+    if (state.running) { remember(); }
+  });
   startButton.addEventListener("click", start);
   stopButton.addEventListener("click", function () { end(true); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { wake(); }
   });
   window.addEventListener("online", flush);
+  /* Leaving the page (a reload, another page, the tab closed): the samples since the last
+     batch go to the queue on the device, to be sent on the next visit. */
+  window.addEventListener("pagehide", function () {
+    if (state.running) { sample(); cutBatch(false); }
+  });
   window.setInterval(function () {
     if (state.running) { cutBatch(false); }
     flush().then(function () {
@@ -270,4 +334,6 @@
   box.hidden = false;
   showValue();
   flush();  /* batches left from an earlier visit */
+  var kept = remembered();
+  if (kept) { resume(kept); }
 }());
