@@ -107,11 +107,13 @@ def local_grid(reps: int) -> Any:
     return res
 
 
-def dask_grid(reps: int, local: Any) -> None:
+def on_clusters(run: Any, warm_up: Any, local: Any) -> None:
+    """Time ``run(client)`` on a LocalCluster of 1 and of 2 worker processes (one thread
+    each; cluster start-up and ``warm_up(client)`` not timed) and compare with ``local``."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        print("Dask: distributed is not installed (pip install 'dyadlab[dask]'); skipped")
+        print("  Dask: distributed is not installed (pip install 'dyadlab[dask]'); skipped")
         return
     walls = {}
     for workers in (1, 2):
@@ -119,26 +121,32 @@ def dask_grid(reps: int, local: Any) -> None:
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
         with cluster, Client(cluster) as client:
-            dl.power.diary(
-                actor=0.1,
-                partner=0.05,
-                couples=[20],
-                days=[7],
-                replications=100,
-                seed=1,
-                client=client,
-                progress=False,
-            )  # warm-up: imports on the workers
+            warm_up(client)  # imports on the workers
             cpu0 = client.run(time.process_time)
-            wall, _, res = timed(grid, reps, client)
+            wall, _, res = timed(run, client)
             cpu = sum(v - cpu0[k] for k, v in client.run(time.process_time).items())
         walls[workers] = wall
-        same = res.grid == local.grid
         print(
             f"  LocalCluster, {workers} worker(s): {wall:.1f} s wall, {cpu:.1f} s CPU in the "
-            f"workers; equal to local: {same}"
+            f"workers; equal to local: {res.grid == local.grid}"
         )
     print(f"  speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}× (wall)")
+
+
+def dask_grid(reps: int, local: Any) -> None:
+    def warm_up(client: Any) -> Any:
+        return dl.power.diary(
+            actor=0.1,
+            partner=0.05,
+            couples=[20],
+            days=[7],
+            replications=100,
+            seed=1,
+            client=client,
+            progress=False,
+        )
+
+    on_clusters(lambda client: grid(reps, client), warm_up, local)
     _load()
 
 
@@ -238,10 +246,10 @@ BINOMIAL = {"actor": 0.4, "partner": 0.2, "intercept": -1.0, "couples": [40], "d
 
 
 def dask_binomial(reps: int) -> None:
-    def run(client: Any = None) -> Any:
+    def run(client: Any = None, **change: Any) -> Any:
         return dl.power.diary(
-            **BINOMIAL,
-            replications=reps,
+            **{**BINOMIAL, **change},
+            replications=reps if not change else 100,
             seed=7,
             family="binomial",
             client=client,
@@ -251,32 +259,7 @@ def dask_binomial(reps: int) -> None:
     print(f"yes/no grid point, 40 couples × 14 days × {reps} replications (Laplace refits):")
     wall, cpu, local = timed(run)
     print(f"  this process: {wall:.1f} s wall ({cpu:.1f} s CPU), {reps / wall:.1f} refits/s")
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        print("  Dask: distributed is not installed; skipped")
-        return
-    walls = {}
-    for workers in (1, 2):
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        with cluster, Client(cluster) as client:
-            dl.power.diary(
-                **{**BINOMIAL, "couples": [10], "days": [5]},
-                replications=100,
-                seed=1,
-                family="binomial",
-                client=client,
-                progress=False,
-            )  # warm-up: imports on the workers
-            wall, _, res = timed(run, client)
-        walls[workers] = wall
-        print(
-            f"  LocalCluster, {workers} worker(s): {wall:.1f} s wall; equal to local: "
-            f"{res.grid == local.grid}"
-        )
-    print(f"  speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}× (wall)")
+    on_clusters(run, lambda client: run(client, couples=[10], days=[5]), local)
 
 
 def _load() -> None:
