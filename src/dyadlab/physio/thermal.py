@@ -124,6 +124,13 @@ def thermal_roi(
         )
     starts = start + step * np.arange(n)
     out = pd.DataFrame({"start_s": starts, "end_s": starts + step})
+    base = None
+    if baseline is not None:
+        base = (out["start_s"] >= baseline[0]) & (out["end_s"] <= baseline[1])
+        if not base.any():
+            raise DyadicDataError(
+                f"{_FUNC}(): no whole epoch lies in the baseline window {baseline!r} s."
+            )
     epoch = np.floor((t - start) / step + 1e-9).astype(int)
     inside = (epoch >= 0) & (epoch < n)
     rejected: dict[str, int] = {}
@@ -139,12 +146,7 @@ def thermal_roi(
             out[roi] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         out[f"{roi}_frames"] = counts
         empty[roi] = int((counts == 0).sum())
-        if baseline is not None:
-            base = (out["start_s"] >= baseline[0]) & (out["end_s"] <= baseline[1])
-            if not base.any():
-                raise DyadicDataError(
-                    f"{_FUNC}(): no whole epoch lies in the baseline window {baseline!r} s."
-                )
+        if base is not None:
             ref = out.loc[base, roi].mean()
             if np.isnan(ref):
                 raise DyadicDataError(
