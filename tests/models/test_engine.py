@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dyadlab.models._engine import (
+    fit_gls_batch,
     fit_mixed,
     loglik_gradient,
     nlme_fixed_df,
@@ -207,6 +208,31 @@ def test_no_random_effects_is_gls_and_equals_a_zero_column() -> None:
     np.testing.assert_allclose(gls.beta, dummy.beta, rtol=1e-7)
     np.testing.assert_allclose(gls.vcov, dummy.vcov, rtol=1e-6)
     assert gls.residual_params == pytest.approx(dummy.residual_params, rel=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ["REML", "ML"])
+@pytest.mark.parametrize("distinguishable", [True, False])
+def test_gls_batch_equals_fits_of_the_resampled_data(distinguishable: bool, estimator) -> None:  # type: ignore[no-untyped-def]
+    """Frequency weights are repeated dyads: each batched refit equals ``fit_mixed`` on the
+    data with every dyad repeated as often as its weight; an empty resample is NaN."""
+    rng = np.random.default_rng(8)
+    layout = _layout(rng, n_dyads=25, n_days=3, drop=0.2)
+    n = len(layout.dyad)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), layout.member])
+    y = X @ [1.0, 0.5, -0.3] + rng.normal(size=25)[layout.dyad] + rng.normal(size=n)
+    cs = CompoundSymmetry(distinguishable=distinguishable)
+    none = np.zeros((n, 0))
+    full = fit_mixed(X, y, none, layout, cs, Unstructured(0), estimator=estimator)
+    w = np.vstack([rng.multinomial(25, np.full(25, 1 / 25), size=3), np.zeros((1, 25), int)])
+    batch = fit_gls_batch(X, y, layout, cs, w.astype(float), full.theta, estimator=estimator)
+    for i in range(3):
+        blocks = [np.flatnonzero(layout.dyad == d) for d in range(25) for _ in range(w[i, d])]
+        rows = np.concatenate(blocks)
+        code = np.repeat(np.arange(len(blocks)), [len(b) for b in blocks])
+        lay = RowLayout(dyad=code, member=layout.member[rows], time=layout.time[rows])
+        one = fit_mixed(X[rows], y[rows], none[rows], lay, cs, Unstructured(0), estimator=estimator)
+        np.testing.assert_allclose(batch[i], one.beta, rtol=1e-6, atol=1e-8)
+    assert np.isnan(batch[3]).all()
 
 
 @pytest.mark.parametrize("estimator", ["REML", "ML"])

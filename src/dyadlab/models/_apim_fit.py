@@ -24,10 +24,9 @@ from scipy import stats
 
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
-from dyadlab.models._engine import fit_mixed
+from dyadlab.models._engine import EngineFit, fit_gls_batch, fit_mixed
 from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
-from dyadlab.models._gls import GlsFit, fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 from dyadlab.models._sem import (
     apim_spec,
@@ -535,42 +534,30 @@ def _cfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float | None:
 # ---- MLM ------------------------------------------------------------------------------
 def gls_by_engine(
     y: Array, x: Array, dyad: NDArray[Any], member: NDArray[Any], *, distinguishable: bool
-) -> GlsFit:
-    """``nlme::gls`` REML (corCompSymm, varIdent by role) fitted by the engine.
+) -> tuple[EngineFit, Callable[[Array], Array]]:
+    """``nlme::gls`` REML (corCompSymm, varIdent by role) fitted by the engine, and its
+    bootstrap.
 
     The engine's model without random effects (:func:`~dyadlab.models._engine.fit_mixed`
-    with ``q = 0``), the one REML path of the Gaussian models; ``fit_gls`` is kept for the
-    bootstrap's weighted and batched refits only, and for a design so nearly collinear
-    that the engine's rank check refuses it (the APIM fits it and warns, see
-    ``_check_rank``).
+    with ``q = 0``), the one REML path of the Gaussian models. A nearly collinear design
+    is fitted too (the APIM has checked the rank and warns, see ``_check_rank``).
+    Returns the fit and ``batch(weights)``: the fixed effects for frequency weights
+    (b, n) over the dyad codes ``0..n-1`` of ``dyad``, all resamples at once
+    (:func:`~dyadlab.models._engine.fit_gls_batch`).
     """
     order = np.lexsort((member, dyad))
-    _, code = np.unique(dyad[order], return_inverse=True)
+    ids, code = np.unique(dyad[order], return_inverse=True)
     layout = RowLayout(dyad=code, member=member[order].astype(int), time=np.zeros(len(order)))
-    try:
-        fit = fit_mixed(
-            x[order],
-            y[order],
-            np.zeros((len(order), 0)),
-            layout,
-            CompoundSymmetry(distinguishable=distinguishable),
-            Unstructured(0),
-            estimator="REML",
-        )
-    except np.linalg.LinAlgError:
-        return fit_gls(y, x, dyad, member if distinguishable else None)
-    return GlsFit(
-        beta=fit.beta,
-        vcov=fit.vcov,
-        sigma=float(np.sqrt(fit.sigma2)),
-        rho=float(fit.residual_params["rho"]),
-        delta=float(fit.residual_params.get("sd_ratio", 1.0)),
-        loglik=float(fit.loglik),
-        n_obs=len(order),
-        n_coef=x.shape[1],
-        n_var_params=2 if distinguishable else 1,
-        converged=bool(fit.converged),
+    residual = CompoundSymmetry(distinguishable=distinguishable)
+    xs, ys = x[order], y[order]
+    fit = fit_mixed(
+        xs, ys, np.zeros((len(order), 0)), layout, residual, Unstructured(0), check_rank=False
     )
+
+    def batch(w: Array) -> Array:
+        return fit_gls_batch(xs, ys, layout, residual, w[:, ids], fit.theta)
+
+    return fit, batch
 
 
 def mlm(des: Design, *, level: float) -> Fitted:
@@ -589,8 +576,7 @@ def mlm(des: Design, *, level: float) -> Fitted:
             f"(na.omit): {shown}{more}."
         )
     near = _check_rank(xm[ok], [f"{e}({v})" if v else e for e, v, _ in labels], unit="persons")
-    role = mv[ok] if des.distinguishable else None
-    fit = gls_by_engine(yv[ok], xm[ok], dyv[ok], mv[ok], distinguishable=des.distinguishable)
+    fit, batch = gls_by_engine(yv[ok], xm[ok], dyv[ok], mv[ok], distinguishable=des.distinguishable)
     warns += [near] if near else []
     warns += _fit_warnings(fit.vcov)
     coef: dict[Key, int] = {}
@@ -599,66 +585,53 @@ def mlm(des: Design, *, level: float) -> Fitted:
     )
     for i in order:
         coef[labels[i]] = i
-    sd = fit.sds
+    rho = fit.residual_params["rho"]
+    sd = np.sqrt(fit.sigma2) * np.array([1.0, fit.residual_params.get("sd_ratio", 1.0)])
     variance: list[dict[str, Any]]
     if des.distinguishable:
         variance = [
             {"name": "residual_variance", "role": des.roles[0], "estimate": sd[0] ** 2},
             {"name": "residual_variance", "role": des.roles[1], "estimate": sd[1] ** 2},
-            {"name": "residual_covariance", "role": None, "estimate": fit.rho * sd[0] * sd[1]},
+            {"name": "residual_covariance", "role": None, "estimate": rho * sd[0] * sd[1]},
         ]
     else:
         variance = [
             {"name": "residual_variance", "role": None, "estimate": sd[0] ** 2},
-            {"name": "residual_covariance", "role": None, "estimate": fit.rho * sd[0] ** 2},
+            {"name": "residual_covariance", "role": None, "estimate": rho * sd[0] ** 2},
         ]
-    variance.append({"name": "residual_correlation", "role": None, "estimate": fit.rho})
-    k = fit.n_coef + fit.n_var_params + 1
-    fitd = _info_criteria(fit.loglik, k, fit.n_obs - fit.n_coef)
+    variance.append({"name": "residual_correlation", "role": None, "estimate": rho})
+    df = float(fit.n_obs - len(fit.beta))
+    fitd = _info_criteria(fit.loglik, fit.n_params, df)
     fitd["converged"] = bool(fit.converged)
-    used_dyads = np.unique(dyv[ok])
     out = Fitted(
-        rows=_rows(des, coef, fit.beta, fit.vcov, float(fit.df)),
+        rows=_rows(des, coef, fit.beta, fit.vcov, df),
         variance=variance,
         fit=fitd,
-        n_dyads=len(used_dyads),
-        n_obs=int(ok.sum()),
+        n_dyads=fit.n_groups,
+        n_obs=fit.n_obs,
         coef=coef,
         theta=fit.beta,
         vcov=fit.vcov,
-        df=float(fit.df),
+        df=df,
         warnings=warns,
         n_units=des.n_dyads,
     )
-    y_ok, x_ok, d_ok = yv[ok], xm[ok], dyv[ok]
+    y_ok, x_ok, d_ok, m_ok = yv[ok], xm[ok], dyv[ok], mv[ok]
 
     def one(w: Array) -> Array:
-        rw = w[d_ok]
-        keep = rw > 0
-        return fit_gls(
-            y_ok[keep],
-            x_ok[keep],
-            d_ok[keep],
-            None if role is None else role[keep],
-            weights=rw[keep],
-        ).beta
+        """The engine's fit of the resample: each dyad repeated as often as it is drawn."""
+        rw = np.rint(w[d_ok]).astype(int)
+        rows = np.repeat(np.arange(len(d_ok)), rw)
+        copy = np.arange(len(rows)) - np.repeat(np.cumsum(rw) - rw, rw)
+        dyad = d_ok[rows] * (rw.max(initial=0) + 1) + copy
+        return gls_by_engine(
+            y_ok[rows], x_ok[rows], dyad, m_ok[rows], distinguishable=des.distinguishable
+        )[0].beta
 
     out.refit = one
-    if role is None:
-
-        def batch(w: Array) -> Array:
-            return gls_bootstrap_indist(y_ok, x_ok, d_ok, w)
-
+    # the batched refits, used when they reproduce the full-data fit
+    if np.allclose(batch(np.ones((1, des.n_dyads)))[0], fit.beta, rtol=1e-6, atol=1e-8):
         out.refit_batch = batch
-    else:
-        role_ok = role
-
-        def batch_dist(w: Array) -> Array:
-            return gls_bootstrap_dist(y_ok, x_ok, d_ok, role_ok, w, (fit.rho, fit.delta))
-
-        # used when it reproduces the full-data fit
-        if np.allclose(batch_dist(np.ones((1, des.n_dyads)))[0], fit.beta, rtol=1e-6, atol=1e-8):
-            out.refit_batch = batch_dist
     return out
 
 

@@ -94,12 +94,14 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize
 
+from dyadlab.models._bootstrap import safe_solve
 from dyadlab.models._engine_covariance import CovarianceStructure
-from dyadlab.models._engine_residual import ResidualStructure, RowLayout
-from dyadlab.models._numerics import newton_polish
+from dyadlab.models._engine_residual import CompoundSymmetry, ResidualStructure, RowLayout
+from dyadlab.models._numerics import newton_batch, newton_polish
 
 __all__ = [
     "EngineFit",
+    "fit_gls_batch",
     "fit_mixed",
     "loglik_gradient",
     "nlme_fixed_df",
@@ -246,17 +248,25 @@ def _profile(
 ) -> tuple[float, dict[str, Any]]:
     """Profile beta and sigma2 out of ``[X y]' V^-1 [X y]`` (``full``)."""
     XVX = full[:p, :p]
-    XVy = full[:p, p]
-    yVy = full[p, p]
-    cx = np.linalg.cholesky(XVX)
-    beta = np.linalg.solve(XVX, XVy)
-    rss = float(yVy - XVy @ beta)
-    nr = n - p if estimator == "REML" else n
-    sigma2 = rss / nr
-    ll = -0.5 * (nr * (_LOG2PI + 1.0 + math.log(sigma2)) + logdet_r + logdet_m)
-    if estimator == "REML":
-        ll -= float(np.log(np.diagonal(cx)).sum())
+    # the last diagonal element of the Cholesky factor of [X y]'V^-1[X y] is sqrt(RSS),
+    # exact even for a nearly collinear X (where y'V^-1y - XVy'beta cancels)
+    log_diag = np.log(np.diagonal(np.linalg.cholesky(full)))
+    beta = np.linalg.solve(XVX, full[:p, p])
+    log_rss = 2.0 * float(log_diag[p])
+    ll = float(
+        _loglik(log_rss, 2.0 * float(log_diag[:p].sum()), logdet_r + logdet_m, n, p, estimator)
+    )
+    sigma2 = math.exp(log_rss) / (n - p if estimator == "REML" else n)
     return ll, {"beta": beta, "XVX": XVX, "sigma2": sigma2}
+
+
+def _loglik(log_rss: Any, logdet_x: Any, logdet_v: Any, n: Any, p: int, estimator: str) -> Any:
+    """The profiled (restricted) log-likelihood from ``log(y'V^-1 y - ...)`` (the GLS
+    residual sum of squares), ``log|X'V^-1 X|`` and ``log|V|`` (relative to sigma2), as
+    nlme (REML without Harville's ``log|X'X|/2``); floats or arrays over resamples."""
+    nr = n - p if estimator == "REML" else n
+    ll = -0.5 * (nr * (_LOG2PI + 1.0 + log_rss - np.log(nr)) + logdet_v)
+    return ll - 0.5 * logdet_x if estimator == "REML" else ll
 
 
 def _batched_chol_solve(M: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -395,6 +405,7 @@ def fit_mixed(
     estimator: Literal["REML", "ML"] = "REML",
     start: np.ndarray | None = None,
     fixed: dict[int, float] | None = None,
+    check_rank: bool = True,
 ) -> EngineFit:
     """Fit a Gaussian linear mixed model with independent dyad blocks by (RE)ML.
 
@@ -420,6 +431,9 @@ def fit_mixed(
     fixed : dict, optional
         Parameter positions held fixed at the given unconstrained values (used to show
         that a structure reduces to another).
+    check_rank : bool
+        Refuse a design whose scaled ``X'X`` has an eigenvalue below 1e-10 (False: the
+        caller has checked the rank and warns of a nearly collinear design itself).
 
     Returns
     -------
@@ -436,7 +450,7 @@ def fit_mixed(
         / np.maximum(np.diag(XtX), 1e-300)[:, None] ** 0.5
         / np.maximum(np.diag(XtX), 1e-300)[None, :] ** 0.5
     )
-    if ev[0] < 1e-10 or np.any(np.diag(XtX) == 0):
+    if check_rank and (ev[0] < 1e-10 or np.any(np.diag(XtX) == 0)):
         raise np.linalg.LinAlgError("the fixed-effect design is rank deficient")
     W = np.column_stack([Z, X, y])
     prepared = residual.prepare(W, q, layout)
@@ -600,3 +614,68 @@ def refit_small_log_sds(
     except (np.linalg.LinAlgError, ValueError):
         return fit
     return again if again.loglik > fit.loglik + 1e-9 and again.converged else fit
+
+
+def fit_gls_batch(
+    X: np.ndarray,
+    y: np.ndarray,
+    layout: RowLayout,
+    residual: CompoundSymmetry,
+    weights: np.ndarray,
+    start: np.ndarray,
+    *,
+    estimator: Literal["REML", "ML"] = "REML",
+) -> np.ndarray:
+    """Fixed effects of the model without random effects for many frequency weights at once.
+
+    Each row of ``weights`` (b, D) counts how often each dyad is drawn (a bootstrap
+    resample): the fit equals :func:`fit_mixed` with ``q = 0`` on the data with every dyad
+    repeated that often. The per-dyad cross products of the residual patterns are
+    combined with the weights in one matrix product, and the residual parameters of all
+    resamples are found together by damped Newton steps
+    (:func:`~dyadlab.models._numerics.newton_batch`) from ``start`` (the full data's
+    ``theta``), with the same profiled (restricted) likelihood as :func:`fit_mixed`.
+
+    Returns
+    -------
+    ndarray (b, p)
+        NaN in the rows whose resample leaves the design singular.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> dyad = np.repeat(np.arange(40), 2); member = np.tile([0, 1], 40)
+    >>> X = np.column_stack([np.ones(80), rng.normal(size=80)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=40).repeat(2) + rng.normal(size=80)
+    >>> layout = RowLayout(dyad=dyad, member=member, time=np.zeros(80))
+    >>> from dyadlab.models._engine_covariance import Unstructured
+    >>> cs = CompoundSymmetry(distinguishable=False)
+    >>> fit = fit_mixed(X, y, np.zeros((80, 0)), layout, cs, Unstructured(0))
+    >>> b = fit_gls_batch(X, y, layout, cs, np.ones((2, 40)), fit.theta)
+    >>> bool(np.allclose(b, fit.beta))
+    True
+    """
+    p = X.shape[1]
+    m, D = p + 1, layout.n_dyads
+    prepared = residual.prepare(np.column_stack([X, y]), m, layout)  # all columns per dyad
+    K = prepared.sums.zw.shape[0]
+    sums = (weights @ prepared.sums.zw.reshape(-1, D).T).reshape(len(weights), K, m, m)
+    counts = weights @ prepared.counts.T
+    n = weights @ np.bincount(layout.dyad, minlength=D).astype(float)
+
+    def full(t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        coefs, logdet = prepared.coefs(t)
+        return np.einsum("rk,rkij->rij", coefs, sums[rows]), np.sum(logdet * counts[rows], 1)
+
+    def negll(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        c, logdet_v = full(t, rows)
+        sign_c, logdet_c = np.linalg.slogdet(c)
+        sign_x, logdet_x = np.linalg.slogdet(c[:, :p, :p])
+        ll = _loglik(logdet_c - logdet_x, logdet_x, logdet_v, n[rows], p, estimator)
+        out: np.ndarray = np.where((sign_c > 0) & (sign_x > 0), -ll, np.nan)
+        return out
+
+    with np.errstate(all="ignore"):  # a singular resample's rows become NaN
+        t = newton_batch(negll, np.tile(np.asarray(start, dtype=float), (len(weights), 1)))
+    c, _ = full(t, np.arange(len(weights)))
+    return safe_solve(c[:, :p, :p], c[:, :p, p:])[..., 0]

@@ -276,24 +276,32 @@ class CompoundSymmetry(ResidualStructure):
         sums = PatternSums(
             W, q, layout.dyad, layout.n_dyads, [(a, a), (b, b), (a, b), (s0, s0), (s1, s1)]
         )
-        return _CSPrepared(self, sums, len(a), len(s1))
+        D = layout.n_dyads
+        counts = np.stack(
+            [np.bincount(layout.dyad[a], minlength=D), np.bincount(layout.dyad[s1], minlength=D)]
+        )
+        return _CSPrepared(self, sums, counts.astype(float))
 
 
 class _CSPrepared:
-    def __init__(self, st: CompoundSymmetry, sums: PatternSums, n_pairs: int, n_s1: int):
-        self.st, self.sums, self.n_pairs, self.n_s1 = st, sums, n_pairs, n_s1
+    def __init__(self, st: CompoundSymmetry, sums: PatternSums, counts: np.ndarray) -> None:
+        #: per dyad (2, D): the pairs, and member 1's rows without partner
+        self.st, self.sums, self.counts = st, sums, counts
+
+    def coefs(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the five patterns (..., 5) and of the log-determinant's two counts
+        (..., 2) at ``theta`` (..., n_params): one set of parameters, or a stack of them."""
+        theta = np.asarray(theta, dtype=float)
+        log_delta = theta[..., 0] if self.st.distinguishable else np.zeros(theta.shape[:-1])
+        rho = np.tanh(theta[..., -1])
+        d2, one = np.exp(2 * log_delta), 1.0 - rho * rho
+        coefs = [1 / one, 1 / (d2 * one), -rho / (np.sqrt(d2) * one), np.ones_like(rho), 1 / d2]
+        return np.stack(coefs, -1), np.stack([2 * log_delta + np.log(one), 2 * log_delta], -1)
 
     def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        delta, rho, _ = self.st._parts(theta)
-        one = 1.0 - rho * rho
-        coefs = np.array(
-            [1 / one, 1 / (delta * delta * one), -rho / (delta * one), 1.0, 1 / (delta * delta)]
-        )
+        coefs, logdet = self.coefs(theta)
         zw, ww = self.sums.combine(coefs)
-        logdet = self.n_pairs * (2 * math.log(delta) + math.log(one)) + self.n_s1 * 2 * math.log(
-            delta
-        )
-        return zw, ww, logdet
+        return zw, ww, float(logdet @ self.counts.sum(axis=1))
 
 
 class Independent(ResidualStructure):

@@ -1,7 +1,7 @@
 """Numerics shared by every estimator: finite differences, Newton steps, normal likelihoods.
 
-Written once here and used by the engine (``_engine``), the SEM (``_sem``), the GLS
-(``_gls``), the APIM, mediation and nonindependence fits.
+Written once here and used by the engine (``_engine``), the SEM (``_sem``), the APIM,
+mediation and nonindependence fits.
 
 Examples
 --------
@@ -30,6 +30,7 @@ __all__ = [
     "blas_single_thread",
     "fd_derivatives",
     "fd_hessian",
+    "newton_batch",
     "newton_polish",
     "normal_loglik",
     "saturated_loglik",
@@ -155,6 +156,62 @@ def newton_polish(
         if np.max(np.abs(step)) < 1e-4:  # quadratic convergence: the next step is ~1e-8
             break
     return t, ft, n, ok, cov
+
+
+def newton_batch(
+    f: Callable[[Array, Array], Array], t0: Array, *, h: float = 1e-4, max_iter: int = 100
+) -> Array:
+    """Minimise ``f`` for every row of ``t0`` at once by damped Newton steps.
+
+    ``f(t, rows)`` returns the objective of the parameter rows ``t`` (r, k) of the
+    problems ``rows``. Gradient and Hessian by central differences; a row whose Hessian
+    is not positive definite takes a gradient step; step halving keeps every row from
+    getting worse; rows that have converged are left alone (the bootstrap of
+    :func:`~dyadlab.models._engine.fit_gls_batch` solves thousands of problems at once).
+    """
+    t = np.array(t0, dtype=float)
+    k = t.shape[1]
+    eye = np.eye(k) * h
+    active = np.arange(len(t))
+    f0 = f(t, active)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        ta, fa = t[active], f0[active]
+        fp = np.stack([f(ta + eye[i], active) for i in range(k)], 1)
+        fm = np.stack([f(ta - eye[i], active) for i in range(k)], 1)
+        grad = (fp - fm) / (2 * h)
+        hess = np.empty((active.size, k, k))
+        for i in range(k):
+            hess[:, i, i] = (fp[:, i] - 2 * fa + fm[:, i]) / h**2
+            for j in range(i + 1, k):
+                e, d = eye[i] + eye[j], eye[i] - eye[j]
+                hess[:, i, j] = hess[:, j, i] = (
+                    f(ta + e, active) - f(ta + d, active) - f(ta - d, active) + f(ta - e, active)
+                ) / (4 * h**2)
+        with np.errstate(all="ignore"):
+            try:
+                step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                step = np.full_like(grad, np.nan)
+        bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
+        step[bad] = 0.1 * grad[bad]
+        step = np.clip(step, -1.0, 1.0)
+        scale = np.ones(active.size)
+        for _ in range(30):
+            cand = ta - scale[:, None] * step
+            fc = f(cand, active)
+            worse = ~(fc <= fa + 1e-10 * np.abs(fa))
+            if not worse.any():
+                break
+            scale[worse] /= 2
+        moved = ~worse
+        t[active[moved]] = cand[moved]
+        f0[active[moved]] = fc[moved]
+        size = np.max(np.abs(scale[:, None] * step), axis=1)
+        small_grad = np.max(np.abs(grad), axis=1) < 1e-9
+        active = active[moved & (size >= 1e-8) & ~small_grad]
+    return t
 
 
 def normal_loglik(c: Array, cov: Array) -> float:
