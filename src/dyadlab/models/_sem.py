@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from dyadlab.models._bootstrap import safe_solve
-from dyadlab.models._numerics import fd_hessian
+from dyadlab.models._numerics import fd_hessian, newton_batch
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 
 __all__ = [
@@ -646,7 +646,8 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
     and every term of the likelihood is a weighted sum over dyads of fixed per-dyad
     cross-products. So all resamples share those cross-products (one matrix product
     with the weights), ``beta`` is profiled out, and the three parameters of ``Psi``
-    are found by damped Newton steps run for all resamples together.
+    are found by damped Newton steps run for all resamples together
+    (:func:`~dyadlab.models._numerics.newton_batch`).
 
     Parameters
     ----------
@@ -699,24 +700,25 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
         s1, s2 = np.exp(t[:, 0]), np.exp(t[:, 1])
         return s1, s2, np.tanh(t[:, 2]) * np.sqrt(s1 * s2)
 
-    def profile(t: Array) -> tuple[Array, Array]:
+    def profile(t: Array, rows: np.ndarray) -> tuple[Array, Array]:
+        """Log-likelihood (beta profiled out) and beta of the resamples ``rows``."""
         s1, s2, c = unpack(t)
         det = s1 * s2 - c**2
         pinv = np.stack([np.stack([s2, -c], -1), np.stack([-c, s1], -1)], -2) / det[:, None, None]
-        a = m0[0] / s1[:, None, None] + m1[0] / s2[:, None, None]
-        b = m0[1] / s1[:, None] + m1[1] / s2[:, None]
-        q = m0[2] / s1 + m1[2] / s2
+        a = m0[0][rows] / s1[:, None, None] + m1[0][rows] / s2[:, None, None]
+        b = m0[1][rows] / s1[:, None] + m1[1][rows] / s2[:, None]
+        q = m0[2][rows] / s1 + m1[2][rows] / s2
         for (i, j), (zz, zy, yy) in mb.items():
             p = pinv[:, i, j]
-            a = a + p[:, None, None] * zz
-            b = b + p[:, None] * zy
-            q = q + p * yy
+            a = a + p[:, None, None] * zz[rows]
+            b = b + p[:, None] * zy[rows]
+            q = q + p * yy[rows]
         beta = safe_solve(a, b[:, :, None])[:, :, 0]
         quad = q - np.einsum("bk,bk->b", b, beta)
         ll = -0.5 * (
-            n_both * (2 * _LOG2PI + np.log(det))
-            + n0 * (_LOG2PI + np.log(s1))
-            + n1 * (_LOG2PI + np.log(s2))
+            n_both[rows] * (2 * _LOG2PI + np.log(det))
+            + n0[rows] * (_LOG2PI + np.log(s1))
+            + n1[rows] * (_LOG2PI + np.log(s2))
             + quad
         )
         return np.asarray(ll, dtype=float), np.asarray(beta, dtype=float)
@@ -724,44 +726,8 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
     b_count = len(weights)
     r0 = psi0[2] / np.sqrt(psi0[0] * psi0[1])
     t = np.tile([np.log(psi0[0]), np.log(psi0[1]), np.arctanh(r0)], (b_count, 1))
-    h = 1e-4
-    eye = np.eye(3) * h
-    f0 = profile(t)[0]
-    for _ in range(50):
-        fp = np.stack([profile(t + eye[k])[0] for k in range(3)], 1)
-        fm = np.stack([profile(t - eye[k])[0] for k in range(3)], 1)
-        grad = (fp - fm) / (2 * h)
-        hess = np.empty((b_count, 3, 3))
-        for k in range(3):
-            hess[:, k, k] = (fp[:, k] - 2 * f0 + fm[:, k]) / h**2
-            for m in range(k + 1, 3):
-                e = eye[k] + eye[m]
-                d = eye[k] - eye[m]
-                v = (
-                    profile(t + e)[0] - profile(t + d)[0] - profile(t - d)[0] + profile(t - e)[0]
-                ) / (4 * h**2)
-                hess[:, k, m] = hess[:, m, k] = v
-        # maximise: Newton step on the concave log-likelihood, gradient step if not concave
-        try:
-            step = -np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            step = grad * 0.1
-        bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
-        step[bad] = 0.1 * grad[bad]
-        step = np.clip(step, -1.0, 1.0)
-        scale = np.ones(b_count)
-        for _ in range(30):
-            cand = t + scale[:, None] * step
-            fc = profile(cand)[0]
-            worse = ~(fc >= f0 - 1e-10 * np.abs(f0))
-            if not worse.any():
-                break
-            scale[worse] /= 2
-        t = np.where(worse[:, None], t, cand)
-        f0 = np.where(worse, f0, fc)
-        if np.max(np.abs(scale[:, None] * step)) < 1e-8:
-            break
-    beta_hat = profile(t)[1]
+    t = newton_batch(lambda t, rows: -profile(t, rows)[0], t, max_iter=50)
+    beta_hat = profile(t, np.arange(b_count))[1]
     s1, s2, cov = unpack(t)
     out = np.empty((b_count, spec.n_params))
     out[:, beta_params] = beta_hat
