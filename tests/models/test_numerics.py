@@ -7,7 +7,9 @@ import pytest
 
 from dyadlab.models._numerics import (
     fd_derivatives,
+    fd_gradient,
     fd_hessian,
+    newton_batch,
     newton_polish,
     normal_loglik,
     saturated_loglik,
@@ -35,6 +37,25 @@ def test_finite_differences_match_the_analytic_derivatives() -> None:
     np.testing.assert_allclose(g, grad(t), atol=1e-7)
     np.testing.assert_allclose(H, hess(t), atol=1e-5)
     np.testing.assert_allclose(fd_hessian(grad, t, 1e-5), hess(t), atol=1e-7)
+    # a step per position, over a subset of the positions
+    steps, inner = np.array([1e-4, 1e-3, 1e-4]), np.array([0, 2])
+    g, H = fd_derivatives(f, t, f(t), inner, steps)
+    np.testing.assert_allclose(g, grad(t)[inner], atol=1e-7)
+    np.testing.assert_allclose(H, hess(t)[np.ix_(inner, inner)], atol=1e-5)
+    np.testing.assert_allclose(fd_hessian(grad, t, steps, inner), H, atol=1e-5)
+    np.testing.assert_allclose(fd_gradient(f, t, steps, inner), grad(t) * [1, 0, 1], atol=1e-7)
+
+
+def test_batched_newton_minimises_every_row() -> None:
+    """Each row its own problem (a shifted quadratic plus a sine); rows converge apart."""
+    shift = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
+
+    def fb(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.array([f(ti - shift[r]) for ti, r in zip(t, rows, strict=True)])
+
+    t = newton_batch(fb, np.zeros((3, 3)))
+    for r in range(3):
+        np.testing.assert_allclose(grad(t[r] - shift[r]), 0.0, atol=1e-7)
 
 
 @pytest.mark.parametrize("with_grad", [False, True])

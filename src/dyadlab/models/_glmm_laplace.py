@@ -64,7 +64,7 @@ from numpy.polynomial.hermite import hermgauss
 from scipy import optimize, sparse
 
 from dyadlab.models._glmm_family import FAMILIES, Family
-from dyadlab.models._numerics import blas_single_thread
+from dyadlab.models._numerics import blas_single_thread, fd_derivatives, fd_gradient, fd_hessian
 
 __all__ = ["Blocks", "Cholesky", "Exchangeable", "GlmmFit", "GlmmProblem", "fit_glmm"]
 
@@ -370,53 +370,10 @@ def _glm_start(X: np.ndarray, y: np.ndarray, family: Family) -> tuple[np.ndarray
     return beta, size
 
 
-def _hessian(grad: Any, x: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Central differences of the gradient (the free coordinates only)."""
-    idx = np.flatnonzero(free)
-    H = np.zeros((len(idx), len(idx)))
-    for a, j in enumerate(idx):
-        h = 1e-4 * max(1.0, abs(x[j]))
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        H[:, a] = (grad(up)[idx] - grad(down)[idx]) / (2 * h)
-    return 0.5 * (H + H.T)
-
-
-def _value_hessian(value: Any, x: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Second differences of a value (for AGQ, which has no exact gradient)."""
-    idx = np.flatnonzero(free)
-    k = len(idx)
-    steps = np.array([1e-3 * max(1.0, abs(x[j])) for j in idx])
-    f0 = value(x)
-    H = np.zeros((k, k))
-    for a in range(k):
-        for b in range(a, k):
-            e_a = np.zeros_like(x)
-            e_a[idx[a]] = steps[a]
-            e_b = np.zeros_like(x)
-            e_b[idx[b]] = steps[b]
-            if a == b:
-                H[a, a] = (value(x + e_a) - 2 * f0 + value(x - e_a)) / steps[a] ** 2
-            else:
-                H[a, b] = H[b, a] = (
-                    value(x + e_a + e_b)
-                    - value(x + e_a - e_b)
-                    - value(x - e_a + e_b)
-                    + value(x - e_a - e_b)
-                ) / (4 * steps[a] * steps[b])
-    return H
-
-
-def _value_gradient(value: Any, x: np.ndarray, free: np.ndarray) -> np.ndarray:
-    g = np.zeros_like(x)
-    for j in np.flatnonzero(free):
-        h = 1e-5 * max(1.0, abs(x[j]))
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        g[j] = (value(up) - value(down)) / (2 * h)
-    return g
+def _rel(x: np.ndarray, h: float) -> np.ndarray:
+    """Finite-difference steps relative to the parameters' size (at least ``h``)."""
+    out: np.ndarray = h * np.maximum(1.0, np.abs(x))
+    return out
 
 
 def fit_glmm(
@@ -488,7 +445,7 @@ def _fit(
     if nagq > 1:
         # from the Laplace solution, the AGQ optimum by a search on a difference gradient
         def neg_agq(x: np.ndarray) -> tuple[float, np.ndarray]:
-            return -value_of(x), -_value_gradient(value_of, x, np.ones(len(x), bool))
+            return -value_of(x), -fd_gradient(value_of, x, _rel(x, 1e-5))
 
         res2 = optimize.minimize(
             neg_agq,
@@ -506,11 +463,12 @@ def _fit(
     hess = np.zeros((0, 0))
     for step_no in range(max(_NEWTON_STEPS, 1)):
         free = free_of(x)
-        if nagq > 1:
-            hess = -_value_hessian(value_of, x, free)
-            g = _value_gradient(value_of, x, free)
+        idx = np.flatnonzero(free)
+        if nagq > 1:  # AGQ has no exact gradient: differences of the value
+            hess = -fd_derivatives(value_of, x, value_of(x), idx, _rel(x, 1e-3))[1]
+            g = fd_gradient(value_of, x, _rel(x, 1e-5), idx)
         else:
-            hess = -_hessian(grad_of, x, free)
+            hess = -fd_hessian(grad_of, x, _rel(x, 1e-4), idx)
             g = grad_of(x)
         gf = g[free]
         if step_no >= _NEWTON_STEPS:
@@ -528,7 +486,11 @@ def _fit(
         else:
             break
     loglik = value_of(x)
-    gfinal = _value_gradient(value_of, x, free) if nagq > 1 else grad_of(x) * free.astype(float)
+    gfinal = (
+        fd_gradient(value_of, x, _rel(x, 1e-5), np.flatnonzero(free))
+        if nagq > 1
+        else grad_of(x) * free.astype(float)
+    )
     beta_s, theta, size = prob.split(x)
     vcov_s = np.full((prob.p, prob.p), np.nan)
     pos_def = False

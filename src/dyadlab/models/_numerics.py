@@ -29,6 +29,7 @@ import numpy as np
 __all__ = [
     "blas_single_thread",
     "fd_derivatives",
+    "fd_gradient",
     "fd_hessian",
     "newton_batch",
     "newton_polish",
@@ -65,42 +66,69 @@ def blas_single_thread() -> Iterator[None]:
         yield
 
 
+def _steps(t: Array, steps: Array | float) -> Array:
+    return np.broadcast_to(np.asarray(steps, dtype=float), (len(t),))
+
+
+def fd_gradient(
+    f: Callable[[Array], float], t: Array, steps: Array | float, inner: Array | None = None
+) -> Array:
+    """Gradient of ``f`` by central differences over the ``inner`` positions (all by
+    default; zero elsewhere), with a step per position or one for all."""
+    h = _steps(t, steps)
+    g = np.zeros(len(t))
+    for i in range(len(t)) if inner is None else inner:
+        e = np.zeros(len(t))
+        e[i] = h[i]
+        g[i] = (f(t + e) - f(t - e)) / (2 * h[i])
+    return g
+
+
 def fd_derivatives(
-    f: Callable[[Array], float], t: Array, ft: float, inner: Array, h: float
+    f: Callable[[Array], float], t: Array, ft: float, inner: Array, h: Array | float
 ) -> tuple[Array, Array]:
     """Gradient and Hessian of ``f`` over the ``inner`` positions by central differences.
 
-    ``ft`` is ``f(t)``; ``h`` a step large enough to be immune to rounding in ``f``.
+    ``ft`` is ``f(t)``; ``h`` a step (per position, or one for all) large enough to be
+    immune to rounding in ``f``.
     """
     k = len(inner)
     g = np.zeros(k)
     H = np.zeros((k, k))
-    E = np.eye(len(t)) * h
+    hv = _steps(t, h)
+    E = np.eye(len(t)) * hv
     fp = [f(t + E[i]) for i in inner]
     fm = [f(t - E[i]) for i in inner]
     for a in range(k):
-        g[a] = (fp[a] - fm[a]) / (2 * h)
-        H[a, a] = (fp[a] - 2 * ft + fm[a]) / (h * h)
+        ia = inner[a]
+        g[a] = (fp[a] - fm[a]) / (2 * hv[ia])
+        H[a, a] = (fp[a] - 2 * ft + fm[a]) / (hv[ia] * hv[ia])
         for b in range(a):
-            ia, ib = inner[a], inner[b]
+            ib = inner[b]
             H[a, b] = H[b, a] = (
                 f(t + E[ia] + E[ib])
                 - f(t + E[ia] - E[ib])
                 - f(t - E[ia] + E[ib])
                 + f(t - E[ia] - E[ib])
-            ) / (4 * h * h)
+            ) / (4 * hv[ia] * hv[ib])
     return g, H
 
 
-def fd_hessian(grad: Callable[[Array], Array], t: Array, steps: Array | float) -> Array:
-    """Symmetric Hessian as central differences of an (analytic) gradient: 2k gradients."""
-    k = len(t)
-    h = np.broadcast_to(np.asarray(steps, dtype=float), (k,))
-    H = np.empty((k, k))
-    for j in range(k):
-        e = np.zeros(k)
+def fd_hessian(
+    grad: Callable[[Array], Array],
+    t: Array,
+    steps: Array | float,
+    inner: Array | None = None,
+) -> Array:
+    """Symmetric Hessian as central differences of an (analytic) gradient over the
+    ``inner`` positions (all by default): 2k gradients."""
+    h = _steps(t, steps)
+    idx = np.arange(len(t)) if inner is None else np.asarray(inner)
+    H = np.empty((len(idx), len(idx)))
+    for a, j in enumerate(idx):
+        e = np.zeros(len(t))
         e[j] = h[j]
-        H[:, j] = (grad(t + e) - grad(t - e)) / (2 * h[j])
+        H[:, a] = (grad(t + e)[idx] - grad(t - e)[idx]) / (2 * h[j])
     return 0.5 * (H + H.T)
 
 
@@ -131,11 +159,7 @@ def newton_polish(
         if len(inner) == 0:
             return t, ft, n - 1, True, cov
         if grad is not None:
-            g = grad(t)[inner]
-            E = np.eye(len(t)) * h
-            cols = [(grad(t + E[i]) - grad(t - E[i]))[inner] / (2 * h) for i in inner]
-            H = np.array(cols)
-            H = 0.5 * (H + H.T)
+            g, H = grad(t)[inner], fd_hessian(grad, t, h, inner)
         else:
             g, H = fd_derivatives(f, t, ft, inner, h)
         try:
