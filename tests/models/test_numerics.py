@@ -50,8 +50,8 @@ def test_batched_newton_minimises_every_row() -> None:
     """Each row its own problem (a shifted quadratic plus a sine); rows converge apart."""
     shift = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
 
-    def fb(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return np.array([f(ti - shift[r]) for ti, r in zip(t, rows, strict=True)])
+    def fb(t: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        return np.array([f(ti - s) for ti, s in zip(t, shift[rows], strict=True)])
 
     t = newton_batch(fb, np.zeros((3, 3)))
     for r in range(3):

@@ -62,8 +62,10 @@ A model (``diary``, ``truth_bias``) builds, for the rows it keeps, sorted by dya
 and calls :func:`fit_mixed`, which returns an :class:`EngineFit` (fixed effects, their
 covariance and nlme's df, ``sigma2 * psi`` = the random-effect covariance, natural
 residual parameters, log-likelihood, AIC, BIC, convergence and boundary notes). A variance
-that may sit near zero can be re-examined by :func:`refit_small_log_sds`. A new
-residual structure needs only its precision written as weighted row-pair patterns
+that may sit near zero can be re-examined by :func:`refit_small_log_sds`; the model
+without random effects is refitted to many bootstrap resamples (frequency weights) at
+once by :func:`fit_gls_batch`. A new residual structure needs only its precision
+written as weighted row-pair patterns
 (:class:`~dyadlab.models._engine_residual.PatternSums`) and its ``dense`` definition,
 against which ``tests/models/test_engine.py`` checks it.
 
@@ -663,11 +665,11 @@ def fit_gls_batch(
     counts = weights @ prepared.counts.T
     n = weights @ np.bincount(layout.dyad, minlength=D).astype(float)
 
-    def full(t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def full(t: np.ndarray, rows: Any) -> tuple[np.ndarray, np.ndarray]:
         coefs, logdet = prepared.coefs(t)
         return np.einsum("rk,rkij->rij", coefs, sums[rows]), np.sum(logdet * counts[rows], 1)
 
-    def negll(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def negll(t: np.ndarray, rows: Any) -> np.ndarray:
         c, logdet_v = full(t, rows)
         sign_c, logdet_c = np.linalg.slogdet(c)
         sign_x, logdet_x = np.linalg.slogdet(c[:, :p, :p])
@@ -677,5 +679,5 @@ def fit_gls_batch(
 
     with np.errstate(all="ignore"):  # a singular resample's rows become NaN
         t = newton_batch(negll, np.tile(np.asarray(start, dtype=float), (len(weights), 1)))
-    c, _ = full(t, np.arange(len(weights)))
+    c, _ = full(t, slice(None))
     return safe_solve(c[:, :p, :p], c[:, :p, p:])[..., 0]

@@ -183,27 +183,30 @@ def newton_polish(
 
 
 def newton_batch(
-    f: Callable[[Array, Array], Array], t0: Array, *, h: float = 1e-4, max_iter: int = 100
+    f: Callable[[Array, Any], Array], t0: Array, *, h: float = 1e-4, max_iter: int = 100
 ) -> Array:
     """Minimise ``f`` for every row of ``t0`` at once by damped Newton steps.
 
     ``f(t, rows)`` returns the objective of the parameter rows ``t`` (r, k) of the
-    problems ``rows``. Gradient and Hessian by central differences; a row whose Hessian
-    is not positive definite takes a gradient step; step halving keeps every row from
-    getting worse; rows that have converged are left alone (the bootstrap of
-    :func:`~dyadlab.models._engine.fit_gls_batch` solves thousands of problems at once).
+    problems ``rows`` (an index array, or ``slice(None)`` while all are active: indexing
+    the problems' data by it then copies nothing). Gradient and Hessian by central
+    differences; a row whose Hessian is not positive definite takes a gradient step;
+    step halving keeps every row from getting worse; rows that have converged are left
+    alone (the bootstraps of :func:`~dyadlab.models._engine.fit_gls_batch` and
+    :func:`~dyadlab.models._sem.fiml_fixed_x_batch` solve thousands of problems at once).
     """
     t = np.array(t0, dtype=float)
     k = t.shape[1]
     eye = np.eye(k) * h
     active = np.arange(len(t))
-    f0 = f(t, active)
+    f0 = f(t, slice(None))
     for _ in range(max_iter):
         if active.size == 0:
             break
+        rows = slice(None) if active.size == len(t) else active
         ta, fa = t[active], f0[active]
-        fp = np.stack([f(ta + eye[i], active) for i in range(k)], 1)
-        fm = np.stack([f(ta - eye[i], active) for i in range(k)], 1)
+        fp = np.stack([f(ta + eye[i], rows) for i in range(k)], 1)
+        fm = np.stack([f(ta - eye[i], rows) for i in range(k)], 1)
         grad = (fp - fm) / (2 * h)
         hess = np.empty((active.size, k, k))
         for i in range(k):
@@ -211,7 +214,7 @@ def newton_batch(
             for j in range(i + 1, k):
                 e, d = eye[i] + eye[j], eye[i] - eye[j]
                 hess[:, i, j] = hess[:, j, i] = (
-                    f(ta + e, active) - f(ta + d, active) - f(ta - d, active) + f(ta - e, active)
+                    f(ta + e, rows) - f(ta + d, rows) - f(ta - d, rows) + f(ta - e, rows)
                 ) / (4 * h**2)
         with np.errstate(all="ignore"):
             try:
@@ -224,7 +227,7 @@ def newton_batch(
         scale = np.ones(active.size)
         for _ in range(30):
             cand = ta - scale[:, None] * step
-            fc = f(cand, active)
+            fc = f(cand, rows)
             worse = ~(fc <= fa + 1e-10 * np.abs(fa))
             if not worse.any():
                 break

@@ -700,7 +700,7 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
         s1, s2 = np.exp(t[:, 0]), np.exp(t[:, 1])
         return s1, s2, np.tanh(t[:, 2]) * np.sqrt(s1 * s2)
 
-    def profile(t: Array, rows: np.ndarray) -> tuple[Array, Array]:
+    def profile(t: Array, rows: Any) -> tuple[Array, Array]:
         """Log-likelihood (beta profiled out) and beta of the resamples ``rows``."""
         s1, s2, c = unpack(t)
         det = s1 * s2 - c**2
@@ -727,7 +727,7 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
     r0 = psi0[2] / np.sqrt(psi0[0] * psi0[1])
     t = np.tile([np.log(psi0[0]), np.log(psi0[1]), np.arctanh(r0)], (b_count, 1))
     t = newton_batch(lambda t, rows: -profile(t, rows)[0], t, max_iter=50)
-    beta_hat = profile(t, np.arange(b_count))[1]
+    beta_hat = profile(t, slice(None))[1]
     s1, s2, cov = unpack(t)
     out = np.empty((b_count, spec.n_params))
     out[:, beta_params] = beta_hat
