@@ -269,12 +269,19 @@ def test_fiml_batched_bootstrap_equals_refits() -> None:
 
 
 @pytest.mark.parametrize("role", ["role", None])
-def test_batched_gls_bootstrap_equals_refits(role: str | None) -> None:
+def test_batched_gls_bootstrap_equals_refits(
+    role: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The batched refits (all resamples at once) equal the engine's fits of the resampled
     data (each dyad repeated as often as it is drawn)."""
+    from dyadlab.models import _apim_fit
     from dyadlab.models._apim_design import prepare
     from dyadlab.models._apim_fit import mlm
 
+    def one_by_one(*args: object) -> None:
+        pytest.fail("the batched refits did not reproduce the fit")
+
+    monkeypatch.setattr(_apim_fit, "_refit_rows", one_by_one)
     df = _sim(n=60, seed=9)
     df.loc[[2, 7, 50], "y"] = np.nan  # singletons of both roles
     des = prepare(df, y="y", x=["x"], dyad="couple", role=role, func="apim")

@@ -629,9 +629,16 @@ def mlm(des: Design, *, level: float) -> Fitted:
         )[0].beta
 
     out.refit = one
-    # the batched refits, used when they reproduce the full-data fit
-    if np.allclose(batch(np.ones((1, des.n_dyads)))[0], fit.beta, rtol=1e-6, atol=1e-8):
-        out.refit_batch = batch
+    same: list[bool] = []  # checked at the bootstrap's first call, not at every fit
+
+    def checked(w: Array) -> Array:
+        """The batched refits where they reproduce the full-data fit, else one by one."""
+        if not same:
+            ones = batch(np.ones((1, des.n_dyads)))[0]
+            same.append(bool(np.allclose(ones, fit.beta, rtol=1e-6, atol=1e-8)))
+        return batch(w) if same[0] else _refit_rows(out, w)
+
+    out.refit_batch = checked
     return out
 
 
