@@ -35,7 +35,7 @@ import numpy as np
 from scipy import special
 
 from dyadlab._validation import check_option, check_range
-from dyadlab.exceptions import OptionError
+from dyadlab.exceptions import ConvergenceWarning, OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
 from dyadlab.models._diary_sim import DiaryParams, Simulated, simulate, unexplained
@@ -199,7 +199,8 @@ def _glmm_tests(
             structure = Exchangeable()
         _, groups = np.unique(dyad[keep], return_inverse=True)
         fit = fit_glmm(X, sim.y[r][keep], Blocks(groups, m), "binomial", structure)
-        se = np.sqrt(np.diag(fit.vcov))
+        with np.errstate(invalid="ignore"):  # a negative variance: not converged
+            se = np.sqrt(np.diag(fit.vcov))
         ok[r] = fit.converged and bool(np.isfinite(se).all())
         if ok[r]:
             sig[r] = np.abs(fit.beta / se) > crit
@@ -484,8 +485,8 @@ def diary(
         row["replications"] = n
         if failed:
             warnings.append(
-                f"{failed} of {reps} fits did not converge at {c} couples × {d} days and "
-                "were left out."
+                f"{_FUNC}(): {failed} of {reps} fits did not converge at {c} couples × {d} "
+                "days and were left out."
             )
         grid.append(row)
     binomial = family == "binomial"
@@ -514,6 +515,6 @@ def diary(
         seed=seed,
         distinguishable=bool(distinguishable),
         params=info,
-        warnings=emit(warnings),
+        warnings=emit(warnings, ConvergenceWarning),
         family=family,
     )
