@@ -86,3 +86,27 @@ def test_required_options_are_checked_in_one_line(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{flag} is required" in err
+
+
+def test_commands_are_registered_in_one_place_and_discovered() -> None:
+    """Each command comes from the register(app) of a public module of dyadlab._cli, and
+    every such module is found (cli.COMMAND_MODULES): a new command is a new module."""
+    import importlib
+    import pkgutil
+
+    from dyadlab import _cli
+    from dyadlab.cli import COMMAND_MODULES
+
+    public = {m.name for m in pkgutil.iter_modules(_cli.__path__) if not m.name.startswith("_")}
+    assert set(COMMAND_MODULES) == public
+    fresh = typer.Typer()
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"dyadlab._cli.{name}").register(fresh)
+
+    def names(t: typer.Typer) -> list[str | None]:
+        return sorted(
+            [c.name for c in t.registered_commands] + [g.name for g in t.registered_groups],
+            key=str,
+        )
+
+    assert names(app) == names(fresh)

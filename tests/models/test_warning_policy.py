@@ -108,3 +108,27 @@ def test_a_boundary_variance_of_the_concordance_slope_is_a_convergence_warning()
     assert [str(w.message) for w in caught] == list(res.warnings)
     assert kinds <= {ConvergenceWarning}
     assert res.warnings, "a zero random-effect variance must be reported"
+
+
+@pytest.mark.parametrize(("family", "days"), [("gaussian", 2), ("binomial", 2)])
+def test_a_diary_power_replication_that_did_not_converge_is_a_convergence_warning(
+    family: str, days: int
+) -> None:
+    # 4 couples over 2 days: some replications cannot be refitted
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = dl.power.diary(
+            actor=0.5,
+            partner=0.3,
+            couples=[4],
+            days=[days],
+            replications=100,
+            seed=0,
+            progress=False,
+            family=family,
+        )
+    assert res.warnings and "did not converge" in res.warnings[0]
+    assert [w.category for w in caught] == [ConvergenceWarning] * len(res.warnings)
+    assert [str(w.message) for w in caught] == list(res.warnings)
+    assert res.to_dict()["warnings"] == list(res.warnings)
+    assert caught[0].filename == __file__

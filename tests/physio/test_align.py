@@ -92,3 +92,16 @@ def test_two_events_fit_exactly_and_say_so() -> None:
     with pytest.warns(DyadlabWarning, match="cannot be estimated"):
         res = align({"a": a, "b": b}, reference="a")
     assert np.isnan(res.fits.set_index("device").loc["b", "residual_rms_ms"])
+
+
+def test_align_is_the_function_whichever_name_is_loaded_first() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import dyadlab as dl\n"
+        "dl.physio.Alignment  # loads the module dyadlab.physio.align first\n"
+        "print(callable(dl.physio.align), type(dl.physio.align).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "function"]

@@ -30,3 +30,16 @@ def test_too_few_persons() -> None:
         concordance_slope(
             d, subjective="subjective", genital="genital", person="person", time="epoch"
         )
+
+
+# simulated: one slope for every person, so the slope's variance ends at its boundary
+@pytest.mark.filterwarnings("ignore::dyadlab.exceptions.ConvergenceWarning")
+def test_method_is_the_deprecated_name_of_estimator() -> None:
+    d = simulate_concordance(n_dyads=4, n_epochs=30, r=0.5, rng=2)
+    keys = {"subjective": "subjective", "genital": "genital", "person": "person"}
+    keys |= {"dyad": "dyad", "time": "epoch"}
+    new = concordance_slope(d, **keys, estimator="ML")
+    with pytest.warns(FutureWarning, match='method= is deprecated for REML/ML; use estimator="ML'):
+        old = concordance_slope(d, **keys, method="ML")
+    assert old.to_dict() == new.to_dict()
+    assert new.estimation == "ML" and new.to_dict()["call"]["estimator"] == "ML"

@@ -31,7 +31,7 @@ for (spec in list(list("slope_18x40", 18, 40, 41, "REML"), list("slope_25x30_ml"
     script = "tests/reference/physio.R", r_version = R.version.string, packages = pk,
     generated = today, data = paste0("repo:tests/reference/data/", file),
     args = list(subjective = "subjective", genital = "genital", person = "person",
-                time = "epoch", method = spec[[5]]),
+                time = "epoch", estimator = spec[[5]]),
     expected = list(estimate = unname(tt[, "Value"]), se = unname(tt[, "Std.Error"]),
                     df = unname(tt[, "DF"]), loglik = as.numeric(logLik(fit)),
                     sd_intercept = sqrt(G[1, 1]), sd_slope = sqrt(G[2, 2]),

@@ -206,3 +206,22 @@ def test_glm_that_does_not_converge_issues_a_convergence_warning(
         res = _design(panel).glm("lonely_often", ["loneliness"], family="quasibinomial")
     assert res.fit["converged"] is False
     assert any("did not converge (IRLS, 1 iterations)" in w for w in res.warnings)
+
+
+def test_replicate_refits_that_do_not_converge_issue_a_convergence_warning(
+    panel: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dyadlab.survey import _glm
+
+    real = _glm._irls
+
+    def one_step_for_replicates(*a: object, **k: object) -> object:
+        return real(*a, **{**k, "max_iter": 1} if k.get("start") is not None else k)
+
+    monkeypatch.setattr(_glm, "_irls", one_step_for_replicates)
+    rep = _design(panel).replicates("JKn")
+    with pytest.warns(ConvergenceWarning, match=r"replicate refits did not converge"):
+        res = rep.glm("lonely_often", ["age"], family="quasibinomial")
+    assert res.fit["converged"] is True  # the full-sample fit did
+    note = [w for w in res.warnings if "replicate refits" in w]
+    assert note and note[0].startswith("survey.glm(): ") and note[0] in res.to_dict()["warnings"]

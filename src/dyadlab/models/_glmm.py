@@ -253,6 +253,33 @@ def _curve(
     }
 
 
+def two_intercept_design(
+    df: dict[str, np.ndarray],
+    predictors: list[tuple[str, str, str]],
+    roles: Sequence[Any],
+) -> tuple[np.ndarray, list[dict[str, Any]], Cholesky | Exchangeable]:
+    """The diary GLMM's fixed effects and random-intercept structure, from arrays.
+
+    ``df`` holds ``_member`` (0/1) and each predictor's column; ``predictors`` are
+    ``(column, effect, name)`` as :func:`dyadlab.models.diary._prepare` gives them. With
+    ``roles``: columns ``(intercept_1, intercept_2, then each predictor per role)`` and
+    correlated random intercepts per role (``Cholesky(2)``); without: one intercept and
+    exchangeable random intercepts. :func:`dyadlab.diary` and ``power.diary``'s yes/no
+    refits both build their design here.
+
+    Examples
+    --------
+    >>> df = {"_member": np.array([0, 1]), "a": np.array([1.0, 2.0]),
+    ...       "p": np.array([2.0, 1.0])}
+    >>> X, labels, structure = two_intercept_design(
+    ...     df, [("a", "actor", "x"), ("p", "partner", "x")], ["f", "m"])
+    >>> X.tolist(), type(structure).__name__
+    ([[1.0, 0.0, 1.0, 0.0, 2.0, 0.0], [0.0, 1.0, 0.0, 2.0, 0.0, 1.0]], 'Cholesky')
+    """
+    X, _, labels, _ = _design(df, predictors, list(roles), False)
+    return X, labels, Cholesky(2) if roles else Exchangeable()
+
+
 def diary_glmm(
     data: pd.DataFrame,
     *,
@@ -306,7 +333,7 @@ def diary_glmm(
             f"{_FUNC}(): no person-occasion has the outcome, the predictors and the partner's "
             "predictors all observed. Check the time column matches partners' occasions."
         )
-    X, _, labels, _ = _design(df, predictors, roles, False)
+    X, labels, structure = two_intercept_design(df, predictors, roles)
     if np.linalg.matrix_rank(X) < X.shape[1]:
         from dyadlab.models._numerics import collinear_note
 
@@ -325,7 +352,6 @@ def diary_glmm(
                     "Their random intercepts are pulled toward the mean, not infinite; "
                     "check they are coded right."
                 )
-    structure = Cholesky(2) if roles else Exchangeable()
     fit = fit_glmm(X, df[y], Blocks(df["_dyad"], df["_member"]), family, structure, nagq=int(nagq))
     estimation = "Laplace" if nagq == 1 else "AGQ"
     convergence = convergence_warnings(

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import special
 
 from dyadlab._validation import check_option, check_range
-from dyadlab.exceptions import OptionError
+from dyadlab.exceptions import ConvergenceWarning, OptionError
 from dyadlab.models._chunked import check_client, run_chunks, seed_sequence, split
 from dyadlab.models._diary_fastfit import fit_batch, sufficient_stats, true_theta
 from dyadlab.models._diary_sim import DiaryParams, Simulated, simulate, unexplained
@@ -173,33 +173,31 @@ def _glmm_tests(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refit each binary replication by Laplace; (converged, |z| > crit per coefficient).
 
-    The design is the one :func:`dyadlab.diary` builds with ``center="none"``: columns
-    ``(int_1, int_2, actor_1, actor_2, partner_1, partner_2)`` with correlated random
-    intercepts per role (``Cholesky(2)``), or ``(int, actor, partner)`` with
-    exchangeable ones.
+    The design is the one :func:`dyadlab.diary` builds with ``center="none"``
+    (:func:`~dyadlab.models._glmm.two_intercept_design`): columns ``(int_1, int_2,
+    actor_1, actor_2, partner_1, partner_2)`` with correlated random intercepts per role,
+    or ``(int, actor, partner)`` with exchangeable ones.
     """
-    from dyadlab.models._glmm_laplace import Blocks, Cholesky, Exchangeable, fit_glmm
+    from dyadlab.models._glmm import two_intercept_design
+    from dyadlab.models._glmm_laplace import Blocks, fit_glmm
 
     reps, n, t, _ = sim.y.shape
     dyad = np.broadcast_to(np.arange(n)[:, None, None], (n, t, 2))
     member = np.broadcast_to(np.arange(2), (n, t, 2))
+    predictors = [("actor", "actor", "x"), ("partner", "partner", "x")]
+    roles = [0, 1] if distinguishable else []
     crit = special.ndtri(1.0 - alpha / 2.0)
     ok = np.zeros(reps, dtype=bool)
     sig = np.zeros((reps, 6 if distinguishable else 3), dtype=bool)
     for r in range(reps):
         keep = np.broadcast_to(sim.keep[r][..., None], (n, t, 2))
-        x, xp = sim.x[r][keep], sim.x[r][..., ::-1][keep]
         m = member[keep]
-        if distinguishable:
-            one = np.column_stack([m == 0, m == 1]).astype(float)
-            X = np.column_stack([one, one * x[:, None], one * xp[:, None]])
-            structure: Cholesky | Exchangeable = Cholesky(2)
-        else:
-            X = np.column_stack([np.ones(len(x)), x, xp])
-            structure = Exchangeable()
+        df = {"_member": m, "actor": sim.x[r][keep], "partner": sim.x[r][..., ::-1][keep]}
+        X, _, structure = two_intercept_design(df, predictors, roles)
         _, groups = np.unique(dyad[keep], return_inverse=True)
         fit = fit_glmm(X, sim.y[r][keep], Blocks(groups, m), "binomial", structure)
-        se = np.sqrt(np.diag(fit.vcov))
+        with np.errstate(invalid="ignore"):  # a negative variance: not converged
+            se = np.sqrt(np.diag(fit.vcov))
         ok[r] = fit.converged and bool(np.isfinite(se).all())
         if ok[r]:
             sig[r] = np.abs(fit.beta / se) > crit
@@ -484,8 +482,8 @@ def diary(
         row["replications"] = n
         if failed:
             warnings.append(
-                f"{failed} of {reps} fits did not converge at {c} couples × {d} days and "
-                "were left out."
+                f"{_FUNC}(): {failed} of {reps} fits did not converge at {c} couples × {d} "
+                "days and were left out."
             )
         grid.append(row)
     binomial = family == "binomial"
@@ -514,6 +512,6 @@ def diary(
         seed=seed,
         distinguishable=bool(distinguishable),
         params=info,
-        warnings=emit(warnings),
+        warnings=emit(warnings, ConvergenceWarning),
         family=family,
     )

@@ -70,8 +70,14 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dyadlab.physio' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    loaded = importlib.import_module(module)
+    value = getattr(loaded, name)
     globals()[name] = value
+    # importing dyadlab.physio.align binds that module to the name "align" here, which
+    # would hide the function align(); the public name is the function
+    short = module.rpartition(".")[2]
+    if _LAZY.get(short) == module:
+        globals()[short] = getattr(loaded, short)
     return value
 
 

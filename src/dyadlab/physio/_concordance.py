@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from scipy import stats
 from dyadlab._validation import check_columns, check_numeric
 from dyadlab.exceptions import DyadicDataError
 from dyadlab.models._result import ModelResult, emit, estimates_frame, present
+
+if TYPE_CHECKING:
+    from dyadlab.models.diary import DiaryResult
 
 __all__ = ["ConcordanceResult", "concordance", "concordance_apim", "simulate_concordance"]
 
@@ -299,7 +302,7 @@ def concordance_apim(
     center: str = "person",
     residual: str = "ar1",
     level: float = 0.95,
-) -> Any:
+) -> DiaryResult:
     """Epoch-level dyadic APIM: each partner's subjective arousal on both partners'
     genital arousal, fitted by :func:`dyadlab.diary` (two-intercept multilevel APIM).
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dyadlab._validation import check_columns, check_numeric
+from dyadlab._validation import check_columns, check_numeric, estimator_option
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import fit_mixed
 from dyadlab.models._engine_covariance import Unstructured
@@ -44,8 +44,9 @@ def concordance_slope(
     person: str,
     time: str,
     dyad: str | None = None,
-    method: str = "REML",
+    estimator: str = "REML",
     level: float = 0.95,
+    method: str | None = None,
 ) -> ModelResult:
     """Multilevel concordance: ``genital = b0 + b1 subjective + u0 + u1 subjective + e``.
 
@@ -55,7 +56,12 @@ def concordance_slope(
         One row per person-epoch.
     subjective, genital, person, time : str
         Columns; persons are (dyad, person) when ``dyad`` is given.
-    method : {"REML", "ML"}
+    estimator : {"REML", "ML"}
+        Restricted (default, as nlme's ``method = "REML"``) or full maximum likelihood.
+    level : float
+        Confidence level of the intervals.
+    method : {"REML", "ML"}, optional
+        Deprecated old name of ``estimator`` (a :class:`FutureWarning`).
 
     Returns
     -------
@@ -72,8 +78,7 @@ def concordance_slope(
     coefficient.
     """
     func = "concordance_slope"
-    if method not in ("REML", "ML"):
-        raise DyadicDataError(f"{func}(): method={method!r} is not allowed; choose 'REML' or 'ML'.")
+    estimator = estimator_option(estimator, method, func=func)
     check_columns(data, [subjective, genital, person, time, dyad], func=func)
     check_numeric(data, [subjective, genital, time], func=func)
     key = [dyad, person] if dyad else [person]
@@ -100,7 +105,7 @@ def concordance_slope(
         layout,
         Independent(distinguishable=False),
         Unstructured(2),
-        estimator="REML" if method == "REML" else "ML",
+        estimator="REML" if estimator == "REML" else "ML",
     )
     se = np.sqrt(np.diag(fit.vcov))
     rows = [
@@ -134,7 +139,7 @@ def concordance_slope(
         n_obs=len(frame),
         distinguishable=False,
         roles=[],
-        estimation=method,
+        estimation=estimator,
         variance_components=vc,
         fit={
             "loglik": fit.loglik,
@@ -150,7 +155,7 @@ def concordance_slope(
                 converged=fit.converged,
                 detail=fit.message,
                 boundary=fit.boundary,
-                estimation=method,
+                estimation=estimator,
             ),
             ConvergenceWarning,
         ),
@@ -161,10 +166,10 @@ def concordance_slope(
             "person": person,
             "time": time,
             "dyad": dyad,
-            "method": method,
+            "estimator": estimator,
         },
         extra={
             "reproduces": "nlme::lme(genital ~ subjective, random = ~ subjective | person, "
-            f'method = "{method}")'
+            f'method = "{estimator}")'
         },
     )

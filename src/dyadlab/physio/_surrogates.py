@@ -113,6 +113,8 @@ class SurrogateResult:
     method : str
     details : dict
         Settings, convention, and for pseudo-pairs the pairs used.
+    warnings : list of str
+        Notes on the test (each also issued as a ``DyadlabWarning``; none so far).
     """
 
     statistic: str
@@ -122,6 +124,7 @@ class SurrogateResult:
     p: float
     method: str
     details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (``model`` ``physio_surrogates``)."""
@@ -160,7 +163,7 @@ class SurrogateResult:
             "details": jsonable(self.details),
             "variance_components": [],
             "fit": {},
-            "warnings": [],
+            "warnings": list(self.warnings),
         }
 
     def summary(self) -> str:

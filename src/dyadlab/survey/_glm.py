@@ -270,12 +270,15 @@ def glm(
     if family != "gaussian":  # the information at the solution
         gram, _ = weighted_cross(Xu, w * g**2 / var(mu), None)
     a_inv = np.linalg.inv(gram)
+    replicate_note: list[str] = []
     if not hasattr(design, "stages"):  # a replicate design: refit with every replicate
         assert isinstance(design, _replicate_class())
         rep = design.repweights if everyone else design.repweights[used]
-        betas = np.array(
-            [_irls(Xu, yu, rep[:, r], family, start=beta)[0] for r in range(rep.shape[1])]
-        )
+        refits = [_irls(Xu, yu, rep[:, r], family, start=beta) for r in range(rep.shape[1])]
+        betas = np.array([f[0] for f in refits])
+        stuck = sum(not f[4] for f in refits)
+        if stuck:
+            replicate_note = [f"{stuck} of {len(refits)} replicate refits did not converge"]
         vcov = design.variance(beta, betas)
         df_resid = design.df + 1 - len(beta)
     else:
@@ -314,6 +317,11 @@ def glm(
         converged=converged,
         detail=f"IRLS, {iterations} iterations",
         estimation="pseudo-likelihood",
+    ) + convergence_warnings(
+        func=_FUNC,
+        converged=True,
+        boundary=replicate_note,
+        hint="the replicate standard errors may be off",
     )
     fit = {
         "n_used": int(used.sum()),
