@@ -88,6 +88,13 @@ def _log_beta_factor(a: float, b: float, x: float, y: float) -> float:
     return core + spread - correction
 
 
+def _lentz(num: float, d: float, c: float) -> tuple[float, float]:
+    """One modified-Lentz update of ``D`` and ``C`` for the partial numerator ``num``."""
+    d = 1.0 + num * d
+    c = 1.0 + num / c
+    return 1.0 / (d if abs(d) > _TINY else _TINY), (c if abs(c) > _TINY else _TINY)
+
+
 def _continued_fraction(a: float, b: float, x: float, y: float) -> float:
     """The continued fraction of ``I_x(a, b)`` (modified Lentz), for x < (a+1)/(a+b+2)."""
     qab, qap, qam = a + b, a + 1.0, a - 1.0
@@ -97,22 +104,13 @@ def _continued_fraction(a: float, b: float, x: float, y: float) -> float:
     h = d
     for m in range(1, 100_000):
         m2 = 2 * m
-        num = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + num * d
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
-        c = 1.0 + num / c
-        c = c if abs(c) > _TINY else _TINY
+        d, c = _lentz(m * (b - m) * x / ((qam + m2) * (a + m2)), d, c)
         even = d * c
-        h *= even
-        num = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + num * d
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
-        c = 1.0 + num / c
-        c = c if abs(c) > _TINY else _TINY
-        step = d * c
-        h *= step
+        d, c = _lentz(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), d, c)
+        odd = d * c
+        h *= even * odd
         # both half-steps: their product can round to 1 long before they do
-        if abs(step - 1.0) <= _EPS and abs(even - 1.0) <= _EPS:
+        if abs(odd - 1.0) <= _EPS and abs(even - 1.0) <= _EPS:
             return h
     raise ArithmeticError(f"incomplete beta: no convergence for a={a}, b={b}, x={x}")
 
