@@ -12,8 +12,10 @@ dyadlab 0.1.0
 
 from __future__ import annotations
 
+import copy
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -85,6 +87,29 @@ _register_all()
 show_flags_as_flags()
 
 
+def _command_for(args: list[str]) -> Any:
+    """The Click command that runs ``args``, built from only what they need.
+
+    Typer builds a command from its functions' signatures, which costs about 1 ms per
+    option; the whole tree (over 80 commands) is built only when the arguments do not
+    start with a command's name (``--help``, a mistyped name). ``--version`` needs none
+    of the commands.
+    """
+    first = args[0] if args else ""
+    if first == "--version":
+        commands: list[Any] = []
+        groups: list[Any] = []
+    else:
+        commands = [c for c in app.registered_commands if c.name == first]
+        groups = [g for g in app.registered_groups if g.name == first]
+        if not commands and not groups:
+            return typer.main.get_command(app)
+    view = copy.copy(app)  # the same root options and callback, fewer commands
+    view.registered_commands = commands
+    view.registered_groups = groups
+    return typer.main.get_command(view)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 data error, 2 usage error).
 
@@ -93,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         args = list(sys.argv[1:] if argv is None else argv)
-        check_flag_values(args, flag_options(typer.main.get_command(app)))
-        app(args=argv, prog_name="dyadlab", standalone_mode=True)
+        command = _command_for(args)
+        check_flag_values(args, flag_options(command))
+        command.main(args=args, prog_name="dyadlab", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

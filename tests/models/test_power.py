@@ -69,6 +69,15 @@ def _fit_data():
     return [np.asarray(a[k], dtype=float)[None, :] for k in ("x1", "x2", "y1", "y2")]
 
 
+def test_analytic_power_of_a_large_study_is_a_number():
+    # issue 21: scipy.special.nctdtr returned NaN for the far tail of a large ncp, so a
+    # well-powered design (ncp 12.7 here) came out as NaN instead of 1.0
+    res = dl.power.apim(actor=0.3, partner=0.15, r_x=0.3, r_e=0.3, dyads=2000, alpha=0.001)
+    assert res.power["actor"] == pytest.approx(1.0, abs=1e-12)
+    assert 0.999 < res.power["partner"] < 1.0
+    assert "NaN" not in res.to_json()
+
+
 def test_vectorised_refit_equals_lm():
     fit = fit_distinguishable(*_fit_data())
     exp = FIT.expected["lm"]

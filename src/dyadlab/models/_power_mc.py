@@ -32,13 +32,13 @@ Carlo error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import special
 
 from dyadlab.models._chunked import split
+from dyadlab.models._power_design import Design
 
 __all__ = [
     "Design",
@@ -51,24 +51,6 @@ __all__ = [
 
 #: the largest number of simulated values (replications × dyads) held at once
 _CHUNK_VALUES = 2_000_000
-
-
-@dataclass(frozen=True)
-class Design:
-    """The population values of a standardised APIM power analysis."""
-
-    actor: float
-    partner: float
-    r_x: float
-    r_e: float
-    alpha: float
-    distinguishable: bool
-
-    @property
-    def error_variance(self) -> float:
-        """Residual variance of a standardised outcome: 1 - a² - p² - 2 a p r_x."""
-        a, p = self.actor, self.partner
-        return 1.0 - a * a - p * p - 2.0 * a * p * self.r_x
 
 
 def _simulate(

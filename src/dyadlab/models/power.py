@@ -22,18 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-import numpy as np
-from scipy import special
-
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
-from dyadlab.models._chunked import check_client, run_chunks, streams
-from dyadlab.models._power_diary import DiaryPowerResult, diary
-from dyadlab.models._power_mc import Design, chunk_sizes, combine, count_chunk
+from dyadlab.models._power_design import Design
+from dyadlab.models._student import two_sided_power
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from dyadlab.models._power_diary import DiaryPowerResult, diary
 
 __all__ = ["DiaryPowerResult", "PowerResult", "apim", "diary"]
 
@@ -167,11 +166,23 @@ class PowerResult:
         return cast("Figure", present("power_plot", "power_curve")(self, ax=ax, target=target))
 
 
+def __getattr__(name: str) -> Any:
+    # the diary power (NumPy, SciPy) is loaded when it is used, so that the analytic
+    # APIM power, and with it ``dyadlab power apim``, starts without them (issue 21)
+    if name in ("DiaryPowerResult", "diary"):
+        from dyadlab.models import _power_diary
+
+        value = getattr(_power_diary, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _nct_power(ncp: float, df: float, alpha: float) -> float:
-    # scipy.special rather than scipy.stats: the CLI's start-up (issue 21). The upper
-    # tail P(T > c | ncp) is the lower tail of -T, a noncentral t with -ncp.
-    crit = special.stdtrit(df, 1.0 - alpha / 2.0)
-    return float(special.nctdtr(df, -ncp, -crit) + special.nctdtr(df, ncp, -crit))
+    # P(|T| > t(1 - alpha/2, df)) for a noncentral t, in pure Python (dyadlab.models.
+    # _student, which agrees with scipy.special.stdtrit/nctdtr to ~1e-13): SciPy's
+    # special functions cost the CLI ~0.2 s of start-up (issue 21)
+    return two_sided_power(ncp, df, alpha)
 
 
 def _analytic_point(design: Design, n: int) -> dict[str, float]:
@@ -209,6 +220,9 @@ def _montecarlo(
     Sample size ``i`` gets its own seed; its chunks ``j`` draw from that seed's PCG64
     jumped ``j`` times, so the numbers depend on the seed only (not on the client).
     """
+    from dyadlab.models._chunked import run_chunks, streams
+    from dyadlab.models._power_mc import chunk_sizes, combine, count_chunk
+
     args: list[tuple[Any, ...]] = []
     seeds: list[Any] = []
     cells: list[int] = []
@@ -251,6 +265,8 @@ def _check_dyads(dyads: int | Sequence[int]) -> list[int]:
 
 
 def _seeds(rng: int | np.random.Generator | None, k: int) -> list[int]:
+    import numpy as np
+
     if isinstance(rng, np.random.Generator):
         seq = np.random.SeedSequence(int(rng.integers(2**63)))
     elif rng is None or isinstance(rng, numbers.Integral):
@@ -404,6 +420,8 @@ def apim(
                 "(1,000 or more for a stable answer)."
             )
         reps = int(replications)
+        from dyadlab.models._chunked import check_client
+
         check_client(client, func=_FUNC)
         curve = _montecarlo(design, grid, reps, rng, client, progress)
         if reps < 1000:
