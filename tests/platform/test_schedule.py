@@ -228,6 +228,53 @@ def test_cross_partner_trigger() -> None:
     )
 
 
+def test_open_prompts_of_one_questionnaire_are_those_of_all() -> None:
+    content = copy.deepcopy(example_protocol().to_dict())
+    content["questionnaires"].append(
+        {
+            "name": "partner_check",
+            "items": [{"name": "closeness", "type": "slider", "label": {"en": "C", "nl": "C"}}],
+        }
+    )
+    content["schedule"][1].update(triggers_partner="partner_check", trigger_window_minutes=90)
+    content["questionnaires"].append(
+        {
+            "name": "moments",
+            "items": [{"name": "mood_now", "type": "slider", "label": {"en": "M", "nl": "M"}}],
+        }
+    )
+    content["schedule"].append({**ESM, "questionnaire": "moments", "window_minutes": 60})
+    p = parse_protocol(content)
+    names = [q.name for q in p.questionnaires]
+    start = date(2026, 3, 27)
+    seen = set()
+    for hours in range(0, 24 * 4, 1):
+        now = _utc(2026, 3, 27, 0, 30) + timedelta(hours=hours)
+        every = open_prompts(
+            p,
+            start_date=start,
+            tz=AMS,
+            now=now,
+            seed=7,
+            events_today={"after_sex": hours % 4},
+            triggered={"partner_check": now - timedelta(minutes=30)},
+        )
+        for name in names:
+            one = open_prompts(
+                p,
+                start_date=start,
+                tz=AMS,
+                now=now,
+                seed=7,
+                events_today={"after_sex": hours % 4},
+                triggered={"partner_check": now - timedelta(minutes=30)},
+                questionnaire=name,
+            )
+            assert one == [q for q in every if q.questionnaire == name]
+            seen.update(q.kind for q in one)
+    assert seen == {"daily", "random", "event", "trigger"}
+
+
 # --------------------------------------------------------------------------- random prompts
 def test_random_prompts_blocks_gap_and_determinism() -> None:
     p = _protocol([ESM])
