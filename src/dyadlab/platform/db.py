@@ -5,7 +5,9 @@ SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
 of failing), ``synchronous=NORMAL`` (safe with WAL: a power cut can lose the last
 transactions, never corrupt the file) and ``secure_delete=ON`` (deleted content is
 overwritten with zeros instead of staying in free pages). ``postgresql://`` URLs are
-read as ``postgresql+psycopg://``.
+read as ``postgresql+psycopg://``; a pooled PostgreSQL connection is pinged before use
+only after :data:`PING_AFTER_IDLE_S` idle (not at every checkout: a round trip per
+request under load).
 
 Deleted data and the ``-wal`` file: with WAL, SQLite writes every change to
 ``<database>-wal`` first, so a deleted answer stays readable there until the WAL is
@@ -105,7 +107,9 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engin
         :func:`dyadlab.platform.admission.pool_size_for` its request limit). Not used for
         an in-memory SQLite database.
     **kwargs
-        Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
+        Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``). Without
+        ``pool_pre_ping``, a pooled connection idle for more than
+        :data:`PING_AFTER_IDLE_S` is pinged at checkout (and replaced if dead).
 
     Returns
     -------

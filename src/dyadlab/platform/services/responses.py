@@ -76,16 +76,18 @@ def _entry_kinds(protocol: Any) -> dict[str, str]:
 
 # Statements on the submission path, built once (building one, and its cache key, costs
 # more CPU than running it).
+# A response's columns the schedule needs (and the submission id, to spot a retry).
+_SCHEDULE_COLUMNS = (
+    Response.person_id,
+    Response.prompt_key,
+    Response.questionnaire,
+    Response.kind,
+    Response.diary_day,
+    Response.finished_utc,
+    Response.submission_id,
+)
 _COUPLE_RESPONSES = (
-    select(
-        Response.person_id,
-        Response.prompt_key,
-        Response.questionnaire,
-        Response.kind,
-        Response.diary_day,
-        Response.finished_utc,
-        Response.submission_id,
-    )
+    select(*_SCHEDULE_COLUMNS)
     .join(Person, Person.id == Response.person_id)
     .where(Person.couple_id == bindparam("couple_id"))
 )
@@ -336,13 +338,7 @@ _LEAN_READ = (
         Couple.start_date,
         Couple.seed,
         Study.protocol_hash,
-        Response.person_id,
-        Response.prompt_key,
-        Response.questionnaire,
-        Response.kind,
-        Response.diary_day,
-        Response.finished_utc,
-        Response.submission_id,
+        *_SCHEDULE_COLUMNS,
     )
     .select_from(Person)
     .join(Couple, Couple.id == Person.couple_id)
