@@ -302,7 +302,13 @@ class RawClient:
                     elif name == b"connection" and value.strip().lower() == b"close":
                         keep = False
                 data = await reader.readexactly(length)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            except (
+                TimeoutError,
+                OSError,
+                asyncio.IncompleteReadError,
+                ValueError,
+                RuntimeError,  # uvloop: writing to a socket the server has closed
+            ) as exc:
                 writer.close()
                 raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
             if keep:
