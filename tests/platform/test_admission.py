@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from dyadlab.platform import admission
 from dyadlab.platform.app import create_app
 from dyadlab.platform.db import make_engine, make_sessionmaker
-from dyadlab.platform.routes import api_participant
+from dyadlab.platform.routes import api_participant, submit_lean
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import Response
 from tests.platform.conftest import Clock, Couple, make_study
@@ -55,7 +55,17 @@ def study(small_app: FastAPI, protocol_path: Path) -> Couple:
     for i in (0, 1):
         r = asyncio.run(_post(small_app, "/api/v1/me/consent", {"version": 1}, made.headers(i)))
         assert r.status_code == 200, r.text
+    # FastAPI prepares each included router on the first request that is matched against
+    # it (0.1-1 s of CPU on a busy machine); /healthz, the app's last route, makes it do
+    # so for all of them now rather than in the middle of a timed burst.
+    assert asyncio.run(_get(small_app, "/healthz")).status_code == 200
     return made
+
+
+async def _get(app: FastAPI, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        return await client.get(path)
 
 
 async def _post(app: FastAPI, path: str, body: Any, headers: dict[str, str]) -> httpx.Response:
@@ -72,17 +82,24 @@ def _stored(app: FastAPI, submission_ids: list[str]) -> int:
 
 
 def _slow(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Event:
-    """Make storing a response take ``seconds`` (in the route's thread); the event is set
-    when the first slow call has started."""
+    """Make storing a response take ``seconds`` (in the route's thread, or the lean
+    path's); the event is set when the first slow call has started."""
     started = threading.Event()
     original: Callable[..., Any] = api_participant.responses.submit_response
+    original_lean: Callable[..., Any] = submit_lean.submit_lean
 
     def slow_submit(*args: Any, **kwargs: Any) -> Any:
         started.set()
         time.sleep(seconds)
         return original(*args, **kwargs)
 
+    def slow_lean(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        time.sleep(seconds)
+        return original_lean(*args, **kwargs)
+
     monkeypatch.setattr(api_participant.responses, "submit_response", slow_submit)
+    monkeypatch.setattr(submit_lean, "submit_lean", slow_lean)
     return started
 
 
@@ -181,7 +198,11 @@ def test_a_locked_database_is_503_and_nothing_is_stored(
         session.flush()
         raise OperationalError("COMMIT", {}, Exception("database is locked"))
 
+    def locked_lean(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
     monkeypatch.setattr(api_participant.responses, "submit_response", locked)
+    monkeypatch.setattr(submit_lean, "submit_lean", locked_lean)  # then the route's turn
     body = _body()
     r = asyncio.run(_post(small_app, "/api/v1/me/responses", body, study.headers(0)))
     assert r.status_code == 503, r.text

@@ -191,7 +191,9 @@ def test_event_cap() -> None:
     assert event.scheduled_local == datetime(2026, 3, 29, 0, 0)
 
 
-def test_cross_partner_trigger() -> None:
+def _with_partner_check() -> dict[str, Any]:
+    """The example protocol's content, whose event report opens ``partner_check`` for
+    the partner for 90 minutes."""
     content = copy.deepcopy(example_protocol().to_dict())
     content["questionnaires"].append(
         {
@@ -200,7 +202,11 @@ def test_cross_partner_trigger() -> None:
         }
     )
     content["schedule"][1].update(triggers_partner="partner_check", trigger_window_minutes=90)
-    p = parse_protocol(content)
+    return content
+
+
+def test_cross_partner_trigger() -> None:
+    p = parse_protocol(_with_partner_check())
     assert p.partner_trigger("after_sex") == "partner_check"
     at = _utc(2026, 3, 29, 10, 0)
     inside = open_prompts(
@@ -226,6 +232,37 @@ def test_cross_partner_trigger() -> None:
     assert (
         reminders_due(p, start_date=date(2026, 3, 27), tz=AMS, now=at + timedelta(minutes=30)) == []
     )
+
+
+def test_open_prompts_of_one_questionnaire_are_those_of_all() -> None:
+    content = _with_partner_check()
+    content["questionnaires"].append(
+        {
+            "name": "moments",
+            "items": [{"name": "mood_now", "type": "slider", "label": {"en": "M", "nl": "M"}}],
+        }
+    )
+    content["schedule"].append({**ESM, "questionnaire": "moments", "window_minutes": 60})
+    p = parse_protocol(content)
+    names = [q.name for q in p.questionnaires]
+    start = date(2026, 3, 27)
+    seen = set()
+    for hours in range(0, 24 * 4, 1):
+        now = _utc(2026, 3, 27, 0, 30) + timedelta(hours=hours)
+        state: dict[str, Any] = dict(
+            start_date=start,
+            tz=AMS,
+            now=now,
+            seed=7,
+            events_today={"after_sex": hours % 4},
+            triggered={"partner_check": now - timedelta(minutes=30)},
+        )
+        every = open_prompts(p, **state)
+        for name in names:
+            one = open_prompts(p, **state, questionnaire=name)
+            assert one == [q for q in every if q.questionnaire == name]
+            seen.update(q.kind for q in one)
+    assert seen == {"daily", "random", "event", "trigger"}
 
 
 # --------------------------------------------------------------------------- random prompts

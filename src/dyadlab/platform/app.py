@@ -41,6 +41,7 @@ from dyadlab.platform.db import POOL_SIZE, make_engine, make_sessionmaker, upgra
 from dyadlab.platform.errors import PlatformError
 from dyadlab.platform.routes import api_participant, api_ratings, api_researcher, push_worker
 from dyadlab.platform.routes._pages import install_pages
+from dyadlab.platform.routes.submit_lean import LeanSubmitMiddleware
 from dyadlab.platform.security import install_log_redaction
 from dyadlab.platform.settings import Settings
 from dyadlab.platform.tables import utcnow
@@ -294,6 +295,8 @@ def create_app(
     app.include_router(api_ratings.researcher_router)
     app.include_router(api_researcher.router)
     app.include_router(push_worker.router)
+    # Innermost, inside the participant cookie bridge that install_pages adds.
+    app.add_middleware(LeanSubmitMiddleware, state=app.state)
     install_pages(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

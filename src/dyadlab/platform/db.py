@@ -5,7 +5,9 @@ SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
 of failing), ``synchronous=NORMAL`` (safe with WAL: a power cut can lose the last
 transactions, never corrupt the file) and ``secure_delete=ON`` (deleted content is
 overwritten with zeros instead of staying in free pages). ``postgresql://`` URLs are
-read as ``postgresql+psycopg://``.
+read as ``postgresql+psycopg://``; a pooled PostgreSQL connection is pinged before use
+only after :data:`PING_AFTER_IDLE_S` idle (not at every checkout: a round trip per
+request under load).
 
 Deleted data and the ``-wal`` file: with WAL, SQLite writes every change to
 ``<database>-wal`` first, so a deleted answer stays readable there until the WAL is
@@ -24,12 +26,14 @@ Examples
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
@@ -60,6 +64,12 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
 #: process each time (benchmarks/platform_load.py: 301 new connections in 6 s at 300
 #: submissions/s before, none after). Up to 10 more still open on demand.
 POOL_SIZE = 20
+
+
+#: Seconds a pooled PostgreSQL connection may sit idle before it is pinged at its next
+#: checkout (see :func:`make_engine`).
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "dyadlab_idle_since"
 
 
 def normalize_url(url: str) -> str:
@@ -97,7 +107,9 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engin
         :func:`dyadlab.platform.admission.pool_size_for` its request limit). Not used for
         an in-memory SQLite database.
     **kwargs
-        Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
+        Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``). Without
+        ``pool_pre_ping``, a pooled connection idle for more than
+        :data:`PING_AFTER_IDLE_S` is pinged at checkout (and replaced if dead).
 
     Returns
     -------
@@ -115,10 +127,45 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engin
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", pool_size)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if "pool_pre_ping" not in kwargs:
+        _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use if it sat idle for :data:`PING_AFTER_IDLE_S`
+    (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per request).
+
+    A connection that fails the ping is replaced by a fresh one, as with
+    ``pool_pre_ping``. One that broke while in use a moment ago (the database restarted
+    under load) fails its request instead: SQLAlchemy then discards the whole pool, and
+    the request is answered 503 with ``Retry-After`` (nothing stored; the client sends
+    it again).
+    """
+    dialect = engine.dialect
+
+    def connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info.pop(_IDLE_SINCE, None)
+
+    def checked_in(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def checkpoint_after_delete(engine: Engine) -> None:

@@ -414,6 +414,7 @@ def open_prompts(
     events_today: Mapping[str, int] | None = None,
     triggered: Collection[str] | Mapping[str, _dt.datetime] = (),
     seed: int = 0,
+    questionnaire: str | None = None,
 ) -> list[Prompt]:
     """Return the questionnaires open to one person at ``now``.
 
@@ -437,6 +438,8 @@ def open_prompts(
         collection of names means "open now, no window" (the caller tracks expiry).
     seed : int
         The couple's seed for the semi-random times.
+    questionnaire : str, optional
+        Only this questionnaire's prompts (the same ones, found with less work).
 
     Returns
     -------
@@ -456,11 +459,15 @@ def open_prompts(
     today = diary_day(start_date, tz, now)
     done = set(answered)
     result: list[Prompt] = []
-    for day in range(today - 2, today + 1):
+    timed = questionnaire is None or any(
+        e.questionnaire == questionnaire and e.type != "event" for e in protocol.schedule
+    )
+    for day in range(today - 2, today + 1) if timed else ():
         for prompt in day_prompts(protocol, start_date=start_date, tz=tz, day=day, seed=seed):
             window_end = prompt.window_end_utc
             if (
-                prompt.key not in done
+                questionnaire in (None, prompt.questionnaire)
+                and prompt.key not in done
                 and prompt.scheduled_utc <= now
                 and window_end is not None
                 and now < window_end
@@ -471,6 +478,8 @@ def open_prompts(
         _dt.datetime.combine(start_date + _dt.timedelta(days=today - 1), _dt.time()), tz
     )
     for entry in protocol.schedule:
+        if questionnaire not in (None, entry.questionnaire):
+            continue
         last = _entry_days(protocol, entry)
         if entry.type != "event" or today < 1 or (last is not None and today > last):
             continue
@@ -491,7 +500,11 @@ def open_prompts(
                     key=key,
                 )
             )
-    result.extend(_triggered(protocol, triggered, now=now, tz=tz, start_date=start_date, done=done))
+    result.extend(
+        p
+        for p in _triggered(protocol, triggered, now=now, tz=tz, start_date=start_date, done=done)
+        if questionnaire in (None, p.questionnaire)
+    )
     return result
 
 

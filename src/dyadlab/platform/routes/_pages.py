@@ -159,7 +159,11 @@ class ParticipantCookieBridge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or not (path == "/api/v1/me" or path.startswith("/api/v1/me/")):
+        if (
+            scope["type"] != "http"
+            or not (path == "/api/v1/me" or path.startswith("/api/v1/me/"))
+            or any(name == b"authorization" for name, _ in scope["headers"])
+        ):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

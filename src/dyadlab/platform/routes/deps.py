@@ -50,6 +50,7 @@ __all__ = [
     "RunSessionsStudy",
     "StudyId",
     "WithdrawStudy",
+    "bearer_token",
     "csrf_token",
     "researcher_token",
     "set_session_cookie",
@@ -93,12 +94,22 @@ Now = Annotated[datetime, Depends(get_now)]
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header value, else ``None``.
+
+    Examples
+    --------
+    >>> bearer_token("Bearer abc "), bearer_token("Basic abc"), bearer_token("Bearer ")
+    ('abc', None, None)
+    """
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
+
+
+def _bearer(request: Request) -> str | None:
+    return bearer_token(request.headers.get("authorization", ""))
 
 
 def researcher_token(request: Request) -> str | None:

@@ -29,26 +29,32 @@ partner included, is indistinguishable from one that does not exist.
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
+from typing import Protocol as TypingProtocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, select
+from sqlalchemy import Connection, CursorResult, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dyadlab.platform._inputs import readable, time_problem
 from dyadlab.platform.errors import ConflictError, InvalidError
+from dyadlab.platform.security import hash_token
 from dyadlab.platform.services.consent import require_consent
 from dyadlab.platform.services.participants import person_context
 from dyadlab.platform.services.studies import study_protocol
 from dyadlab.platform.tables import Couple, Person, Response, Study, Upload, utcnow
 
 __all__ = [
+    "CoreStore",
+    "LeanStore",
+    "PsycopgStore",
     "SubmitResult",
     "check_times",
     "get_response",
@@ -56,6 +62,7 @@ __all__ = [
     "open_prompts_for",
     "response_to_dict",
     "study_uploads",
+    "submit_lean",
     "submit_response",
     "upload_in_study",
 ]
@@ -69,16 +76,18 @@ def _entry_kinds(protocol: Any) -> dict[str, str]:
 
 # Statements on the submission path, built once (building one, and its cache key, costs
 # more CPU than running it).
+# A response's columns the schedule needs (and the submission id, to spot a retry).
+_SCHEDULE_COLUMNS = (
+    Response.person_id,
+    Response.prompt_key,
+    Response.questionnaire,
+    Response.kind,
+    Response.diary_day,
+    Response.finished_utc,
+    Response.submission_id,
+)
 _COUPLE_RESPONSES = (
-    select(
-        Response.person_id,
-        Response.prompt_key,
-        Response.questionnaire,
-        Response.kind,
-        Response.diary_day,
-        Response.finished_utc,
-        Response.submission_id,
-    )
+    select(*_SCHEDULE_COLUMNS)
     .join(Person, Person.id == Response.person_id)
     .where(Person.couple_id == bindparam("couple_id"))
 )
@@ -93,30 +102,24 @@ def _couple_rows(session: Session, couple: Couple) -> Sequence[Any]:
     return session.execute(_COUPLE_RESPONSES, {"couple_id": couple.id}).all()
 
 
-def _schedule_state(
-    session: Session,
-    person: Person,
-    couple: Couple,
-    protocol: Any,
-    now: datetime,
-    rows: Sequence[Any] | None = None,
+def _state_of(
+    person_id: int, tz: str, start_date: date, protocol: Any, now: datetime, rows: Sequence[Any]
 ) -> tuple[set[str], dict[str, int], dict[str, datetime]]:
     """Answered prompt keys, event counts on today's diary day, and the cross-partner
-    triggers (questionnaire -> time of the partner's latest triggering submission).
-    ``rows``: the couple's responses (:data:`_COUPLE_RESPONSES`) if read already."""
+    triggers (questionnaire -> time of the partner's latest triggering submission), from
+    the couple's responses ``rows`` (:data:`_COUPLE_RESPONSES`): plain values, no ORM
+    objects (the lean path has none)."""
     from dyadlab.platform.schedule import diary_day
 
-    if rows is None:
-        rows = _couple_rows(session, couple)
-    today = diary_day(couple.start_date, person.tz, now)
+    today = diary_day(start_date, tz, now)
     triggers = {
         e.questionnaire: e.triggers_partner for e in protocol.schedule if e.triggers_partner
     }
     answered: set[str] = set()
     events: Counter[str] = Counter()
     triggered: dict[str, datetime] = {}
-    for person_id, key, questionnaire, kind, day, finished, _submission in rows:
-        if person_id == person.id:
+    for row_person, key, questionnaire, kind, day, finished, _submission in rows:
+        if row_person == person_id:
             answered.add(key)
             if kind == "event" and day == today:
                 events[questionnaire] += 1
@@ -140,24 +143,42 @@ def open_prompts_for(
     Empty for a person who has not consented or has withdrawn. ``context`` is the
     person's ``(couple, study)`` when the caller has it already (saves a query).
     """
-    from dyadlab.platform.schedule import open_prompts
-
     now = now or utcnow()
     if person.status != "active":
         return []
     couple, study = context or person_context(session, person)
     protocol = study_protocol(study)
-    answered, events, triggered = _schedule_state(session, person, couple, protocol, now, _rows)
+    if _rows is None:
+        _rows = _couple_rows(session, couple)
+    return _open_now(protocol, person.id, person.tz, couple.start_date, couple.seed, now, _rows)
+
+
+def _open_now(
+    protocol: Any,
+    person_id: int,
+    tz: str,
+    start_date: date,
+    seed: int,
+    now: datetime,
+    rows: Sequence[Any],
+    questionnaire: str | None = None,
+) -> list[Any]:
+    """:func:`open_prompts_for` from plain values and the couple's responses ``rows``
+    (only ``questionnaire``'s prompts if given)."""
+    from dyadlab.platform.schedule import open_prompts
+
+    answered, events, triggered = _state_of(person_id, tz, start_date, protocol, now, rows)
     return list(
         open_prompts(
             protocol,
-            start_date=couple.start_date,
-            tz=person.tz,
+            start_date=start_date,
+            tz=tz,
             now=now,
             answered=answered,
             events_today=events,
             triggered=triggered,
-            seed=couple.seed,
+            seed=seed,
+            questionnaire=questionnaire,
         )
     )
 
@@ -269,7 +290,8 @@ def submit_response(
                 return SubmitResult(raced, created=False)
             raise ConflictError(_not_open_message(kinds.get(questionnaire)), code="not_open")
         values = _new_row(
-            person,
+            person.id,
+            person.tz,
             prompts[0],
             submission_id,
             questionnaire,
@@ -300,6 +322,210 @@ def submit_response(
         if files:
             session.execute(insert(cast(Table, Upload.__table__)), files)
         return SubmitResult(Response(id=key[0] if key else None, **values), created=True)
+
+
+# The lean path's one read: who is asking (the person's own columns, the couple's, the
+# study's protocol hash: the parsed protocol comes from the cache keyed by it) and the
+# couple's responses, one row per response (one row with NULLs when there is none).
+_MEMBER = aliased(Person)
+_LEAN_READ = (
+    select(
+        Person.id,
+        Person.tz,
+        Person.language,
+        Person.status,
+        Person.consent_version,
+        Couple.start_date,
+        Couple.seed,
+        Study.protocol_hash,
+        *_SCHEDULE_COLUMNS,
+    )
+    .select_from(Person)
+    .join(Couple, Couple.id == Person.couple_id)
+    .join(Study, Study.id == Couple.study_id)
+    .outerjoin(_MEMBER, _MEMBER.couple_id == Person.couple_id)
+    .outerjoin(Response, Response.person_id == _MEMBER.id)
+    .where(Person.token_hash == bindparam("token_hash"))
+)
+_LEAN_COLUMNS = (
+    "person_id",
+    "submission_id",
+    "questionnaire",
+    "answers",
+    "prompt_key",
+    "kind",
+    "diary_day",
+    "prompt_number",
+    "scheduled_utc",
+    "window_end_utc",
+    "started_utc",
+    "finished_utc",
+    "received_utc",
+    "tz",
+    "local_time",
+    "status",
+)
+
+
+class LeanStore(TypingProtocol):
+    """The two database steps of :func:`submit_lean`."""
+
+    def read(self, token_hash: str) -> Sequence[Sequence[Any]]:
+        """The rows of :data:`_LEAN_READ` (times aware UTC, as the ORM gives them)."""
+        ...
+
+    def insert(self, values: dict[str, Any]) -> bool:
+        """Store one response row (:func:`_new_row`) and commit; ``False`` when a unique
+        constraint refused it (nothing stored)."""
+        ...
+
+
+class CoreStore:
+    """:class:`LeanStore` on a SQLAlchemy Core connection (any backend)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def read(self, token_hash: str) -> Sequence[Sequence[Any]]:
+        """See :class:`LeanStore`."""
+        return self.conn.execute(_LEAN_READ, {"token_hash": token_hash}).all()
+
+    def insert(self, values: dict[str, Any]) -> bool:
+        """See :class:`LeanStore`."""
+        try:
+            self.conn.execute(_INSERT, values)
+            self.conn.commit()
+        except IntegrityError:
+            self.conn.rollback()
+            return False
+        return True
+
+
+class PsycopgStore:
+    """:class:`LeanStore` on a psycopg 3 connection in autocommit mode: the statements
+    of :class:`CoreStore`, compiled once by SQLAlchemy for PostgreSQL, run without its
+    per-statement work (a quarter of the CPU). The values are bound as SQLAlchemy binds
+    them: times as naive UTC (:class:`~dyadlab.platform.tables.UTCDateTime`), the
+    answers as ``jsonb`` with :func:`json.dumps`."""
+
+    def __init__(self, dbapi_connection: Any, dialect: Any) -> None:
+        self.cursor = dbapi_connection.cursor()
+        self.read_sql, self.insert_sql = _psycopg_sql(dialect)
+
+    def read(self, token_hash: str) -> Sequence[Sequence[Any]]:
+        """See :class:`LeanStore`."""
+        self.cursor.execute(self.read_sql, {"token_hash": token_hash})
+        rows = self.cursor.fetchall()
+        return [
+            (*row[:13], None if row[13] is None else row[13].replace(tzinfo=UTC), row[14])
+            for row in rows
+        ]
+
+    def insert(self, values: dict[str, Any]) -> bool:
+        """See :class:`LeanStore`."""
+        from psycopg.errors import IntegrityError as PsycopgIntegrityError
+        from psycopg.types.json import Jsonb
+
+        bound = dict(values)
+        bound["answers"] = Jsonb(values["answers"])
+        for name in ("scheduled_utc", "window_end_utc", "started_utc", "finished_utc"):
+            bound[name] = _naive_utc(values[name])
+        bound["received_utc"] = _naive_utc(values["received_utc"])
+        try:
+            self.cursor.execute(self.insert_sql, bound)
+        except PsycopgIntegrityError:
+            return False
+        return True
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("UTCDateTime needs a timezone-aware datetime")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+@functools.cache
+def _psycopg_sql(dialect: Any) -> tuple[str, str]:
+    read = str(_LEAN_READ.compile(dialect=dialect))
+    insert_sql = str(_INSERT.compile(dialect=dialect, column_keys=list(_LEAN_COLUMNS)))
+    return read, insert_sql
+
+
+def submit_lean(
+    store: LeanStore,
+    token: str,
+    *,
+    submission_id: uuid.UUID,
+    questionnaire: str,
+    answers: dict[str, Any],
+    started_at: datetime | None,
+    finished_at: datetime | None,
+    now: datetime,
+    grace_min: int,
+    render: Callable[[dict[str, Any]], bytes],
+) -> bytes | None:
+    """The usual case of :func:`submit_response` (a new, valid, open answer) in two
+    statements and no ORM objects.
+
+    Reads the asker by ``token`` together with the couple's responses (one query),
+    checks exactly what :func:`submit_response` checks, and stores the row with one
+    ``INSERT`` that is committed (on PostgreSQL: flushed to the WAL) when it returns.
+
+    Returns
+    -------
+    bytes or None
+        ``render`` of the stored response (:func:`response_to_dict`'s shape; made
+        before the insert, so nothing can fail after it), once it is committed. ``None``
+        whenever anything is out of the ordinary -- an unknown token, no consent, a
+        withdrawn person, a retry, an invalid or closed answer, a file upload, a
+        protocol this process has not parsed yet, a lost race -- with nothing stored:
+        the caller then runs :func:`submit_response`, which answers with its usual
+        error or 200. The lean path never decides a refusal itself.
+    """
+    from dyadlab.platform.protocol import UPLOAD_TYPES, AnswerError
+    from dyadlab.platform.services.studies import cached_protocol
+
+    read = store.read(hash_token(token))
+    if not read:
+        return None
+    person_id, tz, language, status, consent_version, start_date, seed, hashed = read[0][:8]
+    protocol = cached_protocol(hashed)
+    if status != "active" or consent_version is None or protocol is None:
+        return None
+    if questionnaire not in {q.name for q in protocol.questionnaires}:
+        return None
+    if any(item.type in UPLOAD_TYPES for item in protocol.questionnaire(questionnaire).items):
+        return None
+    try:
+        check_times(started_at, finished_at, now)
+        cleaned = protocol.validate_answers(questionnaire, answers, language=language)
+        at = _effective_time(now, finished_at, grace_min)
+    except (InvalidError, AnswerError):
+        return None
+    rows = [r[8:] for r in read if r[8] is not None]
+    if any(r[0] == person_id and r[6] == submission_id for r in rows):
+        return None  # a retry: answered 200 by the full path
+    prompts = _open_now(protocol, person_id, tz, start_date, seed, at, rows, questionnaire)
+    if not prompts:
+        return None
+    values = _new_row(
+        person_id,
+        tz,
+        prompts[0],
+        submission_id,
+        questionnaire,
+        cleaned,
+        started_at=started_at,
+        finished=at if finished_at else now,
+        now=now,
+    )
+    body = render(response_to_dict(values))
+    # A refusal by a unique constraint: a concurrent post of the same submission, or
+    # of another event report for the same number; the full path settles it (200, or
+    # the next number).
+    return body if store.insert(values) else None
 
 
 def _split_uploads(
@@ -349,7 +575,8 @@ def _not_open_message(kind: str | None) -> str:
 
 
 def _new_row(
-    person: Person,
+    person_id: int,
+    tz: str,
     prompt: Any,
     submission_id: uuid.UUID,
     questionnaire: str,
@@ -361,7 +588,7 @@ def _new_row(
 ) -> dict[str, Any]:
     late = prompt.window_end_utc is not None and now > prompt.window_end_utc
     return dict(
-        person_id=person.id,
+        person_id=person_id,
         submission_id=submission_id,
         questionnaire=questionnaire,
         answers=answers,
@@ -374,8 +601,8 @@ def _new_row(
         started_utc=started_at,
         finished_utc=finished,
         received_utc=now,
-        tz=person.tz,
-        local_time=finished.astimezone(ZoneInfo(person.tz)).replace(tzinfo=None),
+        tz=tz,
+        local_time=finished.astimezone(ZoneInfo(tz)).replace(tzinfo=None),
         status="late" if late else "completed",
     )
 
@@ -447,24 +674,47 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def response_to_dict(row: Response) -> dict[str, Any]:
+def response_to_dict(row: Response | Mapping[str, Any]) -> dict[str, Any]:
     """The participant API's JSON for one response (a text stored before the input
     checks with a character no JSON encoder writes shows U+FFFD in its place).
 
     ``redacted_items`` (answers about the partner removed after the partner's withdrawal
     with deletion) is left out: it would tell the person that their partner withdrew."""
+    if isinstance(row, Mapping):  # a new row's values (:func:`_new_row`)
+        return _values_to_dict(row)
+    return _values_to_dict(
+        {
+            "submission_id": row.submission_id,
+            "questionnaire": row.questionnaire,
+            "answers": row.answers,
+            "prompt_key": row.prompt_key,
+            "diary_day": row.diary_day,
+            "prompt_number": row.prompt_number,
+            "scheduled_utc": row.scheduled_utc,
+            "started_utc": row.started_utc,
+            "finished_utc": row.finished_utc,
+            "received_utc": row.received_utc,
+            "tz": row.tz,
+            "local_time": row.local_time,
+            "status": row.status,
+        }
+    )
+
+
+def _values_to_dict(values: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`response_to_dict` of a response's column values (as :func:`_new_row`)."""
     return {
-        "submission_id": str(row.submission_id),
-        "questionnaire": row.questionnaire,
-        "answers": readable(row.answers),
-        "prompt_key": row.prompt_key,
-        "diary_day": row.diary_day,
-        "prompt_number": row.prompt_number,
-        "scheduled_at": _iso(row.scheduled_utc),
-        "started_at": _iso(row.started_utc),
-        "finished_at": _iso(row.finished_utc),
-        "received_at": _iso(row.received_utc),
-        "tz": row.tz,
-        "local_time": row.local_time.isoformat(),
-        "status": row.status,
+        "submission_id": str(values["submission_id"]),
+        "questionnaire": values["questionnaire"],
+        "answers": readable(values["answers"]),
+        "prompt_key": values["prompt_key"],
+        "diary_day": values["diary_day"],
+        "prompt_number": values["prompt_number"],
+        "scheduled_at": _iso(values["scheduled_utc"]),
+        "started_at": _iso(values["started_utc"]),
+        "finished_at": _iso(values["finished_utc"]),
+        "received_at": _iso(values["received_utc"]),
+        "tz": values["tz"],
+        "local_time": values["local_time"].isoformat(),
+        "status": values["status"],
     }

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "StudySummary",
+    "cached_protocol",
     "create_study",
     "get_study",
     "list_studies",
@@ -84,6 +85,18 @@ def study_protocol(study: Study) -> Protocol:
             _PROTOCOLS.clear()
         _PROTOCOLS[study.protocol_hash] = cached
     return cached
+
+
+def cached_protocol(protocol_hash: str) -> Protocol | None:
+    """The parsed protocol with this content hash if this process has parsed it already
+    (:func:`study_protocol`), else ``None``. Keyed by the content, so it cannot be stale.
+
+    Examples
+    --------
+    >>> cached_protocol("0" * 64) is None
+    True
+    """
+    return _PROTOCOLS.get(protocol_hash)
 
 
 @dataclass(frozen=True)
