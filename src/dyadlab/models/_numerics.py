@@ -149,7 +149,8 @@ def newton_polish(
         cand[inner] = np.clip(t[inner] - step, lo[inner], hi[inner])
         fc = f(cand)
         if not fc <= ft:
-            return t, ft, n, ok, cov
+            # a step this small that does not lower f: at the optimum up to rounding
+            return t, ft, n, ok or bool(np.max(np.abs(step)) < 1e-6), cov
         t, ft = cand, fc
         ok = bool(np.max(np.abs(step)) < 1e-3)
         if np.max(np.abs(step)) < 1e-4:  # quadratic convergence: the next step is ~1e-8
