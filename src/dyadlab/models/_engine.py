@@ -205,6 +205,7 @@ def _core(
     corr = sum(Y[i] @ Y[i].T for i in range(q))
     ll, info = _profile(WW[q:, q:] - corr, logdet_r, logdet_m, p, n, estimator)
     if score:
+        info["Ainv"] = np.linalg.inv(info["XVX"])
         U = _back_solve(L, YT)  # M^-1 [F'Z'L^-1 W, F'] per dyad
         info["score_S"] = _cov_score(ZW, F, U[:, :m, :], info, q, p, estimator)
         info["C"] = np.einsum("ab,bjd->ajd", F, U[:, :m, :])  # N Z'L^-1 W
@@ -249,8 +250,8 @@ def _cov_score(
     c = Q[:, q + p, :] - np.einsum("apd,p->ad", B, info["beta"])
     S = G - (c @ c.T) / info["sigma2"]
     if estimator == "REML":
-        Ainv_B = np.linalg.solve(info["XVX"], B.transpose(1, 0, 2).reshape(p, -1))
-        S -= np.einsum("apd,pbd->ab", B, Ainv_B.reshape(p, q, -1))
+        BA = np.einsum("apd,pr->ard", B, info["Ainv"])
+        S -= np.einsum("ard,brd->ab", BA, B)
     out: np.ndarray = 0.5 * (S + S.T)
     return out
 
@@ -279,7 +280,7 @@ def _pattern_score(
     e[q : q + p] = -beta
     e[q + p] = 1.0
     Gw = (nr / rss) * np.outer(e, e)
-    Ainv = np.linalg.inv(info["XVX"]) if estimator == "REML" else None
+    Ainv = (info.get("Ainv") if q else np.linalg.inv(info["XVX"])) if estimator == "REML" else None
     if Ainv is not None:
         Gw[q : q + p, q : q + p] += Ainv
     K = sums.ww.shape[0]
@@ -439,12 +440,12 @@ def nlme_fixed_df(X: np.ndarray, group_starts: np.ndarray) -> np.ndarray:
     first = X[0]
     scale = np.where(first == 0, 1.0, np.abs(first))
     const = (hi - lo) / scale < tol
-    inner = np.zeros(X.shape[1], dtype=bool)
-    for j in np.flatnonzero(~const):
-        col = X[:, j]
-        inner[j] = bool(
-            np.any(np.maximum.reduceat(col, group_starts) > np.minimum.reduceat(col, group_starts))
-        )
+    # a column varies within a group where two neighbouring rows of the group differ
+    # (one pass over X; the rows are grouped)
+    same_group = np.ones(n - 1 if n else 0, dtype=bool)
+    same_group[group_starts[1:] - 1] = False
+    changes = X[1:] != X[:-1]
+    inner = ~const & (changes & same_group[:, None]).any(axis=0)
     df_strata = np.array([m, n - m], dtype=float)
     stratum = np.where(inner, 1, 0)
     for s in (0, 1):

@@ -92,6 +92,25 @@ class PatternSums:
         self.ww = np.zeros((K, m, m))
         # columns as contiguous rows: the products and segment sums below run along them
         WT = np.ascontiguousarray(W.T)
+        # the data of each index array, gathered once, and their per-dyad sums (the
+        # index arrays are kept with them, so that an id is never reused meanwhile)
+        rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        sums: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+        def take(idx: np.ndarray) -> np.ndarray:
+            if id(idx) not in rows:
+                rows[id(idx)] = (idx, WT[:, idx])
+            return rows[id(idx)][1]
+
+        def segment_sum(data: np.ndarray, idx: np.ndarray | None, starts: np.ndarray) -> Any:
+            """Per-dyad sums of the columns of ``data`` (the rows ``idx``, if given)."""
+            if idx is None:
+                return np.add.reduceat(data, starts, axis=1)
+            hit = sums.get(id(idx))
+            if hit is None or hit[0] is not idx or not np.array_equal(hit[1], starts):
+                hit = sums[id(idx)] = (idx, starts, np.add.reduceat(data, starts, axis=1))
+            return hit[2]
+
         for c, (i, j) in enumerate(patterns):
             if len(i) == 0:
                 continue
@@ -100,17 +119,26 @@ class PatternSums:
             if np.any(d[1:] < d[:-1]):  # segment sums need the pairs grouped by dyad
                 o = np.argsort(d, kind="stable")
                 i, j, d = i[o], (i[o] if diag else j[o]), d[o]
-            Wi = WT[:, i]
-            Wj = Wi if diag else WT[:, j]
+            Wi, Wj = take(i), take(j)
             ww = Wi @ Wj.T
             self.ww[c] = ww if diag else ww + ww.T
             starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-            present = d[starts]
+            present = d[starts] if len(starts) < n_dyads else slice(None)
             for a in range(q):
-                contrib = Wi[a] * Wj
-                if not diag:
-                    contrib += Wj[a] * Wi
-                self.zw[c, a][:, present] = np.add.reduceat(contrib, starts, axis=1)
+                # a Z column that is 0 or 1 on these rows (a member's indicator) needs
+                # no products: its sums are those of the rows where it is 1
+                terms = [(Wi[a], Wj, j), (Wj[a], Wi, i)] if not diag else [(Wi[a], Wj, j)]
+                total = None
+                for z, other, idx in terms:
+                    if not z.any():
+                        continue
+                    if np.all(z == 1.0):
+                        part = segment_sum(other, idx, starts)
+                    else:
+                        part = segment_sum(z * other, None, starts)
+                    total = part if total is None else total + part
+                if total is not None:
+                    self.zw[c, a][:, present] = total
 
     def combine(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Σ_c coef_c zw_c, Σ_c coef_c ww_c)``.
