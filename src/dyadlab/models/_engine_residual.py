@@ -99,7 +99,7 @@ class PatternSums:
 
         def take(idx: np.ndarray) -> np.ndarray:
             if id(idx) not in rows:
-                rows[id(idx)] = (idx, WT[:, idx])
+                rows[id(idx)] = (idx, np.take(WT, idx, axis=1))
             return rows[id(idx)][1]
 
         def segment_sum(data: np.ndarray, idx: np.ndarray | None, starts: np.ndarray) -> Any:

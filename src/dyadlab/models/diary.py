@@ -792,7 +792,7 @@ def diary(
         extra={
             "n_excluded": n_excluded,
             "excluded": excluded,
-            "n_persons": len(np.unique(df["_person"])),
+            "n_persons": len(pd.unique(df["_person"])),
             "residual": residual,
             "center": center,
             "reproduces": _nlme_call(roles, residual, estimator, random_slopes),
