@@ -156,7 +156,10 @@ def check_keys(
             "column."
         )
     for argument, column in given:
-        missing = data[column].isna().to_numpy()
+        values = data[column].to_numpy()
+        # object columns (string ids, roles): factorizing flags the same missing values
+        # as isna() (None, NaN, NaT, NA) at half its cost
+        missing = pd.factorize(values)[0] < 0 if values.dtype == object else pd.isna(values)
         if missing.any():
             rows = list(data.index[missing])
             raise DyadicDataError(

@@ -259,14 +259,17 @@ def _members(
 ) -> tuple[np.ndarray, list[Any]]:
     """Member code 0/1 of every row: role order (sorted) or the person's rank in the dyad."""
     if role is not None:
-        values = sorted(pd.unique(data[role].dropna()), key=lambda v: (str(type(v)), v))
+        # one factorization (missing values coded -1) gives the values and the codes
+        codes, uniques = pd.factorize(data[role].to_numpy())
+        order = sorted(range(len(uniques)), key=lambda i: (str(type(uniques[i])), uniques[i]))
+        values = [uniques[i] for i in order]
         if len(values) != 2:
             raise DyadicDataError(
                 f"{_FUNC}(): column {role!r} must take exactly 2 values (one per partner), "
                 f"but it takes {len(values)}: {values[:5]}. Leave role out for "
                 "indistinguishable dyads."
             )
-        return (data[role].to_numpy() == values[1]).astype(np.int64), values
+        return (codes == order[1]).astype(np.int64), values
     pcode = pd.factorize(data[person], sort=True)[0]
     dcode = pd.factorize(data[dyad], sort=True)[0]
     first = pd.Series(pcode).groupby(dcode).transform("min").to_numpy()
