@@ -36,8 +36,12 @@ the structure of dyadic data instead:
   the few variance parameters;
 * the gradient with respect to the random-effect covariance is analytic
   (:func:`loglik_gradient`: one pass over the dyads gives ``Σ_d Z_d'V_d^{-1}[Z_d, X_d,
-  y_d]`` by Woodbury), the residual parameters' by central differences; a few Newton
-  steps with the Hessian as differences of that gradient end the optimisation.
+  y_d]`` by Woodbury), and so is the residual parameters' when the precision is a
+  pattern sum (:func:`_pattern_score`: the same per-dyad quantities contracted with each
+  pattern's sums; central differences of the likelihood otherwise); a few Newton steps
+  with the Hessian as forward differences of that gradient end the optimisation. A
+  start given by the caller (a refit, a model's own estimate from sufficient statistics)
+  goes to those Newton steps directly, the quasi-Newton search only if they fail.
 
 The restricted (REML) and full (ML) log-likelihoods, standard errors
 :math:`\\hat\\sigma^2 (X'\\hat V^{-1}X)^{-1}` and the fixed-effect degrees of freedom
