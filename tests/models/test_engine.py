@@ -82,15 +82,19 @@ def _dense_cross(structure, theta, layout, W, q):  # type: ignore[no-untyped-def
     ids=lambda v: type(v).__name__ if not isinstance(v, list) else "",
 )
 @pytest.mark.parametrize("drop", [0.0, 0.25])
-def test_pattern_cross_products_equal_dense_definition(structure, theta, drop):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("slopes", [False, True], ids=["intercepts", "slopes"])
+def test_pattern_cross_products_equal_dense_definition(structure, theta, drop, slopes):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(11)
     layout = _layout(rng, drop=drop)
     n = len(layout.dyad)
     Z = np.column_stack([layout.member == 0, layout.member == 1]).astype(float)
+    if slopes:  # Z columns that are not 0/1 indicators (random slopes)
+        Z = np.column_stack([Z, Z * rng.normal(size=(n, 1))])
+    q = Z.shape[1]
     W = np.column_stack([Z, rng.normal(size=(n, 3))])
-    prepared = structure.prepare(W, 2, layout)
+    prepared = structure.prepare(W, q, layout)
     zw, ww, logdet = prepared.cross(np.asarray(theta))
-    zw_d, ww_d, logdet_d = _dense_cross(structure, np.asarray(theta), layout, W, 2)
+    zw_d, ww_d, logdet_d = _dense_cross(structure, np.asarray(theta), layout, W, q)
     np.testing.assert_allclose(zw, zw_d, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(ww, ww_d, rtol=1e-9, atol=1e-9)
     assert logdet == pytest.approx(logdet_d, rel=1e-10, abs=1e-10)
@@ -240,17 +244,22 @@ def test_gls_batch_equals_fits_of_the_resampled_data(distinguishable: bool, esti
     "structure",
     [
         CompoundSymmetry(distinguishable=True),
+        CompoundSymmetry(distinguishable=False),
+        Independent(distinguishable=True),
         AR1(distinguishable=False),
         Kronecker(distinguishable=True),
     ],
-    ids=lambda v: type(v).__name__,
+    ids=lambda v: f"{type(v).__name__}-{v.n_params}",
 )
 @pytest.mark.parametrize("cov_name", ["un2", "un4", "exch2", "none", "blocked"])
-def test_gradient_equals_finite_differences(structure, cov_name, estimator):  # type: ignore[no-untyped-def]
-    """The analytic gradient of the profiled (RE)ML criterion (covariance parameters)
-    equals central differences of the likelihood, for every residual structure."""
+@pytest.mark.parametrize("drop", [0.0, 0.15], ids=["complete", "incomplete"])
+def test_gradient_equals_finite_differences(structure, cov_name, estimator, drop):  # type: ignore[no-untyped-def]
+    """The analytic gradient of the profiled (RE)ML criterion (covariance parameters, and
+    residual parameters from the pattern sums) equals central differences of the
+    likelihood, for every residual structure (Kronecker with incomplete dyads: its
+    residual part by differences)."""
     rng = np.random.default_rng(11)
-    layout = _layout(rng, n_dyads=12, n_days=5, drop=0.15)
+    layout = _layout(rng, n_dyads=12, n_days=5, drop=drop)
     n = len(layout.dyad)
     x = rng.normal(size=n)
     X = np.column_stack([np.ones(n), x])
@@ -272,6 +281,8 @@ def test_gradient_equals_finite_differences(structure, cov_name, estimator):  # 
     q = Z.shape[1]
     prepared = structure.prepare(np.column_stack([Z, X, y]), q, layout)
     theta = rng.normal(scale=0.5, size=cov.n_params + structure.n_params)
+    if drop == 0.0:  # every structure's precision is a pattern sum: analytic residual part
+        assert prepared.pattern_coefs(theta[cov.n_params :]) is not None
     ll, grad = loglik_gradient(theta, prepared, cov, q, 2, n, estimator)
     assert ll == pytest.approx(profiled_loglik(theta, prepared, cov, q, 2, n, estimator)[0])
     h = 1e-5

@@ -83,6 +83,19 @@ def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) ->
     return dense.astype(np.int64, copy=False)
 
 
+def _combined(code: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """Dense codes (in order of appearance) of the pairs of two integer codes.
+
+    Examples
+    --------
+    >>> _combined(np.array([0, 0, 1, 1]), np.array([1, 0, 1, 1])).tolist()
+    [0, 1, 2, 2]
+    """
+    n = int(part.max()) + 1 if len(part) else 1
+    out: np.ndarray = pd.factorize(code.astype(np.int64) * n + part)[0]
+    return out.astype(np.int64, copy=False)
+
+
 def _first_of(mask: np.ndarray, values: pd.Series) -> list[Any]:
     """Unique values of ``values`` at rows where ``mask``, in order of appearance."""
     return [v.item() if isinstance(v, np.generic) else v for v in pd.unique(values[mask])]
@@ -143,7 +156,10 @@ def check_keys(
             "column."
         )
     for argument, column in given:
-        missing = data[column].isna().to_numpy()
+        values = data[column].to_numpy()
+        # object columns (string ids, roles): factorizing flags the same missing values
+        # as isna() (None, NaN, NaT, NA) at half its cost
+        missing = pd.factorize(values)[0] < 0 if values.dtype == object else pd.isna(values)
         if missing.any():
             rows = list(data.index[missing])
             raise DyadicDataError(
@@ -191,7 +207,10 @@ def check_dyads(
     dyads = data[dyad]
     if person is not None:
         occasion = [dyad, person] + ([time] if time else [])
-        dup = data.duplicated(occasion, keep=False).to_numpy()
+        # each key column factorized once; a combination's rows counted by bincount
+        person_codes = _combined(dyad_codes, pd.factorize(data[person])[0])
+        occ_codes = _combined(person_codes, pd.factorize(data[time])[0]) if time else person_codes
+        dup = np.bincount(occ_codes)[occ_codes] > 1
         if dup.any():
             what = "person-occasions" if time else "persons"
             ids = _first_of(dup, dyads)
@@ -205,8 +224,9 @@ def check_dyads(
                 f"({', '.join(repr(c) for c in occasion)}) combination (dyads {_show(ids)}). "
                 f"{fix}; remove or merge the duplicates."
             )
-        person_codes = _codes(data, [dyad, person])
-        first = np.unique(person_codes, return_index=True)[1]
+        # codes number persons in order of appearance: a person's first row is where
+        # its code exceeds all before it
+        first = np.flatnonzero(person_codes > np.maximum.accumulate(np.r_[-1, person_codes[:-1]]))
         persons_per_dyad = np.bincount(dyad_codes[first], minlength=n_dyads)
         unit = "persons per dyad"
     else:

@@ -215,15 +215,11 @@ def engine_start(
     pairs = _pairs(arrays)
     if pairs is None:
         return None
-    # moment start: half of the outcome's variance between couples, half within
-    sd = max(float(np.std(arrays[y])), 1e-8)
-    ls, z = math.log(sd * math.sqrt(0.5)), math.atanh(0.2)
-    start = np.array([ls, ls, z, ls, ls, 0.0] if distinguishable else [ls, z, ls, 0.0])
     with np.errstate(all="ignore"):
         stats = _pair_stats(
             arrays[x].reshape(-1, 2), arrays[y].reshape(1, -1, 2), pairs[0], distinguishable
         )
-        fit = fit_batch(stats, start=start)
+        fit = fit_batch(stats, start=_moment_start(stats, float(np.std(arrays[y]))))
     theta = fit.theta[0]
     if not (fit.converged[0] and np.all(np.isfinite(theta))):
         return None
@@ -245,6 +241,49 @@ def engine_start(
         return None  # a variance or correlation at its boundary: the engine's own start
     out = np.array([*cov, *residual], dtype=float)
     return out if np.all(np.isfinite(out)) and np.all(np.abs(out) < 7) else None
+
+
+def _moment_start(stats: Stats, sd_y: float) -> np.ndarray:
+    """Variance parameters by moments, on :mod:`_diary_fastfit`'s scale (first replication).
+
+    The within-couple regression of both outcomes on both predictors gives the residual
+    covariance ``Sigma``; the couples' mean residuals (with those slopes) vary by
+    ``G + Sigma / T``, which gives ``G``. Near the REML optimum for most data (Newton
+    then needs a few steps, not the several from a blind start); a blind start (half
+    of the outcome's variance between couples, half within) where a moment is unusable.
+    """
+    ls = math.log(max(sd_y, 1e-8) * math.sqrt(0.5))
+    blind = [ls, ls, math.atanh(0.2), ls, ls, 0.0]
+    w = stats.within[0, 1:, 1:]  # x1, x2, y1, y2 deviations
+    n_couples = float(stats.n_couples[0].sum())
+    n_pairs = float(stats.n_obs[0]) / 2.0
+    try:
+        slopes = np.linalg.solve(w[:2, :2], w[:2, 2:])  # (x1, x2) -> (y1, y2)
+        sigma = (w[2:, 2:] - w[2:, :2] @ slopes) / max(n_pairs - n_couples - 2.0, 1.0)
+        lin = np.zeros((2, 5))  # couple mean residual: ybar - slopes' xbar
+        lin[:, 3:] = np.eye(2)
+        lin[:, 1:3] = -slopes.T
+        b = stats.between[0].sum(axis=0)  # Σ m m' over couples, m = (1, x̄1, x̄2, ȳ1, ȳ2)
+        mean = lin @ b[0] / n_couples
+        between = lin @ b @ lin.T / n_couples - np.outer(mean, mean)
+        t_inv = float(stats.n_couples[0] @ (1.0 / stats.days)) / n_couples
+        g = between - sigma * t_inv
+    except np.linalg.LinAlgError:
+        return np.array(blind if stats.distinguishable else [ls, blind[2], ls, 0.0])
+    out = list(blind)
+    sd_e = np.sqrt(np.clip(np.diag(sigma), 0.0, None))
+    if np.all(sd_e > 0):
+        r = float(np.clip(sigma[0, 1] / (sd_e[0] * sd_e[1]), -0.9, 0.9))
+        out[:3] = [math.log(sd_e[0]), math.log(sd_e[1]), math.atanh(r)]
+    sd_u = np.sqrt(np.clip(np.diag(g), 0.0, None))
+    if np.all(sd_u > 1e-2 * sd_e):
+        r = float(np.clip(g[0, 1] / (sd_u[0] * sd_u[1]), -0.9, 0.9))
+        out[3:] = [math.log(sd_u[0]), math.log(sd_u[1]), math.atanh(r)]
+    if not np.all(np.isfinite(out)):
+        out = blind
+    if stats.distinguishable:
+        return np.array(out)
+    return np.array([(out[0] + out[1]) / 2, out[2], (out[3] + out[4]) / 2, out[5]])
 
 
 def _pair_stats(

@@ -36,8 +36,12 @@ the structure of dyadic data instead:
   the few variance parameters;
 * the gradient with respect to the random-effect covariance is analytic
   (:func:`loglik_gradient`: one pass over the dyads gives ``Σ_d Z_d'V_d^{-1}[Z_d, X_d,
-  y_d]`` by Woodbury), the residual parameters' by central differences; a few Newton
-  steps with the Hessian as differences of that gradient end the optimisation.
+  y_d]`` by Woodbury), and so is the residual parameters' when the precision is a
+  pattern sum (:func:`_pattern_score`: the same per-dyad quantities contracted with each
+  pattern's sums; central differences of the likelihood otherwise); a few Newton steps
+  with the Hessian as forward differences of that gradient end the optimisation. A
+  start given by the caller (a refit, a model's own estimate from sufficient statistics)
+  goes to those Newton steps directly, the quasi-Newton search only if they fail.
 
 The restricted (REML) and full (ML) log-likelihoods, standard errors
 :math:`\\hat\\sigma^2 (X'\\hat V^{-1}X)^{-1}` and the fixed-effect degrees of freedom
@@ -196,22 +200,43 @@ def _core(
     T = (F.T @ ZW.reshape(q, -1)).reshape(q, -1, D)
     M = np.tensordot(F, T[:, :q, :], axes=([0], [1]))  # [b, a, d]; symmetric in a, b
     M[np.arange(q), np.arange(q)] += 1.0
-    # all columns of T: the Z part serves the gradient; the X, y part (H) the likelihood
-    diag, YT, L = _batched_chol_solve(M, T if score else T[:, q:, :])
-    Y = YT[:, q:, :] if score else YT
+    # the X, y columns of T serve the likelihood; with the score, the Z columns and F'
+    # (for N = F M^-1 F') serve the gradients
+    if score:
+        rhs = np.concatenate([T, np.broadcast_to(F.T[:, :, None], (q, q, D))], axis=1)
+    else:
+        rhs = T[:, q:, :]
+    diag, YT, L = _batched_chol_solve(M, rhs)
+    m = ZW.shape[1]
+    Y = YT[:, q:m, :] if score else YT
     logdet_m = 2.0 * float(np.log(diag).sum())
     corr = sum(Y[i] @ Y[i].T for i in range(q))
     ll, info = _profile(WW[q:, q:] - corr, logdet_r, logdet_m, p, n, estimator)
     if score:
-        info["score_S"] = _cov_score(ZW, F, L, YT, info, q, p, estimator)
+        info["Ainv"] = np.linalg.inv(info["XVX"])
+        U = _back_solve(L, YT)  # M^-1 [F'Z'L^-1 W, F'] per dyad
+        info["score_S"] = _cov_score(ZW, F, U[:, :m, :], info, q, p, estimator)
+        info["C"] = np.einsum("ab,bjd->ajd", F, U[:, :m, :])  # N Z'L^-1 W
+        info["N"] = np.einsum("ab,bjd->ajd", F, U[:, m:, :])  # F M^-1 F'
     return ll, info
+
+
+def _back_solve(L: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``L'^-1 Y`` for the batched lower-triangular ``L`` (q, q, D): back substitution."""
+    q = L.shape[0]
+    U = np.empty_like(Y)
+    for i in range(q - 1, -1, -1):
+        acc = Y[i].copy()
+        for j in range(i + 1, q):
+            acc -= L[j, i] * U[j]
+        U[i] = acc / L[i, i]
+    return U
 
 
 def _cov_score(
     ZW: np.ndarray,
     F: np.ndarray,
-    L: np.ndarray,
-    YT: np.ndarray,
+    U: np.ndarray,
     info: dict[str, Any],
     q: int,
     p: int,
@@ -223,15 +248,9 @@ def _cov_score(
     log-likelihood changes by ``dl = -1/2 tr(d psi S)``,
     ``S = Σ_d [Z_d'V_d^-1 Z_d - B_d A^-1 B_d' (REML only) - c_d c_d' / sigma2]``, where
     ``B_d = Z_d'V_d^-1 X_d``, ``A = X'V^-1 X`` and ``c_d = Z_d'V_d^-1 (y_d - X_d beta)``;
-    ``Z'V^-1 W = Z'L^-1 W - Z'L^-1 Z F M^-1 F' Z'L^-1 W`` by Woodbury, ``M = L L'``.
+    ``Z'V^-1 W = Z'L^-1 W - Z'L^-1 Z F M^-1 F' Z'L^-1 W`` by Woodbury, ``M = L L'``;
+    ``U = M^-1 F' Z'L^-1 W`` per dyad.
     """
-    # U = M^-1 T = L'^-1 (L^-1 T): back substitution, vectorised over dyads
-    U = np.empty_like(YT)
-    for i in range(q - 1, -1, -1):
-        acc = YT[i].copy()
-        for j in range(i + 1, q):
-            acc -= L[j, i] * U[j]
-        U[i] = acc / L[i, i]
     ZZF = np.einsum("akd,kb->abd", ZW[:, :q, :], F)
     Q = ZW - np.einsum("abd,bjd->ajd", ZZF, U)  # Z' V^-1 [Z, X, y] per dyad
     G = Q[:, :q, :].sum(axis=2)
@@ -239,9 +258,52 @@ def _cov_score(
     c = Q[:, q + p, :] - np.einsum("apd,p->ad", B, info["beta"])
     S = G - (c @ c.T) / info["sigma2"]
     if estimator == "REML":
-        Ainv_B = np.linalg.solve(info["XVX"], B.transpose(1, 0, 2).reshape(p, -1))
-        S -= np.einsum("apd,pbd->ab", B, Ainv_B.reshape(p, q, -1))
+        BA = np.einsum("apd,pr->ard", B, info["Ainv"])
+        S -= np.einsum("ard,brd->ab", BA, B)
     out: np.ndarray = 0.5 * (S + S.T)
+    return out
+
+
+def _pattern_score(
+    sums: Any, info: dict[str, Any], q: int, p: int, n: int, estimator: str
+) -> np.ndarray:
+    """Derivatives of ``-2 ×`` the profiled log-likelihood with respect to the weights
+    ``c_k`` of the residual precision's patterns, ``Lambda^-1 = Σ_k c_k P_k``
+    (``logdet_r`` aside).
+
+    ``V^-1 = R - R Z N Z' R`` (``R = Lambda^-1``, ``N = F M^-1 F'``) changes with ``R``
+    in the direction ``P_k`` by ``(I - R Z N Z')P_k(I - Z N Z' R)``, so that
+    ``d(W'V^-1 W) = G_k - Σ_d (H_k'C + C'H_k - C'H_k^ZZ C)`` with ``G_k = W'P_k W``
+    (``sums.ww``), ``H_k = Z'P_k W`` per dyad (``sums.zw``) and ``C = N Z'R W``; the
+    log-determinant of ``M`` changes by ``Σ_d tr(N H_k^ZZ)``. With ``e = (-beta, 1)``
+    the residual sum of squares changes by ``e' dA e`` (beta optimal), and
+    ``log|X'V^-1 X|`` (REML) by ``tr((X'V^-1X)^-1 dA_XX)``: two contractions of the
+    pattern sums with weights built once, whatever the number of patterns.
+    """
+    beta = np.asarray(info["beta"], dtype=float)
+    m = q + p + 1
+    nr = n - p if estimator == "REML" else n
+    rss = float(info["sigma2"]) * nr
+    e = np.zeros(m)
+    e[q : q + p] = -beta
+    e[q + p] = 1.0
+    Gw = (nr / rss) * np.outer(e, e)
+    Ainv = (info.get("Ainv") if q else np.linalg.inv(info["XVX"])) if estimator == "REML" else None
+    if Ainv is not None:
+        Gw[q : q + p, q : q + p] += Ainv
+    K = sums.ww.shape[0]
+    out: np.ndarray = np.einsum("kn,n->k", sums.ww.reshape(K, -1), Gw.ravel())
+    if q:
+        C, N = info["C"], info["N"]
+        ce = np.einsum("ajd,j->ad", C, e)  # (q, D)
+        Wf = np.empty_like(C)
+        Wf[:, :q, :] = (nr / rss) * ce[:, None, :] * ce[None, :, :] + N
+        Wf[:, q:, :] = (-2.0 * nr / rss) * ce[:, None, :] * e[None, q:, None]
+        if Ainv is not None:
+            CA = np.einsum("aid,ij->ajd", C[:, q : q + p, :], Ainv)  # (q, p, D)
+            Wf[:, :q, :] += np.einsum("ajd,bjd->abd", CA, C[:, q : q + p, :])
+            Wf[:, q : q + p, :] -= 2.0 * CA
+        out = out + np.einsum("kn,n->k", sums.zw.reshape(K, -1), Wf.ravel())
     return out
 
 
@@ -330,9 +392,13 @@ def loglik_gradient(
     """Profiled (restricted) log-likelihood and its gradient with respect to ``theta``.
 
     The covariance parameters' part is analytic (:func:`_cov_score`, one evaluation for
-    all of them; ``dF/dtheta`` of the small factor by central differences); the few
-    residual parameters' part by central differences of the likelihood (step ``h``), or
-    by forward differences (``central=False``: one evaluation each, as quasi-Newton needs).
+    all of them; ``dF/dtheta`` of the small factor by central differences). The residual
+    parameters' part is analytic too when the residual precision is a sum of weighted
+    patterns (:func:`_pattern_score`; the weights' and ``log|Lambda|``'s derivatives by
+    central differences of those closed forms, no pass over the data); otherwise (a
+    Kronecker structure with dyads that break it) by central differences of the
+    likelihood (step ``h``), or forward differences (``central=False``: one evaluation
+    each, as quasi-Newton needs).
     """
     k = cov.n_params
     ll, info = profiled_loglik(theta, prepared, cov, q, p, n, estimator, score=True)
@@ -345,6 +411,18 @@ def loglik_gradient(
             dn[i] -= 1e-7
             dF = (cov.factor(up) - cov.factor(dn)) / 2e-7
             grad[i] = -float(np.sum(SF * dF))
+    if len(theta) == k:
+        return ll, grad
+    coefs_at = getattr(prepared, "pattern_coefs", None)
+    if coefs_at is not None and coefs_at(theta[k:]) is not None:
+        d_coef = _pattern_score(prepared.sums, info, q, p, n, estimator)
+        for i in range(k, len(theta)):
+            up, dn = theta[k:].copy(), theta[k:].copy()
+            up[i - k] += 1e-6
+            dn[i - k] -= 1e-6
+            (cu, lu), (cd, ld) = coefs_at(up), coefs_at(dn)
+            grad[i] = -0.5 * (float(d_coef @ (cu - cd)) + lu - ld) / 2e-6
+        return ll, grad
     for i in range(k, len(theta)):
         up = theta.copy()
         if central:
@@ -374,16 +452,16 @@ def nlme_fixed_df(X: np.ndarray, group_starts: np.ndarray) -> np.ndarray:
     n = X.shape[0]
     m = len(group_starts)
     tol = math.sqrt(np.finfo(float).eps)
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    first = X[0]
+    XT = np.ascontiguousarray(X.T)  # reductions run along contiguous columns
+    lo, hi = XT.min(axis=1), XT.max(axis=1)
+    first = XT[:, 0]
     scale = np.where(first == 0, 1.0, np.abs(first))
     const = (hi - lo) / scale < tol
-    inner = np.zeros(X.shape[1], dtype=bool)
-    for j in np.flatnonzero(~const):
-        col = X[:, j]
-        inner[j] = bool(
-            np.any(np.maximum.reduceat(col, group_starts) > np.minimum.reduceat(col, group_starts))
-        )
+    # a column varies within a group where two neighbouring rows of the group differ
+    # (one pass over X; the rows are grouped)
+    same_group = np.ones(n - 1 if n else 0, dtype=bool)
+    same_group[group_starts[1:] - 1] = False
+    inner = ~const & ((XT[:, 1:] != XT[:, :-1]) & same_group).any(axis=1)
     df_strata = np.array([m, n - m], dtype=float)
     stratum = np.where(inner, 1, 0)
     for s in (0, 1):
@@ -454,9 +532,12 @@ def fit_mixed(
     )
     if check_rank and (ev[0] < 1e-10 or np.any(np.diag(XtX) == 0)):
         raise np.linalg.LinAlgError("the fixed-effect design is rank deficient")
-    W = np.column_stack([Z, X, y])
+    # column-major: the pattern sums run along each column's contiguous values
+    W = np.empty((n, q + p + 1), order="F")
+    W[:, :q], W[:, q : q + p], W[:, q + p] = Z, X, y
     prepared = residual.prepare(W, q, layout)
     k = cov.n_params
+    warm = start is not None
     if start is None:
         beta0 = np.linalg.solve(XtX, X.T @ y)
         resid = y - X @ beta0
@@ -498,24 +579,47 @@ def fit_mixed(
     if len(free):
         lo = np.array([bounds[i][0] if bounds[i][0] is not None else -np.inf for i in free])
         hi = np.array([bounds[i][1] if bounds[i][1] is not None else np.inf for i in free])
+        t0 = start[free]
+
+        def grad(t: np.ndarray) -> np.ndarray:
+            return objective_grad(t)[1]
+
+        # an analytic gradient (pattern-sum residuals): the Hessian by forward differences
+        # of it (k gradients; standard errors within ~1e-5 of central differences' 2k)
+        analytic = getattr(prepared, "pattern_coefs", None)
+        forward = 1e-5 if analytic is not None and analytic(start[k:]) is not None else None
+
         with np.errstate(all="ignore"):
-            res = optimize.minimize(
-                functools.partial(objective_grad, central=False),
-                start[free],
-                jac=True,
-                method="L-BFGS-B",
-                bounds=list(zip(lo, hi, strict=True)),
-                # loose: quasi-Newton only gets close; the Newton polish gives precision
-                options={"maxiter": 500, "ftol": _FTOL, "gtol": 1e-4, "maxls": 30},
-            )
-            t_hat, f_hat, n_newton, newton_ok, hess_inv = newton_polish(
-                objective, res.x, float(res.fun), lo, hi, grad=lambda t: objective_grad(t)[1]
-            )
+            newton = None
+            if warm and np.all((t0 - lo > 1e-2) & (hi - t0 > 1e-2)):
+                # a start near the optimum (a refit, a start from sufficient statistics):
+                # Newton steps from it, the quasi-Newton search only if they fail
+                newton = newton_polish(
+                    objective, t0, objective(t0), lo, hi, grad=grad, forward=forward
+                )
+                if not (newton[3] and newton[1] < 1e99):
+                    newton = None
+            if newton is not None:
+                t_hat, f_hat, n_newton, newton_ok, hess_inv = newton
+                iterations, message = n_newton, "Newton steps from the given start"
+                converged = True
+            else:
+                res = optimize.minimize(
+                    functools.partial(objective_grad, central=False),
+                    t0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=list(zip(lo, hi, strict=True)),
+                    # loose: quasi-Newton only gets close; the Newton polish gives precision
+                    options={"maxiter": 500, "ftol": _FTOL, "gtol": 1e-4, "maxls": 30},
+                )
+                t_hat, f_hat, n_newton, newton_ok, hess_inv = newton_polish(
+                    objective, res.x, float(res.fun), lo, hi, grad=grad, forward=forward
+                )
+                iterations, message = int(res.nit) + n_newton, str(res.message)
+                converged = bool(f_hat < 1e99 and (newton_ok or res.success))
             theta = full_theta(t_hat)
             theta_cov[np.ix_(free, free)] = hess_inv
-        iterations = int(res.nit) + n_newton
-        message = str(res.message)
-        converged = bool(f_hat < 1e99 and (newton_ok or res.success))
     ll, info = profiled_loglik(theta, prepared, cov, q, p, n, estimator)
     sigma2 = float(info["sigma2"])
     # nlme scales the fixed effects' covariance by the REML-type variance even under ML
@@ -530,7 +634,7 @@ def fit_mixed(
     return EngineFit(
         beta=info["beta"],
         vcov=vcov,
-        df=nlme_fixed_df(X, starts),
+        df=nlme_fixed_df(W[:, q : q + p], starts),
         sigma2=sigma2,
         psi=F @ F.T,
         residual_params=residual.natural(theta[k:]),

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 __all__ = [
     "AR1",
@@ -91,22 +90,55 @@ class PatternSums:
         K = len(patterns)
         self.zw = np.zeros((K, q, m, n_dyads))
         self.ww = np.zeros((K, m, m))
+        # columns as contiguous rows: the products and segment sums below run along them
+        WT = np.ascontiguousarray(W.T)
+        # the data of each index array, gathered once, and their per-dyad sums (the
+        # index arrays are kept with them, so that an id is never reused meanwhile)
+        rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        sums: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+        def take(idx: np.ndarray) -> np.ndarray:
+            if id(idx) not in rows:
+                rows[id(idx)] = (idx, np.take(WT, idx, axis=1))
+            return rows[id(idx)][1]
+
+        def segment_sum(data: np.ndarray, idx: np.ndarray | None, starts: np.ndarray) -> Any:
+            """Per-dyad sums of the columns of ``data`` (the rows ``idx``, if given)."""
+            if idx is None:
+                return np.add.reduceat(data, starts, axis=1)
+            hit = sums.get(id(idx))
+            if hit is None or hit[0] is not idx or not np.array_equal(hit[1], starts):
+                hit = sums[id(idx)] = (idx, starts, np.add.reduceat(data, starts, axis=1))
+            return hit[2]
+
         for c, (i, j) in enumerate(patterns):
             if len(i) == 0:
                 continue
             diag = i is j
-            Wi = W[i]
-            Wj = Wi if diag else W[j]
-            ww = Wi.T @ Wj
+            d = dyad[i]
+            if np.any(d[1:] < d[:-1]):  # segment sums need the pairs grouped by dyad
+                o = np.argsort(d, kind="stable")
+                i, j, d = i[o], (i[o] if diag else j[o]), d[o]
+            Wi, Wj = take(i), take(j)
+            ww = Wi @ Wj.T
             self.ww[c] = ww if diag else ww + ww.T
-            seg = sparse.csr_matrix(
-                (np.ones(len(i)), (np.arange(len(i)), dyad[i])), shape=(len(i), n_dyads)
-            )
+            starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+            present = d[starts] if len(starts) < n_dyads else slice(None)
             for a in range(q):
-                contrib = Wi[:, a : a + 1] * Wj
-                if not diag:
-                    contrib += Wj[:, a : a + 1] * Wi
-                self.zw[c, a] = (seg.T @ contrib).T
+                # a Z column that is 0 or 1 on these rows (a member's indicator) needs
+                # no products: its sums are those of the rows where it is 1
+                terms = [(Wi[a], Wj, j), (Wj[a], Wi, i)] if not diag else [(Wi[a], Wj, j)]
+                total = None
+                for z, other, idx in terms:
+                    if not z.any():
+                        continue
+                    if np.all(z == 1.0):
+                        part = segment_sum(other, idx, starts)
+                    else:
+                        part = segment_sum(z * other, None, starts)
+                    total = part if total is None else total + part
+                if total is not None:
+                    self.zw[c, a][:, present] = total
 
     def combine(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(Σ_c coef_c zw_c, Σ_c coef_c ww_c)``.
@@ -222,9 +254,25 @@ def _dyad_blocks(layout: RowLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return order, starts, sizes
 
 
+def _lexorder(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``np.lexsort(keys)`` (last key primary), without sorting rows already in order.
+
+    The models pass rows sorted by dyad, occasion and member, so a check (a few
+    comparisons per row) replaces a three-key sort of the whole data.
+    """
+    n = len(keys[0])
+    if n > 1:
+        rising = np.zeros(n - 1, dtype=bool)  # rows i, i + 1 strictly ordered so far
+        for k in reversed(keys):
+            if not np.all(rising | (k[1:] >= k[:-1])):  # NaN compares False: sort
+                return np.lexsort(keys)
+            rising |= k[1:] > k[:-1]
+    return np.arange(n)
+
+
 def _occasion_pairs(layout: RowLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of member 0 (a) and member 1 (b) on a shared occasion, and unpaired rows."""
-    o = np.lexsort((layout.member, layout.time, layout.dyad))
+    o = _lexorder((layout.member, layout.time, layout.dyad))
     d, t = layout.dyad[o], layout.time[o]
     same = (d[1:] == d[:-1]) & (t[1:] == t[:-1])
     a, b = o[:-1][same], o[1:][same]
@@ -239,7 +287,7 @@ def _consecutive(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Within person (dyad, member): current rows, previous rows, their gaps, first rows."""
     sel = np.arange(len(layout.dyad)) if rows is None else rows
-    o = sel[np.lexsort((layout.time[sel], layout.member[sel], layout.dyad[sel]))]
+    o = sel[_lexorder((layout.time[sel], layout.member[sel], layout.dyad[sel]))]
     d, m, t = layout.dyad[o], layout.member[o], layout.time[o]
     same = (d[1:] == d[:-1]) & (m[1:] == m[:-1])
     cur, prev = o[1:][same], o[:-1][same]
@@ -298,10 +346,15 @@ class _CSPrepared:
         coefs = [1 / one, 1 / (d2 * one), -rho / (np.sqrt(d2) * one), np.ones_like(rho), 1 / d2]
         return np.stack(coefs, -1), np.stack([2 * log_delta + np.log(one), 2 * log_delta], -1)
 
-    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def pattern_coefs(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """The weights of the precision's patterns and ``log|Lambda|``."""
         coefs, logdet = self.coefs(theta)
+        return coefs, float(logdet @ self.counts.sum(axis=1))
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        coefs, logdet = self.pattern_coefs(theta)
         zw, ww = self.sums.combine(coefs)
-        return zw, ww, float(logdet @ self.counts.sum(axis=1))
+        return zw, ww, logdet
 
 
 class Independent(ResidualStructure):
@@ -325,10 +378,15 @@ class _IndependentPrepared:
     def __init__(self, st: Independent, sums: PatternSums, n1: int) -> None:
         self.st, self.sums, self.n1 = st, sums, n1
 
-    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def pattern_coefs(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """The weights of the precision's patterns and ``log|Lambda|``."""
         delta, _, _ = self.st._parts(theta)
-        zw, ww = self.sums.combine(np.array([1.0, 1.0 / (delta * delta)]))
-        return zw, ww, self.n1 * 2 * math.log(delta)
+        return np.array([1.0, 1.0 / (delta * delta)]), self.n1 * 2 * math.log(delta)
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        coefs, logdet = self.pattern_coefs(theta)
+        zw, ww = self.sums.combine(coefs)
+        return zw, ww, logdet
 
 
 class AR1(ResidualStructure):
@@ -379,14 +437,19 @@ class _AR1Prepared:
         self.cnt_gap = np.array([c[1] for c in counts], dtype=float)
         self.cnt_n = np.array([c[2] for c in counts], dtype=float)
 
-    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def pattern_coefs(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """The weights of the precision's patterns and ``log|Lambda|``."""
         delta, _, phi = self.st._parts(theta)
         scale = np.where(self.member == 1, 1 / (delta * delta), 1.0)
         coef = _ar1_coefs(self.kind, self.gap, phi)
-        zw, ww = self.sums.combine(coef * scale)
         logdet = self.n1 * 2 * math.log(delta) + float(
             np.sum(self.cnt_n * np.log1p(-np.power(phi, 2 * self.cnt_gap)))
         )
+        return coef * scale, logdet
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        coefs, logdet = self.pattern_coefs(theta)
+        zw, ww = self.sums.combine(coefs)
         return zw, ww, logdet
 
 
@@ -413,7 +476,7 @@ class Kronecker(ResidualStructure):
         # complete dyads: occasions in time order, consecutive occasions within dyad
         ok = ~broken[layout.dyad[a]]
         a, b = a[ok], b[ok]
-        o = np.lexsort((layout.time[a], layout.dyad[a]))
+        o = _lexorder((layout.time[a], layout.dyad[a]))
         a, b = a[o], b[o]
         da = layout.dyad[a]
         same = da[1:] == da[:-1]
@@ -487,7 +550,7 @@ class _KalmanBlocks:
         self, st: ResidualStructure, W: np.ndarray, q: int, layout: RowLayout, ids: np.ndarray
     ) -> None:
         self.st, self.q, self.ids = st, q, ids
-        o = np.lexsort((layout.member, layout.time, layout.dyad))
+        o = _lexorder((layout.member, layout.time, layout.dyad))
         d, t = layout.dyad[o], layout.time[o]
         new_occ = np.r_[True, (d[1:] != d[:-1]) | (t[1:] != t[:-1])]
         occ = np.cumsum(new_occ) - 1  # occasion number over all dyads
@@ -560,16 +623,27 @@ class _KronPrepared:
         self.cnt_n = np.array([c[1] for c in counts], dtype=float)
         self.n_occ = n_occasions
 
-    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def pattern_coefs(self, theta: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The weights of the precision's patterns and ``log|Lambda|``; None when some
+        dyads break the Kronecker form (their part is not a pattern sum)."""
+        if self.dense is not None:
+            return None
+        return self._pattern_coefs(theta)
+
+    def _pattern_coefs(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         delta, rho, phi = self.st._parts(theta)
         one = 1.0 - rho * rho
         s = {"aa": 1 / one, "bb": 1 / (delta * delta * one), "ab": -rho / (delta * one)}
         sblock = np.array([s[b] for b in self.block])
         q = _ar1_coefs(self.kind, self.gap, phi)
-        zw, ww = self.sums.combine(sblock * q)
         logdet = self.n_occ * (2 * math.log(delta) + math.log(one)) + 2.0 * float(
             np.sum(self.cnt_n * np.log1p(-np.power(phi, 2 * self.cnt_gap)))
         )
+        return sblock * q, logdet
+
+    def cross(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        coefs, logdet = self._pattern_coefs(theta)
+        zw, ww = self.sums.combine(coefs)
         if self.dense is not None:
             dzw, dww, dld = self.dense.cross(theta)
             zw = zw.copy()

@@ -119,16 +119,22 @@ def fd_hessian(
     t: Array,
     steps: Array | float,
     inner: Array | None = None,
+    *,
+    at: Array | None = None,
 ) -> Array:
     """Symmetric Hessian as central differences of an (analytic) gradient over the
-    ``inner`` positions (all by default): 2k gradients."""
+    ``inner`` positions (all by default): 2k gradients; with ``at`` (the gradient at
+    ``t``), forward differences: k gradients."""
     h = _steps(t, steps)
     idx = np.arange(len(t)) if inner is None else np.asarray(inner)
     H = np.empty((len(idx), len(idx)))
     for a, j in enumerate(idx):
         e = np.zeros(len(t))
         e[j] = h[j]
-        H[:, a] = (grad(t + e)[idx] - grad(t - e)[idx]) / (2 * h[j])
+        if at is None:
+            H[:, a] = (grad(t + e)[idx] - grad(t - e)[idx]) / (2 * h[j])
+        else:
+            H[:, a] = (grad(t + e)[idx] - at[idx]) / h[j]
     return 0.5 * (H + H.T)
 
 
@@ -140,11 +146,14 @@ def newton_polish(
     hi: Array,
     steps: int = 4,
     grad: Callable[[Array], Array] | None = None,
+    forward: float | None = None,
 ) -> tuple[Array, float, int, bool, Array]:
     """A few Newton steps with finite-difference derivatives on the interior parameters.
 
     ``grad(t)`` (the gradient of ``f``), when given, gives the Hessian as central
-    differences of the gradient (2k gradients instead of 2k² values of ``f``).
+    differences of the gradient (2k gradients instead of 2k² values of ``f``), or, with
+    ``forward`` (a step), as forward differences from the gradient at ``t`` (k
+    gradients: for an analytic gradient, accurate enough with a step near 1e-5).
     Returns ``(t, f(t), steps taken, converged, inverse Hessian)``.
 
     Quasi-Newton stops a little short of the optimum; Newton's quadratic convergence takes
@@ -159,7 +168,12 @@ def newton_polish(
         if len(inner) == 0:
             return t, ft, n - 1, True, cov
         if grad is not None:
-            g, H = grad(t)[inner], fd_hessian(grad, t, h, inner)
+            g_all = grad(t)
+            g = g_all[inner]
+            if forward is not None:
+                H = fd_hessian(grad, t, forward, inner, at=g_all)
+            else:
+                H = fd_hessian(grad, t, h, inner)
         else:
             g, H = fd_derivatives(f, t, ft, inner, h)
         try:
@@ -174,7 +188,8 @@ def newton_polish(
         cand[inner] = np.clip(t[inner] - step, lo[inner], hi[inner])
         fc = f(cand)
         if not fc <= ft:
-            return t, ft, n, ok, cov
+            # a step this small that does not lower f: at the optimum up to rounding
+            return t, ft, n, ok or bool(np.max(np.abs(step)) < 1e-6), cov
         t, ft = cand, fc
         ok = bool(np.max(np.abs(step)) < 1e-3)
         if np.max(np.abs(step)) < 1e-4:  # quadratic convergence: the next step is ~1e-8

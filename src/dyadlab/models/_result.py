@@ -29,7 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from dyadlab.models._emit import convergence_warnings, emit
 
@@ -85,12 +85,14 @@ def estimates_frame(rows: Sequence[Mapping[str, Any]], *, level: float = 0.95) -
         r["df"] = df
         if se is not None and est is not None and np.isfinite(se) and se > 0:
             stat = r["statistic"] if r["statistic"] is not None else est / se
+            # the special functions behind scipy.stats' norm and t (the same values;
+            # a distribution method costs ~100 µs a call, these ~1 µs)
             if df is None:
-                p = 2 * stats.norm.sf(abs(stat))
-                crit = stats.norm.ppf(0.5 + level / 2)
+                p = 2 * special.ndtr(-abs(stat))
+                crit = special.ndtri(0.5 + level / 2)
             else:
-                p = 2 * stats.t.sf(abs(stat), df)
-                crit = stats.t.ppf(0.5 + level / 2, df)
+                p = 2 * special.stdtr(df, -abs(stat))
+                crit = special.stdtrit(df, 0.5 + level / 2)
             r["statistic"] = float(stat)
             r["p"] = float(p) if r["p"] is None else r["p"]
             if r["ci_low"] is None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from dyadlab._validation import (
     check_columns,
@@ -184,27 +184,39 @@ def _check_input(
                 "Number the occasions as integers, or use residual='cs'."
             )
     warnings = []
+    # integer codes once, then counts by bincount (pandas groupbys cost 5× as much);
+    # the keys have no missing values (check_keys)
+    dcode = pd.factorize(data[dyad])[0]
+    pcode = pd.factorize(data[person])[0]
+    pkey = pd.factorize(dcode * (int(pcode.max()) + 1) + pcode)[0]  # person within dyad
+    n_pkey = int(pkey.max()) + 1
     if role is not None:
-        per_dyad = data.groupby(dyad, sort=False).agg(
-            n_persons=(person, "nunique"), n_roles=(role, "nunique")
-        )
-        bad_d = per_dyad.index[(per_dyad["n_persons"] == 2) & (per_dyad["n_roles"] != 2)]
-        if len(bad_d):
+        rcode = pd.factorize(data[role])[0]
+        n_r = int(rcode.max()) + 1
+        n_dyads = int(dcode.max()) + 1
+        first_p = _first_rows(pkey)
+        n_persons = np.bincount(dcode[first_p], minlength=n_dyads)
+        # distinct roles per dyad and per person
+        n_roles = _distinct_per(dcode, n_dyads, rcode, n_r)
+        roles_per_person = _distinct_per(pkey, n_pkey, rcode, n_r)
+        bad_dyads = np.flatnonzero((n_persons == 2) & (n_roles != 2))
+        if len(bad_dyads):
+            bad_d = data[dyad].to_numpy()[_first_rows(dcode)[bad_dyads]]
             raise DyadicDataError(
                 f"{_FUNC}(): column {role!r} must give the two persons of a dyad different "
                 f"roles, but {len(bad_d)} dyads do not (first: {bad_d[:3].tolist()}). Correct "
                 "their roles, or leave role out to treat the dyads as indistinguishable."
             )
-        per = data.groupby([dyad, person], sort=False)[role].nunique()
-        if (per > 1).any():
-            bad = per.index[per > 1][:3].tolist()
+        if (roles_per_person > 1).any():
+            rows = first_p[roles_per_person > 1]
+            keys = data[[dyad, person]].to_numpy()[rows]
+            bad = [tuple(k) for k in keys[:3].tolist()]
             raise DyadicDataError(
                 f"{_FUNC}(): column {role!r} must be constant within each person, but "
-                f"{int((per > 1).sum())} persons change role (first (dyad, person): {bad}). "
+                f"{len(rows)} persons change role (first (dyad, person): {bad}). "
                 "Fix the role column."
             )
-    n_occ = data.groupby([dyad, person], sort=False)[time].size()
-    single = int((n_occ == 1).sum())
+    single = int(np.sum(np.bincount(pkey, minlength=n_pkey) == 1))
     if single:
         warnings.append(
             f"{single} persons have a single occasion; they are kept (they inform the "
@@ -213,19 +225,51 @@ def _check_input(
     return warnings
 
 
+def _distinct_per(group: np.ndarray, n_groups: int, code: np.ndarray, n_codes: int) -> np.ndarray:
+    """Number of distinct ``code`` values in each group (codes 0..n-1 both).
+
+    Examples
+    --------
+    >>> _distinct_per(np.array([0, 0, 1, 1]), 2, np.array([0, 1, 1, 1]), 2).tolist()
+    [2, 1]
+    """
+    pair = group * n_codes + code
+    if n_groups * n_codes > 4 * len(pair) + 64:  # many codes: sort instead of counting
+        return np.bincount(np.unique(pair) // n_codes, minlength=n_groups)
+    seen = np.bincount(pair, minlength=n_groups * n_codes) > 0
+    out: np.ndarray = seen.reshape(n_groups, n_codes).sum(axis=1)
+    return out
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code of :func:`pandas.factorize` (codes numbered in order of
+    first appearance: a row starts a code where it exceeds every code before it).
+
+    Examples
+    --------
+    >>> _first_rows(np.array([0, 1, 0, 2, 1])).tolist()
+    [0, 1, 3]
+    """
+    before = np.maximum.accumulate(np.r_[-1, codes[:-1]])
+    return np.flatnonzero(codes > before)
+
+
 def _members(
     data: pd.DataFrame, dyad: str, person: str, role: str | None
 ) -> tuple[np.ndarray, list[Any]]:
     """Member code 0/1 of every row: role order (sorted) or the person's rank in the dyad."""
     if role is not None:
-        values = sorted(pd.unique(data[role].dropna()), key=lambda v: (str(type(v)), v))
+        # one factorization (missing values coded -1) gives the values and the codes
+        codes, uniques = pd.factorize(data[role].to_numpy())
+        order = sorted(range(len(uniques)), key=lambda i: (str(type(uniques[i])), uniques[i]))
+        values = [uniques[i] for i in order]
         if len(values) != 2:
             raise DyadicDataError(
                 f"{_FUNC}(): column {role!r} must take exactly 2 values (one per partner), "
                 f"but it takes {len(values)}: {values[:5]}. Leave role out for "
                 "indistinguishable dyads."
             )
-        return (data[role].to_numpy() == values[1]).astype(np.int64), values
+        return (codes == order[1]).astype(np.int64), values
     pcode = pd.factorize(data[person], sort=True)[0]
     dcode = pd.factorize(data[dyad], sort=True)[0]
     first = pd.Series(pcode).groupby(dcode).transform("min").to_numpy()
@@ -453,7 +497,7 @@ def _variance_rows(
             j = k0 + names.index(key)
             z = float(fit.theta[j])
             se = float(np.sqrt(fit.theta_cov[j, j])) if fit.theta_cov is not None else np.nan
-            crit = float(stats.norm.ppf(0.5 + level / 2))
+            crit = float(special.ndtri(0.5 + level / 2))  # stats.norm.ppf, without its overhead
             rows.append(
                 {
                     "name": label,
@@ -751,7 +795,7 @@ def diary(
         extra={
             "n_excluded": n_excluded,
             "excluded": excluded,
-            "n_persons": len(np.unique(df["_person"])),
+            "n_persons": len(pd.unique(df["_person"])),
             "residual": residual,
             "center": center,
             "reproduces": _nlme_call(roles, residual, estimator, random_slopes),
