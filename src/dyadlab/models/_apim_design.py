@@ -33,8 +33,8 @@ from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
     check_dyads,
-    role_values,
 )
+from dyadlab.data.model_frame import model_frame
 from dyadlab.exceptions import DyadicDataError
 
 __all__ = ["Design", "Term", "prepare", "role_label"]
@@ -198,29 +198,15 @@ def prepare(
             )
     if role is not None:
         check_distinguishable(df, dyad=dyad, role=role, func=func)
-        levels = role_values(df, role)
-        member = df[role].map({v: i for i, v in enumerate(levels)}).to_numpy()
-        if np.isnan(member.astype(float)).any():
+        if df[role].isna().any():
             raise DyadicDataError(
                 f"{func}(): column {role!r} is missing for some persons. Give every person "
                 "a role, or leave role out for indistinguishable dyads."
             )
-        roles = [role_label(v) for v in levels]
-    else:
-        if person is not None:
-            df = df.sort_values([dyad, person], kind="stable")
-        member = df.groupby(dyad, sort=False).cumcount().to_numpy()
-        roles = []
-    codes, ids = pd.factorize(df[dyad], sort=False)
-    n = len(ids)
-    wide: dict[str, Array] = {}
-    for v in variables:
-        arr = np.full((n, 2), np.nan)
-        arr[codes, member.astype(int)] = df[v].to_numpy()
-        wide[v] = arr
-    present = np.zeros((n, 2), dtype=bool)
-    present[codes, member.astype(int)] = True
-    singles = np.flatnonzero(np.bincount(codes, minlength=n) == 1)
+    mf = model_frame(df, dyad=dyad, person=person, role=role, variables=variables, func=func)
+    wide = mf.wide(variables)
+    ids = mf.dyad_ids
+    singles = np.flatnonzero(mf.present.sum(axis=1) == 1)
     if len(singles):
         shown = show_ids([ids[int(i)] for i in singles])
         warnings.append(
@@ -261,8 +247,8 @@ def prepare(
         x=list(x),
         dyad=dyad,
         distinguishable=role is not None,
-        roles=roles,
-        dyad_ids=list(ids),
+        roles=[role_label(v) for v in mf.roles],
+        dyad_ids=ids,
         wide=wide,
         terms=terms,
         person_covariates=pcov,
@@ -271,7 +257,7 @@ def prepare(
         moderator_within=within,
         n_rows=len(df),
         warnings=warnings,
-        present=present,
+        present=mf.present,
     )
 
 
