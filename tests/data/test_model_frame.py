@@ -38,14 +38,14 @@ def _frame(roles: list[object]) -> pd.DataFrame:
 def test_role_order_for_string_and_numeric_roles(kind: str, order: str) -> None:
     df = _frame(ROLES[kind])
     before = df.copy()
-    mf = model_frame(df, dyad="d", role="r", variables=["y"], func="t", order=order)  # type: ignore[arg-type]
+    mf = model_frame(df, dyad="d", role="r", func="t", order=order)  # type: ignore[arg-type]
     first = FIRST[kind][0 if order == "value" else 1]
     assert mf.roles[0] == first and type(mf.roles[0]) is type(first)
     assert mf.member.tolist() == [int(r != first) for r in ROLES[kind]]
-    # member 0 is column 0 of the dyad-wide arrays, as to_dyad orders it
+    # member 0 is column 0 of the dyad-wide arrays; by value, as to_dyad orders them
+    y = mf.wide(["y"])["y"]
+    assert y[:, 0].tolist() == [v for v, r in zip(df["y"], df["r"], strict=True) if r == first]
     if order == "value":
-        y = mf.wide(["y"])["y"]
-        assert y.tolist() == [[2.0, 1.0], [3.0, 4.0]]
         wide = to_dyad(df, dyad="d", role="r", variables=["y"])
         assert list(wide.columns)[-2:] == [f"y_{mf.roles[0]}", f"y_{mf.roles[1]}"]
     pd.testing.assert_frame_equal(df, before)
@@ -53,27 +53,27 @@ def test_role_order_for_string_and_numeric_roles(kind: str, order: str) -> None:
 
 def test_categorical_roles_keep_their_category_order() -> None:
     df = _frame(ROLES["text"]).assign(r=lambda d: pd.Categorical(d["r"], ["w", "h"]))
-    assert model_frame(df, dyad="d", role="r", variables=["y"], func="t").roles == ("w", "h")
+    assert model_frame(df, dyad="d", role="r", func="t").roles == ("w", "h")
 
 
 def test_indistinguishable_members_by_person_id_or_row_order() -> None:
     df = pd.DataFrame({"d": [1, 1, 2, 2], "p": [10, 9, 3, 4], "y": [1.0, 2.0, 3.0, 4.0]})
-    by_value = model_frame(df, dyad="d", person="p", variables=["y"], func="t")
-    by_text = model_frame(df, dyad="d", person="p", variables=["y"], func="t", order="text")
-    by_row = model_frame(df, dyad="d", variables=["y"], func="t")
+    by_value = model_frame(df, dyad="d", person="p", func="t")
+    by_text = model_frame(df, dyad="d", person="p", func="t", order="text")
+    by_row = model_frame(df, dyad="d", func="t")
     assert by_value.member.tolist() == [1, 0, 0, 1]
     assert by_text.member.tolist() == [0, 1, 0, 1]
     assert by_row.member.tolist() == [0, 1, 0, 1]
     assert by_value.roles == by_text.roles == () and not by_value.distinguishable
-    with pytest.raises(ValueError, match="member order"):
-        by_text.wide(["y"])
+    assert by_text.wide(["y"])["y"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert by_value.wide(["y"])["y"].tolist() == [[2.0, 1.0], [3.0, 4.0]]
 
 
 def test_dyadic_data_gives_the_keys() -> None:
     df = _frame(ROLES["one_two"])
     dd = DyadicData(df, dyad="d", role="r")
-    from_dd = model_frame(dd, variables=["y", "x"], func="t")
-    from_df = model_frame(df, dyad="d", role="r", variables=["y", "x"], func="t")
+    from_dd = model_frame(dd, func="t")
+    from_df = model_frame(df, dyad="d", role="r", func="t")
     assert (from_dd.dyad, from_dd.role, from_dd.roles) == ("d", "r", (1, 2))
     np.testing.assert_array_equal(from_dd.member, from_df.member)
     for v in ("y", "x"):
@@ -84,12 +84,12 @@ def test_dyadic_data_gives_the_keys() -> None:
 def test_rows_without_dyad_id_are_counted_and_the_input_kept() -> None:
     df = pd.DataFrame({"d": [1, 1, None, 2, None], "y": [1.0, 2.0, 3.0, 4.0, 5.0]})
     before = df.copy()
-    mf = model_frame(df, dyad="d", variables=["y"], func="t", drop_missing_dyad=True)
+    mf = model_frame(df, dyad="d", func="t", drop_missing_dyad=True)
     assert dict(mf.left_out) == {"no dyad id": 2}
     assert mf.rows.index.tolist() == [0, 1, 3]
     assert mf.present.tolist() == [[True, True], [True, False]]
     assert mf.partner.tolist() == [1, 0, -1]
-    assert dict(model_frame(before, dyad="d", variables=["y"], func="t").left_out) == {}
+    assert dict(model_frame(before, dyad="d", func="t").left_out) == {}
     pd.testing.assert_frame_equal(df, before)
 
 
@@ -97,10 +97,9 @@ def test_partners_are_matched_within_occasion() -> None:
     df = pd.DataFrame(
         {"d": [1, 1, 1, 1], "t": [1, 2, 2, 1], "r": ["a", "b", "a", "b"], "x": [1.0, 2, 3, 4]}
     )
-    mf = model_frame(df, dyad="d", role="r", time="t", variables=["x"], func="t")
+    mf = model_frame(df, dyad="d", role="r", time="t", func="t")
     assert mf.partner_values("x").tolist() == [4.0, 3.0, 2.0, 1.0]
-    with pytest.raises(ValueError, match="one row per person"):
-        mf.wide(["x"])
+    assert mf.wide(["x"])["x"].tolist() == [[1.0, 4.0], [3.0, 2.0]]  # by occasion
 
 
 # --- every model reports the roles in today's order and accepts a DyadicData -------------

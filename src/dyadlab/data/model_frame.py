@@ -12,7 +12,7 @@ Examples
 >>> import pandas as pd
 >>> df = pd.DataFrame({"d": [1, 1, 2, 2, None], "r": ["w", "h", "h", "w", "h"],
 ...                    "y": [1.0, 2.0, 3.0, 4.0, 5.0]})
->>> mf = model_frame(df, dyad="d", role="r", variables=["y"], drop_missing_dyad=True,
+>>> mf = model_frame(df, dyad="d", role="r", drop_missing_dyad=True,
 ...                  func="example")
 >>> mf.roles, mf.member.tolist(), dict(mf.left_out)
 (('h', 'w'), [1, 0, 0, 1], {'no dyad id': 1})
@@ -33,14 +33,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from dyadlab.data.checks import _codes, role_values
-from dyadlab.data.convert import _member_codes, partner_positions, to_dyad
+from dyadlab.data.checks import role_values
+from dyadlab.data.convert import _member_codes, partner_positions, spread
 from dyadlab.data.dyadic_data import DyadicData
 from dyadlab.exceptions import OptionError
 
 __all__ = ["ModelFrame", "keys_of", "model_frame"]
 
-#: separator of the dyad-wide columns: no column name can contain it, so none clash
+#: separator of the dyad-wide columns: no column name contains it, so none clash
 _SEP = "\x1f"
 
 
@@ -48,11 +48,13 @@ _SEP = "\x1f"
 class ModelFrame:
     """The rows of one model with their member codes (see :func:`model_frame`).
 
+    Everything is computed when first read, after the model's own checks.
+
     Attributes
     ----------
     rows : DataFrame
-        The rows the model uses, in the order of the data (a new frame when rows were
-        left out; never written to).
+        The rows the model uses, in the order of the data: the caller's frame itself
+        unless rows were left out, so never written to.
     dyad, person, role, time : str or None
         The key columns.
     member : ndarray of int64
@@ -69,10 +71,25 @@ class ModelFrame:
     person: str | None
     role: str | None
     time: str | None
-    member: NDArray[np.int64]
-    roles: tuple[Any, ...] = ()
-    left_out: Mapping[str, int] = field(default_factory=dict)
     order: Literal["value", "text"] = "value"
+    left_out: Mapping[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def _members(self) -> tuple[NDArray[np.int64], tuple[Any, ...]]:
+        rows, role = self.rows, self.role
+        if self.order == "text":
+            return _text_members(rows, dyad=self.dyad, person=self.person, role=role)
+        codes = _member_codes(rows, dyad=self.dyad, person=self.person, role=role, time=self.time)
+        member = codes[0].astype(np.int64, copy=False)
+        return member, tuple(role_values(rows, role)) if role is not None else ()
+
+    @property
+    def member(self) -> NDArray[np.int64]:
+        return self._members[0]
+
+    @property
+    def roles(self) -> tuple[Any, ...]:
+        return self._members[1]
 
     @property
     def distinguishable(self) -> bool:
@@ -80,14 +97,19 @@ class ModelFrame:
         return self.role is not None
 
     @cached_property
+    def _dyads(self) -> tuple[NDArray[np.int64], pd.Index]:
+        codes, ids = pd.factorize(self.rows[self.dyad])
+        return codes.astype(np.int64, copy=False), ids
+
+    @property
     def dyad_codes(self) -> NDArray[np.int64]:
         """0, 1, … per row: the dyads numbered in order of first appearance."""
-        return _codes(self.rows, [self.dyad])
+        return self._dyads[0]
 
-    @cached_property
+    @property
     def dyad_ids(self) -> list[Any]:
         """The dyad ids in order of first appearance."""
-        return list(pd.factorize(self.rows[self.dyad])[1])
+        return self._dyads[1].tolist()
 
     @cached_property
     def partner(self) -> NDArray[np.intp]:
@@ -103,27 +125,18 @@ class ModelFrame:
         return out
 
     def wide(self, variables: Sequence[str]) -> dict[str, NDArray[np.float64]]:
-        """``(n_dyads, 2)`` float values of each variable, member 0 in column 0.
+        """``(n, 2)`` float values of each variable, member 0 in column 0.
 
-        Dyads are in order of first appearance (as :func:`to_dyad` gives them); a member
-        without a row has NaN. Needs one row per person (no ``time``).
+        One row per dyad (per dyad and occasion with ``time``), in the order of
+        :func:`to_dyad`, whose reshape makes them; a member without a row has NaN.
         """
-        if self.time is not None or (self.order == "text" and self.role is None and self.person):
-            raise ValueError("wide() needs one row per person and to_dyad's member order")
-        wide = to_dyad(
-            self.rows,
-            dyad=self.dyad,
-            person=self.person,
-            role=self.role,
-            variables=list(variables),
-            sep=_SEP,
-        )
-        labels = [str(r) for r in self.roles] if self.roles else ["1", "2"]
+        wide = spread(self.rows, self.member, ["0", "1"], dyad=self.dyad, person=None,
+                      role=None, time=self.time, variables=variables, sep=_SEP)  # fmt: skip
         return {
             v: np.column_stack(
                 [
-                    pd.to_numeric(wide[f"{v}{_SEP}{label}"], errors="coerce").to_numpy(float)
-                    for label in labels
+                    pd.to_numeric(wide[f"{v}{_SEP}{k}"], errors="coerce").to_numpy(float)
+                    for k in "01"
                 ]
             )
             for v in variables
@@ -132,9 +145,8 @@ class ModelFrame:
     @cached_property
     def present(self) -> NDArray[np.bool_]:
         """``(n_dyads, 2)``: whether the member has a row (one row per person)."""
-        codes = self.dyad_codes
-        out = np.zeros((int(codes.max()) + 1 if len(codes) else 0, 2), dtype=bool)
-        out[codes, self.member] = True
+        out = np.zeros((len(self._dyads[1]), 2), dtype=bool)
+        out[self.dyad_codes, self.member] = True
         return out
 
 
@@ -173,7 +185,6 @@ def keys_of(
 def model_frame(
     data: pd.DataFrame | DyadicData,
     *,
-    variables: Sequence[str],
     func: str,
     dyad: str | None = None,
     person: str | None = None,
@@ -188,8 +199,6 @@ def model_frame(
     ----------
     data : DataFrame or DyadicData
         Individual format. A :class:`DyadicData` gives the keys not passed here.
-    variables : sequence of str
-        The model's variables (kept in ``rows`` next to the keys).
     func : str
         The model's name, for messages.
     dyad, person, role, time : str, optional
@@ -208,40 +217,22 @@ def model_frame(
     Examples
     --------
     >>> df = pd.DataFrame({"d": [1, 1], "g": [10, 9], "y": [1.0, 2.0]})
-    >>> model_frame(df, dyad="d", role="g", variables=["y"], func="f").roles
+    >>> model_frame(df, dyad="d", role="g", func="f").roles
     (9, 10)
-    >>> model_frame(df, dyad="d", role="g", variables=["y"], func="f", order="text").roles
+    >>> model_frame(df, dyad="d", role="g", func="f", order="text").roles
     (10, 9)
     """
     data, dyad, person, role, time = keys_of(
         data, dyad=dyad, person=person, role=role, time=time, func=func
     )
-    keys = [c for c in (dyad, person, role, time) if c is not None]
-    rows = data[list(dict.fromkeys(keys + list(variables)))]
+    rows = data
     left_out: dict[str, int] = {}
     if drop_missing_dyad:
         has_id = rows[dyad].notna().to_numpy()
         if not has_id.all():
             left_out["no dyad id"] = int((~has_id).sum())
             rows = rows[has_id]
-    roles: tuple[Any, ...] = ()
-    if order == "text":
-        member, roles = _text_members(rows, dyad=dyad, person=person, role=role)
-    else:
-        if role is not None:
-            roles = tuple(role_values(rows, role))
-        member = _member_codes(rows, dyad=dyad, person=person, role=role, time=time)[0]
-    return ModelFrame(
-        rows=rows,
-        dyad=dyad,
-        person=person,
-        role=role,
-        time=time,
-        member=np.asarray(member, dtype=np.int64),
-        roles=roles,
-        left_out=left_out,
-        order=order,
-    )
+    return ModelFrame(rows, dyad, person, role, time, order, left_out)
 
 
 def _text_members(

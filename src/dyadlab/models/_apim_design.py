@@ -180,16 +180,12 @@ def prepare(
     from dyadlab._validation import check_columns
 
     check_columns(data, keys, func=func)
-    df = data[list(dict.fromkeys(keys + variables))].copy()
-    n_missing_id = int(df[dyad].isna().sum())
-    warnings: list[str] = []
-    if n_missing_id:
-        df = df[df[dyad].notna()]
-        warnings.append(f"{n_missing_id} rows without a dyad id were left out.")
+    mf = model_frame(data, dyad=dyad, person=person, role=role, func=func, drop_missing_dyad=True)
+    df = mf.rows
+    warnings = [f"{n} rows without a dyad id were left out." for n in mf.left_out.values()]
     check_dyads(df, dyad=dyad, person=person, allow_incomplete=True, func=func)
     for v in variables:
-        df[v] = pd.to_numeric(df[v], errors="coerce").astype(float)
-        infinite = np.isinf(df[v].to_numpy())
+        infinite = np.isinf(pd.to_numeric(df[v], errors="coerce").to_numpy(dtype=float))
         if infinite.any():
             rows = ", ".join(map(str, df.index[infinite][:5].tolist()))
             raise DyadicDataError(
@@ -203,7 +199,6 @@ def prepare(
                 f"{func}(): column {role!r} is missing for some persons. Give every person "
                 "a role, or leave role out for indistinguishable dyads."
             )
-    mf = model_frame(df, dyad=dyad, person=person, role=role, variables=variables, func=func)
     wide = mf.wide(variables)
     ids = mf.dyad_ids
     singles = np.flatnonzero(mf.present.sum(axis=1) == 1)
