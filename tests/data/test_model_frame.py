@@ -164,7 +164,7 @@ def _fit(model: str, data: pd.DataFrame | DyadicData, **keys: str) -> object:
 
 
 #: models that take a DyadicData (its keys) instead of a DataFrame and key names
-TAKES_DYADIC_DATA = {"apim", "diary"}
+TAKES_DYADIC_DATA = {"apim", "diary", "truth_bias"}
 
 
 @pytest.mark.filterwarnings("ignore::dyadlab.exceptions.DyadlabWarning")
