@@ -155,7 +155,7 @@ def _fit(model: str, data: pd.DataFrame | DyadicData, **keys: str) -> object:
     if model == "apim":
         return dl.apim(data, y="y", x="x", **keys)
     if model == "apim_mediation":
-        return dl.apim_mediation(data, x="x", m="m", y="y", **keys)
+        return dl.apim_mediation(data, x="x", m="m", y="y", bootstrap=0, **keys)
     if model == "nonindependence":
         return dl.nonindependence(data, variables=["y"], **keys)
     if model == "diary":
@@ -164,7 +164,7 @@ def _fit(model: str, data: pd.DataFrame | DyadicData, **keys: str) -> object:
 
 
 #: models that take a DyadicData (its keys) instead of a DataFrame and key names
-TAKES_DYADIC_DATA = {"apim", "diary", "truth_bias"}
+TAKES_DYADIC_DATA = {"apim", "apim_mediation", "diary", "truth_bias"}
 
 
 @pytest.mark.filterwarnings("ignore::dyadlab.exceptions.DyadlabWarning")
