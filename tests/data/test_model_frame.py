@@ -164,7 +164,7 @@ def _fit(model: str, data: pd.DataFrame | DyadicData, **keys: str) -> object:
 
 
 #: models that take a DyadicData (its keys) instead of a DataFrame and key names
-TAKES_DYADIC_DATA = {"apim", "apim_mediation", "diary", "truth_bias"}
+TAKES_DYADIC_DATA = set(MODEL_FIRST)
 
 
 @pytest.mark.filterwarnings("ignore::dyadlab.exceptions.DyadlabWarning")
