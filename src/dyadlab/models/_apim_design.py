@@ -37,7 +37,7 @@ from dyadlab.data.checks import (
 from dyadlab.data.model_frame import model_frame
 from dyadlab.exceptions import DyadicDataError
 
-__all__ = ["Design", "Term", "prepare", "role_label"]
+__all__ = ["ApimData", "Term", "prepare", "role_label"]
 
 Array = NDArray[np.float64]
 
@@ -96,7 +96,7 @@ class Term:
 
 
 @dataclass
-class Design:
+class ApimData:
     """The dyad-wide data and the terms of one APIM."""
 
     y: str
@@ -158,8 +158,8 @@ def prepare(
     covariates: Sequence[str] = (),
     moderator: str | None = None,
     func: str = "apim",
-) -> Design:
-    """Check the data and turn it into a :class:`Design`.
+) -> ApimData:
+    """Check the data and turn it into a :class:`ApimData`.
 
     Raises
     ------
@@ -237,7 +237,7 @@ def prepare(
         for v in x:
             terms.append(Term(f"actor:{moderator}", v, "int", "actor", moderator, m_src))
             terms.append(Term(f"partner:{moderator}", v, "int", "partner", moderator, m_src))
-    return Design(
+    return ApimData(
         y=y,
         x=list(x),
         dyad=dyad,
@@ -257,7 +257,7 @@ def prepare(
 
 
 def pairwise_design(
-    des: Design,
+    des: ApimData,
 ) -> tuple[
     Array, Array, NDArray[np.int64], NDArray[np.int64], list[tuple[str, str | None, int | None]]
 ]:

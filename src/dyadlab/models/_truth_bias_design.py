@@ -28,7 +28,7 @@ import pandas as pd
 
 from dyadlab.data.model_frame import model_frame
 
-__all__ = ["Design", "Prepared", "design", "prepare"]
+__all__ = ["Prepared", "TruthBiasMatrices", "design", "prepare"]
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Prepared:
 
 
 @dataclass
-class Design:
+class TruthBiasMatrices:
     """Fixed and random design with the names of the fixed columns."""
 
     X: np.ndarray
@@ -131,7 +131,7 @@ def design(
     moderators: list[str],
     similarity: bool,
     distinguishable: bool,
-) -> Design:
+) -> TruthBiasMatrices:
     """Fixed effects per role (or pooled) with moderator interactions; random person effects."""
     f = prep.frame
     n = len(f)
@@ -169,7 +169,7 @@ def design(
     if similarity:
         zcols += [m0 * tco / scale, m1 * tco / scale]
         zscale += [scale, scale]
-    return Design(
+    return TruthBiasMatrices(
         X=np.column_stack(cols),
         Z=np.column_stack(zcols),
         y=f["jc"].to_numpy(),

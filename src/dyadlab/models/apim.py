@@ -45,7 +45,7 @@ from dyadlab.exceptions import (
     DyadlabError,
     OptionError,
 )
-from dyadlab.models._apim_design import Design, prepare
+from dyadlab.models._apim_design import ApimData, prepare
 from dyadlab.models._chunked import check_client
 from dyadlab.models._result import (
     VARIANCE_COLUMNS,
@@ -493,7 +493,7 @@ def apim(
     )
 
 
-def _listwise(des: Design) -> None:
+def _listwise(des: ApimData) -> None:
     """Leave out every dyad with any missing value (counted in the warnings)."""
     bad = np.zeros(des.n_dyads, dtype=bool)
     for a in des.wide.values():

@@ -29,7 +29,7 @@ from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
 from dyadlab.models._chunked import check_client, run_chunks, streams
 from dyadlab.models._power_diary import DiaryPowerResult, diary
-from dyadlab.models._power_mc import Design, chunk_sizes, combine, count_chunk
+from dyadlab.models._power_mc import PowerScenario, chunk_sizes, combine, count_chunk
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -174,7 +174,7 @@ def _nct_power(ncp: float, df: float, alpha: float) -> float:
     return float(special.nctdtr(df, -ncp, -crit) + special.nctdtr(df, ncp, -crit))
 
 
-def _analytic_point(design: Design, n: int) -> dict[str, float]:
+def _analytic_point(design: PowerScenario, n: int) -> dict[str, float]:
     """Analytic power at ``n`` dyads; see :func:`apim`, Notes."""
     s2 = design.error_variance
     rx, re = design.r_x, design.r_e
@@ -197,7 +197,7 @@ def _analytic_point(design: Design, n: int) -> dict[str, float]:
 
 
 def _montecarlo(
-    design: Design,
+    design: PowerScenario,
     grid: list[int],
     reps: int,
     rng: int | np.random.Generator | None,
@@ -375,7 +375,7 @@ def apim(
     check_range("r_x", float(r_x), func=_FUNC, low=-1.0, high=1.0, inclusive=False)
     check_range("r_e", float(r_e), func=_FUNC, low=-1.0, high=1.0, inclusive=False)
     check_range("alpha", float(alpha), func=_FUNC, low=0.0, high=1.0, inclusive=False)
-    design = Design(
+    design = PowerScenario(
         actor=float(actor),
         partner=float(partner),
         r_x=float(r_x),

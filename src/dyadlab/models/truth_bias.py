@@ -78,7 +78,7 @@ from dyadlab.models._result import (
     estimates_frame,
     present,
 )
-from dyadlab.models._truth_bias_design import Design, Prepared, design, prepare
+from dyadlab.models._truth_bias_design import Prepared, TruthBiasMatrices, design, prepare
 from dyadlab.models._truth_bias_random import PersonEffects
 
 __all__ = ["TruthBiasResult", "truth_bias"]
@@ -354,7 +354,7 @@ def truth_bias(
 
 
 def _fit(
-    des: Design,
+    des: TruthBiasMatrices,
     layout: RowLayout,
     residual: CompoundSymmetry,
     *,
@@ -467,7 +467,7 @@ def _failed(
 
 def _result(
     fit: EngineFit,
-    des: Design,
+    des: TruthBiasMatrices,
     *,
     prep: Prepared,
     distinguishable: bool,
@@ -523,7 +523,7 @@ def _result(
 
 
 def _variance_components(
-    fit: EngineFit, des: Design, prep: Prepared, distinguishable: bool, random: bool
+    fit: EngineFit, des: TruthBiasMatrices, prep: Prepared, distinguishable: bool, random: bool
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Random-effect SDs and correlations, residual SDs and correlation, per role."""
     roles: list[str | None] = list(prep.roles) if distinguishable else [None, None]
