@@ -64,7 +64,7 @@ def test_indistinguishable_members_by_person_id_or_row_order() -> None:
     assert by_value.member.tolist() == [1, 0, 0, 1]
     assert by_text.member.tolist() == [0, 1, 0, 1]
     assert by_row.member.tolist() == [0, 1, 0, 1]
-    assert by_value.roles == by_text.roles == () and not by_value.distinguishable
+    assert by_value.roles == by_text.roles == ()
     assert by_text.wide(["y"])["y"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert by_value.wide(["y"])["y"].tolist() == [[2.0, 1.0], [3.0, 4.0]]
 

@@ -91,11 +91,6 @@ class ModelFrame:
     def roles(self) -> tuple[Any, ...]:
         return self._members[1]
 
-    @property
-    def distinguishable(self) -> bool:
-        """Whether a role tells the members apart."""
-        return self.role is not None
-
     @cached_property
     def _dyads(self) -> tuple[NDArray[np.int64], pd.Index]:
         codes, ids = pd.factorize(self.rows[self.dyad])
@@ -132,15 +127,11 @@ class ModelFrame:
         """
         wide = spread(self.rows, self.member, ["0", "1"], dyad=self.dyad, person=None,
                       role=None, time=self.time, variables=variables, sep=_SEP)  # fmt: skip
-        return {
-            v: np.column_stack(
-                [
-                    pd.to_numeric(wide[f"{v}{_SEP}{k}"], errors="coerce").to_numpy(float)
-                    for k in "01"
-                ]
-            )
-            for v in variables
-        }
+
+        def values(column: str) -> NDArray[np.float64]:
+            return pd.to_numeric(wide[column], errors="coerce").to_numpy(float)
+
+        return {v: np.column_stack([values(f"{v}{_SEP}{k}") for k in "01"]) for v in variables}
 
     @cached_property
     def present(self) -> NDArray[np.bool_]:
