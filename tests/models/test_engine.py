@@ -154,7 +154,7 @@ def _kashy_design(case):  # type: ignore[no-untyped-def]
     from dyadlab.models import diary as diary_mod
 
     args = case.args
-    df, predictors, _ = diary_mod._prepare(
+    df, predictors, _, _ = diary_mod._prepare(
         case.data,
         y=args["y"],
         xs=[args["x"]],

@@ -371,13 +371,41 @@ def to_dyad(
     keys = _keys(dyad, person, role, time)
     names = _variables(data, keys, variables, func)
     member, labels = _member_codes(data, dyad=dyad, person=person, role=role, time=time)
+    return spread(data, member, labels, dyad=dyad, person=person, role=role, time=time,
+                  variables=names, sep=sep)  # fmt: skip
 
+
+def spread(
+    data: pd.DataFrame,
+    member: np.ndarray,
+    labels: Sequence[str],
+    *,
+    dyad: str,
+    person: str | None,
+    role: str | None,
+    time: str | None,
+    variables: Sequence[str],
+    sep: str,
+) -> pd.DataFrame:
+    """The reshape of :func:`to_dyad` on checked data with given member codes (0 or 1).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"c": [1, 1], "y": [4.0, 3.0]})
+    >>> spread(df, np.array([1, 0]), ["a", "b"], dyad="c", person=None, role=None,
+    ...        time=None, variables=["y"], sep="_")
+       c  y_a  y_b
+    0  1  3.0  4.0
+    """
+    func = "to_dyad"
+    keys = _keys(dyad, person, role, time)
+    names = list(variables)
     # one output row per (dyad, time): dyads by first appearance, times sorted
-    key = _codes(data, [dyad])
+    group = _codes(data, [dyad])  # already 0, 1, … in order of first appearance
     if time is not None:
         time_codes = _codes(data, [time], sort=True)
-        key = key * (int(time_codes.max()) + 1) + time_codes
-    group, _ = pd.factorize(key, sort=True)
+        key = group * (int(time_codes.max()) + 1) + time_codes
+        group, _ = pd.factorize(key, sort=True)
     n_groups = int(group.max()) + 1
     first = np.unique(group, return_index=True)[1]
 

@@ -33,11 +33,11 @@ from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
     check_dyads,
-    role_values,
 )
+from dyadlab.data.model_frame import model_frame
 from dyadlab.exceptions import DyadicDataError
 
-__all__ = ["Design", "Term", "prepare", "role_label"]
+__all__ = ["ApimData", "Term", "prepare", "role_label"]
 
 Array = NDArray[np.float64]
 
@@ -96,7 +96,7 @@ class Term:
 
 
 @dataclass
-class Design:
+class ApimData:
     """The dyad-wide data and the terms of one APIM."""
 
     y: str
@@ -158,8 +158,8 @@ def prepare(
     covariates: Sequence[str] = (),
     moderator: str | None = None,
     func: str = "apim",
-) -> Design:
-    """Check the data and turn it into a :class:`Design`.
+) -> ApimData:
+    """Check the data and turn it into a :class:`ApimData`.
 
     Raises
     ------
@@ -180,16 +180,12 @@ def prepare(
     from dyadlab._validation import check_columns
 
     check_columns(data, keys, func=func)
-    df = data[list(dict.fromkeys(keys + variables))].copy()
-    n_missing_id = int(df[dyad].isna().sum())
-    warnings: list[str] = []
-    if n_missing_id:
-        df = df[df[dyad].notna()]
-        warnings.append(f"{n_missing_id} rows without a dyad id were left out.")
+    mf = model_frame(data, dyad=dyad, person=person, role=role, func=func, drop_missing_dyad=True)
+    df = mf.rows
+    warnings = [f"{n} rows without a dyad id were left out." for n in mf.left_out.values()]
     check_dyads(df, dyad=dyad, person=person, allow_incomplete=True, func=func)
     for v in variables:
-        df[v] = pd.to_numeric(df[v], errors="coerce").astype(float)
-        infinite = np.isinf(df[v].to_numpy())
+        infinite = np.isinf(pd.to_numeric(df[v], errors="coerce").to_numpy(dtype=float))
         if infinite.any():
             rows = ", ".join(map(str, df.index[infinite][:5].tolist()))
             raise DyadicDataError(
@@ -198,29 +194,14 @@ def prepare(
             )
     if role is not None:
         check_distinguishable(df, dyad=dyad, role=role, func=func)
-        levels = role_values(df, role)
-        member = df[role].map({v: i for i, v in enumerate(levels)}).to_numpy()
-        if np.isnan(member.astype(float)).any():
+        if df[role].isna().any():
             raise DyadicDataError(
                 f"{func}(): column {role!r} is missing for some persons. Give every person "
                 "a role, or leave role out for indistinguishable dyads."
             )
-        roles = [role_label(v) for v in levels]
-    else:
-        if person is not None:
-            df = df.sort_values([dyad, person], kind="stable")
-        member = df.groupby(dyad, sort=False).cumcount().to_numpy()
-        roles = []
-    codes, ids = pd.factorize(df[dyad], sort=False)
-    n = len(ids)
-    wide: dict[str, Array] = {}
-    for v in variables:
-        arr = np.full((n, 2), np.nan)
-        arr[codes, member.astype(int)] = df[v].to_numpy()
-        wide[v] = arr
-    present = np.zeros((n, 2), dtype=bool)
-    present[codes, member.astype(int)] = True
-    singles = np.flatnonzero(np.bincount(codes, minlength=n) == 1)
+    wide = mf.wide(variables)
+    ids = mf.dyad_ids
+    singles = np.flatnonzero(mf.present.sum(axis=1) == 1)
     if len(singles):
         shown = show_ids([ids[int(i)] for i in singles])
         warnings.append(
@@ -256,13 +237,13 @@ def prepare(
         for v in x:
             terms.append(Term(f"actor:{moderator}", v, "int", "actor", moderator, m_src))
             terms.append(Term(f"partner:{moderator}", v, "int", "partner", moderator, m_src))
-    return Design(
+    return ApimData(
         y=y,
         x=list(x),
         dyad=dyad,
         distinguishable=role is not None,
-        roles=roles,
-        dyad_ids=list(ids),
+        roles=[role_label(v) for v in mf.roles],
+        dyad_ids=ids,
         wide=wide,
         terms=terms,
         person_covariates=pcov,
@@ -271,12 +252,12 @@ def prepare(
         moderator_within=within,
         n_rows=len(df),
         warnings=warnings,
-        present=present,
+        present=mf.present,
     )
 
 
 def pairwise_design(
-    des: Design,
+    des: ApimData,
 ) -> tuple[
     Array, Array, NDArray[np.int64], NDArray[np.int64], list[tuple[str, str | None, int | None]]
 ]:

@@ -1,6 +1,6 @@
 """The four APIM estimators, k with its interval (delta method or bootstrap), and simple slopes.
 
-Each estimator turns a :class:`~dyadlab.models._apim_design.Design` into a
+Each estimator turns a :class:`~dyadlab.models._apim_design.ApimData` into a
 :class:`Fitted`: the estimate rows of the result table, variance components, fit
 indices, tests, and what k and the simple slopes need (coefficients, their covariance
 matrix, and a refit function on dyad weights for the bootstrap).
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from dyadlab.models import _bootstrap as bs
-from dyadlab.models._apim_design import Design, pairwise_design
+from dyadlab.models._apim_design import ApimData, pairwise_design
 from dyadlab.models._engine import EngineFit, fit_gls_batch, fit_mixed
 from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
@@ -71,12 +71,12 @@ class Fitted:
     n_units: int = 0  # number of dyads the weights index
 
 
-def _role(des: Design, r: int | None) -> str | None:
+def _role(des: ApimData, r: int | None) -> str | None:
     return None if r is None or not des.distinguishable else des.roles[r]
 
 
 def _rows(
-    des: Design, coef: dict[Key, int], theta: Array, vcov: Array, df: float | None
+    des: ApimData, coef: dict[Key, int], theta: Array, vcov: Array, df: float | None
 ) -> list[dict[str, Any]]:
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     out = []
@@ -98,7 +98,7 @@ def _n_dyads(n: int) -> str:
     return f"{n} dyad" if n == 1 else f"{n} dyads"
 
 
-def _names(des: Design, which: Any) -> str:
+def _names(des: ApimData, which: Any) -> str:
     """The dyads ``which`` (a mask or indices) selects, as ``dyad 3, dyad 7 and 2 more``."""
     which = np.asarray(which)
     idx = np.flatnonzero(which) if which.dtype == bool else which
@@ -191,14 +191,14 @@ def _info_criteria(ll: float, k: int, n: float) -> dict[str, Any]:
 
 
 # ---- SEM, distinguishable -------------------------------------------------------------
-def _sem_layout(des: Design) -> tuple[list[str], Array, list[list[int]], list[str]]:
+def _sem_layout(des: ApimData) -> tuple[list[str], Array, list[list[int]], list[str]]:
     keys, exo = des.exo_columns()
     terms = [[keys.index(t.key(r)) for t in des.terms] for r in range(2)]
     groups = [t.effect if t.kind == "x" else "other" for t in des.terms]
     return keys, exo, terms, groups
 
 
-def sem_distinguishable(des: Design, *, level: float) -> Fitted:
+def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
     """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
     keys, exo, terms, groups = _sem_layout(des)
     yw = des.wide[des.y]
@@ -358,7 +358,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
 
 
 # ---- SEM, indistinguishable (Olsen & Kenny 2006) --------------------------------------
-def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
+def sem_indistinguishable(des: ApimData, *, level: float) -> Fitted:
     """lavaan::sem() with every parameter equal across the two (arbitrary) members."""
     keys, exo, terms, groups = _sem_layout(des)
     swap = {}
@@ -420,7 +420,7 @@ def sem_indistinguishable(des: Design, *, level: float) -> Fitted:
 
 
 def _sum_difference_batch(
-    des: Design, spec: Any, terms: list[list[int]], theta: Array
+    des: ApimData, spec: Any, terms: list[list[int]], theta: Array
 ) -> Callable[[Array], Array] | None:
     """Batched refits of the indistinguishable model's regression coefficients.
 
@@ -560,7 +560,7 @@ def gls_by_engine(
     return fit, batch
 
 
-def mlm(des: Design, *, level: float) -> Fitted:
+def mlm(des: ApimData, *, level: float) -> Fitted:
     """nlme::gls() REML, compound symmetry within dyad (+ varIdent by role)."""
     yv, xm, dyv, mv, labels = pairwise_design(des)
     ok = ~np.isnan(yv) & ~np.isnan(xm).any(axis=1)
@@ -724,7 +724,7 @@ def _crit(level: float, df: float | None) -> float:
 
 
 def k_table(
-    des: Design,
+    des: ApimData,
     out: Fitted,
     n_boot: int,
     level: float,
@@ -826,7 +826,7 @@ def _num(v: float) -> float | None:
 
 
 # ---- moderation -----------------------------------------------------------------------
-def simple_slopes(des: Design, out: Fitted, level: float) -> list[dict[str, Any]]:
+def simple_slopes(des: ApimData, out: Fitted, level: float) -> list[dict[str, Any]]:
     """Actor and partner effects at the moderator's mean and mean ± 1 SD."""
     mod = des.moderator
     assert mod is not None

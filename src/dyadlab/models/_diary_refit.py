@@ -110,14 +110,15 @@ class _Model:
 
 
 def _model(result: DiaryResult) -> _Model:
-    from dyadlab.models.diary import _design, _members, _prepare
+    from dyadlab.models.diary import _design, _prepare
 
     data, call = result._plot_data, result.call
     if data is None or not call:
         raise OptionError("refit(): this result carries no data; refit a result of dl.diary().")
     keys = {k: call[k] for k in ("y", "dyad", "person", "time", "role", "center")}
-    _, roles = _members(data, call["dyad"], call["person"], call["role"])
-    arrays, predictors, _ = _prepare(data, xs=call["x"], covariates=call["covariates"], **keys)
+    arrays, predictors, _, roles = _prepare(
+        data, xs=call["x"], covariates=call["covariates"], **keys
+    )
     X, Z, labels, _ = _design(arrays, predictors, roles, call["random_slopes"])
     return _Model(arrays["_row"], arrays, X, Z, labels, roles, predictors, dict(call), len(data))
 

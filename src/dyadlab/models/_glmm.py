@@ -46,7 +46,6 @@ from dyadlab.models.diary import (
     _as_list,
     _check_input,
     _design,
-    _members,
     _prepare,
     persons_without_outcome,
 )
@@ -318,8 +317,7 @@ def diary_glmm(
     check_outcome(data, y, family)
     keys: dict[str, Any] = {"y": y, "xs": xs, "covariates": covs, "dyad": dyad, "person": person}
     warnings = _check_input(data, **keys, time=time, role=role, residual="cs")
-    _, roles = _members(data, dyad, person, role)
-    df, predictors, excluded = _prepare(data, **keys, time=time, role=role, center=center)
+    df, predictors, excluded, roles = _prepare(data, **keys, time=time, role=role, center=center)
     n_used = len(df["_member"])
     n_excluded = int(len(data) - n_used)
     if n_excluded:

@@ -3,7 +3,9 @@ path of ``dyadlab power apim`` imports only this, issue 21).
 
 Examples
 --------
->>> design = Design(actor=0.3, partner=0.15, r_x=0.3, r_e=0.3, alpha=0.05, distinguishable=True)
+>>> design = PowerScenario(
+...     actor=0.3, partner=0.15, r_x=0.3, r_e=0.3, alpha=0.05, distinguishable=True
+... )
 >>> design.error_variance
 0.8605
 """
@@ -12,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Design"]
+__all__ = ["PowerScenario"]
 
 
 @dataclass(frozen=True)
-class Design:
+class PowerScenario:
     """The population values of a standardised APIM power analysis."""
 
     actor: float

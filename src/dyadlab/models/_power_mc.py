@@ -38,10 +38,10 @@ import numpy as np
 from scipy import special
 
 from dyadlab.models._chunked import split
-from dyadlab.models._power_design import Design
+from dyadlab.models._power_design import PowerScenario
 
 __all__ = [
-    "Design",
+    "PowerScenario",
     "chunk_sizes",
     "combine",
     "count_chunk",
@@ -54,7 +54,7 @@ _CHUNK_VALUES = 2_000_000
 
 
 def _simulate(
-    design: Design, n: int, reps: int, rng: np.random.Generator
+    design: PowerScenario, n: int, reps: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, ...]:
     z = rng.standard_normal((4, reps, n))
     rx, re = design.r_x, design.r_e
@@ -169,13 +169,13 @@ def chunk_sizes(n: int, replications: int) -> list[int]:
     return split(replications, max(1, _CHUNK_VALUES // max(n, 1)))
 
 
-def critical_t(design: Design, n: int) -> tuple[int, float]:
+def critical_t(design: PowerScenario, n: int) -> tuple[int, float]:
     """Residual df of the test at ``n`` dyads and its two-sided critical t."""
     df = n - 3 if design.distinguishable else 2 * n - 3
     return df, float(special.stdtrit(df, 1.0 - design.alpha / 2.0))
 
 
-def count_chunk(design: Design, n: int, reps: int, seed: Any) -> dict[str, int]:
+def count_chunk(design: PowerScenario, n: int, reps: int, seed: Any) -> dict[str, int]:
     """Simulate and refit ``reps`` data sets of ``n`` dyads; count the rejections.
 
     ``seed`` is anything :func:`numpy.random.default_rng` takes (one chunk's stream).
@@ -201,7 +201,7 @@ def count_chunk(design: Design, n: int, reps: int, seed: Any) -> dict[str, int]:
 
 
 def combine(
-    design: Design, n: int, replications: int, counts: list[dict[str, int]]
+    design: PowerScenario, n: int, replications: int, counts: list[dict[str, int]]
 ) -> dict[str, float]:
     """Power and Monte Carlo SE at ``n`` dyads from the chunks' counts.
 

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dyadlab.data.convert import partner_positions
+from dyadlab.data.model_frame import model_frame
 
-__all__ = ["Design", "Prepared", "design", "prepare"]
+__all__ = ["Prepared", "TruthBiasMatrices", "design", "prepare"]
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Prepared:
 
 
 @dataclass
-class Design:
+class TruthBiasMatrices:
     """Fixed and random design with the names of the fixed columns."""
 
     X: np.ndarray
@@ -54,20 +54,6 @@ class Design:
     y: np.ndarray
     terms: list[tuple[str, str | None, str | None]]  # (effect, predictor, role)
     z_scale: np.ndarray  # Z column c was divided by z_scale[c]
-
-
-def _member_codes(
-    frame: pd.DataFrame, *, dyad: str, person: str | None, role: str | None, roles: list[str]
-) -> np.ndarray:
-    """0/1 per row: the role's position in ``roles``, else the order of persons in a dyad."""
-    if role is not None:
-        codes: np.ndarray = frame[role].astype(str).to_numpy() == roles[1]
-        return codes.astype(np.int64)
-    if person is None:  # one row per person: the order of rows within the dyad
-        return frame.groupby(dyad, sort=False).cumcount().to_numpy().astype(np.int64)
-    key = frame[person].astype(str)
-    first = key.groupby(frame[dyad], sort=False).transform("min")
-    return (key != first).to_numpy().astype(np.int64)
 
 
 def prepare(
@@ -87,11 +73,10 @@ def prepare(
     finite = truth_values[np.isfinite(truth_values)]
     mean = float(finite.mean()) if len(finite) else float("nan")
     sd = float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
-    roles = sorted(data[role].astype(str).unique().tolist()) if role is not None else []
-    partner = partner_positions(data, dyad=dyad, time=time)
-    has_partner = partner >= 0
-    tp = np.full(len(data), np.nan)
-    tp[has_partner] = truth_values[partner[has_partner]]
+    # roles (without them, person ids) ordered by their text: "10" before "9"
+    mf = model_frame(data, dyad=dyad, person=person, role=role, time=time, func=func, order="text")
+    has_partner = mf.partner >= 0
+    tp = mf.partner_values(truth)
     frame = pd.DataFrame(
         {
             "jc": data[judgment].to_numpy(dtype=float) - mean,
@@ -104,7 +89,7 @@ def prepare(
         frame[m] = data[m].to_numpy(dtype=float)
     frame["_dyad"] = data[dyad].to_numpy()
     frame["_time"] = data[time].to_numpy() if time is not None else 0
-    frame["_member"] = _member_codes(data, dyad=dyad, person=person, role=role, roles=roles)
+    frame["_member"] = mf.member
     reasons = {
         "no partner row": int((~has_partner).sum()),
         "partner's truth missing": int((has_partner & np.isnan(tp)).sum()),
@@ -130,7 +115,7 @@ def prepare(
         frame=out,
         truth_mean=mean,
         truth_sd=sd,
-        roles=roles,
+        roles=[str(r) for r in mf.roles],
         n_excluded=int((~keep).sum()),
         excluded={k: v for k, v in reasons.items() if v},
         no_partner_truth_dyads=no_tp,
@@ -146,7 +131,7 @@ def design(
     moderators: list[str],
     similarity: bool,
     distinguishable: bool,
-) -> Design:
+) -> TruthBiasMatrices:
     """Fixed effects per role (or pooled) with moderator interactions; random person effects."""
     f = prep.frame
     n = len(f)
@@ -184,7 +169,7 @@ def design(
     if similarity:
         zcols += [m0 * tco / scale, m1 * tco / scale]
         zscale += [scale, scale]
-    return Design(
+    return TruthBiasMatrices(
         X=np.column_stack(cols),
         Z=np.column_stack(zcols),
         y=f["jc"].to_numpy(),

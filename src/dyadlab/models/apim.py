@@ -37,13 +37,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dyadlab._validation import check_option, check_range
+from dyadlab.data import DyadicData
+from dyadlab.data.model_frame import keys_of
 from dyadlab.exceptions import (
     ConvergenceWarning,
     DyadicDataError,
     DyadlabError,
     OptionError,
 )
-from dyadlab.models._apim_design import Design, prepare
+from dyadlab.models._apim_design import ApimData, prepare
 from dyadlab.models._chunked import check_client
 from dyadlab.models._result import (
     VARIANCE_COLUMNS,
@@ -261,11 +263,11 @@ def _olsen_kenny_lines(fit: dict[str, Any]) -> list[str]:
 
 # --------------------------------------------------------------------------------------
 def apim(
-    data: pd.DataFrame,
+    data: pd.DataFrame | DyadicData,
     *,
     y: str,
     x: str | Sequence[str],
-    dyad: str,
+    dyad: str | None = None,
     role: str | None = None,
     person: str | None = None,
     covariates: str | Sequence[str] | None = None,
@@ -282,14 +284,15 @@ def apim(
 
     Parameters
     ----------
-    data : DataFrame
-        Individual format: one row per person, with a dyad id.
+    data : DataFrame or DyadicData
+        Individual format: one row per person, with a dyad id (a DyadicData gives the
+        keys not passed).
     y : str
         The outcome.
     x : str or list of str
         Predictor(s); the partner's values are matched within each dyad.
-    dyad : str
-        Dyad id column.
+    dyad : str, optional
+        Dyad id column (needed with a DataFrame).
     role : str, optional
         Column that distinguishes the two members (e.g. gender in heterosexual couples).
         Leave out for indistinguishable dyads.
@@ -383,6 +386,7 @@ def apim(
     >>> list(res.estimates["effect"][:3])
     ['intercept', 'actor', 'partner']
     """
+    data, dyad, person, role, _ = keys_of(data, dyad=dyad, person=person, role=role, func=_FUNC)
     xs = [x] if isinstance(x, str) else list(x)
     if not xs:
         raise OptionError(f"{_FUNC}(): x must name at least one predictor column.")
@@ -489,7 +493,7 @@ def apim(
     )
 
 
-def _listwise(des: Design) -> None:
+def _listwise(des: ApimData) -> None:
     """Leave out every dyad with any missing value (counted in the warnings)."""
     bad = np.zeros(des.n_dyads, dtype=bool)
     for a in des.wide.values():

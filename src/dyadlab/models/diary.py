@@ -36,8 +36,10 @@ from dyadlab._validation import (
     check_range,
     estimator_option,
 )
+from dyadlab.data import DyadicData
 from dyadlab.data.centering import _person_parts
 from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
+from dyadlab.data.model_frame import keys_of, model_frame
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
 from dyadlab.models._engine_covariance import Exchangeable, Unstructured
@@ -254,28 +256,6 @@ def _first_rows(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(codes > before)
 
 
-def _members(
-    data: pd.DataFrame, dyad: str, person: str, role: str | None
-) -> tuple[np.ndarray, list[Any]]:
-    """Member code 0/1 of every row: role order (sorted) or the person's rank in the dyad."""
-    if role is not None:
-        # one factorization (missing values coded -1) gives the values and the codes
-        codes, uniques = pd.factorize(data[role].to_numpy())
-        order = sorted(range(len(uniques)), key=lambda i: (str(type(uniques[i])), uniques[i]))
-        values = [uniques[i] for i in order]
-        if len(values) != 2:
-            raise DyadicDataError(
-                f"{_FUNC}(): column {role!r} must take exactly 2 values (one per partner), "
-                f"but it takes {len(values)}: {values[:5]}. Leave role out for "
-                "indistinguishable dyads."
-            )
-        return (codes == order[1]).astype(np.int64), values
-    pcode = pd.factorize(data[person], sort=True)[0]
-    dcode = pd.factorize(data[dyad], sort=True)[0]
-    first = pd.Series(pcode).groupby(dcode).transform("min").to_numpy()
-    return (pcode != first).astype(np.int64), []
-
-
 def _floats(data: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
 
@@ -320,29 +300,28 @@ def _prepare(
     time: str,
     role: str | None,
     center: str,
-) -> tuple[dict[str, np.ndarray], list[tuple[str, str, str]], dict[str, int]]:
+) -> tuple[dict[str, np.ndarray], list[tuple[str, str, str]], dict[str, int], list[Any]]:
     """Arrays of the rows in the fit (sorted by dyad, occasion, member) with actor and
-    partner predictors, the predictors' (column, effect, name), and the rows left out."""
+    partner predictors, the predictors' (column, effect, name), the rows left out and the
+    roles (member 0's first; empty without a role)."""
     n = len(data)
+    mf = model_frame(data, dyad=dyad, person=person, role=role, time=time, func=_FUNC)
+    if role is not None and len(mf.roles) != 2:
+        raise DyadicDataError(
+            f"{_FUNC}(): column {role!r} must take exactly 2 values (one per partner), "
+            f"but it takes {len(mf.roles)}: {list(mf.roles[:5])}. Leave role out for "
+            "indistinguishable dyads."
+        )
+    member = mf.member
     dcodes = pd.factorize(data[dyad], sort=True)[0].astype(np.int64)
     pcodes = pd.factorize(data[person])[0].astype(np.int64)
     # persons are nested in dyads (ids may repeat across dyads, as in nlme's dyad/person)
     pkey = pd.factorize(dcodes * (int(pcodes.max()) + 1) + pcodes)[0]
-    member, _ = _members(data, dyad, person, role)
     if pd.api.types.is_numeric_dtype(data[time]):
         tval = _floats(data, time)
     else:
         tval = pd.factorize(data[time], sort=True)[0].astype(float)
-    # the partner's row: the other row of the same dyad at the same occasion — the rule of
-    # dyadlab.data.to_pairwise (partner_positions), computed here from the integer codes
-    # already at hand so that a million rows cost one argsort
-    tcode = pd.factorize(tval)[0].astype(np.int64)
-    occ = dcodes * (int(tcode.max()) + 1) + tcode
-    order = np.argsort(occ, kind="stable")
-    same = np.flatnonzero(occ[order][1:] == occ[order][:-1])
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[order[same]] = order[same + 1]
-    pos[order[same + 1]] = order[same]
+    pos = mf.partner  # the other row of the same dyad at the same occasion
     has_partner = pos >= 0
 
     arrays: dict[str, np.ndarray] = {}
@@ -398,7 +377,7 @@ def _prepare(
     out["_time"] = tval[rows]
     out["_person"] = pkey[rows]
     out["_row"] = rows  # positions in ``data`` (DiaryResult.refit maps outcomes by them)
-    return out, predictors, excluded
+    return out, predictors, excluded, list(mf.roles)
 
 
 def _design(
@@ -530,13 +509,13 @@ def _nlme_call(roles: list[Any], residual: str, method: str, random_slopes: bool
 
 
 def diary(
-    data: pd.DataFrame,
+    data: pd.DataFrame | DyadicData,
     *,
     y: str,
     x: str | Sequence[str],
-    dyad: str,
-    person: str,
-    time: str,
+    dyad: str | None = None,
+    person: str | None = None,
+    time: str | None = None,
     role: str | None = None,
     center: str = "none",
     residual: str = "cs",
@@ -552,15 +531,17 @@ def diary(
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or DyadicData
         Individual (long) format: one row per person-occasion. Partner variables are
-        built here (matched within dyad and occasion).
+        built here (matched within dyad and occasion). A DyadicData gives the keys not
+        passed.
     y : str
         The daily outcome.
     x : str or sequence of str
         Daily predictor(s); each gets an actor and a partner effect.
     dyad, person, time : str
-        Dyad id, person id (within dyad; ids may repeat across dyads) and occasion.
+        Dyad id, person id (within dyad; ids may repeat across dyads) and occasion
+        (needed unless a DyadicData gives them).
     role : str, optional
         Distinguishing variable (e.g. gender). Without it the dyads are
         indistinguishable: pooled fixed effects, partners' random intercepts with equal
@@ -649,6 +630,11 @@ def diary(
     """
     check_option("family", family, _FAMILIES, func=_FUNC)
     estimator = estimator_option(estimator, method, func=_FUNC)
+    data, dyad, person, role, time = keys_of(
+        data, dyad=dyad, person=person, role=role, time=time, func=_FUNC
+    )
+    if person is None or time is None:
+        raise OptionError(f"{_FUNC}(): give person= and time= (the person and occasion ids).")
     if family != "gaussian":
         from dyadlab.models._glmm import diary_glmm
 
@@ -662,8 +648,6 @@ def diary(
     check_option("center", center, ("none", "person"), func=_FUNC)
     check_option("residual", residual, tuple(_RESIDUALS), func=_FUNC)
     check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
-    if not isinstance(data, pd.DataFrame):
-        raise OptionError(f"{_FUNC}(): data must be a pandas DataFrame, not {type(data).__name__}.")
     xs = _as_list(x)
     covs = _as_list(covariates)
     if not xs:
@@ -679,8 +663,7 @@ def diary(
         role=role,
         residual=residual,
     )
-    _, roles = _members(data, dyad, person, role)
-    df, predictors, excluded = _prepare(
+    df, predictors, excluded, roles = _prepare(
         data,
         y=y,
         xs=xs,

@@ -27,14 +27,14 @@ import pandas as pd
 from scipy import stats
 
 from dyadlab._validation import check_columns, check_range, show_ids
+from dyadlab.data import DyadicData
 from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
     check_dyads,
     check_keys,
-    role_values,
 )
-from dyadlab.data.convert import to_dyad
+from dyadlab.data.model_frame import keys_of, model_frame
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models import _mediation_fit as _fit
 from dyadlab.models._chunked import check_client
@@ -83,21 +83,19 @@ class MediationResult(ModelResult):
 
 
 def _wide(
-    data: pd.DataFrame, *, x: str, m: str, y: str, dyad: str, role: str | None, labels: list[str]
-) -> tuple[pd.DataFrame, list[Any]]:
-    """Dyad-format frame with columns x1 x2 m1 m2 y1 y2 (member order = ``labels``).
+    data: pd.DataFrame, *, x: str, m: str, y: str, dyad: str, role: str | None
+) -> tuple[dict[str, np.ndarray], list[Any], list[str]]:
+    """(n, 2) arrays "x", "m", "y" of the complete dyads, the dyads left out, the roles.
 
-    Without a role the members are numbered "1" and "2" (by row order); the pooled
-    model does not depend on that order.
+    Member 0 is the first role; without a role the members are numbered by row order
+    (the pooled model does not depend on that order).
     """
-    wide = to_dyad(data, dyad=dyad, role=role, variables=[x, m, y])
-    out = pd.DataFrame({dyad: wide[dyad]})
-    for var, short in ((x, "x"), (m, "m"), (y, "y")):
-        for k, label in enumerate(labels, start=1):
-            out[f"{short}{k}"] = pd.to_numeric(wide[f"{var}_{label}"], errors="coerce")
-    incomplete = out.drop(columns=dyad).isna().any(axis=1)
-    dropped = list(out.loc[incomplete, dyad])
-    return out.loc[~incomplete].reset_index(drop=True), dropped
+    mf = model_frame(data, dyad=dyad, role=role, func=_FUNC)
+    wide = mf.wide([x, m, y])
+    incomplete = np.asarray(np.isnan(np.hstack(list(wide.values()))).any(axis=1), dtype=bool)
+    dropped = [mf.dyad_ids[i] for i in np.flatnonzero(incomplete)]
+    arrays = {short: wide[var][~incomplete] for var, short in ((x, "x"), (m, "m"), (y, "y"))}
+    return arrays, dropped, [str(r) for r in mf.roles]
 
 
 def _check_args(bootstrap: Any, level: Any, x: str, m: str, y: str) -> None:
@@ -130,12 +128,12 @@ def _rng(rng: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def apim_mediation(
-    data: pd.DataFrame,
+    data: pd.DataFrame | DyadicData,
     *,
     x: str,
     m: str,
     y: str,
-    dyad: str,
+    dyad: str | None = None,
     role: str | None = None,
     bootstrap: int = 5000,
     level: float = 0.95,
@@ -147,12 +145,12 @@ def apim_mediation(
 
     Parameters
     ----------
-    data : DataFrame
-        Individual format: one row per person.
+    data : DataFrame or DyadicData
+        Individual format: one row per person (a DyadicData gives the keys not passed).
     x, m, y : str
         Predictor, mediator and outcome columns (numeric).
-    dyad : str
-        Dyad id column.
+    dyad : str, optional
+        Dyad id column (needed with a DataFrame).
     role : str, optional
         Column whose two values distinguish the members of every dyad. Leave it out
         for indistinguishable dyads: paths, intercepts and residual variances are then
@@ -237,8 +235,7 @@ def apim_mediation(
     >>> sorted(set(res.estimates["effect"]))[:3]
     ['a_actor', 'a_partner', 'b_actor']
     """
-    if not isinstance(data, pd.DataFrame):
-        raise OptionError(f"{_FUNC}(): data must be a pandas DataFrame, not {type(data).__name__}.")
+    data, dyad, _, role, _ = keys_of(data, dyad=dyad, role=role, func=_FUNC)
     _check_args(bootstrap, level, x, m, y)
     generator = _rng(rng)
     check_client(client, func=_FUNC)
@@ -247,13 +244,10 @@ def apim_mediation(
     check_keys(data, dyad=dyad, role=role, func=_FUNC)
     check_dyads(data, dyad=dyad, allow_incomplete=True, func=_FUNC)
     pooled = role is None
-    if role is None:
-        labels = ["1", "2"]
-    else:
+    if role is not None:
         check_distinguishable(data, dyad=dyad, role=role, func=_FUNC)
-        labels = [str(r) for r in role_values(data, role)]
-    wide, dropped = _wide(data, x=x, m=m, y=y, dyad=dyad, role=role, labels=labels)
-    n = len(wide)
+    wide, dropped, labels = _wide(data, x=x, m=m, y=y, dyad=dyad, role=role)
+    n = len(wide["x"])
     if n < 6:
         raise DyadicDataError(
             f"{_FUNC}(): only {n} dyads have complete x, m and y for both members; the "
@@ -269,9 +263,7 @@ def apim_mediation(
         )
     if n < 10:
         warnings.append(f"Only {n} dyads: estimates and SEs are unreliable.")
-    xa = wide[["x1", "x2"]].to_numpy(float)
-    ma = wide[["m1", "m2"]].to_numpy(float)
-    ya = wide[["y1", "y2"]].to_numpy(float)
+    xa, ma, ya = wide["x"], wide["m"], wide["y"]
     try:
         res = _fit.fit_pooled(xa, ma, ya) if pooled else _fit.fit(xa, ma, ya)
         saturated = _fit.fit(xa, ma, ya).loglik if pooled else res.loglik
@@ -328,7 +320,7 @@ def apim_mediation(
     boundary: list[str] = []
     for short, name, sigma in (("m", m, res.sigma_m), ("y", y, res.sigma_y)):
         for k in (0,) if pooled else (0, 1):
-            scale = max(float(np.var(wide[f"{short}{k + 1}"])), 1e-300)
+            scale = max(float(np.var(wide[short][:, k])), 1e-300)
             if not sigma[k, k] > 1e-12 * scale:  # an exact fit: variance at its boundary
                 who = "" if pooled else f" of role {labels[k]!r}"
                 boundary.append(f"the residual variance of {name!r}{who} is zero")

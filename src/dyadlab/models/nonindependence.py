@@ -30,15 +30,15 @@ import numpy as np
 import pandas as pd
 
 from dyadlab._validation import check_range, show_ids
-from dyadlab.data import to_dyad
+from dyadlab.data import DyadicData
 from dyadlab.data.checks import (
     check_analysis_variables,
     check_distinguishable,
     check_dyads,
     check_keys,
     check_not_empty,
-    role_values,
 )
+from dyadlab.data.model_frame import keys_of, model_frame
 from dyadlab.exceptions import DyadicDataError, OptionError
 from dyadlab.models._nonindependence_math import (
     distinguishability_test,
@@ -146,20 +146,15 @@ class _Dyads:
         single = size == 1
         self.single_ids: list[Any] = list(pd.unique(data.loc[single, dyad]))
         kept = data.loc[~single]
-        self.roles: list[Any] = role_values(kept, role) if role is not None else []
-        self._labels = [str(r) for r in self.roles] if role is not None else ["1", "2"]
-        self._wide = to_dyad(kept, dyad=dyad, person=person, role=role, variables=columns)
-        self.ids = self._wide[dyad].to_numpy()
-        self.n = len(self._wide)
+        frame = model_frame(kept, dyad=dyad, person=person, role=role, func=_FUNC)
+        self.roles: list[Any] = list(frame.roles)
+        self._wide = frame.wide(columns)
+        self.ids = kept[dyad].drop_duplicates().to_numpy()
+        self.n = len(self.ids)
 
     def wide(self, column: str) -> np.ndarray:
         """The two members' values of ``column`` as floats, shape (n, 2)."""
-        parts = [
-            pd.to_numeric(self._wide[f"{column}_{label}"], errors="coerce").to_numpy(dtype=float)
-            for label in self._labels
-        ]
-        out: np.ndarray = np.column_stack(parts)
-        return out
+        return self._wide[column]
 
 
 def _covariate_block(dyads: _Dyads, covariates: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -192,10 +187,10 @@ def _too_few(variable: str, n: int, needed: int, n_excluded: int, covariates: li
 
 
 def nonindependence(
-    data: pd.DataFrame,
+    data: pd.DataFrame | DyadicData,
     *,
     variables: str | Sequence[str],
-    dyad: str,
+    dyad: str | None = None,
     person: str | None = None,
     role: str | None = None,
     covariates: str | Sequence[str] | None = None,
@@ -205,13 +200,14 @@ def nonindependence(
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or DyadicData
         Individual format: one row per person, two persons per dyad. A dyad with only
-        one row is left out (counted in ``warnings``).
+        one row is left out (counted in ``warnings``). A DyadicData gives the keys not
+        passed.
     variables : str or sequence of str
         Numeric variables to analyse, one at a time.
-    dyad : str
-        Dyad id column.
+    dyad : str, optional
+        Dyad id column (needed with a DataFrame).
     person : str, optional
         Person id column; orders the members of indistinguishable dyads.
     role : str, optional
@@ -295,6 +291,7 @@ def nonindependence(
     >>> round(float(res.estimates.loc[0, "estimate"]), 3)
     0.886
     """
+    data, dyad, person, role, _ = keys_of(data, dyad=dyad, person=person, role=role, func=_FUNC)
     names = _names(variables, "variables")
     covs = _names(covariates, "covariates")
     keys: dict[str, Any] = {"dyad": dyad, "person": person, "role": role}

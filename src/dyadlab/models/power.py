@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from dyadlab._validation import check_option, check_range
 from dyadlab.exceptions import OptionError
-from dyadlab.models._power_design import Design
+from dyadlab.models._power_design import PowerScenario
 from dyadlab.models._student import two_sided_power
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def _nct_power(ncp: float, df: float, alpha: float) -> float:
     return two_sided_power(ncp, df, alpha)
 
 
-def _analytic_point(design: Design, n: int) -> dict[str, float]:
+def _analytic_point(design: PowerScenario, n: int) -> dict[str, float]:
     """Analytic power at ``n`` dyads; see :func:`apim`, Notes."""
     s2 = design.error_variance
     rx, re = design.r_x, design.r_e
@@ -208,7 +208,7 @@ def _analytic_point(design: Design, n: int) -> dict[str, float]:
 
 
 def _montecarlo(
-    design: Design,
+    design: PowerScenario,
     grid: list[int],
     reps: int,
     rng: int | np.random.Generator | None,
@@ -391,7 +391,7 @@ def apim(
     check_range("r_x", float(r_x), func=_FUNC, low=-1.0, high=1.0, inclusive=False)
     check_range("r_e", float(r_e), func=_FUNC, low=-1.0, high=1.0, inclusive=False)
     check_range("alpha", float(alpha), func=_FUNC, low=0.0, high=1.0, inclusive=False)
-    design = Design(
+    design = PowerScenario(
         actor=float(actor),
         partner=float(partner),
         r_x=float(r_x),

@@ -65,6 +65,7 @@ from dyadlab._validation import (
     show_ids,
 )
 from dyadlab.data import DyadicData
+from dyadlab.data.model_frame import keys_of
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError
 from dyadlab.models._engine import EngineFit, fit_mixed, refit_small_log_sds
 from dyadlab.models._engine_covariance import CovarianceStructure, Unstructured
@@ -77,7 +78,7 @@ from dyadlab.models._result import (
     estimates_frame,
     present,
 )
-from dyadlab.models._truth_bias_design import Design, Prepared, design, prepare
+from dyadlab.models._truth_bias_design import Prepared, TruthBiasMatrices, design, prepare
 from dyadlab.models._truth_bias_random import PersonEffects
 
 __all__ = ["TruthBiasResult", "truth_bias"]
@@ -121,11 +122,11 @@ class TruthBiasResult(ModelResult):
 
 
 def truth_bias(
-    data: pd.DataFrame,
+    data: pd.DataFrame | DyadicData,
     *,
     judgment: str,
     truth: str,
-    dyad: str,
+    dyad: str | None = None,
     person: str | None = None,
     time: str | None = None,
     role: str | None = None,
@@ -139,16 +140,16 @@ def truth_bias(
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or DyadicData
         Individual format: one row per person, or per person-occasion (diary) or
-        person-item. It is not changed.
+        person-item. It is not changed. A DyadicData gives the keys not passed.
     judgment : str
         The judge's rating of the partner (e.g. ``partner_desire``).
     truth : str
         The same attribute as each person reports it about themselves (e.g. ``desire``).
         The partner's value is the truth; the judge's own value gives assumed similarity.
-    dyad : str
-        Dyad id column.
+    dyad : str, optional
+        Dyad id column (needed with a DataFrame).
     person : str, optional
         Person id column; needed with ``time`` unless ``role`` tells the partners apart.
     time : str, optional
@@ -234,6 +235,9 @@ def truth_bias(
     """
     estimator = estimator_option(estimator, method, func=_FUNC)
     check_range("level", level, func=_FUNC, low=0.0, high=1.0, inclusive=False)
+    data, dyad, person, role, time = keys_of(
+        data, dyad=dyad, person=person, role=role, time=time, func=_FUNC
+    )
     mods = list(moderators or [])
     keys = [c for c in (dyad, person, time, role) if c is not None]
     variables = list(dict.fromkeys([judgment, truth, *mods]))
@@ -350,7 +354,7 @@ def truth_bias(
 
 
 def _fit(
-    des: Design,
+    des: TruthBiasMatrices,
     layout: RowLayout,
     residual: CompoundSymmetry,
     *,
@@ -463,7 +467,7 @@ def _failed(
 
 def _result(
     fit: EngineFit,
-    des: Design,
+    des: TruthBiasMatrices,
     *,
     prep: Prepared,
     distinguishable: bool,
@@ -519,7 +523,7 @@ def _result(
 
 
 def _variance_components(
-    fit: EngineFit, des: Design, prep: Prepared, distinguishable: bool, random: bool
+    fit: EngineFit, des: TruthBiasMatrices, prep: Prepared, distinguishable: bool, random: bool
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Random-effect SDs and correlations, residual SDs and correlation, per role."""
     roles: list[str | None] = list(prep.roles) if distinguishable else [None, None]
