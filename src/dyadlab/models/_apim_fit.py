@@ -147,6 +147,26 @@ def _check_rank(x: Array, labels: list[str], *, unit: str = "dyads") -> str | No
     )
 
 
+def _well_conditioned(mean: Array, cov: Array) -> bool:
+    """True when the design ``[1, x]`` with these column means and (ML) covariance is
+    certainly of full rank with a condition number below 1e3 (so :func:`_check_rank`
+    would neither raise nor warn); False when the rows must be looked at.
+
+    The scaled Gram matrix of the design comes from the moments; its eigenvalues are
+    the squared singular values of :func:`_check_rank` (divided by n), accurate to
+    about 1e-16 of the largest, so a ratio above 1e-6 is safe to judge.
+    """
+    mu = np.concatenate([[1.0], mean])
+    gram = np.zeros((len(mu), len(mu)))
+    gram[1:, 1:] = cov
+    gram += np.outer(mu, mu)
+    scale = np.sqrt(np.diag(gram))
+    if not np.all(np.isfinite(gram)) or not np.all(scale > 0):
+        return False
+    eig = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    return bool(eig[0] > 1e-6 * eig[-1])
+
+
 def _check_outcomes(y: Array, q: int, roles: Sequence[str] | None) -> None:
     """Raise DyadicDataError when an outcome has too few values or no variation for a
     regression on ``q`` coefficients (its residual variance would be zero)."""
@@ -202,28 +222,36 @@ def _sem_layout(des: Design) -> tuple[list[str], Array, list[list[int]], list[st
 def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
     keys, exo, terms, groups = _sem_layout(des)
-    yw = des.wide[des.y]
-    drop = np.isnan(exo).any(axis=1)
+    data = np.column_stack([des.wide[des.y], exo])
     warns = []
-    if drop.any():
-        warns.append(
-            f"{_n_dyads(int(drop.sum()))} with a missing predictor or covariate "
-            f"{'was' if drop.sum() == 1 else 'were'} left out ({_names(des, drop)}; the "
-            "predictors are fixed, as lavaan's fixed.x = TRUE)."
-        )
-    data = np.column_stack([yw, exo])[~drop]
-    empty = np.isnan(data[:, :2]).all(axis=1)
-    if empty.any():
-        kept = np.flatnonzero(~drop)
-        warns.append(
-            f"{_n_dyads(int(empty.sum()))} {'has' if empty.sum() == 1 else 'have'} no outcome "
-            f"value ({_names(des, kept[empty])}); they add nothing to the fit."
-        )
+    # a NaN anywhere makes the column sums NaN: the complete case needs no row masks
+    complete = not np.isnan(data.sum(axis=0)).any()
+    if not complete:
+        drop = np.isnan(exo).any(axis=1)
+        if drop.any():
+            warns.append(
+                f"{_n_dyads(int(drop.sum()))} with a missing predictor or covariate "
+                f"{'was' if drop.sum() == 1 else 'were'} left out ({_names(des, drop)}; the "
+                "predictors are fixed, as lavaan's fixed.x = TRUE)."
+            )
+            data = data[~drop]
+        empty = np.isnan(data[:, :2]).all(axis=1)
+        if empty.any():
+            kept = np.flatnonzero(~drop)
+            warns.append(
+                f"{_n_dyads(int(empty.sum()))} {'has' if empty.sum() == 1 else 'have'} no "
+                f"outcome value ({_names(des, kept[empty])}); they add nothing to the fit."
+            )
+        complete = not np.isnan(data).any()  # only predictors were missing
     m = exo.shape[1]
-    near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
+    moments = sem_data(data)  # one pass over the rows for the checks and four fits below
+    labels = ["intercept", *keys]
+    if len(data) <= m + 1 or not _well_conditioned(moments.mx, moments.sx):
+        near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), labels)
+    else:
+        near = None
     _check_outcomes(data[:, :2], m + 1, des.roles)
     spec = apim_spec(m, terms, term_groups=groups)
-    moments = sem_data(data)  # one pass over the rows for the four fits below
     fit = fit_sem(moments, spec)
     warns += [near] if near else []
     warns += _fit_warnings(fit.vcov)
@@ -297,7 +325,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
                 "p": float(stats.chi2.sf(wald, len(rows))),
             }
         )
-    n_obs = int((~np.isnan(data[:, :2])).sum())
+    n_obs = 2 * len(data) if complete else int((~np.isnan(data[:, :2])).sum())
     out = Fitted(
         rows=_rows(des, coef, th, v, None),
         variance=variance,
@@ -311,7 +339,6 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
         warnings=warns,
         n_units=len(data),
     )
-    complete = not np.isnan(data).any()
     saturated = sorted(terms[0]) == sorted(terms[1])
     if complete and saturated:
         # ML = least squares per outcome: all resamples solved at once
