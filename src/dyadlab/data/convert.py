@@ -41,12 +41,14 @@ from pandas.api.types import pandas_dtype
 from dyadlab._validation import check_columns
 from dyadlab.data.checks import (
     _codes,
+    _factorize,
     _plural,
     _show,
     check_distinguishable,
     check_dyads,
     check_keys,
     check_not_empty,
+    codes_once,
     role_values,
 )
 from dyadlab.exceptions import DyadicDataError
@@ -289,7 +291,7 @@ def _member_codes(
     if role is not None:
         values = role_values(data, role)
         lookup = {v: i for i, v in enumerate(values)}
-        codes, uniques = pd.factorize(data[role])
+        codes, uniques = _factorize(data, role)
         mapped = np.array([lookup[u.item() if isinstance(u, np.generic) else u] for u in uniques])
         return mapped[codes], [str(v) for v in values]
     if person is not None:
@@ -364,6 +366,36 @@ def to_dyad(
        couple gender_m gender_w  sat_m  sat_w
     0       1        m        w    3.0    4.0
     """
+    with codes_once():  # the checks and the reshape share one factorization per key
+        return _to_dyad(
+            data, dyad=dyad, person=person, role=role, time=time, variables=variables, sep=sep
+        )
+
+
+def _first_positions(group: np.ndarray) -> np.ndarray:
+    """Row of the first appearance of every code 0..k-1 of ``group``.
+
+    Codes numbered in order of first appearance (as :func:`pandas.factorize` makes them)
+    first appear where they exceed every earlier code: one pass, no sort.
+    """
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.intp)
+    new = np.empty(len(group), dtype=bool)
+    new[0] = True
+    np.greater(group[1:], np.maximum.accumulate(group)[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _to_dyad(
+    data: pd.DataFrame,
+    *,
+    dyad: str,
+    person: str | None,
+    role: str | None,
+    time: str | None,
+    variables: Sequence[str] | None,
+    sep: str,
+) -> pd.DataFrame:
     func = "to_dyad"
     _validate(data, dyad=dyad, person=person, role=role, time=time, func=func)
     if role is not None:
@@ -377,9 +409,12 @@ def to_dyad(
     if time is not None:
         time_codes = _codes(data, [time], sort=True)
         key = key * (int(time_codes.max()) + 1) + time_codes
-    group, _ = pd.factorize(key, sort=True)
+        group, _ = pd.factorize(key, sort=True)
+        first = np.unique(group, return_index=True)[1]
+    else:  # the dyad codes number the rows in order of first appearance already
+        group = key
+        first = _first_positions(group)
     n_groups = int(group.max()) + 1
-    first = np.unique(group, return_index=True)[1]
 
     columns: dict[str, Any] = {dyad: _take(data[dyad], first)}
     if time is not None:

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from dyadlab._validation import show_ids
 from dyadlab.data.checks import (
+    _factorize,
     check_analysis_variables,
     check_distinguishable,
     check_dyads,
@@ -141,10 +142,13 @@ class Design:
 
 
 def _constant_within(values: Array) -> bool:
-    both = ~np.isnan(values).any(axis=1)
-    if not both.any():
-        return True
-    return bool(np.allclose(values[both, 0], values[both, 1], rtol=0, atol=1e-12))
+    """Both members' values equal (within 1e-12) in every dyad where both are present.
+
+    One difference per dyad, no masked copies: a missing value makes the difference
+    NaN, which is neither close nor far.
+    """
+    diff = values[:, 0] - values[:, 1]
+    return not bool((np.abs(diff) > 1e-12).any())
 
 
 def prepare(
@@ -180,7 +184,9 @@ def prepare(
     from dyadlab._validation import check_columns
 
     check_columns(data, keys, func=func)
-    df = data[list(dict.fromkeys(keys + variables))].copy()
+    # selecting columns copies them already; a shallow copy of that frame only drops
+    # pandas' "copy of a slice" mark (a deep one copied every column a second time)
+    df = data[list(dict.fromkeys(keys + variables))].copy(deep=False)
     n_missing_id = int(df[dyad].isna().sum())
     warnings: list[str] = []
     if n_missing_id:
@@ -211,7 +217,7 @@ def prepare(
             df = df.sort_values([dyad, person], kind="stable")
         member = df.groupby(dyad, sort=False).cumcount().to_numpy()
         roles = []
-    codes, ids = pd.factorize(df[dyad], sort=False)
+    codes, ids = _factorize(df, dyad)  # as check_dyads made them (within codes_once)
     n = len(ids)
     wide: dict[str, Array] = {}
     for v in variables:
@@ -262,7 +268,7 @@ def prepare(
         dyad=dyad,
         distinguishable=role is not None,
         roles=roles,
-        dyad_ids=list(ids),
+        dyad_ids=ids.tolist(),
         wide=wide,
         terms=terms,
         person_covariates=pcov,
