@@ -134,3 +134,25 @@ def test_closed_form_saturated_fit_equals_the_iterative_one() -> None:
         3, [[0, 1, 2], [1, 0, 2]], term_groups=["actor", "partner", "other"], equal=("actor",)
     )
     assert fit_sem(sd, con).iterations > 0
+
+
+@pytest.mark.parametrize("equal", [("actor",), ("intercept", "actor", "partner", "variance")])
+def test_constrained_refit_from_the_minimum_distance_start_reaches_the_same_optimum(
+    equal: tuple[str, ...],
+) -> None:
+    from dyadlab.models._apim_fit import _constrained_start
+
+    sd = sem_data(_data(400, 8, 0.0))
+    terms = [[0, 1, 2], [1, 0, 2]]
+    groups = ["actor", "partner", "other"]
+    full = fit_sem(sd, apim_spec(3, terms, term_groups=groups))
+    con = apim_spec(3, terms, term_groups=groups, equal=equal)
+    start, curvature = _constrained_start(
+        apim_spec(3, terms, term_groups=groups), con, full.theta, full.vcov
+    )
+    assert start is not None and curvature is not None
+    plain = fit_sem(sd, con, compute_se=False)
+    warm = fit_sem(sd, con, compute_se=False, start=start, hess_inv=curvature)
+    assert warm.loglik == pytest.approx(plain.loglik, rel=1e-12)
+    assert warm.theta == pytest.approx(plain.theta, rel=1e-5, abs=1e-7)
+    assert warm.iterations < plain.iterations

@@ -205,8 +205,12 @@ def prepare(
     if role is not None:
         check_distinguishable(df, dyad=dyad, role=role, func=func)
         levels = role_values(df, role)
-        member = df[role].map({v: i for i, v in enumerate(levels)}).to_numpy()
-        if np.isnan(member.astype(float)).any():
+        # member number by role: the role's codes (made once by the check) mapped
+        role_codes, role_uniques = _factorize(df, role)
+        lookup = {v: i for i, v in enumerate(levels)}
+        mapped = np.array([lookup[u] for u in role_uniques.tolist()], dtype=np.intp)
+        member = mapped[role_codes] if len(mapped) else role_codes
+        if (role_codes < 0).any():
             raise DyadicDataError(
                 f"{func}(): column {role!r} is missing for some persons. Give every person "
                 "a role, or leave role out for indistinguishable dyads."

@@ -30,6 +30,7 @@ from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
 from dyadlab.models._gls import GlsFit, fit_gls, gls_bootstrap_dist, gls_bootstrap_indist
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 from dyadlab.models._sem import (
+    SemSpec,
     apim_spec,
     exo_loglik,
     fiml_fixed_x_batch,
@@ -219,6 +220,36 @@ def _sem_layout(des: Design) -> tuple[list[str], Array, list[list[int]], list[st
     return keys, exo, terms, groups
 
 
+def _constrained_start(
+    spec: SemSpec, con: SemSpec, theta: Array, vcov: Array
+) -> tuple[Array | None, Array | None]:
+    """Start and curvature for refitting ``spec`` under the equalities of ``con``.
+
+    ``con`` shares some of ``spec``'s parameters: with ``A`` mapping its parameters to
+    ``spec``'s and ``I`` the information (the inverse of ``vcov``), the minimum-distance
+    estimate ``(A'IA)^-1 A'I theta`` is within O(1/n) of the constrained ML estimate and
+    ``(A'IA)^-1`` its covariance, so BFGS starts next to the optimum with the right
+    curvature and needs a few steps. (None, None) without standard errors: then
+    :func:`fit_sem` starts from least squares.
+    """
+    if not np.all(np.isfinite(vcov)):
+        return None, None
+    a = np.zeros((spec.n_params, con.n_params))
+    a[spec.a_idx, con.a_idx] = 1.0
+    a[spec.psi_idx, con.psi_idx] = 1.0
+    free = spec.b_idx >= 0
+    a[spec.b_idx[free], con.b_idx[free]] = 1.0
+    try:
+        info = np.linalg.inv(vcov)
+        cov = np.linalg.inv(a.T @ info @ a)
+    except np.linalg.LinAlgError:
+        return None, None
+    start = cov @ (a.T @ (info @ theta))
+    if not (np.all(np.isfinite(start)) and np.all(np.isfinite(cov))):
+        return None, None
+    return np.asarray(start, dtype=float), np.asarray(cov, dtype=float)
+
+
 def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
     keys, exo, terms, groups = _sem_layout(des)
@@ -283,7 +314,8 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
         ("equal_roles", ("intercept", "actor", "partner", "variance")),
     ]:
         con = apim_spec(m, terms, term_groups=groups, equal=equal)
-        cfit = fit_sem(moments, con, compute_se=False)
+        start, curvature = _constrained_start(spec, con, fit.theta, fit.vcov)
+        cfit = fit_sem(moments, con, compute_se=False, start=start, hess_inv=curvature)
         lr = max(2 * (fit.loglik - cfit.loglik), 0.0)
         dfree = spec.n_params - con.n_params
         if not (np.isfinite(lr) and abs(cfit.loglik) < 1e250 and abs(fit.loglik) < 1e250):
