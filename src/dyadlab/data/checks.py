@@ -319,7 +319,10 @@ def dyads_without_distinct_roles(
     k = len(uniques) + 1
     if len(rows) * k <= 8 * len(data) + 1024:
         seen = np.zeros(len(rows) * k, dtype=bool)
-        seen[group * k + role_code + 1] = True
+        cell = group * k  # one temporary, added to in place
+        cell += role_code
+        cell += 1
+        seen[cell] = True
         cells = seen.reshape(len(rows), k)
         distinct = cells[:, 0].astype(np.int64)  # column by column: a row sum over k
         for j in range(1, k):  # cells is far slower on many short rows
@@ -329,6 +332,8 @@ def dyads_without_distinct_roles(
         first = np.unique(with_role, return_index=True)[1]
         distinct = np.bincount(group[first], minlength=len(rows))
     bad_group = (rows >= 2) & (distinct < rows)
+    if not bad_group.any():
+        return []
     mask = bad_group[group]
     return _first_of(mask, data[dyad])
 

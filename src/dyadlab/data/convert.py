@@ -372,6 +372,40 @@ def to_dyad(
         )
 
 
+def member_positions(group: np.ndarray, member: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row of member 0 and of member 1 of every group, -1 where the member has no row.
+
+    ``group`` (0..n_groups-1) and ``member`` (0 or 1) per row, each (group, member) at
+    most once, as the checks guarantee. One scatter of the row numbers; every variable
+    is then spread by a gather (:func:`spread_rows`), the vectorised reshape from
+    individual to dyad format.
+
+    Examples
+    --------
+    >>> member_positions(np.array([0, 1, 0]), np.array([1, 0, 0]), 2).tolist()
+    [[2, 0], [1, -1]]
+    """
+    pos = np.full(2 * n_groups, -1, dtype=np.intp)
+    pos[np.asarray(group, dtype=np.intp) * 2 + member] = np.arange(len(group))
+    return pos.reshape(n_groups, 2)
+
+
+def spread_rows(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``values`` (floats, one per row) at ``positions`` of :func:`member_positions`,
+    NaN where a member has no row.
+
+    Examples
+    --------
+    >>> spread_rows(np.array([1.0, 2.0, 3.0]), np.array([[2, 0], [1, -1]])).tolist()
+    [[3.0, 1.0], [2.0, nan]]
+    """
+    out = np.asarray(values, dtype=float).take(positions)
+    absent = positions < 0
+    if absent.any():
+        out[absent] = np.nan
+    return out
+
+
 def _first_positions(group: np.ndarray) -> np.ndarray:
     """Row of the first appearance of every code 0..k-1 of ``group``.
 
@@ -419,12 +453,8 @@ def _to_dyad(
     columns: dict[str, Any] = {dyad: _take(data[dyad], first)}
     if time is not None:
         columns[time] = _take(data[time], first)
-    positions = []
-    for m in range(2):
-        pos = np.full(n_groups, -1, dtype=np.intp)
-        rows = np.flatnonzero(member == m)
-        pos[group[rows]] = rows
-        positions.append(pos)
+    both = member_positions(group, member, n_groups)
+    positions = [both[:, 0], both[:, 1]]
     spread = [c for c in (person, role) if c is not None] + names
     for name in spread:
         for label, pos in zip(labels, positions, strict=True):

@@ -36,6 +36,7 @@ from dyadlab.data.checks import (
     check_dyads,
     role_values,
 )
+from dyadlab.data.convert import member_positions, spread_rows
 from dyadlab.exceptions import DyadicDataError
 
 __all__ = ["Design", "Term", "prepare", "role_label"]
@@ -223,13 +224,9 @@ def prepare(
         roles = []
     codes, ids = _factorize(df, dyad)  # as check_dyads made them (within codes_once)
     n = len(ids)
-    wide: dict[str, Array] = {}
-    for v in variables:
-        arr = np.full((n, 2), np.nan)
-        arr[codes, member.astype(int)] = df[v].to_numpy()
-        wide[v] = arr
-    present = np.zeros((n, 2), dtype=bool)
-    present[codes, member.astype(int)] = True
+    slots = member_positions(codes, member.astype(np.intp), n)  # one scatter, then gathers
+    wide: dict[str, Array] = {v: spread_rows(df[v].to_numpy(), slots) for v in variables}
+    present = slots >= 0
     singles = np.flatnonzero(np.bincount(codes, minlength=n) == 1)
     if len(singles):
         shown = show_ids([ids[int(i)] for i in singles])

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special, stats
 
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import Design, pairwise_design
@@ -327,7 +327,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
                     "method": "likelihood_ratio",
                     "statistic": lr,
                     "df": dfree,
-                    "p": float(stats.chi2.sf(lr, dfree)),
+                    "p": float(special.chdtrc(dfree, lr)),  # = stats.chi2.sf(lr, dfree)
                 }
             )
         rows = []
@@ -354,7 +354,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
                 "method": "wald",
                 "statistic": wald,
                 "df": len(rows),
-                "p": float(stats.chi2.sf(wald, len(rows))),
+                "p": float(special.chdtrc(len(rows), wald)),
             }
         )
     n_obs = 2 * len(data) if complete else int((~np.isnan(data[:, :2])).sum())
@@ -374,7 +374,6 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
     saturated = sorted(terms[0]) == sorted(terms[1])
     if complete and saturated:
         # ML = least squares per outcome: all resamples solved at once
-        design = np.column_stack([np.ones(len(data)), data[:, 2:]])
         pos = []
         for j in range(spec.n_params):
             hit = None
@@ -387,6 +386,7 @@ def sem_distinguishable(des: Design, *, level: float) -> Fitted:
             pos.append(hit)
 
         def batch(w: Array) -> Array:
+            design = np.column_stack([np.ones(len(data)), data[:, 2:]])  # only when used
             b = bs.batched_ols(design, data[:, :2], w)
             out_t = np.full((len(w), spec.n_params), np.nan)
             for j, h in enumerate(pos):

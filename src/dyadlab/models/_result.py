@@ -29,7 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from dyadlab.models._emit import convergence_warnings, emit
 
@@ -86,8 +86,10 @@ def estimates_frame(rows: Sequence[Mapping[str, Any]], *, level: float = 0.95) -
         if se is not None and est is not None and np.isfinite(se) and se > 0:
             stat = r["statistic"] if r["statistic"] is not None else est / se
             if df is None:
-                p = 2 * stats.norm.sf(abs(stat))
-                crit = stats.norm.ppf(0.5 + level / 2)
+                # scipy.stats.norm's sf and ppf are these functions (the same numbers)
+                # without the distribution machinery's ~0.1 ms per call
+                p = 2 * special.ndtr(-abs(stat))
+                crit = special.ndtri(0.5 + level / 2)
             else:
                 p = 2 * stats.t.sf(abs(stat), df)
                 crit = stats.t.ppf(0.5 + level / 2, df)
