@@ -256,3 +256,20 @@ def test_diary_without_person_counts_persons_by_role():
         DyadicData(df, dyad="couple", role="g", time="day")
     dd = DyadicData(df, dyad="couple", role="g", time="day", allow_incomplete=True)
     assert dd.n_persons == 3
+
+
+def test_codes_once_factorizes_a_key_once_and_forgets_after_the_block() -> None:
+    from dyadlab.data.checks import _FACTORIZED, _factorize, codes_once
+
+    df = pd.DataFrame({"couple": [3, 3, 1, 1, 2], "role": ["w", "h", "h", "w", "w"]})
+    with codes_once():
+        check_dyads(df, dyad="couple", allow_incomplete=True, func="t")
+        codes = _factorize(df, "couple")[0]
+        assert _factorize(df, "couple")[0] is codes  # the same array: not hashed again
+        assert codes.tolist() == [0, 0, 1, 1, 2]
+        with codes_once():  # nested: the outer codes are shared
+            assert _factorize(df, "couple")[0] is codes
+        other = df.copy()
+        assert _factorize(other, "couple")[0] is not codes  # per frame
+    assert _FACTORIZED.get() is None
+    assert _factorize(df, "couple")[0] is not codes

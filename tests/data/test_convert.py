@@ -236,3 +236,12 @@ def test_to_dyad_metadata_is_json_ready(diary):
     back = from_dyad(wide, dyad="couple", person="pid", role="g", time="day")
     assert back["g"].dtype == diary["g"].dtype
     assert list(back.columns) == list(diary.columns)
+
+
+def test_first_positions_equal_numpy_unique_on_first_appearance_codes() -> None:
+    from dyadlab.data.convert import _first_positions
+
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 500):
+        codes, _ = pd.factorize(rng.integers(0, max(n // 3, 1), size=n))
+        assert _first_positions(codes).tolist() == np.unique(codes, return_index=True)[1].tolist()

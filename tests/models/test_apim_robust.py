@@ -150,3 +150,15 @@ def test_infinite_values_are_a_clear_error(column: str) -> None:
         DyadicDataError, match=rf"column '{column}' has 1 infinite value\(s\) \(rows 3\)"
     ):
         _fit(df, x="x", role="role", method="sem")
+
+
+def test_moment_rank_screen_defers_to_the_rows_when_nearly_collinear() -> None:
+    from dyadlab.models._apim_fit import _check_rank, _well_conditioned
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(500, 2))
+    assert _well_conditioned(x.mean(axis=0), np.cov(x.T, bias=True))
+    x[:, 1] = x[:, 0] + 1e-5 * rng.normal(size=500)  # condition number about 1e5
+    assert not _well_conditioned(x.mean(axis=0), np.cov(x.T, bias=True))
+    design = np.column_stack([np.ones(500), x])
+    assert _check_rank(design, ["intercept", "a", "b"]) is not None  # the rows warn

@@ -154,7 +154,7 @@ def _kashy_design(case):  # type: ignore[no-untyped-def]
     from dyadlab.models import diary as diary_mod
 
     args = case.args
-    df, predictors, _, _ = diary_mod._prepare(
+    df, predictors, _, roles = diary_mod._prepare(
         case.data,
         y=args["y"],
         xs=[args["x"]],
@@ -165,7 +165,6 @@ def _kashy_design(case):  # type: ignore[no-untyped-def]
         role=args["role"],
         center="none",
     )
-    _, roles = diary_mod._members(case.data, args["dyad"], args["person"], args["role"])
     X, Z, _, _ = diary_mod._design(df, predictors, roles, False)
     layout = RowLayout(dyad=df["_dyad"], member=df["_member"], time=df["_time"])
     return X, df[args["y"]], Z, layout

@@ -113,3 +113,46 @@ def test_chain_rule_gradient_equals_the_jacobian_one(spec: SemSpec) -> None:
     expected = gm @ jm + np.einsum("ij,ijk->k", gs, js)
     got = _chain(spec, theta, sd.mx, sd.sx, gm, gs)
     assert got == pytest.approx(expected, rel=1e-10, abs=1e-10)
+
+
+def test_closed_form_saturated_fit_equals_the_iterative_one() -> None:
+    # complete data, saturated: least squares from the moments with the analytic
+    # information, against BFGS from a perturbed start with the finite-difference Hessian
+    d = _data(300, 6, 0.0)
+    spec = apim_spec(3, [[0, 1, 2], [1, 0, 2]], term_groups=["actor", "partner", "other"])
+    sd = sem_data(d)
+    closed = fit_sem(sd, spec)
+    assert closed.iterations == 0
+    start = closed.theta + 0.05
+    iterative = fit_sem(sd, spec, start=start)
+    assert iterative.iterations > 0
+    assert closed.theta == pytest.approx(iterative.theta, rel=1e-7, abs=1e-9)
+    assert closed.loglik == pytest.approx(iterative.loglik, rel=1e-12)
+    assert closed.vcov == pytest.approx(iterative.vcov, rel=1e-6, abs=1e-12)
+    # equality constraints are not least squares: those still iterate
+    con = apim_spec(
+        3, [[0, 1, 2], [1, 0, 2]], term_groups=["actor", "partner", "other"], equal=("actor",)
+    )
+    assert fit_sem(sd, con).iterations > 0
+
+
+@pytest.mark.parametrize("equal", [("actor",), ("intercept", "actor", "partner", "variance")])
+def test_constrained_refit_from_the_minimum_distance_start_reaches_the_same_optimum(
+    equal: tuple[str, ...],
+) -> None:
+    from dyadlab.models._apim_fit import _constrained_start
+
+    sd = sem_data(_data(400, 8, 0.0))
+    terms = [[0, 1, 2], [1, 0, 2]]
+    groups = ["actor", "partner", "other"]
+    full = fit_sem(sd, apim_spec(3, terms, term_groups=groups))
+    con = apim_spec(3, terms, term_groups=groups, equal=equal)
+    start, curvature = _constrained_start(
+        apim_spec(3, terms, term_groups=groups), con, full.theta, full.vcov
+    )
+    assert start is not None and curvature is not None
+    plain = fit_sem(sd, con, compute_se=False)
+    warm = fit_sem(sd, con, compute_se=False, start=start, hess_inv=curvature)
+    assert warm.loglik == pytest.approx(plain.loglik, rel=1e-12)
+    assert warm.theta == pytest.approx(plain.theta, rel=1e-5, abs=1e-7)
+    assert warm.iterations < plain.iterations

@@ -19,7 +19,8 @@ dyadlab.exceptions.DyadicDataError: example(): ... 1 dyad has only 1 (first: 2).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Iterable, Sequence
+import contextvars
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "check_dyads",
     "check_keys",
     "check_not_empty",
+    "codes_once",
     "dyads_without_distinct_roles",
     "role_values",
 ]
@@ -61,6 +63,55 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
+#: factorizations kept while :func:`codes_once` is active: (frame, column, sort) ->
+#: (the frame, kept alive so that its id is not reused; codes; uniques)
+_FACTORIZED: contextvars.ContextVar[dict[tuple[int, str, bool], Any] | None] = (
+    contextvars.ContextVar("dyadlab_factorized", default=None)
+)
+
+
+@contextlib.contextmanager
+def codes_once() -> Iterator[None]:
+    """Factorize each key column once inside the block, however many checks need it.
+
+    A model's data step runs several checks on the same frame (dyads of two, roles
+    that differ, the member codes), and each used to factorize the dyad and role
+    columns again: on large data that hashing was most of the checks' time. Inside the
+    block, :func:`_factorize` keeps the codes per frame and column. The frames checked
+    in the block must not change their key columns meanwhile (the model steps make
+    their own frames).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "x": [1.0, 2.0, 3.0, 4.0]})
+    >>> with codes_once():
+    ...     check_dyads(df, dyad="couple", func="example")
+    ...     _factorize(df, "couple")[0] is _factorize(df, "couple")[0]
+    True
+    """
+    if _FACTORIZED.get() is not None:  # already inside a block: share its codes
+        yield
+        return
+    token = _FACTORIZED.set({})
+    try:
+        yield
+    finally:
+        _FACTORIZED.reset(token)
+
+
+def _factorize(data: pd.DataFrame, column: str, *, sort: bool = False) -> tuple[Any, Any]:
+    """``pandas.factorize(data[column], sort=sort)``, once per frame inside :func:`codes_once`."""
+    cache = _FACTORIZED.get()
+    if cache is None:
+        return pd.factorize(data[column], sort=sort)
+    key = (id(data), column, sort)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not data:
+        codes, uniques = pd.factorize(data[column], sort=sort)
+        hit = cache[key] = (data, codes, uniques)
+    return hit[1], hit[2]
+
+
 def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) -> np.ndarray:
     """Integer code per row for the combination of ``columns`` (no missing values).
 
@@ -69,8 +120,11 @@ def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) ->
     """
     code = np.zeros(len(data), dtype=np.int64)
     size = 1  # number of possible combinations so far
+    if len(columns) == 1:  # the common case: the codes themselves (do not modify them)
+        part, _ = _factorize(data, columns[0], sort=sort)
+        return np.asarray(part, dtype=np.int64)
     for column in columns:
-        part, uniques = pd.factorize(data[column], sort=sort)
+        part, uniques = _factorize(data, column, sort=sort)
         n = max(len(uniques), 1)
         if size * n >= 2**62:  # keep the combined code from overflowing
             code, distinct = pd.factorize(code, sort=sort)
@@ -281,17 +335,25 @@ def dyads_without_distinct_roles(
     rows = np.bincount(group)
     # roles per group: few role values, so mark (group, role) cells rather than sort
     # the rows' combined codes (a missing role is a value of its own here)
-    role_code, uniques = pd.factorize(data[role])
+    role_code, uniques = _factorize(data, role)
     k = len(uniques) + 1
     if len(rows) * k <= 8 * len(data) + 1024:
         seen = np.zeros(len(rows) * k, dtype=bool)
-        seen[group * k + role_code + 1] = True
-        distinct = seen.reshape(len(rows), k).sum(axis=1)
+        cell = group * k  # one temporary, added to in place
+        cell += role_code
+        cell += 1
+        seen[cell] = True
+        cells = seen.reshape(len(rows), k)
+        distinct = cells[:, 0].astype(np.int64)  # column by column: a row sum over k
+        for j in range(1, k):  # cells is far slower on many short rows
+            distinct += cells[:, j]
     else:
         with_role = _codes(data, [dyad, time, role] if time else [dyad, role])
         first = np.unique(with_role, return_index=True)[1]
         distinct = np.bincount(group[first], minlength=len(rows))
     bad_group = (rows >= 2) & (distinct < rows)
+    if not bad_group.any():
+        return []
     mask = bad_group[group]
     return _first_of(mask, data[dyad])
 
@@ -302,7 +364,7 @@ def role_values(data: pd.DataFrame, role: str) -> list[Any]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         present = set(series.dropna().unique())
         return [c for c in series.cat.categories if c in present]
-    values = list(pd.unique(series.dropna()))
+    values = list(_factorize(data, role)[1])  # the uniques in order of appearance, no NA
     with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
         values = sorted(values)
     return [v.item() if isinstance(v, np.generic) else v for v in values]
@@ -367,7 +429,13 @@ def check_analysis_variables(data: pd.DataFrame, columns: Iterable[str], *, func
     check_columns(data, columns, func=func)
     check_numeric(data, columns, func=func)
     for column in columns:
-        values = pd.to_numeric(data[column], errors="coerce").dropna()
+        series = data[column]
+        if series.dtype.kind in "fiu" and len(series):  # numpy numbers: no copies
+            array = series.to_numpy()
+            low, high = array.min(), array.max()
+            if not (np.isnan(low) or np.isnan(high)) and low != high:
+                continue  # has values (none missing) and is not constant
+        values = pd.to_numeric(series, errors="coerce").dropna()
         if len(values) == 0:
             raise DyadicDataError(
                 f"{func}(): column {column!r} has no values (all missing). Choose a variable "

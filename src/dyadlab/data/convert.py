@@ -41,12 +41,14 @@ from pandas.api.types import pandas_dtype
 from dyadlab._validation import check_columns
 from dyadlab.data.checks import (
     _codes,
+    _factorize,
     _plural,
     _show,
     check_distinguishable,
     check_dyads,
     check_keys,
     check_not_empty,
+    codes_once,
     role_values,
 )
 from dyadlab.exceptions import DyadicDataError
@@ -289,7 +291,7 @@ def _member_codes(
     if role is not None:
         values = role_values(data, role)
         lookup = {v: i for i, v in enumerate(values)}
-        codes, uniques = pd.factorize(data[role])
+        codes, uniques = _factorize(data, role)
         mapped = np.array([lookup[u.item() if isinstance(u, np.generic) else u] for u in uniques])
         return mapped[codes], [str(v) for v in values]
     if person is not None:
@@ -364,6 +366,70 @@ def to_dyad(
        couple gender_m gender_w  sat_m  sat_w
     0       1        m        w    3.0    4.0
     """
+    with codes_once():  # the checks and the reshape share one factorization per key
+        return _to_dyad(
+            data, dyad=dyad, person=person, role=role, time=time, variables=variables, sep=sep
+        )
+
+
+def member_positions(group: np.ndarray, member: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row of member 0 and of member 1 of every group, -1 where the member has no row.
+
+    ``group`` (0..n_groups-1) and ``member`` (0 or 1) per row, each (group, member) at
+    most once, as the checks guarantee. One scatter of the row numbers; every variable
+    is then spread by a gather (:func:`spread_rows`), the vectorised reshape from
+    individual to dyad format.
+
+    Examples
+    --------
+    >>> member_positions(np.array([0, 1, 0]), np.array([1, 0, 0]), 2).tolist()
+    [[2, 0], [1, -1]]
+    """
+    pos = np.full(2 * n_groups, -1, dtype=np.intp)
+    pos[np.asarray(group, dtype=np.intp) * 2 + member] = np.arange(len(group))
+    return pos.reshape(n_groups, 2)
+
+
+def spread_rows(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``values`` (floats, one per row) at ``positions`` of :func:`member_positions`,
+    NaN where a member has no row.
+
+    Examples
+    --------
+    >>> spread_rows(np.array([1.0, 2.0, 3.0]), np.array([[2, 0], [1, -1]])).tolist()
+    [[3.0, 1.0], [2.0, nan]]
+    """
+    out = np.asarray(values, dtype=float).take(positions)
+    absent = positions < 0
+    if absent.any():
+        out[absent] = np.nan
+    return out
+
+
+def _first_positions(group: np.ndarray) -> np.ndarray:
+    """Row of the first appearance of every code 0..k-1 of ``group``.
+
+    Codes numbered in order of first appearance (as :func:`pandas.factorize` makes them)
+    first appear where they exceed every earlier code: one pass, no sort.
+    """
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.intp)
+    new = np.empty(len(group), dtype=bool)
+    new[0] = True
+    np.greater(group[1:], np.maximum.accumulate(group)[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _to_dyad(
+    data: pd.DataFrame,
+    *,
+    dyad: str,
+    person: str | None,
+    role: str | None,
+    time: str | None,
+    variables: Sequence[str] | None,
+    sep: str,
+) -> pd.DataFrame:
     func = "to_dyad"
     _validate(data, dyad=dyad, person=person, role=role, time=time, func=func)
     if role is not None:
@@ -406,18 +472,16 @@ def spread(
         time_codes = _codes(data, [time], sort=True)
         key = group * (int(time_codes.max()) + 1) + time_codes
         group, _ = pd.factorize(key, sort=True)
+        first = np.unique(group, return_index=True)[1]
+    else:  # the dyad codes number the rows in order of first appearance already
+        first = _first_positions(group)
     n_groups = int(group.max()) + 1
-    first = np.unique(group, return_index=True)[1]
 
     columns: dict[str, Any] = {dyad: _take(data[dyad], first)}
     if time is not None:
         columns[time] = _take(data[time], first)
-    positions = []
-    for m in range(2):
-        pos = np.full(n_groups, -1, dtype=np.intp)
-        rows = np.flatnonzero(member == m)
-        pos[group[rows]] = rows
-        positions.append(pos)
+    both = member_positions(group, member, n_groups)
+    positions = [both[:, 0], both[:, 1]]
     spread = [c for c in (person, role) if c is not None] + names
     for name in spread:
         for label, pos in zip(labels, positions, strict=True):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special, stats
 
 from dyadlab.models import _bootstrap as bs
 from dyadlab.models._apim_design import ApimData, pairwise_design
@@ -29,6 +29,7 @@ from dyadlab.models._engine_covariance import Unstructured
 from dyadlab.models._engine_residual import CompoundSymmetry, RowLayout
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
 from dyadlab.models._sem import (
+    SemSpec,
     apim_spec,
     exo_loglik,
     fiml_fixed_x_batch,
@@ -146,6 +147,26 @@ def _check_rank(x: Array, labels: list[str], *, unit: str = "dyads") -> str | No
     )
 
 
+def _well_conditioned(mean: Array, cov: Array) -> bool:
+    """True when the design ``[1, x]`` with these column means and (ML) covariance is
+    certainly of full rank with a condition number below 1e3 (so :func:`_check_rank`
+    would neither raise nor warn); False when the rows must be looked at.
+
+    The scaled Gram matrix of the design comes from the moments; its eigenvalues are
+    the squared singular values of :func:`_check_rank` (divided by n), accurate to
+    about 1e-16 of the largest, so a ratio above 1e-6 is safe to judge.
+    """
+    mu = np.concatenate([[1.0], mean])
+    gram = np.zeros((len(mu), len(mu)))
+    gram[1:, 1:] = cov
+    gram += np.outer(mu, mu)
+    scale = np.sqrt(np.diag(gram))
+    if not np.all(np.isfinite(gram)) or not np.all(scale > 0):
+        return False
+    eig = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+    return bool(eig[0] > 1e-6 * eig[-1])
+
+
 def _check_outcomes(y: Array, q: int, roles: Sequence[str] | None) -> None:
     """Raise DyadicDataError when an outcome has too few values or no variation for a
     regression on ``q`` coefficients (its residual variance would be zero)."""
@@ -198,31 +219,69 @@ def _sem_layout(des: ApimData) -> tuple[list[str], Array, list[list[int]], list[
     return keys, exo, terms, groups
 
 
+def _constrained_start(
+    spec: SemSpec, con: SemSpec, theta: Array, vcov: Array
+) -> tuple[Array | None, Array | None]:
+    """Start and curvature for refitting ``spec`` under the equalities of ``con``.
+
+    ``con`` shares some of ``spec``'s parameters: with ``A`` mapping its parameters to
+    ``spec``'s and ``I`` the information (the inverse of ``vcov``), the minimum-distance
+    estimate ``(A'IA)^-1 A'I theta`` is within O(1/n) of the constrained ML estimate and
+    ``(A'IA)^-1`` its covariance, so BFGS starts next to the optimum with the right
+    curvature and needs a few steps. (None, None) without standard errors: then
+    :func:`fit_sem` starts from least squares.
+    """
+    if not np.all(np.isfinite(vcov)):
+        return None, None
+    a = np.zeros((spec.n_params, con.n_params))
+    a[spec.a_idx, con.a_idx] = 1.0
+    a[spec.psi_idx, con.psi_idx] = 1.0
+    free = spec.b_idx >= 0
+    a[spec.b_idx[free], con.b_idx[free]] = 1.0
+    try:
+        info = np.linalg.inv(vcov)
+        cov = np.linalg.inv(a.T @ info @ a)
+    except np.linalg.LinAlgError:
+        return None, None
+    start = cov @ (a.T @ (info @ theta))
+    if not (np.all(np.isfinite(start)) and np.all(np.isfinite(cov))):
+        return None, None
+    return np.asarray(start, dtype=float), np.asarray(cov, dtype=float)
+
+
 def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
     """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
     keys, exo, terms, groups = _sem_layout(des)
-    yw = des.wide[des.y]
-    drop = np.isnan(exo).any(axis=1)
+    data = np.column_stack([des.wide[des.y], exo])
     warns = []
-    if drop.any():
-        warns.append(
-            f"{_n_dyads(int(drop.sum()))} with a missing predictor or covariate "
-            f"{'was' if drop.sum() == 1 else 'were'} left out ({_names(des, drop)}; the "
-            "predictors are fixed, as lavaan's fixed.x = TRUE)."
-        )
-    data = np.column_stack([yw, exo])[~drop]
-    empty = np.isnan(data[:, :2]).all(axis=1)
-    if empty.any():
-        kept = np.flatnonzero(~drop)
-        warns.append(
-            f"{_n_dyads(int(empty.sum()))} {'has' if empty.sum() == 1 else 'have'} no outcome "
-            f"value ({_names(des, kept[empty])}); they add nothing to the fit."
-        )
+    # a NaN anywhere makes the column sums NaN: the complete case needs no row masks
+    complete = not np.isnan(data.sum(axis=0)).any()
+    if not complete:
+        drop = np.isnan(exo).any(axis=1)
+        if drop.any():
+            warns.append(
+                f"{_n_dyads(int(drop.sum()))} with a missing predictor or covariate "
+                f"{'was' if drop.sum() == 1 else 'were'} left out ({_names(des, drop)}; the "
+                "predictors are fixed, as lavaan's fixed.x = TRUE)."
+            )
+            data = data[~drop]
+        empty = np.isnan(data[:, :2]).all(axis=1)
+        if empty.any():
+            kept = np.flatnonzero(~drop)
+            warns.append(
+                f"{_n_dyads(int(empty.sum()))} {'has' if empty.sum() == 1 else 'have'} no "
+                f"outcome value ({_names(des, kept[empty])}); they add nothing to the fit."
+            )
+        complete = not np.isnan(data).any()  # only predictors were missing
     m = exo.shape[1]
-    near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), ["intercept", *keys])
+    moments = sem_data(data)  # one pass over the rows for the checks and four fits below
+    labels = ["intercept", *keys]
+    if len(data) <= m + 1 or not _well_conditioned(moments.mx, moments.sx):
+        near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), labels)
+    else:
+        near = None
     _check_outcomes(data[:, :2], m + 1, des.roles)
     spec = apim_spec(m, terms, term_groups=groups)
-    moments = sem_data(data)  # one pass over the rows for the four fits below
     fit = fit_sem(moments, spec)
     warns += [near] if near else []
     warns += _fit_warnings(fit.vcov)
@@ -254,7 +313,8 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
         ("equal_roles", ("intercept", "actor", "partner", "variance")),
     ]:
         con = apim_spec(m, terms, term_groups=groups, equal=equal)
-        cfit = fit_sem(moments, con, compute_se=False)
+        start, curvature = _constrained_start(spec, con, fit.theta, fit.vcov)
+        cfit = fit_sem(moments, con, compute_se=False, start=start, hess_inv=curvature)
         lr = max(2 * (fit.loglik - cfit.loglik), 0.0)
         dfree = spec.n_params - con.n_params
         if not (np.isfinite(lr) and abs(cfit.loglik) < 1e250 and abs(fit.loglik) < 1e250):
@@ -266,7 +326,7 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
                     "method": "likelihood_ratio",
                     "statistic": lr,
                     "df": dfree,
-                    "p": float(stats.chi2.sf(lr, dfree)),
+                    "p": float(special.chdtrc(dfree, lr)),  # = stats.chi2.sf(lr, dfree)
                 }
             )
         rows = []
@@ -293,10 +353,10 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
                 "method": "wald",
                 "statistic": wald,
                 "df": len(rows),
-                "p": float(stats.chi2.sf(wald, len(rows))),
+                "p": float(special.chdtrc(len(rows), wald)),
             }
         )
-    n_obs = int((~np.isnan(data[:, :2])).sum())
+    n_obs = 2 * len(data) if complete else int((~np.isnan(data[:, :2])).sum())
     out = Fitted(
         rows=_rows(des, coef, th, v, None),
         variance=variance,
@@ -310,11 +370,9 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
         warnings=warns,
         n_units=len(data),
     )
-    complete = not np.isnan(data).any()
     saturated = sorted(terms[0]) == sorted(terms[1])
     if complete and saturated:
         # ML = least squares per outcome: all resamples solved at once
-        design = np.column_stack([np.ones(len(data)), data[:, 2:]])
         pos = []
         for j in range(spec.n_params):
             hit = None
@@ -327,6 +385,7 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
             pos.append(hit)
 
         def batch(w: Array) -> Array:
+            design = np.column_stack([np.ones(len(data)), data[:, 2:]])  # only when used
             b = bs.batched_ols(design, data[:, :2], w)
             out_t = np.full((len(w), spec.n_params), np.nan)
             for j, h in enumerate(pos):

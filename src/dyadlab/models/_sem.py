@@ -350,6 +350,17 @@ def sem_data(data: Array, weights: Array | None = None) -> SemData:
     (True, 3.0, [0.3333333333333333])
     """
     data = np.asarray(data, dtype=float)
+    if weights is None and len(data):
+        # complete rows (the usual case): the column sums are a NaN test and the means
+        # at once; one centred copy gives the cross-products (no masks, no weights)
+        total = data.sum(axis=0)
+        if not np.isnan(total).any():
+            n = float(len(data))
+            mean = total / n
+            c = data - mean
+            cross = c.T @ c
+            pats = [_Pattern(np.arange(data.shape[1]), n, mean, cross)]
+            return SemData(pats, n, True, mean[2:], cross[2:, 2:] / n, data[:0], np.ones(0))
     w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
     keep = ~np.isnan(data).all(axis=1)
     data, w = data[keep], w[keep]
@@ -426,7 +437,12 @@ def fit_sem(
                 options["hess_inv0"] = h0
         except np.linalg.LinAlgError:
             pass
-    res = optimize.minimize(negll, theta0, jac=True, method="BFGS", options=options)
+    # complete data and one free regression per outcome on the same columns: the start
+    # (least squares from the moments) is the ML solution; BFGS would stop at once
+    closed = start is None and complete and _saturated(spec)
+    res = _at_optimum(negll, theta0) if closed else None
+    if res is None:
+        res = optimize.minimize(negll, theta0, jac=True, method="BFGS", options=options)
     theta = res.x
     if not compute_se:
         k = len(theta)
@@ -460,7 +476,12 @@ def fit_sem(
     # lavaan 0.6.14's standard errors: with fixed.x = TRUE they equal the observed
     # information (the Hessian; identical to the expected one for saturated models);
     # with free x and complete data, the expected information
-    kind = information or ("expected" if complete and not spec.fixed_x else "observed")
+    # (at the ML solution of a saturated model with complete data the observed
+    # information equals the expected one, which is analytic: no finite differences)
+    at_closed = closed and res.nit == 0
+    kind = information or (
+        "expected" if complete and (not spec.fixed_x or at_closed) else "observed"
+    )
     # a singular information matrix (too few dyads for the parameters, or nearly
     # collinear predictors) leaves the standard errors undefined: NaN, not converged
     k = len(theta)
@@ -480,6 +501,37 @@ def fit_sem(
         vcov = np.full((k, k), np.nan)
         converged = False
     return SemFit(theta, vcov, float(ll), n, converged, list(spec.names), int(res.nit))
+
+
+def _saturated(spec: SemSpec) -> bool:
+    """Fixed x, and each outcome has its own intercept, residual variance and free
+    coefficients on the same exogenous columns: the multivariate regression whose ML
+    estimates are least squares per outcome."""
+    if not spec.fixed_x:
+        return False
+    used = [int(i) for i in spec.a_idx] + [int(i) for i in spec.psi_idx]
+    used += [int(i) for i in spec.b_idx[spec.b_idx >= 0]]
+    same_columns = bool(np.array_equal(spec.b_idx[0] >= 0, spec.b_idx[1] >= 0))
+    return same_columns and min(used) >= 0 and len(set(used)) == len(used) == spec.n_params
+
+
+@dataclass
+class _Optimum:
+    """What :func:`fit_sem` reads from :func:`scipy.optimize.minimize`'s result."""
+
+    x: Array
+    fun: float
+    success: bool = True
+    nit: int = 0
+
+
+def _at_optimum(negll: Any, theta: Array) -> _Optimum | None:
+    """``theta`` as BFGS would return it without a step (gradient within its ``gtol``
+    and the polish's 1e-10), or None when it is not the optimum."""
+    f, g = negll(theta)
+    if not (np.isfinite(f) and f < 1e299 and np.max(np.abs(g)) < 1e-10):
+        return None
+    return _Optimum(np.asarray(theta, dtype=float), float(f))
 
 
 def _expected_info(

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from dyadlab._validation import check_option, check_range
 from dyadlab.data import DyadicData
+from dyadlab.data.checks import codes_once
 from dyadlab.data.model_frame import keys_of
 from dyadlab.exceptions import (
     ConvergenceWarning,
@@ -407,17 +408,18 @@ def apim(
             f"{bootstrap!r}. Use 0 for no bootstrap or e.g. 5000."
         )
     check_client(client, func=_FUNC)
-    des = prepare(
-        data,
-        y=y,
-        x=xs,
-        dyad=dyad,
-        role=role,
-        person=person,
-        covariates=covs,
-        moderator=moderator,
-        func=_FUNC,
-    )
+    with codes_once():  # the checks in prepare() factorize the dyad and role once
+        des = prepare(
+            data,
+            y=y,
+            x=xs,
+            dyad=dyad,
+            role=role,
+            person=person,
+            covariates=covs,
+            moderator=moderator,
+            func=_FUNC,
+        )
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     if missing == "listwise":
         _listwise(des)
