@@ -259,17 +259,17 @@ def test_diary_without_person_counts_persons_by_role():
 
 
 def test_codes_once_factorizes_a_key_once_and_forgets_after_the_block() -> None:
-    from dyadlab.data.checks import _FACTORIZED, _factorize, codes_once
+    from dyadlab.data.checks import _FACTORIZED, codes_once, factorize_key
 
     df = pd.DataFrame({"couple": [3, 3, 1, 1, 2], "role": ["w", "h", "h", "w", "w"]})
     with codes_once():
         check_dyads(df, dyad="couple", allow_incomplete=True, func="t")
-        codes = _factorize(df, "couple")[0]
-        assert _factorize(df, "couple")[0] is codes  # the same array: not hashed again
+        codes = factorize_key(df, "couple")[0]
+        assert factorize_key(df, "couple")[0] is codes  # the same array: not hashed again
         assert codes.tolist() == [0, 0, 1, 1, 2]
         with codes_once():  # nested: the outer codes are shared
-            assert _factorize(df, "couple")[0] is codes
+            assert factorize_key(df, "couple")[0] is codes
         other = df.copy()
-        assert _factorize(other, "couple")[0] is not codes  # per frame
+        assert factorize_key(other, "couple")[0] is not codes  # per frame
     assert _FACTORIZED.get() is None
-    assert _factorize(df, "couple")[0] is not codes
+    assert factorize_key(df, "couple")[0] is not codes

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dyadlab.models._engine import (
+    _profile,
     fit_gls_batch,
     fit_mixed,
     loglik_gradient,
@@ -356,3 +357,18 @@ def test_refit_small_log_sds_keeps_the_better_fit() -> None:
     )
     assert again.loglik >= fit.loglik
     assert again.converged
+
+
+def test_profile_with_a_singular_cross_product_falls_back_to_least_squares() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=20)
+    X = np.column_stack([np.ones(20), x, x])  # the last two predictors identical
+    y = 1.0 + 2.0 * x + rng.normal(scale=0.5, size=20)
+    Xy = np.column_stack([X, y])
+    ll, info = _profile(Xy.T @ Xy, 0.0, 0.0, 3, 20, "ML")
+    fitted = X @ info["beta"]
+    rss = float(((y - fitted) ** 2).sum())
+    ols = np.linalg.lstsq(X[:, :2], y, rcond=None)[0]
+    assert rss == pytest.approx(float(((y - X[:, :2] @ ols) ** 2).sum()), rel=1e-9)
+    assert info["sigma2"] == pytest.approx(rss / 20, rel=1e-9)
+    assert np.isfinite(ll)

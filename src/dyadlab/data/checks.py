@@ -37,6 +37,7 @@ __all__ = [
     "check_not_empty",
     "codes_once",
     "dyads_without_distinct_roles",
+    "factorize_key",
     "role_values",
 ]
 
@@ -77,7 +78,7 @@ def codes_once() -> Iterator[None]:
     A model's data step runs several checks on the same frame (dyads of two, roles
     that differ, the member codes), and each used to factorize the dyad and role
     columns again: on large data that hashing was most of the checks' time. Inside the
-    block, :func:`_factorize` keeps the codes per frame and column. The frames checked
+    block, :func:`factorize_key` keeps the codes per frame and column. The frames checked
     in the block must not change their key columns meanwhile (the model steps make
     their own frames).
 
@@ -86,7 +87,7 @@ def codes_once() -> Iterator[None]:
     >>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "x": [1.0, 2.0, 3.0, 4.0]})
     >>> with codes_once():
     ...     check_dyads(df, dyad="couple", func="example")
-    ...     _factorize(df, "couple")[0] is _factorize(df, "couple")[0]
+    ...     factorize_key(df, "couple")[0] is factorize_key(df, "couple")[0]
     True
     """
     if _FACTORIZED.get() is not None:  # already inside a block: share its codes
@@ -99,8 +100,18 @@ def codes_once() -> Iterator[None]:
         _FACTORIZED.reset(token)
 
 
-def _factorize(data: pd.DataFrame, column: str, *, sort: bool = False) -> tuple[Any, Any]:
-    """``pandas.factorize(data[column], sort=sort)``, once per frame inside :func:`codes_once`."""
+def factorize_key(data: pd.DataFrame, column: str, *, sort: bool = False) -> tuple[Any, Any]:
+    """``pandas.factorize(data[column], sort=sort)``, once per frame inside :func:`codes_once`.
+
+    Outside a :func:`codes_once` block this is plain :func:`pandas.factorize`. The
+    codes returned are shared: do not modify them in place.
+
+    Examples
+    --------
+    >>> codes, ids = factorize_key(pd.DataFrame({"couple": [7, 7, 3]}), "couple")
+    >>> codes.tolist(), ids.tolist()
+    ([0, 0, 1], [7, 3])
+    """
     cache = _FACTORIZED.get()
     if cache is None:
         return pd.factorize(data[column], sort=sort)
@@ -121,10 +132,10 @@ def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) ->
     code = np.zeros(len(data), dtype=np.int64)
     size = 1  # number of possible combinations so far
     if len(columns) == 1:  # the common case: the codes themselves (do not modify them)
-        part, _ = _factorize(data, columns[0], sort=sort)
+        part, _ = factorize_key(data, columns[0], sort=sort)
         return np.asarray(part, dtype=np.int64)
     for column in columns:
-        part, uniques = _factorize(data, column, sort=sort)
+        part, uniques = factorize_key(data, column, sort=sort)
         n = max(len(uniques), 1)
         if size * n >= 2**62:  # keep the combined code from overflowing
             code, distinct = pd.factorize(code, sort=sort)
@@ -335,7 +346,7 @@ def dyads_without_distinct_roles(
     rows = np.bincount(group)
     # roles per group: few role values, so mark (group, role) cells rather than sort
     # the rows' combined codes (a missing role is a value of its own here)
-    role_code, uniques = _factorize(data, role)
+    role_code, uniques = factorize_key(data, role)
     k = len(uniques) + 1
     if len(rows) * k <= 8 * len(data) + 1024:
         seen = np.zeros(len(rows) * k, dtype=bool)
@@ -364,7 +375,7 @@ def role_values(data: pd.DataFrame, role: str) -> list[Any]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         present = set(series.dropna().unique())
         return [c for c in series.cat.categories if c in present]
-    values = list(_factorize(data, role)[1])  # the uniques in order of appearance, no NA
+    values = list(factorize_key(data, role)[1])  # the uniques in order of appearance, no NA
     with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
         values = sorted(values)
     return [v.item() if isinstance(v, np.generic) else v for v in values]

@@ -41,7 +41,6 @@ from pandas.api.types import pandas_dtype
 from dyadlab._validation import check_columns
 from dyadlab.data.checks import (
     _codes,
-    _factorize,
     _plural,
     _show,
     check_distinguishable,
@@ -49,6 +48,7 @@ from dyadlab.data.checks import (
     check_keys,
     check_not_empty,
     codes_once,
+    factorize_key,
     role_values,
 )
 from dyadlab.exceptions import DyadicDataError
@@ -291,7 +291,7 @@ def _member_codes(
     if role is not None:
         values = role_values(data, role)
         lookup = {v: i for i, v in enumerate(values)}
-        codes, uniques = _factorize(data, role)
+        codes, uniques = factorize_key(data, role)
         mapped = np.array([lookup[u.item() if isinstance(u, np.generic) else u] for u in uniques])
         return mapped[codes], [str(v) for v in values]
     if person is not None:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from dyadlab.data.checks import role_values
+from dyadlab.data.checks import factorize_key, role_values
 from dyadlab.data.convert import _member_codes, partner_positions, spread
 from dyadlab.data.dyadic_data import DyadicData
 from dyadlab.exceptions import OptionError
@@ -93,7 +93,7 @@ class ModelFrame:
 
     @cached_property
     def _dyads(self) -> tuple[NDArray[np.int64], pd.Index]:
-        codes, ids = pd.factorize(self.rows[self.dyad])
+        codes, ids = factorize_key(self.rows, self.dyad)
         return codes.astype(np.int64, copy=False), ids
 
     @property

@@ -314,12 +314,19 @@ def _profile(
     XVX = full[:p, :p]
     # the last diagonal element of the Cholesky factor of [X y]'V^-1[X y] is sqrt(RSS),
     # exact even for a nearly collinear X (where y'V^-1y - XVy'beta cancels)
-    log_diag = np.log(np.diagonal(np.linalg.cholesky(full)))
-    beta = np.linalg.solve(XVX, full[:p, p])
-    log_rss = 2.0 * float(log_diag[p])
-    ll = float(
-        _loglik(log_rss, 2.0 * float(log_diag[:p].sum()), logdet_r + logdet_m, n, p, estimator)
-    )
+    try:
+        log_diag = np.log(np.diagonal(np.linalg.cholesky(full)))
+        beta = np.linalg.solve(XVX, full[:p, p])
+        log_rss, logdet_x = 2.0 * float(log_diag[p]), 2.0 * float(log_diag[:p].sum())
+    except np.linalg.LinAlgError:
+        # X'V^-1X singular to working precision (predictors collinear to ~1e-7, which
+        # the data checks warn about): least squares by the pseudo-inverse, as the
+        # rounding decides between this and the Cholesky above from one BLAS to another
+        beta = np.linalg.lstsq(XVX, full[:p, p], rcond=None)[0]
+        rss = float(full[p, p] - beta @ full[:p, p])
+        log_rss = math.log(max(rss, np.finfo(float).tiny))
+        logdet_x = float(np.linalg.slogdet(XVX)[1])
+    ll = float(_loglik(log_rss, logdet_x, logdet_r + logdet_m, n, p, estimator))
     sigma2 = math.exp(log_rss) / (n - p if estimator == "REML" else n)
     return ll, {"beta": beta, "XVX": XVX, "sigma2": sigma2}
 

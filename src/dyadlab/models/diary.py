@@ -38,7 +38,7 @@ from dyadlab._validation import (
 )
 from dyadlab.data import DyadicData
 from dyadlab.data.centering import _person_parts
-from dyadlab.data.checks import check_dyads, check_keys, check_not_empty
+from dyadlab.data.checks import check_dyads, check_keys, check_not_empty, codes_once, factorize_key
 from dyadlab.data.model_frame import keys_of, model_frame
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
@@ -188,12 +188,12 @@ def _check_input(
     warnings = []
     # integer codes once, then counts by bincount (pandas groupbys cost 5× as much);
     # the keys have no missing values (check_keys)
-    dcode = pd.factorize(data[dyad])[0]
-    pcode = pd.factorize(data[person])[0]
+    dcode = factorize_key(data, dyad)[0]
+    pcode = factorize_key(data, person)[0]
     pkey = pd.factorize(dcode * (int(pcode.max()) + 1) + pcode)[0]  # person within dyad
     n_pkey = int(pkey.max()) + 1
     if role is not None:
-        rcode = pd.factorize(data[role])[0]
+        rcode = factorize_key(data, role)[0]
         n_r = int(rcode.max()) + 1
         n_dyads = int(dcode.max()) + 1
         first_p = _first_rows(pkey)
@@ -313,14 +313,14 @@ def _prepare(
             "indistinguishable dyads."
         )
     member = mf.member
-    dcodes = pd.factorize(data[dyad], sort=True)[0].astype(np.int64)
-    pcodes = pd.factorize(data[person])[0].astype(np.int64)
+    dcodes = factorize_key(data, dyad, sort=True)[0].astype(np.int64)
+    pcodes = factorize_key(data, person)[0].astype(np.int64)
     # persons are nested in dyads (ids may repeat across dyads, as in nlme's dyad/person)
     pkey = pd.factorize(dcodes * (int(pcodes.max()) + 1) + pcodes)[0]
     if pd.api.types.is_numeric_dtype(data[time]):
         tval = _floats(data, time)
     else:
-        tval = pd.factorize(data[time], sort=True)[0].astype(float)
+        tval = factorize_key(data, time, sort=True)[0].astype(float)
     pos = mf.partner  # the other row of the same dyad at the same occasion
     has_partner = pos >= 0
 
@@ -652,28 +652,15 @@ def diary(
     covs = _as_list(covariates)
     if not xs:
         raise OptionError(f"{_FUNC}(): x names no predictor. Give x='column'.")
-    warnings = _check_input(
-        data,
-        y=y,
-        xs=xs,
-        covariates=covs,
-        dyad=dyad,
-        person=person,
-        time=time,
-        role=role,
-        residual=residual,
-    )
-    df, predictors, excluded, roles = _prepare(
-        data,
-        y=y,
-        xs=xs,
-        covariates=covs,
-        dyad=dyad,
-        person=person,
-        time=time,
-        role=role,
-        center=center,
-    )
+    with codes_once():  # the checks and the data step factorize each key column once
+        warnings = _check_input(
+            data, y=y, xs=xs, covariates=covs, dyad=dyad, person=person, time=time,
+            role=role, residual=residual,
+        )  # fmt: skip
+        df, predictors, excluded, roles = _prepare(
+            data, y=y, xs=xs, covariates=covs, dyad=dyad, person=person, time=time,
+            role=role, center=center,
+        )  # fmt: skip
     n_excluded = int(len(data) - len(df["_member"]))
     if n_excluded:
         reasons = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in excluded.items() if v)
