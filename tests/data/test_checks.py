@@ -273,3 +273,30 @@ def test_codes_once_factorizes_a_key_once_and_forgets_after_the_block() -> None:
         assert factorize_key(other, "couple")[0] is not codes  # per frame
     assert _FACTORIZED.get() is None
     assert factorize_key(df, "couple")[0] is not codes
+
+
+def test_sorted_codes_derived_from_kept_unsorted_codes_equal_pandas() -> None:
+    from dyadlab.data.checks import codes_once, factorize_key
+
+    df = pd.DataFrame({"id": ["b", "c", "a", "b", "c"], "mixed": [1, "a", 2, "a", 1]})
+    for column in ["id", "mixed"]:
+        expected = pd.factorize(df[column], sort=column == "id")
+        with codes_once():
+            factorize_key(df, column)  # the unsorted codes are kept first
+            codes, uniques = factorize_key(df, column, sort=column == "id")
+        assert codes.tolist() == expected[0].tolist()
+        assert list(uniques) == list(expected[1])
+    with codes_once():
+        factorize_key(df, "mixed")
+        codes, uniques = factorize_key(df, "mixed", sort=True)  # mixed types: pandas' own
+    assert codes.tolist() == pd.factorize(df["mixed"], sort=True)[0].tolist()
+
+
+def test_nested_codes_number_persons_within_dyads() -> None:
+    from dyadlab.data.checks import codes_once, nested_codes
+
+    df = pd.DataFrame({"couple": [5, 5, 3, 3, 5], "person": [1, 2, 1, 2, 1]})
+    assert nested_codes(df, "couple", "person").tolist() == [0, 1, 2, 3, 0]
+    with codes_once():
+        first = nested_codes(df, "couple", "person")
+        assert nested_codes(df, "couple", "person") is first

@@ -38,6 +38,7 @@ __all__ = [
     "codes_once",
     "dyads_without_distinct_roles",
     "factorize_key",
+    "nested_codes",
     "role_values",
 ]
 
@@ -118,16 +119,63 @@ def factorize_key(data: pd.DataFrame, column: str, *, sort: bool = False) -> tup
     key = (id(data), column, sort)
     hit = cache.get(key)
     if hit is None or hit[0] is not data:
-        codes, uniques = pd.factorize(data[column], sort=sort)
+        codes, uniques = (
+            _sorted_from(cache.get((id(data), column, False)), data) if sort else (None, None)
+        )
+        if codes is None:
+            codes, uniques = pd.factorize(data[column], sort=sort)
         hit = cache[key] = (data, codes, uniques)
     return hit[1], hit[2]
 
 
-def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) -> np.ndarray:
+def _sorted_from(hit: Any, data: pd.DataFrame) -> tuple[Any, Any]:
+    """The ``sort=True`` factorization from a kept unsorted one (a sort of the uniques
+    instead of hashing every row again); ``(None, None)`` if there is none or the
+    uniques do not sort (mixed types)."""
+    if hit is None or hit[0] is not data:
+        return None, None
+    codes, uniques = hit[1], hit[2]
+    try:
+        order = np.asarray(uniques.argsort(), dtype=np.intp)
+    except TypeError:
+        return None, None
+    rank = np.empty(len(order), dtype=codes.dtype)
+    rank[order] = np.arange(len(order), dtype=codes.dtype)
+    return rank[codes], uniques.take(order)
+
+
+def nested_codes(data: pd.DataFrame, outer: str, inner: str) -> np.ndarray:
+    """Dense codes (order of first appearance) of the ``(outer, inner)`` pairs of key
+    columns, e.g. persons within dyads; computed once per frame inside
+    :func:`codes_once`. Keys must have no missing values (:func:`check_keys`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"couple": [1, 1, 2, 2], "person": [1, 2, 1, 1]})
+    >>> nested_codes(df, "couple", "person").tolist()
+    [0, 1, 2, 2]
+    """
+    cache = _FACTORIZED.get()
+    key = (id(data), f"{outer}\x00{inner}", False)
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None and hit[0] is data:
+        codes: np.ndarray = hit[1]
+        return codes
+    codes = _combined(factorize_key(data, outer)[0], factorize_key(data, inner)[0])
+    if cache is not None:
+        cache[key] = (data, codes, None)
+    return codes
+
+
+def _codes(
+    data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False, dense: bool = True
+) -> np.ndarray:
     """Integer code per row for the combination of ``columns`` (no missing values).
 
     Codes number the combinations in order of first appearance (``sort=False``) or in
-    sorted order of the columns' values (``sort=True``).
+    sorted order of the columns' values (``sort=True``). With ``dense=False`` equal
+    combinations still share a code (in the same order) but the codes may leave gaps:
+    no final hashing pass, enough for grouping.
     """
     code = np.zeros(len(data), dtype=np.int64)
     size = 1  # number of possible combinations so far
@@ -142,10 +190,10 @@ def _codes(data: pd.DataFrame, columns: Sequence[str], *, sort: bool = False) ->
             size = max(len(distinct), 1)
         code = code * n + part
         size *= n
-    if len(columns) == 1:
+    if not dense:
         return code
-    dense, _ = pd.factorize(code, sort=sort)
-    return dense.astype(np.int64, copy=False)
+    codes, _ = pd.factorize(code, sort=sort)
+    return codes.astype(np.int64, copy=False)
 
 
 def _combined(code: np.ndarray, part: np.ndarray) -> np.ndarray:
@@ -224,7 +272,7 @@ def check_keys(
         values = data[column].to_numpy()
         # object columns (string ids, roles): factorizing flags the same missing values
         # as isna() (None, NaN, NaT, NA) at half its cost
-        missing = pd.factorize(values)[0] < 0 if values.dtype == object else pd.isna(values)
+        missing = factorize_key(data, column)[0] < 0 if values.dtype == object else pd.isna(values)
         if missing.any():
             rows = list(data.index[missing])
             raise DyadicDataError(
@@ -273,8 +321,18 @@ def check_dyads(
     if person is not None:
         occasion = [dyad, person] + ([time] if time else [])
         # each key column factorized once; a combination's rows counted by bincount
-        person_codes = _combined(dyad_codes, pd.factorize(data[person])[0])
-        occ_codes = _combined(person_codes, pd.factorize(data[time])[0]) if time else person_codes
+        person_codes = nested_codes(data, dyad, person)
+        if time:
+            time_codes = factorize_key(data, time)[0]
+            n_times = int(time_codes.max()) + 1
+            n_pairs = (int(person_codes.max()) + 1) * n_times
+            occ = person_codes * n_times + time_codes
+            # few possible (person, occasion) pairs: count them directly, no hashing
+            occ_codes = (
+                occ if n_pairs <= 8 * len(occ) + 1024 else _combined(person_codes, time_codes)
+            )
+        else:
+            occ_codes = person_codes
         dup = np.bincount(occ_codes)[occ_codes] > 1
         if dup.any():
             what = "person-occasions" if time else "persons"

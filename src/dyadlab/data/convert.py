@@ -108,7 +108,7 @@ def partner_positions(data: pd.DataFrame, *, dyad: str, time: str | None = None)
     >>> partner_positions(df, dyad="couple").tolist()
     [2, -1, 0]
     """
-    group = _codes(data, [dyad, time] if time else [dyad])
+    group = _codes(data, [dyad, time] if time else [dyad], dense=False)
     order = np.argsort(group, kind="stable")
     ordered = group[order]
     pairs = np.flatnonzero(ordered[1:] == ordered[:-1])
@@ -302,7 +302,7 @@ def _member_codes(
         unique_dyads = unique_keys // (int(person_codes.max()) + 1)
         rank = np.arange(len(unique_keys)) - np.searchsorted(unique_dyads, unique_dyads)
         return rank[inverse.reshape(-1)], ["1", "2"]
-    group = _codes(data, [dyad, time] if time else [dyad])
+    group = _codes(data, [dyad, time] if time else [dyad], dense=False)
     order = np.argsort(group, kind="stable")
     ordered = group[order]
     rank_sorted = np.arange(len(group)) - np.searchsorted(ordered, ordered)

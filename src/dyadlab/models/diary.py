@@ -38,7 +38,14 @@ from dyadlab._validation import (
 )
 from dyadlab.data import DyadicData
 from dyadlab.data.centering import _person_parts
-from dyadlab.data.checks import check_dyads, check_keys, check_not_empty, codes_once, factorize_key
+from dyadlab.data.checks import (
+    check_dyads,
+    check_keys,
+    check_not_empty,
+    codes_once,
+    factorize_key,
+    nested_codes,
+)
 from dyadlab.data.model_frame import keys_of, model_frame
 from dyadlab.exceptions import ConvergenceWarning, DyadicDataError, OptionError
 from dyadlab.models._engine import EngineFit, fit_mixed
@@ -189,8 +196,7 @@ def _check_input(
     # integer codes once, then counts by bincount (pandas groupbys cost 5× as much);
     # the keys have no missing values (check_keys)
     dcode = factorize_key(data, dyad)[0]
-    pcode = factorize_key(data, person)[0]
-    pkey = pd.factorize(dcode * (int(pcode.max()) + 1) + pcode)[0]  # person within dyad
+    pkey = nested_codes(data, dyad, person)  # person within dyad
     n_pkey = int(pkey.max()) + 1
     if role is not None:
         rcode = factorize_key(data, role)[0]
@@ -314,9 +320,8 @@ def _prepare(
         )
     member = mf.member
     dcodes = factorize_key(data, dyad, sort=True)[0].astype(np.int64)
-    pcodes = factorize_key(data, person)[0].astype(np.int64)
     # persons are nested in dyads (ids may repeat across dyads, as in nlme's dyad/person)
-    pkey = pd.factorize(dcodes * (int(pcodes.max()) + 1) + pcodes)[0]
+    pkey = nested_codes(data, dyad, person)
     if pd.api.types.is_numeric_dtype(data[time]):
         tval = _floats(data, time)
     else:
