@@ -44,6 +44,10 @@ def test_finite_differences_match_the_analytic_derivatives() -> None:
     np.testing.assert_allclose(H, hess(t)[np.ix_(inner, inner)], atol=1e-5)
     np.testing.assert_allclose(fd_hessian(grad, t, steps, inner), H, atol=1e-5)
     np.testing.assert_allclose(fd_gradient(f, t, steps, inner), grad(t) * [1, 0, 1], atol=1e-7)
+    # forward differences: one evaluation per position, first-order accurate
+    fwd = fd_gradient(f, t, 1.49e-8, at=f(t))
+    np.testing.assert_allclose(fwd, grad(t), atol=1e-6)
+    assert not np.allclose(fwd, fd_gradient(f, t, 1e-5), rtol=0, atol=1e-12)  # not central
 
 
 def test_batched_newton_minimises_every_row() -> None:

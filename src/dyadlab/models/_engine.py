@@ -103,7 +103,7 @@ from scipy import optimize
 from dyadlab.models._bootstrap import safe_solve
 from dyadlab.models._engine_covariance import CovarianceStructure
 from dyadlab.models._engine_residual import CompoundSymmetry, ResidualStructure, RowLayout
-from dyadlab.models._numerics import newton_batch, newton_polish
+from dyadlab.models._numerics import fd_gradient, newton_batch, newton_polish
 
 __all__ = [
     "EngineFit",
@@ -411,39 +411,32 @@ def loglik_gradient(
     ll, info = profiled_loglik(theta, prepared, cov, q, p, n, estimator, score=True)
     grad = np.empty(len(theta))
     if k:
+        # d ll / d theta_i = -sum(S F' * dF/dtheta_i): S F' is fixed, so the derivative
+        # of that one scalar function of the factor
         SF = info["score_S"] @ cov.factor(theta[:k])
-        for i in range(k):
-            up, dn = theta[:k].copy(), theta[:k].copy()
-            up[i] += 1e-7
-            dn[i] -= 1e-7
-            dF = (cov.factor(up) - cov.factor(dn)) / 2e-7
-            grad[i] = -float(np.sum(SF * dF))
+        grad[:k] = -fd_gradient(lambda t: float(np.sum(SF * cov.factor(t))), theta[:k], 1e-7)
     if len(theta) == k:
         return ll, grad
     coefs_at = getattr(prepared, "pattern_coefs", None)
     if coefs_at is not None and coefs_at(theta[k:]) is not None:
         d_coef = _pattern_score(prepared.sums, info, q, p, n, estimator)
-        for i in range(k, len(theta)):
-            up, dn = theta[k:].copy(), theta[k:].copy()
-            up[i - k] += 1e-6
-            dn[i - k] -= 1e-6
-            (cu, lu), (cd, ld) = coefs_at(up), coefs_at(dn)
-            grad[i] = -0.5 * (float(d_coef @ (cu - cd)) + lu - ld) / 2e-6
+
+        def weighted(t: np.ndarray) -> float:
+            coefs, logdet = coefs_at(t)
+            return float(d_coef @ coefs) + float(logdet)
+
+        grad[k:] = -0.5 * fd_gradient(weighted, theta[k:], 1e-6)
         return ll, grad
-    for i in range(k, len(theta)):
-        up = theta.copy()
-        if central:
-            dn = theta.copy()
-            up[i] += h
-            dn[i] -= h
-            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, estimator)
-            ld, _ = profiled_loglik(dn, prepared, cov, q, p, n, estimator)
-            grad[i] = (lu - ld) / (2 * h)
-        else:  # forward, scipy's 2-point step: one evaluation per parameter
-            step = 1.49e-8 * max(1.0, abs(float(theta[i])))
-            up[i] += step
-            lu, _ = profiled_loglik(up, prepared, cov, q, p, n, estimator)
-            grad[i] = (lu - ll) / (up[i] - theta[i])
+
+    def loglik(t: np.ndarray) -> float:
+        return float(profiled_loglik(t, prepared, cov, q, p, n, estimator)[0])
+
+    residual = range(k, len(theta))
+    if central:
+        grad[k:] = fd_gradient(loglik, theta, h, residual)[k:]
+    else:  # forward, scipy's 2-point step: one evaluation per parameter
+        steps = 1.49e-8 * np.maximum(1.0, np.abs(theta))
+        grad[k:] = fd_gradient(loglik, theta, steps, residual, at=ll)[k:]
     return ll, grad
 
 

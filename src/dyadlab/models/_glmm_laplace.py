@@ -299,17 +299,13 @@ class GlmmProblem:
             tr2 = np.sum(Mdiag * Wp * v)
             g_theta[k] = partial - 0.5 * (tr1 + tr2)
         grads = [g_beta, g_theta]
-        if self.family.has_dispersion:
-            h = 1e-4
-            up = params.copy()
-            up[-1] += h
-            down = params.copy()
-            down[-1] -= h
+        if self.family.has_dispersion:  # the dispersion's part by central differences
             u0 = self.u.copy()
-            fu = self.laplace(up, gradient=False)[0]
-            fd = self.laplace(down, gradient=False)[0]
+            g_disp = fd_gradient(
+                lambda t: self.laplace(t, gradient=False)[0], params, 1e-4, [len(params) - 1]
+            )
             self.u = u0
-            grads.append(np.array([(fu - fd) / (2 * h)]))
+            grads.append(g_disp[-1:])
         return value, np.concatenate(grads)
 
     # --- adaptive Gauss–Hermite quadrature ---------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,16 +71,33 @@ def _steps(t: Array, steps: Array | float) -> Array:
 
 
 def fd_gradient(
-    f: Callable[[Array], float], t: Array, steps: Array | float, inner: Array | None = None
+    f: Callable[[Array], float],
+    t: Array,
+    steps: Array | float,
+    inner: Array | Sequence[int] | None = None,
+    *,
+    at: float | None = None,
 ) -> Array:
     """Gradient of ``f`` by central differences over the ``inner`` positions (all by
-    default; zero elsewhere), with a step per position or one for all."""
+    default; zero elsewhere), with a step per position or one for all; with ``at``
+    (``f(t)``), forward differences: one evaluation per position, divided by the step
+    actually taken (``(t + h) - t`` in floating point), as scipy's 2-point rule.
+
+    Examples
+    --------
+    >>> fd_gradient(lambda t: float(t @ t), np.array([1.0, 2.0]), 1e-5).round(6).tolist()
+    [2.0, 4.0]
+    """
     h = _steps(t, steps)
     g = np.zeros(len(t))
     for i in range(len(t)) if inner is None else inner:
         e = np.zeros(len(t))
         e[i] = h[i]
-        g[i] = (f(t + e) - f(t - e)) / (2 * h[i])
+        if at is None:
+            g[i] = (f(t + e) - f(t - e)) / (2 * h[i])
+        else:
+            up = t + e
+            g[i] = (f(up) - at) / (up[i] - t[i])
     return g
 
 
