@@ -35,14 +35,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from dyadlab.models._diary_sim import DiaryParams, Simulated
+from dyadlab.models._numerics import newton_batch
 
 __all__ = ["BatchFit", "Stats", "fit_batch", "sufficient_stats", "true_theta"]
 
 _LOG2PI = math.log(2.0 * math.pi)
+_ALL = slice(None)
 
 
 @dataclass
@@ -65,15 +68,6 @@ class Stats:
         self.b_rows = np.einsum(
             "aik,g,rgkl,bjl->rgabij", e, self.days.astype(float), self.between, e
         ).reshape(reps, -1, q * q)
-
-    def take(self, idx: np.ndarray) -> Stats:
-        """The statistics of the replications ``idx``."""
-        out = object.__new__(Stats)
-        out.within, out.between = self.within[idx], self.between[idx]
-        out.n_couples, out.days, out.n_obs = self.n_couples[idx], self.days, self.n_obs[idx]
-        out.distinguishable = self.distinguishable
-        out.w_rows, out.b_rows = self.w_rows[idx], self.b_rows[idx]
-        return out
 
 
 def sufficient_stats(sim: Simulated, distinguishable: bool = True) -> Stats:
@@ -161,8 +155,11 @@ def _inv2(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inv, np.log(det)
 
 
-def _normal_equations(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, np.ndarray]:
-    """M = [X y]' V⁻¹ [X y] (R, S, q+1, q+1) and log|V| (R, S) for theta (R, S, k)."""
+def _normal_equations(
+    theta: np.ndarray, st: Stats, rows: Any = _ALL
+) -> tuple[np.ndarray, np.ndarray]:
+    """M = [X y]' V⁻¹ [X y] (R, S, q+1, q+1) and log|V| (R, S) for theta (R, S, k) of
+    the replications ``rows``."""
     sigma, g = _covs(theta, st.distinguishable)
     s_inv, s_logdet = _inv2(sigma)
     days = st.days.astype(float)
@@ -171,58 +168,29 @@ def _normal_equations(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, np.ndar
     reps, npts = theta.shape[:2]
     q = _E[st.distinguishable].shape[1]
     m = (
-        s_inv.reshape(reps, npts, 4) @ st.w_rows + a_inv.reshape(reps, npts, -1) @ st.b_rows
+        s_inv.reshape(reps, npts, 4) @ st.w_rows[rows]
+        + a_inv.reshape(reps, npts, -1) @ st.b_rows[rows]
     ).reshape(reps, npts, q, q)
-    logdet_v = np.einsum("rg,rsg->rs", st.n_couples, a_logdet) + np.einsum(
-        "rg,g,rs->rs", st.n_couples, days - 1.0, s_logdet
+    n_couples = st.n_couples[rows]
+    logdet_v = np.einsum("rg,rsg->rs", n_couples, a_logdet) + np.einsum(
+        "rg,g,rs->rs", n_couples, days - 1.0, s_logdet
     )
     return m, logdet_v
 
 
-def reml_criterion(theta: np.ndarray, st: Stats) -> np.ndarray:
-    """-2 × the REML log-likelihood (as nlme) of theta (R, S, k) → (R, S)."""
-    m, logdet_v = _normal_equations(theta, st)
+def reml_criterion(theta: np.ndarray, st: Stats, rows: Any = _ALL) -> np.ndarray:
+    """-2 × the REML log-likelihood (as nlme) of theta (R, S, k) → (R, S) of the
+    replications ``rows`` (all by default)."""
+    m, logdet_v = _normal_equations(theta, st, rows)
     q = m.shape[-1] - 1
     xx, xy, yy = m[..., :q, :q], m[..., :q, q], m[..., q, q]
     chol = np.linalg.cholesky(xx)
     z = np.linalg.solve(chol, xy[..., None])[..., 0]
     quad = yy - np.einsum("...i,...i->...", z, z)
     logdet_x = 2.0 * np.log(np.einsum("...ii->...i", chol)).sum(axis=-1)
-    n = st.n_obs[:, None]
+    n = st.n_obs[rows, None]
     out: np.ndarray = (n - q) * _LOG2PI + logdet_v + logdet_x + quad
     return out
-
-
-def _points(theta: np.ndarray, h: float) -> np.ndarray:
-    """theta, theta ± h e_i, theta + h(±e_i ±e_j) for central FD derivatives."""
-    k = theta.shape[-1]
-    steps = [np.zeros(k)]
-    eye = np.eye(k) * h
-    for i in range(k):
-        steps += [eye[i], -eye[i]]
-    for i in range(k):
-        for j in range(i + 1, k):
-            steps += [eye[i] + eye[j], eye[i] - eye[j], -eye[i] + eye[j], -eye[i] - eye[j]]
-    return theta[:, None, :] + np.array(steps)[None]
-
-
-def _derivatives(theta: np.ndarray, st: Stats, h: float) -> tuple[np.ndarray, ...]:
-    k = theta.shape[-1]
-    with np.errstate(all="ignore"):
-        f = reml_criterion(_points(theta, h), st)
-    f0 = f[:, 0]
-    fp, fm = f[:, 1 : 2 * k + 1 : 2], f[:, 2 : 2 * k + 2 : 2]
-    grad = (fp - fm) / (2 * h)
-    hess = np.empty((theta.shape[0], k, k))
-    idx = np.arange(k)
-    hess[:, idx, idx] = (fp - 2 * f0[:, None] + fm) / (h * h)
-    pos = 2 * k + 1
-    for i in range(k):
-        for j in range(i + 1, k):
-            pp, pm, mp, mm = (f[:, pos + c] for c in range(4))
-            hess[:, i, j] = hess[:, j, i] = (pp - pm - mp + mm) / (4 * h * h)
-            pos += 4
-    return f0, grad, hess
 
 
 @dataclass
@@ -237,54 +205,24 @@ class BatchFit:
     criterion: np.ndarray  # (R,) -2 REML log-likelihood
 
 
-def _step(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
-    """Newton step, or a scaled gradient step where the Hessian is not positive definite."""
-    k = grad.shape[-1]
-    step = np.empty_like(grad)
-    lam = np.linalg.eigvalsh(hess)
-    pd = lam[:, 0] > 1e-8 * np.maximum(lam[:, -1], 1.0)
-    if pd.any():
-        step[pd] = -np.linalg.solve(hess[pd], grad[pd][..., None])[..., 0]
-    if (~pd).any():
-        shift = np.maximum(-lam[~pd, 0], 0) + 1e-3 * np.maximum(np.abs(lam[~pd, -1]), 1.0)
-        reg = hess[~pd] + shift[:, None, None] * np.eye(k)
-        step[~pd] = -np.linalg.solve(reg, grad[~pd][..., None])[..., 0]
-    # at most a unit change of a log-SD or Fisher z per step
-    big = np.abs(step).max(axis=1, keepdims=True)
-    out: np.ndarray = step / np.maximum(big, 1.0)
-    return out
-
-
 def fit_batch(st: Stats, start: np.ndarray, *, max_iter: int = 60, tol: float = 1e-7) -> BatchFit:
-    """REML fits of all replications in ``st``, Newton from ``start`` (k,) or (R, k)."""
+    """REML fits of all replications in ``st``, Newton from ``start`` (k,) or (R, k).
+
+    Damped Newton steps for all replications together
+    (:func:`~dyadlab.models._numerics.newton_batch`), every step's finite-difference
+    points in one array expression; a replication stops at a Newton decrement below
+    ``tol``.
+    """
     reps = st.n_obs.shape[0]
-    theta = np.array(np.broadcast_to(start, (reps, start.shape[-1])), dtype=float)
-    active = np.arange(reps)
-    converged = np.zeros(reps, dtype=bool)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        sub = st.take(active)
-        th = theta[active]
-        f0, grad, hess = _derivatives(th, sub, 1e-4)
-        step = _step(grad, hess)
-        # halve the step until the criterion does not increase (all replications at once)
-        scales = 0.5 ** np.arange(8)
-        trial = th[:, None, :] + scales[None, :, None] * step[:, None, :]
+    theta0 = np.array(np.broadcast_to(start, (reps, start.shape[-1])), dtype=float)
+
+    def criterion(theta: np.ndarray, rows: Any) -> np.ndarray:
         with np.errstate(all="ignore"):
-            ft = reml_criterion(trial, sub)
-        ft = np.where(np.isfinite(ft), ft, np.inf)
-        ok = ft <= f0[:, None] + 1e-10 * np.abs(f0[:, None])
-        first = np.where(ok.any(axis=1), ok.argmax(axis=1), -1)
-        moved = first >= 0
-        new = th.copy()
-        new[moved] = trial[moved, first[moved]]
-        theta[active] = new
-        decrement = -np.einsum("ri,ri->r", grad, step)
-        done = (np.abs(decrement) < tol) | (np.abs(step).max(axis=1) < 1e-8) | ~moved
-        converged[active[done & moved]] = True
-        converged[active[done & ~moved & (np.abs(grad).max(axis=1) < 1e-3)]] = True
-        active = active[~done]
+            return reml_criterion(theta, st, rows)
+
+    theta, converged = newton_batch(
+        criterion, theta0, max_iter=max_iter, stacked=True, tol=tol, shift=True
+    )
     m, _ = _normal_equations(theta[:, None, :], st)
     m = m[:, 0]
     q = m.shape[-1] - 1

@@ -229,6 +229,7 @@ def newton_batch(
     max_iter: int = 100,
     stacked: bool = False,
     tol: float = 0.0,
+    shift: bool = False,
 ) -> tuple[Array, Array]:
     """Minimise ``f`` for every row of ``t0`` at once by damped Newton steps.
 
@@ -238,8 +239,10 @@ def newton_batch(
     points of every row at once, ``t`` (r, S, k), and returns (r, S): one array expression
     for all ``2k²`` finite-difference points of a step. Gradient and Hessian by central
     differences (:func:`fd_offsets`, :func:`fd_combine`); a row whose Hessian is not
-    positive definite takes a gradient step; step halving keeps every row from getting
-    worse; rows that have converged are left alone (the bootstraps of
+    positive definite takes a gradient step, or with ``shift=True`` the Newton step of the
+    Hessian shifted to positive definite (:func:`_shifted_step`: on the flat, curved
+    ridge of a variance near zero it keeps going where a gradient step crawls); step
+    halving keeps every row from getting worse; rows that have converged are left alone (the bootstraps of
     :func:`~dyadlab.models._engine.fit_gls_batch` and
     :func:`~dyadlab.models._sem.fiml_fixed_x_batch`, the diary refits of
     :func:`~dyadlab.models._diary_fastfit.fit_batch` solve thousands of problems at once).
@@ -271,10 +274,13 @@ def newton_batch(
         ta, fa = t[active], f0[active]
         grad, hess = fd_combine(fa, at(ta[:, None, :] + offsets, rows), hv)
         with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                step = np.full_like(grad, np.nan)
+            if shift:
+                step = _shifted_step(grad, hess)
+            else:
+                try:
+                    step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+                except np.linalg.LinAlgError:
+                    step = np.full_like(grad, np.nan)
         bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
         step[bad] = 0.1 * grad[bad]
         step = np.clip(step, -1.0, 1.0)
@@ -296,6 +302,21 @@ def newton_batch(
         converged[active[~moved & (gmax < 1e-3)]] = True
         active = active[moved & ~done]
     return t, converged
+
+
+def _shifted_step(grad: Array, hess: Array) -> Array:
+    """``H⁻¹ g`` per row, with ``H`` shifted by a multiple of the identity where it is not
+    positive definite, scaled as a whole to at most 1 per parameter (NaN where ``H`` is
+    not finite: the caller's gradient step)."""
+    step = np.full_like(grad, np.nan)
+    ok = np.isfinite(hess).all(axis=(1, 2)) & np.isfinite(grad).all(axis=1)
+    h, g = hess[ok], grad[ok]
+    lam = np.linalg.eigvalsh(h)
+    lift = np.maximum(-lam[:, 0], 0) + 1e-3 * np.maximum(np.abs(lam[:, -1]), 1.0)
+    lift[lam[:, 0] > 1e-8 * np.maximum(lam[:, -1], 1.0)] = 0.0  # positive definite
+    s = np.linalg.solve(h + lift[:, None, None] * np.eye(h.shape[-1]), g[..., None])[..., 0]
+    step[ok] = s / np.maximum(np.abs(s).max(axis=1, keepdims=True), 1.0)
+    return step
 
 
 def normal_loglik(c: Array, cov: Array) -> float:
