@@ -242,13 +242,13 @@ def newton_batch(
     positive definite takes a gradient step, or with ``shift=True`` the Newton step of the
     Hessian shifted to positive definite (:func:`_shifted_step`: on the flat, curved
     ridge of a variance near zero it keeps going where a gradient step crawls); step
-    halving keeps every row from getting worse; rows that have converged are left alone (the bootstraps of
-    :func:`~dyadlab.models._engine.fit_gls_batch` and
+    halving keeps every row from getting worse; rows that have converged are left alone
+    (the bootstraps of :func:`~dyadlab.models._engine.fit_gls_batch` and
     :func:`~dyadlab.models._sem.fiml_fixed_x_batch`, the diary refits of
     :func:`~dyadlab.models._diary_fastfit.fit_batch` solve thousands of problems at once).
 
     A row stops when its step is below 1e-8, its gradient below 1e-9, its Newton
-    decrement ``-g'step`` below ``tol`` (after taking that step), or no halving of the
+    decrement ``g'H⁻¹g`` below ``tol`` (after taking that step), or no halving of the
     step lowers ``f``. Returns the rows' minimisers and whether each converged (stopped
     other than by ``max_iter``; by failed halving only with a gradient below 1e-3, the
     optimum up to rounding).
