@@ -57,9 +57,29 @@ def test_batched_newton_minimises_every_row() -> None:
     def fb(t: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
         return np.array([f(ti - s) for ti, s in zip(t, shift[rows], strict=True)])
 
-    t = newton_batch(fb, np.zeros((3, 3)))
+    t, converged = newton_batch(fb, np.zeros((3, 3)))
+    assert converged.all()
     for r in range(3):
         np.testing.assert_allclose(grad(t[r] - shift[r]), 0.0, atol=1e-7)
+
+
+def test_batched_newton_on_stacked_points_takes_the_same_steps() -> None:
+    """``stacked=True`` (all finite-difference points of a row in one call) changes how
+    ``f`` is called, not the steps; a row that cannot improve reports no convergence."""
+    shift = np.array([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
+
+    def fb(t: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        return np.array([f(ti - s) for ti, s in zip(t, shift[rows], strict=True)])
+
+    def stacked(t: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        return np.array([[f(p - s) for p in ti] for ti, s in zip(t, shift[rows], strict=True)])
+
+    one, ok_one = newton_batch(fb, np.zeros((2, 3)))
+    both, ok_both = newton_batch(stacked, np.zeros((2, 3)), stacked=True)
+    np.testing.assert_array_equal(one, both)
+    assert ok_one.all() and ok_both.all()
+    _, ok = newton_batch(fb, np.zeros((2, 3)), max_iter=1)
+    assert not ok.any()
 
 
 @pytest.mark.parametrize("with_grad", [False, True])

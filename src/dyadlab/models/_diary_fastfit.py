@@ -16,9 +16,41 @@ of two kinds of small cross-product matrices: the pooled within-couple products 
 ``(x1, x2, y1, y2)`` (4 × 4) and, per number of days, the between-couple products of
 ``(1, x̄1, x̄2, ȳ1, ȳ2)`` (5 × 5). A replication is reduced to those once; the REML
 criterion of any variance parameters then costs a few 7 × 7 operations, done for all
-replications (and all finite-difference points) in one array expression. Newton steps
-with finite-difference derivatives, started at the true values, reach the optimum in
-a handful of iterations.
+replications (and all finite-difference points) in one array expression. The shared
+batched Newton (:func:`~dyadlab.models._numerics.newton_batch`), started at the true
+values (power) or the fitted ones (refits), reaches the optimum in a handful of steps.
+
+What is the engine's here
+-------------------------
+The criterion is the engine's profiled REML log-likelihood, with the engine's
+parameters: ``Sigma⁻¹`` comes from the pattern weights of
+:class:`~dyadlab.models._engine_residual.CompoundSymmetry` (``coefs``), ``G = F F'``
+from the factor of the engine's covariance structure (``Unstructured(2)``, or
+``Exchangeable(1)`` for indistinguishable members), both relative to member 0's
+residual variance, and ``beta`` and ``sigma²`` are profiled out by
+:func:`~dyadlab.models._engine._loglik`, the formula of
+:func:`~dyadlab.models._engine.fit_mixed` and
+:func:`~dyadlab.models._engine.fit_gls_batch`. ``tests/models/test_diary_fastfit.py``
+checks the criterion against :func:`~dyadlab.models._engine.profiled_loglik` on the
+same data at arbitrary parameters (to 1e-8), and a fitted ``theta`` is a start for
+``fit_mixed`` as it is.
+
+What is not: the way ``[X y]' V⁻¹ [X y]`` and ``log |V|`` are assembled. The engine's
+``_core`` takes per-dyad cross products ``Z_d' Λ⁻¹ W_d`` and applies Woodbury with a
+``q × q`` block per dyad, for one parameter vector and one data set per call (a
+Cholesky looped over ``q``, scalars out of ``_profile``, a per-fit fallback for a
+singular ``X'V⁻¹X``). A batch of 1,000 refits of 100 couples × 21 days needs about
+1,000 × 5 Newton steps × 50 finite-difference points = 250,000 criterion values: at
+the 0.4 ms one ``profiled_loglik`` call takes there (0.3 ms at 8 couples × 7 days;
+one BLAS thread), about 100 s, where the target is 5 s for everything (here the whole
+batch, outcomes drawn included, takes about 0.6 s of CPU). The
+Woodbury correction is quadratic in the per-dyad products, so couples cannot be
+summed before it, except where they share ``A_d``: couples with the same number of
+complete days, whose correction is a contraction of their summed 5 × 5 products, which
+is what the ``between`` statistics hold. Feeding that to ``_core`` would need
+dyad-group weights in its log-determinant and batch axes over parameters and data sets
+through ``_core``, ``_batched_chol_solve`` and ``_profile``: a rewrite of the hot path
+of every engine fit, left to a later change.
 
 Examples
 --------
@@ -35,14 +67,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from dyadlab.models._diary_sim import DiaryParams, Simulated
+from dyadlab.models._engine import _loglik
+from dyadlab.models._engine_covariance import CovarianceStructure, Exchangeable, Unstructured
+from dyadlab.models._engine_residual import CompoundSymmetry
+from dyadlab.models._numerics import newton_batch
 
-__all__ = ["BatchFit", "Stats", "fit_batch", "sufficient_stats", "true_theta"]
+__all__ = [
+    "BatchFit",
+    "Stats",
+    "engine_theta",
+    "fit_batch",
+    "structures",
+    "sufficient_stats",
+    "true_theta",
+]
 
-_LOG2PI = math.log(2.0 * math.pi)
+_ALL = slice(None)
 
 
 @dataclass
@@ -65,15 +110,6 @@ class Stats:
         self.b_rows = np.einsum(
             "aik,g,rgkl,bjl->rgabij", e, self.days.astype(float), self.between, e
         ).reshape(reps, -1, q * q)
-
-    def take(self, idx: np.ndarray) -> Stats:
-        """The statistics of the replications ``idx``."""
-        out = object.__new__(Stats)
-        out.within, out.between = self.within[idx], self.between[idx]
-        out.n_couples, out.days, out.n_obs = self.n_couples[idx], self.days, self.n_obs[idx]
-        out.distinguishable = self.distinguishable
-        out.w_rows, out.b_rows = self.w_rows[idx], self.b_rows[idx]
-        return out
 
 
 def sufficient_stats(sim: Simulated, distinguishable: bool = True) -> Stats:
@@ -121,34 +157,43 @@ def _selectors(distinguishable: bool) -> np.ndarray:
 _E = {True: _selectors(True), False: _selectors(False)}
 
 
-def true_theta(p: DiaryParams) -> np.ndarray:
-    """The variance parameters of :class:`DiaryParams` on the optimiser's scale.
+def structures(distinguishable: bool) -> tuple[CovarianceStructure, CompoundSymmetry]:
+    """The engine's structures of the model: random role intercepts (unstructured, or
+    exchangeable between indistinguishable members) and compound-symmetry residuals."""
+    cov = Unstructured(2) if distinguishable else Exchangeable(1)
+    return cov, CompoundSymmetry(distinguishable=distinguishable)
 
-    Distinguishable: log residual SDs, Fisher-z residual correlation, log intercept
-    SDs, Fisher-z intercept correlation (6); indistinguishable: one SD each (4).
+
+def engine_theta(
+    sd_residual: Any, r_e: float, sd_intercept: Any, cor_intercepts: float, distinguishable: bool
+) -> np.ndarray:
+    """The engine's parameters of the variances (member 0's SD first; an SD pair or one).
+
+    The log-Cholesky factor of the intercepts' covariance relative to member 0's residual
+    variance (or, exchangeable, the log SDs of the sum and difference components), then
+    the log SD ratio (distinguishable) and Fisher-z correlation of the residuals, as
+    :func:`~dyadlab.models._engine.fit_mixed` has them. SDs are floored at 1e-3 of the
+    residual SD and correlations clipped to ±0.999, so that a start on a boundary is
+    still a start.
     """
-    z = [math.atanh(p.r_e), math.atanh(p.cor_intercepts)]
-    ls = [math.log(max(s, 1e-3)) for s in p.sd_residual]
-    li = [math.log(max(s, 1e-3)) for s in p.sd_intercept]
-    if p.distinguishable:
-        return np.array([ls[0], ls[1], z[0], li[0], li[1], z[1]])
-    return np.array([sum(ls) / 2, z[0], sum(li) / 2, z[1]])
-
-
-def _covs(theta: np.ndarray, distinguishable: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Sigma and G (..., 2, 2) from theta (..., k)."""
+    sd_e = np.broadcast_to(np.asarray(sd_residual, dtype=float), (2,))
+    sd_u = np.maximum(np.broadcast_to(np.asarray(sd_intercept, dtype=float), (2,)), 1e-3 * sd_e[0])
+    if not distinguishable:
+        sd_e, sd_u = np.full(2, math.sqrt(sd_e @ sd_e / 2)), np.full(2, math.sqrt(sd_u @ sd_u / 2))
+    r_u, r_e = (float(np.clip(r, -0.999, 0.999)) for r in (cor_intercepts, r_e))
+    s0, s1 = sd_u / sd_e[0]
+    c = r_u * s0 * s1
     if distinguishable:
-        s0, s1, r, t0, t1, c = (theta[..., i] for i in range(6))
-    else:
-        s0, r, t0, c = (theta[..., i] for i in range(4))
-        s1, t1 = s0, t0
+        chol = np.linalg.cholesky(np.array([[s0 * s0, c], [c, s1 * s1]]))
+        cov = [math.log(chol[0, 0]), chol[1, 0], math.log(chol[1, 1])]
+        return np.array([*cov, math.log(sd_e[1] / sd_e[0]), math.atanh(r_e)])
+    return np.array([0.5 * math.log(s0 * s0 + c), 0.5 * math.log(s0 * s0 - c), math.atanh(r_e)])
 
-    def cov(la: np.ndarray, lb: np.ndarray, z: np.ndarray) -> np.ndarray:
-        a, b = np.exp(la), np.exp(lb)
-        off = np.tanh(z) * a * b
-        return np.stack([np.stack([a * a, off], -1), np.stack([off, b * b], -1)], -2)
 
-    return cov(s0, s1, r), cov(t0, t1, c)
+def true_theta(p: DiaryParams) -> np.ndarray:
+    """The variance parameters of :class:`DiaryParams` on the engine's scale
+    (:func:`engine_theta`): 5 distinguishable, 3 indistinguishable."""
+    return engine_theta(p.sd_residual, p.r_e, p.sd_intercept, p.cor_intercepts, p.distinguishable)
 
 
 def _inv2(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,68 +206,51 @@ def _inv2(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inv, np.log(det)
 
 
-def _normal_equations(theta: np.ndarray, st: Stats) -> tuple[np.ndarray, np.ndarray]:
-    """M = [X y]' V⁻¹ [X y] (R, S, q+1, q+1) and log|V| (R, S) for theta (R, S, k)."""
-    sigma, g = _covs(theta, st.distinguishable)
-    s_inv, s_logdet = _inv2(sigma)
+def _normal_equations(
+    theta: np.ndarray, st: Stats, rows: Any = _ALL
+) -> tuple[np.ndarray, np.ndarray]:
+    """M = [X y]' V⁻¹ [X y] (R, S, q+1, q+1) and log|V| (R, S), V relative to member 0's
+    residual variance, for the engine's parameters theta (R, S, k) of the replications
+    ``rows``: Sigma⁻¹ from the residual structure's pattern weights, G = F F' from the
+    covariance structure's factor."""
+    cov, residual = structures(st.distinguishable)
+    f = cov.factor(theta[..., : cov.n_params])
+    g = f @ np.swapaxes(f, -1, -2)
+    w, logdet = residual.coefs(theta[..., cov.n_params :])
+    s_inv = np.stack([w[..., [0, 2]], w[..., [2, 1]]], -2)  # the pair's precision
+    s_logdet = logdet[..., 0]
     days = st.days.astype(float)
-    a = days[:, None, None] * g[..., None, :, :] + sigma[..., None, :, :]  # (R,S,K,2,2)
-    a_inv, a_logdet = _inv2(a)
+    a = days[:, None, None] * g[..., None, :, :] + _inv2(s_inv)[0][..., None, :, :]
+    a_inv, a_logdet = _inv2(a)  # (R, S, K, 2, 2)
     reps, npts = theta.shape[:2]
     q = _E[st.distinguishable].shape[1]
     m = (
-        s_inv.reshape(reps, npts, 4) @ st.w_rows + a_inv.reshape(reps, npts, -1) @ st.b_rows
+        s_inv.reshape(reps, npts, 4) @ st.w_rows[rows]
+        + a_inv.reshape(reps, npts, -1) @ st.b_rows[rows]
     ).reshape(reps, npts, q, q)
-    logdet_v = np.einsum("rg,rsg->rs", st.n_couples, a_logdet) + np.einsum(
-        "rg,g,rs->rs", st.n_couples, days - 1.0, s_logdet
+    n_couples = st.n_couples[rows]
+    logdet_v = np.einsum("rg,rsg->rs", n_couples, a_logdet) + np.einsum(
+        "rg,g,rs->rs", n_couples, days - 1.0, s_logdet
     )
     return m, logdet_v
 
 
-def reml_criterion(theta: np.ndarray, st: Stats) -> np.ndarray:
-    """-2 × the REML log-likelihood (as nlme) of theta (R, S, k) → (R, S)."""
-    m, logdet_v = _normal_equations(theta, st)
-    q = m.shape[-1] - 1
-    xx, xy, yy = m[..., :q, :q], m[..., :q, q], m[..., q, q]
-    chol = np.linalg.cholesky(xx)
-    z = np.linalg.solve(chol, xy[..., None])[..., 0]
-    quad = yy - np.einsum("...i,...i->...", z, z)
-    logdet_x = 2.0 * np.log(np.einsum("...ii->...i", chol)).sum(axis=-1)
-    n = st.n_obs[:, None]
-    out: np.ndarray = (n - q) * _LOG2PI + logdet_v + logdet_x + quad
+def _profiled(m: np.ndarray, logdet_v: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The engine's profiled REML log-likelihood (:func:`~dyadlab.models._engine._loglik`)
+    from ``M`` and ``log|V|``; also ``log RSS``."""
+    p = m.shape[-1] - 1
+    log_diag = np.log(np.einsum("...ii->...i", np.linalg.cholesky(m)))
+    log_rss, logdet_x = 2.0 * log_diag[..., p], 2.0 * log_diag[..., :p].sum(axis=-1)
+    return _loglik(log_rss, logdet_x, logdet_v, n, p, "REML"), log_rss
+
+
+def reml_criterion(theta: np.ndarray, st: Stats, rows: Any = _ALL) -> np.ndarray:
+    """-2 × the profiled REML log-likelihood (as nlme, and as the engine's
+    :func:`~dyadlab.models._engine.profiled_loglik`) of theta (R, S, k) → (R, S) of the
+    replications ``rows`` (all by default)."""
+    m, logdet_v = _normal_equations(theta, st, rows)
+    out: np.ndarray = -2.0 * _profiled(m, logdet_v, st.n_obs[rows, None])[0]
     return out
-
-
-def _points(theta: np.ndarray, h: float) -> np.ndarray:
-    """theta, theta ± h e_i, theta + h(±e_i ±e_j) for central FD derivatives."""
-    k = theta.shape[-1]
-    steps = [np.zeros(k)]
-    eye = np.eye(k) * h
-    for i in range(k):
-        steps += [eye[i], -eye[i]]
-    for i in range(k):
-        for j in range(i + 1, k):
-            steps += [eye[i] + eye[j], eye[i] - eye[j], -eye[i] + eye[j], -eye[i] - eye[j]]
-    return theta[:, None, :] + np.array(steps)[None]
-
-
-def _derivatives(theta: np.ndarray, st: Stats, h: float) -> tuple[np.ndarray, ...]:
-    k = theta.shape[-1]
-    with np.errstate(all="ignore"):
-        f = reml_criterion(_points(theta, h), st)
-    f0 = f[:, 0]
-    fp, fm = f[:, 1 : 2 * k + 1 : 2], f[:, 2 : 2 * k + 2 : 2]
-    grad = (fp - fm) / (2 * h)
-    hess = np.empty((theta.shape[0], k, k))
-    idx = np.arange(k)
-    hess[:, idx, idx] = (fp - 2 * f0[:, None] + fm) / (h * h)
-    pos = 2 * k + 1
-    for i in range(k):
-        for j in range(i + 1, k):
-            pp, pm, mp, mm = (f[:, pos + c] for c in range(4))
-            hess[:, i, j] = hess[:, j, i] = (pp - pm - mp + mm) / (4 * h * h)
-            pos += 4
-    return f0, grad, hess
 
 
 @dataclass
@@ -237,60 +265,31 @@ class BatchFit:
     criterion: np.ndarray  # (R,) -2 REML log-likelihood
 
 
-def _step(grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
-    """Newton step, or a scaled gradient step where the Hessian is not positive definite."""
-    k = grad.shape[-1]
-    step = np.empty_like(grad)
-    lam = np.linalg.eigvalsh(hess)
-    pd = lam[:, 0] > 1e-8 * np.maximum(lam[:, -1], 1.0)
-    if pd.any():
-        step[pd] = -np.linalg.solve(hess[pd], grad[pd][..., None])[..., 0]
-    if (~pd).any():
-        shift = np.maximum(-lam[~pd, 0], 0) + 1e-3 * np.maximum(np.abs(lam[~pd, -1]), 1.0)
-        reg = hess[~pd] + shift[:, None, None] * np.eye(k)
-        step[~pd] = -np.linalg.solve(reg, grad[~pd][..., None])[..., 0]
-    # at most a unit change of a log-SD or Fisher z per step
-    big = np.abs(step).max(axis=1, keepdims=True)
-    out: np.ndarray = step / np.maximum(big, 1.0)
-    return out
+def fit_batch(st: Stats, start: np.ndarray, *, max_iter: int = 200, tol: float = 1e-7) -> BatchFit:
+    """REML fits of all replications in ``st``, Newton from ``start`` (k,) or (R, k).
 
-
-def fit_batch(st: Stats, start: np.ndarray, *, max_iter: int = 60, tol: float = 1e-7) -> BatchFit:
-    """REML fits of all replications in ``st``, Newton from ``start`` (k,) or (R, k)."""
+    Damped Newton steps for all replications together
+    (:func:`~dyadlab.models._numerics.newton_batch`), every step's finite-difference
+    points in one array expression; a replication stops at a Newton decrement below
+    ``tol``.
+    """
     reps = st.n_obs.shape[0]
-    theta = np.array(np.broadcast_to(start, (reps, start.shape[-1])), dtype=float)
-    active = np.arange(reps)
-    converged = np.zeros(reps, dtype=bool)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        sub = st.take(active)
-        th = theta[active]
-        f0, grad, hess = _derivatives(th, sub, 1e-4)
-        step = _step(grad, hess)
-        # halve the step until the criterion does not increase (all replications at once)
-        scales = 0.5 ** np.arange(8)
-        trial = th[:, None, :] + scales[None, :, None] * step[:, None, :]
+    theta0 = np.array(np.broadcast_to(start, (reps, start.shape[-1])), dtype=float)
+
+    def criterion(theta: np.ndarray, rows: Any) -> np.ndarray:
         with np.errstate(all="ignore"):
-            ft = reml_criterion(trial, sub)
-        ft = np.where(np.isfinite(ft), ft, np.inf)
-        ok = ft <= f0[:, None] + 1e-10 * np.abs(f0[:, None])
-        first = np.where(ok.any(axis=1), ok.argmax(axis=1), -1)
-        moved = first >= 0
-        new = th.copy()
-        new[moved] = trial[moved, first[moved]]
-        theta[active] = new
-        decrement = -np.einsum("ri,ri->r", grad, step)
-        done = (np.abs(decrement) < tol) | (np.abs(step).max(axis=1) < 1e-8) | ~moved
-        converged[active[done & moved]] = True
-        converged[active[done & ~moved & (np.abs(grad).max(axis=1) < 1e-3)]] = True
-        active = active[~done]
-    m, _ = _normal_equations(theta[:, None, :], st)
-    m = m[:, 0]
+            return reml_criterion(theta, st, rows)
+
+    theta, converged = newton_batch(
+        criterion, theta0, max_iter=max_iter, stacked=True, tol=tol, shift=True
+    )
+    m, logdet_v = _normal_equations(theta[:, None, :], st)
+    m, logdet_v = m[:, 0], logdet_v[:, 0]
     q = m.shape[-1] - 1
-    cov = np.linalg.inv(m[:, :q, :q])
-    beta = np.einsum("rij,rj->ri", cov, m[:, :q, q])
-    crit = reml_criterion(theta[:, None, :], st)[:, 0]
+    ll, log_rss = _profiled(m, logdet_v, st.n_obs)
+    xx_inv = np.linalg.inv(m[:, :q, :q])
+    beta = np.einsum("rij,rj->ri", xx_inv, m[:, :q, q])
+    sigma2 = np.exp(log_rss) / (st.n_obs - q)  # member 0's residual variance
     n_couples = st.n_couples.sum(axis=1)
     # nlme's df: every column varies within couples (role indicators too, when
     # distinguishable); the pooled intercept is constant (df of the larger stratum)
@@ -302,9 +301,9 @@ def fit_batch(st: Stats, start: np.ndarray, *, max_iter: int = 60, tol: float = 
         df[:, 0] = np.maximum(inner, n_couples - 1)
     return BatchFit(
         beta=beta,
-        se=np.sqrt(np.einsum("rii->ri", cov)),
+        se=np.sqrt(sigma2[:, None] * np.einsum("rii->ri", xx_inv)),
         theta=theta,
         df=df,
         converged=converged,
-        criterion=crit,
+        criterion=-2.0 * ll,
     )

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab.exceptions import DyadicDataError, OptionError
-from dyadlab.models._diary_fastfit import Stats, fit_batch
+from dyadlab.models._diary_fastfit import Stats, engine_theta, fit_batch
 
 if TYPE_CHECKING:
     from dyadlab.models.diary import DiaryResult
@@ -186,18 +186,15 @@ def _component(result: DiaryResult, name: str, role: Any = None) -> float:
 
 
 def _start(result: DiaryResult) -> np.ndarray:
-    """The fitted variance parameters on :mod:`_diary_fastfit`'s scale (warm start)."""
+    """The fitted variance parameters on the engine's scale (warm start)."""
     roles: list[Any] = result.roles if result.distinguishable else [None]
-
-    def log_sd(name: str, role: Any) -> float:
-        return math.log(max(_component(result, name, role), 1e-3))
-
-    def z(name: str) -> float:
-        return math.atanh(float(np.clip(_component(result, name), -0.999, 0.999)))
-
-    res_sd = [log_sd("sd_residual", r) for r in roles]
-    int_sd = [log_sd("sd_intercept", r) for r in roles]
-    return np.array([*res_sd, z("residual_correlation"), *int_sd, z("cor_intercepts")], dtype=float)
+    return engine_theta(
+        [_component(result, "sd_residual", r) for r in roles],
+        _component(result, "residual_correlation"),
+        [_component(result, "sd_intercept", r) for r in roles],
+        _component(result, "cor_intercepts"),
+        result.distinguishable,
+    )
 
 
 def engine_start(
@@ -208,10 +205,10 @@ def engine_start(
     For :func:`~dyadlab.models.diary.diary`'s default model (``residual="cs"``, REML,
     one predictor) when every occasion has both partners: the optimum found from
     sufficient statistics (a few 7 × 7 operations per Newton step), on the engine's
-    scale (log-Cholesky factor of the random-intercept covariance relative to member
-    0's residual variance, then the log SD ratio and Fisher-z correlation of the
-    residuals). The engine then only confirms it and computes the curvature. None when
-    the data do not allow it or the search did not converge (the engine starts as usual).
+    scale already (:func:`~dyadlab.models._diary_fastfit.engine_theta`). The engine then
+    only confirms it and computes the curvature. None when the data do not allow it, the
+    search did not converge or a variance or correlation is at its boundary (the engine
+    starts as usual).
     """
     pairs = _pairs(arrays)
     if pairs is None:
@@ -222,30 +219,12 @@ def engine_start(
         )
         fit = fit_batch(stats, start=_moment_start(stats, float(np.std(arrays[y]))))
     theta = fit.theta[0]
-    if not (fit.converged[0] and np.all(np.isfinite(theta))):
-        return None
-    if distinguishable:
-        ls0, ls1, z_e, li0, li1, z_u = theta
-        residual = [ls1 - ls0, z_e]
-    else:
-        ls0, z_e, li0, z_u = theta
-        li1, residual = li0, [z_e]
-    s0, s1 = math.exp(li0 - ls0), math.exp(li1 - ls0)  # relative to the residual SD
-    c = math.tanh(z_u) * s0 * s1
-    try:
-        if distinguishable:
-            chol = np.linalg.cholesky(np.array([[s0 * s0, c], [c, s1 * s1]]))
-            cov = [math.log(chol[0, 0]), chol[1, 0], math.log(chol[1, 1])]
-        else:  # Exchangeable(1): log SDs of the sum and difference components
-            cov = [0.5 * math.log(s0 * s0 + c), 0.5 * math.log(s0 * s0 - c)]
-    except (np.linalg.LinAlgError, ValueError):
-        return None  # a variance or correlation at its boundary: the engine's own start
-    out = np.array([*cov, *residual], dtype=float)
-    return out if np.all(np.isfinite(out)) and np.all(np.abs(out) < 7) else None
+    ok = fit.converged[0] and np.all(np.isfinite(theta)) and np.all(np.abs(theta) < 7)
+    return theta if ok else None
 
 
 def _moment_start(stats: Stats, sd_y: float) -> np.ndarray:
-    """Variance parameters by moments, on :mod:`_diary_fastfit`'s scale (first replication).
+    """Variance parameters by moments, on the engine's scale (first replication).
 
     The within-couple regression of both outcomes on both predictors gives the residual
     covariance ``Sigma``; the couples' mean residuals (with those slopes) vary by
@@ -253,8 +232,8 @@ def _moment_start(stats: Stats, sd_y: float) -> np.ndarray:
     then needs a few steps, not the several from a blind start); a blind start (half
     of the outcome's variance between couples, half within) where a moment is unusable.
     """
-    ls = math.log(max(sd_y, 1e-8) * math.sqrt(0.5))
-    blind = [ls, ls, math.atanh(0.2), ls, ls, 0.0]
+    sd = max(sd_y, 1e-8) * math.sqrt(0.5)
+    sd_e, r_e, sd_u, r_u = [sd, sd], 0.2, [sd, sd], 0.0
     w = stats.within[0, 1:, 1:]  # x1, x2, y1, y2 deviations
     n_couples = float(stats.n_couples[0].sum())
     n_pairs = float(stats.n_obs[0]) / 2.0
@@ -269,22 +248,17 @@ def _moment_start(stats: Stats, sd_y: float) -> np.ndarray:
         between = lin @ b @ lin.T / n_couples - np.outer(mean, mean)
         t_inv = float(stats.n_couples[0] @ (1.0 / stats.days)) / n_couples
         g = between - sigma * t_inv
+        moments = np.isfinite(sigma).all() and np.isfinite(g).all()
     except np.linalg.LinAlgError:
-        return np.array(blind if stats.distinguishable else [ls, blind[2], ls, 0.0])
-    out = list(blind)
-    sd_e = np.sqrt(np.clip(np.diag(sigma), 0.0, None))
-    if np.all(sd_e > 0):
-        r = float(np.clip(sigma[0, 1] / (sd_e[0] * sd_e[1]), -0.9, 0.9))
-        out[:3] = [math.log(sd_e[0]), math.log(sd_e[1]), math.atanh(r)]
-    sd_u = np.sqrt(np.clip(np.diag(g), 0.0, None))
-    if np.all(sd_u > 1e-2 * sd_e):
-        r = float(np.clip(g[0, 1] / (sd_u[0] * sd_u[1]), -0.9, 0.9))
-        out[3:] = [math.log(sd_u[0]), math.log(sd_u[1]), math.atanh(r)]
-    if not np.all(np.isfinite(out)):
-        out = blind
-    if stats.distinguishable:
-        return np.array(out)
-    return np.array([(out[0] + out[1]) / 2, out[2], (out[3] + out[4]) / 2, out[5]])
+        moments = False
+    if moments:
+        e = np.sqrt(np.clip(np.diag(sigma), 0.0, None))
+        if np.all(e > 0):
+            sd_e, r_e = list(e), float(np.clip(sigma[0, 1] / (e[0] * e[1]), -0.9, 0.9))
+        u = np.sqrt(np.clip(np.diag(g), 0.0, None))
+        if np.all(u > 1e-2 * e):
+            sd_u, r_u = list(u), float(np.clip(g[0, 1] / (u[0] * u[1]), -0.9, 0.9))
+    return engine_theta(sd_e, r_e, sd_u, r_u, stats.distinguishable)
 
 
 def _pair_stats(

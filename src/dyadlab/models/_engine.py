@@ -782,6 +782,6 @@ def fit_gls_batch(
         return out
 
     with np.errstate(all="ignore"):  # a singular resample's rows become NaN
-        t = newton_batch(negll, np.tile(np.asarray(start, dtype=float), (len(weights), 1)))
+        t, _ = newton_batch(negll, np.tile(np.asarray(start, dtype=float), (len(weights), 1)))
     c, _ = full(t, slice(None))
     return safe_solve(c[:, :p, :p], c[:, :p, p:])[..., 0]

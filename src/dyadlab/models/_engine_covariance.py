@@ -62,10 +62,11 @@ def _tril(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _chol_from(theta: np.ndarray, k: int) -> np.ndarray:
-    L = np.zeros((k, k))
+    """The log-Cholesky factor (..., k, k) of ``theta`` (..., k(k+1)/2)."""
+    L = np.zeros((*theta.shape[:-1], k, k))
     rows, cols, d = _tril(k)
-    L[rows, cols] = theta
-    L[d, d] = np.exp(L[d, d])
+    L[..., rows, cols] = theta
+    L[..., d, d] = np.exp(L[..., d, d])
     return L
 
 
@@ -97,7 +98,12 @@ def _start_scale(Z: np.ndarray) -> np.ndarray:
 
 
 class CovarianceStructure:
-    """Base class: ``n_params``, ``factor(theta)``, ``start``, ``bounds``, ``at_boundary``."""
+    """Base class: ``n_params``, ``factor(theta)``, ``start``, ``bounds``, ``at_boundary``.
+
+    ``factor`` of :class:`Unstructured` and :class:`Exchangeable` also takes a stack of
+    parameter vectors (..., n_params) and returns (..., q, q) (the batched diary fits of
+    :mod:`dyadlab.models._diary_fastfit`).
+    """
 
     q: int
     n_params: int
@@ -153,11 +159,14 @@ class Exchangeable(CovarianceStructure):
         self.n_params = k * (k + 1)
 
     def factor(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
         h = self.n_params // 2
-        L1 = _chol_from(np.asarray(theta[:h], dtype=float), self.k)
-        L2 = _chol_from(np.asarray(theta[h:], dtype=float), self.k)
+        L1 = _chol_from(theta[..., :h], self.k)
+        L2 = _chol_from(theta[..., h:], self.k)
         s = 1.0 / math.sqrt(2.0)
-        return s * np.block([[L1, L2], [L1, -L2]])
+        rows = [np.concatenate([L1, L2], -1), np.concatenate([L1, -L2], -1)]
+        out: np.ndarray = s * np.concatenate(rows, -2)
+        return out
 
     def start(self, Z: np.ndarray, resid: np.ndarray, layout: RowLayout) -> np.ndarray:
         scale = _start_scale(Z[:, : self.k])

@@ -317,6 +317,22 @@ class CompoundSymmetry(ResidualStructure):
     def _dense_corr(self, same_person, same_time, tim, rho, phi):  # type: ignore[no-untyped-def]
         return np.where(same_person & same_time, 1.0, np.where(same_time, rho, 0.0))
 
+    def coefs(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the five patterns (..., 5) and of the log-determinant's two counts
+        (..., 2) at ``theta`` (..., n_params): one set of parameters, or a stack of them.
+
+        The patterns: member 0's rows of the pairs, member 1's, the pairs' cross products
+        (the first three: the inverse of the pair's covariance ``[[1, rho delta], [rho
+        delta, delta²]]``), member 0's and member 1's rows without partner; the counts:
+        pairs (``log`` of the pair's covariance determinant) and member 1's single rows.
+        """
+        theta = np.asarray(theta, dtype=float)
+        log_delta = theta[..., 0] if self.distinguishable else np.zeros(theta.shape[:-1])
+        rho = np.tanh(theta[..., -1])
+        d2, one = np.exp(2 * log_delta), 1.0 - rho * rho
+        coefs = [1 / one, 1 / (d2 * one), -rho / (np.sqrt(d2) * one), np.ones_like(rho), 1 / d2]
+        return np.stack(coefs, -1), np.stack([2 * log_delta + np.log(one), 2 * log_delta], -1)
+
     def prepare(self, W: np.ndarray, q: int, layout: RowLayout) -> _CSPrepared:
         a, b, single = _occasion_pairs(layout)
         s0 = single[layout.member[single] == 0]
@@ -337,14 +353,8 @@ class _CSPrepared:
         self.st, self.sums, self.counts = st, sums, counts
 
     def coefs(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weights of the five patterns (..., 5) and of the log-determinant's two counts
-        (..., 2) at ``theta`` (..., n_params): one set of parameters, or a stack of them."""
-        theta = np.asarray(theta, dtype=float)
-        log_delta = theta[..., 0] if self.st.distinguishable else np.zeros(theta.shape[:-1])
-        rho = np.tanh(theta[..., -1])
-        d2, one = np.exp(2 * log_delta), 1.0 - rho * rho
-        coefs = [1 / one, 1 / (d2 * one), -rho / (np.sqrt(d2) * one), np.ones_like(rho), 1 / d2]
-        return np.stack(coefs, -1), np.stack([2 * log_delta + np.log(one), 2 * log_delta], -1)
+        """:meth:`CompoundSymmetry.coefs`."""
+        return self.st.coefs(theta)
 
     def pattern_coefs(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """The weights of the precision's patterns and ``log|Lambda|``."""

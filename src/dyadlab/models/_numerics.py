@@ -28,9 +28,11 @@ import numpy as np
 
 __all__ = [
     "blas_single_thread",
+    "fd_combine",
     "fd_derivatives",
     "fd_gradient",
     "fd_hessian",
+    "fd_offsets",
     "newton_batch",
     "newton_polish",
     "normal_loglik",
@@ -101,34 +103,56 @@ def fd_gradient(
     return g
 
 
+def fd_offsets(h: Array) -> Array:
+    """The offsets (S, k) of central second differences with steps ``h`` (k,).
+
+    ``+h_i e_i`` for every i, then ``-h_i e_i``, then for every pair ``b < a`` the four
+    ``±h_a e_a ± h_b e_b`` (``++, +-, -+, --``): ``S = 2k²`` points, the order
+    :func:`fd_combine` reads them in.
+    """
+    k = len(h)
+    E = np.diag(h)
+    rows = [E[i] for i in range(k)] + [-E[i] for i in range(k)]
+    for a in range(k):
+        for b in range(a):
+            rows += [E[a] + E[b], E[a] - E[b], -E[a] + E[b], -E[a] - E[b]]
+    return np.array(rows, dtype=float).reshape(len(rows), k)
+
+
+def fd_combine(ft: Array | float, fv: Array, h: Array) -> tuple[Array, Array]:
+    """Gradient (..., k) and Hessian (..., k, k) from ``f`` at the centre (``ft``, (...))
+    and at the points of :func:`fd_offsets` (``fv``, (..., S)), by central differences."""
+    k = len(h)
+    fp, fm = fv[..., :k], fv[..., k : 2 * k]
+    g = (fp - fm) / (2 * h)
+    H = np.empty((*fv.shape[:-1], k, k))
+    diag = np.arange(k)
+    H[..., diag, diag] = (fp - 2 * np.asarray(ft)[..., None] + fm) / (h * h)
+    s = 2 * k
+    for a in range(k):
+        for b in range(a):
+            pp, pm, mp, mm = (fv[..., s + c] for c in range(4))
+            H[..., a, b] = H[..., b, a] = (pp - pm - mp + mm) / (4 * h[a] * h[b])
+            s += 4
+    return g, H
+
+
 def fd_derivatives(
     f: Callable[[Array], float], t: Array, ft: float, inner: Array, h: Array | float
 ) -> tuple[Array, Array]:
     """Gradient and Hessian of ``f`` over the ``inner`` positions by central differences.
 
     ``ft`` is ``f(t)``; ``h`` a step (per position, or one for all) large enough to be
-    immune to rounding in ``f``.
+    immune to rounding in ``f``. ``f`` is called at the points of :func:`fd_offsets` in
+    their order (all ``+h_i``, all ``-h_i``, then the pairs): a function that warm-starts
+    from its previous call sees the same sequence every time.
     """
-    k = len(inner)
-    g = np.zeros(k)
-    H = np.zeros((k, k))
-    hv = _steps(t, h)
-    E = np.eye(len(t)) * hv
-    fp = [f(t + E[i]) for i in inner]
-    fm = [f(t - E[i]) for i in inner]
-    for a in range(k):
-        ia = inner[a]
-        g[a] = (fp[a] - fm[a]) / (2 * hv[ia])
-        H[a, a] = (fp[a] - 2 * ft + fm[a]) / (hv[ia] * hv[ia])
-        for b in range(a):
-            ib = inner[b]
-            H[a, b] = H[b, a] = (
-                f(t + E[ia] + E[ib])
-                - f(t + E[ia] - E[ib])
-                - f(t - E[ia] + E[ib])
-                + f(t - E[ia] - E[ib])
-            ) / (4 * hv[ia] * hv[ib])
-    return g, H
+    inner = np.asarray(inner, dtype=int)
+    hv = _steps(t, h)[inner]
+    offsets = np.zeros((2 * len(inner) ** 2, len(t)))
+    offsets[:, inner] = fd_offsets(hv)
+    fv = np.array([f(t + o) for o in offsets], dtype=float)
+    return fd_combine(ft, fv, hv)
 
 
 def fd_hessian(
@@ -215,51 +239,72 @@ def newton_polish(
 
 
 def newton_batch(
-    f: Callable[[Array, Any], Array], t0: Array, *, h: float = 1e-4, max_iter: int = 100
-) -> Array:
+    f: Callable[[Array, Any], Array],
+    t0: Array,
+    *,
+    h: float = 1e-4,
+    max_iter: int = 100,
+    stacked: bool = False,
+    tol: float = 0.0,
+    shift: bool = False,
+) -> tuple[Array, Array]:
     """Minimise ``f`` for every row of ``t0`` at once by damped Newton steps.
 
     ``f(t, rows)`` returns the objective of the parameter rows ``t`` (r, k) of the
     problems ``rows`` (an index array, or ``slice(None)`` while all are active: indexing
-    the problems' data by it then copies nothing). Gradient and Hessian by central
-    differences; a row whose Hessian is not positive definite takes a gradient step;
-    step halving keeps every row from getting worse; rows that have converged are left
-    alone (the bootstraps of :func:`~dyadlab.models._engine.fit_gls_batch` and
-    :func:`~dyadlab.models._sem.fiml_fixed_x_batch` solve thousands of problems at once).
+    the problems' data by it then copies nothing); with ``stacked=True`` it takes the
+    points of every row at once, ``t`` (r, S, k), and returns (r, S): one array expression
+    for all ``2k²`` finite-difference points of a step. Gradient and Hessian by central
+    differences (:func:`fd_offsets`, :func:`fd_combine`); a row whose Hessian is not
+    positive definite takes a gradient step, or with ``shift=True`` the Newton step of the
+    Hessian shifted to positive definite (:func:`_shifted_step`: on the flat, curved
+    ridge of a variance near zero it keeps going where a gradient step crawls); step
+    halving keeps every row from getting worse; rows that have converged are left alone
+    (the bootstraps of :func:`~dyadlab.models._engine.fit_gls_batch` and
+    :func:`~dyadlab.models._sem.fiml_fixed_x_batch`, the diary refits of
+    :func:`~dyadlab.models._diary_fastfit.fit_batch` solve thousands of problems at once).
+
+    A row stops when its step is below 1e-8, its gradient below 1e-9, its Newton
+    decrement ``g'H⁻¹g`` below ``tol`` (after taking that step), or no halving of the
+    step lowers ``f``. Returns the rows' minimisers and whether each converged (stopped
+    other than by ``max_iter``; by failed halving only with a gradient below 1e-3, the
+    optimum up to rounding).
     """
     t = np.array(t0, dtype=float)
     k = t.shape[1]
-    eye = np.eye(k) * h
+    hv = np.full(k, h)
+    offsets = fd_offsets(hv)
+
+    def at(points: Array, rows: Any) -> Array:  # (r, S, k) -> (r, S)
+        if stacked:
+            return np.asarray(f(points, rows))
+        cols = [f(np.ascontiguousarray(points[:, s]), rows) for s in range(points.shape[1])]
+        return np.stack(cols, 1)
+
     active = np.arange(len(t))
-    f0 = f(t, slice(None))
+    converged = np.zeros(len(t), dtype=bool)
+    f0 = at(t[:, None, :], slice(None))[:, 0]
     for _ in range(max_iter):
         if active.size == 0:
             break
         rows = slice(None) if active.size == len(t) else active
         ta, fa = t[active], f0[active]
-        fp = np.stack([f(ta + eye[i], rows) for i in range(k)], 1)
-        fm = np.stack([f(ta - eye[i], rows) for i in range(k)], 1)
-        grad = (fp - fm) / (2 * h)
-        hess = np.empty((active.size, k, k))
-        for i in range(k):
-            hess[:, i, i] = (fp[:, i] - 2 * fa + fm[:, i]) / h**2
-            for j in range(i + 1, k):
-                e, d = eye[i] + eye[j], eye[i] - eye[j]
-                hess[:, i, j] = hess[:, j, i] = (
-                    f(ta + e, rows) - f(ta + d, rows) - f(ta - d, rows) + f(ta - e, rows)
-                ) / (4 * h**2)
+        grad, hess = fd_combine(fa, at(ta[:, None, :] + offsets, rows), hv)
         with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                step = np.full_like(grad, np.nan)
+            if shift:
+                step = _shifted_step(grad, hess)
+            else:
+                try:
+                    step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+                except np.linalg.LinAlgError:
+                    step = np.full_like(grad, np.nan)
         bad = ~np.isfinite(step).all(axis=1) | (np.einsum("bk,bk->b", step, grad) <= 0)
         step[bad] = 0.1 * grad[bad]
         step = np.clip(step, -1.0, 1.0)
         scale = np.ones(active.size)
         for _ in range(30):
             cand = ta - scale[:, None] * step
-            fc = f(cand, rows)
+            fc = at(cand[:, None, :], rows)[:, 0]
             worse = ~(fc <= fa + 1e-10 * np.abs(fa))
             if not worse.any():
                 break
@@ -268,9 +313,27 @@ def newton_batch(
         t[active[moved]] = cand[moved]
         f0[active[moved]] = fc[moved]
         size = np.max(np.abs(scale[:, None] * step), axis=1)
-        small_grad = np.max(np.abs(grad), axis=1) < 1e-9
-        active = active[moved & (size >= 1e-8) & ~small_grad]
-    return t
+        gmax = np.max(np.abs(grad), axis=1)
+        done = (size < 1e-8) | (gmax < 1e-9) | (np.einsum("bk,bk->b", step, grad) < tol)
+        converged[active[moved & done]] = True
+        converged[active[~moved & (gmax < 1e-3)]] = True
+        active = active[moved & ~done]
+    return t, converged
+
+
+def _shifted_step(grad: Array, hess: Array) -> Array:
+    """``H⁻¹ g`` per row, with ``H`` shifted by a multiple of the identity where it is not
+    positive definite, scaled as a whole to at most 1 per parameter (NaN where ``H`` is
+    not finite: the caller's gradient step)."""
+    step = np.full_like(grad, np.nan)
+    ok = np.isfinite(hess).all(axis=(1, 2)) & np.isfinite(grad).all(axis=1)
+    h, g = hess[ok], grad[ok]
+    lam = np.linalg.eigvalsh(h)
+    lift = np.maximum(-lam[:, 0], 0) + 1e-3 * np.maximum(np.abs(lam[:, -1]), 1.0)
+    lift[lam[:, 0] > 1e-8 * np.maximum(lam[:, -1], 1.0)] = 0.0  # positive definite
+    s = np.linalg.solve(h + lift[:, None, None] * np.eye(h.shape[-1]), g[..., None])[..., 0]
+    step[ok] = s / np.maximum(np.abs(s).max(axis=1, keepdims=True), 1.0)
+    return step
 
 
 def normal_loglik(c: Array, cov: Array) -> float:

@@ -778,7 +778,7 @@ def fiml_fixed_x_batch(data: Array, spec: SemSpec, weights: Array, psi0: Array) 
     b_count = len(weights)
     r0 = psi0[2] / np.sqrt(psi0[0] * psi0[1])
     t = np.tile([np.log(psi0[0]), np.log(psi0[1]), np.arctanh(r0)], (b_count, 1))
-    t = newton_batch(lambda t, rows: -profile(t, rows)[0], t, max_iter=50)
+    t, _ = newton_batch(lambda t, rows: -profile(t, rows)[0], t, max_iter=50)
     beta_hat = profile(t, slice(None))[1]
     s1, s2, cov = unpack(t)
     out = np.empty((b_count, spec.n_params))
