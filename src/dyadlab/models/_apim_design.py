@@ -104,7 +104,7 @@ class ApimData:
     dyad: str
     distinguishable: bool
     roles: list[str]
-    dyad_ids: list[Hashable]
+    dyad_ids: Sequence[Hashable]  # a pandas Index (a list after _listwise)
     wide: dict[str, Array]  # variable -> (n_dyads, 2) values of member 1 and 2
     terms: list[Term]
     person_covariates: list[str] = field(default_factory=list)
@@ -203,8 +203,9 @@ def prepare(
                 "a role, or leave role out for indistinguishable dyads."
             )
     wide = mf.wide(variables)
-    ids = mf.dyad_ids
-    singles = np.flatnonzero(mf.present.sum(axis=1) == 1)
+    ids = mf.dyad_index
+    present = mf.present
+    singles = np.flatnonzero(present[:, 0] != present[:, 1])  # one member of two
     if len(singles):
         shown = show_ids([ids[int(i)] for i in singles])
         warnings.append(
@@ -255,7 +256,7 @@ def prepare(
         moderator_within=within,
         n_rows=len(df),
         warnings=warnings,
-        present=mf.present,
+        present=present,
     )
 
 
