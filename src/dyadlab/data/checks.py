@@ -144,16 +144,15 @@ def _factorize(series: pd.Series, sort: bool) -> tuple[Any, Any]:
     ([0, 0, 1, 2, 2], [3, 5, 9])
     """
     values = series.to_numpy()
-    if series.dtype.kind in "iuf" and isinstance(series.dtype, np.dtype) and len(values) > 1:
-        # a NaN compares False, so a column with missing values is never "sorted"
-        if bool((values[1:] >= values[:-1]).all()):
-            change = values[1:] != values[:-1]
-            codes = np.empty(len(values), dtype=np.intp)
-            codes[0] = 0
-            np.cumsum(change, out=codes[1:])
-            first = np.flatnonzero(change) + 1
-            uniques = pd.Index(np.concatenate([values[:1], values[first]]))
-            return codes, uniques
+    numbers = series.dtype.kind in "iuf" and isinstance(series.dtype, np.dtype)
+    # a NaN compares False, so a column with missing values is never "sorted"
+    if numbers and len(values) > 1 and bool((values[1:] >= values[:-1]).all()):
+        change = values[1:] != values[:-1]
+        codes = np.empty(len(values), dtype=np.intp)
+        codes[0] = 0
+        np.cumsum(change, out=codes[1:])
+        first = np.flatnonzero(change) + 1
+        return codes, pd.Index(np.concatenate([values[:1], values[first]]))
     return pd.factorize(series, sort=sort)
 
 

@@ -157,7 +157,9 @@ class ModelFrame:
         wide = spread(self.rows, self.member, ["0", "1"], dyad=self.dyad, person=None,
                       role=None, time=self.time, variables=variables, sep=_SEP)  # fmt: skip
 
-        return {v: np.column_stack([_floats(wide[f"{v}{_SEP}{k}"]) for k in "01"]) for v in variables}
+        return {
+            v: np.column_stack([_floats(wide[f"{v}{_SEP}{k}"]) for k in "01"]) for v in variables
+        }
 
     @cached_property
     def present(self) -> NDArray[np.bool_]:

@@ -47,12 +47,14 @@ from scipy import optimize
 from dyadlab.models._bootstrap import safe_solve
 from dyadlab.models._numerics import fd_hessian, newton_batch
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
+from dyadlab.models._sem_gls import iterated_gls
 
 __all__ = [
     "SemData",
     "SemFit",
     "SemSpec",
     "apim_spec",
+    "complete_moments",
     "exo_loglik",
     "fit_sem",
     "saturated_loglik",
@@ -350,17 +352,10 @@ def sem_data(data: Array, weights: Array | None = None) -> SemData:
     (True, 3.0, [0.3333333333333333])
     """
     data = np.asarray(data, dtype=float)
-    if weights is None and len(data):
-        # complete rows (the usual case): the column sums are a NaN test and the means
-        # at once; one centred copy gives the cross-products (no masks, no weights)
-        total = data.sum(axis=0)
-        if not np.isnan(total).any():
-            n = float(len(data))
-            mean = total / n
-            c = data - mean
-            cross = c.T @ c
-            pats = [_Pattern(np.arange(data.shape[1]), n, mean, cross)]
-            return SemData(pats, n, True, mean[2:], cross[2:, 2:] / n, data[:0], np.ones(0))
+    if weights is None:
+        sd = complete_moments(data)
+        if sd is not None:
+            return sd
     w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
     keep = ~np.isnan(data).all(axis=1)
     data, w = data[keep], w[keep]
@@ -375,6 +370,34 @@ def sem_data(data: Array, weights: Array | None = None) -> SemData:
     mx = (w @ x) / n
     xc = x - mx
     return SemData(pats, n, False, mx, (xc * w[:, None]).T @ xc / n, data, w)
+
+
+def complete_moments(data: Array) -> SemData | None:
+    """:func:`sem_data` of rows with no missing value, or None when one is missing.
+
+    One matrix-vector product gives the column sums (NaN when a value is missing: the
+    test for complete rows and the means at once; NumPy's ``sum(axis=0)`` of a tall,
+    narrow matrix is many times slower) and one centred copy the cross-products.
+
+    Examples
+    --------
+    >>> complete_moments(np.array([[1.0, 2, 0], [2, 1, 1], [3, 5, 0]])).n
+    3.0
+    >>> complete_moments(np.array([[1.0, np.nan, 0], [2, 1, 1]])) is None
+    True
+    """
+    data = np.asarray(data, dtype=float)
+    if not len(data):
+        return None
+    total = np.ones(len(data)) @ data
+    if np.isnan(total).any():
+        return None
+    n = float(len(data))
+    mean = total / n
+    c = data - mean
+    cross = c.T @ c
+    pats = [_Pattern(np.arange(data.shape[1]), n, mean, cross)]
+    return SemData(pats, n, True, mean[2:], cross[2:, 2:] / n, data[:0], np.ones(0))
 
 
 @dataclass
@@ -400,6 +423,7 @@ def fit_sem(
     tol: float = 1e-10,
     compute_se: bool = True,
     hess_inv: Array | None = None,
+    optimizer: str = "auto",
 ) -> SemFit:
     """Fit ``spec`` to ``data`` (rows = dyads; columns y_1, y_2, exogenous) by FIML.
 
@@ -410,7 +434,13 @@ def fit_sem(
     with a good curvature estimate, so refits near the optimum take few iterations.
     ``data`` may be a :class:`SemData` from :func:`sem_data` (then without ``weights``),
     so that several models of the same rows share one pass over them.
+    ``optimizer="auto"`` solves complete data with fixed x from the moments (least
+    squares when saturated, else iterated GLS, :mod:`~dyadlab.models._sem_gls`) and
+    uses BFGS where those do not apply or do not reach its gradient tolerance;
+    ``"bfgs"`` always uses BFGS.
     """
+    if optimizer not in ("auto", "bfgs"):
+        raise ValueError(f"fit_sem(): optimizer must be 'auto' or 'bfgs', not {optimizer!r}.")
     if isinstance(data, SemData) and weights is not None:
         raise ValueError("fit_sem(): weights go with the rows; sem_data() already applied them.")
     sd = data if isinstance(data, SemData) else sem_data(data, weights)
@@ -439,8 +469,10 @@ def fit_sem(
             pass
     # complete data and one free regression per outcome on the same columns: the start
     # (least squares from the moments) is the ML solution; BFGS would stop at once
-    closed = start is None and complete and _saturated(spec)
+    closed = start is None and complete and _saturated(spec) and optimizer == "auto"
     res = _at_optimum(negll, theta0) if closed else None
+    if res is None and complete and spec.fixed_x and optimizer == "auto" and pats:
+        res = _gls_optimum(negll, spec, pats[0], n, theta0, options["gtol"])
     if res is None:
         res = optimize.minimize(negll, theta0, jac=True, method="BFGS", options=options)
     theta = res.x
@@ -532,6 +564,21 @@ def _at_optimum(negll: Any, theta: Array) -> _Optimum | None:
     if not (np.isfinite(f) and f < 1e299 and np.max(np.abs(g)) < 1e-10):
         return None
     return _Optimum(np.asarray(theta, dtype=float), float(f))
+
+
+def _gls_optimum(
+    negll: Any, spec: SemSpec, pat: _Pattern, n: float, theta0: Array, gtol: float
+) -> _Optimum | None:
+    """The iterated-GLS solution from the moments, when BFGS would accept it as its
+    own (gradient within ``gtol``); None otherwise (then BFGS runs from ``theta0``)."""
+    got = iterated_gls(spec, pat.mean, pat.cross / n, theta0[spec.psi_idx])
+    if got is None:
+        return None
+    theta, steps = got
+    f, g = negll(theta)
+    if not (np.isfinite(f) and f < 1e299 and np.max(np.abs(g)) <= gtol):
+        return None
+    return _Optimum(theta, float(f), nit=steps)
 
 
 def _expected_info(
