@@ -147,11 +147,10 @@ def _factorize(series: pd.Series, sort: bool) -> tuple[Any, Any]:
     numbers = series.dtype.kind in "iuf" and isinstance(series.dtype, np.dtype)
     # a NaN compares False, so a column with missing values is never "sorted"
     if numbers and len(values) > 1 and bool((values[1:] >= values[:-1]).all()):
-        change = values[1:] != values[:-1]
-        codes = np.empty(len(values), dtype=np.intp)
-        codes[0] = 0
-        np.cumsum(change, out=codes[1:])
-        first = np.flatnonzero(change) + 1
+        first = np.flatnonzero(values[1:] != values[:-1]) + 1  # where a new value starts
+        codes = np.zeros(len(values), dtype=np.intp)
+        codes[first] = 1
+        np.cumsum(codes, out=codes)  # integers: a cumulative sum of booleans casts slowly
         return codes, pd.Index(np.concatenate([values[:1], values[first]]))
     return pd.factorize(series, sort=sort)
 

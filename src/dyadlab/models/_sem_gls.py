@@ -37,6 +37,7 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -116,40 +117,40 @@ def iterated_gls(
     gram[0, 0] = 1.0
     gram[1:, 1:] = sxx
     zy = np.vstack([my, sxy])  # column s: E[z y_s]
-    hgh = np.einsum("rak,ab,sbl->rskl", h, gram, h)
-    hzy = np.einsum("rak,as->rsk", h, zy)
-    psi = np.array([[psi0[0], psi0[2]], [psi0[2], psi0[1]]], dtype=float)
+    # the GLS system sum_rs P_rs h_r' G h_s beta = sum_rs P_rs h_r' E[z y_s], with the four
+    # (r, s) blocks flattened so that one product with P's entries forms it
+    hgh = np.einsum("rak,ab,sbl->rskl", h, gram, h).reshape(4, kb * kb)
+    hzy = np.einsum("rak,as->rsk", h, zy).reshape(4, kb)
+    s00, s11, s01 = (float(v) for v in psi0)
     beta = np.zeros(kb)
-    last = np.inf
+    last = math.inf
     for step in range(1, max_iter + 1):
-        det = psi[0, 0] * psi[1, 1] - psi[0, 1] ** 2
-        if not (np.isfinite(det) and det > 0 and psi[0, 0] > 0):
+        det = s00 * s11 - s01 * s01
+        if not (math.isfinite(det) and det > 0 and s00 > 0):
             return None
-        prec = np.array([[psi[1, 1], -psi[0, 1]], [-psi[0, 1], psi[0, 0]]]) / det
+        prec = np.array([s11, -s01, -s01, s00]) / det
         try:
-            new = np.linalg.solve(
-                np.einsum("rs,rskl->kl", prec, hgh), np.einsum("rs,rsk->k", prec, hzy)
-            )
+            new = np.linalg.solve((prec @ hgh).reshape(kb, kb), prec @ hzy)
         except np.linalg.LinAlgError:
             return None
-        w = h @ new  # (2, m + 1)
+        w = h @ new  # (2, m + 1): intercepts at the mean of x, slopes
         u = my - w[:, 0]  # mean residuals
         b = w[:, 1:]
         bs = b @ sxy
-        res = np.outer(u, u) + syy - bs - bs.T + b @ sxx @ b.T
+        (r00, r01), (_, r11) = (np.outer(u, u) + syy - bs - bs.T + b @ sxx @ b.T).tolist()
         if equal_variances:
-            res[0, 0] = res[1, 1] = (res[0, 0] + res[1, 1]) / 2
-        res[1, 0] = res[0, 1]
-        if not (np.all(np.isfinite(new)) and np.all(np.isfinite(res))):
+            r00 = r11 = (r00 + r11) / 2
+        moved = max(float(np.abs(new - beta).max(initial=0.0)), abs(r00 - s00), abs(r11 - s11))
+        moved = max(moved, abs(r01 - s01))
+        scale = max(float(np.abs(new).max(initial=0.0)), abs(r00), abs(r11), abs(r01))
+        beta, (s00, s11, s01) = new, (r00, r11, r01)
+        if not (math.isfinite(moved) and math.isfinite(scale)):
             return None
-        moved = max(float(np.abs(new - beta).max(initial=0.0)), float(np.abs(res - psi).max()))
-        scale = max(float(np.abs(new).max(initial=0.0)), float(np.abs(res).max()))
-        beta, psi = new, res
         # settled, or small steps that stop shrinking (rounding noise at the optimum)
         if step > 1 and (moved <= tol * scale or last <= moved <= 1e-8 * scale):
             theta = np.empty(k)
             theta[beta_params] = beta
-            theta[[p0, p1, p2]] = [psi[0, 0], psi[1, 1], psi[0, 1]]
+            theta[[p0, p1, p2]] = [s00, s11, s01]
             return theta, step
-        last = moved if step > 1 else np.inf
+        last = moved if step > 1 else math.inf
     return None
