@@ -4,8 +4,9 @@ Every model calls :func:`model_frame` on what the user passed (a DataFrame or a
 :class:`~dyadlab.data.DyadicData`) and reads what it needs from the
 :class:`ModelFrame` it returns: the member (0 or 1) of every row, the two roles in the
 order the model reports them, each row's partner row (the rule of :func:`to_pairwise`)
-and dyad-wide ``(n_dyads, 2)`` arrays (made by :func:`to_dyad`). The caller's data are
-never changed.
+and dyad-wide ``(n_dyads, 2)`` arrays (the values :func:`to_dyad` gives; without an
+occasion gathered straight from the rows, no data frame in between). The caller's data
+are never changed.
 
 Examples
 --------
@@ -139,7 +140,7 @@ class ModelFrame:
             raise ValueError("ModelFrame.positions: one row per person only (no time).")
         return member_positions(self.dyad_codes, self.member, len(self._dyads[1]))
 
-    def spread(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+    def gather(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """``(n_dyads, 2)``: ``values`` (floats, one per row of ``rows``) of member 0
         and 1 of every dyad, NaN where a member has no row (without ``time``)."""
         return spread_rows(values, self.positions)
@@ -149,11 +150,11 @@ class ModelFrame:
 
         One row per dyad (per dyad and occasion with ``time``), in the order of
         :func:`to_dyad`; a member without a row has NaN. Without ``time`` each
-        variable is gathered straight from the rows (:meth:`spread`); with ``time`` the
+        variable is gathered straight from the rows (:meth:`gather`); with ``time`` the
         reshape of :func:`to_dyad` makes them.
         """
         if self.time is None:
-            return {v: self.spread(_floats(self.rows[v])) for v in variables}
+            return {v: self.gather(_floats(self.rows[v])) for v in variables}
         wide = spread(self.rows, self.member, ["0", "1"], dyad=self.dyad, person=None,
                       role=None, time=self.time, variables=variables, sep=_SEP)  # fmt: skip
 
