@@ -17,11 +17,13 @@ Timed in one run on the same simulated data (written to a CSV read by both):
 
 The ratios are against the fastest lavaan call whose log-likelihood equals dyadlab's
 (|diff| < 1e-4); CPU-time ratios are printed too because the machine may be shared.
-The R part is skipped without Rscript and lavaan. Run: ``python benchmarks/sem_large.py``.
+The R part is skipped without Rscript and lavaan. Run: ``python benchmarks/sem_large.py``
+(``--repeats 15`` for a steadier best-of on a shared machine; ``--help``).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
@@ -74,15 +76,22 @@ def best_of(f: Callable[[], object], k: int = REPEATS) -> tuple[float, float]:
 
 def main() -> None:
     """Time both and print the ratios and the log-likelihoods."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dyads", type=int, default=N_DYADS, help="number of dyads (100,000)")
+    ap.add_argument(
+        "--repeats", type=int, default=REPEATS, help="best of this many calls, each side (5)"
+    )
+    args = ap.parse_args()
+    n_dyads, repeats = args.dyads, args.repeats
     warnings.simplefilter("ignore")
-    print(f"distinguishable SEM APIM, {N_DYADS:,} dyads, complete data (target: >= 2x lavaan)")
+    print(f"distinguishable SEM APIM, {n_dyads:,} dyads, complete data (target: >= 2x lavaan)")
     print(f"  load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    df = simulate(N_DYADS, seed=3)
+    df = simulate(n_dyads, seed=3)
     kw = {"y": "y", "x": "x", "dyad": "dyad", "role": "role"}
     res = dl.apim(df, **kw)
-    t_all, c_all = best_of(lambda: dl.apim(df, **kw))
+    t_all, c_all = best_of(lambda: dl.apim(df, **kw), repeats)
     des = prepare(df, y="y", x=["x"], dyad="dyad", role="role")
-    t_fit, c_fit = best_of(lambda: sem_distinguishable(des, level=0.95))
+    t_fit, c_fit = best_of(lambda: sem_distinguishable(des, level=0.95), repeats)
     ll = res.fit["loglik"]
     print(
         f"  dyadlab dl.apim (checks, reshape, fit, role tests): {t_all:.3f} s (CPU {c_all:.3f} s)"
@@ -95,7 +104,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sem.csv"
         df.to_csv(path, index=False)
-        script = R_SCRIPT.replace("{path}", path.as_posix()).replace("{k}", str(REPEATS))
+        script = R_SCRIPT.replace("{path}", path.as_posix()).replace("{k}", str(repeats))
         r = run_r(script)
     if r is None:
         print("  R: skipped (Rscript, lavaan not available)")

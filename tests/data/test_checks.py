@@ -300,3 +300,40 @@ def test_nested_codes_number_persons_within_dyads() -> None:
     with codes_once():
         first = nested_codes(df, "couple", "person")
         assert nested_codes(df, "couple", "person") is first
+
+
+# sorted numeric keys (runs) and two-valued numeric columns (roles) are factorized
+# without pandas' hash table: the same codes, uniques (values, dtype, first-seen -0.0)
+FACTORIZE_CASES = {
+    "sorted ids": np.repeat(np.arange(1, 6), 2),
+    "sorted with gaps and singles": np.array([2, 2, 5, 9, 9, 10]),
+    "sorted floats": np.array([1.0, 1.0, 2.5, 2.5, 3.0]),
+    "sorted int32": np.array([0, 0, 1, 3, 3], dtype=np.int32),
+    "one value": np.array([7, 7, 7]),
+    "signed zeros": np.array([-0.0, 0.0, 1.0, 1.0]),
+    "zeros out of order": np.array([0.0, 1.0, -0.0, 1.0]),
+    "role 2/1": np.array([2, 1, 1, 2, 2, 1]),
+    "role -1/1": np.array([1, -1, -1, 1]),
+    "role uint8": np.array([0, 255, 255, 0], dtype=np.uint8),
+    "extreme int64": np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min] * 2),
+    "float role with a NaN": np.array([1.0, 2.0, np.nan, 1.0]),
+    "sorted with a NaN": np.array([1.0, 1.0, 2.0, np.nan]),
+    "NaN first": np.array([np.nan, 1.0, 2.0, 1.0]),
+    "three values": np.array([3, 1, 2, 1, 3]),
+    "unsorted ids": np.array([4, 4, 1, 1, 3, 3]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIZE_CASES))
+@pytest.mark.parametrize("sort", [False, True])
+def test_factorize_shortcuts_equal_pandas(name: str, sort: bool) -> None:
+    from dyadlab.data.checks import _factorize
+
+    series = pd.Series(FACTORIZE_CASES[name], name="key")
+    codes, uniques = _factorize(series, sort)
+    expected_codes, expected_uniques = pd.factorize(series, sort=sort)
+    assert codes.dtype == expected_codes.dtype
+    assert codes.tolist() == expected_codes.tolist()
+    assert type(uniques) is type(expected_uniques)
+    assert uniques.dtype == expected_uniques.dtype
+    assert [repr(v) for v in uniques.tolist()] == [repr(v) for v in expected_uniques.tolist()]

@@ -93,6 +93,36 @@ def test_rows_without_dyad_id_are_counted_and_the_input_kept() -> None:
     pd.testing.assert_frame_equal(df, before)
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_wide_arrays_equal_the_reshape_of_to_dyad(shuffle: bool) -> None:
+    # gathered from the rows (no time): the values to_dyad's reshape gives, also with
+    # persons without a partner, integer and missing values, and rows in any order
+    rng = np.random.default_rng(11)
+    n = 60
+    df = pd.DataFrame(
+        {
+            "d": np.repeat(np.arange(n), 2),
+            "r": np.tile(["w", "h"], n),
+            "y": rng.normal(size=2 * n),
+            "k": rng.integers(0, 5, size=2 * n),
+        }
+    )
+    df.loc[rng.random(2 * n) < 0.1, "y"] = np.nan
+    df = df.drop(index=rng.choice(2 * n, size=9, replace=False))
+    if shuffle:
+        df = df.sample(frac=1.0, random_state=2)
+    mf = model_frame(df, dyad="d", role="r", func="t")
+    wide = to_dyad(df, dyad="d", role="r", variables=["y", "k"])
+    got = mf.wide(["y", "k"])
+    for v in ("y", "k"):
+        expected = wide[[f"{v}_h", f"{v}_w"]].to_numpy(dtype=float)
+        np.testing.assert_array_equal(got[v], expected)
+    assert mf.dyad_index.tolist() == wide["d"].tolist() == mf.dyad_ids
+    assert mf.present.tolist() == wide[["r_h", "r_w"]].notna().to_numpy().tolist()
+    with pytest.raises(ValueError, match="no time"):
+        _ = model_frame(df.assign(t=1), dyad="d", role="r", time="t", func="t").positions
+
+
 def test_partners_are_matched_within_occasion() -> None:
     df = pd.DataFrame(
         {"d": [1, 1, 1, 1], "t": [1, 2, 2, 1], "r": ["a", "b", "a", "b"], "x": [1.0, 2, 3, 4]}

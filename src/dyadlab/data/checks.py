@@ -115,7 +115,7 @@ def factorize_key(data: pd.DataFrame, column: str, *, sort: bool = False) -> tup
     """
     cache = _FACTORIZED.get()
     if cache is None:
-        return pd.factorize(data[column], sort=sort)
+        return _factorize(data[column], sort)
     key = (id(data), column, sort)
     hit = cache.get(key)
     if hit is None or hit[0] is not data:
@@ -123,9 +123,64 @@ def factorize_key(data: pd.DataFrame, column: str, *, sort: bool = False) -> tup
             _sorted_from(cache.get((id(data), column, False)), data) if sort else (None, None)
         )
         if codes is None:
-            codes, uniques = pd.factorize(data[column], sort=sort)
+            codes, uniques = _factorize(data[column], sort)
         hit = cache[key] = (data, codes, uniques)
     return hit[1], hit[2]
+
+
+def _factorize(series: pd.Series, sort: bool) -> tuple[Any, Any]:
+    """:func:`pandas.factorize`, without hashing when the values are sorted numbers.
+
+    Data sets usually list each dyad's rows together in increasing id order. Then the
+    codes count the changes of value (numbered in order of first appearance, which is
+    also the sorted order) and the uniques are the values where they change: two passes
+    instead of a hash table. A role coded by two numbers takes two comparisons
+    (:func:`_factorize_two`). Same codes and uniques as :func:`pandas.factorize`; any
+    other column (unsorted, missing values, not a NumPy number) goes to it.
+
+    Examples
+    --------
+    >>> codes, ids = _factorize(pd.Series([3, 3, 5, 9, 9]), sort=False)
+    >>> codes.tolist(), ids.tolist()
+    ([0, 0, 1, 2, 2], [3, 5, 9])
+    """
+    values = series.to_numpy()
+    numbers = series.dtype.kind in "iuf" and isinstance(series.dtype, np.dtype)
+    # a NaN compares False, so a column with missing values is never "sorted"
+    if numbers and len(values) > 1 and bool((values[1:] >= values[:-1]).all()):
+        first = np.flatnonzero(values[1:] != values[:-1]) + 1  # where a new value starts
+        codes = np.zeros(len(values), dtype=np.intp)
+        codes[first] = 1
+        np.cumsum(codes, out=codes)  # integers: a cumulative sum of booleans casts slowly
+        return codes, pd.Index(np.concatenate([values[:1], values[first]]))
+    if numbers and len(values) > 1:
+        two = _factorize_two(values, sort)
+        if two is not None:
+            return two
+    return pd.factorize(series, sort=sort)
+
+
+def _factorize_two(values: np.ndarray, sort: bool) -> tuple[Any, Any] | None:
+    """:func:`pandas.factorize` of numbers taking at most two values (a role coded
+    1/2 or -1/1) by two comparisons; None for a third value or a missing one.
+
+    Examples
+    --------
+    >>> codes, roles = _factorize_two(np.array([2, 1, 1, 2, 1]), sort=False)
+    >>> codes.tolist(), roles.tolist()
+    ([0, 1, 1, 0, 1], [2, 1])
+    """
+    first = values[0]
+    same = values == first  # all False when the first value is NaN
+    n_same = int(np.count_nonzero(same))
+    if n_same == len(values):
+        return np.zeros(len(values), dtype=np.intp), pd.Index(values[:1])
+    at = int(np.argmin(same))  # the first row with another value
+    if n_same == 0 or n_same + int(np.count_nonzero(values == values[at])) != len(values):
+        return None  # a missing value or a third value
+    if sort and values[at] < first:
+        return same.astype(np.intp), pd.Index(values[[at, 0]])
+    return np.logical_not(same).astype(np.intp), pd.Index(values[[0, at]])
 
 
 def _sorted_from(hit: Any, data: pd.DataFrame) -> tuple[Any, Any]:

@@ -386,7 +386,9 @@ def member_positions(group: np.ndarray, member: np.ndarray, n_groups: int) -> np
     [[2, 0], [1, -1]]
     """
     pos = np.full(2 * n_groups, -1, dtype=np.intp)
-    pos[np.asarray(group, dtype=np.intp) * 2 + member] = np.arange(len(group))
+    slot = np.asarray(group, dtype=np.intp) * 2  # a new array: add the member in place
+    slot += member
+    pos[slot] = np.arange(len(group))
     return pos.reshape(n_groups, 2)
 
 

@@ -4,8 +4,9 @@ Every model calls :func:`model_frame` on what the user passed (a DataFrame or a
 :class:`~dyadlab.data.DyadicData`) and reads what it needs from the
 :class:`ModelFrame` it returns: the member (0 or 1) of every row, the two roles in the
 order the model reports them, each row's partner row (the rule of :func:`to_pairwise`)
-and dyad-wide ``(n_dyads, 2)`` arrays (made by :func:`to_dyad`). The caller's data are
-never changed.
+and dyad-wide ``(n_dyads, 2)`` arrays (the values :func:`to_dyad` gives; without an
+occasion gathered straight from the rows, no data frame in between). The caller's data
+are never changed.
 
 Examples
 --------
@@ -34,7 +35,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dyadlab.data.checks import factorize_key, role_values
-from dyadlab.data.convert import _member_codes, partner_positions, spread
+from dyadlab.data.convert import (
+    _member_codes,
+    member_positions,
+    partner_positions,
+    spread,
+    spread_rows,
+)
 from dyadlab.data.dyadic_data import DyadicData
 from dyadlab.exceptions import OptionError
 
@@ -106,6 +113,12 @@ class ModelFrame:
         """The dyad ids in order of first appearance."""
         return self._dyads[1].tolist()
 
+    @property
+    def dyad_index(self) -> pd.Index:
+        """:attr:`dyad_ids` as the Index of :func:`pandas.factorize` (no list of Python
+        objects: on 100,000 dyads that list costs more than the reshape)."""
+        return self._dyads[1]
+
     @cached_property
     def partner(self) -> NDArray[np.intp]:
         """Position in ``rows`` of each row's partner row (same occasion), -1 if none."""
@@ -119,26 +132,49 @@ class ModelFrame:
         out[has] = values[self.partner[has]]
         return out
 
+    @cached_property
+    def positions(self) -> NDArray[np.intp]:
+        """``(n_dyads, 2)``: the row of member 0 and of member 1 of every dyad, -1 where
+        the member has no row (without ``time``: one row per person)."""
+        if self.time is not None:
+            raise ValueError("ModelFrame.positions: one row per person only (no time).")
+        return member_positions(self.dyad_codes, self.member, len(self._dyads[1]))
+
+    def gather(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``(n_dyads, 2)``: ``values`` (floats, one per row of ``rows``) of member 0
+        and 1 of every dyad, NaN where a member has no row (without ``time``)."""
+        return spread_rows(values, self.positions)
+
     def wide(self, variables: Sequence[str]) -> dict[str, NDArray[np.float64]]:
         """``(n, 2)`` float values of each variable, member 0 in column 0.
 
         One row per dyad (per dyad and occasion with ``time``), in the order of
-        :func:`to_dyad`, whose reshape makes them; a member without a row has NaN.
+        :func:`to_dyad`; a member without a row has NaN. Without ``time`` each
+        variable is gathered straight from the rows (:meth:`gather`); with ``time`` the
+        reshape of :func:`to_dyad` makes them.
         """
+        if self.time is None:
+            return {v: self.gather(_floats(self.rows[v])) for v in variables}
         wide = spread(self.rows, self.member, ["0", "1"], dyad=self.dyad, person=None,
                       role=None, time=self.time, variables=variables, sep=_SEP)  # fmt: skip
 
-        def values(column: str) -> NDArray[np.float64]:
-            return pd.to_numeric(wide[column], errors="coerce").to_numpy(float)
-
-        return {v: np.column_stack([values(f"{v}{_SEP}{k}") for k in "01"]) for v in variables}
+        return {
+            v: np.column_stack([_floats(wide[f"{v}{_SEP}{k}"]) for k in "01"]) for v in variables
+        }
 
     @cached_property
     def present(self) -> NDArray[np.bool_]:
         """``(n_dyads, 2)``: whether the member has a row (one row per person)."""
+        if self.time is None:
+            return np.asarray(self.positions >= 0)
         out = np.zeros((len(self._dyads[1]), 2), dtype=bool)
         out[self.dyad_codes, self.member] = True
         return out
+
+
+def _floats(column: pd.Series) -> NDArray[np.float64]:
+    """A column's values as floats, NaN where they are not numbers."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(float)
 
 
 def keys_of(

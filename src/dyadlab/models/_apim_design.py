@@ -104,7 +104,7 @@ class ApimData:
     dyad: str
     distinguishable: bool
     roles: list[str]
-    dyad_ids: list[Hashable]
+    dyad_ids: Sequence[Hashable] | pd.Index  # a pandas Index (a list after _listwise)
     wide: dict[str, Array]  # variable -> (n_dyads, 2) values of member 1 and 2
     terms: list[Term]
     person_covariates: list[str] = field(default_factory=list)
@@ -127,17 +127,18 @@ class ApimData:
     def n_dyads(self) -> int:
         return len(self.dyad_ids)
 
-    def exo_columns(self) -> tuple[list[str], Array]:
-        """Distinct exogenous columns of both outcomes and their values (n_dyads, m)."""
+    def sem_columns(self) -> tuple[list[str], Array]:
+        """The lavaan-style dyad-wide matrix ``(y_1, y_2, exogenous…)`` of the SEM, and
+        the names of its distinct exogenous columns (those of both outcomes' terms)."""
         keys: list[str] = []
-        cols: list[Array] = []
+        cols: list[Array] = [self.wide[self.y]]
         for r in range(2):
             for t in self.terms:
                 k = t.key(r)
                 if k not in keys:
                     keys.append(k)
                     cols.append(t.values(self.wide, r))
-        return keys, np.column_stack(cols) if cols else np.zeros((self.n_dyads, 0))
+        return keys, np.column_stack(cols)
 
 
 def _constant_within(values: Array) -> bool:
@@ -203,8 +204,9 @@ def prepare(
                 "a role, or leave role out for indistinguishable dyads."
             )
     wide = mf.wide(variables)
-    ids = mf.dyad_ids
-    singles = np.flatnonzero(mf.present.sum(axis=1) == 1)
+    ids = mf.dyad_index
+    present = mf.present
+    singles = np.flatnonzero(present[:, 0] != present[:, 1])  # one member of two
     if len(singles):
         shown = show_ids([ids[int(i)] for i in singles])
         warnings.append(
@@ -255,7 +257,7 @@ def prepare(
         moderator_within=within,
         n_rows=len(df),
         warnings=warnings,
-        present=mf.present,
+        present=present,
     )
 
 

@@ -31,6 +31,7 @@ from dyadlab.models._numerics import saturated_loglik as complete_saturated_logl
 from dyadlab.models._sem import (
     SemSpec,
     apim_spec,
+    complete_moments,
     exo_loglik,
     fiml_fixed_x_batch,
     fit_sem,
@@ -167,14 +168,17 @@ def _well_conditioned(mean: Array, cov: Array) -> bool:
     return bool(eig[0] > 1e-6 * eig[-1])
 
 
-def _check_outcomes(y: Array, q: int, roles: Sequence[str] | None) -> None:
+def _check_outcomes(
+    y: Array, q: int, roles: Sequence[str] | None, *, complete: bool = False
+) -> None:
     """Raise DyadicDataError when an outcome has too few values or no variation for a
     regression on ``q`` coefficients (its residual variance would be zero)."""
     from dyadlab.exceptions import DyadicDataError
 
     for r in range(2):
         col = y[:, r] if roles is not None else y.ravel()
-        col = col[~np.isnan(col)]
+        if not complete:
+            col = col[~np.isnan(col)]
         who = f" of the {roles[r]} members" if roles is not None else ""
         if len(col) <= q:
             raise DyadicDataError(
@@ -213,10 +217,10 @@ def _info_criteria(ll: float, k: int, n: float) -> dict[str, Any]:
 
 # ---- SEM, distinguishable -------------------------------------------------------------
 def _sem_layout(des: ApimData) -> tuple[list[str], Array, list[list[int]], list[str]]:
-    keys, exo = des.exo_columns()
+    keys, data = des.sem_columns()
     terms = [[keys.index(t.key(r)) for t in des.terms] for r in range(2)]
     groups = [t.effect if t.kind == "x" else "other" for t in des.terms]
-    return keys, exo, terms, groups
+    return keys, data, terms, groups
 
 
 def _constrained_start(
@@ -251,13 +255,14 @@ def _constrained_start(
 
 def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
     """lavaan::sem() ML (fixed.x = TRUE, meanstructure, missing = "ml")."""
-    keys, exo, terms, groups = _sem_layout(des)
-    data = np.column_stack([des.wide[des.y], exo])
+    keys, data, terms, groups = _sem_layout(des)
+    m = data.shape[1] - 2
     warns = []
-    # a NaN anywhere makes the column sums NaN: the complete case needs no row masks
-    complete = not np.isnan(data.sum(axis=0)).any()
-    if not complete:
-        drop = np.isnan(exo).any(axis=1)
+    # complete data (the usual case): the moments at once, no row masks
+    moments = complete_moments(data)
+    complete = moments is not None
+    if moments is None:
+        drop = np.isnan(data[:, 2:]).any(axis=1)
         if drop.any():
             warns.append(
                 f"{_n_dyads(int(drop.sum()))} with a missing predictor or covariate "
@@ -273,14 +278,13 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
                 f"outcome value ({_names(des, kept[empty])}); they add nothing to the fit."
             )
         complete = not np.isnan(data).any()  # only predictors were missing
-    m = exo.shape[1]
-    moments = sem_data(data)  # one pass over the rows for the checks and four fits below
+        moments = sem_data(data)  # one pass over the rows for the checks and four fits below
     labels = ["intercept", *keys]
     if len(data) <= m + 1 or not _well_conditioned(moments.mx, moments.sx):
         near = _check_rank(np.column_stack([np.ones(len(data)), data[:, 2:]]), labels)
     else:
         near = None
-    _check_outcomes(data[:, :2], m + 1, des.roles)
+    _check_outcomes(data[:, :2], m + 1, des.roles, complete=complete)
     spec = apim_spec(m, terms, term_groups=groups)
     fit = fit_sem(moments, spec)
     warns += [near] if near else []
@@ -419,13 +423,13 @@ def sem_distinguishable(des: ApimData, *, level: float) -> Fitted:
 # ---- SEM, indistinguishable (Olsen & Kenny 2006) --------------------------------------
 def sem_indistinguishable(des: ApimData, *, level: float) -> Fitted:
     """lavaan::sem() with every parameter equal across the two (arbitrary) members."""
-    keys, exo, terms, groups = _sem_layout(des)
+    keys, data, terms, groups = _sem_layout(des)
+    exo = data[:, 2:]
     swap = {}
     for t in des.terms:
         for r in range(2):
             swap[t.key(r)] = t.key(1 - r)
     perm = [keys.index(swap[k]) for k in keys]
-    data = np.column_stack([des.wide[des.y], exo])
     data = data[~np.isnan(data).all(axis=1)]
     m = exo.shape[1]
     complete_x = ~np.isnan(exo).any(axis=1)

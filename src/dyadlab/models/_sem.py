@@ -47,12 +47,14 @@ from scipy import optimize
 from dyadlab.models._bootstrap import safe_solve
 from dyadlab.models._numerics import fd_hessian, newton_batch
 from dyadlab.models._numerics import saturated_loglik as complete_saturated_loglik
+from dyadlab.models._sem_gls import iterated_gls
 
 __all__ = [
     "SemData",
     "SemFit",
     "SemSpec",
     "apim_spec",
+    "complete_moments",
     "exo_loglik",
     "fit_sem",
     "saturated_loglik",
@@ -304,19 +306,45 @@ def _chain(spec: SemSpec, theta: Array, mx: Array, sx: Array, g_mu: Array, g_sig
 
 
 def _jacobians(spec: SemSpec, theta: Array, mx: Array, sx: Array) -> tuple[Array, Array]:
-    """d mu / d theta and d Sigma / d theta; exact: implied() is quadratic in theta."""
+    """d mu / d theta and d Sigma / d theta; exact: implied() is quadratic in theta.
+
+    Central differences with unit steps, all 2k implied moments in one batch
+    (:func:`_implied_batch`).
+    """
     k = len(theta)
-    mu0, sig0 = implied(spec, theta, mx, sx)
-    jm = np.empty((mu0.size, k))
-    js = np.empty((sig0.shape[0], sig0.shape[1], k))
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = 1.0
-        mp, sp = implied(spec, theta + e, mx, sx)
-        mm, sm = implied(spec, theta - e, mx, sx)
-        jm[:, j] = (mp - mm) / 2
-        js[:, :, j] = (sp - sm) / 2
+    eye = np.eye(k)
+    mu, sig = _implied_batch(spec, np.concatenate([theta + eye, theta - eye]), mx, sx)
+    jm = ((mu[:k] - mu[k:]) / 2).T
+    js = ((sig[:k] - sig[k:]) / 2).transpose(1, 2, 0)
     return jm, js
+
+
+def _implied_batch(spec: SemSpec, thetas: Array, mx: Array, sx: Array) -> tuple[Array, Array]:
+    """:func:`implied` for every row of ``thetas`` (K, k): means (K, p), covariances
+    (K, p, p)."""
+
+    def fill(idx: NDArray[np.int64]) -> Array:
+        return np.where(idx >= 0, thetas[:, np.maximum(idx, 0)], 0.0)
+
+    b, a, p = fill(spec.b_idx), fill(spec.a_idx), fill(spec.psi_idx)
+    n_theta, m = len(thetas), spec.n_exo
+    if spec.fixed_x:
+        mxs = np.broadcast_to(mx, (n_theta, m))
+        sxs = np.broadcast_to(sx, (n_theta, m, m))
+    else:
+        mxs, sxs = fill(spec.mx_idx), fill(spec.sx_idx)
+    mu = np.concatenate([a + (b @ mxs[:, :, None])[:, :, 0], mxs], axis=1)
+    bsx = b @ sxs
+    sig = np.empty((n_theta, 2 + m, 2 + m))
+    sig[:, :2, :2] = bsx @ b.transpose(0, 2, 1)
+    sig[:, 0, 0] += p[:, 0]
+    sig[:, 1, 1] += p[:, 1]
+    sig[:, 0, 1] += p[:, 2]
+    sig[:, 1, 0] += p[:, 2]
+    sig[:, :2, 2:] = bsx
+    sig[:, 2:, :2] = bsx.transpose(0, 2, 1)
+    sig[:, 2:, 2:] = sxs
+    return mu, sig
 
 
 @dataclass
@@ -350,17 +378,10 @@ def sem_data(data: Array, weights: Array | None = None) -> SemData:
     (True, 3.0, [0.3333333333333333])
     """
     data = np.asarray(data, dtype=float)
-    if weights is None and len(data):
-        # complete rows (the usual case): the column sums are a NaN test and the means
-        # at once; one centred copy gives the cross-products (no masks, no weights)
-        total = data.sum(axis=0)
-        if not np.isnan(total).any():
-            n = float(len(data))
-            mean = total / n
-            c = data - mean
-            cross = c.T @ c
-            pats = [_Pattern(np.arange(data.shape[1]), n, mean, cross)]
-            return SemData(pats, n, True, mean[2:], cross[2:, 2:] / n, data[:0], np.ones(0))
+    if weights is None:
+        sd = complete_moments(data)
+        if sd is not None:
+            return sd
     w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
     keep = ~np.isnan(data).all(axis=1)
     data, w = data[keep], w[keep]
@@ -375,6 +396,34 @@ def sem_data(data: Array, weights: Array | None = None) -> SemData:
     mx = (w @ x) / n
     xc = x - mx
     return SemData(pats, n, False, mx, (xc * w[:, None]).T @ xc / n, data, w)
+
+
+def complete_moments(data: Array) -> SemData | None:
+    """:func:`sem_data` of rows with no missing value, or None when one is missing.
+
+    One matrix-vector product gives the column sums (NaN when a value is missing: the
+    test for complete rows and the means at once; NumPy's ``sum(axis=0)`` of a tall,
+    narrow matrix is many times slower) and one centred copy the cross-products.
+
+    Examples
+    --------
+    >>> complete_moments(np.array([[1.0, 2, 0], [2, 1, 1], [3, 5, 0]])).n
+    3.0
+    >>> complete_moments(np.array([[1.0, np.nan, 0], [2, 1, 1]])) is None
+    True
+    """
+    data = np.asarray(data, dtype=float)
+    if not len(data):
+        return None
+    total = np.ones(len(data)) @ data
+    if np.isnan(total).any():
+        return None
+    n = float(len(data))
+    mean = total / n
+    c = data - mean
+    cross = c.T @ c
+    pats = [_Pattern(np.arange(data.shape[1]), n, mean, cross)]
+    return SemData(pats, n, True, mean[2:], cross[2:, 2:] / n, data[:0], np.ones(0))
 
 
 @dataclass
@@ -400,6 +449,7 @@ def fit_sem(
     tol: float = 1e-10,
     compute_se: bool = True,
     hess_inv: Array | None = None,
+    optimizer: str = "auto",
 ) -> SemFit:
     """Fit ``spec`` to ``data`` (rows = dyads; columns y_1, y_2, exogenous) by FIML.
 
@@ -410,7 +460,13 @@ def fit_sem(
     with a good curvature estimate, so refits near the optimum take few iterations.
     ``data`` may be a :class:`SemData` from :func:`sem_data` (then without ``weights``),
     so that several models of the same rows share one pass over them.
+    ``optimizer="auto"`` solves complete data with fixed x from the moments (least
+    squares when saturated, else iterated GLS, :mod:`~dyadlab.models._sem_gls`) and
+    uses BFGS where those do not apply or do not reach its gradient tolerance;
+    ``"bfgs"`` always uses BFGS.
     """
+    if optimizer not in ("auto", "bfgs"):
+        raise ValueError(f"fit_sem(): optimizer must be 'auto' or 'bfgs', not {optimizer!r}.")
     if isinstance(data, SemData) and weights is not None:
         raise ValueError("fit_sem(): weights go with the rows; sem_data() already applied them.")
     sd = data if isinstance(data, SemData) else sem_data(data, weights)
@@ -439,8 +495,10 @@ def fit_sem(
             pass
     # complete data and one free regression per outcome on the same columns: the start
     # (least squares from the moments) is the ML solution; BFGS would stop at once
-    closed = start is None and complete and _saturated(spec)
+    closed = start is None and complete and _saturated(spec) and optimizer == "auto"
     res = _at_optimum(negll, theta0) if closed else None
+    if res is None and complete and spec.fixed_x and optimizer == "auto" and pats:
+        res = _gls_optimum(negll, spec, pats[0], n, theta0, options["gtol"])
     if res is None:
         res = optimize.minimize(negll, theta0, jac=True, method="BFGS", options=options)
     theta = res.x
@@ -456,8 +514,10 @@ def fit_sem(
             int(res.nit),
         )
     # polish with Newton steps on the numerical Hessian of the analytic gradient
+    # (the objective and gradient at theta are at hand when the optimum was solved for)
+    known = (res.fun, res.jac) if isinstance(res, _Optimum) and res.jac is not None else None
     for _ in range(3):
-        gr = negll(theta)[1]
+        gr = known[1] if known is not None else negll(theta)[1]
         if np.max(np.abs(gr)) < 1e-10:
             break
         h = fd_hessian(lambda t: negll(t)[1], theta, 1e-5 * np.maximum(1.0, np.abs(theta)))
@@ -468,9 +528,10 @@ def fit_sem(
         if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1:
             break
         theta = theta - step
+        known = None
         if np.max(np.abs(step)) < tol:
             break
-    f, gr = negll(theta)
+    f, gr = known if known is not None else negll(theta)
     converged = bool(np.isfinite(f) and f < 1e299 and np.max(np.abs(gr)) < 1e-6)
     ll = -f * n
     # lavaan 0.6.14's standard errors: with fixed.x = TRUE they equal the observed
@@ -523,6 +584,7 @@ class _Optimum:
     fun: float
     success: bool = True
     nit: int = 0
+    jac: Array | None = None  # the gradient at x
 
 
 def _at_optimum(negll: Any, theta: Array) -> _Optimum | None:
@@ -531,7 +593,22 @@ def _at_optimum(negll: Any, theta: Array) -> _Optimum | None:
     f, g = negll(theta)
     if not (np.isfinite(f) and f < 1e299 and np.max(np.abs(g)) < 1e-10):
         return None
-    return _Optimum(np.asarray(theta, dtype=float), float(f))
+    return _Optimum(np.asarray(theta, dtype=float), float(f), jac=g)
+
+
+def _gls_optimum(
+    negll: Any, spec: SemSpec, pat: _Pattern, n: float, theta0: Array, gtol: float
+) -> _Optimum | None:
+    """The iterated-GLS solution from the moments, when BFGS would accept it as its
+    own (gradient within ``gtol``); None otherwise (then BFGS runs from ``theta0``)."""
+    got = iterated_gls(spec, pat.mean, pat.cross / n, theta0[spec.psi_idx])
+    if got is None:
+        return None
+    theta, steps = got
+    f, g = negll(theta)
+    if not (np.isfinite(f) and f < 1e299 and np.max(np.abs(g)) <= gtol):
+        return None
+    return _Optimum(theta, float(f), nit=steps, jac=g)
 
 
 def _expected_info(
