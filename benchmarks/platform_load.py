@@ -278,7 +278,8 @@ def _backend(
         # -- sustained load ----------------------------------------------------------
         pids = server.pids()
         db0 = {p: _cpu_seconds(p) for p in _backend_pids(url)}
-        s0, c0 = sum(_cpu_seconds(p) for p in pids), _own_cpu_seconds()
+        per0 = {p: _cpu_seconds(p) for p in pids}
+        s0, c0 = sum(per0.values()), _own_cpu_seconds()
         result = run(
             run_load(
                 server.base_url,
@@ -292,6 +293,12 @@ def _backend(
         s1, c1 = sum(_cpu_seconds(p) for p in pids), _own_cpu_seconds()
         db1 = {p: _cpu_seconds(p) for p in _backend_pids(url)}
         _print_load("load", result, s1 - s0, c1 - c0)
+        n_subm = max(len(result.submissions), 1)
+        shares = sorted((1000 * (_cpu_seconds(p) - per0[p]) / n_subm for p in pids), reverse=True)
+        print(
+            "    server CPU per submission by process (the workers share the connections "
+            "as they accept them): " + ", ".join(f"{v:.2f}" for v in shares) + " ms"
+        )
         if db1:
             used = sum(v - db0.get(p, 0.0) for p, v in db1.items() if not math.isnan(v))
             print(
