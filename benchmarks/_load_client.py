@@ -223,21 +223,20 @@ def create_study(database_url: str, *, couples: int) -> list[str]:
 
 
 async def consent_all(base_url: str, tokens: Sequence[str], *, connections: int = 16) -> None:
-    """Every person consents to version 1 (setup, not measured)."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    sem = asyncio.Semaphore(connections)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
+    """Every person consents to version 1 (setup, not measured), over :class:`RawClient`
+    (with httpx the client's own CPU made this take minutes for 10,000 persons)."""
+    http = RawClient(base_url, connections)
+    body = json.dumps({"version": 1}).encode()
 
-        async def one(token: str) -> None:
-            async with sem:
-                r = await client.post(
-                    "/api/v1/me/consent",
-                    json={"version": 1},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                r.raise_for_status()
+    async def one(token: str) -> None:
+        status, data = await http.post("/api/v1/me/consent", body, token)
+        if status != 200:
+            raise RuntimeError(f"consent: HTTP {status}: {data[:200]!r}")
 
+    try:
         await asyncio.gather(*(one(t) for t in tokens))
+    finally:
+        await http.aclose()
 
 
 class RawClient:

@@ -18,7 +18,9 @@ async def _ok(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-def _headers(layer: RecycleConnectionsMiddleware, client: Any, n: int) -> list[dict[bytes, bytes]]:
+def _headers(
+    layer: RecycleConnectionsMiddleware, client: Any, n: int, version: str = "1.1"
+) -> list[dict[bytes, bytes]]:
     async def run() -> list[dict[bytes, bytes]]:
         seen: list[dict[bytes, bytes]] = []
         for _ in range(n):
@@ -27,7 +29,12 @@ def _headers(layer: RecycleConnectionsMiddleware, client: Any, n: int) -> list[d
             async def send(message: Message, messages: list[Message] = messages) -> None:
                 messages.append(message)
 
-            scope = {"type": "http", "client": client, "server": ("127.0.0.1", 8000)}
+            scope = {
+                "type": "http",
+                "http_version": version,
+                "client": client,
+                "server": ("127.0.0.1", 8000),
+            }
             await layer(scope, None, send)  # type: ignore[arg-type]
             assert messages[1]["body"] == b"ok"
             seen.append(dict(messages[0]["headers"]))
@@ -52,6 +59,8 @@ def test_connections_are_counted_apart_and_without_a_client_never_closed():
     assert b"connection" not in first[0] and b"connection" not in other[0]
     assert again[0][b"connection"] == b"close"
     assert all(b"connection" not in h for h in _headers(layer, None, 5))
+    http2 = _headers(layer, ("10.0.0.2", 5000), 5, version="2")
+    assert all(b"connection" not in h for h in http2)
 
 
 def test_the_table_of_connections_stays_bounded(monkeypatch):

@@ -33,8 +33,8 @@ class RecycleConnectionsMiddleware:
     """Answers every ``every``-th request of a connection with ``Connection: close``.
 
     A connection is known by its client and server addresses (``scope["client"]``,
-    ``scope["server"]``), unique while it is open; a request without a client address is
-    left alone.
+    ``scope["server"]``), unique while it is open; a request without a client address,
+    or over HTTP/2, is left alone.
 
     Examples
     --------
@@ -52,7 +52,8 @@ class RecycleConnectionsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
-        if scope["type"] != "http" or not client:
+        if scope["type"] != "http" or not client or scope.get("http_version") == "2":
+            # HTTP/2 has no Connection header (and multiplexes a connection anyway)
             await self.app(scope, receive, send)
             return
         key = (tuple(client), tuple(scope.get("server") or ()))
