@@ -39,7 +39,6 @@ from dyadlab.exceptions import DyadlabError
 from dyadlab.platform.admission import AdmissionMiddleware, pool_size_for
 from dyadlab.platform.db import POOL_SIZE, make_engine, make_sessionmaker, upgrade_database
 from dyadlab.platform.errors import PlatformError
-from dyadlab.platform.recycle import RecycleConnectionsMiddleware
 from dyadlab.platform.routes import api_participant, api_ratings, api_researcher, push_worker
 from dyadlab.platform.routes._pages import install_pages
 from dyadlab.platform.routes.submit_lean import LeanSubmitMiddleware
@@ -317,5 +316,4 @@ def create_app(
     )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.https)
-    app.add_middleware(RecycleConnectionsMiddleware)  # outermost: spreads the workers' load
     return app
