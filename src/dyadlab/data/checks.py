@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,8 +65,8 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-#: factorizations kept while :func:`codes_once` is active: (frame, column, sort) ->
-#: (the frame, kept alive so that its id is not reused; codes; uniques)
+#: codes kept while :func:`codes_once` is active: (frame id, column, sort) -> (the frame,
+#: kept alive so that its id is not reused; what :func:`_kept` made)
 _FACTORIZED: contextvars.ContextVar[dict[tuple[int, str, bool], Any] | None] = (
     contextvars.ContextVar("dyadlab_factorized", default=None)
 )
@@ -113,19 +113,33 @@ def factorize_key(data: pd.DataFrame, column: str, *, sort: bool = False) -> tup
     >>> codes.tolist(), ids.tolist()
     ([0, 0, 1], [7, 3])
     """
+
+    def make() -> tuple[Any, Any]:
+        codes, uniques = _sorted_from(_kept_value(data, (column, False))) if sort else (None, None)
+        return (codes, uniques) if codes is not None else _factorize(data[column], sort)
+
+    out: tuple[Any, Any] = _kept(data, (column, sort), make)
+    return out
+
+
+def _kept_value(data: pd.DataFrame, key: tuple[str, bool]) -> Any:
+    """What :func:`_kept` holds for ``data`` and ``key``, or None."""
+    cache = _FACTORIZED.get()
+    hit = cache.get((id(data), *key)) if cache is not None else None
+    return hit[1] if hit is not None and hit[0] is data else None
+
+
+def _kept(data: pd.DataFrame, key: tuple[str, bool], make: Callable[[], Any]) -> Any:
+    """``make()``, kept per frame and ``key`` inside :func:`codes_once` (computed anew
+    outside a block)."""
     cache = _FACTORIZED.get()
     if cache is None:
-        return _factorize(data[column], sort)
-    key = (id(data), column, sort)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not data:
-        codes, uniques = (
-            _sorted_from(cache.get((id(data), column, False)), data) if sort else (None, None)
-        )
-        if codes is None:
-            codes, uniques = _factorize(data[column], sort)
-        hit = cache[key] = (data, codes, uniques)
-    return hit[1], hit[2]
+        return make()
+    value = _kept_value(data, key)
+    if value is None:
+        value = make()
+        cache[(id(data), *key)] = (data, value)
+    return value
 
 
 def _factorize(series: pd.Series, sort: bool) -> tuple[Any, Any]:
@@ -183,13 +197,13 @@ def _factorize_two(values: np.ndarray, sort: bool) -> tuple[Any, Any] | None:
     return np.logical_not(same).astype(np.intp), pd.Index(values[[0, at]])
 
 
-def _sorted_from(hit: Any, data: pd.DataFrame) -> tuple[Any, Any]:
+def _sorted_from(kept: tuple[Any, Any] | None) -> tuple[Any, Any]:
     """The ``sort=True`` factorization from a kept unsorted one (a sort of the uniques
     instead of hashing every row again); ``(None, None)`` if there is none or the
     uniques do not sort (mixed types)."""
-    if hit is None or hit[0] is not data:
+    if kept is None:
         return None, None
-    codes, uniques = hit[1], hit[2]
+    codes, uniques = kept
     try:
         order = np.asarray(uniques.argsort(), dtype=np.intp)
     except TypeError:
@@ -210,15 +224,11 @@ def nested_codes(data: pd.DataFrame, outer: str, inner: str) -> np.ndarray:
     >>> nested_codes(df, "couple", "person").tolist()
     [0, 1, 2, 2]
     """
-    cache = _FACTORIZED.get()
-    key = (id(data), f"{outer}\x00{inner}", False)
-    hit = cache.get(key) if cache is not None else None
-    if hit is not None and hit[0] is data:
-        codes: np.ndarray = hit[1]
-        return codes
-    codes = _combined(factorize_key(data, outer)[0], factorize_key(data, inner)[0])
-    if cache is not None:
-        cache[key] = (data, codes, None)
+
+    def make() -> np.ndarray:
+        return _combined(factorize_key(data, outer)[0], factorize_key(data, inner)[0])
+
+    codes: np.ndarray = _kept(data, (f"{outer}\x00{inner}", False), make)
     return codes
 
 
